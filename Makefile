@@ -1,0 +1,111 @@
+# alignbound - build, test, demo, bench, install, doc.
+# `make` builds the core library (static and shared) and the Lua module.
+
+LUA        ?= lua5.4
+LUA_INC    ?= $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
+GSL_LIBS   ?= $(shell gsl-config --libs 2>/dev/null || echo -lgsl -lgslcblas -lm)
+CC         ?= cc
+OPT        ?= -O2
+WARN       ?= -Wall -Wextra -pedantic
+CFLAGS     += -std=c11 $(OPT) $(WARN) -fPIC -Icore
+BUILD      ?= build
+PREFIX     ?= /usr/local
+LUA_LIBDIR ?= $(PREFIX)/lib/lua/5.4
+LUA_SHARE  ?= $(PREFIX)/share/lua/5.4
+
+CORE_SRC = $(wildcard core/*.c)
+BIND_SRC = $(wildcard lua_bindings/*.c)
+CORE_OBJ = $(CORE_SRC:core/%.c=$(BUILD)/core/%.o)
+BIND_OBJ = $(BIND_SRC:lua_bindings/%.c=$(BUILD)/lua_bindings/%.o)
+HEADERS  = $(wildcard core/*.h) lua_bindings/binding.h
+
+DEBIAN_PACKAGES = lua5.4 liblua5.4-dev libgsl-dev lua-busted luarocks \
+                  lua-check lua-ldoc gnuplot-nox valgrind pkg-config
+
+.PHONY: all test demo bench install uninstall doc env deps check-deps clean
+
+all: $(BUILD)/libalignbound.a $(BUILD)/libalignbound.so \
+     $(BUILD)/alignbound/core.so
+
+$(BUILD)/core/%.o: core/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/lua_bindings/%.o: lua_bindings/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LUA_INC) -c $< -o $@
+
+$(BUILD)/libalignbound.a: $(CORE_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/libalignbound.so: $(CORE_OBJ)
+	$(CC) -shared -o $@ $^ $(GSL_LIBS) $(LDFLAGS)
+
+$(BUILD)/alignbound/core.so: $(BIND_OBJ) $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -o $@ $^ $(GSL_LIBS) $(LDFLAGS)
+
+# C-level tests: the core with no Lua, and an embedding host that links the
+# core and the module statically and opens them with luaL_requiref.
+$(BUILD)/core_test: spec/c/core_test.c $(BUILD)/libalignbound.a
+	$(CC) $(CFLAGS) $< -o $@ $(BUILD)/libalignbound.a $(GSL_LIBS) $(LDFLAGS)
+
+$(BUILD)/host: spec/c/host.c $(BIND_OBJ) $(BUILD)/libalignbound.a
+	$(CC) $(CFLAGS) $(LUA_INC) $< $(BIND_OBJ) -o $@ $(BUILD)/libalignbound.a \
+	  -llua5.4 $(GSL_LIBS) $(LDFLAGS)
+
+# Environment for the in-tree build: eval "$(make -s env)"
+env:
+	@echo 'export LUA_PATH_5_4="$(CURDIR)/lua_bindings/?.lua;$(CURDIR)/lua_bindings/?/init.lua;;"'
+	@echo 'export LUA_CPATH_5_4="$(CURDIR)/$(BUILD)/?.so;;"'
+
+INTREE = LUA_PATH_5_4="$(CURDIR)/lua_bindings/?.lua;$(CURDIR)/lua_bindings/?/init.lua;;" \
+         LUA_CPATH_5_4="$(CURDIR)/$(BUILD)/?.so;;"
+
+check-deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then $(MAKE) -s deps; fi
+
+deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else echo "deps: run as root: apt-get update && apt-get install -y$$missing"; exit 1; fi
+
+test: check-deps
+	@$(MAKE) -s all $(BUILD)/core_test $(BUILD)/host
+	@$(INTREE) BUILD=$(BUILD) LUA=$(LUA) sh spec/run_all.sh
+
+demo: check-deps
+	@$(MAKE) -s all
+	@$(INTREE) $(LUA) scripts/paper_report.lua
+
+bench: check-deps
+	@$(MAKE) -s all $(BUILD)/bench_baseline
+	@$(INTREE) $(LUA) bench/bench.lua $(BUILD)/bench_baseline
+
+$(BUILD)/bench_baseline: bench/baseline.c
+	$(CC) $(CFLAGS) $< -o $@ -lm
+
+doc:
+	ldoc -d doc/api -c config.ld .
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
+	  $(DESTDIR)$(LUA_LIBDIR)/alignbound $(DESTDIR)$(LUA_SHARE)/alignbound
+	install -m 644 $(BUILD)/libalignbound.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libalignbound.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 core/alignbound.h $(DESTDIR)$(PREFIX)/include/
+	install -m 755 $(BUILD)/alignbound/core.so $(DESTDIR)$(LUA_LIBDIR)/alignbound/
+	install -m 644 lua_bindings/alignbound/*.lua $(DESTDIR)$(LUA_SHARE)/alignbound/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/lib/libalignbound.a $(DESTDIR)$(PREFIX)/lib/libalignbound.so \
+	  $(DESTDIR)$(PREFIX)/include/alignbound.h $(DESTDIR)$(LUA_LIBDIR)/alignbound/core.so
+	rm -rf $(DESTDIR)$(LUA_SHARE)/alignbound
+
+clean:
+	rm -rf $(BUILD) build-san doc/api

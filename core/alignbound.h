@@ -1,0 +1,137 @@
+/*
+ * alignbound.h - the public C API of libalignbound.
+ *
+ * Information-theoretic limits of policy alignment: how much reward an aligned
+ * policy can gain over its reference policy for a given KL budget, under a tail
+ * assumption on the reward.  Conventions (see README.md):
+ *   - logarithms are natural, divergences are in nats;
+ *   - gain(pi) = E_pi[r] - E_ref[r]; divergences are D(aligned || reference);
+ *   - psi(l) = log E_ref exp(l (R - E_ref R)) is the centred cumulant.
+ *
+ * Every function returns AB_OK or an AB_E... status; ab_strerror() names it.
+ * No function aborts, and the library holds no global mutable state: objects
+ * may be shared read-only between threads.  Call ab_init() once per process
+ * before anything else (it turns GSL's abort-on-error handler off).
+ */
+#ifndef ALIGNBOUND_H
+#define ALIGNBOUND_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AB_VERSION "0.1.0"
+
+/* Status codes. */
+enum {
+  AB_OK = 0,
+  AB_EDOM,     /* an argument is outside its domain (NaN, negative, ...) */
+  AB_ENOMEM,   /* out of memory */
+  AB_ENOCONV,  /* a numerical solve did not converge */
+  AB_EFUNC,    /* a user-supplied function failed or returned NaN */
+  AB_EGSL,     /* a GSL special function reported an error */
+  AB_EUNDEF    /* the quantity is not defined for this tail (e.g. the loss of
+                  a right-tail-only class) */
+};
+
+/* Human-readable name of a status code (static string). */
+const char *ab_strerror(int status);
+
+/* Library version string, AB_VERSION. */
+const char *ab_version(void);
+
+/* Process-wide setup: turns GSL's error handler off so that GSL reports
+ * statuses instead of aborting.  Idempotent; call it before other threads
+ * start using the library.  luaopen_alignbound_core calls it. */
+void ab_init(void);
+
+/* ------------------------------------------------------------------------ */
+/* Tails: the law (or an assumption on the law) of the reward under the
+ * reference policy.  A tail is immutable once built. */
+
+typedef struct ab_tail ab_tail;
+
+/* Which side of the reward distribution a bound concerns. */
+enum { AB_GAIN = 1, AB_LOSS = -1 };
+
+/* A user-supplied upper bound phi(l) >= psi(l) on the centred cumulant, for
+ * 0 <= l < lambda_max.  Return 0 and set *psi on success (+inf is allowed and
+ * means "no bound at this l"); any non-zero return aborts the computation
+ * with AB_EFUNC.  The callback may be called many times. */
+typedef int (*ab_cumulant_fn)(void *ctx, double lambda, double *psi);
+
+/* Assumption classes (psi bounded above, right tail unless stated). */
+int ab_tail_subgaussian(double variance, ab_tail **out);      /* l^2 s2/2, both tails */
+int ab_tail_subgamma(double v, double c, ab_tail **out);       /* v l^2/(2(1-cl)), right */
+int ab_tail_subexponential(double nu, double b, ab_tail **out);/* nu^2 l^2/2, |l|<1/b */
+int ab_tail_bounded(double lo, double hi, ab_tail **out);      /* Hoeffding */
+int ab_tail_bounded_mean(double lo, double hi, double mean, ab_tail **out);
+/* Exact laws: their gain is the exact KL-constrained optimum. */
+int ab_tail_gaussian(double mean, double sd, ab_tail **out);
+int ab_tail_uniform(double lo, double hi, ab_tail **out);
+int ab_tail_bernoulli(double p, ab_tail **out);
+int ab_tail_exponential(double rate, ab_tail **out);
+int ab_tail_gamma(double shape, double scale, ab_tail **out);
+int ab_tail_gumbel(double loc, double scale, ab_tail **out);
+int ab_tail_logistic(double loc, double scale, ab_tail **out);
+int ab_tail_beta(double a, double b, ab_tail **out);
+/* A finite law: values[i] with probability probs[i].  probs == NULL means
+ * equal weights (an empirical law of n samples).  probs must be >= 0 and sum
+ * to 1 within 1e-9 relative; they are renormalised.  The arrays are copied. */
+int ab_tail_discrete(const double *values, const double *probs, size_t n,
+                     ab_tail **out);
+/* A user cumulant bound, solved numerically (right tail only). */
+int ab_tail_cumulant(ab_cumulant_fn fn, void *ctx, double lambda_max,
+                     ab_tail **out);
+
+void ab_tail_free(ab_tail *t);
+
+/* Short description such as "subgaussian(sigma=1)"; always NUL-terminated.
+ * Returns the length it wanted (like snprintf). */
+int ab_tail_describe(const ab_tail *t, char *buf, size_t len);
+
+/* Mean of the reward under the reference law (NaN for assumption classes
+ * that do not fix it). */
+double ab_tail_mean(const ab_tail *t);
+
+/* Options for the bound computations. */
+enum {
+  AB_CLOSED = 0,  /* closed form where one exists (default) */
+  AB_NUMERIC = 1  /* force the generic cumulant engine (for checks) */
+};
+
+/* Upper bound on the reward gain (side AB_GAIN) or decrease (AB_LOSS) of any
+ * policy pi with KL(pi || ref) <= kl: inf_{0<l<lmax} (kl + psi(+-l)) / l.
+ * kl in [0, +inf]; kl = +inf gives the essential supremum. */
+int ab_tail_bound(const ab_tail *t, int side, int method, double kl,
+                  double *out);
+/* The KL needed for a gain g: sup_l (l g - psi(l)).  g <= 0 needs 0. */
+int ab_tail_kl_needed(const ab_tail *t, int side, int method, double gain,
+                      double *out);
+/* The optimal tilting parameter l* at a budget (KL(l*) = kl), +inf when the
+ * bound saturates.  Needs a tail with derivatives (not ab_tail_cumulant). */
+int ab_tail_tilt(const ab_tail *t, int side, double kl, double *lambda);
+/* psi(l) (order 0), psi'(l) (1) or psi''(l) (2); +inf outside the domain. */
+int ab_tail_cumulant_eval(const ab_tail *t, int order, double lambda,
+                          double *out);
+/* Optimal two-sided sub-Gaussian variance proxy sup_{l != 0} 2 psi(l) / l^2
+ * (right tail only for ab_tail_cumulant); +inf when it does not exist. */
+int ab_tail_variance_proxy(const ab_tail *t, int method, double *out);
+
+/* Vector forms: out[i] = f(x[i]).  On failure *failed_at (if not NULL) is the
+ * index of the element that failed. */
+int ab_tail_bound_vec(const ab_tail *t, int side, int method, const double *kl,
+                      size_t n, double *out, size_t *failed_at);
+int ab_tail_kl_needed_vec(const ab_tail *t, int side, int method,
+                          const double *gain, size_t n, double *out,
+                          size_t *failed_at);
+int ab_tail_cumulant_vec(const ab_tail *t, int order, const double *lambda,
+                         size_t n, double *out, size_t *failed_at);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,407 @@
+/*
+ * frontier.c - the generic engine behind every tail: the transport bound
+ *   gain <= inf_{0<l<L} (kl + phi(l)) / l,   phi(l) = psi(side * l),
+ * its inverse sup_l (l g - phi(l)), and the optimal sub-Gaussian variance
+ * proxy sup_l 2 phi(l) / l^2.
+ *
+ * With derivatives (every built-in tail): h(l) = (kl + phi)/l has
+ * h' = (l phi' - phi - kl) / l^2 and l phi' - phi is increasing (its
+ * derivative is l phi'' >= 0), so the infimum sits at the root of
+ * KL(l) = l phi'(l) - phi(l) = kl: the tilting identity.  We solve it by a
+ * bracketed Newton iteration on z, where l = e^z (L infinite) or
+ * l = L / (1 + e^-z) (L finite, so that both l -> 0 and the gap L - l -> 0 keep
+ * full precision), on log KL(l) - log kl, which is close to linear in z.  The
+ * answer is h(l*), which errs upward only to second order in the error of l*,
+ * and is a valid bound at any l.  The inverse solves phi'(l) = g the same way.
+ *
+ * Without derivatives (a user cumulant), h is still unimodal in z and we
+ * minimise it with GSL's Brent minimiser after bracketing.
+ */
+#include <float.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_min.h>
+
+#include "internal.h"
+
+#define ZMIN (-700.0)
+#define ZMAX 700.0
+
+enum { SOLVE_KL, SOLVE_DPSI };
+
+typedef struct {
+  double l, gap;
+  ab_cgf c;
+} point;
+
+static double side_end(const ab_tail *t, int side) {
+  return side > 0 ? t->lmax : -t->lmin;
+}
+
+static double side_sup(const ab_tail *t, int side) {
+  return side > 0 ? t->sup : -t->inf;
+}
+
+static double side_atom(const ab_tail *t, int side) {
+  return side > 0 ? t->psup : t->pinf;
+}
+
+static int side_closed(const ab_tail *t, int side) {
+  return side > 0 ? t->closed_max : t->closed_min;
+}
+
+/* phi and its derivatives at l > 0 on the given side. */
+static int eval_side(const ab_tail *t, int side, double l, double gap,
+                     ab_cgf *c) {
+  int st = t->cgf(t, side * l, gap, c);
+  if (st) return st;
+  c->dpsi *= side;
+  if (isnan(c->psi) || isnan(c->dpsi) || isnan(c->kl)) return AB_EGSL;
+  return AB_OK;
+}
+
+/* The odds o = e^z give l = o (infinite end) or l = end o / (1 + o) with
+ * gap = end / (1 + o), each to full relative precision. */
+static void odds_to_l(double end, double o, double *l, double *gap) {
+  if (isinf(end)) {
+    *l = o;
+    *gap = INFINITY;
+  } else if (isinf(o)) {
+    *l = end;
+    *gap = 0.0;
+  } else {
+    *l = end * (o / (1.0 + o));
+    *gap = end / (1.0 + o);
+  }
+}
+
+static void z_to_l(double end, double z, double *l, double *gap) {
+  odds_to_l(end, exp(z), l, gap);
+}
+
+static double l_to_z(double end, double l) {
+  /* a first guess beyond a finite end starts near the end instead */
+  double z = isinf(end) ? log(l) : (l >= end ? 5.0 : log(l) - log(end - l));
+  if (!(z > ZMIN)) z = ZMIN; /* also NaN */
+  return z < ZMAX ? z : ZMAX;
+}
+
+static int at(const ab_tail *t, int side, double o, point *p) {
+  odds_to_l(side_end(t, side), o, &p->l, &p->gap);
+  return eval_side(t, side, p->l, p->gap, &p->c);
+}
+
+/* Solve F(l) = target for F = KL(l) or phi'(l), both increasing from 0, by
+ * Newton's method on f(z) = log F - log target in z = log o, kept inside a
+ * bracket (bisection when a step leaves it, doubling steps until one is
+ * found).  The iterate is o itself, updated by factors e^dz, so l keeps full
+ * relative precision even at l ~ 1e-150.  *edge is +1 (-1) if the root lies
+ * beyond the largest (smallest) odds; p holds the last point evaluated. */
+static int solve(const ab_tail *t, int side, int which, double target,
+                 double z0, point *p, int *edge) {
+  double end = side_end(t, side), ltarget = log(target);
+  double o = exp(z0), olo = 0.0, ohi = INFINITY, step = 1.0;
+  const double omin = exp(ZMIN), omax = exp(ZMAX);
+  int final = 0;
+  *edge = 0;
+  for (int it = 0; it < 400; it++) {
+    int st = at(t, side, o, p);
+    if (st) return st;
+    if (final) return AB_OK;
+    double F = which == SOLVE_KL ? p->c.kl : p->c.dpsi;
+    if (F == target) return AB_OK;
+    /* log of the ratio, not a difference of logs: at F ~ 1e-300 each log
+     * would carry an absolute error of 1e-13 */
+    double ratio = F / target;
+    double f = !(F > 0) ? -INFINITY
+               : (ratio > 0 && isfinite(ratio)) ? log(ratio)
+                                                 : log(F) - ltarget;
+    if (f < 0) olo = o;
+    else ohi = o;
+    double dF = which == SOLVE_KL ? p->l * p->c.d2psi : p->c.d2psi;
+    double dldz = isinf(end) ? p->l : p->l * p->gap / end;
+    double df = dF * dldz / F;
+    double dz = (isfinite(f) && df > 0 && isfinite(df)) ? -f / df : NAN;
+    double on = o * exp(dz);
+    int newton = on > olo && on < ohi;
+    if (!newton) {
+      if (olo > 0.0 && isfinite(ohi)) {
+        on = exp(0.5 * (log(olo) + log(ohi)));
+      } else {
+        on = olo > 0.0 ? o * exp(step) : o * exp(-step);
+        step *= 2.0;
+      }
+    }
+    if (on >= omax) {
+      if (o >= omax) {
+        *edge = 1;
+        return AB_OK;
+      }
+      on = omax;
+    }
+    if (on <= omin) {
+      if (o <= omin) {
+        *edge = -1;
+        return AB_OK;
+      }
+      on = omin;
+    }
+    if (on == o) return AB_OK;
+    if (olo > 0.0 && isfinite(ohi) && ohi - olo <= 4e-16 * olo) return AB_OK;
+    /* Newton converges quadratically: after a step below 1e-8 the next
+     * point is exact to rounding, so evaluate it and stop */
+    if (newton && fabs(dz) < 1e-8) final = 1;
+    o = on;
+  }
+  return AB_ENOCONV;
+}
+
+/* ---- derivative-free path (user cumulants, variance proxy) ------------ */
+
+typedef struct {
+  const ab_tail *t;
+  int side;
+  int mode; /* 0: h(l) = (kl + phi)/l; 1: phi - l g; 2: -2 phi / l^2 */
+  double arg;
+  int status;
+} objective_ctx;
+
+/* phi at l(z), from the law's cgf or the user's function; errors are kept in
+ * the context, never raised through GSL. */
+static double objective(double z, void *vctx) {
+  objective_ctx *u = vctx;
+  const ab_tail *t = u->t;
+  double l, gap, psi = 0.0, v;
+  if (u->status) return 0.0;
+  z_to_l(side_end(t, u->side), z, &l, &gap);
+  if (t->cgf) {
+    ab_cgf c;
+    u->status = eval_side(t, u->side, l, gap, &c);
+    psi = c.psi;
+  } else if (t->user(t->user_ctx, l, &psi) != 0 || isnan(psi)) {
+    u->status = AB_EFUNC;
+  }
+  if (u->status) return 0.0;
+  if (u->mode == 0) v = (u->arg + psi) / l;
+  else if (u->mode == 1) v = psi - l * u->arg;
+  else v = -2.0 * psi / (l * l);
+  /* Brent needs finite values; +inf means "no bound here" */
+  if (v > 1e300 || isnan(v)) v = 1e300;
+  if (v < -1e300) v = -1e300;
+  return v;
+}
+
+/* Brent's method from the bracket a < b < c with f(b) below both ends. */
+static int brent(objective_ctx *u, double a, double fa, double b, double fb,
+                 double c, double fc, double *fmin, double *zmin) {
+  gsl_min_fminimizer *s = gsl_min_fminimizer_alloc(gsl_min_fminimizer_brent);
+  if (!s) return AB_ENOMEM;
+  gsl_function F = {objective, u};
+  int st = gsl_min_fminimizer_set_with_values(s, &F, b, fb, a, fa, c, fc);
+  int result = AB_ENOCONV;
+  for (int it = 0; st == GSL_SUCCESS && it < 200; it++) {
+    st = gsl_min_fminimizer_iterate(s);
+    if (u->status) break;
+    double lo = gsl_min_fminimizer_x_lower(s);
+    double hi = gsl_min_fminimizer_x_upper(s);
+    if (gsl_min_test_interval(lo, hi, 1e-11, 0.0) == GSL_SUCCESS) {
+      result = AB_OK;
+      break;
+    }
+  }
+  *zmin = gsl_min_fminimizer_x_minimum(s);
+  *fmin = gsl_min_fminimizer_f_minimum(s);
+  gsl_min_fminimizer_free(s);
+  if (u->status) return u->status;
+  return st == GSL_SUCCESS ? result : AB_ENOCONV;
+}
+
+/* Minimise a unimodal objective over z in [ZMIN, ZMAX] starting near z0:
+ * golden-ratio walk downhill until it turns, then Brent. */
+static int minimise(objective_ctx *u, double z0, double *fmin, double *zmin) {
+  double a = z0, fa, b, fb, c, fc, step = 1.0;
+  fa = objective(a, u);
+  b = a + step;
+  fb = objective(b, u);
+  if (u->status) return u->status;
+  if (fb > fa) { /* walk the other way */
+    double tz = a, tf = fa;
+    a = b;
+    fa = fb;
+    b = tz;
+    fb = tf;
+    step = -step;
+  }
+  for (;;) {
+    step *= 1.618;
+    c = b + step;
+    if (c > ZMAX) c = ZMAX;
+    if (c < ZMIN) c = ZMIN;
+    fc = objective(c, u);
+    if (u->status) return u->status;
+    if (fc > fb) break;
+    if (c == ZMAX || c == ZMIN) { /* the infimum is at the edge */
+      *fmin = fc;
+      *zmin = c;
+      return AB_OK;
+    }
+    a = b;
+    fa = fb;
+    b = c;
+    fb = fc;
+  }
+  if (a > c) {
+    double tz = a, tf = fa;
+    a = c;
+    fa = fc;
+    c = tz;
+    fc = tf;
+  }
+  return brent(u, a, fa, b, fb, c, fc, fmin, zmin);
+}
+
+/* ---- the bound ---------------------------------------------------------- */
+
+int ab_frontier_bound(const ab_tail *t, int side, double kl, double *out,
+                      double *lambda) {
+  double sup = side_sup(t, side), atom = side_atom(t, side);
+  double end = side_end(t, side), lam = 0.0;
+  if (side < 0 && !t->two_sided) return AB_EUNDEF;
+  if (kl == 0.0 || sup == 0.0) {
+    *out = 0.0;
+    if (lambda) *lambda = 0.0;
+    return AB_OK;
+  }
+  /* saturation: the tilt puts all its mass on the top atom once
+   * kl >= -log P(R = sup) */
+  if (isinf(kl) || (atom > 0.0 && kl >= -log(atom))) {
+    *out = sup;
+    if (lambda) *lambda = INFINITY;
+    return AB_OK;
+  }
+  if (!t->cgf) {
+    objective_ctx u = {t, side, 0, kl, AB_OK};
+    double f, z, gap;
+    int st = minimise(&u, l_to_z(end, sqrt(2.0 * kl)), &f, &z);
+    if (st) return st;
+    z_to_l(end, z, &lam, &gap);
+    *out = fmin(f, sup);
+    if (lambda) *lambda = lam;
+    return AB_OK;
+  }
+  point p;
+  int st, edge;
+  if (side_closed(t, side) && isfinite(end)) {
+    /* the infimum sits on the boundary once KL(end) <= kl */
+    ab_cgf c;
+    st = eval_side(t, side, end, 0.0, &c);
+    if (st) return st;
+    if (c.kl <= kl) {
+      *out = fmin((kl + c.psi) / end, sup);
+      if (lambda) *lambda = end;
+      return AB_OK;
+    }
+  }
+  st = solve(t, side, SOLVE_KL, kl,
+             l_to_z(end, sqrt(2.0 * kl / t->variance)), &p, &edge);
+  if (st) return st;
+  *out = fmin((kl + p.c.psi) / p.l, sup);
+  if (lambda) *lambda = edge > 0 ? INFINITY : p.l;
+  return AB_OK;
+}
+
+int ab_frontier_kl_needed(const ab_tail *t, int side, double g, double *out) {
+  double sup = side_sup(t, side), atom = side_atom(t, side);
+  double end = side_end(t, side);
+  if (side < 0 && !t->two_sided) return AB_EUNDEF;
+  if (g <= 0.0) {
+    *out = 0.0;
+    return AB_OK;
+  }
+  if (g > sup) {
+    *out = INFINITY;
+    return AB_OK;
+  }
+  if (g == sup) {
+    *out = atom > 0.0 ? -log(atom) : INFINITY;
+    return AB_OK;
+  }
+  if (!t->cgf) {
+    objective_ctx u = {t, side, 1, g, AB_OK};
+    double f, z;
+    int st = minimise(&u, l_to_z(end, g), &f, &z);
+    if (st) return st;
+    *out = (f <= -1e300) ? INFINITY : fmax(-f, 0.0);
+    return AB_OK;
+  }
+  int st, edge;
+  if (side_closed(t, side) && isfinite(end)) {
+    ab_cgf c;
+    st = eval_side(t, side, end, 0.0, &c);
+    if (st) return st;
+    if (c.dpsi <= g) {
+      *out = end * g - c.psi;
+      return AB_OK;
+    }
+  }
+  point p;
+  st = solve(t, side, SOLVE_DPSI, g, l_to_z(end, g / t->variance), &p, &edge);
+  if (st) return st;
+  *out = edge > 0 ? INFINITY : p.c.kl;
+  return AB_OK;
+}
+
+/* ---- optimal sub-Gaussian variance proxy ------------------------------- */
+
+/* r(l) = 2 phi(l) / l^2 on one side: scan a log grid (r need not be
+ * unimodal), then refine the best interior grid point with Brent. */
+static int proxy_side(const ab_tail *t, int side, double *out) {
+  enum { GRID = 113 };
+  double scale = t->cgf ? sqrt(t->variance) : 1.0;
+  double zlo = log(1e-6 / scale), zhi = log(1e8 / scale);
+  double h = (zhi - zlo) / (GRID - 1), f[GRID];
+  int besti = 0;
+  objective_ctx u = {t, side, 2, 0.0, AB_OK};
+  for (int i = 0; i < GRID; i++) {
+    f[i] = objective(zlo + h * i, &u);
+    if (u.status) return u.status;
+    if (f[i] < f[besti]) besti = i;
+  }
+  double best = f[besti];
+  if (besti > 0 && besti < GRID - 1 && f[besti] < f[besti - 1] &&
+      f[besti] < f[besti + 1]) {
+    double fz, z;
+    double zb = zlo + h * besti;
+    int st = brent(&u, zb - h, f[besti - 1], zb, f[besti], zb + h,
+                   f[besti + 1], &fz, &z);
+    if (st && st != AB_ENOCONV) return st;
+    if (fz < best) best = fz;
+  }
+  *out = -best;
+  return AB_OK;
+}
+
+int ab_frontier_variance_proxy(const ab_tail *t, double *out) {
+  double r;
+  if (isfinite(t->lmax) || (t->two_sided && isfinite(t->lmin))) {
+    *out = INFINITY;
+    return AB_OK;
+  }
+  if (t->cgf && t->variance == 0.0) {
+    *out = 0.0;
+    return AB_OK;
+  }
+  int st = proxy_side(t, 1, &r);
+  if (st) return st;
+  if (t->two_sided) {
+    double rl;
+    st = proxy_side(t, -1, &rl);
+    if (st) return st;
+    r = fmax(r, rl);
+  }
+  /* the limit l -> 0 is the variance */
+  if (t->cgf) r = fmax(r, t->variance);
+  *out = r;
+  return AB_OK;
+}

@@ -1,0 +1,116 @@
+/* internal.h - shared between the core's files; not installed. */
+#ifndef ALIGNBOUND_INTERNAL_H
+#define ALIGNBOUND_INTERNAL_H
+
+#include <gsl/gsl_math.h> /* M_PI, M_LN2 */
+#include <math.h>
+
+#include "alignbound.h"
+
+/* The centred cumulant and what the tilting frontier needs at one l:
+ * psi(l), psi'(l), psi''(l) and kl = l psi'(l) - psi(l), the KL divergence of
+ * the tilted law ref e^{l r} / Z from ref.  Each is computed without
+ * cancellation (series near l = 0, the boundary gap near lambda_max). */
+typedef struct {
+  double psi, dpsi, d2psi, kl;
+} ab_cgf;
+
+/* gap is the distance from l to the end of the domain in l's direction
+ * (lambda_max - l for l > 0, l - lambda_min for l < 0), passed separately so
+ * that laws whose cumulant blows up there keep full precision. */
+typedef int (*ab_cgf_fn)(const ab_tail *t, double l, double gap, ab_cgf *out);
+
+enum {
+  AB_KIND_SUBGAUSSIAN,
+  AB_KIND_SUBGAMMA,
+  AB_KIND_SUBEXPONENTIAL,
+  AB_KIND_BOUNDED,
+  AB_KIND_BOUNDED_MEAN,
+  AB_KIND_GAUSSIAN,
+  AB_KIND_UNIFORM,
+  AB_KIND_BERNOULLI,
+  AB_KIND_EXPONENTIAL,
+  AB_KIND_GAMMA,
+  AB_KIND_GUMBEL,
+  AB_KIND_LOGISTIC,
+  AB_KIND_BETA,
+  AB_KIND_DISCRETE,
+  AB_KIND_EMPIRICAL,
+  AB_KIND_CUMULANT
+};
+
+#define AB_BETA_TERMS 40
+
+struct ab_tail {
+  int kind;
+  double par[3];      /* parameters as the user gave them */
+  double mean;        /* E_ref R (NaN for classes) */
+  double variance;    /* psi''(0) */
+  double lmin, lmax;  /* psi is finite on (lmin, lmax), lmin <= 0 <= lmax */
+  int closed_max;     /* psi(lmax) is finite and the bound may sit there */
+  int closed_min;
+  double sup, inf;    /* ess sup and ess inf of R - E R (+-inf if unbounded) */
+  double psup, pinf;  /* probability of the atoms at sup and inf (0: none) */
+  int two_sided;      /* the left tail (loss) is defined */
+  ab_cgf_fn cgf;      /* NULL for a user cumulant */
+  /* a user cumulant */
+  ab_cumulant_fn user;
+  void *user_ctx;
+  /* a finite law: centred values, weights (NULL: equal), max |x| */
+  size_t n;
+  double *x;
+  double *w;
+  double xabs;
+  /* series coefficients (Beta: Taylor coefficients of E e^{l(X-m)};
+   * Gumbel: zeta(k)) */
+  double coef[AB_BETA_TERMS];
+};
+
+/* laws.c: the cumulant of each exact law and class. */
+int ab_cgf_subgaussian(const ab_tail *t, double l, double gap, ab_cgf *out);
+int ab_cgf_subgamma(const ab_tail *t, double l, double gap, ab_cgf *out);
+int ab_cgf_gamma(const ab_tail *t, double l, double gap, ab_cgf *out);
+int ab_cgf_uniform(const ab_tail *t, double l, double gap, ab_cgf *out);
+int ab_cgf_gumbel(const ab_tail *t, double l, double gap, ab_cgf *out);
+int ab_cgf_logistic(const ab_tail *t, double l, double gap, ab_cgf *out);
+int ab_cgf_beta(const ab_tail *t, double l, double gap, ab_cgf *out);
+int ab_beta_setup(ab_tail *t);
+int ab_gumbel_setup(ab_tail *t);
+
+/* discrete.c: finite laws. */
+int ab_cgf_discrete(const ab_tail *t, double l, double gap, ab_cgf *out);
+int ab_discrete_setup(ab_tail *t, const double *values, const double *probs,
+                      size_t n);
+
+/* frontier.c: the generic engine on one side of a tail. */
+int ab_frontier_bound(const ab_tail *t, int side, double kl, double *out,
+                      double *lambda);
+int ab_frontier_kl_needed(const ab_tail *t, int side, double gain,
+                          double *out);
+int ab_frontier_variance_proxy(const ab_tail *t, double *out);
+
+/* e^x - 1 - x and e^x - 1 together, without cancellation for small |x|. */
+static inline void ab_em1x(double x, double *em1x, double *em1) {
+  if (x > -0.1 && x < 0.1) {
+    /* Taylor series of e^x - 1 - x to x^12: the next term is < 2e-17 of x^2/2 */
+    double s = 1.0 / 479001600.0;
+    s = s * x + 1.0 / 39916800.0;
+    s = s * x + 1.0 / 3628800.0;
+    s = s * x + 1.0 / 362880.0;
+    s = s * x + 1.0 / 40320.0;
+    s = s * x + 1.0 / 5040.0;
+    s = s * x + 1.0 / 720.0;
+    s = s * x + 1.0 / 120.0;
+    s = s * x + 1.0 / 24.0;
+    s = s * x + 1.0 / 6.0;
+    s = s * x + 0.5;
+    *em1x = s * x * x;
+    *em1 = *em1x + x;
+  } else {
+    double e = expm1(x);
+    *em1 = e;
+    *em1x = e - x;
+  }
+}
+
+#endif

@@ -1,0 +1,519 @@
+/*
+ * tails.c - constructors of the tail objects, their closed forms, and the
+ * dispatch to the generic engine of frontier.c.
+ *
+ * Closed forms (DESIGN 3.1), each the infimum inf_l (kl + phi(l)) / l:
+ *   sub-Gaussian s2:         sqrt(2 s2 kl)
+ *   sub-gamma (v, c):        sqrt(2 v kl) + c kl
+ *   sub-exponential (nu, b): sqrt(2 nu^2 kl) if kl <= nu^2/(2 b^2),
+ *                            else b kl + nu^2/(2 b)
+ *   bounded [lo, hi]:        (hi - lo) sqrt(kl / 2) (Hoeffding), capped at
+ *                            hi - lo, which it reaches at kl = 2
+ * Exact laws go through the engine: their bound is the tilting frontier.
+ */
+#include <float.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+#define EULER_GAMMA 0.57721566490153286061
+
+static int positive(double x) { return isfinite(x) && x > 0.0; }
+
+static ab_tail *new_tail(int kind) {
+  ab_tail *t = calloc(1, sizeof *t);
+  if (!t) return NULL;
+  t->kind = kind;
+  t->mean = NAN;
+  t->variance = NAN;
+  t->lmin = -INFINITY;
+  t->lmax = INFINITY;
+  t->sup = INFINITY;
+  t->inf = -INFINITY;
+  t->two_sided = 1;
+  return t;
+}
+
+void ab_tail_free(ab_tail *t) {
+  if (!t) return;
+  free(t->x);
+  free(t->w);
+  free(t);
+}
+
+/* A law or class whose cumulant is s2 l^2 / 2 on (lmin, lmax). */
+static int quadratic(int kind, double s2, ab_tail **out) {
+  ab_tail *t = new_tail(kind);
+  if (!t) return AB_ENOMEM;
+  t->variance = s2;
+  t->cgf = ab_cgf_subgaussian;
+  *out = t;
+  return AB_OK;
+}
+
+int ab_tail_subgaussian(double variance, ab_tail **out) {
+  if (!positive(variance)) return AB_EDOM;
+  int st = quadratic(AB_KIND_SUBGAUSSIAN, variance, out);
+  if (!st) (*out)->par[0] = variance;
+  return st;
+}
+
+int ab_tail_gaussian(double mean, double sd, ab_tail **out) {
+  if (!isfinite(mean) || !positive(sd) || !isfinite(sd * sd)) return AB_EDOM;
+  int st = quadratic(AB_KIND_GAUSSIAN, sd * sd, out);
+  if (st) return st;
+  (*out)->par[0] = mean;
+  (*out)->par[1] = sd;
+  (*out)->mean = mean;
+  return AB_OK;
+}
+
+int ab_tail_subexponential(double nu, double b, ab_tail **out) {
+  if (!positive(nu) || !positive(b) || !isfinite(nu * nu)) return AB_EDOM;
+  int st = quadratic(AB_KIND_SUBEXPONENTIAL, nu * nu, out);
+  if (st) return st;
+  ab_tail *t = *out;
+  t->par[0] = nu;
+  t->par[1] = b;
+  t->lmax = 1.0 / b;
+  t->lmin = -1.0 / b;
+  t->closed_max = t->closed_min = 1;
+  return AB_OK;
+}
+
+int ab_tail_bounded(double lo, double hi, ab_tail **out) {
+  double w = hi - lo;
+  if (!isfinite(lo) || !isfinite(hi) || !positive(w)) return AB_EDOM;
+  int st = quadratic(AB_KIND_BOUNDED, 0.25 * w * w, out);
+  if (st) return st;
+  ab_tail *t = *out;
+  t->par[0] = lo;
+  t->par[1] = hi;
+  /* no policy gains more than hi - lo; Hoeffding's bound reaches it at
+   * kl = 2, where the bound saturates (psup = e^-2) */
+  t->sup = w;
+  t->inf = -w;
+  t->psup = t->pinf = exp(-2.0);
+  return AB_OK;
+}
+
+int ab_tail_subgamma(double v, double c, ab_tail **out) {
+  if (!positive(v) || !isfinite(c) || c < 0.0) return AB_EDOM;
+  ab_tail *t = new_tail(AB_KIND_SUBGAMMA);
+  if (!t) return AB_ENOMEM;
+  t->par[0] = v;
+  t->par[1] = c;
+  t->variance = v;
+  t->lmax = c > 0.0 ? 1.0 / c : INFINITY;
+  t->lmin = 0.0;
+  t->two_sided = 0;
+  t->cgf = ab_cgf_subgamma;
+  *out = t;
+  return AB_OK;
+}
+
+int ab_tail_uniform(double lo, double hi, ab_tail **out) {
+  double w = hi - lo;
+  if (!isfinite(lo) || !isfinite(hi) || !positive(w)) return AB_EDOM;
+  ab_tail *t = new_tail(AB_KIND_UNIFORM);
+  if (!t) return AB_ENOMEM;
+  t->par[0] = lo;
+  t->par[1] = hi;
+  t->mean = lo + 0.5 * w;
+  t->variance = w * w / 12.0;
+  t->sup = 0.5 * w;
+  t->inf = -0.5 * w;
+  t->cgf = ab_cgf_uniform;
+  *out = t;
+  return AB_OK;
+}
+
+static int gamma_like(int kind, double shape, double scale, ab_tail **out) {
+  ab_tail *t = new_tail(kind);
+  if (!t) return AB_ENOMEM;
+  t->par[0] = shape;
+  t->par[1] = scale;
+  t->mean = shape * scale;
+  t->variance = shape * scale * scale;
+  t->lmax = 1.0 / scale;
+  t->inf = -shape * scale; /* R >= 0 */
+  t->cgf = ab_cgf_gamma;
+  *out = t;
+  return AB_OK;
+}
+
+int ab_tail_gamma(double shape, double scale, ab_tail **out) {
+  if (!positive(shape) || !positive(scale) ||
+      !positive(shape * scale * scale) || !isfinite(shape * scale * scale))
+    return AB_EDOM;
+  return gamma_like(AB_KIND_GAMMA, shape, scale, out);
+}
+
+int ab_tail_exponential(double rate, ab_tail **out) {
+  if (!positive(rate) || !positive(1.0 / rate) ||
+      !isfinite(1.0 / (rate * rate)))
+    return AB_EDOM;
+  int st = gamma_like(AB_KIND_EXPONENTIAL, 1.0, 1.0 / rate, out);
+  if (!st) (*out)->par[2] = rate;
+  return st;
+}
+
+int ab_tail_gumbel(double loc, double scale, ab_tail **out) {
+  if (!isfinite(loc) || !positive(scale) || !isfinite(scale * scale))
+    return AB_EDOM;
+  ab_tail *t = new_tail(AB_KIND_GUMBEL);
+  if (!t) return AB_ENOMEM;
+  t->par[0] = loc;
+  t->par[1] = scale;
+  t->mean = loc + EULER_GAMMA * scale;
+  t->variance = M_PI * M_PI * scale * scale / 6.0;
+  t->lmax = 1.0 / scale;
+  t->cgf = ab_cgf_gumbel;
+  int st = ab_gumbel_setup(t);
+  if (st) {
+    ab_tail_free(t);
+    return st;
+  }
+  *out = t;
+  return AB_OK;
+}
+
+int ab_tail_logistic(double loc, double scale, ab_tail **out) {
+  if (!isfinite(loc) || !positive(scale) || !isfinite(scale * scale))
+    return AB_EDOM;
+  ab_tail *t = new_tail(AB_KIND_LOGISTIC);
+  if (!t) return AB_ENOMEM;
+  t->par[0] = loc;
+  t->par[1] = scale;
+  t->mean = loc;
+  t->variance = M_PI * M_PI * scale * scale / 3.0;
+  t->lmax = 1.0 / scale;
+  t->lmin = -1.0 / scale;
+  t->cgf = ab_cgf_logistic;
+  *out = t;
+  return AB_OK;
+}
+
+int ab_tail_beta(double a, double b, ab_tail **out) {
+  if (!positive(a) || !positive(b) || !isfinite(a + b)) return AB_EDOM;
+  ab_tail *t = new_tail(AB_KIND_BETA);
+  if (!t) return AB_ENOMEM;
+  double c = a + b;
+  t->par[0] = a;
+  t->par[1] = b;
+  t->mean = a / c;
+  t->variance = (a / c) * (b / c) / (c + 1.0);
+  t->sup = b / c;
+  t->inf = -a / c;
+  t->cgf = ab_cgf_beta;
+  ab_beta_setup(t);
+  *out = t;
+  return AB_OK;
+}
+
+static int finite_law(int kind, const double *v, const double *p, size_t n,
+                      ab_tail **out) {
+  ab_tail *t = new_tail(kind);
+  if (!t) return AB_ENOMEM;
+  int st = ab_discrete_setup(t, v, p, n);
+  if (st) {
+    ab_tail_free(t);
+    return st;
+  }
+  *out = t;
+  return AB_OK;
+}
+
+int ab_tail_discrete(const double *values, const double *probs, size_t n,
+                     ab_tail **out) {
+  return finite_law(probs ? AB_KIND_DISCRETE : AB_KIND_EMPIRICAL, values,
+                    probs, n, out);
+}
+
+int ab_tail_bernoulli(double p, ab_tail **out) {
+  if (!(p >= 0.0 && p <= 1.0)) return AB_EDOM;
+  double v[2] = {0.0, 1.0}, q[2] = {1.0 - p, p};
+  int st = finite_law(AB_KIND_BERNOULLI, v, q, 2, out);
+  if (!st) (*out)->par[0] = p;
+  return st;
+}
+
+/* The two-point law on {lo, hi} with the given mean has the largest
+ * cumulant of all laws on [lo, hi] with that mean (DESIGN 3.1). */
+int ab_tail_bounded_mean(double lo, double hi, double mean, ab_tail **out) {
+  double w = hi - lo;
+  if (!isfinite(lo) || !isfinite(hi) || !positive(w) || !isfinite(mean) ||
+      mean < lo || mean > hi)
+    return AB_EDOM;
+  double p = (mean - lo) / w;
+  double v[2] = {lo, hi}, q[2] = {1.0 - p, p};
+  int st = finite_law(AB_KIND_BOUNDED_MEAN, v, q, 2, out);
+  if (st) return st;
+  (*out)->par[0] = lo;
+  (*out)->par[1] = hi;
+  (*out)->par[2] = mean;
+  (*out)->mean = mean;
+  return AB_OK;
+}
+
+int ab_tail_cumulant(ab_cumulant_fn fn, void *ctx, double lambda_max,
+                     ab_tail **out) {
+  if (!fn || !(lambda_max > 0.0)) return AB_EDOM;
+  ab_tail *t = new_tail(AB_KIND_CUMULANT);
+  if (!t) return AB_ENOMEM;
+  t->user = fn;
+  t->user_ctx = ctx;
+  t->par[0] = lambda_max;
+  t->lmax = lambda_max;
+  t->lmin = 0.0;
+  t->two_sided = 0;
+  *out = t;
+  return AB_OK;
+}
+
+double ab_tail_mean(const ab_tail *t) { return t->mean; }
+
+int ab_tail_describe(const ab_tail *t, char *buf, size_t len) {
+  const double *p = t->par;
+  switch (t->kind) {
+  case AB_KIND_SUBGAUSSIAN:
+    return snprintf(buf, len, "subgaussian(sigma=%.15g)", sqrt(p[0]));
+  case AB_KIND_SUBGAMMA:
+    return snprintf(buf, len, "subgamma(v=%.15g, c=%.15g)", p[0], p[1]);
+  case AB_KIND_SUBEXPONENTIAL:
+    return snprintf(buf, len, "subexponential(nu=%.15g, b=%.15g)", p[0], p[1]);
+  case AB_KIND_BOUNDED:
+    return snprintf(buf, len, "bounded(lo=%.15g, hi=%.15g)", p[0], p[1]);
+  case AB_KIND_BOUNDED_MEAN:
+    return snprintf(buf, len, "bounded(lo=%.15g, hi=%.15g, mean=%.15g)", p[0],
+                    p[1], p[2]);
+  case AB_KIND_GAUSSIAN:
+    return snprintf(buf, len, "gaussian(mean=%.15g, sd=%.15g)", p[0], p[1]);
+  case AB_KIND_UNIFORM:
+    return snprintf(buf, len, "uniform(lo=%.15g, hi=%.15g)", p[0], p[1]);
+  case AB_KIND_BERNOULLI:
+    return snprintf(buf, len, "bernoulli(p=%.15g)", p[0]);
+  case AB_KIND_EXPONENTIAL:
+    return snprintf(buf, len, "exponential(rate=%.15g)", p[2]);
+  case AB_KIND_GAMMA:
+    return snprintf(buf, len, "gamma(shape=%.15g, scale=%.15g)", p[0], p[1]);
+  case AB_KIND_GUMBEL:
+    return snprintf(buf, len, "gumbel(loc=%.15g, scale=%.15g)", p[0], p[1]);
+  case AB_KIND_LOGISTIC:
+    return snprintf(buf, len, "logistic(loc=%.15g, scale=%.15g)", p[0], p[1]);
+  case AB_KIND_BETA:
+    return snprintf(buf, len, "beta(a=%.15g, b=%.15g)", p[0], p[1]);
+  case AB_KIND_DISCRETE:
+    return snprintf(buf, len, "discrete(%zu atoms, mean=%.15g)", t->n, t->mean);
+  case AB_KIND_EMPIRICAL:
+    return snprintf(buf, len, "empirical(%zu samples, mean=%.15g)", t->n,
+                    t->mean);
+  default:
+    return snprintf(buf, len, "cumulant(lambda_max=%.15g)", p[0]);
+  }
+}
+
+/* ---- bounds ------------------------------------------------------------- */
+
+/* Closed form of the bound, or -1 if the tail has none. */
+static int closed_bound(const ab_tail *t, int side, double kl, double *out) {
+  const double *p = t->par;
+  switch (t->kind) {
+  case AB_KIND_SUBGAUSSIAN:
+  case AB_KIND_GAUSSIAN:
+    *out = sqrt(t->variance) * sqrt(2.0 * kl);
+    return AB_OK;
+  case AB_KIND_BOUNDED:
+    *out = kl >= 2.0 ? p[1] - p[0] : (p[1] - p[0]) * sqrt(0.5 * kl);
+    return AB_OK;
+  case AB_KIND_SUBGAMMA:
+    if (side < 0) return AB_EUNDEF;
+    *out = sqrt(2.0 * p[0]) * sqrt(kl) + p[1] * kl;
+    return AB_OK;
+  case AB_KIND_SUBEXPONENTIAL: {
+    double nu = p[0], b = p[1];
+    *out = kl <= 0.5 * (nu / b) * (nu / b) ? nu * sqrt(2.0 * kl)
+                                           : b * kl + 0.5 * nu * (nu / b);
+    return AB_OK;
+  }
+  default:
+    return -1;
+  }
+}
+
+static int closed_kl_needed(const ab_tail *t, int side, double g,
+                            double *out) {
+  const double *p = t->par;
+  switch (t->kind) {
+  case AB_KIND_SUBGAUSSIAN:
+  case AB_KIND_GAUSSIAN: {
+    double r = g / sqrt(t->variance);
+    *out = 0.5 * r * r;
+    return AB_OK;
+  }
+  case AB_KIND_BOUNDED: {
+    double r = g / (p[1] - p[0]);
+    *out = r > 1.0 ? INFINITY : 2.0 * r * r;
+    return AB_OK;
+  }
+  case AB_KIND_SUBGAMMA: {
+    /* sqrt(kl) = 2 g / (sqrt(2v) (1 + sqrt(1 + 2 c g / v))), rationalised */
+    if (side < 0) return AB_EUNDEF;
+    double v = p[0], c = p[1], d = 1.0 + sqrt(1.0 + 2.0 * c * (g / v));
+    double r = g / d;
+    *out = 2.0 * r * (r / v);
+    return AB_OK;
+  }
+  case AB_KIND_SUBEXPONENTIAL: {
+    double nu = p[0], b = p[1];
+    if (g <= nu * (nu / b)) {
+      double r = g / nu;
+      *out = 0.5 * r * r;
+    } else {
+      *out = (g - 0.5 * nu * (nu / b)) / b;
+    }
+    return AB_OK;
+  }
+  default:
+    return -1;
+  }
+}
+
+static int check_side(const ab_tail *t, int side) {
+  if (side != AB_GAIN && side != AB_LOSS) return AB_EDOM;
+  if (side == AB_LOSS && !t->two_sided) return AB_EUNDEF;
+  return AB_OK;
+}
+
+int ab_tail_bound(const ab_tail *t, int side, int method, double kl,
+                  double *out) {
+  int st = check_side(t, side);
+  if (st) return st;
+  if (!(kl >= 0.0)) return AB_EDOM;
+  if (method == AB_CLOSED && closed_bound(t, side, kl, out) != -1)
+    return AB_OK;
+  return ab_frontier_bound(t, side, kl, out, NULL);
+}
+
+int ab_tail_kl_needed(const ab_tail *t, int side, int method, double gain,
+                      double *out) {
+  int st = check_side(t, side);
+  if (st) return st;
+  if (isnan(gain)) return AB_EDOM;
+  if (gain <= 0.0) {
+    *out = 0.0;
+    return AB_OK;
+  }
+  if (method == AB_CLOSED && closed_kl_needed(t, side, gain, out) != -1)
+    return AB_OK;
+  return ab_frontier_kl_needed(t, side, gain, out);
+}
+
+int ab_tail_tilt(const ab_tail *t, int side, double kl, double *lambda) {
+  double g;
+  int st = check_side(t, side);
+  if (st) return st;
+  if (!(kl >= 0.0)) return AB_EDOM;
+  return ab_frontier_bound(t, side, kl, &g, lambda);
+}
+
+int ab_tail_cumulant_eval(const ab_tail *t, int order, double l, double *out) {
+  if (isnan(l) || order < 0 || order > 2) return AB_EDOM;
+  if (l < 0.0 && !t->two_sided) return AB_EUNDEF;
+  if (!t->cgf) {
+    if (order != 0) return AB_EUNDEF;
+    if (l >= t->lmax) {
+      *out = INFINITY;
+      return AB_OK;
+    }
+    if (t->user(t->user_ctx, l, out) != 0 || isnan(*out)) return AB_EFUNC;
+    return AB_OK;
+  }
+  int inside = (l < t->lmax || (l == t->lmax && t->closed_max)) &&
+               (l > t->lmin || (l == t->lmin && t->closed_min));
+  if (!inside) {
+    *out = INFINITY;
+    return AB_OK;
+  }
+  ab_cgf c;
+  int st = t->cgf(t, l, l >= 0 ? t->lmax - l : l - t->lmin, &c);
+  if (st) return st;
+  *out = order == 0 ? c.psi : order == 1 ? c.dpsi : c.d2psi;
+  return AB_OK;
+}
+
+int ab_tail_variance_proxy(const ab_tail *t, int method, double *out) {
+  const double *p = t->par;
+  if (method == AB_CLOSED) {
+    switch (t->kind) {
+    case AB_KIND_SUBGAUSSIAN:
+    case AB_KIND_GAUSSIAN:
+    case AB_KIND_BOUNDED:
+      *out = t->variance;
+      return AB_OK;
+    case AB_KIND_UNIFORM:
+      *out = t->variance;
+      return AB_OK;
+    case AB_KIND_BERNOULLI:
+    case AB_KIND_BOUNDED_MEAN: {
+      /* Kearns-Saul: (1-2p) / (2 log((1-p)/p)) = d / (4 atanh d), d = 1-2p */
+      double q = t->kind == AB_KIND_BERNOULLI ? p[0] : (p[2] - p[0]) / (p[1] - p[0]);
+      double w = t->kind == AB_KIND_BERNOULLI ? 1.0 : p[1] - p[0];
+      double d = 1.0 - 2.0 * q;
+      double r = d == 0.0 ? 0.25 : (fabs(d) == 1.0 ? 0.0 : d / (4.0 * atanh(d)));
+      *out = r * w * w;
+      return AB_OK;
+    }
+    case AB_KIND_SUBGAMMA:
+    case AB_KIND_SUBEXPONENTIAL:
+    case AB_KIND_EXPONENTIAL:
+    case AB_KIND_GAMMA:
+    case AB_KIND_GUMBEL:
+    case AB_KIND_LOGISTIC:
+      break; /* decided by the domain below: +inf unless c = 0 */
+    default:
+      break;
+    }
+  }
+  return ab_frontier_variance_proxy(t, out);
+}
+
+/* ---- vector forms --------------------------------------------------------- */
+
+int ab_tail_bound_vec(const ab_tail *t, int side, int method, const double *kl,
+                      size_t n, double *out, size_t *failed_at) {
+  for (size_t i = 0; i < n; i++) {
+    int st = ab_tail_bound(t, side, method, kl[i], &out[i]);
+    if (st) {
+      if (failed_at) *failed_at = i;
+      return st;
+    }
+  }
+  return AB_OK;
+}
+
+int ab_tail_kl_needed_vec(const ab_tail *t, int side, int method,
+                          const double *gain, size_t n, double *out,
+                          size_t *failed_at) {
+  for (size_t i = 0; i < n; i++) {
+    int st = ab_tail_kl_needed(t, side, method, gain[i], &out[i]);
+    if (st) {
+      if (failed_at) *failed_at = i;
+      return st;
+    }
+  }
+  return AB_OK;
+}
+
+int ab_tail_cumulant_vec(const ab_tail *t, int order, const double *lambda,
+                         size_t n, double *out, size_t *failed_at) {
+  for (size_t i = 0; i < n; i++) {
+    int st = ab_tail_cumulant_eval(t, order, lambda[i], &out[i]);
+    if (st) {
+      if (failed_at) *failed_at = i;
+      return st;
+    }
+  }
+  return AB_OK;
+}

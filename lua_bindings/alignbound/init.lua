@@ -1,0 +1,150 @@
+--- alignbound: information-theoretic limits of LLM policy alignment.
+--
+-- How much reward can an aligned policy gain over its reference policy for a
+-- given KL budget, under a tail assumption on the reward?  Conventions:
+-- natural logarithms (divergences in nats); gain = E_pi r - E_ref r;
+-- divergences are D(aligned || reference); psi(l) = log E_ref e^{l (R - E R)}.
+--
+-- Every numeric entry point accepts a number, a table of numbers or an
+-- `alignbound.vector` and returns the same shape.
+-- @module alignbound
+
+local core = require "alignbound.core"
+
+local ab = {}
+
+--- Library version string.
+ab.version = core.version
+
+--- Make a vector of doubles.
+-- `ab.vector{1, 2, 3}` copies a table (or a vector); `ab.vector(n [, fill])`
+-- makes `n` copies of `fill` (default 0).  A vector supports `#v`, `v[i]`
+-- (1-based, bounds-checked), `v[i] = x`, `v:totable()` and `tostring(v)`; its
+-- doubles live inside the userdata (8 bytes each).
+-- @function vector
+-- @tparam table|number values a table of numbers, a vector, or a size
+-- @tparam[opt=0] number fill the value of every element when given a size
+-- @treturn alignbound.vector
+ab.vector = core.vector
+
+--- Tail assumptions and exact laws of the reward under the reference policy.
+-- Every constructor takes a table of named fields (an unknown field is an
+-- error) and returns a tail object with the methods below.
+-- @section tail
+ab.tail = core.tail
+
+--- Sub-Gaussian class: psi(l) <= s2 l^2 / 2 for all l (both tails).
+-- Bound: sqrt(2 s2 kl).
+-- @function tail.subgaussian
+-- @tparam table opts `{sigma=}` or `{variance=}` (s2 = sigma^2)
+
+--- Sub-gamma class on the right tail: psi(l) <= v l^2 / (2 (1 - c l)), 0 <= l < 1/c.
+-- Bound: sqrt(2 v kl) + c kl.  No loss bound (right tail only).
+-- @function tail.subgamma
+-- @tparam table opts `{v=, c=}` with v > 0, c >= 0
+
+--- Sub-exponential class: psi(l) <= nu^2 l^2 / 2 for |l| < 1/b.
+-- Bound: sqrt(2 nu^2 kl) if kl <= nu^2/(2 b^2), else b kl + nu^2/(2 b).
+-- @function tail.subexponential
+-- @tparam table opts `{nu=, b=}`
+
+--- Rewards bounded in [lo, hi].
+-- Without the mean: Hoeffding, (hi - lo) sqrt(kl / 2), capped at hi - lo.
+-- With the mean: the exact frontier of the two-point law on {lo, hi} with that
+-- mean, which dominates every law on [lo, hi] with that mean (tight).
+-- @function tail.bounded
+-- @tparam table opts `{lo=, hi= [, mean=]}`
+
+--- Gaussian law (exact): bound sqrt(2 sd^2 kl), attained by tilting.
+-- @function tail.gaussian
+-- @tparam table opts `{mean=0, sd=}`
+
+--- Uniform law on [lo, hi] (exact frontier).
+-- @function tail.uniform
+-- @tparam table opts `{lo=, hi=}`
+
+--- Bernoulli law (exact frontier; saturates at 1 - p once kl >= -log p).
+-- @function tail.bernoulli
+-- @tparam table opts `{p=}`
+
+--- Exponential law (exact frontier).
+-- @function tail.exponential
+-- @tparam table opts `{rate=}`
+
+--- Gamma law (exact frontier).
+-- @function tail.gamma
+-- @tparam table opts `{shape=, scale=}`
+
+--- Gumbel law (exact frontier).
+-- @function tail.gumbel
+-- @tparam table opts `{loc=0, scale=}`
+
+--- Logistic law (exact frontier).
+-- @function tail.logistic
+-- @tparam table opts `{loc=0, scale=}`
+
+--- Beta law on [0, 1] (exact frontier).
+-- @function tail.beta
+-- @tparam table opts `{a=, b=}`
+
+--- A finite law (exact frontier, by log-sum-exp over the atoms).
+-- probs must be >= 0 and sum to 1 within 1e-9 (they are renormalised).
+-- @function tail.discrete
+-- @tparam table opts `{values=, probs=}` (tables or vectors of equal length)
+
+--- The empirical law of reward samples (exact frontier of the sample).
+-- Each bound is a Newton solve on the tilting parameter with one pass over
+-- the samples per step.
+-- @function tail.empirical
+-- @tparam table|alignbound.vector samples
+-- @usage local t = ab.tail.empirical(rewards); print(t:gain(0.5))
+
+--- A user-supplied cumulant bound phi(l) >= psi(l) for 0 <= l < lambda_max,
+-- solved numerically (Brent's method).  A Lua error inside fn comes out as a
+-- Lua error of the calling method.  Right tail only.
+-- @function tail.cumulant
+-- @tparam function fn `fn(lambda)` returns phi(lambda) (math.huge allowed)
+-- @tparam[opt] table opts `{lambda_max=math.huge}`
+
+--- Methods of a tail object
+-- @section methods
+
+--- Upper bound on the reward gain E_pi r - E_ref r over every policy with
+-- KL(pi || ref) <= kl: inf_l (kl + psi(l)) / l.
+-- @function tail:gain
+-- @tparam number|table|alignbound.vector kl in [0, inf]
+-- @tparam[opt] table opts `{numeric=true}` forces the generic engine
+-- @return the bound, in the shape of kl
+
+--- Upper bound on the reward decrease (the left tail), inf_l (kl + psi(-l)) / l.
+-- @function tail:loss
+-- @tparam number|table|alignbound.vector kl
+-- @tparam[opt] table opts `{numeric=true}`
+
+--- KL needed for a gain g: sup_l (l g - psi(l)); 0 for g <= 0, inf beyond
+-- the essential supremum.
+-- @function tail:kl_needed
+-- @tparam number|table|alignbound.vector g
+-- @tparam[opt] table opts `{numeric=true, side="gain"|"loss"}`
+
+--- The optimal tilting parameter l* at a budget: KL(l*) = l* psi'(l*) - psi(l*) = kl
+-- (inf once the bound saturates).
+-- @function tail:tilt
+-- @tparam number|table|alignbound.vector kl
+-- @tparam[opt] table opts `{side="gain"|"loss"}`
+
+--- The centred cumulant psi(l) (or its bound), or a derivative.
+-- math.huge outside its domain.
+-- @function tail:cumulant
+-- @tparam number|table|alignbound.vector lambda
+-- @tparam[opt] table opts `{derivative=0|1|2}`
+
+--- Optimal sub-Gaussian variance proxy sup_{l != 0} 2 psi(l) / l^2
+-- (math.huge when the tail is heavier than Gaussian).
+-- @function tail:variance_proxy
+-- @tparam[opt] table opts `{numeric=true}`
+
+--- Mean of the reward under the reference law, nil for assumption classes.
+-- @function tail:mean
+
+return ab

@@ -1,0 +1,166 @@
+/* module.c - luaopen_alignbound_core and the helpers every binding uses. */
+#include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "binding.h"
+
+int abL_argerror(lua_State *L, const char *fname, int argn, const char *fmt,
+                 ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  lua_pushvfstring(L, fmt, ap);
+  va_end(ap);
+  return luaL_error(L, "bad argument #%d to '%s' (%s)", argn, fname,
+                    lua_tostring(L, -1));
+}
+
+const double *abL_todoubles(lua_State *L, int idx, const char *fname, int argn,
+                            const char *what, size_t *n) {
+  abL_vector *v = abL_testvector(L, idx);
+  if (v) {
+    *n = v->n;
+    return v->data;
+  }
+  if (!lua_istable(L, idx))
+    abL_argerror(L, fname, argn, "%s must be a table or " ABL_VECTOR
+                 " of numbers, got %s", what, luaL_typename(L, idx));
+  idx = lua_absindex(L, idx);
+  size_t len = (size_t)lua_rawlen(L, idx);
+  if (len > SIZE_MAX / sizeof(double))
+    abL_argerror(L, fname, argn, "%s is too long", what);
+  double *buf = lua_newuserdatauv(L, len * sizeof(double) + 1, 0);
+  for (size_t i = 0; i < len; i++) {
+    int isnum;
+    lua_rawgeti(L, idx, (lua_Integer)i + 1);
+    buf[i] = lua_tonumberx(L, -1, &isnum);
+    if (!isnum)
+      abL_argerror(L, fname, argn, "%s[%d] must be a number, got %s", what,
+                   (int)(i + 1), luaL_typename(L, -1));
+    lua_pop(L, 1);
+  }
+  *n = len;
+  return buf;
+}
+
+void abL_checkfields(lua_State *L, int idx, const char *fname, int argn,
+                     const char *const allowed[]) {
+  idx = lua_absindex(L, idx);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    int ok = 0;
+    if (lua_type(L, -2) == LUA_TSTRING) {
+      const char *k = lua_tostring(L, -2);
+      for (int i = 0; allowed[i]; i++)
+        if (strcmp(k, allowed[i]) == 0) ok = 1;
+    }
+    if (!ok) {
+      const char *key = luaL_tolstring(L, -2, NULL);
+      luaL_Buffer b;
+      luaL_buffinit(L, &b);
+      for (int i = 0; allowed[i]; i++) {
+        if (i) luaL_addstring(&b, ", ");
+        luaL_addstring(&b, allowed[i]);
+      }
+      luaL_pushresult(&b);
+      abL_argerror(L, fname, argn, "unknown option '%s' (expected %s)", key,
+                   lua_tostring(L, -1));
+    }
+    lua_pop(L, 1);
+  }
+}
+
+int abL_optnumber(lua_State *L, int idx, const char *fname, int argn,
+                  const char *key, double *out) {
+  int isnum;
+  lua_getfield(L, idx, key);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  *out = lua_tonumberx(L, -1, &isnum);
+  if (!isnum || lua_type(L, -1) != LUA_TNUMBER)
+    abL_argerror(L, fname, argn, "%s must be a number, got %s", key,
+                 luaL_typename(L, -1));
+  lua_pop(L, 1);
+  return 1;
+}
+
+double abL_number(lua_State *L, int idx, const char *fname, int argn,
+                  const char *key) {
+  double x;
+  if (!abL_optnumber(L, idx, fname, argn, key, &x))
+    abL_argerror(L, fname, argn, "%s is required", key);
+  return x;
+}
+
+int abL_optboolean(lua_State *L, int idx, const char *fname, int argn,
+                   const char *key, int dflt) {
+  int r = dflt;
+  lua_getfield(L, idx, key);
+  if (!lua_isnil(L, -1)) {
+    if (!lua_isboolean(L, -1))
+      abL_argerror(L, fname, argn, "%s must be a boolean, got %s", key,
+                   luaL_typename(L, -1));
+    r = lua_toboolean(L, -1);
+  }
+  lua_pop(L, 1);
+  return r;
+}
+
+int abL_map(lua_State *L, int idx, const char *fname, int argn,
+            const char *what, abL_vecfn fn, void *ud, size_t *failed_at,
+            double *failed_value) {
+  int st;
+  size_t n;
+  *failed_at = 0;
+  if (lua_type(L, idx) == LUA_TNUMBER) {
+    double x = lua_tonumber(L, idx), y;
+    st = fn(ud, &x, 1, &y, failed_at);
+    if (st) {
+      *failed_value = x;
+      return st;
+    }
+    lua_pushnumber(L, y);
+    return AB_OK;
+  }
+  abL_vector *v = abL_testvector(L, idx);
+  if (v) {
+    abL_vector *out = abL_newvector(L, v->n);
+    st = fn(ud, v->data, v->n, out->data, failed_at);
+    if (st) {
+      *failed_value = v->data[*failed_at];
+      lua_pop(L, 1);
+    }
+    return st;
+  }
+  if (!lua_istable(L, idx))
+    abL_argerror(L, fname, argn, "%s must be a number, table or " ABL_VECTOR
+                 ", got %s", what, luaL_typename(L, idx));
+  const double *x = abL_todoubles(L, idx, fname, argn, what, &n);
+  double *y = lua_newuserdatauv(L, n * sizeof(double) + 1, 0);
+  st = fn(ud, x, n, y, failed_at);
+  if (st) {
+    *failed_value = x[*failed_at];
+    lua_pop(L, 2);
+    return st;
+  }
+  lua_createtable(L, (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_pushnumber(L, y[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  lua_replace(L, -3); /* drop the scratch buffers, keep the table */
+  lua_pop(L, 1);
+  return AB_OK;
+}
+
+int luaopen_alignbound_core(lua_State *L) {
+  ab_init();
+  lua_newtable(L);
+  lua_pushstring(L, ab_version());
+  lua_setfield(L, -2, "version");
+  abL_open_vector(L);
+  abL_open_tail(L);
+  return 1;
+}

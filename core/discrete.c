@@ -3,13 +3,15 @@
  * Bernoulli, the two-point law of bounded{lo, hi, mean}).
  *
  * One pass over the atoms gives psi, psi', psi'' and kl at a tilt l.  Two
- * forms keep every sum free of cancellation:
- *  - centred, while |l| max|x| <= 600: with w = l x_i,
- *      S = sum p (e^w - 1 - w) >= 0,      psi = log1p(S),
- *      A = sum p x (e^w - 1),             psi' = A / (1 + S)
- *    (the sum p x = 0 of the centred law is dropped exactly);
- *  - shifted by the largest exponent wmax, d = l x_i - wmax <= 0:
- *      S0 = sum p e^d,   psi = wmax + log S0,   kl = sum p d e^d / S0 - log S0.
+ * forms keep every sum free of cancellation and overflow:
+ *  - series, while |l| max|x| <= 0.5: with v = l x_i,
+ *      S = sum p (e^v - 1 - v) >= 0,      psi = log1p(S),
+ *      A = sum p x (e^v - 1),             psi' = A / (1 + S)
+ *    (the sum p x = 0 of the centred law is dropped exactly), by a
+ *    polynomial: no exp at all, so psi ~ var l^2 / 2 keeps full precision
+ *    down to l ~ 1e-150;
+ *  - shifted to the top atom (the bottom one for l < 0), d = l (x_i - top):
+ *      S0 = sum p e^d,  psi = l top + log S0,  kl = l E_pi[x - top] - log S0.
  * Sums are accumulated in blocks so that rounding grows with the number of
  * blocks, not of atoms.
  */
@@ -97,66 +99,98 @@ int ab_discrete_setup(ab_tail *t, const double *values, const double *probs,
   return AB_OK;
 }
 
-int ab_cgf_discrete(const ab_tail *t, double l, double gap, ab_cgf *out) {
-  const double *x = t->x, *w = t->w;
-  size_t n = t->n;
-  double u = w ? 1.0 : 1.0 / (double)n; /* weight of an atom when equal */
-  (void)gap;
-  if (fabs(l) * t->xabs <= 600.0) {
-    double s = 0, a = 0, b2 = 0;
-    for (size_t i0 = 0; i0 < n; i0 += BLOCK) {
-      size_t i1 = i0 + BLOCK < n ? i0 + BLOCK : n;
-      double bs = 0, ba = 0, bb = 0;
-      for (size_t i = i0; i < i1; i++) {
-        double p = w ? w[i] : 1.0, em1x, em1;
-        ab_em1x(l * x[i], &em1x, &em1);
-        bs += p * em1x;
-        ba += p * x[i] * em1;
-        bb += p * x[i] * x[i] * (em1 + 1.0);
-      }
-      s += bs;
-      a += ba;
-      b2 += bb;
-    }
-    s *= u;
-    a *= u;
-    b2 *= u;
-    double g = 1.0 + s;
-    out->psi = log1p(s);
-    out->dpsi = a / g;
-    out->d2psi = fmax(b2 / g - out->dpsi * out->dpsi, 0.0);
-    out->kl = l * out->dpsi - out->psi;
-    if (out->kl < 0) out->kl = 0; /* rounding at l ~ 0 */
-    return AB_OK;
-  }
-  double top = (l > 0) ? t->sup : t->inf, wmax = l * top;
-  double s0 = 0, s1 = 0, s2 = 0, sd = 0;
+/* The two passes, specialised by the compiler for weighted (w != NULL) and
+ * equal weights.  sums[] receives, per form:
+ *  series:  S = sum p em1x(l x), A = sum p x (e^{lx} - 1), B = sum p x^2 e^{lx}
+ *  shifted: S0 = sum p e^d, S1 = sum p y e^d, S2 = sum p y^2 e^d with
+ *           y = x - top, d = l y <= 0. */
+static inline void pass_series(const double *x, const double *w, size_t n,
+                               double l, double sums[3]) {
+  double s = 0, a = 0, b = 0;
   for (size_t i0 = 0; i0 < n; i0 += BLOCK) {
     size_t i1 = i0 + BLOCK < n ? i0 + BLOCK : n;
-    double b0 = 0, b1 = 0, b2 = 0, bd = 0;
+    double bs = 0, ba = 0, bb = 0;
     for (size_t i = i0; i < i1; i++) {
-      double p = w ? w[i] : 1.0;
-      double d = l * x[i] - wmax;
-      double e = p * exp(d);
+      /* |l x| <= 0.5: e^{lx} - 1 - lx by its Taylor series to the 16th
+       * power, whose remainder is below 1e-18 of the leading term */
+      double v = l * x[i], q = 1.0 / 355687428096000.0;
+      q = q * v + 1.0 / 20922789888000.0;
+      q = q * v + 1.0 / 1307674368000.0;
+      q = q * v + 1.0 / 87178291200.0;
+      q = q * v + 1.0 / 6227020800.0;
+      q = q * v + 1.0 / 479001600.0;
+      q = q * v + 1.0 / 39916800.0;
+      q = q * v + 1.0 / 3628800.0;
+      q = q * v + 1.0 / 362880.0;
+      q = q * v + 1.0 / 40320.0;
+      q = q * v + 1.0 / 5040.0;
+      q = q * v + 1.0 / 720.0;
+      q = q * v + 1.0 / 120.0;
+      q = q * v + 1.0 / 24.0;
+      q = q * v + 1.0 / 6.0;
+      q = q * v + 0.5;
+      double em1x = q * v * v, em1 = em1x + v;
+      double p = w ? w[i] : 1.0, px = p * x[i];
+      bs += p * em1x;
+      ba += px * em1;
+      bb += px * x[i] * (em1 + 1.0);
+    }
+    s += bs;
+    a += ba;
+    b += bb;
+  }
+  sums[0] = s;
+  sums[1] = a;
+  sums[2] = b;
+}
+
+static inline void pass_shifted(const double *x, const double *w, size_t n,
+                                double l, double top, double sums[3]) {
+  double s0 = 0, s1 = 0, s2 = 0;
+  for (size_t i0 = 0; i0 < n; i0 += BLOCK) {
+    size_t i1 = i0 + BLOCK < n ? i0 + BLOCK : n;
+    double b0 = 0, b1 = 0, b2 = 0;
+    for (size_t i = i0; i < i1; i++) {
       double y = x[i] - top; /* moments about the top atom: no cancellation */
+      double e = exp(l * y);
+      if (w) e *= w[i];
       b0 += e;
       b1 += y * e;
       b2 += y * y * e;
-      bd += d * e;
     }
     s0 += b0;
     s1 += b1;
     s2 += b2;
-    sd += bd;
   }
-  s0 *= u;
-  s1 *= u;
-  s2 *= u;
-  sd *= u;
-  double ly = log(s0), ey = s1 / s0;
-  out->psi = wmax + ly;
+  sums[0] = s0;
+  sums[1] = s1;
+  sums[2] = s2;
+}
+
+int ab_cgf_discrete(const ab_tail *t, double l, double gap, ab_cgf *out) {
+  const double *x = t->x, *w = t->w;
+  size_t n = t->n;
+  double u = w ? 1.0 : 1.0 / (double)n; /* weight of an atom when equal */
+  double sums[3];
+  (void)gap;
+  if (fabs(l) * t->xabs <= 0.5) {
+    if (w) pass_series(x, w, n, l, sums);
+    else pass_series(x, NULL, n, l, sums);
+    double s = sums[0] * u, g = 1.0 + s;
+    out->psi = log1p(s);
+    out->dpsi = sums[1] * u / g;
+    out->d2psi = fmax(sums[2] * u / g - out->dpsi * out->dpsi, 0.0);
+    out->kl = fmax(l * out->dpsi - out->psi, 0.0);
+    return AB_OK;
+  }
+  double top = (l > 0) ? t->sup : t->inf;
+  if (w) pass_shifted(x, w, n, l, top, sums);
+  else pass_shifted(x, NULL, n, l, top, sums);
+  /* kl = E_pi[d] - log S0 with d = l y, and sum p d e^d = l S1 */
+  double s0 = sums[0] * u, ey = sums[1] / sums[0], ly = log(s0);
+  out->psi = l * top + ly;
   out->dpsi = top + ey;
-  out->d2psi = fmax(s2 / s0 - ey * ey, 0.0);
-  out->kl = fmax(sd / s0 - ly, 0.0);
+  out->d2psi = fmax(sums[2] / sums[0] - ey * ey, 0.0);
+  out->kl = fmax(l * ey - ly, 0.0);
   return AB_OK;
 }

@@ -186,35 +186,42 @@ static double objective(double z, void *vctx) {
   if (u->mode == 0) v = (u->arg + psi) / l;
   else if (u->mode == 1) v = psi - l * u->arg;
   else v = -2.0 * psi / (l * l);
-  /* Brent needs finite values; +inf means "no bound here" */
+  /* (h is flat at its minimum: an error dz in z moves the value by
+   * O(dz^2), so z to 1e-8 gives the bound to ~1e-16.)
+   * Brent needs finite values; +inf means "no bound here" */
   if (v > 1e300 || isnan(v)) v = 1e300;
   if (v < -1e300) v = -1e300;
   return v;
 }
 
-/* Brent's method from the bracket a < b < c with f(b) below both ends. */
+/* Brent's method from the bracket a < b < c with f(b) below both ends.
+ * Every evaluated point gives a valid bound, so if Brent stalls (a user
+ * cumulant computed without care can be flat or noisy) the best point found
+ * is returned rather than an error. */
 static int brent(objective_ctx *u, double a, double fa, double b, double fb,
                  double c, double fc, double *fmin, double *zmin) {
+  *zmin = b;
+  *fmin = fb;
+  if (fa < *fmin) { *zmin = a; *fmin = fa; }
+  if (fc < *fmin) { *zmin = c; *fmin = fc; }
   gsl_min_fminimizer *s = gsl_min_fminimizer_alloc(gsl_min_fminimizer_brent);
   if (!s) return AB_ENOMEM;
   gsl_function F = {objective, u};
   int st = gsl_min_fminimizer_set_with_values(s, &F, b, fb, a, fa, c, fc);
-  int result = AB_ENOCONV;
   for (int it = 0; st == GSL_SUCCESS && it < 200; it++) {
     st = gsl_min_fminimizer_iterate(s);
     if (u->status) break;
+    double fz = gsl_min_fminimizer_f_minimum(s);
+    if (fz < *fmin) {
+      *fmin = fz;
+      *zmin = gsl_min_fminimizer_x_minimum(s);
+    }
     double lo = gsl_min_fminimizer_x_lower(s);
     double hi = gsl_min_fminimizer_x_upper(s);
-    if (gsl_min_test_interval(lo, hi, 1e-11, 0.0) == GSL_SUCCESS) {
-      result = AB_OK;
-      break;
-    }
+    if (gsl_min_test_interval(lo, hi, 1e-8, 1e-8) == GSL_SUCCESS) break;
   }
-  *zmin = gsl_min_fminimizer_x_minimum(s);
-  *fmin = gsl_min_fminimizer_f_minimum(s);
   gsl_min_fminimizer_free(s);
-  if (u->status) return u->status;
-  return st == GSL_SUCCESS ? result : AB_ENOCONV;
+  return u->status;
 }
 
 /* Minimise a unimodal objective over z in [ZMIN, ZMAX] starting near z0:
@@ -264,7 +271,7 @@ static int minimise(objective_ctx *u, double z0, double *fmin, double *zmin) {
 /* ---- the bound ---------------------------------------------------------- */
 
 int ab_frontier_bound(const ab_tail *t, int side, double kl, double *out,
-                      double *lambda) {
+                      double *lambda, ab_hint *hint) {
   double sup = side_sup(t, side), atom = side_atom(t, side);
   double end = side_end(t, side), lam = 0.0;
   if (side < 0 && !t->two_sided) return AB_EUNDEF;
@@ -303,9 +310,21 @@ int ab_frontier_bound(const ab_tail *t, int side, double kl, double *out,
       return AB_OK;
     }
   }
-  st = solve(t, side, SOLVE_KL, kl,
-             l_to_z(end, sqrt(2.0 * kl / t->variance)), &p, &edge);
+  double z0 = l_to_z(end, sqrt(2.0 * kl / t->variance));
+  if (hint && hint->valid && hint->side == side) {
+    /* KL(l) ~ KL(l0) (l / l0)^slope near the previous solution */
+    z0 = l_to_z(end, hint->lambda * exp(log(kl / hint->kl) / hint->slope));
+  }
+  st = solve(t, side, SOLVE_KL, kl, z0, &p, &edge);
   if (st) return st;
+  if (hint) {
+    double slope = p.l * p.l * p.c.d2psi / p.c.kl;
+    hint->valid = edge == 0 && isinf(end) && slope > 0 && isfinite(slope);
+    hint->side = side;
+    hint->kl = p.c.kl;
+    hint->lambda = p.l;
+    hint->slope = slope;
+  }
   *out = fmin((kl + p.c.psi) / p.l, sup);
   if (lambda) *lambda = edge > 0 ? INFINITY : p.l;
   return AB_OK;
@@ -375,7 +394,7 @@ static int proxy_side(const ab_tail *t, int side, double *out) {
     double zb = zlo + h * besti;
     int st = brent(&u, zb - h, f[besti - 1], zb, f[besti], zb + h,
                    f[besti + 1], &fz, &z);
-    if (st && st != AB_ENOCONV) return st;
+    if (st) return st;
     if (fz < best) best = fz;
   }
   *out = -best;

@@ -393,7 +393,7 @@ int ab_tail_bound(const ab_tail *t, int side, int method, double kl,
   if (!(kl >= 0.0)) return AB_EDOM;
   if (method == AB_CLOSED && closed_bound(t, side, kl, out) != -1)
     return AB_OK;
-  return ab_frontier_bound(t, side, kl, out, NULL);
+  return ab_frontier_bound(t, side, kl, out, NULL, NULL);
 }
 
 int ab_tail_kl_needed(const ab_tail *t, int side, int method, double gain,
@@ -415,7 +415,7 @@ int ab_tail_tilt(const ab_tail *t, int side, double kl, double *lambda) {
   int st = check_side(t, side);
   if (st) return st;
   if (!(kl >= 0.0)) return AB_EDOM;
-  return ab_frontier_bound(t, side, kl, &g, lambda);
+  return ab_frontier_bound(t, side, kl, &g, lambda, NULL);
 }
 
 int ab_tail_cumulant_eval(const ab_tail *t, int order, double l, double *out) {
@@ -483,8 +483,32 @@ int ab_tail_variance_proxy(const ab_tail *t, int method, double *out) {
 
 int ab_tail_bound_vec(const ab_tail *t, int side, int method, const double *kl,
                       size_t n, double *out, size_t *failed_at) {
+  ab_hint hint = {0, 0, 0.0, 0.0, 0.0};
+  int st = check_side(t, side);
+  if (st) {
+    if (failed_at) *failed_at = 0;
+    return st;
+  }
+  if (method == AB_CLOSED &&
+      (t->kind == AB_KIND_SUBGAUSSIAN || t->kind == AB_KIND_GAUSSIAN)) {
+    /* the hot path: sd sqrt(2 kl), streamed */
+    double sd = sqrt(t->variance);
+    for (size_t i = 0; i < n; i++) {
+      double k = kl[i];
+      if (!(k >= 0.0)) {
+        if (failed_at) *failed_at = i;
+        return AB_EDOM;
+      }
+      out[i] = sd * sqrt(2.0 * k);
+    }
+    return AB_OK;
+  }
   for (size_t i = 0; i < n; i++) {
-    int st = ab_tail_bound(t, side, method, kl[i], &out[i]);
+    double k = kl[i];
+    if (!(k >= 0.0)) st = AB_EDOM;
+    else if (method == AB_CLOSED && closed_bound(t, side, k, &out[i]) != -1)
+      st = AB_OK;
+    else st = ab_frontier_bound(t, side, k, &out[i], NULL, &hint);
     if (st) {
       if (failed_at) *failed_at = i;
       return st;

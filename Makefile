@@ -48,10 +48,10 @@ $(BUILD)/alignbound/core.so: $(BIND_OBJ) $(CORE_OBJ)
 # C-level tests: the core with no Lua, and an embedding host that links the
 # core and the module statically and opens them with luaL_requiref.
 $(BUILD)/core_test: spec/c/core_test.c $(BUILD)/libalignbound.a
-	$(CC) $(CFLAGS) $< -o $@ $(BUILD)/libalignbound.a $(GSL_LIBS) $(LDFLAGS)
+	$(CC) $(CFLAGS) -Ispec/c $< -o $@ $(BUILD)/libalignbound.a $(GSL_LIBS) -lpthread $(LDFLAGS)
 
 $(BUILD)/host: spec/c/host.c $(BIND_OBJ) $(BUILD)/libalignbound.a
-	$(CC) $(CFLAGS) $(LUA_INC) $< $(BIND_OBJ) -o $@ $(BUILD)/libalignbound.a \
+	$(CC) $(CFLAGS) $(LUA_INC) -Ispec/c $< $(BIND_OBJ) -o $@ $(BUILD)/libalignbound.a \
 	  -llua5.4 $(GSL_LIBS) $(LDFLAGS)
 
 # Environment for the in-tree build: eval "$(make -s env)"

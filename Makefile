@@ -22,7 +22,8 @@ HEADERS  = $(wildcard core/*.h) lua_bindings/binding.h
 DEBIAN_PACKAGES = lua5.4 liblua5.4-dev libgsl-dev lua-busted luarocks \
                   lua-check lua-ldoc gnuplot-nox valgrind pkg-config
 
-.PHONY: all test demo bench install uninstall doc env deps check-deps clean
+.PHONY: all test test-san test-valgrind demo bench install uninstall doc env \
+        deps check-deps clean
 
 all: $(BUILD)/libalignbound.a $(BUILD)/libalignbound.so \
      $(BUILD)/alignbound/core.so
@@ -78,6 +79,27 @@ deps:
 test: check-deps
 	@$(MAKE) -s all $(BUILD)/core_test $(BUILD)/host
 	@$(INTREE) BUILD=$(BUILD) LUA=$(LUA) sh spec/run_all.sh
+
+# The same tests with AddressSanitizer + UndefinedBehaviorSanitizer: the C
+# tests are instrumented whole; the specs run in the stock lua5.4 with the
+# sanitizer runtimes preloaded (leak checking there would report the
+# interpreter's own allocations, so it is on for the C tests only).
+SAN = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+      -fno-sanitize-recover=all
+test-san: check-deps
+	@$(MAKE) -s BUILD=build-san OPT="$(SAN)" LDFLAGS="-fsanitize=address,undefined" \
+	  all build-san/core_test build-san/host
+	@LUA_PATH_5_4="$(CURDIR)/lua_bindings/?.lua;$(CURDIR)/lua_bindings/?/init.lua;;" \
+	  LUA_CPATH_5_4="$(CURDIR)/build-san/?.so;;" BUILD=build-san LUA=$(LUA) \
+	  SPEC_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
+	  ASAN_OPTIONS=detect_leaks=1 sh spec/run_all.sh
+
+# The C tests under valgrind's memcheck.
+test-valgrind: check-deps
+	@$(MAKE) -s all $(BUILD)/core_test $(BUILD)/host
+	@for t in core_test host; do \
+	  valgrind -q --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	    $(BUILD)/$$t || exit 1; done
 
 demo: check-deps
 	@$(MAKE) -s all

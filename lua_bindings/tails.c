@@ -127,14 +127,14 @@ static void opts_table(lua_State *L, const char *fname,
   abL_checkfields(L, 1, fname, 1, fields);
 }
 
-static double positive(lua_State *L, const char *fname, const char *key) {
+static double positive_field(lua_State *L, const char *fname, const char *key) {
   double x = abL_number(L, 1, fname, 1, key);
   if (!(x > 0 && isfinite(x)))
     abL_argerror(L, fname, 1, "%s must be positive and finite, got %f", key, x);
   return x;
 }
 
-static double finite(lua_State *L, const char *fname, const char *key,
+static double finite_field(lua_State *L, const char *fname, const char *key,
                      int required, double dflt) {
   double x = dflt;
   if (required) x = abL_number(L, 1, fname, 1, key);
@@ -157,10 +157,10 @@ static int tail_subgaussian(lua_State *L) {
     return abL_argerror(L, "subgaussian", 1,
                         "give exactly one of sigma and variance");
   if (has_sigma) {
-    double s = positive(L, "subgaussian", "sigma");
+    double s = positive_field(L, "subgaussian", "sigma");
     s2 = s * s;
   } else {
-    s2 = positive(L, "subgaussian", "variance");
+    s2 = positive_field(L, "subgaussian", "variance");
   }
   abL_tail *u = new_slot(L);
   built(L, "subgaussian", ab_tail_subgaussian(s2, &u->t));
@@ -170,8 +170,8 @@ static int tail_subgaussian(lua_State *L) {
 static int tail_subgamma(lua_State *L) {
   static const char *const f[] = {"v", "c", NULL};
   opts_table(L, "subgamma", f);
-  double v = positive(L, "subgamma", "v");
-  double c = finite(L, "subgamma", "c", 1, 0);
+  double v = positive_field(L, "subgamma", "v");
+  double c = finite_field(L, "subgamma", "c", 1, 0);
   if (c < 0)
     return abL_argerror(L, "subgamma", 1, "c must be >= 0, got %f", c);
   abL_tail *u = new_slot(L);
@@ -182,8 +182,8 @@ static int tail_subgamma(lua_State *L) {
 static int tail_subexponential(lua_State *L) {
   static const char *const f[] = {"nu", "b", NULL};
   opts_table(L, "subexponential", f);
-  double nu = positive(L, "subexponential", "nu");
-  double b = positive(L, "subexponential", "b");
+  double nu = positive_field(L, "subexponential", "nu");
+  double b = positive_field(L, "subexponential", "b");
   abL_tail *u = new_slot(L);
   built(L, "subexponential", ab_tail_subexponential(nu, b, &u->t));
   return 1;
@@ -193,8 +193,8 @@ static int tail_bounded(lua_State *L) {
   static const char *const f[] = {"lo", "hi", "mean", NULL};
   double mean;
   opts_table(L, "bounded", f);
-  double lo = finite(L, "bounded", "lo", 1, 0);
-  double hi = finite(L, "bounded", "hi", 1, 0);
+  double lo = finite_field(L, "bounded", "lo", 1, 0);
+  double hi = finite_field(L, "bounded", "hi", 1, 0);
   if (!(hi > lo) || !isfinite(hi - lo))
     return abL_argerror(L, "bounded", 1, "hi must be above lo, got lo=%f hi=%f",
                         lo, hi);
@@ -211,8 +211,8 @@ static int tail_bounded(lua_State *L) {
 static int tail_gaussian(lua_State *L) {
   static const char *const f[] = {"mean", "sd", NULL};
   opts_table(L, "gaussian", f);
-  double m = finite(L, "gaussian", "mean", 0, 0.0);
-  double sd = positive(L, "gaussian", "sd");
+  double m = finite_field(L, "gaussian", "mean", 0, 0.0);
+  double sd = positive_field(L, "gaussian", "sd");
   abL_tail *u = new_slot(L);
   built(L, "gaussian", ab_tail_gaussian(m, sd, &u->t));
   return 1;
@@ -221,8 +221,8 @@ static int tail_gaussian(lua_State *L) {
 static int tail_uniform(lua_State *L) {
   static const char *const f[] = {"lo", "hi", NULL};
   opts_table(L, "uniform", f);
-  double lo = finite(L, "uniform", "lo", 1, 0);
-  double hi = finite(L, "uniform", "hi", 1, 0);
+  double lo = finite_field(L, "uniform", "lo", 1, 0);
+  double hi = finite_field(L, "uniform", "hi", 1, 0);
   if (!(hi > lo) || !isfinite(hi - lo))
     return abL_argerror(L, "uniform", 1, "hi must be above lo, got lo=%f hi=%f",
                         lo, hi);
@@ -245,7 +245,7 @@ static int tail_bernoulli(lua_State *L) {
 static int tail_exponential(lua_State *L) {
   static const char *const f[] = {"rate", NULL};
   opts_table(L, "exponential", f);
-  double r = positive(L, "exponential", "rate");
+  double r = positive_field(L, "exponential", "rate");
   abL_tail *u = new_slot(L);
   int st = ab_tail_exponential(r, &u->t);
   if (st == AB_EDOM)
@@ -262,8 +262,8 @@ static int law2(lua_State *L, const char *fname, const char *k1, int loc,
                 const char *k2, two_param make) {
   const char *const f[] = {k1, k2, NULL};
   opts_table(L, fname, f);
-  double a = loc ? finite(L, fname, k1, 0, 0.0) : positive(L, fname, k1);
-  double b = positive(L, fname, k2);
+  double a = loc ? finite_field(L, fname, k1, 0, 0.0) : positive_field(L, fname, k1);
+  double b = positive_field(L, fname, k2);
   abL_tail *u = new_slot(L);
   int st = make(a, b, &u->t);
   if (st == AB_EDOM)

@@ -22,7 +22,13 @@ for t in core_test host; do
   [ $rc -eq 0 ] || { status=1; [ -n "$(printf '%s' "$out" | grep ' failed$')" ] || failed=$((failed + 1)); }
 done
 
-out=$(busted --lua="${LUA:-lua5.4}" -o utfTerminal spec 2>&1)
+# SPEC_PRELOAD: sanitizer runtimes for an instrumented module (make test-san)
+if [ -n "$SPEC_PRELOAD" ]; then
+  out=$(ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD="$SPEC_PRELOAD" \
+    busted --lua="${LUA:-lua5.4}" --cpath="$BUILD/?.so" -o utfTerminal spec 2>&1)
+else
+  out=$(busted --lua="${LUA:-lua5.4}" --cpath="$BUILD/?.so" -o utfTerminal spec 2>&1)
+fi
 rc=$?
 printf '%s\n' "$out"
 line=$(printf '%s\n' "$out" | grep -E '[0-9]+ success(es)? / [0-9]+ failures? / [0-9]+ errors?' | tail -1)

@@ -1,0 +1,41 @@
+rockspec_format = "3.0"
+package = "alignbound"
+version = "scm-1"
+source = {
+  url = "git+file://.",
+}
+description = {
+  summary = "Information-theoretic limits of LLM alignment: KL-constrained reward gain bounds",
+  detailed = [[
+    How much reward can an aligned policy gain over its reference policy for a
+    given KL budget, under a tail assumption on the reward?  A Lua 5.4 module
+    on a C core that uses GNU GSL.
+  ]],
+  license = "MIT",
+}
+dependencies = {
+  "lua >= 5.4",
+}
+external_dependencies = {
+  GSL = {
+    header = "gsl/gsl_sf_hyperg.h",
+    library = "gsl",
+  },
+}
+build = {
+  type = "builtin",
+  modules = {
+    ["alignbound"] = "lua_bindings/alignbound/init.lua",
+    ["alignbound.core"] = {
+      sources = {
+        "core/discrete.c", "core/frontier.c", "core/laws.c", "core/status.c",
+        "core/tails.c",
+        "lua_bindings/module.c", "lua_bindings/tails.c", "lua_bindings/vector.c",
+      },
+      defines = {},
+      incdirs = { "core", "lua_bindings", "$(GSL_INCDIR)" },
+      libdirs = { "$(GSL_LIBDIR)" },
+      libraries = { "gsl", "gslcblas", "m" },
+    },
+  },
+}

@@ -99,7 +99,7 @@ static int at(const ab_tail *t, int side, double o, point *p) {
  * relative precision even at l ~ 1e-150.  *edge is +1 (-1) if the root lies
  * beyond the largest (smallest) odds; p holds the last point evaluated. */
 static int solve(const ab_tail *t, int side, int which, double target,
-                 double z0, point *p, int *edge) {
+                 double z0, int polish, point *p, int *edge) {
   double end = side_end(t, side), ltarget = log(target);
   double o = exp(z0), olo = 0.0, ohi = INFINITY, step = 1.0;
   const double omin = exp(ZMIN), omax = exp(ZMAX);
@@ -150,8 +150,13 @@ static int solve(const ab_tail *t, int side, int which, double target,
     if (on == o) return AB_OK;
     if (olo > 0.0 && isfinite(ohi) && ohi - olo <= 4e-16 * olo) return AB_OK;
     /* Newton converges quadratically: after a step below 1e-8 the next
-     * point is exact to rounding, so evaluate it and stop */
-    if (newton && fabs(dz) < 1e-8) final = 1;
+     * point is exact to rounding, so evaluate it and stop.  Without polish
+     * the caller only needs h(l) = (kl + phi)/l, which is flat at the root:
+     * the current point already gives it to (1e-8)^2, and a pass is saved. */
+    if (newton && fabs(dz) < 1e-8) {
+      if (!polish) return AB_OK;
+      final = 1;
+    }
     o = on;
   }
   return AB_ENOCONV;
@@ -315,7 +320,7 @@ int ab_frontier_bound(const ab_tail *t, int side, double kl, double *out,
     /* KL(l) ~ KL(l0) (l / l0)^slope near the previous solution */
     z0 = l_to_z(end, hint->lambda * exp(log(kl / hint->kl) / hint->slope));
   }
-  st = solve(t, side, SOLVE_KL, kl, z0, &p, &edge);
+  st = solve(t, side, SOLVE_KL, kl, z0, lambda != NULL, &p, &edge);
   if (st) return st;
   if (hint) {
     double slope = p.l * p.l * p.c.d2psi / p.c.kl;
@@ -365,7 +370,8 @@ int ab_frontier_kl_needed(const ab_tail *t, int side, double g, double *out) {
     }
   }
   point p;
-  st = solve(t, side, SOLVE_DPSI, g, l_to_z(end, g / t->variance), &p, &edge);
+  st = solve(t, side, SOLVE_DPSI, g, l_to_z(end, g / t->variance), 1, &p,
+             &edge);
   if (st) return st;
   *out = edge > 0 ? INFINITY : p.c.kl;
   return AB_OK;

@@ -46,13 +46,14 @@ int abL_optboolean(lua_State *L, int idx, const char *fname, int argn,
                    const char *key, int dflt);
 
 /* Apply a core vector function to a number, table or vector argument at idx,
- * pushing a result of the same shape.  On a core failure the status and the
+ * pushing a result of the same shape (into the vector at out_idx instead, if
+ * out_idx is not 0, so that hot loops need not allocate).  On a core failure the status and the
  * failing index are returned (nothing pushed) so the caller can explain. */
 typedef int (*abL_vecfn)(void *ud, const double *x, size_t n, double *out,
                          size_t *failed_at);
 int abL_map(lua_State *L, int idx, const char *fname, int argn,
             const char *what, abL_vecfn fn, void *ud, size_t *failed_at,
-            double *failed_value);
+            double *failed_value, int out_idx);
 
 void abL_open_tail(lua_State *L);
 

@@ -110,10 +110,23 @@ int abL_optboolean(lua_State *L, int idx, const char *fname, int argn,
 
 int abL_map(lua_State *L, int idx, const char *fname, int argn,
             const char *what, abL_vecfn fn, void *ud, size_t *failed_at,
-            double *failed_value) {
+            double *failed_value, int out_idx) {
   int st;
   size_t n;
   *failed_at = 0;
+  if (out_idx) {
+    abL_vector *v = abL_testvector(L, idx), *out = abL_testvector(L, out_idx);
+    if (!v)
+      abL_argerror(L, fname, argn, "out= needs %s to be a " ABL_VECTOR
+                   ", got %s", what, luaL_typename(L, idx));
+    if (!out || out->n != v->n)
+      abL_argerror(L, fname, argn + 1, "out must be an " ABL_VECTOR
+                   " of the same length as %s", what);
+    st = fn(ud, v->data, v->n, out->data, failed_at);
+    if (st) *failed_value = v->data[*failed_at];
+    else lua_pushvalue(L, out_idx);
+    return st;
+  }
   if (lua_type(L, idx) == LUA_TNUMBER) {
     double x = lua_tonumber(L, idx), y;
     st = fn(ud, &x, 1, &y, failed_at);

@@ -366,7 +366,7 @@ static int tail_cumulant(lua_State *L) {
 
 typedef struct {
   const ab_tail *t;
-  int side, method, order;
+  int side, method, order, out;
 } map_args;
 
 static int vec_bound(void *ud, const double *x, size_t n, double *y,
@@ -418,6 +418,14 @@ static void method_opts(lua_State *L, const char *fname, map_args *a,
     else abL_argerror(L, fname, 2, "side must be \"gain\" or \"loss\"");
   }
   lua_pop(L, 1);
+  lua_getfield(L, 3, "out");
+  if (!lua_isnil(L, -1)) {
+    if (!abL_testvector(L, -1))
+      abL_argerror(L, fname, 2, "out must be an " ABL_VECTOR ", got %s",
+                   luaL_typename(L, -1));
+    a->out = 1;
+  }
+  lua_pop(L, 1);
   double d;
   if (abL_optnumber(L, 3, fname, 2, "derivative", &d)) {
     if (!(d == 0 || d == 1 || d == 2))
@@ -430,13 +438,15 @@ static int run(lua_State *L, const char *fname, const char *what,
                const char *domain, int side, abL_vecfn fn,
                const char *const fields[]) {
   abL_tail *u = checktail(L, fname);
-  map_args a = {u->t, side, AB_CLOSED, 0};
+  map_args a = {u->t, side, AB_CLOSED, 0, 0};
   size_t at;
   double value;
   method_opts(L, fname, &a, fields);
   lua_settop(L, 3);
+  if (a.out) lua_getfield(L, 3, "out"); /* at index 4 */
+  else lua_pushnil(L);
   user_call saved = prepare(L, u);
-  int st = abL_map(L, 2, fname, 1, what, fn, &a, &at, &value);
+  int st = abL_map(L, 2, fname, 1, what, fn, &a, &at, &value, a.out ? 4 : 0);
   if (st) {
     int shape = lua_type(L, 2) != LUA_TNUMBER;
     fail(L, u, fname, 1, domain, st, at, value, shape);
@@ -447,8 +457,9 @@ static int run(lua_State *L, const char *fname, const char *what,
 
 #define KL_DOMAIN "kl must be a number >= 0"
 
-static const char *const numeric_opts[] = {"numeric", NULL};
-static const char *const side_opts[] = {"numeric", "side", NULL};
+static const char *const numeric_opts[] = {"numeric", "out", NULL};
+static const char *const side_opts[] = {"numeric", "side", "out", NULL};
+static const char *const proxy_opts[] = {"numeric", NULL};
 
 static int tail_gain(lua_State *L) {
   return run(L, "gain", "kl", KL_DOMAIN, AB_GAIN, vec_bound, numeric_opts);
@@ -464,24 +475,24 @@ static int tail_kl_needed(lua_State *L) {
 }
 
 static int tail_tilt(lua_State *L) {
-  static const char *const f[] = {"side", NULL};
+  static const char *const f[] = {"side", "out", NULL};
   return run(L, "tilt", "kl", KL_DOMAIN, AB_GAIN, vec_tilt, f);
 }
 
 static int tail_cumulant_at(lua_State *L) {
-  static const char *const f[] = {"derivative", NULL};
+  static const char *const f[] = {"derivative", "out", NULL};
   return run(L, "cumulant", "lambda", "lambda must not be NaN", AB_GAIN,
              vec_cumulant, f);
 }
 
 static int tail_variance_proxy(lua_State *L) {
   abL_tail *u = checktail(L, "variance_proxy");
-  map_args a = {u->t, AB_GAIN, AB_CLOSED, 0};
+  map_args a = {u->t, AB_GAIN, AB_CLOSED, 0, 0};
   double r;
   lua_settop(L, 2);
   lua_pushnil(L);
   lua_insert(L, 2); /* options move to index 3, as method_opts expects */
-  method_opts(L, "variance_proxy", &a, numeric_opts);
+  method_opts(L, "variance_proxy", &a, proxy_opts);
   user_call saved = prepare(L, u);
   int st = ab_tail_variance_proxy(u->t, a.method, &r);
   if (st) fail(L, u, "variance_proxy", 1, "", st, 0, NAN, 0);

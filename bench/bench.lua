@@ -1,0 +1,105 @@
+-- bench/bench.lua: the hot paths against plain baselines in the same run.
+-- Run with `make bench`; prints ratios.  Timings are best-of-k CPU times.
+local ab = require "alignbound"
+
+local baseline = assert(arg[1], "usage: bench.lua path/to/bench_baseline")
+
+local function now()
+  -- os.clock is CPU time, which is what a single-threaded kernel costs
+  return os.clock()
+end
+
+local function best_of(k, fn)
+  local best = math.huge
+  for _ = 1, k do
+    local t0 = now()
+    fn()
+    best = math.min(best, now() - t0)
+  end
+  return best
+end
+
+local function run_baseline(what, n)
+  local p = assert(io.popen(baseline .. " " .. what .. " " .. n))
+  local out = p:read("a")
+  p:close()
+  return tonumber(out:match("^(%S+)"))
+end
+
+print(string.format("alignbound %s benchmarks (%s)", ab.version, _VERSION))
+print(string.rep("-", 72))
+
+-- 1. sub-Gaussian gain over 10^7 KL values vs the plain C loop
+do
+  local n = 10000000
+  local kl = ab.vector(n)
+  for i = 1, n do kl[i] = i * 1e-7 end
+  local t = ab.tail.subgaussian { sigma = 1.5 }
+  local out = ab.vector(n, 0)
+  local into = best_of(5, function() t:gain(kl, { out = out }) end)
+  local base = run_baseline("sqrt", n)
+  assert(math.abs(out[n // 2] - 1.5 * math.sqrt(2 * (n // 2) * 1e-7)) < 1e-12)
+  print(string.format("subgaussian:gain, 10^7 KL, out=     %8.2f ms   C loop %8.2f ms   ratio %.2fx",
+    into * 1e3, base * 1e3, into / base))
+  out = nil -- luacheck: ignore
+  collectgarbage()
+  local fresh = best_of(5, function() t:gain(kl) end)
+  local base_fresh = run_baseline("fresh", n)
+  print(string.format("subgaussian:gain, 10^7 KL, new vec  %8.2f ms   C+malloc %6.2f ms   ratio %.2fx",
+    fresh * 1e3, base_fresh * 1e3, fresh / base_fresh))
+end
+
+-- 2. exact laws through the numerical engine
+for _, spec in ipairs { { "gaussian", { sd = 1 } }, { "gumbel", { scale = 1 } } } do
+  local n = 100000
+  local kl = ab.vector(n)
+  for i = 1, n do kl[i] = 10 ^ (-6 + 8 * (i - 1) / (n - 1)) end
+  local t = ab.tail[spec[1]](spec[2])
+  local opts = spec[1] == "gaussian" and { numeric = true } or nil
+  local secs = best_of(3, function() t:gain(kl, opts) end)
+  -- scalar calls pay the cold start every time
+  local m = 10000
+  local cold = best_of(3, function() for i = 1, m do t:gain(kl[i * 10], opts) end end)
+  print(string.format("%-8s gain via the engine, 10^5 KL  %8.2f ms   %.3g evals/s (vector), "
+    .. "%.3g evals/s (scalar calls)", spec[1], secs * 1e3, n / secs, m / cold))
+end
+
+-- 3. empirical law of 10^6 samples, 100 KL values
+do
+  local n = 1000000
+  local v = ab.vector(n)
+  math.randomseed(42)
+  for i = 1, n do v[i] = math.random() ^ 2 end
+  local e = ab.tail.empirical(v)
+  local kl = {}
+  for i = 1, 100 do kl[i] = 10 ^ (-3 + 4 * (i - 1) / 99) end
+  local secs = best_of(3, function() e:gain(kl) end)
+  -- one cumulant evaluation is one pass over the samples
+  local ls = {}
+  for i = 1, 50 do ls[i] = i * 0.1 end
+  local pass = best_of(3, function() e:cumulant(ls) end) / #ls
+  local base = run_baseline("exp", n)
+  print(string.format("empirical(10^6):gain at 100 KL     %8.2f ms   %.1f passes per KL value, "
+    .. "%.2f ms per pass (C exp loop %.2f ms)", secs * 1e3, secs / 100 / pass, pass * 1e3, base * 1e3))
+end
+
+-- 4. memory of a 10^7-element vector: peak RSS of a fresh process that makes
+-- one, against the same process making nothing and one filling a Lua table
+do
+  local function peak(code)
+    local cmd = string.format("%q -e %q", arg[-1] or "lua5.4", [[
+      local ab = require "alignbound"
+      ]] .. code .. [[
+      local f = io.open("/proc/self/status"); local s = f:read("a"); f:close()
+      io.write(s:match("VmHWM:%s*(%d+)"))]])
+    local p = assert(io.popen(cmd))
+    local kb = tonumber(p:read("a"))
+    p:close()
+    return kb / 1024
+  end
+  local none = peak("")
+  local vec = peak("local v = ab.vector(10000000, 1); v[1] = 0")
+  local tab = peak("local t = {}; for i = 1, 10000000 do t[i] = 1.0 end")
+  print(string.format("vector of 10^7 doubles              %8.1f MiB peak RSS over an empty process "
+    .. "(8e7 bytes = 76.3 MiB); a Lua table: %.1f MiB", vec - none, tab - none))
+end

@@ -69,6 +69,17 @@ describe("numeric entry points", function()
     assert.are.equal(0, #t:gain(ab.vector(0)))
   end)
 
+  it("write into a given vector with out=, without allocating", function()
+    local kl, out = ab.vector { 0.5, 2 }, ab.vector(2)
+    local r = t:gain(kl, { out = out })
+    assert.are.equal(out, r)
+    H.close(out[2], t:gain(2), 0, "written in place")
+    H.raises(function() return t:gain(kl, { out = ab.vector(3) }) end, "bad argument #2 to 'gain'",
+      "same length")
+    H.raises(function() return t:gain({ 1, 2 }, { out = out }) end, "out= needs kl to be a")
+    H.raises(function() return t:gain(kl, { out = {} }) end, "out must be an alignbound.vector")
+  end)
+
   it("do the same for every method", function()
     local e = ab.tail.empirical { 0, 1, 1, 3 }
     for _, m in ipairs { "gain", "loss", "kl_needed", "tilt", "cumulant" } do

@@ -33,18 +33,18 @@ ab.vector = core.vector
 -- @section tail
 ab.tail = core.tail
 
---- Sub-Gaussian class: psi(l) <= s2 l^2 / 2 for all l (both tails).
+--- Sub-Gaussian class: psi(l) ≤ s2 l^2 / 2 for all l (both tails).
 -- Bound: sqrt(2 s2 kl).
 -- @function tail.subgaussian
 -- @tparam table opts `{sigma=}` or `{variance=}` (s2 = sigma^2)
 
---- Sub-gamma class on the right tail: psi(l) <= v l^2 / (2 (1 - c l)), 0 <= l < 1/c.
+--- Sub-gamma class on the right tail: psi(l) ≤ v l^2 / (2 (1 - c l)), l in [0, 1/c).
 -- Bound: sqrt(2 v kl) + c kl.  No loss bound (right tail only).
 -- @function tail.subgamma
--- @tparam table opts `{v=, c=}` with v > 0, c >= 0
+-- @tparam table opts `{v=, c=}` with v > 0, c ≥ 0
 
---- Sub-exponential class: psi(l) <= nu^2 l^2 / 2 for |l| < 1/b.
--- Bound: sqrt(2 nu^2 kl) if kl <= nu^2/(2 b^2), else b kl + nu^2/(2 b).
+--- Sub-exponential class: psi(l) ≤ nu^2 l^2 / 2 for l in (-1/b, 1/b).
+-- Bound: sqrt(2 nu^2 kl) if kl ≤ nu^2/(2 b^2), else b kl + nu^2/(2 b).
 -- @function tail.subexponential
 -- @tparam table opts `{nu=, b=}`
 
@@ -63,7 +63,7 @@ ab.tail = core.tail
 -- @function tail.uniform
 -- @tparam table opts `{lo=, hi=}`
 
---- Bernoulli law (exact frontier; saturates at 1 - p once kl >= -log p).
+--- Bernoulli law (exact frontier; saturates at 1 - p once kl ≥ -log p).
 -- @function tail.bernoulli
 -- @tparam table opts `{p=}`
 
@@ -88,7 +88,7 @@ ab.tail = core.tail
 -- @tparam table opts `{a=, b=}`
 
 --- A finite law (exact frontier, by log-sum-exp over the atoms).
--- probs must be >= 0 and sum to 1 within 1e-9 (they are renormalised).
+-- probs must be ≥ 0 and sum to 1 within 1e-9 (they are renormalised).
 -- @function tail.discrete
 -- @tparam table opts `{values=, probs=}` (tables or vectors of equal length)
 
@@ -99,7 +99,7 @@ ab.tail = core.tail
 -- @tparam table|alignbound.vector samples
 -- @usage local t = ab.tail.empirical(rewards); print(t:gain(0.5))
 
---- A user-supplied cumulant bound phi(l) >= psi(l) for 0 <= l < lambda_max,
+--- A user-supplied cumulant bound phi(l) ≥ psi(l) for l in [0, lambda_max),
 -- solved numerically (Brent's method).  A Lua error inside fn comes out as a
 -- Lua error of the calling method.  Right tail only.
 -- @function tail.cumulant
@@ -110,7 +110,7 @@ ab.tail = core.tail
 -- @section methods
 
 --- Upper bound on the reward gain E_pi r - E_ref r over every policy with
--- KL(pi || ref) <= kl: inf_l (kl + psi(l)) / l.
+-- KL(pi || ref) ≤ kl: inf_l (kl + psi(l)) / l.
 -- @function tail:gain
 -- @tparam number|table|alignbound.vector kl in [0, inf]
 -- @tparam[opt] table opts `{numeric=true}` forces the generic engine
@@ -121,7 +121,7 @@ ab.tail = core.tail
 -- @tparam number|table|alignbound.vector kl
 -- @tparam[opt] table opts `{numeric=true}`
 
---- KL needed for a gain g: sup_l (l g - psi(l)); 0 for g <= 0, inf beyond
+--- KL needed for a gain g: sup_l (l g - psi(l)); 0 for g ≤ 0, inf beyond
 -- the essential supremum.
 -- @function tail:kl_needed
 -- @tparam number|table|alignbound.vector g

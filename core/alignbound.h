@@ -130,6 +130,97 @@ int ab_tail_kl_needed_vec(const ab_tail *t, int side, int method,
 int ab_tail_cumulant_vec(const ab_tail *t, int order, const double *lambda,
                          size_t n, double *out, size_t *failed_at);
 
+/* ------------------------------------------------------------------------ */
+/* Divergence families (conventions in README.md).  An f-divergence is
+ * D_f(P||Q) = E_Q[f(dP/dQ)]; Renyi is log E_Q[(dP/dQ)^a] / (a - 1). */
+
+enum {
+  AB_KL,          /* t log t */
+  AB_REVERSE_KL,  /* -log t */
+  AB_CHI2,        /* (t - 1)^2 */
+  AB_HELLINGER,   /* (sqrt t - 1)^2 / 2 */
+  AB_TV,          /* |t - 1| / 2 */
+  AB_JS,          /* Jensen-Shannon, in nats */
+  AB_ALPHA,       /* Amari: (t^a - a t - (1 - a)) / (a (a - 1)), any real a */
+  AB_RENYI,       /* order a in (0, inf]; a = 1 is KL */
+  AB_USER         /* a user-supplied convex f with f(1) = 0 */
+};
+
+/* A user f: return 0 and set *f; non-zero aborts with AB_EFUNC. */
+typedef int (*ab_f_fn)(void *ctx, double t, double *f);
+
+typedef struct {
+  int kind;      /* AB_KL ... AB_USER */
+  double alpha;  /* the order, for AB_ALPHA and AB_RENYI */
+  ab_f_fn fn;    /* for AB_USER */
+  void *ctx;
+} ab_family;
+
+/* AB_OK if the family and its order are valid (AB_EDOM otherwise). */
+int ab_family_check(const ab_family *f);
+
+/* f(t) for t >= 0 (not for Renyi), +inf where infinite. */
+int ab_f_eval(const ab_family *f, double t, double *out);
+
+/* D(P || Q) between two laws on the same n outcomes, exactly by summation:
+ * 0 log 0 = 0, and the mass of P where Q = 0 counts f(t)/t as t -> inf
+ * (+inf for KL, chi2, ...).  p and q must be >= 0 and sum to 1 within 1e-9
+ * relative (they are renormalised). */
+int ab_divergence(const double *p, const double *q, size_t n,
+                  const ab_family *f, double *out);
+
+/* ------------------------------------------------------------------------ */
+/* Best-of-n: the best of n independent reference samples by reward.  With a
+ * continuous reward, bon_n relates to ref as Beta(n, 1) to Uniform(0, 1)
+ * (Renyi representation), so D(bon_n || ref) = int_0^1 f(n u^(n-1)) du for
+ * every f (data processing gives <= when the reward has ties).  n is a real
+ * number >= 1 (the formulas hold for the Beta(n, 1) law at real n). */
+
+/* D(bon_n || ref): closed form where one exists (AB_CLOSED), else or with
+ * AB_NUMERIC the integral, computed with substitutions that resolve the mass
+ * near u = 1 for n up to 1e15.  *abserr (if not NULL) gets the estimated
+ * absolute error (0 for closed forms). */
+int ab_bon_divergence(double n, const ab_family *f, int method, double *out,
+                      double *abserr);
+/* P(best of n beats an independent reference sample) = n / (n + 1). */
+int ab_bon_win_rate(double n, double *out);
+/* Beirami et al. (2024) KL estimate from the reference probability eps of
+ * the selected sample, eps in [0, 1]. */
+int ab_bon_kl_estimate(double eps, double n, double *out);
+/* The exact gain E R_(n) - E R of best-of-n for an exact law or a finite
+ * law (ties broken uniformly); AB_EUNDEF for assumption classes. */
+int ab_bon_expected_gain(const ab_tail *t, double n, int method, double *out);
+
+/* Certificates for a bound on the best-of-n gain. */
+enum {
+  AB_CERT_KL = 1,   /* the transport bound at KL(bon_n || ref) */
+  AB_CERT_CHI2,     /* sd sqrt(chi2(bon_n || ref)) */
+  AB_CERT_TV,       /* (sup - inf) tv(bon_n, ref) */
+  AB_CERT_RENYI     /* min_a sqrt(2 s2 D_a / a), s2 = (range)^2/4 (DESIGN 3.3) */
+};
+const char *ab_certificate_name(int cert);
+/* The tightest of the certificates that apply to the tail. */
+int ab_bon_gain(const ab_tail *t, double n, double *out, int *certificate);
+
+/* The exact best-of-n law of a discrete reference with m outcomes
+ * (probabilities probs, rewards rewards, any order), ties broken uniformly:
+ * bon(y) = ref(y) / q(y) (F<=(y)^n - F<(y)^n), with q(y) = P(R = r(y)). */
+typedef struct {
+  double kl;        /* KL(bon_n || ref), exact */
+  double win_rate;  /* P(bon beats a reference sample), ties count 1/2 */
+  double mean;      /* E_bon[R] */
+  double kl_bound;  /* log n - (n - 1)/n */
+} ab_bon_summary;
+int ab_bon_policy(const double *probs, const double *rewards, size_t m,
+                  double n, double *policy, ab_bon_summary *summary);
+
+/* Unbiased estimate of the best-of-n average of values when selecting on
+ * scores, from N logged samples (n <= N): sort by score; the i-th (1-based)
+ * weighs C(i-1, n-1) / C(N, n); tied scores share their values' mean.
+ * With n = 0, out[k-1] gets the estimate for every k = 1..N. */
+int ab_bon_from_samples(const double *scores, const double *values, size_t N,
+                        size_t n, double *out);
+
 #ifdef __cplusplus
 }
 #endif

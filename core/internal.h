@@ -96,6 +96,13 @@ int ab_frontier_kl_needed(const ab_tail *t, int side, double gain,
                           double *out);
 int ab_frontier_variance_proxy(const ab_tail *t, double *out);
 
+/* divergences.c: the normalised generator f(t) - f'(1)(t - 1) >= 0 of a
+ * named family (the raw f for AB_USER), given l = log t and d = t - 1, both
+ * to full precision. */
+int ab_f_tilde(const ab_family *f, double l, double d, double *out);
+/* An internal family kind: the integrand t^alpha of the Renyi moment. */
+#define AB_MOMENT 100
+
 /* e^x - 1 - x and e^x - 1 together, without cancellation for small |x|. */
 static inline void ab_em1x(double x, double *em1x, double *em1) {
   if (x > -0.1 && x < 0.1) {

@@ -55,6 +55,45 @@ int abL_map(lua_State *L, int idx, const char *fname, int argn,
             const char *what, abL_vecfn fn, void *ud, size_t *failed_at,
             double *failed_value, int out_idx);
 
+/* Calling back into Lua from the core (user cumulants, user f): the running
+ * thread, the stack slots of the function and of an error slot, and names
+ * for messages.  The callback never raises: a Lua error is parked in the
+ * error slot and the core sees a failure (AB_EFUNC). */
+typedef struct {
+  lua_State *L;
+  int fn, err;
+  const char *what, *arg; /* e.g. "cumulant function", "lambda" */
+} abL_callback;
+
+/* Push the function (user value 1 of the userdata at ud) and an error slot,
+ * and point c at them. */
+void abL_callback_prepare(lua_State *L, int ud, abL_callback *c,
+                          const char *what, const char *arg);
+/* fn(x) -> *y; 0 on success. */
+int abL_callback_number(void *ctx, double x, double *y);
+/* If the error slot holds a message, raise it (after the core returned). */
+void abL_callback_raise(lua_State *L, const abL_callback *c);
+
+/* A divergence family from a name or an alignbound.fdiv at idx, with the
+ * options table at opts (0: none) giving alpha=.  Pushes what a user f
+ * needs on the stack (see abL_callback). */
+void abL_family(lua_State *L, int idx, int opts, const char *fname, int argn,
+                ab_family *f, abL_callback *cb);
+
+/* Tail userdata (alignbound.tail). */
+typedef struct {
+  ab_tail *t;
+  abL_callback call; /* the core's ctx for a user cumulant points here */
+} abL_tail;
+
+/* The tail at idx, or a "bad argument" error. */
+abL_tail *abL_checktail(lua_State *L, int idx, const char *fname, int argn);
+/* Before a core call on the tail at idx: push what a user cumulant needs;
+ * returns the previous call state, to restore with u->call = saved. */
+abL_callback abL_tail_prepare(lua_State *L, int idx, abL_tail *u);
+
 void abL_open_tail(lua_State *L);
+void abL_open_divergences(lua_State *L);
+void abL_open_bon(lua_State *L);
 
 #endif

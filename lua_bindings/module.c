@@ -1,4 +1,5 @@
 /* module.c - luaopen_alignbound_core and the helpers every binding uses. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
@@ -168,6 +169,54 @@ int abL_map(lua_State *L, int idx, const char *fname, int argn,
   return AB_OK;
 }
 
+void abL_callback_prepare(lua_State *L, int ud, abL_callback *c,
+                          const char *what, const char *arg) {
+  ud = lua_absindex(L, ud);
+  lua_getiuservalue(L, ud, 1);
+  c->fn = lua_gettop(L);
+  lua_pushnil(L);
+  c->err = lua_gettop(L);
+  c->L = L;
+  c->what = what;
+  c->arg = arg;
+}
+
+int abL_callback_number(void *ctx, double x, double *y) {
+  abL_callback *c = ctx;
+  lua_State *L = c->L;
+  if (!lua_checkstack(L, 4)) return 1;
+  lua_pushvalue(L, c->fn);
+  lua_pushnumber(L, x);
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      lua_pushfstring(L, "%s failed at %s=%f: %s", c->what, c->arg, x,
+                      lua_tostring(L, -1));
+      lua_remove(L, -2);
+    }
+    lua_replace(L, c->err);
+    return 1;
+  }
+  if (lua_type(L, -1) != LUA_TNUMBER || isnan(lua_tonumber(L, -1))) {
+    lua_pushfstring(L, "%s must return a number, got %s at %s=%f", c->what,
+                    lua_type(L, -1) == LUA_TNUMBER ? "nan"
+                                                   : luaL_typename(L, -1),
+                    c->arg, x);
+    lua_replace(L, c->err);
+    lua_pop(L, 1);
+    return 1;
+  }
+  *y = lua_tonumber(L, -1);
+  lua_pop(L, 1);
+  return 0;
+}
+
+void abL_callback_raise(lua_State *L, const abL_callback *c) {
+  if (c->L && !lua_isnil(L, c->err)) {
+    lua_pushvalue(L, c->err);
+    lua_error(L);
+  }
+}
+
 int luaopen_alignbound_core(lua_State *L) {
   ab_init();
   lua_newtable(L);
@@ -175,5 +224,7 @@ int luaopen_alignbound_core(lua_State *L) {
   lua_setfield(L, -2, "version");
   abL_open_vector(L);
   abL_open_tail(L);
+  abL_open_divergences(L);
+  abL_open_bon(L);
   return 1;
 }

@@ -5,19 +5,6 @@
 
 #include "binding.h"
 
-/* The state a user cumulant needs while the core calls back into Lua: the
- * running thread and the stack slots of the function and of an error slot.
- * It lives in the userdata so that the core's ctx pointer stays valid. */
-typedef struct {
-  lua_State *L;
-  int fn, err;
-} user_call;
-
-typedef struct {
-  ab_tail *t;
-  user_call call;
-} abL_tail;
-
 static int tail_gc(lua_State *L) {
   abL_tail *u = luaL_checkudata(L, 1, ABL_TAIL);
   ab_tail_free(u->t);
@@ -33,57 +20,32 @@ static abL_tail *checktail(lua_State *L, const char *fname) {
   return u;
 }
 
-/* Called by the core; never raises: a Lua error is caught and parked in the
- * error slot, and the core returns AB_EFUNC. */
-static int call_user(void *ctx, double lambda, double *psi) {
-  user_call *c = ctx;
-  lua_State *L = c->L;
-  if (!lua_checkstack(L, 4)) return 1;
-  lua_pushvalue(L, c->fn);
-  lua_pushnumber(L, lambda);
-  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
-    if (lua_type(L, -1) == LUA_TSTRING) {
-      lua_pushfstring(L, "cumulant function failed at lambda=%f: %s", lambda,
-                      lua_tostring(L, -1));
-      lua_remove(L, -2);
-    }
-    lua_replace(L, c->err);
-    return 1;
-  }
-  if (lua_type(L, -1) != LUA_TNUMBER || isnan(lua_tonumber(L, -1))) {
-    lua_pushfstring(L, "cumulant function must return a number, got %s at "
-                    "lambda=%f", lua_type(L, -1) == LUA_TNUMBER ? "nan" :
-                    luaL_typename(L, -1), lambda);
-    lua_replace(L, c->err);
-    lua_pop(L, 1);
-    return 1;
-  }
-  *psi = lua_tonumber(L, -1);
-  lua_pop(L, 1);
-  return 0;
+/* Before a core call on the tail at index 1: push the user function and an
+ * error slot, remembering the previous call state (the function may call the
+ * same tail again). */
+abL_callback abL_tail_prepare(lua_State *L, int idx, abL_tail *u) {
+  abL_callback saved = u->call;
+  abL_callback_prepare(L, idx, &u->call, "cumulant function", "lambda");
+  return saved;
 }
 
-/* Before a core call on the tail at index 1: push the user function and an
- * error slot, remember the previous call state (the function may call the
- * same tail again). */
-static user_call prepare(lua_State *L, abL_tail *u) {
-  user_call saved = u->call;
-  lua_getiuservalue(L, 1, 1);
-  u->call.fn = lua_gettop(L);
-  lua_pushnil(L);
-  u->call.err = lua_gettop(L);
-  u->call.L = L;
-  return saved;
+static abL_callback prepare(lua_State *L, abL_tail *u) {
+  return abL_tail_prepare(L, 1, u);
+}
+
+abL_tail *abL_checktail(lua_State *L, int idx, const char *fname, int argn) {
+  abL_tail *u = luaL_testudata(L, idx, ABL_TAIL);
+  if (!u || !u->t)
+    abL_argerror(L, fname, argn, ABL_TAIL " expected, got %s",
+                 luaL_typename(L, idx));
+  return u;
 }
 
 static int fail(lua_State *L, abL_tail *u, const char *fname, int argn,
                 const char *domain, int st, size_t at, double value,
                 int shape) {
   char desc[160];
-  if (st == AB_EFUNC && !lua_isnil(L, u->call.err)) {
-    lua_pushvalue(L, u->call.err);
-    return lua_error(L);
-  }
+  if (st == AB_EFUNC) abL_callback_raise(L, &u->call);
   ab_tail_describe(u->t, desc, sizeof desc);
   if (st == AB_EUNDEF)
     return luaL_error(L, "%s: not defined for %s (its assumption bounds the "
@@ -358,7 +320,8 @@ static int tail_cumulant(lua_State *L) {
   abL_tail *u = new_slot(L);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
-  built(L, "cumulant", ab_tail_cumulant(call_user, &u->call, lmax, &u->t));
+  built(L, "cumulant",
+        ab_tail_cumulant(abL_callback_number, &u->call, lmax, &u->t));
   return 1;
 }
 
@@ -445,7 +408,7 @@ static int run(lua_State *L, const char *fname, const char *what,
   lua_settop(L, 3);
   if (a.out) lua_getfield(L, 3, "out"); /* at index 4 */
   else lua_pushnil(L);
-  user_call saved = prepare(L, u);
+  abL_callback saved = prepare(L, u);
   int st = abL_map(L, 2, fname, 1, what, fn, &a, &at, &value, a.out ? 4 : 0);
   if (st) {
     int shape = lua_type(L, 2) != LUA_TNUMBER;
@@ -493,7 +456,7 @@ static int tail_variance_proxy(lua_State *L) {
   lua_pushnil(L);
   lua_insert(L, 2); /* options move to index 3, as method_opts expects */
   method_opts(L, "variance_proxy", &a, proxy_opts);
-  user_call saved = prepare(L, u);
+  abL_callback saved = prepare(L, u);
   int st = ab_tail_variance_proxy(u->t, a.method, &r);
   if (st) fail(L, u, "variance_proxy", 1, "", st, 0, NAN, 0);
   u->call = saved;

@@ -147,4 +147,105 @@ ab.tail = core.tail
 --- Mean of the reward under the reference law, nil for assumption classes.
 -- @function tail:mean
 
+--- Divergences
+-- @section divergences
+
+--- A user f-divergence: f convex on [0, inf) with f(1) = 0, written in Lua.
+-- Usable wherever a family name is.  A Lua error in f comes out as a Lua
+-- error of the calling function.
+-- @function fdiv
+-- @tparam function fn `fn(t)` returns f(t)
+-- @usage local sq = ab.fdiv(function(t) return (t - 1)^2 end) -- chi2
+ab.fdiv = core.fdiv
+
+--- D(P || Q) between two discrete laws on the same outcomes, exactly by
+-- summation (0 log 0 = 0; the P-mass where Q = 0 counts lim f(t)/t, so KL and
+-- chi2 are math.huge there).
+-- @function divergence
+-- @tparam table|alignbound.vector p probabilities (sum 1 within 1e-9)
+-- @tparam table|alignbound.vector q probabilities, same length
+-- @tparam string|alignbound.fdiv family "kl", "reverse_kl", "chi2",
+-- "hellinger", "tv", "js", "alpha", "renyi" or ab.fdiv(fn)
+-- @tparam[opt] table opts `{alpha=}` for "alpha" (any real) and "renyi"
+-- ((0, inf], 1 = KL)
+-- @treturn number
+ab.divergence = core.divergence
+
+--- The generator f(t) of an f-divergence family.
+-- @function generator
+-- @tparam string|alignbound.fdiv family
+-- @tparam number t >= 0
+-- @tparam[opt] table opts `{alpha=}`
+ab.generator = core.generator
+
+--- Best-of-n: select the best of n independent reference samples by reward.
+-- For a continuous reward, bon_n is to ref what Beta(n, 1) is to
+-- Uniform(0, 1), so every divergence has the closed form or integral below.
+-- n is a real number >= 1 (the formulas are those of Beta(n, 1)).
+-- @section bon
+ab.bon = core.bon
+
+--- D(bon_n || ref) for a continuous reward (an upper bound with ties).
+-- Closed forms: kl: log n - (n-1)/n; reverse_kl: n - 1 - log n;
+-- chi2: (n-1)^2/(2n-1); hellinger: (sqrt n - 1)^2/(n+1);
+-- tv: (1 - 1/n) n^(-1/(n-1)); renyi: (a log n - log(1 + a(n-1)))/(a-1),
+-- log n at a = inf; alpha: (n^a/(1 + a(n-1)) - 1)/(a(a-1)).  js and user f:
+-- the integral of f(n u^(n-1)) over (0, 1), resolved near u = 1 up to n ~ 1e15.
+-- @function bon.divergence
+-- @tparam number|table|alignbound.vector n
+-- @tparam string|alignbound.fdiv family
+-- @tparam[opt] table opts `{alpha=, numeric=true (integral even with a closed
+-- form), out=vector}`
+
+--- KL(bon_n || ref) = log n - (n-1)/n.
+-- @function bon.kl
+-- @tparam number|table|alignbound.vector n
+
+--- Win rate of best-of-n against one reference sample: n/(n+1).
+-- @function bon.win_rate
+-- @tparam number|table|alignbound.vector n
+
+--- The tightest certified bound on the best-of-n gain for a tail: the
+-- transport bound at KL(bon_n||ref) ("kl"), sd sqrt(chi2) ("chi2"), the range
+-- times tv ("tv"), and for bounded rewards min over a in (0,1) of
+-- sqrt(2 s2 D_a / a) with s2 = range^2/4 ("renyi").
+-- @function bon.gain
+-- @tparam alignbound.tail tail
+-- @tparam number|table|alignbound.vector n
+-- @return the bound (shape of n) and the certificate name (a table of names
+-- for a table or vector n)
+
+--- The exact gain E R_(n) - E R of best-of-n for an exact law (quantile
+-- integration; closed forms for uniform, exponential and Gumbel) or a finite
+-- law (discrete, empirical, bernoulli; ties broken uniformly).
+-- @function bon.expected_gain
+-- @tparam alignbound.tail dist
+-- @tparam number|table|alignbound.vector n
+-- @tparam[opt] table opts `{numeric=true}` integrates even with a closed form
+
+--- The exact best-of-n law of a discrete reference, ties broken uniformly:
+-- bon(y) = ref(y)/q(y) (F<=(y)^n - F<(y)^n).  Outcomes in any order.
+-- @function bon.policy
+-- @tparam table|alignbound.vector probs reference probabilities
+-- @tparam table|alignbound.vector rewards
+-- @tparam number n
+-- @treturn table `{policy=vector, kl=, win_rate=, mean=, kl_bound=}`: the law,
+-- its exact KL, its win rate against a reference sample (ties count 1/2), its
+-- mean reward, and log n - (n-1)/n
+
+--- Beirami et al. (2024): the best-of-n KL estimate from the reference
+-- probability eps of the selected sample.
+-- @function bon.kl_estimate
+-- @tparam number|table|alignbound.vector eps in [0, 1]
+-- @tparam number n
+
+--- Unbiased estimate of the best-of-n average of values when selecting on
+-- ranking_scores, from N >= n logged samples: the i-th by score weighs
+-- C(i-1, n-1)/C(N, n); tied scores share their values' mean.
+-- @function bon.from_samples
+-- @tparam table|alignbound.vector ranking_scores
+-- @tparam table|alignbound.vector values
+-- @tparam[opt] integer n without it, a vector whose entry k is the estimate
+-- for best-of-k, k = 1..N, in one O(N log N) call
+
 return ab

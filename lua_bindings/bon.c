@@ -1,0 +1,332 @@
+/* bon.c - ab.bon: best-of-n divergences, win rate, gains, the exact law of a
+ * discrete reference, and the estimators. */
+#include <math.h>
+#include <string.h>
+
+#include "binding.h"
+
+#define N_DOMAIN "n must be a number >= 1"
+
+typedef struct {
+  const ab_family *f;
+  int method;
+  const ab_tail *t;
+  double n;
+  int *certs;
+} bon_args;
+
+static int vec_divergence(void *ud, const double *x, size_t n, double *y,
+                          size_t *at) {
+  bon_args *a = ud;
+  for (size_t i = 0; i < n; i++) {
+    int st = ab_bon_divergence(x[i], a->f, a->method, &y[i], NULL);
+    if (st) {
+      *at = i;
+      return st;
+    }
+  }
+  return AB_OK;
+}
+
+static int vec_win_rate(void *ud, const double *x, size_t n, double *y,
+                        size_t *at) {
+  (void)ud;
+  for (size_t i = 0; i < n; i++)
+    if (ab_bon_win_rate(x[i], &y[i])) {
+      *at = i;
+      return AB_EDOM;
+    }
+  return AB_OK;
+}
+
+static int vec_kl_estimate(void *ud, const double *x, size_t n, double *y,
+                           size_t *at) {
+  bon_args *a = ud;
+  for (size_t i = 0; i < n; i++)
+    if (ab_bon_kl_estimate(x[i], a->n, &y[i])) {
+      *at = i;
+      return AB_EDOM;
+    }
+  return AB_OK;
+}
+
+static int vec_expected_gain(void *ud, const double *x, size_t n, double *y,
+                             size_t *at) {
+  bon_args *a = ud;
+  for (size_t i = 0; i < n; i++) {
+    int st = ab_bon_expected_gain(a->t, x[i], a->method, &y[i]);
+    if (st) {
+      *at = i;
+      return st;
+    }
+  }
+  return AB_OK;
+}
+
+static int vec_gain(void *ud, const double *x, size_t n, double *y,
+                    size_t *at) {
+  bon_args *a = ud;
+  for (size_t i = 0; i < n; i++) {
+    int st = ab_bon_gain(a->t, x[i], &y[i], &a->certs[i]);
+    if (st) {
+      *at = i;
+      return st;
+    }
+  }
+  return AB_OK;
+}
+
+/* Raise the error for a failed map over n (or eps). */
+static int map_failed(lua_State *L, const char *fname, int argn,
+                      const char *domain, int st, size_t at, double value,
+                      int shape, const abL_callback *cb) {
+  if (st == AB_EFUNC && cb) abL_callback_raise(L, cb);
+  if (st == AB_EDOM) {
+    if (shape)
+      return abL_argerror(L, fname, argn, "element %d: %s, got %f",
+                          (int)at + 1, domain, value);
+    return abL_argerror(L, fname, argn, "%s, got %f", domain, value);
+  }
+  return luaL_error(L, "%s: %s (at %f)", fname, ab_strerror(st), value);
+}
+
+static int method_of(lua_State *L, int opts, const char *fname, int argn) {
+  if (lua_isnoneornil(L, opts)) return AB_CLOSED;
+  return abL_optboolean(L, opts, fname, argn, "numeric", 0) ? AB_NUMERIC
+                                                            : AB_CLOSED;
+}
+
+static int out_index(lua_State *L, int opts) {
+  if (lua_isnoneornil(L, opts)) return 0;
+  lua_getfield(L, opts, "out");
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  return lua_gettop(L);
+}
+
+/* ab.bon.divergence(n, family [, {alpha=, numeric=, out=}]) */
+static int bon_divergence(lua_State *L) {
+  ab_family f;
+  abL_callback cb;
+  size_t at;
+  double value;
+  lua_settop(L, 3);
+  abL_family(L, 2, 3, "divergence", 2, &f, &cb);
+  bon_args a = {&f, method_of(L, 3, "divergence", 3), NULL, 0, NULL};
+  int st = abL_map(L, 1, "divergence", 1, "n", vec_divergence, &a, &at,
+                   &value, out_index(L, 3));
+  if (st)
+    map_failed(L, "divergence", 1, N_DOMAIN, st, at, value,
+               lua_type(L, 1) != LUA_TNUMBER, &cb);
+  return 1;
+}
+
+/* ab.bon.kl(n) = log n - (n-1)/n */
+static int bon_kl(lua_State *L) {
+  ab_family f = {AB_KL, 1.0, NULL, NULL};
+  bon_args a = {&f, AB_CLOSED, NULL, 0, NULL};
+  size_t at;
+  double value;
+  int st = abL_map(L, 1, "kl", 1, "n", vec_divergence, &a, &at, &value, 0);
+  if (st)
+    map_failed(L, "kl", 1, N_DOMAIN, st, at, value,
+               lua_type(L, 1) != LUA_TNUMBER, NULL);
+  return 1;
+}
+
+static int bon_win_rate(lua_State *L) {
+  size_t at;
+  double value;
+  int st = abL_map(L, 1, "win_rate", 1, "n", vec_win_rate, NULL, &at, &value,
+                   0);
+  if (st)
+    map_failed(L, "win_rate", 1, N_DOMAIN, st, at, value,
+               lua_type(L, 1) != LUA_TNUMBER, NULL);
+  return 1;
+}
+
+/* ab.bon.kl_estimate(eps, n): eps of any shape, n a number */
+static int bon_kl_estimate(lua_State *L) {
+  size_t at;
+  double value;
+  bon_args a = {NULL, AB_CLOSED, NULL, 0, NULL};
+  if (lua_type(L, 2) != LUA_TNUMBER)
+    return abL_argerror(L, "kl_estimate", 2, "n must be a number, got %s",
+                        luaL_typename(L, 2));
+  a.n = lua_tonumber(L, 2);
+  if (!(a.n >= 1 && isfinite(a.n)))
+    return abL_argerror(L, "kl_estimate", 2, N_DOMAIN ", got %f", a.n);
+  lua_settop(L, 2);
+  int st = abL_map(L, 1, "kl_estimate", 1, "eps", vec_kl_estimate, &a, &at,
+                   &value, 0);
+  if (st)
+    map_failed(L, "kl_estimate", 1, "eps must lie in [0, 1]", st, at, value,
+               lua_type(L, 1) != LUA_TNUMBER, NULL);
+  return 1;
+}
+
+/* ab.bon.expected_gain(dist, n [, {numeric=}]) */
+static int bon_expected_gain(lua_State *L) {
+  size_t at;
+  double value;
+  lua_settop(L, 3);
+  abL_tail *u = abL_checktail(L, 1, "expected_gain", 1);
+  if (!lua_isnil(L, 3)) {
+    static const char *const fields[] = {"numeric", NULL};
+    if (!lua_istable(L, 3))
+      return abL_argerror(L, "expected_gain", 3, "table of options expected");
+    abL_checkfields(L, 3, "expected_gain", 3, fields);
+  }
+  bon_args a = {NULL, method_of(L, 3, "expected_gain", 3), u->t, 0, NULL};
+  int st = abL_map(L, 2, "expected_gain", 2, "n", vec_expected_gain, &a, &at,
+                   &value, 0);
+  if (st == AB_EUNDEF) {
+    char desc[160];
+    ab_tail_describe(u->t, desc, sizeof desc);
+    return abL_argerror(L, "expected_gain", 1, "needs an exact law (gaussian, "
+                        "uniform, bernoulli, exponential, gamma, gumbel, "
+                        "logistic, beta, discrete, empirical), got %s", desc);
+  }
+  if (st)
+    map_failed(L, "expected_gain", 2, N_DOMAIN, st, at, value,
+               lua_type(L, 2) != LUA_TNUMBER, NULL);
+  return 1;
+}
+
+/* ab.bon.gain(tail, n): the bound and the certificate(s) that gave it */
+static int bon_gain(lua_State *L) {
+  size_t at, n = 1;
+  double value;
+  lua_settop(L, 2);
+  abL_tail *u = abL_checktail(L, 1, "gain", 1);
+  if (lua_type(L, 2) == LUA_TTABLE) n = lua_rawlen(L, 2);
+  else if (abL_testvector(L, 2)) n = abL_testvector(L, 2)->n;
+  int *certs = lua_newuserdatauv(L, (n + 1) * sizeof(int), 0);
+  int certs_idx = lua_gettop(L);
+  abL_callback saved = abL_tail_prepare(L, 1, u);
+  bon_args a = {NULL, AB_CLOSED, u->t, 0, certs};
+  int st = abL_map(L, 2, "gain", 2, "n", vec_gain, &a, &at, &value, 0);
+  if (st) {
+    if (st == AB_EFUNC) abL_callback_raise(L, &u->call);
+    map_failed(L, "gain", 2, N_DOMAIN, st, at, value,
+               lua_type(L, 2) != LUA_TNUMBER, NULL);
+  }
+  u->call = saved;
+  if (lua_type(L, 2) == LUA_TNUMBER) {
+    lua_pushstring(L, ab_certificate_name(certs[0]));
+  } else {
+    lua_createtable(L, (int)n, 0);
+    for (size_t i = 0; i < n; i++) {
+      lua_pushstring(L, ab_certificate_name(certs[i]));
+      lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+  }
+  (void)certs_idx;
+  return 2;
+}
+
+static double check_n_number(lua_State *L, int idx, const char *fname,
+                             int integer) {
+  if (lua_type(L, idx) != LUA_TNUMBER)
+    abL_argerror(L, fname, idx, "n must be a number, got %s",
+                 luaL_typename(L, idx));
+  double n = lua_tonumber(L, idx);
+  if (!(n >= 1 && isfinite(n)))
+    abL_argerror(L, fname, idx, N_DOMAIN ", got %f", n);
+  if (integer && n != floor(n))
+    abL_argerror(L, fname, idx, "n must be an integer, got %f", n);
+  return n;
+}
+
+/* ab.bon.policy(probs, rewards, n) */
+static int bon_policy(lua_State *L) {
+  size_t np, nr;
+  ab_bon_summary s;
+  lua_settop(L, 3);
+  const double *p = abL_todoubles(L, 1, "policy", 1, "probs", &np);
+  const double *r = abL_todoubles(L, 2, "policy", 2, "rewards", &nr);
+  double n = check_n_number(L, 3, "policy", 0);
+  if (np == 0) return abL_argerror(L, "policy", 1, "probs is empty");
+  if (np != nr)
+    return abL_argerror(L, "policy", 2, "probs and rewards differ in length "
+                        "(%d and %d)", (int)np, (int)nr);
+  double total = 0;
+  for (size_t i = 0; i < np; i++) {
+    if (!(p[i] >= 0) || !isfinite(p[i]))
+      return abL_argerror(L, "policy", 1, "probs[%d] must be a probability, "
+                          "got %f", (int)i + 1, p[i]);
+    if (!isfinite(r[i]))
+      return abL_argerror(L, "policy", 2, "rewards[%d] must be finite, got %f",
+                          (int)i + 1, r[i]);
+    total += p[i];
+  }
+  if (!(fabs(total - 1.0) <= 1e-9))
+    return abL_argerror(L, "policy", 1, "probs must sum to 1 within 1e-9, got "
+                        "sum %f", total);
+  lua_createtable(L, 0, 5);
+  abL_vector *v = abL_newvector(L, np);
+  lua_setfield(L, -2, "policy");
+  int st = ab_bon_policy(p, r, np, n, v->data, &s);
+  if (st) return luaL_error(L, "policy: %s", ab_strerror(st));
+  lua_pushnumber(L, s.kl);
+  lua_setfield(L, -2, "kl");
+  lua_pushnumber(L, s.win_rate);
+  lua_setfield(L, -2, "win_rate");
+  lua_pushnumber(L, s.mean);
+  lua_setfield(L, -2, "mean");
+  lua_pushnumber(L, s.kl_bound);
+  lua_setfield(L, -2, "kl_bound");
+  return 1;
+}
+
+/* ab.bon.from_samples(scores, values [, n]) */
+static int bon_from_samples(lua_State *L) {
+  size_t ns, nv;
+  lua_settop(L, 3);
+  const double *s = abL_todoubles(L, 1, "from_samples", 1, "ranking_scores",
+                                  &ns);
+  const double *v = abL_todoubles(L, 2, "from_samples", 2, "values", &nv);
+  if (ns == 0)
+    return abL_argerror(L, "from_samples", 1, "ranking_scores is empty");
+  if (ns != nv)
+    return abL_argerror(L, "from_samples", 2, "ranking_scores and values "
+                        "differ in length (%d and %d)", (int)ns, (int)nv);
+  for (size_t i = 0; i < ns; i++) {
+    if (!isfinite(s[i]))
+      return abL_argerror(L, "from_samples", 1, "ranking_scores[%d] must be "
+                          "finite, got %f", (int)i + 1, s[i]);
+    if (!isfinite(v[i]))
+      return abL_argerror(L, "from_samples", 2, "values[%d] must be finite, "
+                          "got %f", (int)i + 1, v[i]);
+  }
+  size_t n = 0;
+  if (!lua_isnil(L, 3)) {
+    double dn = check_n_number(L, 3, "from_samples", 1);
+    if (dn > (double)ns)
+      return abL_argerror(L, "from_samples", 3, "n must be at most the number "
+                          "of samples (%d), got %f", (int)ns, dn);
+    n = (size_t)dn;
+  }
+  double one;
+  abL_vector *out = n ? NULL : abL_newvector(L, ns);
+  int st = ab_bon_from_samples(s, v, ns, n, n ? &one : out->data);
+  if (st) return luaL_error(L, "from_samples: %s", ab_strerror(st));
+  if (n) lua_pushnumber(L, one);
+  return 1;
+}
+
+void abL_open_bon(lua_State *L) {
+  static const luaL_Reg fns[] = {{"divergence", bon_divergence},
+                                 {"kl", bon_kl},
+                                 {"win_rate", bon_win_rate},
+                                 {"kl_estimate", bon_kl_estimate},
+                                 {"expected_gain", bon_expected_gain},
+                                 {"gain", bon_gain},
+                                 {"policy", bon_policy},
+                                 {"from_samples", bon_from_samples},
+                                 {NULL, NULL}};
+  luaL_newlib(L, fns);
+  lua_setfield(L, -2, "bon");
+}

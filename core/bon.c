@@ -339,7 +339,8 @@ int ab_bon_policy(const double *probs, const double *rewards, size_t m,
     double sa = above + cabove, sb = sa + q, g, lg;
     group_mass(n, sa, sb, &g, &lg);
     for (size_t j = lo; j < hi; j++)
-      policy[k[j].i] = q > 0.0 ? g * (probs[k[j].i] / total) / q : 0.0;
+      /* the share of the outcome in its group first: g p / q underflows */
+      policy[k[j].i] = q > 0.0 ? g * ((probs[k[j].i] / total) / q) : 0.0;
     if (q > 0.0 && g > 0.0) kl += kl_term(q, lg);
     else kl += q; /* t = 0: t log t - t + 1 = 1 */
     mean += g * k[lo].r;

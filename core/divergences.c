@@ -10,6 +10,7 @@
  */
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_sf_log.h>
+#include <float.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -141,7 +142,10 @@ int ab_f_tilde(const ab_family *f, double l, double d, double *out) {
     *out = exp(f->alpha * l);
     return AB_OK;
   case AB_USER: {
+    /* a user f is evaluated on (0, inf): t = 0 becomes the smallest normal
+     * double, so that f(t) = t log t written naively gives its limit */
     double t = fabs(d) < 0.5 ? 1.0 + d : exp(l);
+    if (t < DBL_MIN) t = DBL_MIN;
     if (f->fn(f->ctx, t, out) != 0 || isnan(*out)) return AB_EFUNC;
     return AB_OK;
   }
@@ -259,8 +263,18 @@ int ab_divergence(const double *p, const double *q, size_t n,
   if (st) return st;
   if (n == 0 || !p || !q) return AB_EDOM;
   if ((st = check_law(p, n, &sp)) || (st = check_law(q, n, &sq))) return st;
-  if (f->kind == AB_RENYI && f->alpha != 1.0)
+  if (f->kind == AB_RENYI && fabs(f->alpha - 1.0) >= 0.25)
     return renyi_discrete(p, q, n, sp, sq, f->alpha, out);
+  if (f->kind == AB_RENYI && f->alpha != 1.0) {
+    /* near a = 1 the moment M = sum p^a q^(1-a) is 1 - O(a-1): take it from
+     * the Amari-alpha divergence A (a sum of terms >= 0), M = 1 + a(a-1)A */
+    double a = f->alpha, am;
+    ab_family alpha = {AB_ALPHA, a, NULL, NULL};
+    st = ab_divergence(p, q, n, &alpha, &am);
+    if (st) return st;
+    *out = log1p(a * (a - 1.0) * am) / (a - 1.0);
+    return AB_OK;
+  }
   ab_family kl = {AB_KL, 1.0, NULL, NULL};
   if (f->kind == AB_RENYI) f = &kl;
   double s = 0.0, c = 0.0, outside = 0.0;

@@ -83,6 +83,52 @@ do
     .. "%.2f ms per pass (C exp loop %.2f ms)", secs * 1e3, secs / 100 / pass, pass * 1e3, base * 1e3))
 end
 
+-- 5. best-of-n of a discrete reference: 10^7 outcomes in random order,
+-- against a plain C qsort of the same rewards
+do
+  local m = 10000000
+  local probs, rewards = ab.vector(m, 1 / m), ab.vector(m)
+  for i = 1, m do
+    local v = i * 0.6180339887498949
+    rewards[i] = v - math.floor(v)
+  end
+  local r
+  local secs = best_of(3, function() r = ab.bon.policy(probs, rewards, 64) end)
+  local base = run_baseline("sort", m)
+  assert(r.kl <= r.kl_bound)
+  print(string.format("bon.policy + KL, 10^7 outcomes      %8.2f ms   C qsort %8.2f ms   ratio %.2fx",
+    secs * 1e3, base * 1e3, secs / base))
+end
+
+-- 6. best-of-n estimates from 10^6 logged samples
+do
+  local N = 1000000
+  local s, v = ab.vector(N), ab.vector(N)
+  for i = 1, N do
+    local x = i * 0.7548776662466927
+    s[i] = x - math.floor(x)
+    v[i] = s[i] + 0.1 * math.sin(i)
+  end
+  local one = best_of(3, function() ab.bon.from_samples(s, v, 64) end)
+  local all = best_of(1, function() ab.bon.from_samples(s, v) end)
+  print(string.format("bon.from_samples, N = 10^6          %8.2f ms for one n, %.2f s for all n = 1..N",
+    one * 1e3, all))
+end
+
+-- 7. best-of-n divergence through the integral, for a user f in Lua
+do
+  local f = ab.fdiv(function(t) return (t - 1) ^ 2 / (t + 1) end)
+  local parts = {}
+  for _, n in ipairs { 10, 1000, 1000000 } do
+    local k = 200
+    local secs = best_of(3, function() for _ = 1, k do ab.bon.divergence(n, f) end end)
+    parts[#parts + 1] = string.format("n=%g: %.0f/s", n, k / secs)
+  end
+  local js = best_of(3, function() for _ = 1, 200 do ab.bon.divergence(1000, "js") end end)
+  print(string.format("bon.divergence, user f (integral)   %s   (named js, C generator: %.0f/s)",
+    table.concat(parts, "  "), 200 / js))
+end
+
 -- 4. memory of a 10^7-element vector: peak RSS of a fresh process that makes
 -- one, against the same process making nothing and one filling a Lua table
 do

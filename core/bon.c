@@ -278,94 +278,100 @@ int ab_bon_kl_estimate(double eps, double n, double *out) {
 
 /* ---- a discrete reference: groups of tied rewards ------------------------- */
 
+/* Walking the groups of tied rewards from the top: with the upper-tail mass
+ * above the group sa = P(R > r) and including it sb = P(R >= r), its
+ * best-of-n mass is F<=^n - F<^n = e^A (1 - e^{B-A}), A = n log1p(-sa),
+ * B = n log1p(-sb), with no 1 - (1-x)^n cancellation; the next group down
+ * has A = this B, so each group costs one log1p and one expm1. */
 typedef struct {
-  double r;
-  size_t i;
-} keyed;
+  double n, above, cabove; /* sa, Neumaier-compensated */
+  double A, eA;            /* A and e^A of the current group */
+  unsigned step;
+} walker;
 
-static int by_reward(const void *a, const void *b) {
-  double x = ((const keyed *)a)->r, y = ((const keyed *)b)->r;
-  return (x > y) - (x < y);
+static void walk_start(walker *w, double n) {
+  w->n = n;
+  w->above = w->cabove = 0.0;
+  w->A = 0.0;
+  w->eA = 1.0;
+  w->step = 0;
 }
 
-/* The best-of-n mass of one group of tied rewards, F<=^n - F<^n, from the
- * upper-tail masses above (sa = P(R > r)) and including it (sb = P(R >= r)):
- * e^A (1 - e^{B - A}), A = n log1p(-sa), B = n log1p(-sb); also its log. */
-static void group_mass(double n, double sa, double sb, double *mass,
-                       double *logmass) {
-  double A = n * log1p(-sa), B = sb >= 1.0 ? -INFINITY : n * log1p(-sb);
-  double x = -expm1(B - A);
-  *mass = exp(A) * x;
-  *logmass = A + log(x);
+/* The mass of the next group (probability q) down; advances the walker. */
+static double walk_group(walker *w, double q) {
+  double sb = w->above + w->cabove + q, em1x, em1;
+  double B = sb >= 1.0 ? -INFINITY : w->n * log1p(-sb);
+  ab_em1x(B - w->A, &em1x, &em1); /* inline expm1: B - A is mostly small */
+  double g = w->eA * -em1;
+  double u = w->above + q;
+  w->cabove += (w->above >= q) ? (w->above - u) + q : (q - u) + w->above;
+  w->above = u;
+  w->A = B;
+  /* e^B = e^A (1 + expm1(B - A)) costs no exp; a fresh exp every 64 groups
+   * keeps the drift of the products below 64 ulps */
+  w->eA = (++w->step & 63) ? w->eA * (1.0 + em1) : exp(B);
+  return g;
 }
 
-/* t log t - (t - 1) for the exact KL of the best-of-n law, group by group */
-static double kl_term(double q, double logmass) {
-  double lt = logmass - log(q), t = exp(lt);
-  double d = expm1(lt);
-  if (fabs(d) < 0.5) return q * (t * log1pmx(d) + d * d);
-  return q * (t * lt - d);
+/* q (t log t - t + 1) at t = g / q, the KL term in its nonnegative form */
+static double kl_term(double q, double g) {
+  if (g == 0.0) return q;
+  double iq = 1.0 / q, d = (g - q) * iq, t = g * iq;
+  if (fabs(d) < 0.5) return q * (t * ab_log1pmx(d) + d * d);
+  return q * (t * log(t) - d);
 }
 
 int ab_bon_policy(const double *probs, const double *rewards, size_t m,
                   double n, double *policy, ab_bon_summary *s) {
   double total = 0.0;
   if (check_n(n) || m == 0 || !probs || !rewards) return AB_EDOM;
-  for (size_t i = 0; i < m; i++) {
-    if (!(probs[i] >= 0.0) || !isfinite(probs[i]) || !isfinite(rewards[i]))
-      return AB_EDOM;
-    total += probs[i];
-  }
-  if (!(fabs(total - 1.0) <= 1e-9)) return AB_EDOM;
-  keyed *k = malloc(m * sizeof *k);
+  /* records (reward, probability, index), checked as they are filled, then
+   * sorted by reward */
+  ab_record *k = ab_alloc_large(m * sizeof *k);
   if (!k) return AB_ENOMEM;
   for (size_t i = 0; i < m; i++) {
-    k[i].r = rewards[i];
-    k[i].i = i;
+    if (!(probs[i] >= 0.0) || !isfinite(probs[i]) || !isfinite(rewards[i])) {
+      free(k);
+      return AB_EDOM;
+    }
+    total += probs[i];
+    k[i].key = ab_sort_key(rewards[i]);
+    k[i].a = probs[i];
+    k[i].b = (double)i;
   }
-  qsort(k, m, sizeof *k, by_reward);
-  /* the mass strictly below each group, accumulated from the bottom, gives
-   * F< accurately where it is small; the mass above, from the top, gives the
-   * upper tail accurately where it is small */
-  double above = 0.0, cabove = 0.0, kl = 0.0, win = 0.0, mean = 0.0;
+  if (!(fabs(total - 1.0) <= 1e-9)) {
+    free(k);
+    return AB_EDOM;
+  }
+  if (total != 1.0)
+    for (size_t i = 0; i < m; i++) k[i].a /= total;
+  if (ab_sort_records(k, m)) {
+    free(k);
+    return AB_ENOMEM;
+  }
+  walker w;
+  walk_start(&w, n);
+  double kl = 0.0, win = 0.0, mean = 0.0;
   size_t hi = m;
-  /* first pass from the top: group masses, policy, KL, mean */
   while (hi > 0) {
     size_t lo = hi - 1;
-    double q = 0.0;
-    while (lo > 0 && k[lo - 1].r == k[hi - 1].r) lo--;
-    for (size_t j = lo; j < hi; j++) q += probs[k[j].i];
-    q /= total;
-    double sa = above + cabove, sb = sa + q, g, lg;
-    group_mass(n, sa, sb, &g, &lg);
-    for (size_t j = lo; j < hi; j++)
+    double q = k[lo].a;
+    while (lo > 0 && k[lo - 1].key == k[hi - 1].key) q += k[--lo].a;
+    /* P(a reference sample is below the group) = 1 - sb: its absolute
+     * error is a rounding of 1, harmless in a sum of terms <= the mass */
+    double below = 1.0 - (w.above + w.cabove + q);
+    double g = walk_group(&w, q);
+    if (lo + 1 == hi) {
+      policy[(size_t)k[lo].b] = g; /* no tie: the outcome is its group */
+    } else {
       /* the share of the outcome in its group first: g p / q underflows */
-      policy[k[j].i] = q > 0.0 ? g * ((probs[k[j].i] / total) / q) : 0.0;
-    if (q > 0.0 && g > 0.0) kl += kl_term(q, lg);
-    else kl += q; /* t = 0: t log t - t + 1 = 1 */
-    mean += g * k[lo].r;
-    double u = above + q; /* Neumaier */
-    cabove += (above >= q) ? (above - u) + q : (q - u) + above;
-    above = u;
-    hi = lo;
-  }
-  /* second pass from the bottom: win rate = sum_g bon(g) (F<(g) + q(g)/2) */
-  double below = 0.0, cbelow = 0.0;
-  size_t lo = 0;
-  while (lo < m) {
-    size_t hi2 = lo + 1;
-    double q = 0.0, g = 0.0;
-    while (hi2 < m && k[hi2].r == k[lo].r) hi2++;
-    for (size_t j = lo; j < hi2; j++) {
-      q += probs[k[j].i];
-      g += policy[k[j].i];
+      double iq = q > 0.0 ? 1.0 / q : 0.0;
+      for (size_t j = lo; j < hi; j++) policy[(size_t)k[j].b] = g * (k[j].a * iq);
     }
-    q /= total;
-    win += g * (below + cbelow + 0.5 * q);
-    double u = below + q;
-    cbelow += (below >= q) ? (below - u) + q : (q - u) + below;
-    below = u;
-    lo = hi2;
+    if (q > 0.0) kl += kl_term(q, g);
+    mean += g * ab_sort_unkey(k[lo].key);
+    win += g * (fmax(below, 0.0) + 0.5 * q);
+    hi = lo;
   }
   free(k);
   if (s) {
@@ -380,27 +386,28 @@ int ab_bon_policy(const double *probs, const double *rewards, size_t m,
 /* Exact gain of best-of-n for a finite law: sum_g (v_g - mean) bon(g). */
 static int finite_gain(const ab_tail *t, double n, double *out) {
   size_t m = t->n;
-  keyed *k = malloc(m * sizeof *k);
+  ab_record *k = ab_alloc_large(m * sizeof *k);
   if (!k) return AB_ENOMEM;
   for (size_t i = 0; i < m; i++) {
-    k[i].r = t->x[i];
-    k[i].i = i;
+    k[i].key = ab_sort_key(t->x[i]);
+    k[i].a = t->w ? t->w[i] : 1.0 / (double)m;
   }
-  qsort(k, m, sizeof *k, by_reward);
-  double above = 0.0, cabove = 0.0, sum = 0.0, csum = 0.0;
+  if (ab_sort_records(k, m)) {
+    free(k);
+    return AB_ENOMEM;
+  }
+  walker w;
+  walk_start(&w, n);
+  double sum = 0.0, csum = 0.0;
   size_t hi = m;
   while (hi > 0) {
     size_t lo = hi - 1;
-    double q = 0.0, g, lg;
-    while (lo > 0 && k[lo - 1].r == k[hi - 1].r) lo--;
-    for (size_t j = lo; j < hi; j++) q += t->w ? t->w[k[j].i] : 1.0 / m;
-    group_mass(n, above + cabove, above + cabove + q, &g, &lg);
-    double term = g * k[lo].r, u = sum + term;
+    double q = 0.0;
+    while (lo > 0 && k[lo - 1].key == k[hi - 1].key) lo--;
+    for (size_t j = lo; j < hi; j++) q += k[j].a;
+    double term = walk_group(&w, q) * ab_sort_unkey(k[lo].key), u = sum + term;
     csum += (fabs(sum) >= fabs(term)) ? (sum - u) + term : (term - u) + sum;
     sum = u;
-    u = above + q;
-    cabove += (above >= q) ? (above - u) + q : (q - u) + above;
-    above = u;
     hi = lo;
   }
   free(k);
@@ -630,23 +637,14 @@ int ab_bon_gain(const ab_tail *t, double n, double *out, int *certificate) {
 
 /* ---- the estimate from logged samples ------------------------------------- */
 
-typedef struct {
-  double s, v;
-} scored;
-
-static int by_score(const void *a, const void *b) {
-  double x = ((const scored *)a)->s, y = ((const scored *)b)->s;
-  return (x > y) - (x < y);
-}
-
 /* sum_i C(i-1, n-1) / C(N, n) v_(i), from the top: w_N = n/N,
  * w_{i-1} = w_i (i - n)/(i - 1); the mass left below i is
  * M_i = C(i, n) / C(N, n), M_{i-1} = M_i (i - n)/i.  Stopping once M < 2^-60
  * leaves an error below 2^-60 max|v|: O(N / n) terms, O(N log N) for all n. */
-static double estimate(const scored *a, size_t N, size_t n) {
+static double estimate(const ab_record *a, size_t N, size_t n) {
   double w = (double)n / (double)N, mass = 1.0, s = 0.0, c = 0.0;
   for (size_t i = N; i >= n; i--) {
-    double term = w * a[i - 1].v, u = s + term;
+    double term = w * a[i - 1].a, u = s + term;
     c += (fabs(s) >= fabs(term)) ? (s - u) + term : (term - u) + s;
     s = u;
     mass *= (double)(i - n) / (double)i;
@@ -661,21 +659,24 @@ int ab_bon_from_samples(const double *scores, const double *values, size_t N,
   if (N == 0 || !scores || !values || n > N) return AB_EDOM;
   for (size_t i = 0; i < N; i++)
     if (!isfinite(scores[i]) || !isfinite(values[i])) return AB_EDOM;
-  scored *a = malloc(N * sizeof *a);
+  ab_record *a = ab_alloc_large(N * sizeof *a);
   if (!a) return AB_ENOMEM;
   for (size_t i = 0; i < N; i++) {
-    a[i].s = scores[i];
-    a[i].v = values[i];
+    a[i].key = ab_sort_key(scores[i]);
+    a[i].a = values[i];
   }
-  qsort(a, N, sizeof *a, by_score);
+  if (ab_sort_records(a, N)) {
+    free(a);
+    return AB_ENOMEM;
+  }
   /* ties in the ranking are broken at random: tied samples share the mean
    * of their values */
   for (size_t lo = 0; lo < N;) {
     size_t hi = lo + 1;
-    double sum = a[lo].v;
-    while (hi < N && a[hi].s == a[lo].s) sum += a[hi++].v;
+    double sum = a[lo].a;
+    while (hi < N && a[hi].key == a[lo].key) sum += a[hi++].a;
     if (hi - lo > 1)
-      for (size_t j = lo; j < hi; j++) a[j].v = sum / (double)(hi - lo);
+      for (size_t j = lo; j < hi; j++) a[j].a = sum / (double)(hi - lo);
     lo = hi;
   }
   if (n > 0) *out = estimate(a, N, n);

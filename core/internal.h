@@ -4,6 +4,7 @@
 
 #include <gsl/gsl_math.h> /* M_PI, M_LN2 */
 #include <math.h>
+#include <stdint.h>
 
 #include "alignbound.h"
 
@@ -103,6 +104,16 @@ int ab_f_tilde(const ab_family *f, double l, double d, double *out);
 /* An internal family kind: the integrand t^alpha of the Renyi moment. */
 #define AB_MOMENT 100
 
+/* sort.c: records sorted by a double key (see ab_sort_key). */
+typedef struct {
+  uint64_t key;
+  double a, b; /* payload */
+} ab_record;
+uint64_t ab_sort_key(double x);
+double ab_sort_unkey(uint64_t k);
+int ab_sort_records(ab_record *r, size_t n);
+void *ab_alloc_large(size_t bytes);
+
 /* e^x - 1 - x and e^x - 1 together, without cancellation for small |x|. */
 static inline void ab_em1x(double x, double *em1x, double *em1) {
   if (x > -0.1 && x < 0.1) {
@@ -127,6 +138,18 @@ static inline void ab_em1x(double x, double *em1x, double *em1) {
     *em1 = e;
     *em1x = e - x;
   }
+}
+
+/* log(1 + x) - x for the hot loops: the series to x^19 below |x| = 0.1
+ * (remainder < 1e-17 of x^2/2), log1p(x) - x above (a few ulps). */
+static inline double ab_log1pmx(double x) {
+  if (x > -0.1 && x < 0.1) {
+    /* sum_{k>=2} (-1)^(k+1) x^k / k */
+    double s = 1.0 / 19.0;
+    for (int k = 18; k >= 2; k--) s = s * x + ((k & 1) ? 1.0 : -1.0) / k;
+    return s * x * x;
+  }
+  return log1p(x) - x;
 }
 
 #endif

@@ -136,6 +136,57 @@ static void test_threads(void) {
   ab_tail_free(t);
 }
 
+static int f_failing(void *ctx, double t, double *f) {
+  (void)ctx;
+  (void)t;
+  (void)f;
+  return 1;
+}
+
+static void test_divergences_and_bon(void) {
+  ab_family kl = {AB_KL, 0, NULL, NULL}, bad = {AB_RENYI, -1, NULL, NULL};
+  ab_family user = {AB_USER, 0, f_failing, NULL}, nouser = {AB_USER, 0, NULL,
+                                                            NULL};
+  double p[3] = {0.2, 0.3, 0.5}, q[3] = {0.5, 0.3, 0.2}, d, e;
+  CHECK(ab_divergence(p, q, 3, &kl, &d) == AB_OK);
+  CHECK_CLOSE(d, 0.2 * log(0.4) + 0.5 * log(2.5), 1e-14);
+  CHECK(ab_divergence(p, q, 3, &bad, &d) == AB_EDOM);
+  CHECK(ab_divergence(p, q, 3, &nouser, &d) == AB_EDOM);
+  CHECK(ab_divergence(p, q, 3, &user, &d) == AB_EFUNC);
+  CHECK(ab_divergence(p, q, 0, &kl, &d) == AB_EDOM);
+  CHECK(ab_bon_divergence(16, &kl, AB_CLOSED, &d, &e) == AB_OK);
+  CHECK_CLOSE(d, log(16.0) - 15.0 / 16.0, 1e-15);
+  CHECK(e == 0.0);
+  CHECK(ab_bon_divergence(16, &kl, AB_NUMERIC, &e, NULL) == AB_OK);
+  CHECK_CLOSE(e, d, 1e-12);
+  CHECK(ab_bon_divergence(0.5, &kl, AB_CLOSED, &d, NULL) == AB_EDOM);
+  CHECK(ab_bon_divergence(4, &user, AB_CLOSED, &d, NULL) == AB_EFUNC);
+  CHECK(ab_bon_win_rate(3, &d) == AB_OK && d == 0.75);
+  CHECK(ab_bon_kl_estimate(2, 4, &d) == AB_EDOM);
+
+  double probs[4] = {0.25, 0.25, 0.25, 0.25}, rewards[4] = {4, 3, 2, 1};
+  double law[4];
+  ab_bon_summary s;
+  CHECK(ab_bon_policy(probs, rewards, 4, 2, law, &s) == AB_OK);
+  CHECK_CLOSE(law[0], 7.0 / 16.0, 1e-15);
+  CHECK_CLOSE(law[3], 1.0 / 16.0, 1e-15);
+  CHECK(s.kl <= s.kl_bound && s.kl > 0);
+  CHECK(ab_bon_policy(probs, rewards, 4, 0.5, law, &s) == AB_EDOM);
+
+  double scores[4] = {1, 2, 3, 4}, out[4];
+  CHECK(ab_bon_from_samples(scores, rewards, 4, 0, out) == AB_OK);
+  CHECK_CLOSE(out[3], rewards[3], 1e-15); /* the best of all 4 by score */
+  CHECK(ab_bon_from_samples(scores, rewards, 4, 5, out) == AB_EDOM);
+
+  ab_tail *t;
+  CHECK(ab_tail_subgaussian(1, &t) == AB_OK);
+  CHECK(ab_bon_expected_gain(t, 4, AB_CLOSED, &d) == AB_EUNDEF);
+  int cert = 0;
+  CHECK(ab_bon_gain(t, 4, &d, &cert) == AB_OK);
+  CHECK(cert == AB_CERT_KL && strcmp(ab_certificate_name(cert), "kl") == 0);
+  ab_tail_free(t);
+}
+
 int main(void) {
   ab_init();
   test_status();
@@ -144,5 +195,6 @@ int main(void) {
   test_discrete_and_vectors();
   test_user_cumulant();
   test_threads();
+  test_divergences_and_bon();
   return check_report("core_test");
 }

@@ -1,0 +1,89 @@
+/*
+ * sort.c - sorting records by a double key, for the best-of-n walks over 10^7
+ * outcomes.  libc's qsort calls a comparator per comparison and, sorting
+ * (reward, index) pairs, leaves the probabilities to be read in random order
+ * afterwards; an LSD radix sort on the key's bits moves the whole record in
+ * a few streaming passes.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+#include "internal.h"
+
+/* A monotone map from finite doubles to unsigned integers: flip the sign bit
+ * of positives and every bit of negatives.  -0 is taken as +0 first, so equal
+ * doubles get equal keys. */
+uint64_t ab_sort_key(double x) {
+  uint64_t u;
+  x += 0.0; /* -0 -> +0 */
+  memcpy(&u, &x, sizeof u);
+  return (u >> 63) ? ~u : (u | 0x8000000000000000ull);
+}
+
+double ab_sort_unkey(uint64_t k) {
+  uint64_t u = (k >> 63) ? (k & 0x7fffffffffffffffull) : ~k;
+  double x;
+  memcpy(&x, &u, sizeof x);
+  return x;
+}
+
+/* A large scratch buffer.  On Linux it is 2 MiB-aligned and marked for
+ * transparent huge pages: touching 10^7 records a page at a time costs more
+ * page faults than the sort costs work.  Free it with free(). */
+void *ab_alloc_large(size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (bytes >= (4u << 20)) {
+    void *p = NULL;
+    size_t huge = (size_t)2 << 20;
+    if (posix_memalign(&p, huge, (bytes + huge - 1) / huge * huge) != 0)
+      return NULL;
+    madvise(p, (bytes + huge - 1) / huge * huge, MADV_HUGEPAGE);
+    return p;
+  }
+#endif
+  return malloc(bytes);
+}
+
+#define DIGIT 16
+#define BUCKETS (1u << DIGIT)
+#define PASSES ((64 + DIGIT - 1) / DIGIT)
+
+/* Stable LSD radix sort by key, 16 bits a pass (four passes: fewer, wider
+ * passes beat narrow ones here, the sort being bound by memory traffic), skipping the passes in which
+ * every key has the same digit (the sign and exponent bits of most data). */
+int ab_sort_records(ab_record *r, size_t n) {
+  if (n < 2) return AB_OK;
+  size_t(*count)[BUCKETS] = calloc(PASSES, sizeof *count);
+  ab_record *tmp = ab_alloc_large(n * sizeof *tmp);
+  if (!count || !tmp) {
+    free(count);
+    free(tmp);
+    return AB_ENOMEM;
+  }
+  for (size_t i = 0; i < n; i++)
+    for (int p = 0; p < PASSES; p++)
+      count[p][(r[i].key >> (p * DIGIT)) & (BUCKETS - 1)]++;
+  ab_record *src = r, *dst = tmp;
+  for (int p = 0; p < PASSES; p++) {
+    size_t *c = count[p], sum = 0;
+    if (c[(src[0].key >> (p * DIGIT)) & (BUCKETS - 1)] == n) continue;
+    for (size_t b = 0; b < BUCKETS; b++) {
+      size_t t = c[b];
+      c[b] = sum;
+      sum += t;
+    }
+    for (size_t i = 0; i < n; i++)
+      dst[c[(src[i].key >> (p * DIGIT)) & (BUCKETS - 1)]++] = src[i];
+    ab_record *t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != r) memcpy(r, src, n * sizeof *r);
+  free(tmp);
+  free(count);
+  return AB_OK;
+}

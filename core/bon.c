@@ -345,6 +345,21 @@ int ab_bon_policy(const double *probs, const double *rewards, size_t m,
   }
   if (total != 1.0)
     for (size_t i = 0; i < m; i++) k[i].a /= total;
+  if (n == 1.0) { /* no selection: the reference itself, exactly */
+    double mean = 0.0;
+    for (size_t i = 0; i < m; i++) {
+      policy[i] = k[i].a;
+      mean += k[i].a * rewards[i];
+    }
+    free(k);
+    if (s) {
+      s->kl = 0.0;
+      s->win_rate = 0.5;
+      s->mean = mean;
+      s->kl_bound = 0.0;
+    }
+    return AB_OK;
+  }
   if (ab_sort_records(k, m)) {
     free(k);
     return AB_ENOMEM;

@@ -28,9 +28,10 @@ build = {
     ["alignbound"] = "lua_bindings/alignbound/init.lua",
     ["alignbound.core"] = {
       sources = {
-        "core/discrete.c", "core/frontier.c", "core/laws.c", "core/status.c",
-        "core/tails.c",
-        "lua_bindings/module.c", "lua_bindings/tails.c", "lua_bindings/vector.c",
+        "core/bon.c", "core/discrete.c", "core/divergences.c", "core/frontier.c",
+        "core/laws.c", "core/sort.c", "core/status.c", "core/tails.c",
+        "lua_bindings/bon.c", "lua_bindings/divergences.c", "lua_bindings/module.c",
+        "lua_bindings/tails.c", "lua_bindings/vector.c",
       },
       defines = {},
       incdirs = { "core", "lua_bindings", "$(GSL_INCDIR)" },

@@ -11,29 +11,21 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_integration.h>
 #include <gsl/gsl_min.h>
-#include <gsl/gsl_sf_log.h>
 #include <gsl/gsl_sf_psi.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 
-static double log1pmx(double x) {
-  gsl_sf_result r;
-  if (x <= -1.0) return -INFINITY;
-  if (gsl_sf_log_1plusx_mx_e(x, &r) != GSL_SUCCESS) return NAN;
-  return r.val;
-}
-
 static int check_n(double n) { return (n >= 1.0 && isfinite(n)) ? AB_OK : AB_EDOM; }
 
 /* ---- closed forms --------------------------------------------------------- */
 
-/* log n - (n-1)/n: near n = 1 as -log1pmx(-c), c = (n-1)/n, where the two
+/* log n - (n-1)/n: near n = 1 as -ab_log1pmx(-c), c = (n-1)/n, where the two
  * terms cancel; above 2, directly (1 - c would lose digits at large n). */
 static double bon_kl(double n) {
   double c = (n - 1.0) / n;
-  return n < 2.0 ? -log1pmx(-c) : log(n) - c;
+  return n < 2.0 ? -ab_log1pmx(-c) : log(n) - c;
 }
 
 /* Renyi D_a(Beta(n,1) || U) = (a log n - log(1 + a (n-1))) / (a - 1), for any
@@ -47,11 +39,11 @@ static double bon_renyi(double a, double n) {
   if (fabs(a - 1.0) < 0.5) {
     /* log n - log1p(d c) / d, d = a - 1, c = (n-1)/n */
     double d = a - 1.0, c = e / n;
-    if (n < 2.0) return -log1pmx(-c) - log1pmx(d * c) / d;
+    if (n < 2.0) return -ab_log1pmx(-c) - ab_log1pmx(d * c) / d;
     double y = d * c;
     return log(n) - c * (y == 0.0 ? 1.0 : log1p(y) / y);
   }
-  if (e < 1.0) return (a * log1pmx(e) - log1pmx(a * e)) / (a - 1.0);
+  if (e < 1.0) return (a * ab_log1pmx(e) - ab_log1pmx(a * e)) / (a - 1.0);
   double ln = log1p(e), ae = a * e;
   double lae = ae > 1e300 ? log(a) + log(e) : log1p(ae);
   if (a > 1.0) return ln + (ln - lae) / (a - 1.0);
@@ -65,7 +57,7 @@ static int closed_divergence(double n, const ab_family *f, double *out) {
     *out = bon_kl(n);
     return AB_OK;
   case AB_REVERSE_KL:
-    *out = -log1pmx(e);
+    *out = -ab_log1pmx(e);
     return AB_OK;
   case AB_CHI2:
     *out = e * e / (1.0 + 2.0 * e);
@@ -84,7 +76,7 @@ static int closed_divergence(double n, const ab_family *f, double *out) {
   case AB_ALPHA: {
     double a = f->alpha;
     if (a == 1.0) *out = bon_kl(n);
-    else if (a == 0.0) *out = -log1pmx(e);
+    else if (a == 0.0) *out = -ab_log1pmx(e);
     else {
       /* int t^a = n^a / (1 + a(n-1)) = exp((a-1) D_a) */
       double r = bon_renyi(a, n);
@@ -131,6 +123,26 @@ static double integrand(double v, void *vctx) {
 
 #define QUAD_LIMIT 1000
 
+/* Add a piece's result r (error e, GSL status st) to the sums. */
+static int accept(const integrand_ctx *c, int st, double r, double e,
+                  double *sum, double *err) {
+  if (c->status) return c->status;
+  if (isinf(r) || isnan(r) || st == GSL_EDIVERGE) {
+    /* the generator is >= 0, so a non-finite or divergent piece means the
+     * divergence is infinite (e.g. alpha < 0 with 1 + a(n-1) <= 0) */
+    *sum = INFINITY;
+    return AB_OK;
+  }
+  /* roundoff or the iteration limit are judged by the error estimate, at
+   * the end, against the whole integral (a piece may be tiny) */
+  if (st != GSL_SUCCESS && st != GSL_EROUND && st != GSL_EMAXITER &&
+      st != GSL_ESING)
+    return AB_ENOCONV;
+  *sum += r;
+  *err += e;
+  return AB_OK;
+}
+
 /* One piece of the integral over [a, b] in the x- or s-form.  A piece of
  * the x-form that starts far below 1 has features on every scale from a
  * (where t leaves 1) up to 1 (the weight e^-x), so [a, 1] is cut at
@@ -149,16 +161,8 @@ static int piece(gsl_integration_workspace *ws, integrand_ctx *c, int sform,
     if (np >= 2) {
       st = gsl_integration_qagp(&F, pts, np, 0.0, 1e-12, QUAD_LIMIT, ws, &r,
                                 &e);
-      if (c->status) return c->status;
-      if (isinf(r) || isnan(r) || st == GSL_EDIVERGE) {
-        *sum = INFINITY;
-        return AB_OK;
-      }
-      if (st != GSL_SUCCESS && st != GSL_EROUND && st != GSL_EMAXITER &&
-          st != GSL_ESING)
-        return AB_ENOCONV;
-      *sum += r;
-      *err += e;
+      if ((st = accept(c, st, r, e, sum, err)) != AB_OK || isinf(*sum))
+        return st;
     }
     a = 1.0;
   }
@@ -167,21 +171,7 @@ static int piece(gsl_integration_workspace *ws, integrand_ctx *c, int sform,
   else
     st = gsl_integration_qag(&F, a, b, 0.0, 1e-12, QUAD_LIMIT,
                              GSL_INTEG_GAUSS31, ws, &r, &e);
-  if (c->status) return c->status;
-  if (isinf(r) || isnan(r) || st == GSL_EDIVERGE) {
-    /* the generator is >= 0, so a non-finite or divergent piece means the
-     * divergence is infinite (e.g. alpha < 0 with 1 + a(n-1) <= 0) */
-    *sum = INFINITY;
-    return AB_OK;
-  }
-  /* roundoff or the iteration limit are judged by the error estimate, at
-   * the end, against the whole integral (a piece may be tiny) */
-  if (st != GSL_SUCCESS && st != GSL_EROUND && st != GSL_EMAXITER &&
-      st != GSL_ESING)
-    return AB_ENOCONV;
-  *sum += r;
-  *err += e;
-  return AB_OK;
+  return accept(c, st, r, e, sum, err);
 }
 
 /* int_0^1 f~(n u^(n-1)) du for the family's normalised generator. */
@@ -317,7 +307,7 @@ static double walk_group(walker *w, double q) {
 static double kl_term(double q, double g) {
   if (g == 0.0) return q;
   double iq = 1.0 / q, d = (g - q) * iq, t = g * iq;
-  if (fabs(d) < 0.5) return q * (t * ab_log1pmx(d) + d * d);
+  if (fabs(d) < 0.5) return q * (t * ab_log1pmx_fast(d) + d * d);
   return q * (t * log(t) - d);
 }
 

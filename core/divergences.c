@@ -8,20 +8,10 @@
  * cancellation between terms when P is close to Q.  Each f~ is evaluated
  * without cancellation near t = 1 (log1p, expm1 and their remainders).
  */
-#include <gsl/gsl_errno.h>
-#include <gsl/gsl_sf_log.h>
 #include <float.h>
 #include <stdlib.h>
 
 #include "internal.h"
-
-/* log(1 + x) - x, to full precision for small |x| (GSL). */
-static double log1pmx(double x) {
-  gsl_sf_result r;
-  if (x <= -1.0) return -INFINITY;
-  if (gsl_sf_log_1plusx_mx_e(x, &r) != GSL_SUCCESS) return NAN;
-  return r.val;
-}
 
 /* (e^x - 1) / x - 1, without cancellation near 0. */
 static double exprel_m1(double x) {
@@ -60,14 +50,14 @@ int ab_family_check(const ab_family *f) {
 static double kl_tilde(double l, double d) {
   if (isinf(l)) return l < 0 ? 1.0 : INFINITY;
   double t = 1.0 + d;
-  if (fabs(d) < 0.5) return t * log1pmx(d) + d * d;
+  if (fabs(d) < 0.5) return t * ab_log1pmx(d) + d * d;
   return exp(l) * l - d;
 }
 
 /* -log t + (t - 1) */
 static double reverse_kl_tilde(double l, double d) {
   if (isinf(l)) return INFINITY;
-  if (fabs(d) < 0.5) return -log1pmx(d);
+  if (fabs(d) < 0.5) return -ab_log1pmx(d);
   return -l + d;
 }
 
@@ -88,10 +78,10 @@ static double alpha_tilde(double a, double l, double d) {
     return (reverse_kl_tilde(l, d) - l * exprel_m1(a * l)) / (1.0 - a);
   }
   if (fabs(d) < 0.5 && fabs(a - 1.0) >= 0.5 && fabs(a) >= 0.5) {
-    /* t^a - 1 - a d = em1x(a l) + a log1pmx(d) */
+    /* t^a - 1 - a d = em1x(a l) + a ab_log1pmx(d) */
     double em1x, em1;
     ab_em1x(a * l, &em1x, &em1);
-    return (em1x + a * log1pmx(d)) / (a * (a - 1.0));
+    return (em1x + a * ab_log1pmx(d)) / (a * (a - 1.0));
   }
   return (exp(a * l) - a * t - (1.0 - a)) / (a * (a - 1.0));
 }
@@ -105,7 +95,7 @@ static double js_tilde(double l, double d) {
   double t = fabs(d) < 0.5 ? 1.0 + d : exp(l);
   if (fabs(d) < 0.5) {
     double e = d / (t + 1.0);
-    return 0.5 * (t * log1pmx(e) + log1pmx(-e) + e * d);
+    return 0.5 * (t * ab_log1pmx(e) + ab_log1pmx(-e) + e * d);
   }
   if (t < 1.0) return 0.5 * (t * l - (1.0 + t) * (log1p(t) - M_LN2));
   return 0.5 * (-l - (1.0 + t) * log1p(1.0 / t) + (1.0 + t) * M_LN2);

@@ -140,9 +140,12 @@ static inline void ab_em1x(double x, double *em1x, double *em1) {
   }
 }
 
+/* numeric.c: log(1 + x) - x to full precision (GSL), -inf at x = -1. */
+double ab_log1pmx(double x);
+
 /* log(1 + x) - x for the hot loops: the series to x^19 below |x| = 0.1
  * (remainder < 1e-17 of x^2/2), log1p(x) - x above (a few ulps). */
-static inline double ab_log1pmx(double x) {
+static inline double ab_log1pmx_fast(double x) {
   if (x > -0.1 && x < 0.1) {
     /* sum_{k>=2} (-1)^(k+1) x^k / k */
     double s = 1.0 / 19.0;

@@ -10,7 +10,6 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_sf_gamma.h>
 #include <gsl/gsl_sf_hyperg.h>
-#include <gsl/gsl_sf_log.h>
 #include <gsl/gsl_sf_psi.h>
 #include <gsl/gsl_sf_zeta.h>
 #include <math.h>
@@ -18,14 +17,6 @@
 #include "internal.h"
 
 #define EULER_GAMMA 0.57721566490153286061
-
-/* log(1 + x) - x through GSL, which keeps full precision for small |x|. */
-static int log1pmx(double x, double *out) {
-  gsl_sf_result r;
-  if (gsl_sf_log_1plusx_mx_e(x, &r) != GSL_SUCCESS) return AB_EGSL;
-  *out = r.val;
-  return AB_OK;
-}
 
 /* Sub-Gaussian class and Gaussian law: psi = s2 l^2 / 2 (also Hoeffding's
  * bound and the sub-exponential class inside |l| < 1/b). */
@@ -58,9 +49,7 @@ int ab_cgf_gamma(const ab_tail *t, double l, double gap, ab_cgf *out) {
   double u = l * theta;
   double v = (u > 0.5) ? theta * gap : 1.0 - u;
   if (fabs(u) < 0.5) {
-    double lm;
-    int st = log1pmx(-u, &lm);
-    if (st) return st;
+    double lm = ab_log1pmx(-u);
     out->psi = -k * lm;
     out->kl = k * (u * u / v + lm);
   } else {

@@ -29,7 +29,7 @@ build = {
     ["alignbound.core"] = {
       sources = {
         "core/bon.c", "core/discrete.c", "core/divergences.c", "core/frontier.c",
-        "core/laws.c", "core/sort.c", "core/status.c", "core/tails.c",
+        "core/laws.c", "core/numeric.c", "core/sort.c", "core/status.c", "core/tails.c",
         "lua_bindings/bon.c", "lua_bindings/divergences.c", "lua_bindings/module.c",
         "lua_bindings/tails.c", "lua_bindings/vector.c",
       },

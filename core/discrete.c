@@ -111,25 +111,8 @@ static inline void pass_series(const double *x, const double *w, size_t n,
     size_t i1 = i0 + BLOCK < n ? i0 + BLOCK : n;
     double bs = 0, ba = 0, bb = 0;
     for (size_t i = i0; i < i1; i++) {
-      /* |l x| <= 0.5: e^{lx} - 1 - lx by its Taylor series to the 16th
-       * power, whose remainder is below 1e-18 of the leading term */
-      double v = l * x[i], q = 1.0 / 355687428096000.0;
-      q = q * v + 1.0 / 20922789888000.0;
-      q = q * v + 1.0 / 1307674368000.0;
-      q = q * v + 1.0 / 87178291200.0;
-      q = q * v + 1.0 / 6227020800.0;
-      q = q * v + 1.0 / 479001600.0;
-      q = q * v + 1.0 / 39916800.0;
-      q = q * v + 1.0 / 3628800.0;
-      q = q * v + 1.0 / 362880.0;
-      q = q * v + 1.0 / 40320.0;
-      q = q * v + 1.0 / 5040.0;
-      q = q * v + 1.0 / 720.0;
-      q = q * v + 1.0 / 120.0;
-      q = q * v + 1.0 / 24.0;
-      q = q * v + 1.0 / 6.0;
-      q = q * v + 0.5;
-      double em1x = q * v * v, em1 = em1x + v;
+      /* |l x| <= 0.5 */
+      double v = l * x[i], em1x = ab_em1x_series(v), em1 = em1x + v;
       double p = w ? w[i] : 1.0, px = p * x[i];
       bs += p * em1x;
       ba += px * em1;

@@ -32,8 +32,10 @@ enum {
   AB_ENOCONV,  /* a numerical solve did not converge */
   AB_EFUNC,    /* a user-supplied function failed or returned NaN */
   AB_EGSL,     /* a GSL special function reported an error */
-  AB_EUNDEF    /* the quantity is not defined for this tail (e.g. the loss of
+  AB_EUNDEF,   /* the quantity is not defined for this tail (e.g. the loss of
                   a right-tail-only class) */
+  AB_EIO,      /* a file could not be opened or read */
+  AB_EPARSE    /* a file could not be parsed */
 };
 
 /* Human-readable name of a status code (static string). */
@@ -220,6 +222,108 @@ int ab_bon_policy(const double *probs, const double *rewards, size_t m,
  * With n = 0, out[k-1] gets the estimate for every k = 1..N. */
 int ab_bon_from_samples(const double *scores, const double *values, size_t N,
                         size_t n, double *out);
+
+/* ------------------------------------------------------------------------ */
+/* Exponential tilting: the exact optimum of KL-regularised RL,
+ * pi_beta(y) = ref(y) e^{r(y)/beta} / Z, i.e. lambda = 1/beta. */
+
+enum { AB_TILT_BETA = 0, AB_TILT_KL = 1 };
+
+typedef struct {
+  double beta;   /* the KL penalty (0 once saturated, inf for ref itself) */
+  double lambda; /* 1 / beta */
+  double kl;     /* KL(pi || ref) */
+  double gain;   /* E_pi r - E_ref r */
+  double log_z;  /* log E_ref e^{lambda r} */
+} ab_tilt_summary;
+
+/* The tilt of a discrete reference (m outcomes, any order), given the penalty
+ * (mode AB_TILT_BETA, value = beta > 0, inf allowed) or a KL budget (mode
+ * AB_TILT_KL, value >= 0, solved for beta).  A budget beyond -log P(top
+ * reward) saturates: all the mass on the top reward(s), beta = 0. */
+int ab_tilt_policy(const double *probs, const double *rewards, size_t m,
+                   int mode, double value, double *policy,
+                   ab_tilt_summary *summary);
+
+/* KL of the tilt at lambda for a tail with derivatives:
+ * lambda psi'(lambda) - psi(lambda) (the penalty-to-budget conversion). */
+int ab_tail_tilt_kl(const ab_tail *t, double lambda, double *kl);
+
+/* Best-of-n against the tilt at the same KL (DESIGN 3.2, 3.1). */
+typedef struct {
+  double kl;          /* KL(bon_n || ref): log n - (n-1)/n, exact with ties */
+  double bon_gain;    /* E R_(n) - E R */
+  double tilt_gain;   /* the tilt's gain at that KL, the limit */
+  double beta;        /* the tilt's penalty */
+  double kl_bon_tilt; /* KL(bon_n || tilt) = (tilt_gain - bon_gain) / beta */
+} ab_bon_tilt;
+int ab_tilt_compare_bon(const ab_tail *t, double n, ab_bon_tilt *out);
+
+/* ------------------------------------------------------------------------ */
+/* Sampling: a GSL mt19937 generator per (seed, stream).  The pair is mixed
+ * (splitmix64) into the generator's 32-bit seed, so that nearby seeds and
+ * streams give unrelated sequences (GSL's mt19937 alone maps seeds 1 and
+ * 1 + 2^32 to the same stream).  A generator is not shared between threads. */
+
+typedef struct ab_rng ab_rng;
+int ab_rng_new(unsigned long long seed, unsigned long long stream,
+               ab_rng **out);
+void ab_rng_free(ab_rng *r);
+/* Uniform on (0, 1), never 0 or 1. */
+double ab_rng_uniform(ab_rng *r);
+
+/* k draws from an exact or finite law (AB_EUNDEF for assumption classes). */
+int ab_tail_sample(const ab_tail *t, ab_rng *r, size_t k, double *out);
+/* k draws of the best-of-n reward in O(1) each (O(log m) for a finite law):
+ * F^{-1}(U^{1/n}), with the upper tail 1 - U^{1/n} = -expm1(log U / n) kept
+ * to full precision, for n up to 1e15. */
+int ab_bon_sample(const ab_tail *t, double n, ab_rng *r, size_t k,
+                  double *out);
+/* k draws from the tilted law ref e^{lambda r} / Z of an exact or finite law
+ * (lambda may be +inf for a finite law: its top atom). */
+int ab_tilt_sample(const ab_tail *t, double lambda, ab_rng *r, size_t k,
+                   double *out);
+
+/* ------------------------------------------------------------------------ */
+/* Estimators from samples, each with its standard error. */
+
+/* The mean and its standard error sd / sqrt(n). */
+int ab_estimate_mean(const double *x, size_t n, double *mean, double *se);
+/* KL(pi || ref) from log pi(y_i) and log ref(y_i) on policy samples y_i:
+ * k1 = mean(r), k2 = mean(r^2 / 2), k3 = mean((e^{-r} - 1) + r), r the
+ * log-ratio (k1, k3 unbiased; k3 never negative). */
+enum { AB_K1 = 1, AB_K2 = 2, AB_K3 = 3 };
+int ab_estimate_kl(const double *logp_policy, const double *logp_ref,
+                   size_t n, int which, double *est, double *se);
+/* Renyi D_a(pi || ref) = log mean(e^{(a-1) r}) / (a - 1), a > 0 (a = 1: k1),
+ * the error by the delta method. */
+int ab_estimate_renyi(const double *logp_policy, const double *logp_ref,
+                      size_t n, double a, double *est, double *se);
+/* The empirical optimal sub-Gaussian variance proxy of the samples, and a
+ * bootstrap upper confidence bound at the level (e.g. 0.95) from the given
+ * number of resamples drawn with r. */
+int ab_estimate_variance_proxy(const double *x, size_t n, double level,
+                               size_t resamples, ab_rng *r, double *est,
+                               double *upper);
+
+/* ------------------------------------------------------------------------ */
+/* Numeric CSV: a header line of column names (quoted or not), then rows of
+ * numbers separated by commas or tabs (detected from the header); blank lines
+ * and CRLF are accepted. */
+
+typedef struct {
+  size_t rows, cols;
+  char **names;   /* cols names */
+  double **data;  /* cols arrays of rows values */
+} ab_table;
+
+/* Read the columns named in `columns` (all of them if ncols == 0).  On
+ * failure, err (if not NULL) gets a message naming the file, the line and
+ * the column; AB_EIO when the file cannot be read, AB_EPARSE when its
+ * contents are wrong, AB_EDOM for a requested column it lacks. */
+int ab_csv_read(const char *path, const char *const *columns, size_t ncols,
+                ab_table *out, char *err, size_t errlen);
+void ab_table_free(ab_table *t);
 
 #ifdef __cplusplus
 }

@@ -3,6 +3,7 @@
 #define ALIGNBOUND_INTERNAL_H
 
 #include <gsl/gsl_math.h> /* M_PI, M_LN2 */
+#include <gsl/gsl_rng.h>
 #include <math.h>
 #include <stdint.h>
 
@@ -149,6 +150,9 @@ static inline void ab_em1x(double x, double *em1x, double *em1) {
     *em1x = e - x;
   }
 }
+
+/* sample.c: the GSL generator behind an ab_rng. */
+gsl_rng *ab_rng_gsl(ab_rng *r);
 
 /* numeric.c: log(1 + x) - x to full precision (GSL), -inf at x = -1. */
 double ab_log1pmx(double x);

@@ -12,6 +12,8 @@ const char *ab_strerror(int status) {
   case AB_EFUNC: return "user function failed or returned NaN";
   case AB_EGSL: return "GSL special function failed";
   case AB_EUNDEF: return "not defined for this tail";
+  case AB_EIO: return "cannot read the file";
+  case AB_EPARSE: return "cannot parse the file";
   default: return "unknown status";
   }
 }

@@ -34,6 +34,10 @@ void abL_open_vector(lua_State *L);
 const double *abL_todoubles(lua_State *L, int idx, const char *fname, int argn,
                             const char *what, size_t *n);
 
+/* Probabilities: each >= 0 and finite, summing to 1 within 1e-9. */
+void abL_checkprobs(lua_State *L, const char *fname, int argn,
+                    const char *what, const double *p, size_t n);
+
 /* Option tables: raise on a field not in the NULL-terminated list. */
 void abL_checkfields(lua_State *L, int idx, const char *fname, int argn,
                      const char *const allowed[]);
@@ -95,5 +99,12 @@ abL_callback abL_tail_prepare(lua_State *L, int idx, abL_tail *u);
 void abL_open_tail(lua_State *L);
 void abL_open_divergences(lua_State *L);
 void abL_open_bon(lua_State *L);
+void abL_open_tilt(lua_State *L);
+void abL_open_sample(lua_State *L);
+void abL_open_estimate(lua_State *L);
+/* t:sample(k, rng), a tail method */
+int abL_tail_sample(lua_State *L);
+/* The generator at idx (alignbound.rng), or a "bad argument" error. */
+ab_rng *abL_checkrng(lua_State *L, int idx, const char *fname);
 
 #endif

@@ -252,19 +252,11 @@ static int bon_policy(lua_State *L) {
   if (np != nr)
     return abL_argerror(L, "policy", 2, "probs and rewards differ in length "
                         "(%d and %d)", (int)np, (int)nr);
-  double total = 0;
-  for (size_t i = 0; i < np; i++) {
-    if (!(p[i] >= 0) || !isfinite(p[i]))
-      return abL_argerror(L, "policy", 1, "probs[%d] must be a probability, "
-                          "got %f", (int)i + 1, p[i]);
+  abL_checkprobs(L, "policy", 1, "probs", p, np);
+  for (size_t i = 0; i < np; i++)
     if (!isfinite(r[i]))
       return abL_argerror(L, "policy", 2, "rewards[%d] must be finite, got %f",
                           (int)i + 1, r[i]);
-    total += p[i];
-  }
-  if (!(fabs(total - 1.0) <= 1e-9))
-    return abL_argerror(L, "policy", 1, "probs must sum to 1 within 1e-9, got "
-                        "sum %f", total);
   lua_createtable(L, 0, 5);
   abL_vector *v = abL_newvector(L, np);
   lua_setfield(L, -2, "policy");

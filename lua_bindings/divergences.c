@@ -96,21 +96,6 @@ static int fdiv_eval(lua_State *L) {
   return 1;
 }
 
-static int check_probs(lua_State *L, const char *fname, int argn,
-                       const char *what, const double *p, size_t n) {
-  double total = 0.0;
-  for (size_t i = 0; i < n; i++) {
-    if (!(p[i] >= 0) || !isfinite(p[i]))
-      abL_argerror(L, fname, argn, "%s[%d] must be a probability, got %f",
-                   what, (int)i + 1, p[i]);
-    total += p[i];
-  }
-  if (!(fabs(total - 1.0) <= 1e-9))
-    abL_argerror(L, fname, argn, "%s must sum to 1 within 1e-9, got sum %f",
-                 what, total);
-  return 0;
-}
-
 /* ab.divergence(p, q, family [, opts]) */
 static int divergence(lua_State *L) {
   size_t np, nq;
@@ -124,8 +109,8 @@ static int divergence(lua_State *L) {
   if (np != nq)
     return abL_argerror(L, "divergence", 2, "p and q differ in length "
                         "(%d and %d)", (int)np, (int)nq);
-  check_probs(L, "divergence", 1, "p", p, np);
-  check_probs(L, "divergence", 2, "q", q, nq);
+  abL_checkprobs(L, "divergence", 1, "p", p, np);
+  abL_checkprobs(L, "divergence", 2, "q", q, nq);
   abL_family(L, 3, 4, "divergence", 3, &f, &cb);
   int st = ab_divergence(p, q, np, &f, &out);
   if (st == AB_EFUNC) abL_callback_raise(L, &cb);

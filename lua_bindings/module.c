@@ -44,6 +44,20 @@ const double *abL_todoubles(lua_State *L, int idx, const char *fname, int argn,
   return buf;
 }
 
+void abL_checkprobs(lua_State *L, const char *fname, int argn,
+                    const char *what, const double *p, size_t n) {
+  double total = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    if (!(p[i] >= 0) || !isfinite(p[i]))
+      abL_argerror(L, fname, argn, "%s[%d] must be a probability, got %f",
+                   what, (int)i + 1, p[i]);
+    total += p[i];
+  }
+  if (!(fabs(total - 1.0) <= 1e-9))
+    abL_argerror(L, fname, argn, "%s must sum to 1 within 1e-9, got sum %f",
+                 what, total);
+}
+
 void abL_checkfields(lua_State *L, int idx, const char *fname, int argn,
                      const char *const allowed[]) {
   idx = lua_absindex(L, idx);
@@ -226,5 +240,8 @@ int luaopen_alignbound_core(lua_State *L) {
   abL_open_tail(L);
   abL_open_divergences(L);
   abL_open_bon(L);
+  abL_open_tilt(L);
+  abL_open_sample(L);
+  abL_open_estimate(L);
   return 1;
 }

@@ -489,6 +489,7 @@ void abL_open_tail(lua_State *L) {
       {"cumulant", tail_cumulant_at},
       {"variance_proxy", tail_variance_proxy},
       {"mean", tail_mean},
+      {"sample", abL_tail_sample},
       {NULL, NULL}};
   static const luaL_Reg ctors[] = {
       {"subgaussian", tail_subgaussian},

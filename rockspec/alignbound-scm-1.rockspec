@@ -28,10 +28,12 @@ build = {
     ["alignbound"] = "lua_bindings/alignbound/init.lua",
     ["alignbound.core"] = {
       sources = {
-        "core/bon.c", "core/discrete.c", "core/divergences.c", "core/frontier.c",
-        "core/laws.c", "core/numeric.c", "core/sort.c", "core/status.c", "core/tails.c",
-        "lua_bindings/bon.c", "lua_bindings/divergences.c", "lua_bindings/module.c",
-        "lua_bindings/tails.c", "lua_bindings/vector.c",
+        "core/bon.c", "core/csv.c", "core/discrete.c", "core/divergences.c", "core/frontier.c",
+        "core/estimate.c", "core/laws.c", "core/numeric.c", "core/sample.c", "core/sort.c", "core/status.c",
+        "core/tails.c", "core/tilt.c",
+        "lua_bindings/bon.c", "lua_bindings/divergences.c", "lua_bindings/estimate.c",
+        "lua_bindings/module.c", "lua_bindings/sample.c", "lua_bindings/tails.c",
+        "lua_bindings/tilt.c", "lua_bindings/vector.c",
       },
       defines = {},
       incdirs = { "core", "lua_bindings", "$(GSL_INCDIR)" },

@@ -248,4 +248,192 @@ ab.bon = core.bon
 -- @tparam[opt] integer n without it, a vector whose entry k is the estimate
 -- for best-of-k, k = 1..N, in one O(N log N) call
 
+--- Exponential tilting: the exact optimum of KL-regularised RL,
+-- pi(y) = ref(y) e^{r(y)/beta} / Z.  For any law the frontier is tail:gain
+-- (the same solver); tail:tilt(kl) gives 1/beta at a budget.
+-- @section tilt
+ab.tilt = core.tilt
+
+--- The tilt of a discrete reference (outcomes in any order).
+-- @function tilt.policy
+-- @tparam table|alignbound.vector probs
+-- @tparam table|alignbound.vector rewards
+-- @tparam table opts `{beta=}` (the KL penalty) or `{kl=}` (a budget, solved
+-- for beta; beyond -log P(top reward) it saturates: beta = 0)
+-- @treturn table `{policy=vector, beta=, kl=, gain=, log_z=}`, log_z = log
+-- E_ref e^{r/beta}
+
+--- The KL budget that a penalty beta spends: l psi'(l) - psi(l) at l = 1/beta.
+-- @function tilt.kl
+-- @tparam alignbound.tail dist
+-- @tparam number beta
+
+--- The penalty beta that spends a KL budget (1 / dist:tilt(kl)).
+-- @function tilt.beta
+-- @tparam alignbound.tail dist
+-- @tparam number kl
+
+--- Best-of-n against the tilt at the same KL.
+-- @function tilt.compare_bon
+-- @tparam alignbound.tail dist an exact or finite law
+-- @tparam number n
+-- @treturn table `{kl=, bon_gain=, tilt_gain=, beta=, kl_bon_tilt=}` with
+-- KL(bon_n || tilt) = (tilt_gain - bon_gain) / beta
+
+--- k draws from the tilted law (closed forms for Gaussian, gamma, exponential,
+-- Gumbel, logistic, uniform; rejection for beta; weights for finite laws).
+-- @function tilt.sample
+-- @tparam alignbound.tail dist
+-- @tparam table opts `{kl=}` or `{beta=}`
+-- @tparam integer k
+-- @tparam alignbound.rng rng
+-- @treturn alignbound.vector
+
+--- Sampling
+-- @section sampling
+
+--- A reproducible generator (GSL mt19937): the same seed and stream give the
+-- same numbers on every run and machine; (seed, stream) is mixed with
+-- splitmix64 into the generator's seed, so streams of one seed are unrelated
+-- and sweeps can be split across processes and merged.  `r:uniform([k])`.
+-- @function rng
+-- @tparam integer seed
+-- @tparam[opt=0] integer stream
+ab.rng = core.rng
+
+--- k draws from an exact or finite law: `dist:sample(k, rng)` (a vector).
+-- @function tail:sample
+
+--- k draws of the best-of-n reward, each in O(1) (O(log m) for a finite law)
+-- through the Renyi representation F^{-1}(U^{1/n}), for n up to 1e15.
+-- @function bon.sample
+-- @tparam alignbound.tail dist
+-- @tparam number n
+-- @tparam integer k
+-- @tparam alignbound.rng rng
+
+--- Estimators with their standard errors
+-- @section estimate
+ab.estimate = core.estimate
+
+--- The mean and its standard error.
+-- @function estimate.mean
+-- @tparam table|alignbound.vector x
+-- @return mean, se
+
+--- KL(pi || ref) from log pi(y) and log ref(y) on policy samples: "k1" (the
+-- mean log-ratio), "k2" (r^2/2) or "k3" ((rho - 1) - log rho, rho = ref/pi;
+-- unbiased and never negative; the default).
+-- @function estimate.kl
+-- @tparam table|alignbound.vector logp_policy
+-- @tparam table|alignbound.vector logp_ref
+-- @tparam[opt] table opts `{estimator="k3"}`
+-- @return estimate, se
+
+--- Renyi D_a(pi || ref) from log-probabilities on policy samples.
+-- @function estimate.renyi
+-- @tparam table|alignbound.vector logp_policy
+-- @tparam table|alignbound.vector logp_ref
+-- @tparam table opts `{alpha=}`
+-- @return estimate, se (delta method)
+
+--- The empirical optimal sub-Gaussian variance proxy, and with an rng a
+-- bootstrap upper confidence bound (percentile method).
+-- @function estimate.variance_proxy
+-- @tparam table|alignbound.vector samples
+-- @tparam[opt] table opts `{level=0.95, resamples=200, rng=}`
+-- @return estimate, upper bound (nil without rng)
+
+--- Read numeric columns of a CSV file (header of names, comma or tab, quoted
+-- header fields, blank lines, CRLF) into vectors.  A malformed or missing
+-- value is an error naming the file, the line and the column; a file that
+-- cannot be read returns nil and a message, as io.open does.
+-- @function read_csv
+-- @tparam string path
+-- @tparam[opt] table opts `{columns={"a", "b"}}` (default: every column)
+-- @return a table of vectors by column name, and the number of rows
+ab.read_csv = core.read_csv
+
+--- Monte Carlo checks, each returning an estimate and its standard error.
+-- @section mc
+ab.mc = {}
+
+--- The best-of-n gain E R_(n) - E R by simulation.
+-- @tparam alignbound.tail dist an exact or finite law
+-- @tparam number n
+-- @tparam integer k draws
+-- @tparam alignbound.rng rng
+-- @return estimate, se
+function ab.mc.bon_gain(dist, n, k, rng)
+  local m, se = core.estimate.mean(core.bon.sample(dist, n, k, rng))
+  return m - dist:mean(), se
+end
+
+--- The gain of the tilt at a KL budget by simulation.
+-- @tparam alignbound.tail dist
+-- @tparam number kl
+-- @tparam integer k
+-- @tparam alignbound.rng rng
+-- @return estimate, se
+function ab.mc.tilt_gain(dist, kl, k, rng)
+  local m, se = core.estimate.mean(core.tilt.sample(dist, { kl = kl }, k, rng))
+  return m - dist:mean(), se
+end
+
+--- The mean of a law by simulation (a check of the sampler).
+-- @tparam alignbound.tail dist
+-- @tparam integer k
+-- @tparam alignbound.rng rng
+-- @return estimate, se
+function ab.mc.mean(dist, k, rng)
+  return core.estimate.mean(dist:sample(k, rng))
+end
+
+--- Hold a logged run against the limit.
+-- @section check
+
+local CHECK_FIELDS = { ref_rewards = true, policy_rewards = true, logp_policy = true,
+  logp_ref = true, level = true, resamples = true, rng = true }
+
+--- From reference-policy reward samples, policy reward samples and the
+-- policy's log-probabilities (under the policy and the reference) on its own
+-- samples: the estimated KL (k3, with its error), the measured gain (with its
+-- error), the bound at that KL under the estimated sub-Gaussian tail (and
+-- under its bootstrap upper bound), the exact frontier of the empirical
+-- reference law at that KL, and the fraction of the limit the run achieves.
+-- @tparam table run `{ref_rewards=, policy_rewards=, logp_policy=, logp_ref=,
+-- [level=0.95, resamples=200, rng=ab.rng(0)]}`
+-- @treturn table `{kl=, kl_se=, gain=, gain_se=, variance_proxy=,
+-- variance_proxy_upper=, bound_subgaussian=, bound_subgaussian_upper=,
+-- frontier=, fraction=}`
+function ab.check_run(run)
+  if type(run) ~= "table" then
+    error("bad argument #1 to 'check_run' (table expected, got " .. type(run) .. ")", 2)
+  end
+  for k in pairs(run) do
+    if not CHECK_FIELDS[k] then
+      error("bad argument #1 to 'check_run' (unknown option '" .. tostring(k) .. "')", 2)
+    end
+  end
+  for _, k in ipairs { "ref_rewards", "policy_rewards", "logp_policy", "logp_ref" } do
+    if run[k] == nil then error("bad argument #1 to 'check_run' (" .. k .. " is required)", 2) end
+  end
+  local kl, kl_se = core.estimate.kl(run.logp_policy, run.logp_ref)
+  local mref, sref = core.estimate.mean(run.ref_rewards)
+  local mpol, spol = core.estimate.mean(run.policy_rewards)
+  local s2, s2_up = core.estimate.variance_proxy(run.ref_rewards, {
+    level = run.level or 0.95, resamples = run.resamples or 200, rng = run.rng or core.rng(0) })
+  local frontier = core.tail.empirical(run.ref_rewards):gain(kl)
+  local gain = mpol - mref
+  return {
+    kl = kl, kl_se = kl_se,
+    gain = gain, gain_se = math.sqrt(sref ^ 2 + spol ^ 2),
+    variance_proxy = s2, variance_proxy_upper = s2_up,
+    bound_subgaussian = math.sqrt(2 * s2 * kl),
+    bound_subgaussian_upper = math.sqrt(2 * s2_up * kl),
+    frontier = frontier,
+    fraction = frontier > 0 and gain / frontier or 0 / 0,
+  }
+end
+
 return ab

@@ -1,0 +1,221 @@
+/*
+ * csv.c - a reader for numeric CSV files: a header of column names, then rows
+ * of numbers.  Commas or tabs (taken from the header), quoted header fields,
+ * blank lines and CRLF line ends.  The whole file is read at once and parsed
+ * in place with strtod; only the requested columns are stored.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static int fail(char *err, size_t len, int status, const char *fmt, ...) {
+  if (err && len) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, len, fmt, ap);
+    va_end(ap);
+  }
+  return status;
+}
+
+void ab_table_free(ab_table *t) {
+  if (!t) return;
+  for (size_t j = 0; j < t->cols; j++) {
+    if (t->names) free(t->names[j]);
+    if (t->data) free(t->data[j]);
+  }
+  free(t->names);
+  free(t->data);
+  t->names = NULL;
+  t->data = NULL;
+  t->rows = t->cols = 0;
+}
+
+/* Read the whole file; NUL-terminated. */
+static char *slurp(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  size_t cap = 1 << 16, n = 0;
+  char *buf = malloc(cap);
+  while (buf) {
+    size_t got = fread(buf + n, 1, cap - n - 1, f);
+    n += got;
+    if (n + 1 < cap) break;
+    char *nb = realloc(buf, cap * 2);
+    if (!nb) {
+      free(buf);
+      buf = NULL;
+      break;
+    }
+    buf = nb;
+    cap *= 2;
+  }
+  int bad = ferror(f);
+  fclose(f);
+  if (!buf || bad) {
+    free(buf);
+    return NULL;
+  }
+  buf[n] = '\0';
+  *len = n;
+  return buf;
+}
+
+/* Split the header at p into names; returns the start of the next line. */
+static char *parse_header(char *p, char sep, char ***names, size_t *count,
+                          int *status) {
+  size_t cap = 8, n = 0;
+  char **v = malloc(cap * sizeof *v);
+  *status = AB_ENOMEM;
+  if (!v) return NULL;
+  for (;;) {
+    char *start, *end;
+    while (*p == ' ') p++;
+    if (*p == '"') {
+      start = ++p;
+      while (*p && *p != '"') p++;
+      end = p;
+      if (*p == '"') p++;
+      while (*p == ' ') p++;
+    } else {
+      start = p;
+      while (*p && *p != sep && *p != '\n' && *p != '\r') p++;
+      end = p;
+      while (end > start && end[-1] == ' ') end--;
+    }
+    if (n == cap) {
+      char **nv = realloc(v, 2 * cap * sizeof *nv);
+      if (!nv) break;
+      v = nv;
+      cap *= 2;
+    }
+    v[n] = malloc((size_t)(end - start) + 1);
+    if (!v[n]) break;
+    memcpy(v[n], start, (size_t)(end - start));
+    v[n][end - start] = '\0';
+    n++;
+    if (*p == sep) {
+      p++;
+      continue;
+    }
+    if (*p == '\r') p++;
+    if (*p == '\n') p++;
+    *names = v;
+    *count = n;
+    *status = AB_OK;
+    return p;
+  }
+  for (size_t i = 0; i < n; i++) free(v[i]);
+  free(v);
+  return NULL;
+}
+
+int ab_csv_read(const char *path, const char *const *columns, size_t ncols,
+                ab_table *out, char *err, size_t errlen) {
+  size_t len, nnames = 0;
+  char **names = NULL;
+  int st;
+  memset(out, 0, sizeof *out);
+  if (!path) return fail(err, errlen, AB_EDOM, "no file name");
+  char *buf = slurp(path, &len);
+  if (!buf)
+    return fail(err, errlen, AB_EIO, "%s: %s", path,
+                errno ? strerror(errno) : "cannot read");
+  /* the separator: a tab in the header line and no comma means tabs */
+  char *eol = strchr(buf, '\n');
+  size_t hl = eol ? (size_t)(eol - buf) : len;
+  char sep = (memchr(buf, '\t', hl) && !memchr(buf, ',', hl)) ? '\t' : ',';
+  if (hl == 0 || (hl == 1 && buf[0] == '\r')) {
+    free(buf);
+    return fail(err, errlen, AB_EPARSE, "%s:1: missing header line", path);
+  }
+  char *p = parse_header(buf, sep, &names, &nnames, &st);
+  if (!p) {
+    free(buf);
+    return fail(err, errlen, st, "%s: out of memory", path);
+  }
+  /* which file column feeds which output column */
+  size_t want = ncols ? ncols : nnames;
+  long *map = malloc(nnames * sizeof *map);
+  out->names = calloc(want, sizeof *out->names);
+  out->data = calloc(want, sizeof *out->data);
+  out->cols = want;
+  size_t cap = 1024, rows = 0;
+  st = (map && out->names && out->data) ? AB_OK : AB_ENOMEM;
+  for (size_t j = 0; !st && j < nnames; j++) map[j] = ncols ? -1 : (long)j;
+  for (size_t c = 0; !st && c < want; c++) {
+    const char *name = ncols ? columns[c] : names[c];
+    size_t j = 0;
+    while (j < nnames && strcmp(names[j], name) != 0) j++;
+    if (j == nnames) {
+      st = fail(err, errlen, AB_EDOM, "%s: no column named '%s'", path, name);
+      break;
+    }
+    map[j] = (long)c;
+    out->names[c] = malloc(strlen(name) + 1);
+    out->data[c] = malloc(cap * sizeof(double));
+    if (!out->names[c] || !out->data[c]) st = AB_ENOMEM;
+    else strcpy(out->names[c], name);
+  }
+  size_t line = 1;
+  while (!st && *p) {
+    line++;
+    if (*p == '\n' || (*p == '\r' && p[1] == '\n')) { /* blank line */
+      p += (*p == '\r') ? 2 : 1;
+      continue;
+    }
+    if (rows == cap) {
+      cap *= 2;
+      for (size_t c = 0; c < want && !st; c++) {
+        double *nd = realloc(out->data[c], cap * sizeof(double));
+        if (!nd) st = AB_ENOMEM;
+        else out->data[c] = nd;
+      }
+      if (st) break;
+    }
+    for (size_t j = 0; j < nnames; j++) {
+      char *end;
+      while (*p == ' ') p++;
+      double v = strtod(p, &end);
+      if (end == p || !isfinite(v)) {
+        const char *what = (end == p && (*p == sep || *p == '\n' ||
+                                         *p == '\r' || *p == '\0'))
+                               ? "missing value"
+                               : "not a finite number";
+        st = fail(err, errlen, AB_EPARSE, "%s:%zu: column %zu ('%s'): %s",
+                  path, line, j + 1, names[j], what);
+        break;
+      }
+      p = end;
+      while (*p == ' ') p++;
+      if (map[j] >= 0) out->data[map[j]][rows] = v;
+      int last = j + 1 == nnames;
+      if (!last && *p == sep) {
+        p++;
+        continue;
+      }
+      if (last && (*p == '\n' || *p == '\r' || *p == '\0')) break;
+      st = fail(err, errlen, AB_EPARSE, "%s:%zu: column %zu ('%s'): %s", path,
+                line, j + 1, names[j],
+                last ? "more fields than the header has"
+                     : "fewer fields than the header has");
+      break;
+    }
+    if (st) break;
+    if (*p == '\r') p++;
+    if (*p == '\n') p++;
+    rows++;
+  }
+  out->rows = rows;
+  if (st == AB_ENOMEM) fail(err, errlen, st, "%s: out of memory", path);
+  for (size_t j = 0; j < nnames; j++) free(names[j]);
+  free(names);
+  free(map);
+  free(buf);
+  if (st) ab_table_free(out);
+  return st;
+}

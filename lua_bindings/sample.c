@@ -1,0 +1,177 @@
+/* sample.c - ab.rng(seed [, stream]) and the samplers: t:sample(k, rng),
+ * ab.bon.sample(dist, n, k, rng), ab.tilt.sample(dist, opts, k, rng). */
+#include <math.h>
+#include <string.h>
+
+#include "binding.h"
+
+#define ABL_RNG "alignbound.rng"
+
+typedef struct {
+  ab_rng *r;
+  lua_Integer seed, stream;
+} abL_rng;
+
+static lua_Integer checkinteger(lua_State *L, int idx, const char *fname,
+                                const char *what) {
+  int ok;
+  lua_Integer v = lua_tointegerx(L, idx, &ok);
+  if (!ok || lua_type(L, idx) != LUA_TNUMBER)
+    abL_argerror(L, fname, idx, "%s must be an integer, got %s", what,
+                 lua_type(L, idx) == LUA_TNUMBER ? lua_tostring(L, idx)
+                                                 : luaL_typename(L, idx));
+  return v;
+}
+
+static int rng_new(lua_State *L) {
+  lua_Integer seed = checkinteger(L, 1, "rng", "seed");
+  lua_Integer stream = lua_isnoneornil(L, 2) ? 0
+                                             : checkinteger(L, 2, "rng", "stream");
+  abL_rng *u = lua_newuserdatauv(L, sizeof *u, 0);
+  u->r = NULL;
+  u->seed = seed;
+  u->stream = stream;
+  luaL_setmetatable(L, ABL_RNG);
+  if (ab_rng_new((unsigned long long)seed, (unsigned long long)stream, &u->r))
+    return luaL_error(L, "rng: out of memory");
+  return 1;
+}
+
+static ab_rng *checkrng(lua_State *L, int idx, const char *fname) {
+  abL_rng *u = luaL_testudata(L, idx, ABL_RNG);
+  if (!u || !u->r)
+    abL_argerror(L, fname, idx, ABL_RNG " expected, got %s",
+                 luaL_typename(L, idx));
+  return u->r;
+}
+
+/* __gc and __close: free once */
+static int rng_close(lua_State *L) {
+  abL_rng *u = luaL_checkudata(L, 1, ABL_RNG);
+  ab_rng_free(u->r);
+  u->r = NULL;
+  return 0;
+}
+
+static int rng_tostring(lua_State *L) {
+  abL_rng *u = luaL_checkudata(L, 1, ABL_RNG);
+  lua_pushfstring(L, "rng(seed=%I, stream=%I)", u->seed, u->stream);
+  return 1;
+}
+
+static size_t checkcount(lua_State *L, int idx, const char *fname) {
+  lua_Integer k = checkinteger(L, idx, fname, "k");
+  if (k < 0) abL_argerror(L, fname, idx, "k must be >= 0, got %I", k);
+  return (size_t)k;
+}
+
+/* r:uniform([k]): one number, or a vector of k, uniform on (0, 1) */
+static int rng_uniform(lua_State *L) {
+  ab_rng *r = checkrng(L, 1, "uniform");
+  if (lua_isnoneornil(L, 2)) {
+    lua_pushnumber(L, ab_rng_uniform(r));
+    return 1;
+  }
+  size_t k = checkcount(L, 2, "uniform");
+  abL_vector *v = abL_newvector(L, k);
+  for (size_t i = 0; i < k; i++) v->data[i] = ab_rng_uniform(r);
+  return 1;
+}
+
+static void sample_failed(lua_State *L, const char *fname, abL_tail *u,
+                          int st) {
+  char desc[160];
+  ab_tail_describe(u->t, desc, sizeof desc);
+  if (st == AB_EUNDEF)
+    abL_argerror(L, fname, 1, "needs an exact or finite law to sample, got %s",
+                 desc);
+  luaL_error(L, "%s: %s (%s)", fname, ab_strerror(st), desc);
+}
+
+/* t:sample(k, rng) */
+int abL_tail_sample(lua_State *L) {
+  abL_tail *u = abL_checktail(L, 1, "sample", 1);
+  size_t k = checkcount(L, 2, "sample");
+  ab_rng *r = checkrng(L, 3, "sample");
+  abL_vector *v = abL_newvector(L, k);
+  int st = ab_tail_sample(u->t, r, k, v->data);
+  if (st) sample_failed(L, "sample", u, st);
+  return 1;
+}
+
+/* ab.bon.sample(dist, n, k, rng) */
+static int bon_sample(lua_State *L) {
+  abL_tail *u = abL_checktail(L, 1, "sample", 1);
+  double n = luaL_checknumber(L, 2);
+  if (!(n >= 1 && isfinite(n)))
+    return abL_argerror(L, "sample", 2, "n must be a number >= 1, got %f", n);
+  size_t k = checkcount(L, 3, "sample");
+  ab_rng *r = checkrng(L, 4, "sample");
+  abL_vector *v = abL_newvector(L, k);
+  int st = ab_bon_sample(u->t, n, r, k, v->data);
+  if (st) sample_failed(L, "sample", u, st);
+  return 1;
+}
+
+/* ab.tilt.sample(dist, {kl= | beta=}, k, rng) */
+static int tilt_sample(lua_State *L) {
+  static const char *const fields[] = {"kl", "beta", NULL};
+  abL_tail *u = abL_checktail(L, 1, "sample", 1);
+  double kl, beta, lambda;
+  if (!lua_istable(L, 2))
+    return abL_argerror(L, "sample", 2, "table {kl=} or {beta=} expected, "
+                        "got %s", luaL_typename(L, 2));
+  abL_checkfields(L, 2, "sample", 2, fields);
+  int has_kl = abL_optnumber(L, 2, "sample", 2, "kl", &kl);
+  int has_beta = abL_optnumber(L, 2, "sample", 2, "beta", &beta);
+  if (has_kl == has_beta)
+    return abL_argerror(L, "sample", 2, "give exactly one of kl and beta");
+  size_t k = checkcount(L, 3, "sample");
+  ab_rng *r = checkrng(L, 4, "sample");
+  if (has_beta) {
+    if (!(beta > 0))
+      return abL_argerror(L, "sample", 2, "beta must be positive, got %f", beta);
+    lambda = 1.0 / beta;
+  } else {
+    if (!(kl >= 0))
+      return abL_argerror(L, "sample", 2, "kl must be a number >= 0, got %f",
+                          kl);
+    int st = ab_tail_tilt(u->t, AB_GAIN, kl, &lambda);
+    if (st) sample_failed(L, "sample", u, st);
+  }
+  abL_vector *v = abL_newvector(L, k);
+  int st = ab_tilt_sample(u->t, lambda, r, k, v->data);
+  if (st == AB_EDOM)
+    return abL_argerror(L, "sample", 2, "no tilt of this law at that budget "
+                        "(its cumulant is infinite there)");
+  if (st) sample_failed(L, "sample", u, st);
+  return 1;
+}
+
+void abL_open_sample(lua_State *L) {
+  static const luaL_Reg meta[] = {{"__gc", rng_close},
+                                  {"__close", rng_close},
+                                  {"__tostring", rng_tostring},
+                                  {NULL, NULL}};
+  static const luaL_Reg methods[] = {{"uniform", rng_uniform}, {NULL, NULL}};
+  luaL_newmetatable(L, ABL_RNG);
+  luaL_setfuncs(L, meta, 0);
+  luaL_newlib(L, methods);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+  lua_pushcfunction(L, rng_new);
+  lua_setfield(L, -2, "rng");
+  lua_getfield(L, -1, "bon");
+  lua_pushcfunction(L, bon_sample);
+  lua_setfield(L, -2, "sample");
+  lua_pop(L, 1);
+  lua_getfield(L, -1, "tilt");
+  lua_pushcfunction(L, tilt_sample);
+  lua_setfield(L, -2, "sample");
+  lua_pop(L, 1);
+}
+
+/* the rng of an argument, for the other bindings */
+ab_rng *abL_checkrng(lua_State *L, int idx, const char *fname) {
+  return checkrng(L, idx, fname);
+}

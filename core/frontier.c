@@ -379,22 +379,30 @@ int ab_frontier_kl_needed(const ab_tail *t, int side, double g, double *out) {
 
 /* ---- optimal sub-Gaussian variance proxy ------------------------------- */
 
-/* r(l) = 2 phi(l) / l^2 on one side: scan a log grid (r need not be
- * unimodal), then refine the best interior grid point with Brent. */
+/* r(l) = 2 phi(l) / l^2 on one side: scan a log grid upward (r need not be
+ * unimodal), then refine the best interior grid point with Brent.  r tends
+ * to the variance as l -> 0 (the caller takes that limit), and for a law
+ * bounded above by sup, phi(l) <= l sup gives r <= 2 sup / l: the scan stops
+ * once that ceiling falls below the best value found. */
 static int proxy_side(const ab_tail *t, int side, double *out) {
-  enum { GRID = 113 };
+  enum { PER_DECADE = 4, MAX = 14 * PER_DECADE + 1 };
   double scale = t->cgf ? sqrt(t->variance) : 1.0;
-  double zlo = log(1e-6 / scale), zhi = log(1e8 / scale);
-  double h = (zhi - zlo) / (GRID - 1), f[GRID];
-  int besti = 0;
+  double zlo = log(1e-6 / scale), h = M_LN10 / PER_DECADE, f[MAX];
+  double sup = side_sup(t, side);
+  int besti = 0, n = 0;
   objective_ctx u = {t, side, 2, 0.0, AB_OK};
-  for (int i = 0; i < GRID; i++) {
-    f[i] = objective(zlo + h * i, &u);
+  for (; n < MAX; n++) {
+    double z = zlo + h * n;
+    f[n] = objective(z, &u);
     if (u.status) return u.status;
-    if (f[i] < f[besti]) besti = i;
+    if (f[n] < f[besti]) besti = n;
+    if (isfinite(sup) && 2.0 * sup / exp(z) < -f[besti] * (1.0 - 1e-12)) {
+      n++;
+      break;
+    }
   }
   double best = f[besti];
-  if (besti > 0 && besti < GRID - 1 && f[besti] < f[besti - 1] &&
+  if (besti > 0 && besti < n - 1 && f[besti] < f[besti - 1] &&
       f[besti] < f[besti + 1]) {
     double fz, z;
     double zb = zlo + h * besti;

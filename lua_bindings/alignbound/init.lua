@@ -402,7 +402,7 @@ local CHECK_FIELDS = { ref_rewards = true, policy_rewards = true, logp_policy = 
 -- under its bootstrap upper bound), the exact frontier of the empirical
 -- reference law at that KL, and the fraction of the limit the run achieves.
 -- @tparam table run `{ref_rewards=, policy_rewards=, logp_policy=, logp_ref=,
--- [level=0.95, resamples=200, rng=ab.rng(0)]}`
+-- [level=0.95, resamples=100, rng=ab.rng(0)]}`
 -- @treturn table `{kl=, kl_se=, gain=, gain_se=, variance_proxy=,
 -- variance_proxy_upper=, bound_subgaussian=, bound_subgaussian_upper=,
 -- frontier=, fraction=}`
@@ -422,7 +422,7 @@ function ab.check_run(run)
   local mref, sref = core.estimate.mean(run.ref_rewards)
   local mpol, spol = core.estimate.mean(run.policy_rewards)
   local s2, s2_up = core.estimate.variance_proxy(run.ref_rewards, {
-    level = run.level or 0.95, resamples = run.resamples or 200, rng = run.rng or core.rng(0) })
+    level = run.level or 0.95, resamples = run.resamples or 100, rng = run.rng or core.rng(0) })
   local frontier = core.tail.empirical(run.ref_rewards):gain(kl)
   local gain = mpol - mref
   return {

@@ -1,0 +1,193 @@
+-- Estimators from a user's logs, the CSV reader, and check_run.
+local ab = require "alignbound"
+local H = require "helper"
+
+-- policy N(mu, 1), reference N(0, 1): on a policy sample y the log-ratio is
+-- log pi(y) - log ref(y) = mu y - mu^2 / 2 (constants cancel)
+local function gaussian_logs(mu, k, seed)
+  local y = ab.tail.gaussian { mean = mu, sd = 1 }:sample(k, ab.rng(seed))
+  local lp, lq = ab.vector(k), ab.vector(k)
+  for i = 1, k do
+    lp[i] = -0.5 * (y[i] - mu) ^ 2
+    lq[i] = -0.5 * y[i] ^ 2
+  end
+  return lp, lq
+end
+
+describe("estimators", function()
+  it("mean: the sample mean with sd / sqrt(n)", function()
+    local x = { 1, 2, 4, 8, 16 }
+    local m, se = ab.estimate.mean(x)
+    local s2 = 0
+    for i = 1, #x do s2 = s2 + (x[i] - 6.2) ^ 2 end
+    H.close(m, 6.2, 1e-15, "mean")
+    H.close(se, math.sqrt(s2 / 4 / 5), 1e-14, "se")
+    H.raises(function() return ab.estimate.mean {} end, "x is empty")
+  end)
+
+  it("k1 and k3 are unbiased for KL on a known pair, k2 has its known bias", function()
+    local mu = 0.6
+    local kl = mu * mu / 2
+    for seed = 1, 3 do
+      local lp, lq = gaussian_logs(mu, 100000, seed)
+      local k1, s1 = ab.estimate.kl(lp, lq, { estimator = "k1" })
+      local k3, s3 = ab.estimate.kl(lp, lq)
+      local k2, s2 = ab.estimate.kl(lp, lq, { estimator = "k2" })
+      assert.is_true(math.abs(k1 - kl) < 4 * s1, "k1 " .. k1)
+      assert.is_true(math.abs(k3 - kl) < 4 * s3, "k3 " .. k3)
+      -- r ~ N(mu^2/2, mu^2) under the policy: E[r^2/2] = mu^4/8 + mu^2/2
+      assert.is_true(math.abs(k2 - (mu ^ 4 / 8 + mu ^ 2 / 2)) < 4 * s2, "k2 " .. k2)
+      assert.is_true(s3 < s1, "k3 has the smaller variance here")
+    end
+  end)
+
+  it("k3 is never negative, even where k1 is", function()
+    local lp, lq = { -1, -2, -0.5 }, { -0.9, -1.5, -0.6 }
+    assert.is_true(ab.estimate.kl(lp, lq, { estimator = "k1" }) < 0)
+    assert.is_true(ab.estimate.kl(lp, lq) >= 0)
+  end)
+
+  it("renyi matches a mu^2 / 2 for two unit Gaussians", function()
+    local mu = 0.5
+    local lp, lq = gaussian_logs(mu, 200000, 4)
+    for _, a in ipairs { 0.3, 0.7, 1, 1.5 } do
+      local d, se = ab.estimate.renyi(lp, lq, { alpha = a })
+      assert.is_true(math.abs(d - a * mu * mu / 2) < 4 * se, "alpha=" .. a .. ": " .. d)
+    end
+    H.raises(function() return ab.estimate.renyi(lp, lq, { alpha = 0 }) end, "alpha must be positive")
+    H.raises(function() return ab.estimate.renyi(lp, lq) end, "table {alpha=} expected")
+  end)
+
+  it("variance_proxy: the empirical law's proxy, with a reproducible bootstrap bound above it", function()
+    local x = ab.tail.bernoulli { p = 0.2 }:sample(2000, ab.rng(5))
+    local est, up = ab.estimate.variance_proxy(x, { rng = ab.rng(6), resamples = 100 })
+    H.close(est, ab.tail.empirical(x):variance_proxy(), 1e-15, "the empirical proxy")
+    assert.is_true(up >= est, "the upper bound is above")
+    local _, up2 = ab.estimate.variance_proxy(x, { rng = ab.rng(6), resamples = 100 })
+    assert.are.equal(up, up2)
+    -- a 95% upper bound covers the true Kearns-Saul proxy in most repetitions
+    local truth, covered = ab.tail.bernoulli { p = 0.2 }:variance_proxy(), 0
+    for seed = 1, 20 do
+      local y = ab.tail.bernoulli { p = 0.2 }:sample(500, ab.rng(100 + seed))
+      local _, u = ab.estimate.variance_proxy(y, { rng = ab.rng(seed), resamples = 100 })
+      if u >= truth then covered = covered + 1 end
+    end
+    assert.is_true(covered >= 15, "covered " .. covered .. " of 20")
+    assert.is_nil(select(2, ab.estimate.variance_proxy(x)))
+    H.raises(function() return ab.estimate.variance_proxy(x, { level = 1.5 }) end, "level must lie in (0, 1)")
+    H.raises(function() return ab.estimate.variance_proxy(x, { levl = 0.9 }) end, "unknown option 'levl'")
+  end)
+
+  it("reject mismatched and bad input", function()
+    H.raises(function() return ab.estimate.kl({ 1, 2 }, { 1 }) end, "differ in length (2 and 1)")
+    H.raises(function() return ab.estimate.kl({ 1 }, { 0 / 0 }) end, "must be finite")
+    H.raises(function() return ab.estimate.kl({ 1 }, { 1 }, { estimator = "k4" }) end, "estimator must be")
+  end)
+end)
+
+describe("read_csv", function()
+  local function write(text)
+    local path = os.tmpname()
+    local f = assert(io.open(path, "wb"))
+    f:write(text)
+    f:close()
+    return path
+  end
+
+  it("reads comma and tab files, quoted headers, blank lines and CRLF", function()
+    local p = write('"a","b c",d\r\n1,2,3\r\n\r\n4.5,-1e3,6\r\n')
+    local t, rows = ab.read_csv(p)
+    assert.are.equal(2, rows)
+    assert.are.same({ 1, 4.5 }, t.a:totable())
+    assert.are.same({ 2, -1000 }, t["b c"]:totable())
+    assert.are.same({ 3, 6 }, t.d:totable())
+    os.remove(p)
+    p = write("x\ty\n1\t2\n3\t4")
+    t = ab.read_csv(p, { columns = { "y" } })
+    assert.are.same({ 2, 4 }, t.y:totable())
+    assert.is_nil(t.x)
+    os.remove(p)
+  end)
+
+  it("round-trips 10^5 rows exactly", function()
+    local rng = ab.rng(1)
+    local v = rng:uniform(100000)
+    local lines = { "u,w" }
+    for i = 1, #v do lines[#lines + 1] = string.format("%.17g,%d", v[i], i) end
+    local p = write(table.concat(lines, "\n") .. "\n")
+    local t, rows = ab.read_csv(p)
+    assert.are.equal(100000, rows)
+    for i = 1, rows, 997 do
+      assert.are.equal(v[i], t.u[i])
+      assert.are.equal(i, t.w[i])
+    end
+    os.remove(p)
+  end)
+
+  it("names the file, line and column of a bad value", function()
+    local p = write("a,b\n1,2\n3,\n")
+    H.raises(function() return ab.read_csv(p) end, p .. ":3: column 2 ('b'): missing value")
+    os.remove(p)
+    p = write("a,b\n1,2\n3,x\n")
+    H.raises(function() return ab.read_csv(p) end, ":3: column 2 ('b'): not a finite number")
+    os.remove(p)
+    p = write("a,b\n1,2,3\n")
+    H.raises(function() return ab.read_csv(p) end, ":2: column 2 ('b'): more fields")
+    os.remove(p)
+    p = write("a,b\n1\n")
+    H.raises(function() return ab.read_csv(p) end, ":2: column 1 ('a'): fewer fields")
+    os.remove(p)
+    p = write("a,b\n1,nan\n")
+    H.raises(function() return ab.read_csv(p) end, "not a finite number")
+    os.remove(p)
+    p = write("")
+    H.raises(function() return ab.read_csv(p) end, "missing header line")
+    os.remove(p)
+    p = write("a,b\n1,2\n")
+    H.raises(function() return ab.read_csv(p, { columns = { "c" } }) end, "no column named 'c'")
+    os.remove(p)
+  end)
+
+  it("returns nil and a message for a file that cannot be read", function()
+    local t, msg = ab.read_csv("/nonexistent/run.csv")
+    assert.is_nil(t)
+    assert.truthy(msg:find("/nonexistent/run.csv", 1, true))
+  end)
+end)
+
+describe("check_run", function()
+  -- a reference law, and a policy that is its exact tilt at KL = 0.3: the run
+  -- reaches the limit, so the fraction is 1 up to sampling error
+  local atoms, probs = { 0, 1, 2, 4 }, { 0.4, 0.3, 0.2, 0.1 }
+  local ref = ab.tail.discrete { values = atoms, probs = probs }
+
+  local function run_of(policy_probs, k, seed)
+    local pol = ab.tail.discrete { values = atoms, probs = policy_probs }
+    local y = pol:sample(k, ab.rng(seed))
+    local lp, lq = ab.vector(k), ab.vector(k)
+    local logs = {}
+    for i = 1, #atoms do logs[atoms[i]] = { math.log(policy_probs[i]), math.log(probs[i]) } end
+    for i = 1, k do lp[i], lq[i] = logs[y[i]][1], logs[y[i]][2] end
+    return { ref_rewards = ref:sample(k, ab.rng(seed + 1)), policy_rewards = y, logp_policy = lp,
+      logp_ref = lq, resamples = 50, rng = ab.rng(seed + 2) }
+  end
+
+  it("finds the tilt at the limit and best-of-n below it", function()
+    local tilt = ab.tilt.policy(probs, atoms, { kl = 0.3 }).policy:totable()
+    local r = ab.check_run(run_of(tilt, 20000, 1))
+    assert.is_true(math.abs(r.kl - 0.3) < 4 * r.kl_se, "kl " .. r.kl)
+    assert.is_true(math.abs(r.fraction - 1) < 0.05, "fraction " .. r.fraction)
+    assert.is_true(r.bound_subgaussian >= r.frontier)
+    assert.is_true(r.bound_subgaussian_upper >= r.bound_subgaussian)
+    local bon = ab.bon.policy(probs, atoms, 4)
+    local b = ab.check_run(run_of(bon.policy:totable(), 20000, 2))
+    local c = ab.tilt.compare_bon(ref, 4)
+    assert.is_true(math.abs(b.fraction - c.bon_gain / c.tilt_gain) < 0.05, "bon fraction " .. b.fraction)
+    assert.is_true(b.fraction < 1)
+  end)
+
+  it("rejects a run without its parts", function()
+    H.raises(function() return ab.check_run { ref_rewards = { 1 } } end, "policy_rewards is required")
+    H.raises(function() return ab.check_run { ref_reward = { 1 } } end, "unknown option 'ref_reward'")
+  end)
+end)

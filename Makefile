@@ -110,7 +110,7 @@ bench: check-deps
 	@$(INTREE) $(LUA) bench/bench.lua $(BUILD)/bench_baseline
 
 $(BUILD)/bench_baseline: bench/baseline.c
-	$(CC) $(CFLAGS) $< -o $@ -lm
+	$(CC) $(CFLAGS) $< -o $@ $(GSL_LIBS)
 
 doc:
 	ldoc -d doc/api -c config.ld .

@@ -1,0 +1,35 @@
+#!/usr/bin/env lua5.4
+-- scripts/check_run.lua [FILE.csv]: hold a logged run against the limit.
+--
+-- FILE.csv has the columns ref_reward (rewards of reference-policy samples),
+-- policy_reward (rewards of policy samples), logp_policy and logp_ref (the
+-- log-probability of each policy sample under the policy and under the
+-- reference).  Default: examples/run.csv, made by scripts/make_example_run.lua.
+local ab = require "alignbound"
+
+local path = arg[1] or "examples/run.csv"
+local cols, rows = ab.read_csv(path, { columns = { "ref_reward", "policy_reward", "logp_policy", "logp_ref" } })
+if not cols then
+  io.stderr:write("check_run: ", rows, "\n")
+  os.exit(1)
+end
+
+local r = ab.check_run {
+  ref_rewards = cols.ref_reward, policy_rewards = cols.policy_reward,
+  logp_policy = cols.logp_policy, logp_ref = cols.logp_ref,
+}
+
+print(string.format("alignbound %s: check of %s (%d rows)", ab.version, path, rows))
+print(string.rep("-", 72))
+print(string.format("KL(policy || ref), k3 estimate     %10.4f  +- %.4f nats", r.kl, r.kl_se))
+print(string.format("measured reward gain               %10.4f  +- %.4f", r.gain, r.gain_se))
+print(string.format("sub-Gaussian proxy of the reward   %10.4f  (95%% bootstrap bound %.4f)",
+  r.variance_proxy, r.variance_proxy_upper))
+print(string.format("bound sqrt(2 s2 KL) at that KL     %10.4f  (with the bootstrap bound %.4f)",
+  r.bound_subgaussian, r.bound_subgaussian_upper))
+print(string.format("exact limit: the empirical frontier %9.4f  (the tilted policy's gain)", r.frontier))
+print(string.format("fraction of the limit achieved     %10.1f %%", 100 * r.fraction))
+print(string.rep("-", 72))
+print("The limit is what the best policy at this KL could gain on these reference rewards;")
+print("a run far below it leaves reward on the table, a run above it (beyond the errors)")
+print("means the KL estimate or the reference sample is off.")

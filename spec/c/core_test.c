@@ -1,5 +1,8 @@
 /* core_test.c - the core API called directly, with no Lua at all. */
+#define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -187,6 +190,56 @@ static void test_divergences_and_bon(void) {
   ab_tail_free(t);
 }
 
+static void test_tilt_sample_estimate_csv(void) {
+  double p[3] = {0.5, 0.3, 0.2}, r[3] = {0, 1, 2}, pol[3];
+  ab_tilt_summary ts;
+  CHECK(ab_tilt_policy(p, r, 3, AB_TILT_KL, 0.3, pol, &ts) == AB_OK);
+  CHECK_CLOSE(ts.kl, 0.3, 1e-10);
+  CHECK(ab_tilt_policy(p, r, 3, AB_TILT_BETA, 0.0, pol, &ts) == AB_EDOM);
+  CHECK(ab_tilt_policy(p, r, 3, 7, 1.0, pol, &ts) == AB_EDOM);
+
+  ab_rng *a, *b;
+  CHECK(ab_rng_new(5, 1, &a) == AB_OK && ab_rng_new(5, 1, &b) == AB_OK);
+  double u = ab_rng_uniform(a);
+  CHECK(u == ab_rng_uniform(b) && u > 0 && u < 1);
+  ab_tail *t;
+  double x[64], m, se;
+  CHECK(ab_tail_subgaussian(1, &t) == AB_OK);
+  CHECK(ab_tail_sample(t, a, 64, x) == AB_EUNDEF);
+  CHECK(ab_bon_sample(t, 4, a, 64, x) == AB_EUNDEF);
+  ab_tail_free(t);
+  CHECK(ab_tail_uniform(0, 1, &t) == AB_OK);
+  CHECK(ab_bon_sample(t, 1e12, a, 64, x) == AB_OK);
+  for (int i = 0; i < 64; i++) CHECK(x[i] > 0.999 && x[i] <= 1.0);
+  CHECK(ab_estimate_mean(x, 64, &m, &se) == AB_OK && se >= 0);
+  ab_tail_free(t);
+  ab_rng_free(a);
+  ab_rng_free(b);
+  ab_rng_free(NULL);
+  CHECK(ab_estimate_mean(x, 0, &m, &se) == AB_EDOM);
+  CHECK(ab_estimate_kl(x, x, 64, 9, &m, &se) == AB_EDOM);
+  CHECK(ab_estimate_renyi(x, x, 64, -1, &m, &se) == AB_EDOM);
+
+  char path[] = "/tmp/alignbound_csv_XXXXXX", err[256];
+  int fd = mkstemp(path);
+  CHECK(fd >= 0);
+  FILE *f = fdopen(fd, "w");
+  fputs("a,b\n1,2\n3,oops\n", f);
+  fclose(f);
+  ab_table tab;
+  CHECK(ab_csv_read(path, NULL, 0, &tab, err, sizeof err) == AB_EPARSE);
+  CHECK(strstr(err, ":3: column 2 ('b')") != NULL);
+  f = fopen(path, "w");
+  fputs("a\tb\r\n1\t2\r\n\r\n3\t4\r\n", f);
+  fclose(f);
+  const char *cols[1] = {"b"};
+  CHECK(ab_csv_read(path, cols, 1, &tab, err, sizeof err) == AB_OK);
+  CHECK(tab.rows == 2 && tab.cols == 1 && tab.data[0][1] == 4.0);
+  ab_table_free(&tab);
+  remove(path);
+  CHECK(ab_csv_read(path, NULL, 0, &tab, err, sizeof err) == AB_EIO);
+}
+
 int main(void) {
   ab_init();
   test_status();
@@ -196,5 +249,6 @@ int main(void) {
   test_user_cumulant();
   test_threads();
   test_divergences_and_bon();
+  test_tilt_sample_estimate_csv();
   return check_report("core_test");
 }

@@ -19,6 +19,16 @@ local function best_of(k, fn)
   return best
 end
 
+-- m rewards in [0, 1) in scrambled order, the same as the C baseline's
+local function golden_rewards(m)
+  local rewards = ab.vector(m)
+  for i = 1, m do
+    local v = i * 0.6180339887498949
+    rewards[i] = v - math.floor(v)
+  end
+  return rewards
+end
+
 local function run_baseline(what, n)
   local p = assert(io.popen(baseline .. " " .. what .. " " .. n))
   local out = p:read("a")
@@ -87,11 +97,7 @@ end
 -- against a plain C qsort of the same rewards
 do
   local m = 10000000
-  local probs, rewards = ab.vector(m, 1 / m), ab.vector(m)
-  for i = 1, m do
-    local v = i * 0.6180339887498949
-    rewards[i] = v - math.floor(v)
-  end
+  local probs, rewards = ab.vector(m, 1 / m), golden_rewards(m)
   local r
   local secs = best_of(3, function() r = ab.bon.policy(probs, rewards, 64) end)
   local base = run_baseline("sort", m)
@@ -145,11 +151,7 @@ end
 -- 9. the tilt of 10^7 outcomes at a KL budget
 do
   local m = 10000000
-  local probs, rewards = ab.vector(m, 1 / m), ab.vector(m)
-  for i = 1, m do
-    local v = i * 0.6180339887498949
-    rewards[i] = v - math.floor(v)
-  end
+  local probs, rewards = ab.vector(m, 1 / m), golden_rewards(m)
   local r
   local secs = best_of(3, function() r = ab.tilt.policy(probs, rewards, { kl = 0.5 }) end)
   assert(math.abs(r.kl - 0.5) < 1e-9)

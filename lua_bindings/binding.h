@@ -38,6 +38,11 @@ const double *abL_todoubles(lua_State *L, int idx, const char *fname, int argn,
 void abL_checkprobs(lua_State *L, const char *fname, int argn,
                     const char *what, const double *p, size_t n);
 
+/* A discrete reference law given as (probs, rewards) at arguments 1 and 2:
+ * checked (lengths, probabilities, finite rewards); returns probs. */
+const double *abL_law(lua_State *L, const char *fname, const double **rewards,
+                      size_t *m);
+
 /* Option tables: raise on a field not in the NULL-terminated list. */
 void abL_checkfields(lua_State *L, int idx, const char *fname, int argn,
                      const char *const allowed[]);

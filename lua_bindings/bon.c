@@ -242,21 +242,12 @@ static double check_n_number(lua_State *L, int idx, const char *fname,
 
 /* ab.bon.policy(probs, rewards, n) */
 static int bon_policy(lua_State *L) {
-  size_t np, nr;
+  size_t np;
+  const double *r;
   ab_bon_summary s;
   lua_settop(L, 3);
-  const double *p = abL_todoubles(L, 1, "policy", 1, "probs", &np);
-  const double *r = abL_todoubles(L, 2, "policy", 2, "rewards", &nr);
+  const double *p = abL_law(L, "policy", &r, &np);
   double n = check_n_number(L, 3, "policy", 0);
-  if (np == 0) return abL_argerror(L, "policy", 1, "probs is empty");
-  if (np != nr)
-    return abL_argerror(L, "policy", 2, "probs and rewards differ in length "
-                        "(%d and %d)", (int)np, (int)nr);
-  abL_checkprobs(L, "policy", 1, "probs", p, np);
-  for (size_t i = 0; i < np; i++)
-    if (!isfinite(r[i]))
-      return abL_argerror(L, "policy", 2, "rewards[%d] must be finite, got %f",
-                          (int)i + 1, r[i]);
   lua_createtable(L, 0, 5);
   abL_vector *v = abL_newvector(L, np);
   lua_setfield(L, -2, "policy");

@@ -5,6 +5,8 @@
 
 #include "binding.h"
 
+#define ABL_TABLE "alignbound.csv_table"
+
 /* ab.estimate.mean(x) -> mean, se */
 static int est_mean(lua_State *L) {
   size_t n;
@@ -127,7 +129,6 @@ static int read_csv(lua_State *L) {
   const char **cols = NULL;
   size_t ncols = 0;
   char err[512];
-  ab_table t;
   lua_settop(L, 2);
   if (!lua_isnil(L, 2)) {
     if (!lua_istable(L, 2))
@@ -154,7 +155,12 @@ static int read_csv(lua_State *L) {
         return abL_argerror(L, "read_csv", 2, "columns is empty");
     }
   }
-  int st = ab_csv_read(path, cols, ncols, &t, err, sizeof err);
+  /* the table lives in a userdata whose __gc frees it, so that a memory
+   * error while the vectors are made cannot leak it */
+  ab_table *t = lua_newuserdatauv(L, sizeof *t, 0);
+  memset(t, 0, sizeof *t);
+  luaL_setmetatable(L, ABL_TABLE);
+  int st = ab_csv_read(path, cols, ncols, t, err, sizeof err);
   if (st == AB_EIO) {
     lua_pushnil(L);
     lua_pushstring(L, err);
@@ -162,18 +168,27 @@ static int read_csv(lua_State *L) {
   }
   if (st == AB_EDOM) return abL_argerror(L, "read_csv", 2, "%s", err);
   if (st) return luaL_error(L, "read_csv: %s", err);
-  lua_createtable(L, 0, (int)t.cols);
-  for (size_t j = 0; j < t.cols; j++) {
-    abL_vector *v = abL_newvector(L, t.rows);
-    memcpy(v->data, t.data[j], t.rows * sizeof(double));
-    lua_setfield(L, -2, t.names[j]);
+  lua_createtable(L, 0, (int)t->cols);
+  for (size_t j = 0; j < t->cols; j++) {
+    abL_vector *v = abL_newvector(L, t->rows);
+    memcpy(v->data, t->data[j], t->rows * sizeof(double));
+    lua_setfield(L, -2, t->names[j]);
   }
-  lua_pushinteger(L, (lua_Integer)t.rows);
-  ab_table_free(&t);
+  lua_pushinteger(L, (lua_Integer)t->rows);
+  ab_table_free(t);
   return 2;
 }
 
+static int table_gc(lua_State *L) {
+  ab_table_free(luaL_checkudata(L, 1, ABL_TABLE));
+  return 0;
+}
+
 void abL_open_estimate(lua_State *L) {
+  luaL_newmetatable(L, ABL_TABLE);
+  lua_pushcfunction(L, table_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
   static const luaL_Reg fns[] = {{"mean", est_mean},
                                  {"kl", est_kl},
                                  {"renyi", est_renyi},

@@ -58,6 +58,23 @@ void abL_checkprobs(lua_State *L, const char *fname, int argn,
                  what, total);
 }
 
+const double *abL_law(lua_State *L, const char *fname, const double **rewards,
+                      size_t *m) {
+  size_t nr;
+  const double *p = abL_todoubles(L, 1, fname, 1, "probs", m);
+  *rewards = abL_todoubles(L, 2, fname, 2, "rewards", &nr);
+  if (*m == 0) abL_argerror(L, fname, 1, "probs is empty");
+  if (*m != nr)
+    abL_argerror(L, fname, 2, "probs and rewards differ in length (%d and %d)",
+                 (int)*m, (int)nr);
+  abL_checkprobs(L, fname, 1, "probs", p, *m);
+  for (size_t i = 0; i < nr; i++)
+    if (!isfinite((*rewards)[i]))
+      abL_argerror(L, fname, 2, "rewards[%d] must be finite, got %f",
+                   (int)i + 1, (*rewards)[i]);
+  return p;
+}
+
 void abL_checkfields(lua_State *L, int idx, const char *fname, int argn,
                      const char *const allowed[]) {
   idx = lua_absindex(L, idx);

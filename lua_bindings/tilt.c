@@ -7,21 +7,12 @@
 /* ab.tilt.policy(probs, rewards, {beta= | kl=}) */
 static int tilt_policy(lua_State *L) {
   static const char *const fields[] = {"beta", "kl", NULL};
-  size_t np, nr;
+  size_t np;
+  const double *r;
   double beta, kl;
   ab_tilt_summary s;
   lua_settop(L, 3);
-  const double *p = abL_todoubles(L, 1, "policy", 1, "probs", &np);
-  const double *r = abL_todoubles(L, 2, "policy", 2, "rewards", &nr);
-  if (np == 0) return abL_argerror(L, "policy", 1, "probs is empty");
-  if (np != nr)
-    return abL_argerror(L, "policy", 2, "probs and rewards differ in length "
-                        "(%d and %d)", (int)np, (int)nr);
-  abL_checkprobs(L, "policy", 1, "probs", p, np);
-  for (size_t i = 0; i < nr; i++)
-    if (!isfinite(r[i]))
-      return abL_argerror(L, "policy", 2, "rewards[%d] must be finite, got %f",
-                          (int)i + 1, r[i]);
+  const double *p = abL_law(L, "policy", &r, &np);
   if (!lua_istable(L, 3))
     return abL_argerror(L, "policy", 3, "table {beta=} or {kl=} expected, got %s",
                         luaL_typename(L, 3));

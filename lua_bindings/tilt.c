@@ -42,34 +42,67 @@ static int tilt_policy(lua_State *L) {
   return 1;
 }
 
-/* ab.tilt.kl(dist, beta): the KL budget a penalty beta buys */
-static int tilt_kl(lua_State *L) {
-  abL_tail *u = abL_checktail(L, 1, "kl", 1);
-  double beta = luaL_checknumber(L, 2), kl;
-  if (!(beta > 0))
-    return abL_argerror(L, "kl", 2, "beta must be positive, got %f", beta);
-  int st = ab_tail_tilt_kl(u->t, 1.0 / beta, &kl);
+static int vec_kl_of_beta(void *ud, const double *x, size_t n, double *y,
+                          size_t *at) {
+  const ab_tail *t = ud;
+  for (size_t i = 0; i < n; i++) {
+    int st = !(x[i] > 0) ? AB_EDOM : ab_tail_tilt_kl(t, 1.0 / x[i], &y[i]);
+    if (st) {
+      *at = i;
+      return st;
+    }
+  }
+  return AB_OK;
+}
+
+static int vec_beta_of_kl(void *ud, const double *x, size_t n, double *y,
+                          size_t *at) {
+  const ab_tail *t = ud;
+  for (size_t i = 0; i < n; i++) {
+    double lambda;
+    int st = ab_tail_tilt(t, AB_GAIN, x[i], &lambda);
+    if (st) {
+      *at = i;
+      return st;
+    }
+    y[i] = 1.0 / lambda;
+  }
+  return AB_OK;
+}
+
+/* Shared by tilt.kl and tilt.beta: map over argument 2, explain failures. */
+static int convert(lua_State *L, const char *fname, const char *domain,
+                   abL_vecfn fn) {
+  size_t at;
+  double value;
+  lua_settop(L, 2);
+  abL_tail *u = abL_checktail(L, 1, fname, 1);
+  abL_callback saved = abL_tail_prepare(L, 1, u);
+  int st = abL_map(L, 2, fname, 2, fname[0] == 'k' ? "beta" : "kl", fn, u->t,
+                   &at, &value, 0);
+  if (st == AB_EFUNC) abL_callback_raise(L, &u->call);
   if (st == AB_EUNDEF)
-    return abL_argerror(L, "kl", 1, "needs a tail with a known cumulant and "
+    return abL_argerror(L, fname, 1, "needs a tail with a known cumulant and "
                         "its derivatives (not a user cumulant)");
-  if (st) return luaL_error(L, "kl: %s", ab_strerror(st));
-  lua_pushnumber(L, kl);
+  if (st == AB_EDOM) {
+    if (lua_type(L, 2) != LUA_TNUMBER)
+      return abL_argerror(L, fname, 2, "element %d: %s, got %f", (int)at + 1,
+                          domain, value);
+    return abL_argerror(L, fname, 2, "%s, got %f", domain, value);
+  }
+  if (st) return luaL_error(L, "%s: %s (at %f)", fname, ab_strerror(st), value);
+  u->call = saved;
   return 1;
+}
+
+/* ab.tilt.kl(dist, beta): the KL budget a penalty beta spends */
+static int tilt_kl(lua_State *L) {
+  return convert(L, "kl", "beta must be positive", vec_kl_of_beta);
 }
 
 /* ab.tilt.beta(dist, kl): the penalty that spends a KL budget */
 static int tilt_beta(lua_State *L) {
-  abL_tail *u = abL_checktail(L, 1, "beta", 1);
-  double kl = luaL_checknumber(L, 2), lambda;
-  if (!(kl >= 0))
-    return abL_argerror(L, "beta", 2, "kl must be a number >= 0, got %f", kl);
-  abL_callback saved = abL_tail_prepare(L, 1, u);
-  int st = ab_tail_tilt(u->t, AB_GAIN, kl, &lambda);
-  if (st == AB_EFUNC) abL_callback_raise(L, &u->call);
-  if (st) return luaL_error(L, "beta: %s", ab_strerror(st));
-  u->call = saved;
-  lua_pushnumber(L, 1.0 / lambda);
-  return 1;
+  return convert(L, "beta", "kl must be a number >= 0", vec_beta_of_kl);
 }
 
 /* ab.tilt.compare_bon(dist, n) */

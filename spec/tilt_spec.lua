@@ -114,6 +114,12 @@ describe("KL penalty and budget", function()
     end
     -- Gaussian: lambda = sqrt(2 kl) / sd
     H.close(ab.tilt.beta(ab.tail.gaussian { sd = 2 }, 0.5), 2, 1e-15, "gaussian beta")
+    -- numbers, tables and vectors alike
+    local g = ab.tail.gaussian { sd = 2 }
+    local b = ab.tilt.beta(g, ab.vector { 0.5, 2 })
+    H.close(b[2], 1, 1e-15, "vector")
+    H.close(ab.tilt.kl(g, { 2, 1 })[2], 2, 1e-15, "table")
+    H.raises(function() return ab.tilt.beta(g, { 0.5, -1 }) end, "bad argument #2 to 'beta'", "element 2")
     H.raises(function() return ab.tilt.kl(ab.tail.gaussian { sd = 1 }, 0) end, "beta must be positive")
     H.raises(function() return ab.tilt.kl(ab.tail.cumulant(function(l) return l * l end), 1) end,
       "needs a tail with a known cumulant")

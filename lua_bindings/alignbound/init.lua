@@ -266,12 +266,12 @@ ab.tilt = core.tilt
 --- The KL budget that a penalty beta spends: l psi'(l) - psi(l) at l = 1/beta.
 -- @function tilt.kl
 -- @tparam alignbound.tail dist
--- @tparam number beta
+-- @tparam number|table|alignbound.vector beta
 
 --- The penalty beta that spends a KL budget (1 / dist:tilt(kl)).
 -- @function tilt.beta
 -- @tparam alignbound.tail dist
--- @tparam number kl
+-- @tparam number|table|alignbound.vector kl
 
 --- Best-of-n against the tilt at the same KL.
 -- @function tilt.compare_bon

@@ -43,6 +43,9 @@ void abL_checkprobs(lua_State *L, const char *fname, int argn,
 const double *abL_law(lua_State *L, const char *fname, const double **rewards,
                       size_t *m);
 
+/* t[key] = x for the table on the top of the stack. */
+void abL_setnumber(lua_State *L, const char *key, double x);
+
 /* Option tables: raise on a field not in the NULL-terminated list. */
 void abL_checkfields(lua_State *L, int idx, const char *fname, int argn,
                      const char *const allowed[]);

@@ -253,14 +253,10 @@ static int bon_policy(lua_State *L) {
   lua_setfield(L, -2, "policy");
   int st = ab_bon_policy(p, r, np, n, v->data, &s);
   if (st) return luaL_error(L, "policy: %s", ab_strerror(st));
-  lua_pushnumber(L, s.kl);
-  lua_setfield(L, -2, "kl");
-  lua_pushnumber(L, s.win_rate);
-  lua_setfield(L, -2, "win_rate");
-  lua_pushnumber(L, s.mean);
-  lua_setfield(L, -2, "mean");
-  lua_pushnumber(L, s.kl_bound);
-  lua_setfield(L, -2, "kl_bound");
+  abL_setnumber(L, "kl", s.kl);
+  abL_setnumber(L, "win_rate", s.win_rate);
+  abL_setnumber(L, "mean", s.mean);
+  abL_setnumber(L, "kl_bound", s.kl_bound);
   return 1;
 }
 

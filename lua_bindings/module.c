@@ -75,6 +75,11 @@ const double *abL_law(lua_State *L, const char *fname, const double **rewards,
   return p;
 }
 
+void abL_setnumber(lua_State *L, const char *key, double x) {
+  lua_pushnumber(L, x);
+  lua_setfield(L, -2, key);
+}
+
 void abL_checkfields(lua_State *L, int idx, const char *fname, int argn,
                      const char *const allowed[]) {
   idx = lua_absindex(L, idx);

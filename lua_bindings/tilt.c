@@ -31,14 +31,10 @@ static int tilt_policy(lua_State *L) {
   int st = ab_tilt_policy(p, r, np, has_beta ? AB_TILT_BETA : AB_TILT_KL,
                           has_beta ? beta : kl, v->data, &s);
   if (st) return luaL_error(L, "policy: %s", ab_strerror(st));
-  lua_pushnumber(L, s.beta);
-  lua_setfield(L, -2, "beta");
-  lua_pushnumber(L, s.kl);
-  lua_setfield(L, -2, "kl");
-  lua_pushnumber(L, s.gain);
-  lua_setfield(L, -2, "gain");
-  lua_pushnumber(L, s.log_z);
-  lua_setfield(L, -2, "log_z");
+  abL_setnumber(L, "beta", s.beta);
+  abL_setnumber(L, "kl", s.kl);
+  abL_setnumber(L, "gain", s.gain);
+  abL_setnumber(L, "log_z", s.log_z);
   return 1;
 }
 
@@ -118,16 +114,11 @@ static int tilt_compare_bon(lua_State *L) {
     return abL_argerror(L, "compare_bon", 1, "needs an exact or finite law");
   if (st) return luaL_error(L, "compare_bon: %s", ab_strerror(st));
   lua_createtable(L, 0, 5);
-  lua_pushnumber(L, c.kl);
-  lua_setfield(L, -2, "kl");
-  lua_pushnumber(L, c.bon_gain);
-  lua_setfield(L, -2, "bon_gain");
-  lua_pushnumber(L, c.tilt_gain);
-  lua_setfield(L, -2, "tilt_gain");
-  lua_pushnumber(L, c.beta);
-  lua_setfield(L, -2, "beta");
-  lua_pushnumber(L, c.kl_bon_tilt);
-  lua_setfield(L, -2, "kl_bon_tilt");
+  abL_setnumber(L, "kl", c.kl);
+  abL_setnumber(L, "bon_gain", c.bon_gain);
+  abL_setnumber(L, "tilt_gain", c.tilt_gain);
+  abL_setnumber(L, "beta", c.beta);
+  abL_setnumber(L, "kl_bon_tilt", c.kl_bon_tilt);
   return 1;
 }
 

@@ -425,12 +425,14 @@ function ab.check_run(run)
     level = run.level or 0.95, resamples = run.resamples or 100, rng = run.rng or core.rng(0) })
   local frontier = core.tail.empirical(run.ref_rewards):gain(kl)
   local gain = mpol - mref
+  -- the sub-Gaussian bound of the estimated proxy (0 for constant rewards)
+  local function bound(v) return v > 0 and core.tail.subgaussian { variance = v }:gain(kl) or 0 end
   return {
     kl = kl, kl_se = kl_se,
     gain = gain, gain_se = math.sqrt(sref ^ 2 + spol ^ 2),
     variance_proxy = s2, variance_proxy_upper = s2_up,
-    bound_subgaussian = math.sqrt(2 * s2 * kl),
-    bound_subgaussian_upper = math.sqrt(2 * s2_up * kl),
+    bound_subgaussian = bound(s2),
+    bound_subgaussian_upper = bound(s2_up),
     frontier = frontier,
     fraction = frontier > 0 and gain / frontier or 0 / 0,
   }

@@ -125,25 +125,20 @@ describe("read_csv", function()
   end)
 
   it("names the file, line and column of a bad value", function()
-    local p = write("a,b\n1,2\n3,\n")
-    H.raises(function() return ab.read_csv(p) end, p .. ":3: column 2 ('b'): missing value")
-    os.remove(p)
-    p = write("a,b\n1,2\n3,x\n")
-    H.raises(function() return ab.read_csv(p) end, ":3: column 2 ('b'): not a finite number")
-    os.remove(p)
-    p = write("a,b\n1,2,3\n")
-    H.raises(function() return ab.read_csv(p) end, ":2: column 2 ('b'): more fields")
-    os.remove(p)
-    p = write("a,b\n1\n")
-    H.raises(function() return ab.read_csv(p) end, ":2: column 1 ('a'): fewer fields")
-    os.remove(p)
-    p = write("a,b\n1,nan\n")
-    H.raises(function() return ab.read_csv(p) end, "not a finite number")
-    os.remove(p)
-    p = write("")
-    H.raises(function() return ab.read_csv(p) end, "missing header line")
-    os.remove(p)
-    p = write("a,b\n1,2\n")
+    local cases = {
+      { "a,b\n1,2\n3,\n", ":3: column 2 ('b'): missing value" },
+      { "a,b\n1,2\n3,x\n", ":3: column 2 ('b'): not a finite number" },
+      { "a,b\n1,2,3\n", ":2: column 2 ('b'): more fields" },
+      { "a,b\n1\n", ":2: column 1 ('a'): fewer fields" },
+      { "a,b\n1,nan\n", "not a finite number" },
+      { "", "missing header line" },
+    }
+    for _, c in ipairs(cases) do
+      local p = write(c[1])
+      H.raises(function() return ab.read_csv(p) end, p .. ":", c[2])
+      os.remove(p)
+    end
+    local p = write("a,b\n1,2\n")
     H.raises(function() return ab.read_csv(p, { columns = { "c" } }) end, "no column named 'c'")
     os.remove(p)
   end)

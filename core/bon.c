@@ -403,20 +403,18 @@ static int finite_gain(const ab_tail *t, double n, double *out) {
   }
   walker w;
   walk_start(&w, n);
-  double sum = 0.0, csum = 0.0;
+  ab_sum sum = {0.0, 0.0};
   size_t hi = m;
   while (hi > 0) {
     size_t lo = hi - 1;
     double q = 0.0;
     while (lo > 0 && k[lo - 1].key == k[hi - 1].key) lo--;
     for (size_t j = lo; j < hi; j++) q += k[j].a;
-    double term = walk_group(&w, q) * ab_sort_unkey(k[lo].key), u = sum + term;
-    csum += (fabs(sum) >= fabs(term)) ? (sum - u) + term : (term - u) + sum;
-    sum = u;
+    ab_sum_add(&sum, walk_group(&w, q) * ab_sort_unkey(k[lo].key));
     hi = lo;
   }
   free(k);
-  *out = sum + csum;
+  *out = ab_sum_value(&sum);
   return AB_OK;
 }
 
@@ -707,16 +705,15 @@ int ab_bon_gain(const ab_tail *t, double n, double *out, int *certificate) {
  * M_i = C(i, n) / C(N, n), M_{i-1} = M_i (i - n)/i.  Stopping once M < 2^-60
  * leaves an error below 2^-60 max|v|: O(N / n) terms, O(N log N) for all n. */
 static double estimate(const ab_record *a, size_t N, size_t n) {
-  double w = (double)n / (double)N, mass = 1.0, s = 0.0, c = 0.0;
+  double w = (double)n / (double)N, mass = 1.0;
+  ab_sum s = {0.0, 0.0};
   for (size_t i = N; i >= n; i--) {
-    double term = w * a[i - 1].a, u = s + term;
-    c += (fabs(s) >= fabs(term)) ? (s - u) + term : (term - u) + s;
-    s = u;
+    ab_sum_add(&s, w * a[i - 1].a);
     mass *= (double)(i - n) / (double)i;
     if (mass < 0x1p-60 || i == n) break;
     w *= (double)(i - n) / (double)(i - 1);
   }
-  return s + c;
+  return ab_sum_value(&s);
 }
 
 int ab_bon_from_samples(const double *scores, const double *values, size_t N,

@@ -25,15 +25,9 @@
 
 /* Neumaier-compensated sum, to centre the values accurately. */
 static double mean_of(const double *v, const double *p, size_t n) {
-  double s = 0.0, c = 0.0;
-  for (size_t i = 0; i < n; i++) {
-    double term = p ? p[i] * v[i] : v[i];
-    double u = s + term;
-    c += (fabs(s) >= fabs(term)) ? (s - u) + term : (term - u) + s;
-    s = u;
-  }
-  s += c;
-  return p ? s : s / (double)n;
+  ab_sum s = {0.0, 0.0};
+  for (size_t i = 0; i < n; i++) ab_sum_add(&s, p ? p[i] * v[i] : v[i]);
+  return p ? ab_sum_value(&s) : ab_sum_value(&s) / (double)n;
 }
 
 int ab_discrete_setup(ab_tail *t, const double *values, const double *probs,

@@ -267,7 +267,8 @@ int ab_divergence(const double *p, const double *q, size_t n,
   }
   ab_family kl = {AB_KL, 1.0, NULL, NULL};
   if (f->kind == AB_RENYI) f = &kl;
-  double s = 0.0, c = 0.0, outside = 0.0;
+  double outside = 0.0;
+  ab_sum s = {0.0, 0.0};
   for (size_t i = 0; i < n; i++) {
     double pi = p[i] / sp, qi = q[i] / sq, term;
     if (qi == 0.0) {
@@ -278,18 +279,15 @@ int ab_divergence(const double *p, const double *q, size_t n,
     st = ab_f_tilde(f, pi == 0.0 ? -INFINITY : log1p(d), d, &term);
     if (st) return st;
     term *= qi;
-    /* Neumaier: terms are >= 0 for the named families */
-    double u = s + term;
-    c += (fabs(s) >= fabs(term)) ? (s - u) + term : (term - u) + s;
-    s = u;
+    ab_sum_add(&s, term);
   }
-  s += c;
+  double total = ab_sum_value(&s);
   if (outside > 0.0) {
     double slope;
     st = slope_at_infinity(f, &slope);
     if (st) return st;
-    s += outside * slope;
+    total += outside * slope;
   }
-  *out = s;
+  *out = total;
   return AB_OK;
 }

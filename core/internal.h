@@ -151,6 +151,25 @@ static inline void ab_em1x(double x, double *em1x, double *em1) {
   }
 }
 
+/* Neumaier's compensated sum: value() is the sum of the terms to about one
+ * ulp whatever the cancellation.  An infinite term (or an overflow) makes the
+ * sum infinite: the correction is dropped once the running sum is not finite,
+ * where (s - u) + term would be inf - inf = NaN. */
+typedef struct {
+  double s, c;
+} ab_sum;
+
+static inline void ab_sum_add(ab_sum *a, double term) {
+  double u = a->s + term;
+  if (isfinite(u))
+    a->c += (fabs(a->s) >= fabs(term)) ? (a->s - u) + term : (term - u) + a->s;
+  a->s = u;
+}
+
+static inline double ab_sum_value(const ab_sum *a) {
+  return isfinite(a->s) ? a->s + a->c : a->s;
+}
+
 /* sample.c: the GSL generator behind an ab_rng. */
 gsl_rng *ab_rng_gsl(ab_rng *r);
 

@@ -193,100 +193,244 @@ static int slope_at_infinity(const ab_family *f, double *out) {
   }
 }
 
-static int check_law(const double *p, size_t n, double *total) {
-  double s = 0.0;
+/* A law's total as an unevaluated sum hi + lo (Neumaier), so that dividing
+ * by it keeps the digits of p_i - q_i when P and Q are nearly equal: with
+ * p = {0.5 + 1e-5, 0.5 - 1e-5} the rounded total 1 would cost 1e-11 of D. */
+typedef struct {
+  double hi, lo;
+} law_total;
+
+static int check_law(const double *p, size_t n, law_total *total) {
+  ab_sum s = {0.0, 0.0};
   for (size_t i = 0; i < n; i++) {
     if (!(p[i] >= 0.0) || !isfinite(p[i])) return AB_EDOM;
-    s += p[i];
+    ab_sum_add(&s, p[i]);
   }
-  if (!(fabs(s - 1.0) <= 1e-9)) return AB_EDOM;
-  *total = s;
+  double hi = ab_sum_value(&s);
+  if (!(fabs(hi - 1.0) <= 1e-9)) return AB_EDOM;
+  total->hi = hi;
+  total->lo = (s.s - hi) + s.c; /* exact: |c| <= ulp(s) and hi = fl(s + c) */
   return AB_OK;
 }
 
-/* Renyi between discrete laws: log sum p^a q^(1-a) / (a - 1) by log-sum-exp;
- * a = 1 is KL, a = inf is log max p/q. */
-static int renyi_discrete(const double *p, const double *q, size_t n,
-                          double sp, double sq, double a, double *out) {
-  if (isinf(a)) {
-    double m = 0.0;
-    for (size_t i = 0; i < n; i++) {
-      if (p[i] == 0.0) continue;
-      if (q[i] == 0.0) {
-        *out = INFINITY;
-        return AB_OK;
-      }
-      double r = (p[i] / sp) / (q[i] / sq);
-      if (r > m) m = r;
-    }
-    *out = log(m);
-    return AB_OK;
+/* One outcome of the pair: the renormalised masses p and q, and, to full
+ * relative precision, diff = p - q, d = p/q - 1 and l = log(p/q) (l = -inf
+ * where p = 0, +inf where q = 0).  The ratio is taken from the masses as
+ * given, never from the renormalised ones, so that subnormal masses keep
+ * what digits they have. */
+typedef struct {
+  double p, q, diff, d, l;
+} atom;
+
+static void atom_make(double p, double q, const law_total *sp,
+                      const law_total *sq, atom *a) {
+  a->p = p / sp->hi;
+  a->q = q / sq->hi;
+  /* p sq - q sp by Kahan's fma form (about one ulp), plus the low parts */
+  double w = q * sp->hi;
+  double num = fma(p, sq->hi, -w) + fma(-q, sp->hi, w);
+  num += p * sq->lo - q * sp->lo;
+  a->diff = num / (sp->hi * sq->hi);
+  if (p == 0.0 || q == 0.0) {
+    a->d = q == 0.0 ? INFINITY : -1.0;
+    a->l = q == 0.0 ? INFINITY : -INFINITY;
+    return;
   }
-  double top = -INFINITY;
-  for (size_t i = 0; i < n; i++) {
-    if (p[i] == 0.0 || (q[i] == 0.0 && a < 1.0)) continue;
-    if (q[i] == 0.0) {
-      *out = INFINITY; /* a > 1 and P not << Q */
+  a->d = a->diff / a->q;
+  if (fabs(a->d) < 0.5) {
+    a->l = log1p(a->d);
+    return;
+  }
+  /* log(p/q) + log(sq/sp): the quotient of the raw masses when it is a
+   * normal double, their logarithms when it over- or underflows */
+  double t = p / q, rescale = log1p((sq->hi - sp->hi + (sq->lo - sp->lo)) /
+                                   sp->hi);
+  a->l = (t >= DBL_MIN && t <= DBL_MAX) ? log(t) + rescale
+                                        : log(p) - log(q) + rescale;
+}
+
+/* q f~(p/q) for one outcome, far from p = q (|d| >= 0.5, both masses > 0),
+ * in forms in p and q that neither overflow when p/q does nor cancel. */
+static double kl_far(const atom *a) { return a->p * a->l - a->diff; }
+static double reverse_kl_far(const atom *a) { return a->diff - a->q * a->l; }
+
+static double alpha_far(double al, const atom *a) {
+  double l = a->l;
+  if (fabs(al - 1.0) < 0.5 && fabs((al - 1.0) * l) <= 1.0)
+    return (kl_far(a) + a->p * l * exprel_m1((al - 1.0) * l)) / al;
+  if (fabs(al) < 0.5 && fabs(al * l) <= 1.0)
+    return (reverse_kl_far(a) - a->q * l * exprel_m1(al * l)) / (1.0 - al);
+  /* (q t^a - q - a (p - q)) / (a (a - 1)), with q t^a = e^{log q + a l}
+   * taken in logarithms only when it overflows (a > 1 or a < 0 there, where
+   * a (a - 1) > 0), and a (a - 1) never formed */
+  double e = exp(al * l), x = a->q * e;
+  if (isfinite(x)) x = x / al / (al - 1.0);
+  else x = exp(log(a->q) + al * l - log(fabs(al)) - log(fabs(al - 1.0)));
+  return x - a->q / al / (al - 1.0) - a->diff / (al - 1.0);
+}
+
+/* q f~(p/q) for one outcome of a named family, or q f(p/q) for a user f;
+ * where q = 0 the limit p f~(t)/t as t -> inf (slope: *slope, computed once
+ * for a user f). */
+static int atom_term(const ab_family *f, const atom *a, double *slope,
+                     double *out) {
+  double p = a->p, q = a->q;
+  if (q == 0.0) {
+    if (p == 0.0) {
+      *out = 0.0;
       return AB_OK;
     }
-    double e = a * log(p[i] / sp) + (1.0 - a) * log(q[i] / sq);
-    if (e > top) top = e;
-  }
-  if (isinf(top)) {
-    *out = INFINITY; /* disjoint supports, a < 1 */
+    if (isnan(*slope)) {
+      int st = slope_at_infinity(f, slope);
+      if (st) return st;
+    }
+    *out = p * *slope;
     return AB_OK;
   }
-  double s = 0.0;
-  for (size_t i = 0; i < n; i++) {
-    if (p[i] == 0.0 || q[i] == 0.0) continue;
-    s += exp(a * log(p[i] / sp) + (1.0 - a) * log(q[i] / sq) - top);
+  if (fabs(a->d) < 0.5 || f->kind == AB_USER) {
+    double v;
+    int st = ab_f_tilde(f, a->l, a->d, &v);
+    *out = q * v;
+    return st;
   }
-  *out = (top + log(s)) / (a - 1.0);
-  if (*out < 0.0) *out = 0.0; /* rounding when P = Q */
+  switch (f->kind) {
+  case AB_KL:
+    *out = p == 0.0 ? q : kl_far(a);
+    break;
+  case AB_REVERSE_KL:
+    *out = p == 0.0 ? INFINITY : reverse_kl_far(a);
+    break;
+  case AB_CHI2:
+    /* (p - q)^2 / q; through sqrt q where d = (p - q)/q overflows */
+    *out = a->diff * a->d;
+    if (isinf(*out)) {
+      double s = a->diff / sqrt(q);
+      *out = s * s;
+    }
+    break;
+  case AB_TV:
+    *out = 0.5 * fabs(a->diff);
+    break;
+  case AB_HELLINGER: {
+    /* (sqrt p - sqrt q)^2 / 2 <= (p + q) / 2: the sum stays <= 1 */
+    double s = sqrt(p) - sqrt(q);
+    *out = 0.5 * s * s;
+    break;
+  }
+  case AB_JS: {
+    /* (p log(2p/(p+q)) + q log(2q/(p+q))) / 2, 0 log 0 = 0 */
+    double m = p + q;
+    *out = 0.5 * ((p > 0.0 ? p * log(2.0 * p / m) : 0.0) +
+                  q * log(2.0 * q / m));
+    break;
+  }
+  case AB_ALPHA: {
+    double al = f->alpha;
+    if (al == 1.0) *out = p == 0.0 ? q : kl_far(a);
+    else if (al == 0.0) *out = p == 0.0 ? INFINITY : reverse_kl_far(a);
+    else if (p == 0.0) *out = al > 0.0 ? q / al : INFINITY;
+    else *out = alpha_far(al, a);
+    break;
+  }
+  default:
+    return AB_EDOM;
+  }
+  return AB_OK;
+}
+
+/* Renyi between discrete laws.  The moment M = sum q t^a is 1 + a(a-1) A
+ * with A the Amari alpha divergence, a sum of terms >= 0: D = log1p(a(a-1)
+ * A) / (a - 1) keeps every digit when P is close to Q.  When M is far from 1
+ * (a(1-a) A > 1/2 for a < 1, overflow for a > 1), log M is summed directly
+ * (log-sum-exp where the terms over- or underflow).  a = inf: max log p/q. */
+static int renyi_discrete(const double *p, const double *q, size_t n,
+                          const law_total *sp, const law_total *sq, double a,
+                          double *out) {
+  atom at;
+  if (isinf(a)) {
+    double m = 0.0; /* max l >= 0: some p_i >= q_i */
+    for (size_t i = 0; i < n; i++) {
+      if (p[i] == 0.0) continue;
+      atom_make(p[i], q[i], sp, sq, &at);
+      if (at.l > m) m = at.l;
+    }
+    *out = m;
+    return AB_OK;
+  }
+  ab_family alpha = {AB_ALPHA, a, NULL, NULL};
+  double am;
+  int st = ab_divergence(p, q, n, &alpha, &am);
+  if (st) return st;
+  if (a > 1.0 && isinf(am) && am > 0.0) {
+    for (size_t i = 0; i < n; i++)
+      if (q[i] == 0.0 && p[i] > 0.0) {
+        *out = INFINITY; /* P is not << Q */
+        return AB_OK;
+      }
+  }
+  double x = a * am * (a - 1.0);
+  if (a > 1.0 ? isfinite(x) : x >= -0.5) {
+    *out = log1p(x) / (a - 1.0);
+  } else {
+    /* log M directly: terms q t^a = e^{w}, w = log q + a l */
+    double top = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+      if (p[i] == 0.0 || q[i] == 0.0) continue;
+      atom_make(p[i], q[i], sp, sq, &at);
+      double w = log(at.q) + a * at.l;
+      if (w > top) top = w;
+    }
+    ab_sum s = {0.0, 0.0};
+    for (size_t i = 0; i < n && isfinite(top); i++) {
+      if (p[i] == 0.0 || q[i] == 0.0) continue;
+      atom_make(p[i], q[i], sp, sq, &at);
+      /* q t^a directly when it is a normal double (no rounding of log q) */
+      double v = at.q * exp(a * at.l);
+      if (top > 700.0 || top < -700.0 || !(v >= DBL_MIN) || isinf(v))
+        v = exp(log(at.q) + a * at.l - top);
+      else if (top != 0.0) v = v * exp(-top);
+      ab_sum_add(&s, v);
+    }
+    double sum = ab_sum_value(&s);
+    /* the disjoint-support case (no term) is M = 0: D = +inf for a < 1 */
+    *out = isfinite(top) ? (top + log(sum)) / (a - 1.0)
+                         : (a < 1.0 ? INFINITY : 0.0);
+  }
+  if (!(*out >= 0.0)) *out = 0.0; /* rounding when P = Q */
   return AB_OK;
 }
 
 int ab_divergence(const double *p, const double *q, size_t n,
                   const ab_family *f, double *out) {
-  double sp, sq;
+  law_total sp, sq;
   int st = ab_family_check(f);
   if (st) return st;
   if (n == 0 || !p || !q) return AB_EDOM;
   if ((st = check_law(p, n, &sp)) || (st = check_law(q, n, &sq))) return st;
-  if (f->kind == AB_RENYI && fabs(f->alpha - 1.0) >= 0.25)
-    return renyi_discrete(p, q, n, sp, sq, f->alpha, out);
-  if (f->kind == AB_RENYI && f->alpha != 1.0) {
-    /* near a = 1 the moment M = sum p^a q^(1-a) is 1 - O(a-1): take it from
-     * the Amari-alpha divergence A (a sum of terms >= 0), M = 1 + a(a-1)A */
-    double a = f->alpha, am;
-    ab_family alpha = {AB_ALPHA, a, NULL, NULL};
-    st = ab_divergence(p, q, n, &alpha, &am);
-    if (st) return st;
-    *out = log1p(a * (a - 1.0) * am) / (a - 1.0);
-    return AB_OK;
-  }
   ab_family kl = {AB_KL, 1.0, NULL, NULL};
+  if (f->kind == AB_RENYI && f->alpha != 1.0)
+    return renyi_discrete(p, q, n, &sp, &sq, f->alpha, out);
   if (f->kind == AB_RENYI) f = &kl;
-  double outside = 0.0;
+  double slope = NAN;
   ab_sum s = {0.0, 0.0};
   for (size_t i = 0; i < n; i++) {
-    double pi = p[i] / sp, qi = q[i] / sq, term;
-    if (qi == 0.0) {
-      outside += pi;
-      continue;
-    }
-    double d = (pi - qi) / qi;
-    st = ab_f_tilde(f, pi == 0.0 ? -INFINITY : log1p(d), d, &term);
+    atom at;
+    double term;
+    if (p[i] == 0.0 && q[i] == 0.0) continue;
+    atom_make(p[i], q[i], &sp, &sq, &at);
+    st = atom_term(f, &at, &slope, &term);
     if (st) return st;
-    term *= qi;
     ab_sum_add(&s, term);
   }
   double total = ab_sum_value(&s);
-  if (outside > 0.0) {
-    double slope;
-    st = slope_at_infinity(f, &slope);
-    if (st) return st;
-    total += outside * slope;
+  if (isnan(total)) return f->kind == AB_USER ? AB_EFUNC : AB_EDOM;
+  if (f->kind != AB_USER) {
+    /* each named family is >= 0, and tv, hellinger and js are bounded; the
+     * clamps remove the last ulp of rounding */
+    double top = f->kind == AB_TV || f->kind == AB_HELLINGER ? 1.0
+                 : f->kind == AB_JS                          ? M_LN2
+                                                             : INFINITY;
+    total = total < 0.0 ? 0.0 : total > top ? top : total;
   }
   *out = total;
   return AB_OK;

@@ -193,3 +193,45 @@ describe("divergence between discrete laws", function()
     H.raises(function() return ab.generator("kl", -1) end, "bad argument #2 to 'generator'")
   end)
 end)
+
+-- Reproducers from issue 9.  References by mpmath at 50 digits from the exact
+-- double inputs, each law divided by its exact sum (the library renormalises
+-- probabilities that sum to 1 within 1e-9): D_f = sum q f(p/q) with the
+-- README generator, Renyi = log(sum q (p/q)^a) / (a - 1).
+describe("divergence between discrete laws at extreme masses (issue 9)", function()
+  local cases = {
+    { { 0.5, 0.5 }, { 1 - 1e-300, 1e-300 }, "chi2", nil, 2.4999999999999999e+299 },
+    { { 0.5, 0.5 }, { 1 - 1e-307, 1e-307 }, "kl", nil, 352.75366459402607 },
+    { { 0.5, 0.5 }, { 1, 5e-324 }, "kl", nil, 371.52688878013069 },
+    { { 1e-16, 1 - 1e-16 }, { 1 - 1e-16, 1e-16 }, "reverse_kl", nil, 36.841361487904723 },
+    { { 1e-20, 1 - 1e-20 }, { 1 - 1e-20, 1e-20 }, "reverse_kl", nil, 46.051701859880914 },
+    { { 0.5, 0.5 }, { 1e-200, 1 }, "chi2", nil, 2.5e+199 },
+    { { 1e-20, 1 - 1e-20 }, { 1 - 1e-20, 1e-20 }, "alpha", { alpha = 1e-6 }, 46.050687547223607 },
+    { { 0.5 + 1e-5, 0.5 - 1e-5 }, { 0.5, 0.5 }, "renyi", { alpha = 2 }, 3.9999999991857967e-10 },
+    { { 0.5 + 1e-5, 0.5 - 1e-5 }, { 0.5, 0.5 }, "renyi", { alpha = 0.5 }, 1.0000000001464492e-10 },
+    { { 0.5 + 1e-5, 0.5 - 1e-5 }, { 0.5, 0.5 }, "renyi", { alpha = 50 }, 9.9999983019649444e-9 },
+    { { 0.5 + 1e-5, 0.5 - 1e-5 }, { 0.5, 0.5 }, "kl", nil, 2.0000000001262317e-10 },
+    { { 0.5 + 1e-5, 0.5 - 1e-5 }, { 0.5, 0.5 }, "hellinger", nil, 5.0000000006072459e-11 },
+    { { 1e-300, 1 }, { 1, 1e-300 }, "hellinger", nil, 1 },
+  }
+  for _, c in ipairs(cases) do
+    local p, q, fam, opts, ref = c[1], c[2], c[3], c[4], c[5]
+    local what = string.format("%s%s of {%.17g, %.17g} from {%.17g, %.17g}", fam,
+      opts and ("(" .. opts.alpha .. ")") or "", p[1], p[2], q[1], q[2])
+    it("gets " .. what .. " to 1e-13", function()
+      H.close(ab.divergence(p, q, fam, opts), ref, 1e-13, what)
+    end)
+  end
+
+  it("is +inf, not NaN, where the generator is infinite at t = 0", function()
+    assert.are.equal(math.huge, ab.divergence({ 1, 0 }, { 0.5, 0.5 }, "reverse_kl"))
+    assert.are.equal(math.huge, ab.divergence({ 1, 0 }, { 0.5, 0.5 }, "alpha", { alpha = -1 }))
+    assert.are.equal(math.huge, ab.divergence({ 1, 0 }, { 0.5, 0.5 }, "alpha", { alpha = 0 }))
+  end)
+
+  it("keeps Renyi of order inf finite when p/q overflows", function()
+    -- log max p/q = log(0.5) - log(5e-324 / (1 + 5e-324))
+    H.close(ab.divergence({ 0.5, 0.5 }, { 1, 5e-324 }, "renyi", { alpha = math.huge }),
+      math.log(0.5) - math.log(5e-324), 1e-15, "renyi inf")
+  end)
+end)

@@ -213,13 +213,13 @@ static int check_law(const double *p, size_t n, law_total *total) {
   return AB_OK;
 }
 
-/* One outcome of the pair: the renormalised masses p and q, and, to full
- * relative precision, diff = p - q, d = p/q - 1 and l = log(p/q) (l = -inf
- * where p = 0, +inf where q = 0).  The ratio is taken from the masses as
- * given, never from the renormalised ones, so that subnormal masses keep
- * what digits they have. */
+/* One outcome of the pair: the renormalised masses p and q, their ratio t
+ * as a double (it may over- or underflow), and, to full relative precision,
+ * diff = p - q, d = p/q - 1 and l = log(p/q) (l = -inf where p = 0, +inf
+ * where q = 0).  The ratio is taken from the masses as given, never from the
+ * renormalised ones, so that subnormal masses keep what digits they have. */
 typedef struct {
-  double p, q, diff, d, l;
+  double p, q, t, diff, d, l;
 } atom;
 
 static void atom_make(double p, double q, const law_total *sp,
@@ -232,21 +232,24 @@ static void atom_make(double p, double q, const law_total *sp,
   num += p * sq->lo - q * sp->lo;
   a->diff = num / (sp->hi * sq->hi);
   if (p == 0.0 || q == 0.0) {
+    a->t = q == 0.0 ? INFINITY : 0.0;
     a->d = q == 0.0 ? INFINITY : -1.0;
     a->l = q == 0.0 ? INFINITY : -INFINITY;
     return;
   }
   a->d = a->diff / a->q;
+  a->t = p / q * (sq->hi / sp->hi);
   if (fabs(a->d) < 0.5) {
+    a->t = 1.0 + a->d;
     a->l = log1p(a->d);
-    return;
+  } else if (a->t >= DBL_MIN && a->t <= DBL_MAX) {
+    a->l = log(a->t);
+  } else {
+    /* log(p/q) + log(sq/sp) by logarithms where the ratio over- or
+     * underflows */
+    a->l = log(p) - log(q) +
+           log1p((sq->hi - sp->hi + (sq->lo - sp->lo)) / sp->hi);
   }
-  /* log(p/q) + log(sq/sp): the quotient of the raw masses when it is a
-   * normal double, their logarithms when it over- or underflows */
-  double t = p / q, rescale = log1p((sq->hi - sp->hi + (sq->lo - sp->lo)) /
-                                   sp->hi);
-  a->l = (t >= DBL_MIN && t <= DBL_MAX) ? log(t) + rescale
-                                        : log(p) - log(q) + rescale;
 }
 
 /* q f~(p/q) for one outcome, far from p = q (|d| >= 0.5, both masses > 0),
@@ -260,10 +263,12 @@ static double alpha_far(double al, const atom *a) {
     return (kl_far(a) + a->p * l * exprel_m1((al - 1.0) * l)) / al;
   if (fabs(al) < 0.5 && fabs(al * l) <= 1.0)
     return (reverse_kl_far(a) - a->q * l * exprel_m1(al * l)) / (1.0 - al);
-  /* (q t^a - q - a (p - q)) / (a (a - 1)), with q t^a = e^{log q + a l}
-   * taken in logarithms only when it overflows (a > 1 or a < 0 there, where
-   * a (a - 1) > 0), and a (a - 1) never formed */
-  double e = exp(al * l), x = a->q * e;
+  /* (q t^a - q - a (p - q)) / (a (a - 1)), a (a - 1) never formed; q t^a
+   * by pow (whose error does not grow with log t), as p t^(a-1) where
+   * t^a overflows, and by logarithms where both do (then a > 1 or a < 0,
+   * so that a (a - 1) > 0) */
+  double x = a->q * pow(a->t, al);
+  if (!isfinite(x) && a->t > 0.0) x = a->p * pow(a->t, al - 1.0);
   if (isfinite(x)) x = x / al / (al - 1.0);
   else x = exp(log(a->q) + al * l - log(fabs(al)) - log(fabs(al - 1.0)));
   return x - a->q / al / (al - 1.0) - a->diff / (al - 1.0);
@@ -384,8 +389,8 @@ static int renyi_discrete(const double *p, const double *q, size_t n,
     for (size_t i = 0; i < n && isfinite(top); i++) {
       if (p[i] == 0.0 || q[i] == 0.0) continue;
       atom_make(p[i], q[i], sp, sq, &at);
-      /* q t^a directly when it is a normal double (no rounding of log q) */
-      double v = at.q * exp(a * at.l);
+      /* q t^a by pow when it is a normal double (no rounding of log q) */
+      double v = at.q * pow(at.t, a);
       if (top > 700.0 || top < -700.0 || !(v >= DBL_MIN) || isinf(v))
         v = exp(log(at.q) + a * at.l - top);
       else if (top != 0.0) v = v * exp(-top);

@@ -235,3 +235,153 @@ describe("divergence between discrete laws at extreme masses (issue 9)", functio
       math.log(0.5) - math.log(5e-324), 1e-15, "renyi inf")
   end)
 end)
+
+-- Randomised laws with tiny masses, exact zeros and nearly equal pairs: every
+-- family is finite or +inf, never NaN, >= 0 and in its range; Renyi is
+-- nondecreasing in its order; and families that are computed by different
+-- routes agree where an identity ties them.
+describe("divergence between random extreme laws", function()
+  local function normalise(v)
+    local s = 0
+    for i = 1, #v do s = s + v[i] end
+    for i = 1, #v do v[i] = v[i] / s end
+    return v
+  end
+
+  -- masses spread over 10^-300 .. 1, some exactly 0
+  local function extreme_law(n, zeros)
+    local v = {}
+    for i = 1, n do
+      local r = math.random()
+      if zeros and r < 0.2 then v[i] = 0
+      elseif r < 0.5 then v[i] = 10 ^ (-math.random() * 300)
+      else v[i] = math.random() end
+    end
+    if v[1] + (v[2] or 0) == 0 then v[1] = 1 end
+    return normalise(v)
+  end
+
+  -- q a relative perturbation of p of size about 10^-k
+  local function near_pair(n, k)
+    local p, q = extreme_law(n, false), {}
+    for i = 1, n do q[i] = p[i] * (1 + (2 * math.random() - 1) * 10 ^ -k) end
+    return p, normalise(q)
+  end
+
+  local pairs_ = {}
+  math.randomseed(9)
+  for _ = 1, 60 do
+    local n = math.random(2, 12)
+    local kind = math.random(1, 3)
+    if kind == 1 then pairs_[#pairs_ + 1] = { extreme_law(n, false), extreme_law(n, false) }
+    elseif kind == 2 then pairs_[#pairs_ + 1] = { extreme_law(n, true), extreme_law(n, true) }
+    else pairs_[#pairs_ + 1] = { near_pair(n, math.random(3, 12)) } end
+  end
+
+  local NAMED = {
+    { "kl" }, { "reverse_kl" }, { "chi2" }, { "tv", nil, 1 }, { "hellinger", nil, 1 },
+    { "js", nil, math.log(2) },
+  }
+  for _, a in ipairs { -3, -0.5, 1e-9, 1e-3, 0.5, 0.999999, 1, 1.000001, 2, 7, 60 } do
+    NAMED[#NAMED + 1] = { "alpha", { alpha = a } }
+  end
+  local ORDERS = { 1e-9, 1e-3, 0.3, 0.5, 0.999999, 1, 1.000001, 2, 3.5, 60, 1e4, math.huge }
+
+  local function show(v)
+    local t = {}
+    for i = 1, #v do t[i] = string.format("%.17g", v[i]) end
+    return "{" .. table.concat(t, ", ") .. "}"
+  end
+
+  it("are never NaN, never negative, and within their ranges", function()
+    for k, pq in ipairs(pairs_) do
+      local p, q = pq[1], pq[2]
+      for _, fam in ipairs(NAMED) do
+        local d = ab.divergence(p, q, fam[1], fam[2])
+        local what = string.format("pair %d, %s %s: %s from %s", k, fam[1],
+          fam[2] and fam[2].alpha or "", show(p), show(q))
+        assert(d == d, what .. " is NaN")
+        assert(d >= 0, what .. " is negative: " .. d)
+        if fam[3] then assert(d <= fam[3], what .. " exceeds its maximum: " .. d) end
+      end
+    end
+  end)
+
+  it("has Renyi divergences nondecreasing in the order", function()
+    for k, pq in ipairs(pairs_) do
+      local p, q = pq[1], pq[2]
+      local prev = 0
+      for _, a in ipairs(ORDERS) do
+        local d = ab.divergence(p, q, "renyi", { alpha = a })
+        assert(d == d and d >= 0, string.format("pair %d order %g: %s", k, a, d))
+        -- (values below the smallest normal double have no relative digits)
+        assert(d >= prev * (1 - 1e-12) - 1e-300, string.format("pair %d: order %g gives %.17g < %.17g (%s from %s)",
+          k, a, d, prev, show(p), show(q)))
+        prev = d
+      end
+    end
+  end)
+
+  -- relative agreement (with an absolute slack atol), +inf equal to +inf
+  local function agree(a, b, rtol, what, atol)
+    if a == math.huge or b == math.huge then
+      assert(a == b, what .. ": " .. a .. " vs " .. b)
+    elseif atol and math.abs(a - b) <= atol then
+      return
+    else
+      H.close(a, b, rtol, what)
+    end
+  end
+
+  it("agrees with the identities between families", function()
+    for k, pq in ipairs(pairs_) do
+      local p, q = pq[1], pq[2]
+      local w = " (pair " .. k .. ": " .. show(p) .. " from " .. show(q) .. ")"
+      local kl, chi2, hel = ab.divergence(p, q, "kl"), ab.divergence(p, q, "chi2"), ab.divergence(p, q, "hellinger")
+      agree(ab.divergence(p, q, "alpha", { alpha = 2 }), chi2 / 2, 1e-13, "alpha 2 = chi2 / 2" .. w)
+      agree(ab.divergence(p, q, "alpha", { alpha = 0.5 }), 4 * hel, 1e-13, "alpha 1/2 = 4 hellinger" .. w)
+      agree(ab.divergence(p, q, "alpha", { alpha = 1 }), kl, 0, "alpha 1 = kl" .. w)
+      agree(ab.divergence(p, q, "reverse_kl"), ab.divergence(q, p, "kl"), 1e-13, "reverse_kl(p, q) = kl(q, p)" .. w)
+      agree(ab.divergence(p, q, "alpha", { alpha = -1 }), ab.divergence(q, p, "alpha", { alpha = 2 }), 1e-13,
+        "alpha -1 (p, q) = alpha 2 (q, p)" .. w)
+      agree(ab.divergence(p, q, "js"), ab.divergence(q, p, "js"), 1e-13, "js is symmetric" .. w)
+      agree(ab.divergence(p, q, "renyi", { alpha = 2 }), math.log(1 + chi2) == math.huge and math.huge
+        or (chi2 < 1 and H.log1p(chi2) or math.log(1 + chi2)), 1e-13, "renyi 2 = log(1 + chi2)" .. w)
+      -- renyi 1/2 = -2 log(1 - H^2) = -2 log(sum sqrt(p q)): the Bhattacharyya
+      -- coefficient as a plain sum of positive terms where H^2 is not small
+      local bc = 0
+      for i = 1, #p do bc = bc + math.sqrt(p[i] * q[i]) end
+      local r12 = hel < 0.5 and -2 * H.log1p(-hel) or -2 * math.log(bc)
+      agree(ab.divergence(p, q, "renyi", { alpha = 0.5 }), r12, 1e-12, "renyi 1/2 from hellinger" .. w)
+      -- order inf: log max p/q, by logarithms; the library divides each law by
+      -- its exact sum, which differs from 1 by an ulp here: hence the
+      -- absolute slack of a few ulps of 1
+      local m = 0
+      for i = 1, #p do
+        if p[i] > 0 then
+          local l = q[i] == 0 and math.huge or math.abs(p[i] - q[i]) < 0.5 * q[i] and H.log1p((p[i] - q[i]) / q[i])
+            or math.log(p[i]) - math.log(q[i])
+          m = math.max(m, l)
+        end
+      end
+      agree(ab.divergence(p, q, "renyi", { alpha = math.huge }), m, 1e-13, "renyi inf" .. w, 1e-15)
+    end
+  end)
+
+  it("takes a user f that agrees with the named family on well-conditioned laws", function()
+    local fkl = ab.fdiv(function(t) return t * math.log(t) end)
+    local fchi = ab.fdiv(function(t) return (t - 1) ^ 2 end)
+    math.randomseed(10)
+    for _ = 1, 30 do
+      local n = math.random(2, 10)
+      local p, q = random_law(n), random_law(n)
+      H.close(ab.divergence(p, q, fkl), ab.divergence(p, q, "kl"), 1e-12, "user kl")
+      H.close(ab.divergence(p, q, fchi), ab.divergence(p, q, "chi2"), 1e-12, "user chi2")
+    end
+    -- and stays a number on the extreme laws
+    for k, pq in ipairs(pairs_) do
+      local d = ab.divergence(pq[1], pq[2], fchi)
+      assert(d == d and d >= 0, "user chi2 on pair " .. k .. ": " .. d)
+    end
+  end)
+end)

@@ -40,45 +40,105 @@ int ab_estimate_mean(const double *x, size_t n, double *mean, double *se) {
   return AB_OK;
 }
 
+/* ln 2 in two parts, the first with its low bits zero so that k * LN2_HI
+ * is exact for |k| < 2^20 (fdlibm's split). */
+#define LN2_HI 6.93147180369123816490e-01
+#define LN2_LO 1.90821492927058770002e-10
+
+/* A k3 log-ratio above which e^{-r} is beyond any scaled double. */
+#define K3_HOPELESS 1e6
+
+/* The value an estimator averages at the log-ratio r, times 2^-k: k1 r,
+ * k2 r^2 / 2, k3 (rho - 1) - log rho at rho = e^{-r}, i.e. e^{-r} - 1 + r
+ * >= 0.  The scale keeps values and their squares finite where r^2 or
+ * e^{-r} overflow; k = 0 is the plain value. */
+static double kl_value(int which, double r, int k) {
+  if (which == AB_K1) return ldexp(r, -k);
+  if (which == AB_K2) return 0.5 * ldexp(r, -(k / 2)) * ldexp(r, -(k - k / 2));
+  if (-r <= 700.0) {
+    double em1x, em1;
+    ab_em1x(-r, &em1x, &em1);
+    return ldexp(em1x, -k);
+  }
+  /* e^{-r - k ln 2} - (1 - r) 2^-k; -r - k LN2_HI is exact (Sterbenz) */
+  return exp((-r - k * LN2_HI) - k * LN2_LO) - ldexp(1.0 - r, -k);
+}
+
+/* About log2 of the value kl_value(which, r, 0), without forming it. */
+static int kl_value_log2(int which, double r) {
+  if (r == 0.0) return 0;
+  if (which == AB_K1) return ilogb(r);
+  if (which == AB_K2) return 2 * ilogb(r);
+  if (-r <= 700.0) {
+    double em1x, em1;
+    ab_em1x(-r, &em1x, &em1);
+    return em1x > 0.0 ? ilogb(em1x) : 0;
+  }
+  return (int)(-r / M_LN2) + 1;
+}
+
 int ab_estimate_kl(const double *lp, const double *lq, size_t n, int which,
                    double *est, double *se) {
   welford w = {0, 0.0, 0.0};
   if (n == 0 || !lp || !lq || which < AB_K1 || which > AB_K3) return AB_EDOM;
+  /* the scale: values are divided by 2^k, k = 0 unless the largest value or
+   * its square would overflow (k1 and k2 at |r| > 1e150, k3 at r < -350) */
+  int top = 0, hopeless = 0;
   for (size_t i = 0; i < n; i++) {
-    double r = lp[i] - lq[i], v, em1x, em1;
+    double r = lp[i] - lq[i];
     if (!isfinite(r)) return AB_EDOM;
-    if (which == AB_K1) v = r;
-    else if (which == AB_K2) v = 0.5 * r * r;
+    if (which == AB_K3 && -r > K3_HOPELESS) hopeless = 1;
     else {
-      /* (rho - 1) - log rho at rho = e^{-r}: e^{-r} - 1 + r >= 0 */
-      ab_em1x(-r, &em1x, &em1);
-      v = em1x;
+      int e = kl_value_log2(which, r);
+      if (e > top) top = e;
     }
-    welford_add(&w, v);
   }
+  if (hopeless) {
+    /* a term e^{-r} with -r > 1e6: the mean and its error exceed any double */
+    *est = INFINITY;
+    if (se) *se = INFINITY;
+    return AB_OK;
+  }
+  int k = top > 400 ? top : 0;
+  for (size_t i = 0; i < n; i++) welford_add(&w, kl_value(which, lp[i] - lq[i], k));
   welford_done(&w, est, se);
+  *est = ldexp(*est, k);
+  if (se) *se = ldexp(*se, k);
   return AB_OK;
 }
 
+/* Renyi of order a from policy samples: D = log M / (a - 1), M = mean
+ * e^{(a-1) r}.  Where M is far from 1, the mean of e^{(a-1) r - top} (top =
+ * the largest exponent: no overflow); near 1, M - 1 as the mean of
+ * expm1((a-1) r), so that D keeps its digits when the laws nearly agree
+ * (as k1 does).  Standard error by the delta method: se(M) / M / |a - 1|. */
 int ab_estimate_renyi(const double *lp, const double *lq, size_t n, double a,
                       double *est, double *se) {
   if (n == 0 || !lp || !lq || !(a > 0.0) || isinf(a)) return AB_EDOM;
   if (a == 1.0) return ab_estimate_kl(lp, lq, n, AB_K1, est, se);
-  /* M = mean e^{(a-1) r}, shifted by the largest exponent */
-  double top = -INFINITY;
+  double b = a - 1.0, top = -INFINITY;
   for (size_t i = 0; i < n; i++) {
     double r = lp[i] - lq[i];
     if (!isfinite(r)) return AB_EDOM;
-    if ((a - 1.0) * r > top) top = (a - 1.0) * r;
+    if (b * r > top) top = b * r;
   }
   welford w = {0, 0.0, 0.0};
   for (size_t i = 0; i < n; i++)
-    welford_add(&w, exp((a - 1.0) * (lp[i] - lq[i]) - top));
+    welford_add(&w, exp(b * (lp[i] - lq[i]) - top));
   double m, sm;
   welford_done(&w, &m, &sm);
-  *est = (top + log(m)) / (a - 1.0);
-  /* delta method: se(log M) = se(M) / M */
-  if (se) *se = sm / m / fabs(a - 1.0);
+  double log_m = top + log(m);
+  if (fabs(log_m) < 0.5) {
+    /* then every (a-1) r <= log n + 1/2: expm1 cannot overflow */
+    welford w1 = {0, 0.0, 0.0};
+    for (size_t i = 0; i < n; i++) welford_add(&w1, expm1(b * (lp[i] - lq[i])));
+    welford_done(&w1, &m, &sm);
+    *est = log1p(m) / b;
+    if (se) *se = sm / (1.0 + m) / fabs(b);
+    return AB_OK;
+  }
+  *est = log_m / b;
+  if (se) *se = sm / m / fabs(b);
   return AB_OK;
 }
 

@@ -78,6 +78,45 @@ describe("estimators", function()
     H.raises(function() return ab.estimate.variance_proxy(x, { levl = 0.9 }) end, "unknown option 'levl'")
   end)
 
+  -- References by mpmath at 60 digits from the exact doubles: r = lp - lq,
+  -- Renyi = log(mean e^{(a-1) r}) / (a - 1) with se = sd(e^{(a-1) r}) /
+  -- sqrt(n) / M / |a - 1|; k1 = mean r, se = sd(r) / sqrt(n) (sd with n - 1).
+  it("renyi keeps its digits on nearly equal laws, like k1", function()
+    local lq = { -1.0, -2.0, -0.5, -3.0, -1.25, -0.75 }
+    local lp = { -0.999999999, -2.000000002, -0.499999997, -3.0000000015, -1.2499999995, -0.7499999975 }
+    local refs = {
+      [0.5] = { 5.8333328821711708304e-10, 8.3082960037515816841e-10 },
+      [2] = { 5.8333329080565892584e-10, 8.3082960022303439151e-10 },
+      [3] = { 5.8333329253135348735e-10, 8.3082960012161853899e-10 },
+    }
+    for a, ref in pairs(refs) do
+      local d, se = ab.estimate.renyi(lp, lq, { alpha = a })
+      H.close(d, ref[1], 1e-13, "renyi " .. a)
+      H.close(se, ref[2], 1e-12, "renyi se " .. a)
+    end
+    local k1, s1 = ab.estimate.kl(lp, lq, { estimator = "k1" })
+    H.close(k1, 5.8333328907996436404e-10, 1e-13, "k1")
+    H.close(s1, 8.3082960032445024303e-10, 1e-13, "k1 se")
+  end)
+
+  it("k3 keeps a finite standard error when a log-ratio is large", function()
+    -- v = e^{-r} - 1 + r; mean and se (both about v_max / 4 here)
+    local lq = { -1.0, -1.5, -2.0, -0.25 }
+    for _, c in ipairs { { 451, 1.8397183790472922646e+195 }, { 700, 2.5355801368375112736e+303 },
+      { 705, 3.7631345826579851596e+305 }, { 709, 2.0546018653887430473e+307 } } do
+      local k3, se = ab.estimate.kl({ -1.0 - c[1], -1.0, -2.0, -0.5 }, lq)
+      H.close(k3, c[2], 1e-13, "k3 at r = -" .. c[1])
+      H.close(se, c[2], 1e-13, "k3 se at r = -" .. c[1])
+    end
+    -- beyond the doubles: +inf, not NaN
+    local k3, se = ab.estimate.kl({ -2000, -1 }, { -1, -1 })
+    assert.are.equal(math.huge, k3)
+    assert.are.equal(math.huge, se)
+    k3, se = ab.estimate.kl({ -1e300, -1 }, { -1, -1 })
+    assert.are.equal(math.huge, k3)
+    assert.are.equal(math.huge, se)
+  end)
+
   it("reject mismatched and bad input", function()
     H.raises(function() return ab.estimate.kl({ 1, 2 }, { 1 }) end, "differ in length (2 and 1)")
     H.raises(function() return ab.estimate.kl({ 1 }, { 0 / 0 }) end, "must be finite")

@@ -35,34 +35,40 @@ void ab_table_free(ab_table *t) {
   t->rows = t->cols = 0;
 }
 
-/* Read the whole file; NUL-terminated. */
-static char *slurp(const char *path, size_t *len) {
+/* Read the whole file into *buf (NUL-terminated): AB_OK, AB_ENOMEM when a
+ * buffer cannot be had, AB_EIO when the file cannot be opened or read (errno
+ * says why). */
+static int slurp(const char *path, char **buf, size_t *len) {
   FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
+  *buf = NULL;
+  if (!f) return AB_EIO;
   size_t cap = 1 << 16, n = 0;
-  char *buf = malloc(cap);
-  while (buf) {
-    size_t got = fread(buf + n, 1, cap - n - 1, f);
+  char *b = malloc(cap);
+  int st = b ? AB_OK : AB_ENOMEM;
+  while (!st) {
+    size_t got = fread(b + n, 1, cap - n - 1, f);
     n += got;
     if (n + 1 < cap) break;
-    char *nb = realloc(buf, cap * 2);
+    char *nb = cap <= SIZE_MAX / 2 ? realloc(b, cap * 2) : NULL;
     if (!nb) {
-      free(buf);
-      buf = NULL;
+      st = AB_ENOMEM;
       break;
     }
-    buf = nb;
+    b = nb;
     cap *= 2;
   }
-  int bad = ferror(f);
+  if (!st && ferror(f)) st = AB_EIO;
+  int saved = errno;
   fclose(f);
-  if (!buf || bad) {
-    free(buf);
-    return NULL;
+  errno = saved;
+  if (st) {
+    free(b);
+    return st;
   }
-  buf[n] = '\0';
+  b[n] = '\0';
+  *buf = b;
   *len = n;
-  return buf;
+  return AB_OK;
 }
 
 /* Split the header at p into names; returns the start of the next line. */
@@ -121,19 +127,29 @@ int ab_csv_read(const char *path, const char *const *columns, size_t ncols,
   int st;
   memset(out, 0, sizeof *out);
   if (!path) return fail(err, errlen, AB_EDOM, "no file name");
-  char *buf = slurp(path, &len);
-  if (!buf)
+  char *buf, *text;
+  errno = 0;
+  st = slurp(path, &buf, &len);
+  if (st == AB_ENOMEM) return fail(err, errlen, st, "%s: out of memory", path);
+  if (st)
     return fail(err, errlen, AB_EIO, "%s: %s", path,
                 errno ? strerror(errno) : "cannot read");
+  /* a UTF-8 byte order mark (spreadsheets write one) is not part of the
+   * first column's name */
+  text = buf;
+  if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+    text += 3;
+    len -= 3;
+  }
   /* the separator: a tab in the header line and no comma means tabs */
-  char *eol = strchr(buf, '\n');
-  size_t hl = eol ? (size_t)(eol - buf) : len;
-  char sep = (memchr(buf, '\t', hl) && !memchr(buf, ',', hl)) ? '\t' : ',';
-  if (hl == 0 || (hl == 1 && buf[0] == '\r')) {
+  char *eol = strchr(text, '\n');
+  size_t hl = eol ? (size_t)(eol - text) : len;
+  char sep = (memchr(text, '\t', hl) && !memchr(text, ',', hl)) ? '\t' : ',';
+  if (hl == 0 || (hl == 1 && text[0] == '\r')) {
     free(buf);
     return fail(err, errlen, AB_EPARSE, "%s:1: missing header line", path);
   }
-  char *p = parse_header(buf, sep, &names, &nnames, &st);
+  char *p = parse_header(text, sep, &names, &nnames, &st);
   if (!p) {
     free(buf);
     return fail(err, errlen, st, "%s: out of memory", path);
@@ -149,12 +165,28 @@ int ab_csv_read(const char *path, const char *const *columns, size_t ncols,
   for (size_t j = 0; !st && j < nnames; j++) map[j] = ncols ? -1 : (long)j;
   for (size_t c = 0; !st && c < want; c++) {
     const char *name = ncols ? columns[c] : names[c];
+    for (size_t k = 0; ncols && k < c; k++)
+      if (strcmp(columns[k], name) == 0) {
+        st = fail(err, errlen, AB_EDOM, "%s: column '%s' requested twice",
+                  path, name);
+        break;
+      }
+    if (st) break;
     size_t j = 0;
     while (j < nnames && strcmp(names[j], name) != 0) j++;
     if (j == nnames) {
       st = fail(err, errlen, AB_EDOM, "%s: no column named '%s'", path, name);
       break;
     }
+    /* a name the header repeats cannot say which column it means */
+    for (size_t k = j + 1; k < nnames; k++)
+      if (strcmp(names[k], name) == 0) {
+        st = fail(err, errlen, AB_EPARSE,
+                  "%s:1: column name '%s' repeated (columns %zu and %zu)",
+                  path, name, j + 1, k + 1);
+        break;
+      }
+    if (st) break;
     map[j] = (long)c;
     out->names[c] = malloc(strlen(name) + 1);
     out->data[c] = malloc(cap * sizeof(double));
@@ -180,14 +212,28 @@ int ab_csv_read(const char *path, const char *const *columns, size_t ncols,
     for (size_t j = 0; j < nnames; j++) {
       char *end;
       while (*p == ' ') p++;
+      errno = 0;
       double v = strtod(p, &end);
-      if (end == p || !isfinite(v)) {
-        const char *what = (end == p && (*p == sep || *p == '\n' ||
-                                         *p == '\r' || *p == '\0'))
-                               ? "missing value"
-                               : "not a finite number";
-        st = fail(err, errlen, AB_EPARSE, "%s:%zu: column %zu ('%s'): %s",
-                  path, line, j + 1, names[j], what);
+      int at_end = *p == sep || *p == '\n' || *p == '\r' || *p == '\0';
+      /* inf and nan are rejected: a reward log holding them is a bug; a
+       * nonzero literal that underflows to 0 (1e-400) would be silently
+       * wrong (subnormal values are kept) */
+      int bad = end == p || !isfinite(v) || (v == 0.0 && errno == ERANGE);
+      if (bad && end == p && at_end) {
+        st = fail(err, errlen, AB_EPARSE, "%s:%zu: column %zu ('%s'): "
+                  "missing value", path, line, j + 1, names[j]);
+        break;
+      }
+      if (bad) {
+        int w = 0; /* the field as written, at most 40 characters */
+        while (w < 40 && p[w] && p[w] != sep && p[w] != '\n' && p[w] != '\r')
+          w++;
+        st = fail(err, errlen, AB_EPARSE,
+                  v == 0.0 && end != p
+                      ? "%s:%zu: column %zu ('%s'): '%.*s' underflows to 0"
+                      : "%s:%zu: column %zu ('%s'): not a finite number: "
+                        "'%.*s'",
+                  path, line, j + 1, names[j], w, p);
         break;
       }
       p = end;

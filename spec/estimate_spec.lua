@@ -182,6 +182,47 @@ describe("read_csv", function()
     os.remove(p)
   end)
 
+  it("rejects a repeated column name it would read, naming it", function()
+    local p = write("a,b,a\n1,2,3\n")
+    H.raises(function() return ab.read_csv(p) end, p .. ":1:", "column name 'a' repeated (columns 1 and 3)")
+    H.raises(function() return ab.read_csv(p, { columns = { "a" } }) end, "column name 'a' repeated (columns 1 and 3)")
+    -- a repeated name that is not read is no harm
+    local t = ab.read_csv(p, { columns = { "b" } })
+    assert.are.same({ 2 }, t.b:totable())
+    os.remove(p)
+    p = write("a,b\n1,2\n")
+    H.raises(function() return ab.read_csv(p, { columns = { "b", "a", "b" } }) end,
+      "bad argument #2 to 'read_csv'", "column 'b' requested twice")
+    os.remove(p)
+  end)
+
+  it("rejects a nonzero number that underflows to 0, and keeps subnormals", function()
+    local p = write("a,b\n1,2\n3,1e-400\n")
+    H.raises(function() return ab.read_csv(p) end, p .. ":3: column 2 ('b'): '1e-400' underflows to 0")
+    os.remove(p)
+    p = write("a,b\n0e-400,-0.0\n5e-324,2.2250738585072011e-308\n")
+    local t = ab.read_csv(p)
+    assert.are.same({ 0, 5e-324 }, t.a:totable())
+    assert.are.equal(2.2250738585072011e-308, t.b[2])
+    os.remove(p)
+  end)
+
+  it("skips a UTF-8 byte order mark before the header", function()
+    local p = write("\239\187\191a,b\n1,2\n")
+    local t = ab.read_csv(p)
+    assert.are.same({ 1 }, t.a:totable())
+    assert.are.same({ 2 }, t.b:totable())
+    os.remove(p)
+  end)
+
+  it("rejects inf and nan (a reward log holding them is a bug), naming the value", function()
+    for _, v in ipairs { "inf", "-inf", "nan", "Infinity", "1e400" } do
+      local p = write("a,b\n1,2\n3," .. v .. "\n")
+      H.raises(function() return ab.read_csv(p) end, p .. ":3: column 2 ('b'): not a finite number: '" .. v .. "'")
+      os.remove(p)
+    end
+  end)
+
   it("returns nil and a message for a file that cannot be read", function()
     local t, msg = ab.read_csv("/nonexistent/run.csv")
     assert.is_nil(t)

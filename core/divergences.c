@@ -68,8 +68,8 @@ static double alpha_tilde(double a, double l, double d) {
   if (a == 0.0) return reverse_kl_tilde(l, d);
   if (l == -INFINITY) return a > 0.0 ? 1.0 / a : INFINITY;
   if (l == INFINITY) return a > 1.0 ? INFINITY : 1.0 / (1.0 - a) * INFINITY;
-  double t = fabs(d) < 0.5 ? 1.0 + d : exp(l);
   if (fabs(a - 1.0) < 0.5 && fabs((a - 1.0) * l) <= 1.0) {
+    double t = fabs(d) < 0.5 ? 1.0 + d : exp(l);
     /* t^a = t e^{(a-1) l}: [kl~(t) + t l (E((a-1) l) - 1)] / a */
     return (kl_tilde(l, d) + t * l * exprel_m1((a - 1.0) * l)) / a;
   }
@@ -81,9 +81,16 @@ static double alpha_tilde(double a, double l, double d) {
     /* t^a - 1 - a d = em1x(a l) + a ab_log1pmx(d) */
     double em1x, em1;
     ab_em1x(a * l, &em1x, &em1);
-    return (em1x + a * ab_log1pmx(d)) / (a * (a - 1.0));
+    return (em1x + a * ab_log1pmx(d)) / a / (a - 1.0);
   }
-  return (exp(a * l) - a * t - (1.0 - a)) / (a * (a - 1.0));
+  /* (t^a - a t - (1 - a)) / (a (a - 1)): grouped so, no cancellation near
+   * a = 1 or a = 0 at t -> 0; divided twice, as a (a - 1) overflows for
+   * |a| > 1e154; by logarithms where t^a overflows (then a > 1 or a < 0,
+   * so a (a - 1) > 0) */
+  double t = exp(l), e = exp(a * l);
+  if (isfinite(e)) return (e - a * t - (1.0 - a)) / a / (a - 1.0);
+  e = exp(a * l - log(fabs(a)) - log(fabs(a - 1.0)));
+  return isinf(e) ? e : e - (a * t + (1.0 - a)) / a / (a - 1.0);
 }
 
 /* Jensen-Shannon: f(t) = (t log t - (1+t) log((1+t)/2)) / 2, f'(1) = 0.
@@ -136,6 +143,7 @@ int ab_f_tilde(const ab_family *f, double l, double d, double *out) {
      * double, so that f(t) = t log t written naively gives its limit */
     double t = fabs(d) < 0.5 ? 1.0 + d : exp(l);
     if (t < DBL_MIN) t = DBL_MIN;
+    if (t > DBL_MAX) t = DBL_MAX;
     if (f->fn(f->ctx, t, out) != 0 || isnan(*out)) return AB_EFUNC;
     return AB_OK;
   }
@@ -257,21 +265,39 @@ static void atom_make(double p, double q, const law_total *sp,
 static double kl_far(const atom *a) { return a->p * a->l - a->diff; }
 static double reverse_kl_far(const atom *a) { return a->diff - a->q * a->l; }
 
+/* q t^a = p^a q^(1-a) for one outcome with p, q > 0.  Near t = 1 as
+ * e^{a l} with l = log1p(d) (t = 1 + d rounded would cost a ulps); farther
+ * by pow from the ratio when it is a normal double (pow's error does not
+ * grow with log t, as e^{a l}'s does); as p t^(a-1) where q t^a overflows;
+ * from log q + a l where the ratio is not normal (inf if that overflows). */
+static double q_pow_t(const atom *a, double al) {
+  double x;
+  if (fabs(a->d) < 0.5) {
+    x = a->q * exp(al * a->l);
+    return isfinite(x) ? x : a->p * exp((al - 1.0) * a->l);
+  }
+  if (a->t >= DBL_MIN && a->t <= DBL_MAX) {
+    x = a->q * pow(a->t, al);
+    if (isfinite(x)) return x;
+    x = a->p * pow(a->t, al - 1.0);
+    if (isfinite(x)) return x;
+  }
+  return exp(log(a->q) + al * a->l);
+}
+
 static double alpha_far(double al, const atom *a) {
   double l = a->l;
   if (fabs(al - 1.0) < 0.5 && fabs((al - 1.0) * l) <= 1.0)
     return (kl_far(a) + a->p * l * exprel_m1((al - 1.0) * l)) / al;
   if (fabs(al) < 0.5 && fabs(al * l) <= 1.0)
     return (reverse_kl_far(a) - a->q * l * exprel_m1(al * l)) / (1.0 - al);
-  /* (q t^a - q - a (p - q)) / (a (a - 1)), a (a - 1) never formed; q t^a
-   * by pow (whose error does not grow with log t), as p t^(a-1) where
-   * t^a overflows, and by logarithms where both do (then a > 1 or a < 0,
-   * so that a (a - 1) > 0) */
-  double x = a->q * pow(a->t, al);
-  if (!isfinite(x) && a->t > 0.0) x = a->p * pow(a->t, al - 1.0);
-  if (isfinite(x)) x = x / al / (al - 1.0);
-  else x = exp(log(a->q) + al * l - log(fabs(al)) - log(fabs(al - 1.0)));
-  return x - a->q / al / (al - 1.0) - a->diff / (al - 1.0);
+  /* (q t^a - a p - (1 - a) q) / (a (a - 1)), grouped so (no cancellation
+   * near a = 1 or a = 0 as t -> 0), a (a - 1) never formed */
+  double x = q_pow_t(a, al), rest = al * a->p + (1.0 - al) * a->q;
+  if (isfinite(x)) return (x - rest) / al / (al - 1.0);
+  /* t^a overflows: a > 1 or a < 0, where a (a - 1) > 0 */
+  x = exp(log(a->q) + al * l - log(fabs(al)) - log(fabs(al - 1.0)));
+  return isinf(x) ? x : x - rest / al / (al - 1.0);
 }
 
 /* q f~(p/q) for one outcome of a named family, or q f(p/q) for a user f;
@@ -343,6 +369,41 @@ static int atom_term(const ab_family *f, const atom *a, double *slope,
   return AB_OK;
 }
 
+/* Renyi of order a (not 1, finite) from the moment M = sum q t^a summed
+ * directly, for M far from 1.  M by pow, term by term, where it is a normal
+ * double; otherwise by log-sum-exp of u = log(q t^a) / (a - 1) = l +
+ * log(p) / (a - 1), which stays finite for every order:
+ * D = u_max + log(sum e^{(a-1)(u - u_max)}) / (a - 1). */
+static double renyi_direct(const double *p, const double *q, size_t n,
+                           const law_total *sp, const law_total *sq,
+                           double a) {
+  atom at;
+  ab_sum s = {0.0, 0.0};
+  for (size_t i = 0; i < n; i++) {
+    if (p[i] == 0.0 || q[i] == 0.0) continue;
+    atom_make(p[i], q[i], sp, sq, &at);
+    ab_sum_add(&s, q_pow_t(&at, a));
+  }
+  double m = ab_sum_value(&s);
+  if (m >= DBL_MIN && m <= DBL_MAX) return log(m) / (a - 1.0);
+  double top = -INFINITY;
+  for (size_t i = 0; i < n; i++) {
+    if (p[i] == 0.0 || q[i] == 0.0) continue;
+    atom_make(p[i], q[i], sp, sq, &at);
+    double u = at.l + log(at.p) / (a - 1.0);
+    if (a > 1.0 ? u > top : u < top || isinf(top)) top = u;
+  }
+  /* no common outcome: M = 0, D = +inf (a < 1) */
+  if (isinf(top)) return INFINITY;
+  ab_sum e = {0.0, 0.0};
+  for (size_t i = 0; i < n; i++) {
+    if (p[i] == 0.0 || q[i] == 0.0) continue;
+    atom_make(p[i], q[i], sp, sq, &at);
+    ab_sum_add(&e, exp((a - 1.0) * (at.l + log(at.p) / (a - 1.0) - top)));
+  }
+  return top + log(ab_sum_value(&e)) / (a - 1.0);
+}
+
 /* Renyi between discrete laws.  The moment M = sum q t^a is 1 + a(a-1) A
  * with A the Amari alpha divergence, a sum of terms >= 0: D = log1p(a(a-1)
  * A) / (a - 1) keeps every digit when P is close to Q.  When M is far from 1
@@ -377,29 +438,7 @@ static int renyi_discrete(const double *p, const double *q, size_t n,
   if (a > 1.0 ? isfinite(x) : x >= -0.5) {
     *out = log1p(x) / (a - 1.0);
   } else {
-    /* log M directly: terms q t^a = e^{w}, w = log q + a l */
-    double top = -INFINITY;
-    for (size_t i = 0; i < n; i++) {
-      if (p[i] == 0.0 || q[i] == 0.0) continue;
-      atom_make(p[i], q[i], sp, sq, &at);
-      double w = log(at.q) + a * at.l;
-      if (w > top) top = w;
-    }
-    ab_sum s = {0.0, 0.0};
-    for (size_t i = 0; i < n && isfinite(top); i++) {
-      if (p[i] == 0.0 || q[i] == 0.0) continue;
-      atom_make(p[i], q[i], sp, sq, &at);
-      /* q t^a by pow when it is a normal double (no rounding of log q) */
-      double v = at.q * pow(at.t, a);
-      if (top > 700.0 || top < -700.0 || !(v >= DBL_MIN) || isinf(v))
-        v = exp(log(at.q) + a * at.l - top);
-      else if (top != 0.0) v = v * exp(-top);
-      ab_sum_add(&s, v);
-    }
-    double sum = ab_sum_value(&s);
-    /* the disjoint-support case (no term) is M = 0: D = +inf for a < 1 */
-    *out = isfinite(top) ? (top + log(sum)) / (a - 1.0)
-                         : (a < 1.0 ? INFINITY : 0.0);
+    *out = renyi_direct(p, q, n, sp, sq, a);
   }
   if (!(*out >= 0.0)) *out = 0.0; /* rounding when P = Q */
   return AB_OK;

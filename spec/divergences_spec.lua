@@ -282,10 +282,10 @@ describe("divergence between random extreme laws", function()
     { "kl" }, { "reverse_kl" }, { "chi2" }, { "tv", nil, 1 }, { "hellinger", nil, 1 },
     { "js", nil, math.log(2) },
   }
-  for _, a in ipairs { -3, -0.5, 1e-9, 1e-3, 0.5, 0.999999, 1, 1.000001, 2, 7, 60 } do
+  for _, a in ipairs { -1e300, -3, -0.5, 1e-9, 1e-3, 0.5, 0.999999, 1, 1.000001, 2, 7, 60, 1e10, 1e300 } do
     NAMED[#NAMED + 1] = { "alpha", { alpha = a } }
   end
-  local ORDERS = { 1e-9, 1e-3, 0.3, 0.5, 0.999999, 1, 1.000001, 2, 3.5, 60, 1e4, math.huge }
+  local ORDERS = { 1e-300, 1e-9, 1e-3, 0.3, 0.5, 0.999999, 1, 1.000001, 2, 3.5, 60, 1e4, 1e10, 1e300, math.huge }
 
   local function show(v)
     local t = {}
@@ -344,6 +344,18 @@ describe("divergence between random extreme laws", function()
       agree(ab.divergence(p, q, "reverse_kl"), ab.divergence(q, p, "kl"), 1e-13, "reverse_kl(p, q) = kl(q, p)" .. w)
       agree(ab.divergence(p, q, "alpha", { alpha = -1 }), ab.divergence(q, p, "alpha", { alpha = 2 }), 1e-13,
         "alpha -1 (p, q) = alpha 2 (q, p)" .. w)
+      -- Amari duality D_a(P||Q) = D_{1-a}(Q||P): the two sides take different
+      -- branches (near KL / near reverse KL, t^a by pow or by e^{a l}); each
+      -- 1 - a is exact
+      for _, a in ipairs { 1 - 2 ^ -20, 2 ^ -30, 0.375, 7, 60, -1e300 } do
+        agree(ab.divergence(p, q, "alpha", { alpha = a }), ab.divergence(q, p, "alpha", { alpha = 1 - a }), 1e-12,
+          "alpha " .. a .. " duality" .. w, 1e-300)
+      end
+      -- and for Renyi of order a in (0, 1): (1 - a) D_a(P||Q) = a D_{1-a}(Q||P)
+      for _, a in ipairs { 2 ^ -10, 0.375 } do
+        agree((1 - a) * ab.divergence(p, q, "renyi", { alpha = a }), a * ab.divergence(q, p, "renyi", { alpha = 1 - a }),
+          1e-12, "renyi " .. a .. " duality" .. w, 1e-300)
+      end
       agree(ab.divergence(p, q, "js"), ab.divergence(q, p, "js"), 1e-13, "js is symmetric" .. w)
       agree(ab.divergence(p, q, "renyi", { alpha = 2 }), math.log(1 + chi2) == math.huge and math.huge
         or (chi2 < 1 and H.log1p(chi2) or math.log(1 + chi2)), 1e-13, "renyi 2 = log(1 + chi2)" .. w)

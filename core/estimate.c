@@ -29,14 +29,23 @@ static void welford_done(const welford *w, double *mean, double *se) {
     *se = w->n > 1 ? sqrt(w->m2 / (double)(w->n - 1) / (double)w->n) : INFINITY;
 }
 
+/* The scale 2^k at which values up to 2^top are averaged: k = 0 (the plain
+ * values) unless the values or their squared deviations could overflow. */
+static int welford_scale(int top) { return top > 400 ? top : 0; }
+
 int ab_estimate_mean(const double *x, size_t n, double *mean, double *se) {
   welford w = {0, 0.0, 0.0};
+  int top = 0;
   if (n == 0 || !x) return AB_EDOM;
   for (size_t i = 0; i < n; i++) {
     if (!isfinite(x[i])) return AB_EDOM;
-    welford_add(&w, x[i]);
+    if (x[i] != 0.0 && ilogb(x[i]) > top) top = ilogb(x[i]);
   }
+  int k = welford_scale(top);
+  for (size_t i = 0; i < n; i++) welford_add(&w, ldexp(x[i], -k));
   welford_done(&w, mean, se);
+  *mean = ldexp(*mean, k);
+  if (se) *se = ldexp(*se, k);
   return AB_OK;
 }
 
@@ -99,7 +108,7 @@ int ab_estimate_kl(const double *lp, const double *lq, size_t n, int which,
     if (se) *se = INFINITY;
     return AB_OK;
   }
-  int k = top > 400 ? top : 0;
+  int k = welford_scale(top);
   for (size_t i = 0; i < n; i++) welford_add(&w, kl_value(which, lp[i] - lq[i], k));
   welford_done(&w, est, se);
   *est = ldexp(*est, k);
@@ -108,26 +117,27 @@ int ab_estimate_kl(const double *lp, const double *lq, size_t n, int which,
 }
 
 /* Renyi of order a from policy samples: D = log M / (a - 1), M = mean
- * e^{(a-1) r}.  Where M is far from 1, the mean of e^{(a-1) r - top} (top =
- * the largest exponent: no overflow); near 1, M - 1 as the mean of
- * expm1((a-1) r), so that D keeps its digits when the laws nearly agree
- * (as k1 does).  Standard error by the delta method: se(M) / M / |a - 1|. */
+ * e^{(a-1) r}.  Where M is far from 1, D = r* + log(mean e^{(a-1)(r - r*)})
+ * / (a - 1) with r* the r of the largest exponent (no overflow, whatever the
+ * order); near 1, M - 1 as the mean of expm1((a-1) r), so that D keeps its
+ * digits when the laws nearly agree (as k1 does).  Standard error by the
+ * delta method: se(M) / M / |a - 1|. */
 int ab_estimate_renyi(const double *lp, const double *lq, size_t n, double a,
                       double *est, double *se) {
   if (n == 0 || !lp || !lq || !(a > 0.0) || isinf(a)) return AB_EDOM;
   if (a == 1.0) return ab_estimate_kl(lp, lq, n, AB_K1, est, se);
-  double b = a - 1.0, top = -INFINITY;
+  double b = a - 1.0, star = 0.0;
   for (size_t i = 0; i < n; i++) {
     double r = lp[i] - lq[i];
     if (!isfinite(r)) return AB_EDOM;
-    if (b * r > top) top = b * r;
+    if (i == 0 || (b > 0.0 ? r > star : r < star)) star = r;
   }
   welford w = {0, 0.0, 0.0};
   for (size_t i = 0; i < n; i++)
-    welford_add(&w, exp(b * (lp[i] - lq[i]) - top));
+    welford_add(&w, exp(b * (lp[i] - lq[i] - star)));
   double m, sm;
   welford_done(&w, &m, &sm);
-  double log_m = top + log(m);
+  double log_m = b * star + log(m);
   if (fabs(log_m) < 0.5) {
     /* then every (a-1) r <= log n + 1/2: expm1 cannot overflow */
     welford w1 = {0, 0.0, 0.0};
@@ -137,7 +147,7 @@ int ab_estimate_renyi(const double *lp, const double *lq, size_t n, double a,
     if (se) *se = sm / (1.0 + m) / fabs(b);
     return AB_OK;
   }
-  *est = log_m / b;
+  *est = star + log(m) / b;
   if (se) *se = sm / m / fabs(b);
   return AB_OK;
 }

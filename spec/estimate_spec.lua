@@ -117,6 +117,19 @@ describe("estimators", function()
     assert.are.equal(math.huge, se)
   end)
 
+  it("stay numbers at the ends of the doubles", function()
+    -- mean {1e308, -1e308}: 0, with sd sqrt(2) 1e308 over sqrt(2)
+    local m, se = ab.estimate.mean { 1e308, -1e308 }
+    assert.are.equal(0, m)
+    H.close(se, 1e308, 1e-15, "se of {1e308, -1e308}")
+    -- Renyi of a huge order tends to max r: log(mean e^{b r}) / b
+    -- = max r + log(1/2) / b with b = a - 1
+    local d = ab.estimate.renyi({ 0, 0 }, { -1e10, -1 }, { alpha = 1e300 })
+    H.close(d, 1e10, 1e-15, "renyi of order 1e300")
+    d = ab.estimate.renyi({ 0, 0 }, { 1e300, -1e300 }, { alpha = 0.5 })
+    H.close(d, -1e300, 1e-15, "renyi of order 1/2 at r = +-1e300")
+  end)
+
   it("reject mismatched and bad input", function()
     H.raises(function() return ab.estimate.kl({ 1, 2 }, { 1 }) end, "differ in length (2 and 1)")
     H.raises(function() return ab.estimate.kl({ 1 }, { 0 / 0 }) end, "must be finite")

@@ -276,6 +276,23 @@ static void test_csv_repeated_names(void) {
   remove(path);
 }
 
+/* Divergences between discrete laws with extreme masses (issue 9): finite
+ * where the exact value is, +inf where it is infinite, never NaN.
+ * References by mpmath (50 digits) from the exact doubles. */
+static void test_divergence_extremes(void) {
+  ab_family chi2 = {AB_CHI2, 0, NULL, NULL}, kl = {AB_KL, 0, NULL, NULL};
+  ab_family rkl = {AB_REVERSE_KL, 0, NULL, NULL};
+  ab_family neg = {AB_ALPHA, -1.0, NULL, NULL};
+  double half[2] = {0.5, 0.5}, q1[2] = {1 - 1e-300, 1e-300};
+  double q2[2] = {1.0, 5e-324}, one[2] = {1.0, 0.0}, d;
+  CHECK(ab_divergence(half, q1, 2, &chi2, &d) == AB_OK);
+  CHECK_CLOSE(d, 2.4999999999999999e+299, 1e-13);
+  CHECK(ab_divergence(half, q2, 2, &kl, &d) == AB_OK);
+  CHECK_CLOSE(d, 371.52688878013069, 1e-13);
+  CHECK(ab_divergence(one, half, 2, &rkl, &d) == AB_OK && d == INFINITY);
+  CHECK(ab_divergence(one, half, 2, &neg, &d) == AB_OK && d == INFINITY);
+}
+
 /* Out of memory while reading is AB_ENOMEM, not AB_EIO.  The core has no
  * allocator hook, so a child process reads a large sparse file under an
  * address-space limit a few MB above its current size.  Skipped under
@@ -345,6 +362,7 @@ int main(void) {
   test_divergences_and_bon();
   test_tilt_sample_estimate_csv();
   test_csv_repeated_names();
+  test_divergence_extremes();
   test_csv_out_of_memory();
   return check_report("core_test");
 }

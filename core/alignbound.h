@@ -308,8 +308,10 @@ int ab_estimate_variance_proxy(const double *x, size_t n, double level,
 
 /* ------------------------------------------------------------------------ */
 /* Numeric CSV: a header line of column names (quoted or not), then rows of
- * numbers separated by commas or tabs (detected from the header); blank lines
- * and CRLF are accepted. */
+ * numbers separated by commas or tabs (detected from the header); blank lines,
+ * CRLF and a leading UTF-8 byte order mark are accepted.  Every value must be
+ * a finite number (inf, nan, overflow, and a nonzero value that underflows
+ * to 0 are AB_EPARSE). */
 
 typedef struct {
   size_t rows, cols;
@@ -319,8 +321,10 @@ typedef struct {
 
 /* Read the columns named in `columns` (all of them if ncols == 0).  On
  * failure, err (if not NULL) gets a message naming the file, the line and
- * the column; AB_EIO when the file cannot be read, AB_EPARSE when its
- * contents are wrong, AB_EDOM for a requested column it lacks. */
+ * the column; AB_EIO when the file cannot be read, AB_ENOMEM when memory
+ * runs out, AB_EPARSE when its contents are wrong (including a column name
+ * the header repeats, if that column is read), AB_EDOM for a requested
+ * column it lacks or one requested twice. */
 int ab_csv_read(const char *path, const char *const *columns, size_t ncols,
                 ab_table *out, char *err, size_t errlen);
 void ab_table_free(ab_table *t);

@@ -358,6 +358,54 @@ ab.read_csv = core.read_csv
 -- @section mc
 ab.mc = {}
 
+-- Argument checks for the Lua-side functions, with the messages of the C
+-- side: "bad argument #n to 'mc.mean' (...)", raised at the caller's line.
+local TAIL_MT = getmetatable(core.tail.subgaussian { sigma = 1 })
+local RNG_MT = getmetatable(core.rng(0))
+
+local function argerror(fname, argn, msg)
+  error(string.format("bad argument #%d to '%s' (%s)", argn, fname, msg), 4)
+end
+
+local function typename(x)
+  local mt = getmetatable(x)
+  return type(mt) == "table" and type(mt.__name) == "string" and mt.__name or type(x)
+end
+
+-- an exact or finite law (one with a mean: the checks subtract it)
+local function check_law(fname, argn, dist)
+  if getmetatable(dist) ~= TAIL_MT then
+    argerror(fname, argn, "alignbound.tail expected, got " .. typename(dist))
+  end
+  if dist:mean() == nil then
+    argerror(fname, argn, "needs an exact or finite law, got " .. tostring(dist))
+  end
+end
+
+local function check_number(fname, argn, what, x, lo)
+  if type(x) ~= "number" then
+    argerror(fname, argn, what .. " must be a number, got " .. typename(x))
+  end
+  if not (x >= lo and x < math.huge) then
+    argerror(fname, argn, string.format("%s must be a finite number >= %g, got %s", what, lo, x))
+  end
+end
+
+local function check_count(fname, argn, k)
+  if math.type(k) ~= "integer" and not (type(k) == "number" and k == math.floor(k)
+      and k >= 0 and k < 2 ^ 53) then
+    argerror(fname, argn, "k must be an integer, got " ..
+      (type(k) == "number" and tostring(k) or typename(k)))
+  end
+  if k < 0 then argerror(fname, argn, "k must be >= 0, got " .. tostring(k)) end
+end
+
+local function check_rng(fname, argn, rng)
+  if getmetatable(rng) ~= RNG_MT then
+    argerror(fname, argn, "alignbound.rng expected, got " .. typename(rng))
+  end
+end
+
 --- The best-of-n gain E R_(n) - E R by simulation.
 -- @tparam alignbound.tail dist an exact or finite law
 -- @tparam number n
@@ -365,6 +413,10 @@ ab.mc = {}
 -- @tparam alignbound.rng rng
 -- @return estimate, se
 function ab.mc.bon_gain(dist, n, k, rng)
+  check_law("mc.bon_gain", 1, dist)
+  check_number("mc.bon_gain", 2, "n", n, 1)
+  check_count("mc.bon_gain", 3, k)
+  check_rng("mc.bon_gain", 4, rng)
   local m, se = core.estimate.mean(core.bon.sample(dist, n, k, rng))
   return m - dist:mean(), se
 end
@@ -376,6 +428,10 @@ end
 -- @tparam alignbound.rng rng
 -- @return estimate, se
 function ab.mc.tilt_gain(dist, kl, k, rng)
+  check_law("mc.tilt_gain", 1, dist)
+  check_number("mc.tilt_gain", 2, "kl", kl, 0)
+  check_count("mc.tilt_gain", 3, k)
+  check_rng("mc.tilt_gain", 4, rng)
   local m, se = core.estimate.mean(core.tilt.sample(dist, { kl = kl }, k, rng))
   return m - dist:mean(), se
 end
@@ -386,6 +442,9 @@ end
 -- @tparam alignbound.rng rng
 -- @return estimate, se
 function ab.mc.mean(dist, k, rng)
+  check_law("mc.mean", 1, dist)
+  check_count("mc.mean", 2, k)
+  check_rng("mc.mean", 3, rng)
   return core.estimate.mean(dist:sample(k, rng))
 end
 

@@ -64,7 +64,7 @@ int main(int argc, char **argv) {
   CHECK(luaL_loadstring(L, "return require('alignbound').tail.gaussian{sd=-1}") ==
         LUA_OK);
   CHECK(lua_pcall(L, 0, 1, 0) == LUA_ERRRUN);
-  CHECK(strstr(lua_tostring(L, -1), "bad argument #1 to 'gaussian'") != NULL);
+  CHECK(strstr(lua_tostring(L, -1), "bad argument #1 to 'tail.gaussian'") != NULL);
   lua_settop(L, 0);
 
   /* a second state is independent of the first */

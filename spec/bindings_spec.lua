@@ -418,3 +418,282 @@ describe("error messages", function()
     H.raises(function() return ab.bon.sample(g) end, "bad argument #2 to 'bon.sample'")
   end)
 end)
+
+-- Over randomized valid inputs (fixed seed): nothing comes back NaN, and
+-- what has a range stays in it: gains, losses, KL needed, cumulants (psi is
+-- centred, so psi >= 0 by Jensen), divergences >= 0 (tv, hellinger <= 1,
+-- js <= log 2), probabilities in [0, 1] summing to 1, win rates in [0, 1].
+-- An input the library rejects with an error is not counted here (the
+-- error specs judge those); a wrong number is.
+describe("randomized valid inputs", function()
+  local SEED = 20261127
+  local CASES = 60
+
+  local function loguniform(a, b) return 10 ^ (a + (b - a) * math.random()) end
+  local function uniform(a, b) return a + (b - a) * math.random() end
+  -- W: the width of the ranges: 1 for ordinary inputs, larger for the
+  -- extreme but valid ones (tiny and zero probabilities, huge n and
+  -- parameters, budgets from 1e-300 to 1e6)
+  local W, BETA_W = 1, 1
+  local function simplex(m, spread)
+    local p, s = {}, 0
+    spread = spread * W
+    for i = 1, m do
+      p[i] = (W > 1 and math.random() < 0.2) and 0 or loguniform(-math.min(spread, 300), 0)
+      s = s + p[i]
+    end
+    if s == 0 then
+      p[1], s = 1, 1
+    end
+    for i = 1, m do p[i] = p[i] / s end
+    return p
+  end
+  local function rewards(m)
+    local r = {}
+    for i = 1, m do r[i] = uniform(-5, 5) end
+    return r
+  end
+
+  -- a random law of each constructor
+  local function lu(a, b) return loguniform(a * W, b * W) end
+  local function laws()
+    local x = {}
+    for i = 1, 1 + math.random(8) do x[i] = uniform(-3, 3) * lu(0, 1) end
+    return {
+      ab.tail.subgaussian { sigma = lu(-3, 3) },
+      ab.tail.subgamma { v = lu(-3, 3), c = W > 1 and math.random() < 0.3 and 0 or lu(-3, 1) },
+      ab.tail.subexponential { nu = lu(-3, 3), b = lu(-3, 1) },
+      ab.tail.bounded { lo = -1, hi = lu(-1, 1) },
+      ab.tail.bounded { lo = 0, hi = 1, mean = math.random() },
+      ab.tail.gaussian { mean = uniform(-5, 5) * lu(0, 1), sd = lu(-3, 3) },
+      ab.tail.uniform { lo = -1, hi = lu(-3, 3) },
+      ab.tail.bernoulli { p = W > 1 and lu(-30, 0) or math.random() },
+      ab.tail.exponential { rate = lu(-2, 2) },
+      ab.tail.gamma { shape = lu(-1, 2), scale = lu(-2, 2) },
+      ab.tail.gumbel { loc = uniform(-5, 5), scale = lu(-2, 2) },
+      ab.tail.logistic { loc = uniform(-5, 5), scale = lu(-2, 2) },
+      ab.tail.discrete { values = rewards(#x), probs = simplex(#x, 3) },
+      ab.tail.empirical(x),
+      -- Beta's extreme parameters have a check of their own (below)
+      ab.tail.beta { a = loguniform(-1, 2) * BETA_W, b = loguniform(-1, 2) * BETA_W },
+    }
+  end
+
+  -- bad[#bad + 1] = description when x is NaN or outside [lo, hi]
+  local function within(bad, what, x, lo, hi)
+    if type(x) ~= "number" or x ~= x or x < lo or x > hi then
+      bad[#bad + 1] = string.format("%s = %s (range [%g, %g])", what, tostring(x), lo, hi)
+    end
+  end
+  -- fail with a tally by function and the first cases
+  local function report(bad)
+    if #bad == 0 then return end
+    local tally, names = {}, {}
+    for _, b in ipairs(bad) do
+      local f = b:match("^sum of ([%w_.]+)") or b:match("^([%w_.]+)") or b
+      local kind = (b:find("= nan", 1, true) or b:find("= -nan", 1, true)) and "NaN" or "range"
+      local key = f .. " (" .. kind .. ")"
+      if not tally[key] then names[#names + 1] = key end
+      tally[key] = (tally[key] or 0) + 1
+    end
+    table.sort(names)
+    for i, k in ipairs(names) do names[i] = k .. ": " .. tally[k] end
+    error(#bad .. " out of range: " .. table.concat(names, ", ") .. "; first: " ..
+      table.concat(bad, "\n", 1, math.min(#bad, 10)), 2)
+  end
+  local INF = math.huge
+  local checks = {}
+  -- extreme ranges that find NaN or out-of-range values in the maths
+  -- (core/*.c, issue 9, fixed on other branches): re-enable after merging
+  local WIDE_PENDING = {
+    ["best-of-n"] = "core: bon.policy NaN with zero-probability atoms; bon.expected_gain < 0 for gamma "
+      .. "laws of large shape (shape=2.5e5, scale=1e-3, n=4.6e7: -129); bon.divergence js above log 2 for n >= 1e16",
+    ["tilts"] = "core: tilt.compare_bon bon_gain < 0 for gamma laws of large shape, kl_bon_tilt < 0 "
+      .. "(beta(6.82, 0.81): -4; uniform laws of tiny or huge width)",
+    ["divergences between laws"] = "core: divergence js above log 2 (by an ulp) on disjoint laws",
+    beta = "core: beta{a, b ~ 1e7 and more} hangs in bon.gain (GSL 1F1), the Beta item of issue 9",
+  }
+
+  checks["tail methods"] = function()
+    math.randomseed(SEED)
+    local bad = {}
+    for _ = 1, CASES do
+      for _, t in ipairs(laws()) do
+        local d = tostring(t)
+        local kl, g, l = lu(-6, 2), uniform(-1, 3) * lu(0, 1), uniform(-3, 3) * lu(0, 1)
+        local function call(name, x, lo, hi, ...)
+          local ok, y = pcall(t[name], t, x, ...)
+          if ok then within(bad, string.format("%s:%s(%.17g)", d, name, x or 0 / 0), y, lo, hi) end
+        end
+        call("gain", kl, 0, INF)
+        call("loss", kl, 0, INF)
+        call("kl_needed", g, 0, INF)
+        call("tilt", kl, 0, INF)
+        call("cumulant", l, 0, INF)
+        local ok, s2 = pcall(t.variance_proxy, t)
+        if ok then within(bad, d .. ":variance_proxy()", s2, 0, INF) end
+        local m = t:mean()
+        if m ~= nil then within(bad, d .. ":mean()", m, -INF, INF) end
+      end
+    end
+    report(bad)
+  end
+
+  checks["best-of-n"] = function()
+    math.randomseed(SEED + 1)
+    local bad = {}
+    local families = { "kl", "reverse_kl", "chi2", "hellinger", "tv", "js" }
+    local top = { hellinger = 1, tv = 1, js = math.log(2) }
+    for _ = 1, CASES do
+      local n = lu(0, 6)
+      for _, f in ipairs(families) do
+        within(bad, "bon.divergence(" .. n .. ", " .. f .. ")", ab.bon.divergence(n, f), 0, top[f] or INF)
+      end
+      local a = uniform(-3, 5) * lu(0, 1)
+      if a ~= 0 and a ~= 1 then
+        within(bad, "bon.divergence(" .. n .. ", alpha " .. a .. ")",
+          ab.bon.divergence(n, "alpha", { alpha = a }), 0, INF)
+      end
+      within(bad, "bon.divergence(" .. n .. ", renyi)",
+        ab.bon.divergence(n, "renyi", { alpha = lu(-2, 2) }), 0, INF)
+      within(bad, "bon.kl(" .. n .. ")", ab.bon.kl(n), 0, INF)
+      within(bad, "bon.win_rate(" .. n .. ")", ab.bon.win_rate(n), 0, 1)
+      within(bad, "bon.kl_estimate(eps, " .. n .. ")", ab.bon.kl_estimate(math.random(), n), 0, INF)
+      local m = 1 + math.random(6)
+      local p, r = simplex(m, 4), rewards(m)
+      local ok, law = pcall(ab.bon.policy, p, r, n)
+      if ok then
+        local s = 0
+        for i = 1, m do
+          within(bad, "bon.policy(" .. n .. ").policy[" .. i .. "]", law.policy[i], 0, 1)
+          s = s + law.policy[i]
+        end
+        within(bad, "sum of bon.policy(" .. n .. ").policy", s, 1 - 1e-12, 1 + 1e-12)
+        within(bad, "bon.policy(" .. n .. ").kl", law.kl, 0, law.kl_bound * (1 + 1e-12) + 1e-300)
+        within(bad, "bon.policy(" .. n .. ").win_rate", law.win_rate, 0, 1)
+        within(bad, "bon.policy(" .. n .. ").mean", law.mean, -5, 5)
+      end
+      for _, t in ipairs(laws()) do
+        local ok2, gain = pcall(ab.bon.gain, t, n)
+        if ok2 then within(bad, "bon.gain(" .. tostring(t) .. ", " .. n .. ")", gain, 0, INF) end
+        if t:mean() ~= nil then
+          local ok3, eg = pcall(ab.bon.expected_gain, t, n)
+          if ok3 then within(bad, "bon.expected_gain(" .. tostring(t) .. ", " .. n .. ")", eg, 0, INF) end
+        end
+      end
+    end
+    report(bad)
+  end
+
+  checks["tilts"] = function()
+    math.randomseed(SEED + 2)
+    local bad = {}
+    for _ = 1, CASES do
+      local m = 1 + math.random(6)
+      local p, r = simplex(m, 4), rewards(m)
+      for _, opts in ipairs { { beta = lu(-2, 2) }, { kl = lu(-6, 1) } } do
+        local ok, law = pcall(ab.tilt.policy, p, r, opts)
+        if ok then
+          local s, what = 0, "tilt.policy(" .. (opts.beta and "beta" or "kl") .. ")"
+          for i = 1, m do
+            within(bad, what .. ".policy[" .. i .. "]", law.policy[i], 0, 1)
+            s = s + law.policy[i]
+          end
+          within(bad, "sum of " .. what .. ".policy", s, 1 - 1e-12, 1 + 1e-12)
+          within(bad, what .. ".kl", law.kl, 0, INF)
+          within(bad, what .. ".gain", law.gain, 0, INF)
+          within(bad, what .. ".beta", law.beta, 0, INF)
+          within(bad, what .. ".log_z", law.log_z, -INF, INF)
+        end
+      end
+      for _, t in ipairs(laws()) do
+        local d = tostring(t)
+        local ok, kl = pcall(ab.tilt.kl, t, lu(-1, 2))
+        if ok then within(bad, "tilt.kl(" .. d .. ")", kl, 0, INF) end
+        local ok2, beta = pcall(ab.tilt.beta, t, lu(-4, 1))
+        if ok2 then within(bad, "tilt.beta(" .. d .. ")", beta, 0, INF) end
+        local ok3, c = pcall(ab.tilt.compare_bon, t, lu(0, 3))
+        if ok3 then
+          for _, k in ipairs { "kl", "bon_gain", "tilt_gain", "beta", "kl_bon_tilt" } do
+            within(bad, "tilt.compare_bon(" .. d .. ")." .. k, c[k], 0, INF)
+          end
+        end
+      end
+    end
+    report(bad)
+  end
+
+  checks["divergences between laws"] = function()
+    math.randomseed(SEED + 3)
+    local bad = {}
+    local top = { hellinger = 1, tv = 1, js = math.log(2) }
+    for _ = 1, CASES * 5 do
+      local m = 1 + math.random(6)
+      local p, q = simplex(m, 6), simplex(m, 6)
+      for _, f in ipairs { "kl", "reverse_kl", "chi2", "hellinger", "tv", "js" } do
+        within(bad, "divergence(" .. f .. ")", ab.divergence(p, q, f), 0, top[f] or INF)
+      end
+      within(bad, "divergence(renyi)", ab.divergence(p, q, "renyi", { alpha = lu(-2, 2) }), 0, INF)
+      within(bad, "divergence(alpha)", ab.divergence(p, q, "alpha", { alpha = uniform(-3, 5) * lu(0, 1) }), 0, INF)
+      within(bad, "generator(kl)", ab.generator("kl", loguniform(-5, 5)), -INF, INF)
+    end
+    report(bad)
+  end
+
+  checks["estimators and Monte Carlo checks"] = function()
+    math.randomseed(SEED + 4)
+    local bad = {}
+    for i = 1, CASES do
+      local k = 2 + math.random(50)
+      local lp, lq, x = {}, {}, {}
+      for j = 1, k do
+        lp[j], lq[j], x[j] = uniform(-10, 0), uniform(-10, 0), uniform(-3, 3)
+      end
+      local m, se = ab.estimate.mean(x)
+      within(bad, "estimate.mean", m, -3, 3)
+      within(bad, "estimate.mean se", se, 0, INF)
+      for _, e in ipairs { "k1", "k2", "k3" } do
+        local v, s = ab.estimate.kl(lp, lq, { estimator = e })
+        within(bad, "estimate.kl " .. e, v, e == "k1" and -INF or 0, INF)
+        within(bad, "estimate.kl se " .. e, s, 0, INF)
+      end
+      local rv, rs = ab.estimate.renyi(lp, lq, { alpha = loguniform(-1, 1) })
+      within(bad, "estimate.renyi", rv, -INF, INF)
+      within(bad, "estimate.renyi se", rs, 0, INF)
+      local s2, up = ab.estimate.variance_proxy(x, { rng = ab.rng(i), resamples = 20 })
+      within(bad, "estimate.variance_proxy", s2, 0, INF)
+      within(bad, "estimate.variance_proxy upper", up, 0, INF)
+      within(bad, "bon.from_samples", ab.bon.from_samples(x, lp, math.random(k)), -10, 0)
+      local t = ab.tail.gaussian { sd = loguniform(-1, 1) }
+      within(bad, "mc.mean", ab.mc.mean(t, 10, ab.rng(i)), -INF, INF)
+      within(bad, "mc.bon_gain", ab.mc.bon_gain(t, loguniform(0, 3), 10, ab.rng(i)), -INF, INF)
+      within(bad, "mc.tilt_gain", ab.mc.tilt_gain(t, loguniform(-3, 0), 10, ab.rng(i)), -INF, INF)
+      for _, v in ipairs(t:sample(5, ab.rng(i)):totable()) do within(bad, "sample", v, -INF, INF) end
+    end
+    report(bad)
+  end
+
+  for _, name in ipairs { "tail methods", "best-of-n", "tilts", "divergences between laws",
+    "estimators and Monte Carlo checks" } do
+    it(name .. ", ordinary ranges", function()
+      W = 1
+      checks[name]()
+    end)
+    -- extreme ranges: widths of 10^(6 W) and more
+    local run = WIDE_PENDING[name] and pending or it
+    run(name .. ", extreme ranges" .. (WIDE_PENDING[name] and ": " .. WIDE_PENDING[name] or ""), function()
+      W = 5
+      checks[name]()
+      W = 1
+    end)
+  end
+
+  -- Beta laws with large parameters (up to 1e12), in every function that
+  -- takes a tail
+  local run = WIDE_PENDING.beta and pending or it
+  run("Beta laws with large parameters" .. (WIDE_PENDING.beta and ": " .. WIDE_PENDING.beta or ""), function()
+    BETA_W = 1e10
+    for _, name in ipairs { "tail methods", "best-of-n", "tilts" } do checks[name]() end
+    BETA_W = 1
+  end)
+end)

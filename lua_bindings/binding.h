@@ -90,8 +90,10 @@ void abL_callback_prepare(lua_State *L, int ud, abL_callback *c,
                           const char *what, const char *arg);
 /* fn(x) -> *y; 0 on success. */
 int abL_callback_number(void *ctx, double x, double *y);
-/* If the error slot holds a message, raise it (after the core returned). */
-void abL_callback_raise(lua_State *L, const abL_callback *c);
+/* If the error slot holds an error, raise it (after the core returned),
+ * a message prefixed with "fname: ". */
+void abL_callback_raise(lua_State *L, const abL_callback *c,
+                        const char *fname);
 
 /* A divergence family from a name or an alignbound.fdiv at idx, with the
  * options table at opts (0: none) giving alpha=.  Pushes what a user f

@@ -279,7 +279,10 @@ static int bon_from_samples(lua_State *L) {
   double one;
   abL_vector *out = n ? NULL : abL_newvector(L, ns);
   int st = ab_bon_from_samples(s, v, ns, n, n ? &one : out->data);
-  if (st) return luaL_error(L, "from_samples: %s", ab_strerror(st));
+  if (st) {
+    abL_site site = {"bon.from_samples", 1, NULL, NULL, NULL, 0, NULL};
+    return abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
+  }
   if (n) lua_pushnumber(L, one);
   return 1;
 }

@@ -120,7 +120,10 @@ static int est_proxy(lua_State *L) {
                         "integer, got %f", resamples);
   int st = ab_estimate_variance_proxy(x, n, level, (size_t)resamples, r, &est,
                                       r ? &upper : NULL);
-  if (st) return luaL_error(L, "variance_proxy: %s", ab_strerror(st));
+  if (st) {
+    abL_site site = {"estimate.variance_proxy", 1, NULL, NULL, NULL, 0, NULL};
+    return abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
+  }
   lua_pushnumber(L, est);
   if (r) lua_pushnumber(L, upper);
   else lua_pushnil(L);

@@ -282,9 +282,15 @@ int abL_callback_number(void *ctx, double x, double *y) {
   return 0;
 }
 
-void abL_callback_raise(lua_State *L, const abL_callback *c) {
+void abL_callback_raise(lua_State *L, const abL_callback *c,
+                        const char *fname) {
   if (c->L && !lua_isnil(L, c->err)) {
-    lua_pushvalue(L, c->err);
+    /* a message says which public call it failed in; another error
+     * object goes through unchanged */
+    if (lua_type(L, c->err) == LUA_TSTRING)
+      lua_pushfstring(L, "%s: %s", fname, lua_tostring(L, c->err));
+    else
+      lua_pushvalue(L, c->err);
     lua_error(L);
   }
 }
@@ -347,7 +353,7 @@ int abL_tailmap_fn(void *ud, const double *x, size_t n, double *y,
 int abL_fail(lua_State *L, const abL_site *s, int st, int shape, size_t at,
              double value) {
   char desc[160] = "";
-  if (st == AB_EFUNC && s->cb) abL_callback_raise(L, s->cb);
+  if (st == AB_EFUNC && s->cb) abL_callback_raise(L, s->cb, s->fname);
   if (s->tail) ab_tail_describe(s->tail, desc, sizeof desc);
   if (st == AB_EUNDEF) {
     if (s->undef_arg)

@@ -44,8 +44,8 @@ static abL_tail *new_slot(lua_State *L) {
 }
 
 static void built(lua_State *L, const char *fname, int st) {
-  if (st == AB_ENOMEM) luaL_error(L, "%s: out of memory", fname);
-  if (st) luaL_error(L, "%s: %s", fname, ab_strerror(st));
+  abL_site site = {fname, 1, NULL, NULL, NULL, 0, NULL};
+  if (st) abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
 }
 
 static void opts_table(lua_State *L, const char *fname,

@@ -92,7 +92,10 @@ describe("a user cumulant that re-enters its own tail", function()
       if fail and l > 0.1 then error("boom") end
       return gaussian_psi(l)
     end)
-    H.raises(function() return t:gain(1) end, "cumulant function failed at lambda=", "boom")
+    H.raises(function() return t:gain(1) end, "tail:gain: cumulant function failed at lambda=", "boom")
+    H.raises(function() return ab.bon.gain(t, 8) end, "bon.gain: cumulant function failed")
+    H.raises(function() return ab.divergence({ 0.5, 0.5 }, { 0.5, 0.5 }, ab.fdiv(function() error("bad f") end)) end,
+      "divergence: f failed at t=1", "bad f")
     fail = false
     H.close(t:gain(1), math.sqrt(2), 1e-9, "after the failure")
   end)

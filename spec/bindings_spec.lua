@@ -405,6 +405,20 @@ describe("error messages", function()
       "n must be a number, got string")
   end)
 
+  it("check_run names itself for a bad field, and returns no NaN", function()
+    local run = { ref_rewards = { 1, 2 }, policy_rewards = { 1 }, logp_policy = { -1, "x" }, logp_ref = { -1, -2 } }
+    H.raises(function() return ab.check_run(run) end, "bad argument #1 to 'check_run'",
+      "logp_policy[2] must be a number, got string")
+    run.logp_policy[2] = -1
+    run.level = 2
+    H.raises(function() return ab.check_run(run) end, "bad argument #1 to 'check_run'", "level must lie in (0, 1)")
+    run.level = nil
+    run.ref_rewards = { 1, 1 } -- constant: no limit to reach
+    local r = ab.check_run(run)
+    assert.are.equal(0, r.frontier)
+    assert.is_nil(r.fraction)
+  end)
+
   it("the reproducers of issue 9", function()
     H.raises(function() return ab.tilt.compare_bon(g) end, "bad argument #2 to 'tilt.compare_bon'",
       "n must be a number, got nil")

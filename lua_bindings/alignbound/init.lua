@@ -464,25 +464,33 @@ local CHECK_FIELDS = { ref_rewards = true, policy_rewards = true, logp_policy = 
 -- [level=0.95, resamples=100, rng=ab.rng(0)]}`
 -- @treturn table `{kl=, kl_se=, gain=, gain_se=, variance_proxy=,
 -- variance_proxy_upper=, bound_subgaussian=, bound_subgaussian_upper=,
--- frontier=, fraction=}`
+-- frontier=, fraction=}`; fraction is nil when the frontier is 0 (constant
+-- reference rewards)
 function ab.check_run(run)
-  if type(run) ~= "table" then
-    error("bad argument #1 to 'check_run' (table expected, got " .. type(run) .. ")", 2)
-  end
+  -- level: 3 from check_run itself, 4 from call below (the caller's line)
+  local function bad(msg, level) error("bad argument #1 to 'check_run' (" .. msg .. ")", level or 3) end
+  if type(run) ~= "table" then bad("table expected, got " .. typename(run)) end
   for k in pairs(run) do
-    if not CHECK_FIELDS[k] then
-      error("bad argument #1 to 'check_run' (unknown option '" .. tostring(k) .. "')", 2)
-    end
+    if not CHECK_FIELDS[k] then bad("unknown option '" .. tostring(k) .. "'") end
   end
   for _, k in ipairs { "ref_rewards", "policy_rewards", "logp_policy", "logp_ref" } do
-    if run[k] == nil then error("bad argument #1 to 'check_run' (" .. k .. " is required)", 2) end
+    if run[k] == nil then bad(k .. " is required") end
   end
-  local kl, kl_se = core.estimate.kl(run.logp_policy, run.logp_ref)
-  local mref, sref = core.estimate.mean(run.ref_rewards)
-  local mpol, spol = core.estimate.mean(run.policy_rewards)
-  local s2, s2_up = core.estimate.variance_proxy(run.ref_rewards, {
-    level = run.level or 0.95, resamples = run.resamples or 100, rng = run.rng or core.rng(0) })
-  local frontier = core.tail.empirical(run.ref_rewards):gain(kl)
+  -- a core call on fields of run: its complaint becomes one about run
+  local function call(fields, f, ...)
+    local res = table.pack(pcall(f, ...))
+    if not res[1] then
+      local msg = tostring(res[2])
+      bad(fields .. ": " .. (msg:match("^bad argument #%d+ to '[^']+' %((.*)%)$") or msg), 4)
+    end
+    return table.unpack(res, 2, res.n)
+  end
+  local kl, kl_se = call("logp_policy, logp_ref", core.estimate.kl, run.logp_policy, run.logp_ref)
+  local mref, sref = call("ref_rewards", core.estimate.mean, run.ref_rewards)
+  local mpol, spol = call("policy_rewards", core.estimate.mean, run.policy_rewards)
+  local s2, s2_up = call("ref_rewards, level, resamples, rng", core.estimate.variance_proxy,
+    run.ref_rewards, { level = run.level or 0.95, resamples = run.resamples or 100, rng = run.rng or core.rng(0) })
+  local frontier = call("ref_rewards", core.tail.empirical, run.ref_rewards):gain(kl)
   local gain = mpol - mref
   -- the sub-Gaussian bound of the estimated proxy (0 for constant rewards)
   local function bound(v) return v > 0 and core.tail.subgaussian { variance = v }:gain(kl) or 0 end
@@ -493,7 +501,8 @@ function ab.check_run(run)
     bound_subgaussian = bound(s2),
     bound_subgaussian_upper = bound(s2_up),
     frontier = frontier,
-    fraction = frontier > 0 and gain / frontier or 0 / 0,
+    -- nil when there is no limit to reach (constant reference rewards)
+    fraction = frontier > 0 and gain / frontier or nil,
   }
 end
 

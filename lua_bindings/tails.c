@@ -17,8 +17,6 @@ static int tail_gc(lua_State *L) {
   return 0;
 }
 
-#define checktail abL_checktailself
-
 /* The core's callback for a user cumulant: ctx is the abL_tail; the frame of
  * the binding call running the core is u->active (NULL: no call, fail). */
 static int tail_callback(void *ctx, double lambda, double *psi) {
@@ -367,7 +365,7 @@ static void method_opts(lua_State *L, const char *fname, int argn,
 static int run(lua_State *L, const char *fname, const char *what,
                const char *domain, int side, abL_vecfn fn,
                const char *const fields[]) {
-  abL_tail *u = checktail(L, fname);
+  abL_tail *u = abL_checktailself(L, fname);
   map_args a = {u->t, side, AB_CLOSED, 0, 0};
   abL_callback frame;
   size_t at;
@@ -430,7 +428,7 @@ static int proxy_run(void *arg) {
 }
 
 static int tail_variance_proxy(lua_State *L) {
-  abL_tail *u = checktail(L, "tail:variance_proxy");
+  abL_tail *u = abL_checktailself(L, "tail:variance_proxy");
   map_args a = {u->t, AB_GAIN, AB_CLOSED, 0, 0};
   abL_callback frame;
   lua_settop(L, 2);
@@ -449,7 +447,7 @@ static int tail_variance_proxy(lua_State *L) {
 }
 
 static int tail_mean(lua_State *L) {
-  abL_tail *u = checktail(L, "tail:mean");
+  abL_tail *u = abL_checktailself(L, "tail:mean");
   double m = ab_tail_mean(u->t);
   if (isnan(m)) lua_pushnil(L);
   else lua_pushnumber(L, m);
@@ -457,7 +455,7 @@ static int tail_mean(lua_State *L) {
 }
 
 static int tail_tostring(lua_State *L) {
-  abL_tail *u = checktail(L, "tail:__tostring");
+  abL_tail *u = abL_checktailself(L, "tail:__tostring");
   char buf[160];
   ab_tail_describe(u->t, buf, sizeof buf);
   lua_pushstring(L, buf);

@@ -45,8 +45,9 @@ const char *ab_strerror(int status);
 const char *ab_version(void);
 
 /* Process-wide setup: turns GSL's error handler off so that GSL reports
- * statuses instead of aborting.  Idempotent; call it before other threads
- * start using the library.  luaopen_alignbound_core calls it. */
+ * statuses instead of aborting.  Runs once per process (later calls do
+ * nothing, so a handler the host installs afterwards stays); safe to call
+ * from several threads at once.  luaopen_alignbound_core calls it. */
 void ab_init(void);
 
 /* ------------------------------------------------------------------------ */

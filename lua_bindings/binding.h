@@ -7,6 +7,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "alignbound.h"
 
@@ -24,7 +25,8 @@ typedef struct {
 int abL_argerror(lua_State *L, const char *fname, int argn, const char *fmt,
                  ...);
 
-/* Vectors. */
+/* Vectors (at most ABL_MAX_VECTOR elements: check counts from Lua with
+ * abL_checkcount first). */
 abL_vector *abL_newvector(lua_State *L, size_t n);
 abL_vector *abL_testvector(lua_State *L, int idx);
 void abL_open_vector(lua_State *L);
@@ -67,10 +69,15 @@ int abL_map(lua_State *L, int idx, const char *fname, int argn,
             const char *what, abL_vecfn fn, void *ud, size_t *failed_at,
             double *failed_value, int out_idx);
 
-/* Calling back into Lua from the core (user cumulants, user f): the running
- * thread, the stack slots of the function and of an error slot, and names
- * for messages.  The callback never raises: a Lua error is parked in the
- * error slot and the core sees a failure (AB_EFUNC). */
+/* Calling back into Lua from the core (user cumulants, user f).  One
+ * abL_callback describes ONE call of a binding: the running thread, the stack
+ * slots (in that call's frame) of the function and of an error slot, and
+ * names for messages.  It lives on the C stack of that binding, never in a
+ * shared object, so a callback that re-enters the library (recursion,
+ * coroutines, errors caught by pcall) cannot leave a stale state behind.
+ * The callback never raises: the Lua call and the formatting of its message
+ * run in protected mode, a Lua error is parked in the error slot and the core
+ * sees a failure (AB_EFUNC). */
 typedef struct {
   lua_State *L;
   int fn, err;
@@ -83,8 +90,10 @@ void abL_callback_prepare(lua_State *L, int ud, abL_callback *c,
                           const char *what, const char *arg);
 /* fn(x) -> *y; 0 on success. */
 int abL_callback_number(void *ctx, double x, double *y);
-/* If the error slot holds a message, raise it (after the core returned). */
-void abL_callback_raise(lua_State *L, const abL_callback *c);
+/* If the error slot holds an error, raise it (after the core returned),
+ * a message prefixed with "fname: ". */
+void abL_callback_raise(lua_State *L, const abL_callback *c,
+                        const char *fname);
 
 /* A divergence family from a name or an alignbound.fdiv at idx, with the
  * options table at opts (0: none) giving alpha=.  Pushes what a user f
@@ -92,17 +101,70 @@ void abL_callback_raise(lua_State *L, const abL_callback *c);
 void abL_family(lua_State *L, int idx, int opts, const char *fname, int argn,
                 ab_family *f, abL_callback *cb);
 
-/* Tail userdata (alignbound.tail). */
+/* Tail userdata (alignbound.tail).  For a user cumulant the core's ctx is the
+ * abL_tail itself (its address never moves); `active` points at the
+ * abL_callback of the binding call now running the core on this tail, NULL
+ * between calls.  Only abL_tail_run writes it, around a core call that
+ * cannot raise, so it is always restored. */
 typedef struct {
   ab_tail *t;
-  abL_callback call; /* the core's ctx for a user cumulant points here */
+  abL_callback *active;
 } abL_tail;
 
 /* The tail at idx, or a "bad argument" error. */
 abL_tail *abL_checktail(lua_State *L, int idx, const char *fname, int argn);
-/* Before a core call on the tail at idx: push what a user cumulant needs;
- * returns the previous call state, to restore with u->call = saved. */
-abL_callback abL_tail_prepare(lua_State *L, int idx, abL_tail *u);
+/* The tail at index 1 of a method, or "calling 'fname' on bad self". */
+abL_tail *abL_checktailself(lua_State *L, const char *fname);
+/* Before a core call on the tail at idx: push what a user cumulant needs
+ * and fill the per-call frame (on the caller's C stack). */
+void abL_tail_prepare(lua_State *L, int idx, abL_callback *frame);
+/* Run call(arg) (a core call on u->t, which must not raise) with u's user
+ * cumulant bound to frame; returns its status.  Never raises. */
+typedef int (*abL_corecall)(void *arg);
+int abL_tail_run(abL_tail *u, abL_callback *frame, abL_corecall call,
+                 void *arg);
+/* An abL_vecfn that runs fn(ud, ...) through abL_tail_run: for abL_map over
+ * a core function of a tail. */
+typedef struct {
+  abL_tail *u;
+  abL_callback *frame;
+  abL_vecfn fn;
+  void *ud;
+} abL_tailmap;
+int abL_tailmap_fn(void *tm, const double *x, size_t n, double *y,
+                   size_t *failed_at);
+
+/* One path from a core status to a Lua error.  `site` says where it came
+ * from: the qualified public name, the argument that was mapped and what its
+ * domain is (for AB_EDOM), the user function's frame (for AB_EFUNC), the
+ * tail to describe, and the argument to blame (and why) for AB_EUNDEF.
+ * shape: the argument was a table or vector (say which element), at and
+ * value: the failing element (value NaN: none).  Never returns. */
+typedef struct {
+  const char *fname;
+  int argn;
+  const char *domain;        /* "kl must be a number >= 0" */
+  const abL_callback *cb;    /* or NULL */
+  const ab_tail *tail;       /* or NULL */
+  int undef_arg;             /* 0: "fname: not defined for <tail>" */
+  const char *undef;         /* why, for AB_EUNDEF */
+} abL_site;
+int abL_fail(lua_State *L, const abL_site *site, int st, int shape, size_t at,
+             double value);
+
+/* Argument checks that name the public function (the stock luaL_check*
+ * name it '?'): numbers only (a numeric string is rejected), functions,
+ * counts (integers in [0, ABL_MAX_VECTOR]).  what names the argument. */
+double abL_checknumber(lua_State *L, int idx, const char *fname, int argn,
+                       const char *what);
+void abL_checkfunction(lua_State *L, int idx, const char *fname, int argn,
+                       const char *what);
+#define ABL_MAX_VECTOR ((SIZE_MAX - 64) / sizeof(double))
+size_t abL_checkcount(lua_State *L, int idx, const char *fname, int argn,
+                      const char *what);
+/* The userdata of type tname at index 1 (self of a method or metamethod),
+ * or "calling 'fname' on bad self (tname expected, got ...)". */
+void *abL_checkself(lua_State *L, const char *tname, const char *fname);
 
 void abL_open_tail(lua_State *L);
 void abL_open_divergences(lua_State *L);
@@ -113,6 +175,6 @@ void abL_open_estimate(lua_State *L);
 /* t:sample(k, rng), a tail method */
 int abL_tail_sample(lua_State *L);
 /* The generator at idx (alignbound.rng), or a "bad argument" error. */
-ab_rng *abL_checkrng(lua_State *L, int idx, const char *fname);
+ab_rng *abL_checkrng(lua_State *L, int idx, const char *fname, int argn);
 
 #endif

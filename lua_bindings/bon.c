@@ -76,18 +76,13 @@ static int vec_gain(void *ud, const double *x, size_t n, double *y,
   return AB_OK;
 }
 
-/* Raise the error for a failed map over n (or eps). */
+/* Raise the error for a failed map over n (or eps) at argument argn. */
 static int map_failed(lua_State *L, const char *fname, int argn,
                       const char *domain, int st, size_t at, double value,
-                      int shape, const abL_callback *cb) {
-  if (st == AB_EFUNC && cb) abL_callback_raise(L, cb);
-  if (st == AB_EDOM) {
-    if (shape)
-      return abL_argerror(L, fname, argn, "element %d: %s, got %f",
-                          (int)at + 1, domain, value);
-    return abL_argerror(L, fname, argn, "%s, got %f", domain, value);
-  }
-  return luaL_error(L, "%s: %s (at %f)", fname, ab_strerror(st), value);
+                      const abL_callback *cb, const ab_tail *t) {
+  abL_site site = {fname, argn, domain, cb, t, 1,
+                   "needs an exact or finite law"};
+  return abL_fail(L, &site, st, lua_type(L, argn) != LUA_TNUMBER, at, value);
 }
 
 static int method_of(lua_State *L, int opts, const char *fname, int argn) {
@@ -113,13 +108,11 @@ static int bon_divergence(lua_State *L) {
   size_t at;
   double value;
   lua_settop(L, 3);
-  abL_family(L, 2, 3, "divergence", 2, &f, &cb);
-  bon_args a = {&f, method_of(L, 3, "divergence", 3), NULL, 0, NULL};
-  int st = abL_map(L, 1, "divergence", 1, "n", vec_divergence, &a, &at,
+  abL_family(L, 2, 3, "bon.divergence", 2, &f, &cb);
+  bon_args a = {&f, method_of(L, 3, "bon.divergence", 3), NULL, 0, NULL};
+  int st = abL_map(L, 1, "bon.divergence", 1, "n", vec_divergence, &a, &at,
                    &value, out_index(L, 3));
-  if (st)
-    map_failed(L, "divergence", 1, N_DOMAIN, st, at, value,
-               lua_type(L, 1) != LUA_TNUMBER, &cb);
+  if (st) map_failed(L, "bon.divergence", 1, N_DOMAIN, st, at, value, &cb, NULL);
   return 1;
 }
 
@@ -129,21 +122,19 @@ static int bon_kl(lua_State *L) {
   bon_args a = {&f, AB_CLOSED, NULL, 0, NULL};
   size_t at;
   double value;
-  int st = abL_map(L, 1, "kl", 1, "n", vec_divergence, &a, &at, &value, 0);
-  if (st)
-    map_failed(L, "kl", 1, N_DOMAIN, st, at, value,
-               lua_type(L, 1) != LUA_TNUMBER, NULL);
+  int st = abL_map(L, 1, "bon.kl", 1, "n", vec_divergence, &a, &at, &value,
+                   0);
+  if (st) map_failed(L, "bon.kl", 1, N_DOMAIN, st, at, value, NULL, NULL);
   return 1;
 }
 
 static int bon_win_rate(lua_State *L) {
   size_t at;
   double value;
-  int st = abL_map(L, 1, "win_rate", 1, "n", vec_win_rate, NULL, &at, &value,
-                   0);
+  int st = abL_map(L, 1, "bon.win_rate", 1, "n", vec_win_rate, NULL, &at,
+                   &value, 0);
   if (st)
-    map_failed(L, "win_rate", 1, N_DOMAIN, st, at, value,
-               lua_type(L, 1) != LUA_TNUMBER, NULL);
+    map_failed(L, "bon.win_rate", 1, N_DOMAIN, st, at, value, NULL, NULL);
   return 1;
 }
 
@@ -152,18 +143,15 @@ static int bon_kl_estimate(lua_State *L) {
   size_t at;
   double value;
   bon_args a = {NULL, AB_CLOSED, NULL, 0, NULL};
-  if (lua_type(L, 2) != LUA_TNUMBER)
-    return abL_argerror(L, "kl_estimate", 2, "n must be a number, got %s",
-                        luaL_typename(L, 2));
-  a.n = lua_tonumber(L, 2);
+  a.n = abL_checknumber(L, 2, "bon.kl_estimate", 2, "n");
   if (!(a.n >= 1 && isfinite(a.n)))
-    return abL_argerror(L, "kl_estimate", 2, N_DOMAIN ", got %f", a.n);
+    return abL_argerror(L, "bon.kl_estimate", 2, N_DOMAIN ", got %f", a.n);
   lua_settop(L, 2);
-  int st = abL_map(L, 1, "kl_estimate", 1, "eps", vec_kl_estimate, &a, &at,
-                   &value, 0);
+  int st = abL_map(L, 1, "bon.kl_estimate", 1, "eps", vec_kl_estimate, &a,
+                   &at, &value, 0);
   if (st)
-    map_failed(L, "kl_estimate", 1, "eps must lie in [0, 1]", st, at, value,
-               lua_type(L, 1) != LUA_TNUMBER, NULL);
+    map_failed(L, "bon.kl_estimate", 1, "eps must lie in [0, 1]", st, at,
+               value, NULL, NULL);
   return 1;
 }
 
@@ -171,27 +159,29 @@ static int bon_kl_estimate(lua_State *L) {
 static int bon_expected_gain(lua_State *L) {
   size_t at;
   double value;
+  abL_callback frame;
   lua_settop(L, 3);
-  abL_tail *u = abL_checktail(L, 1, "expected_gain", 1);
+  abL_tail *u = abL_checktail(L, 1, "bon.expected_gain", 1);
   if (!lua_isnil(L, 3)) {
     static const char *const fields[] = {"numeric", NULL};
     if (!lua_istable(L, 3))
-      return abL_argerror(L, "expected_gain", 3, "table of options expected");
-    abL_checkfields(L, 3, "expected_gain", 3, fields);
+      return abL_argerror(L, "bon.expected_gain", 3,
+                          "table of options expected, got %s",
+                          luaL_typename(L, 3));
+    abL_checkfields(L, 3, "bon.expected_gain", 3, fields);
   }
-  bon_args a = {NULL, method_of(L, 3, "expected_gain", 3), u->t, 0, NULL};
-  int st = abL_map(L, 2, "expected_gain", 2, "n", vec_expected_gain, &a, &at,
-                   &value, 0);
-  if (st == AB_EUNDEF) {
-    char desc[160];
-    ab_tail_describe(u->t, desc, sizeof desc);
-    return abL_argerror(L, "expected_gain", 1, "needs an exact law (gaussian, "
-                        "uniform, bernoulli, exponential, gamma, gumbel, "
-                        "logistic, beta, discrete, empirical), got %s", desc);
+  bon_args a = {NULL, method_of(L, 3, "bon.expected_gain", 3), u->t, 0, NULL};
+  abL_tail_prepare(L, 1, &frame);
+  abL_tailmap tm = {u, &frame, vec_expected_gain, &a};
+  int st = abL_map(L, 2, "bon.expected_gain", 2, "n", abL_tailmap_fn, &tm,
+                   &at, &value, 0);
+  if (st) {
+    abL_site site = {"bon.expected_gain", 2, N_DOMAIN, &frame, u->t, 1,
+                     "needs an exact law (gaussian, uniform, bernoulli, "
+                     "exponential, gamma, gumbel, logistic, beta, discrete, "
+                     "empirical)"};
+    abL_fail(L, &site, st, lua_type(L, 2) != LUA_TNUMBER, at, value);
   }
-  if (st)
-    map_failed(L, "expected_gain", 2, N_DOMAIN, st, at, value,
-               lua_type(L, 2) != LUA_TNUMBER, NULL);
   return 1;
 }
 
@@ -199,21 +189,20 @@ static int bon_expected_gain(lua_State *L) {
 static int bon_gain(lua_State *L) {
   size_t at, n = 1;
   double value;
+  abL_callback frame;
   lua_settop(L, 2);
-  abL_tail *u = abL_checktail(L, 1, "gain", 1);
+  abL_tail *u = abL_checktail(L, 1, "bon.gain", 1);
   if (lua_type(L, 2) == LUA_TTABLE) n = lua_rawlen(L, 2);
   else if (abL_testvector(L, 2)) n = abL_testvector(L, 2)->n;
+  if (n >= ABL_MAX_VECTOR)
+    return abL_argerror(L, "bon.gain", 2, "n has too many elements");
   int *certs = lua_newuserdatauv(L, (n + 1) * sizeof(int), 0);
-  int certs_idx = lua_gettop(L);
-  abL_callback saved = abL_tail_prepare(L, 1, u);
+  abL_tail_prepare(L, 1, &frame);
   bon_args a = {NULL, AB_CLOSED, u->t, 0, certs};
-  int st = abL_map(L, 2, "gain", 2, "n", vec_gain, &a, &at, &value, 0);
-  if (st) {
-    if (st == AB_EFUNC) abL_callback_raise(L, &u->call);
-    map_failed(L, "gain", 2, N_DOMAIN, st, at, value,
-               lua_type(L, 2) != LUA_TNUMBER, NULL);
-  }
-  u->call = saved;
+  abL_tailmap tm = {u, &frame, vec_gain, &a};
+  int st = abL_map(L, 2, "bon.gain", 2, "n", abL_tailmap_fn, &tm, &at, &value,
+                   0);
+  if (st) map_failed(L, "bon.gain", 2, N_DOMAIN, st, at, value, &frame, u->t);
   if (lua_type(L, 2) == LUA_TNUMBER) {
     lua_pushstring(L, ab_certificate_name(certs[0]));
   } else {
@@ -223,16 +212,12 @@ static int bon_gain(lua_State *L) {
       lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
   }
-  (void)certs_idx;
   return 2;
 }
 
 static double check_n_number(lua_State *L, int idx, const char *fname,
                              int integer) {
-  if (lua_type(L, idx) != LUA_TNUMBER)
-    abL_argerror(L, fname, idx, "n must be a number, got %s",
-                 luaL_typename(L, idx));
-  double n = lua_tonumber(L, idx);
+  double n = abL_checknumber(L, idx, fname, idx, "n");
   if (!(n >= 1 && isfinite(n)))
     abL_argerror(L, fname, idx, N_DOMAIN ", got %f", n);
   if (integer && n != floor(n))
@@ -246,13 +231,16 @@ static int bon_policy(lua_State *L) {
   const double *r;
   ab_bon_summary s;
   lua_settop(L, 3);
-  const double *p = abL_law(L, "policy", &r, &np);
-  double n = check_n_number(L, 3, "policy", 0);
+  const double *p = abL_law(L, "bon.policy", &r, &np);
+  double n = check_n_number(L, 3, "bon.policy", 0);
   lua_createtable(L, 0, 5);
   abL_vector *v = abL_newvector(L, np);
   lua_setfield(L, -2, "policy");
   int st = ab_bon_policy(p, r, np, n, v->data, &s);
-  if (st) return luaL_error(L, "policy: %s", ab_strerror(st));
+  if (st) {
+    abL_site site = {"bon.policy", 3, N_DOMAIN, NULL, NULL, 0, NULL};
+    return abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
+  }
   abL_setnumber(L, "kl", s.kl);
   abL_setnumber(L, "win_rate", s.win_rate);
   abL_setnumber(L, "mean", s.mean);
@@ -264,34 +252,37 @@ static int bon_policy(lua_State *L) {
 static int bon_from_samples(lua_State *L) {
   size_t ns, nv;
   lua_settop(L, 3);
-  const double *s = abL_todoubles(L, 1, "from_samples", 1, "ranking_scores",
+  const double *s = abL_todoubles(L, 1, "bon.from_samples", 1, "ranking_scores",
                                   &ns);
-  const double *v = abL_todoubles(L, 2, "from_samples", 2, "values", &nv);
+  const double *v = abL_todoubles(L, 2, "bon.from_samples", 2, "values", &nv);
   if (ns == 0)
-    return abL_argerror(L, "from_samples", 1, "ranking_scores is empty");
+    return abL_argerror(L, "bon.from_samples", 1, "ranking_scores is empty");
   if (ns != nv)
-    return abL_argerror(L, "from_samples", 2, "ranking_scores and values "
+    return abL_argerror(L, "bon.from_samples", 2, "ranking_scores and values "
                         "differ in length (%d and %d)", (int)ns, (int)nv);
   for (size_t i = 0; i < ns; i++) {
     if (!isfinite(s[i]))
-      return abL_argerror(L, "from_samples", 1, "ranking_scores[%d] must be "
+      return abL_argerror(L, "bon.from_samples", 1, "ranking_scores[%d] must be "
                           "finite, got %f", (int)i + 1, s[i]);
     if (!isfinite(v[i]))
-      return abL_argerror(L, "from_samples", 2, "values[%d] must be finite, "
+      return abL_argerror(L, "bon.from_samples", 2, "values[%d] must be finite, "
                           "got %f", (int)i + 1, v[i]);
   }
   size_t n = 0;
   if (!lua_isnil(L, 3)) {
-    double dn = check_n_number(L, 3, "from_samples", 1);
+    double dn = check_n_number(L, 3, "bon.from_samples", 1);
     if (dn > (double)ns)
-      return abL_argerror(L, "from_samples", 3, "n must be at most the number "
+      return abL_argerror(L, "bon.from_samples", 3, "n must be at most the number "
                           "of samples (%d), got %f", (int)ns, dn);
     n = (size_t)dn;
   }
   double one;
   abL_vector *out = n ? NULL : abL_newvector(L, ns);
   int st = ab_bon_from_samples(s, v, ns, n, n ? &one : out->data);
-  if (st) return luaL_error(L, "from_samples: %s", ab_strerror(st));
+  if (st) {
+    abL_site site = {"bon.from_samples", 1, NULL, NULL, NULL, 0, NULL};
+    return abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
+  }
   if (n) lua_pushnumber(L, one);
   return 1;
 }

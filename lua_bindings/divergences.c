@@ -67,7 +67,7 @@ void abL_family(lua_State *L, int idx, int opts, const char *fname, int argn,
 
 /* ab.fdiv(fn): a user f-divergence, f convex with f(1) = 0. */
 static int fdiv_new(lua_State *L) {
-  luaL_checktype(L, 1, LUA_TFUNCTION);
+  abL_checkfunction(L, 1, "fdiv", 1, "fn");
   lua_newuserdatauv(L, 1, 1);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
@@ -76,6 +76,7 @@ static int fdiv_new(lua_State *L) {
 }
 
 static int fdiv_tostring(lua_State *L) {
+  abL_checkself(L, ABL_FDIV, "fdiv:__tostring");
   lua_getiuservalue(L, 1, 1);
   lua_pushfstring(L, "fdiv(%p)", lua_topointer(L, -1));
   return 1;
@@ -85,13 +86,15 @@ static int fdiv_tostring(lua_State *L) {
 static int fdiv_eval(lua_State *L) {
   ab_family f;
   abL_callback cb;
-  double t = luaL_checknumber(L, 2), y;
   lua_settop(L, 3);
   abL_family(L, 1, 3, "generator", 1, &f, &cb);
+  double t = abL_checknumber(L, 2, "generator", 2, "t"), y;
   int st = ab_f_eval(&f, t, &y);
-  if (st == AB_EFUNC) abL_callback_raise(L, &cb);
-  if (st) return abL_argerror(L, "generator", 2, "t must be >= 0 (and the family an "
-                              "f-divergence), got %f", t);
+  if (st) {
+    abL_site site = {"generator", 2, "t must be >= 0 (and the family an "
+                     "f-divergence)", &cb, NULL, 0, NULL};
+    return abL_fail(L, &site, st, 0, 0, t);
+  }
   lua_pushnumber(L, y);
   return 1;
 }
@@ -113,8 +116,10 @@ static int divergence(lua_State *L) {
   abL_checkprobs(L, "divergence", 2, "q", q, nq);
   abL_family(L, 3, 4, "divergence", 3, &f, &cb);
   int st = ab_divergence(p, q, np, &f, &out);
-  if (st == AB_EFUNC) abL_callback_raise(L, &cb);
-  if (st) return luaL_error(L, "divergence: %s", ab_strerror(st));
+  if (st) {
+    abL_site site = {"divergence", 3, NULL, &cb, NULL, 0, NULL};
+    return abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
+  }
   lua_pushnumber(L, out);
   return 1;
 }

@@ -11,10 +11,10 @@
 static int est_mean(lua_State *L) {
   size_t n;
   double m, se;
-  const double *x = abL_todoubles(L, 1, "mean", 1, "x", &n);
-  if (n == 0) return abL_argerror(L, "mean", 1, "x is empty");
+  const double *x = abL_todoubles(L, 1, "estimate.mean", 1, "x", &n);
+  if (n == 0) return abL_argerror(L, "estimate.mean", 1, "x is empty");
   if (ab_estimate_mean(x, n, &m, &se))
-    return abL_argerror(L, "mean", 1, "x must hold finite numbers");
+    return abL_argerror(L, "estimate.mean", 1, "x must hold finite numbers");
   lua_pushnumber(L, m);
   lua_pushnumber(L, se);
   return 2;
@@ -40,23 +40,26 @@ static int est_kl(lua_State *L) {
   double e, se;
   int which = AB_K3;
   lua_settop(L, 3);
-  const double *lp = pair(L, "kl", &n, &lq);
+  const double *lp = pair(L, "estimate.kl", &n, &lq);
   if (!lua_isnil(L, 3)) {
     if (!lua_istable(L, 3))
-      return abL_argerror(L, "kl", 3, "table of options expected");
-    abL_checkfields(L, 3, "kl", 3, fields);
+      return abL_argerror(L, "estimate.kl", 3,
+                          "table of options expected, got %s",
+                          luaL_typename(L, 3));
+    abL_checkfields(L, 3, "estimate.kl", 3, fields);
     lua_getfield(L, 3, "estimator");
     if (!lua_isnil(L, -1)) {
-      const char *s = lua_tostring(L, -1);
+      const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
+                                                     : NULL;
       if (s && strcmp(s, "k1") == 0) which = AB_K1;
       else if (s && strcmp(s, "k2") == 0) which = AB_K2;
       else if (s && strcmp(s, "k3") == 0) which = AB_K3;
-      else return abL_argerror(L, "kl", 3, "estimator must be \"k1\", \"k2\" "
+      else return abL_argerror(L, "estimate.kl", 3, "estimator must be \"k1\", \"k2\" "
                                "or \"k3\"");
     }
   }
   if (ab_estimate_kl(lp, lq, n, which, &e, &se))
-    return abL_argerror(L, "kl", 1, "log-probabilities must be finite");
+    return abL_argerror(L, "estimate.kl", 1, "log-probabilities must be finite");
   lua_pushnumber(L, e);
   lua_pushnumber(L, se);
   return 2;
@@ -69,16 +72,17 @@ static int est_renyi(lua_State *L) {
   const double *lq;
   double e, se, a;
   lua_settop(L, 3);
-  const double *lp = pair(L, "renyi", &n, &lq);
+  const double *lp = pair(L, "estimate.renyi", &n, &lq);
   if (!lua_istable(L, 3))
-    return abL_argerror(L, "renyi", 3, "table {alpha=} expected");
-  abL_checkfields(L, 3, "renyi", 3, fields);
-  a = abL_number(L, 3, "renyi", 3, "alpha");
+    return abL_argerror(L, "estimate.renyi", 3, "table {alpha=} expected, got %s",
+                        luaL_typename(L, 3));
+  abL_checkfields(L, 3, "estimate.renyi", 3, fields);
+  a = abL_number(L, 3, "estimate.renyi", 3, "alpha");
   if (!(a > 0) || isinf(a))
-    return abL_argerror(L, "renyi", 3, "alpha must be positive and finite, "
+    return abL_argerror(L, "estimate.renyi", 3, "alpha must be positive and finite, "
                         "got %f", a);
   if (ab_estimate_renyi(lp, lq, n, a, &e, &se))
-    return abL_argerror(L, "renyi", 1, "log-probabilities must be finite");
+    return abL_argerror(L, "estimate.renyi", 1, "log-probabilities must be finite");
   lua_pushnumber(L, e);
   lua_pushnumber(L, se);
   return 2;
@@ -91,30 +95,35 @@ static int est_proxy(lua_State *L) {
   double level = 0.95, resamples = 200, est, upper;
   ab_rng *r = NULL;
   lua_settop(L, 2);
-  const double *x = abL_todoubles(L, 1, "variance_proxy", 1, "samples", &n);
-  if (n == 0) return abL_argerror(L, "variance_proxy", 1, "samples is empty");
+  const double *x = abL_todoubles(L, 1, "estimate.variance_proxy", 1, "samples", &n);
+  if (n == 0) return abL_argerror(L, "estimate.variance_proxy", 1, "samples is empty");
   for (size_t i = 0; i < n; i++)
     if (!isfinite(x[i]))
-      return abL_argerror(L, "variance_proxy", 1, "samples[%d] must be "
+      return abL_argerror(L, "estimate.variance_proxy", 1, "samples[%d] must be "
                           "finite, got %f", (int)i + 1, x[i]);
   if (!lua_isnil(L, 2)) {
     if (!lua_istable(L, 2))
-      return abL_argerror(L, "variance_proxy", 2, "table of options expected");
-    abL_checkfields(L, 2, "variance_proxy", 2, fields);
-    abL_optnumber(L, 2, "variance_proxy", 2, "level", &level);
-    abL_optnumber(L, 2, "variance_proxy", 2, "resamples", &resamples);
+      return abL_argerror(L, "estimate.variance_proxy", 2,
+                          "table of options expected, got %s",
+                          luaL_typename(L, 2));
+    abL_checkfields(L, 2, "estimate.variance_proxy", 2, fields);
+    abL_optnumber(L, 2, "estimate.variance_proxy", 2, "level", &level);
+    abL_optnumber(L, 2, "estimate.variance_proxy", 2, "resamples", &resamples);
     lua_getfield(L, 2, "rng");
-    if (!lua_isnil(L, -1)) r = abL_checkrng(L, lua_gettop(L), "variance_proxy");
+    if (!lua_isnil(L, -1)) r = abL_checkrng(L, lua_gettop(L), "estimate.variance_proxy", 2);
   }
   if (!(level > 0 && level < 1))
-    return abL_argerror(L, "variance_proxy", 2, "level must lie in (0, 1), "
+    return abL_argerror(L, "estimate.variance_proxy", 2, "level must lie in (0, 1), "
                         "got %f", level);
   if (!(resamples >= 1 && resamples == floor(resamples) && resamples < 1e9))
-    return abL_argerror(L, "variance_proxy", 2, "resamples must be a positive "
+    return abL_argerror(L, "estimate.variance_proxy", 2, "resamples must be a positive "
                         "integer, got %f", resamples);
   int st = ab_estimate_variance_proxy(x, n, level, (size_t)resamples, r, &est,
                                       r ? &upper : NULL);
-  if (st) return luaL_error(L, "variance_proxy: %s", ab_strerror(st));
+  if (st) {
+    abL_site site = {"estimate.variance_proxy", 1, NULL, NULL, NULL, 0, NULL};
+    return abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
+  }
   lua_pushnumber(L, est);
   if (r) lua_pushnumber(L, upper);
   else lua_pushnil(L);
@@ -125,14 +134,18 @@ static int est_proxy(lua_State *L) {
  * nil, message if the file cannot be read (as io.open) */
 static int read_csv(lua_State *L) {
   static const char *const fields[] = {"columns", NULL};
-  const char *path = luaL_checkstring(L, 1);
+  if (lua_type(L, 1) != LUA_TSTRING)
+    return abL_argerror(L, "read_csv", 1, "path must be a string, got %s",
+                        luaL_typename(L, 1));
+  const char *path = lua_tostring(L, 1);
   const char **cols = NULL;
   size_t ncols = 0;
   char err[512];
   lua_settop(L, 2);
   if (!lua_isnil(L, 2)) {
     if (!lua_istable(L, 2))
-      return abL_argerror(L, "read_csv", 2, "table of options expected");
+      return abL_argerror(L, "read_csv", 2, "table of options expected, got %s",
+                          luaL_typename(L, 2));
     abL_checkfields(L, 2, "read_csv", 2, fields);
     lua_getfield(L, 2, "columns");
     if (!lua_isnil(L, -1)) {
@@ -180,7 +193,7 @@ static int read_csv(lua_State *L) {
 }
 
 static int table_gc(lua_State *L) {
-  ab_table_free(luaL_checkudata(L, 1, ABL_TABLE));
+  ab_table_free(abL_checkself(L, ABL_TABLE, "csv_table:__gc"));
   return 0;
 }
 

@@ -5,59 +5,24 @@
 
 #include "binding.h"
 
+/* __gc: free the core tail once.  Called by hand while one of the tail's
+ * methods runs (from its own user cumulant), it would free what the core is
+ * using, so that is refused. */
 static int tail_gc(lua_State *L) {
-  abL_tail *u = luaL_checkudata(L, 1, ABL_TAIL);
+  abL_tail *u = abL_checkself(L, ABL_TAIL, "tail:__gc");
+  if (u->active)
+    return luaL_error(L, "tail:__gc: the tail is in use by a running method");
   ab_tail_free(u->t);
   u->t = NULL;
   return 0;
 }
 
-static abL_tail *checktail(lua_State *L, const char *fname) {
-  abL_tail *u = luaL_testudata(L, 1, ABL_TAIL);
-  if (!u || !u->t)
-    luaL_error(L, "calling '%s' on bad self (" ABL_TAIL " expected, got %s)",
-               fname, luaL_typename(L, 1));
-  return u;
-}
-
-/* Before a core call on the tail at index 1: push the user function and an
- * error slot, remembering the previous call state (the function may call the
- * same tail again). */
-abL_callback abL_tail_prepare(lua_State *L, int idx, abL_tail *u) {
-  abL_callback saved = u->call;
-  abL_callback_prepare(L, idx, &u->call, "cumulant function", "lambda");
-  return saved;
-}
-
-static abL_callback prepare(lua_State *L, abL_tail *u) {
-  return abL_tail_prepare(L, 1, u);
-}
-
-abL_tail *abL_checktail(lua_State *L, int idx, const char *fname, int argn) {
-  abL_tail *u = luaL_testudata(L, idx, ABL_TAIL);
-  if (!u || !u->t)
-    abL_argerror(L, fname, argn, ABL_TAIL " expected, got %s",
-                 luaL_typename(L, idx));
-  return u;
-}
-
-static int fail(lua_State *L, abL_tail *u, const char *fname, int argn,
-                const char *domain, int st, size_t at, double value,
-                int shape) {
-  char desc[160];
-  if (st == AB_EFUNC) abL_callback_raise(L, &u->call);
-  ab_tail_describe(u->t, desc, sizeof desc);
-  if (st == AB_EUNDEF)
-    return luaL_error(L, "%s: not defined for %s (its assumption bounds the "
-                      "right tail only)", fname, desc);
-  if (st == AB_EDOM) {
-    if (shape)
-      return abL_argerror(L, fname, argn, "element %d: %s, got %f",
-                          (int)at + 1, domain, value);
-    return abL_argerror(L, fname, argn, "%s, got %f", domain, value);
-  }
-  return luaL_error(L, "%s: %s (%s, at %f)", fname, ab_strerror(st), desc,
-                    value);
+/* The core's callback for a user cumulant: ctx is the abL_tail; the frame of
+ * the binding call running the core is u->active (NULL: no call, fail). */
+static int tail_callback(void *ctx, double lambda, double *psi) {
+  abL_tail *u = ctx;
+  if (!u->active) return 1;
+  return abL_callback_number(u->active, lambda, psi);
 }
 
 /* ---- constructors ------------------------------------------------------- */
@@ -77,8 +42,8 @@ static abL_tail *new_slot(lua_State *L) {
 }
 
 static void built(lua_State *L, const char *fname, int st) {
-  if (st == AB_ENOMEM) luaL_error(L, "%s: out of memory", fname);
-  if (st) luaL_error(L, "%s: %s", fname, ab_strerror(st));
+  abL_site site = {fname, 1, NULL, NULL, NULL, 0, NULL};
+  if (st) abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
 }
 
 static void opts_table(lua_State *L, const char *fname,
@@ -109,110 +74,110 @@ static double finite_field(lua_State *L, const char *fname, const char *key,
 static int tail_subgaussian(lua_State *L) {
   static const char *const f[] = {"sigma", "variance", NULL};
   double s2;
-  opts_table(L, "subgaussian", f);
+  opts_table(L, "tail.subgaussian", f);
   lua_getfield(L, 1, "sigma");
   int has_sigma = !lua_isnil(L, -1);
   lua_getfield(L, 1, "variance");
   int has_var = !lua_isnil(L, -1);
   lua_pop(L, 2);
   if (has_sigma == has_var)
-    return abL_argerror(L, "subgaussian", 1,
+    return abL_argerror(L, "tail.subgaussian", 1,
                         "give exactly one of sigma and variance");
   if (has_sigma) {
-    double s = positive_field(L, "subgaussian", "sigma");
+    double s = positive_field(L, "tail.subgaussian", "sigma");
     s2 = s * s;
   } else {
-    s2 = positive_field(L, "subgaussian", "variance");
+    s2 = positive_field(L, "tail.subgaussian", "variance");
   }
   abL_tail *u = new_slot(L);
-  built(L, "subgaussian", ab_tail_subgaussian(s2, &u->t));
+  built(L, "tail.subgaussian", ab_tail_subgaussian(s2, &u->t));
   return 1;
 }
 
 static int tail_subgamma(lua_State *L) {
   static const char *const f[] = {"v", "c", NULL};
-  opts_table(L, "subgamma", f);
-  double v = positive_field(L, "subgamma", "v");
-  double c = finite_field(L, "subgamma", "c", 1, 0);
+  opts_table(L, "tail.subgamma", f);
+  double v = positive_field(L, "tail.subgamma", "v");
+  double c = finite_field(L, "tail.subgamma", "c", 1, 0);
   if (c < 0)
-    return abL_argerror(L, "subgamma", 1, "c must be >= 0, got %f", c);
+    return abL_argerror(L, "tail.subgamma", 1, "c must be >= 0, got %f", c);
   abL_tail *u = new_slot(L);
-  built(L, "subgamma", ab_tail_subgamma(v, c, &u->t));
+  built(L, "tail.subgamma", ab_tail_subgamma(v, c, &u->t));
   return 1;
 }
 
 static int tail_subexponential(lua_State *L) {
   static const char *const f[] = {"nu", "b", NULL};
-  opts_table(L, "subexponential", f);
-  double nu = positive_field(L, "subexponential", "nu");
-  double b = positive_field(L, "subexponential", "b");
+  opts_table(L, "tail.subexponential", f);
+  double nu = positive_field(L, "tail.subexponential", "nu");
+  double b = positive_field(L, "tail.subexponential", "b");
   abL_tail *u = new_slot(L);
-  built(L, "subexponential", ab_tail_subexponential(nu, b, &u->t));
+  built(L, "tail.subexponential", ab_tail_subexponential(nu, b, &u->t));
   return 1;
 }
 
 static int tail_bounded(lua_State *L) {
   static const char *const f[] = {"lo", "hi", "mean", NULL};
   double mean;
-  opts_table(L, "bounded", f);
-  double lo = finite_field(L, "bounded", "lo", 1, 0);
-  double hi = finite_field(L, "bounded", "hi", 1, 0);
+  opts_table(L, "tail.bounded", f);
+  double lo = finite_field(L, "tail.bounded", "lo", 1, 0);
+  double hi = finite_field(L, "tail.bounded", "hi", 1, 0);
   if (!(hi > lo) || !isfinite(hi - lo))
-    return abL_argerror(L, "bounded", 1, "hi must be above lo, got lo=%f hi=%f",
+    return abL_argerror(L, "tail.bounded", 1, "hi must be above lo, got lo=%f hi=%f",
                         lo, hi);
-  int has_mean = abL_optnumber(L, 1, "bounded", 1, "mean", &mean);
+  int has_mean = abL_optnumber(L, 1, "tail.bounded", 1, "mean", &mean);
   if (has_mean && !(mean >= lo && mean <= hi))
-    return abL_argerror(L, "bounded", 1, "mean must lie in [lo, hi], got %f",
+    return abL_argerror(L, "tail.bounded", 1, "mean must lie in [lo, hi], got %f",
                         mean);
   abL_tail *u = new_slot(L);
-  built(L, "bounded", has_mean ? ab_tail_bounded_mean(lo, hi, mean, &u->t)
+  built(L, "tail.bounded", has_mean ? ab_tail_bounded_mean(lo, hi, mean, &u->t)
                                : ab_tail_bounded(lo, hi, &u->t));
   return 1;
 }
 
 static int tail_gaussian(lua_State *L) {
   static const char *const f[] = {"mean", "sd", NULL};
-  opts_table(L, "gaussian", f);
-  double m = finite_field(L, "gaussian", "mean", 0, 0.0);
-  double sd = positive_field(L, "gaussian", "sd");
+  opts_table(L, "tail.gaussian", f);
+  double m = finite_field(L, "tail.gaussian", "mean", 0, 0.0);
+  double sd = positive_field(L, "tail.gaussian", "sd");
   abL_tail *u = new_slot(L);
-  built(L, "gaussian", ab_tail_gaussian(m, sd, &u->t));
+  built(L, "tail.gaussian", ab_tail_gaussian(m, sd, &u->t));
   return 1;
 }
 
 static int tail_uniform(lua_State *L) {
   static const char *const f[] = {"lo", "hi", NULL};
-  opts_table(L, "uniform", f);
-  double lo = finite_field(L, "uniform", "lo", 1, 0);
-  double hi = finite_field(L, "uniform", "hi", 1, 0);
+  opts_table(L, "tail.uniform", f);
+  double lo = finite_field(L, "tail.uniform", "lo", 1, 0);
+  double hi = finite_field(L, "tail.uniform", "hi", 1, 0);
   if (!(hi > lo) || !isfinite(hi - lo))
-    return abL_argerror(L, "uniform", 1, "hi must be above lo, got lo=%f hi=%f",
+    return abL_argerror(L, "tail.uniform", 1, "hi must be above lo, got lo=%f hi=%f",
                         lo, hi);
   abL_tail *u = new_slot(L);
-  built(L, "uniform", ab_tail_uniform(lo, hi, &u->t));
+  built(L, "tail.uniform", ab_tail_uniform(lo, hi, &u->t));
   return 1;
 }
 
 static int tail_bernoulli(lua_State *L) {
   static const char *const f[] = {"p", NULL};
-  opts_table(L, "bernoulli", f);
-  double p = abL_number(L, 1, "bernoulli", 1, "p");
+  opts_table(L, "tail.bernoulli", f);
+  double p = abL_number(L, 1, "tail.bernoulli", 1, "p");
   if (!(p >= 0 && p <= 1))
-    return abL_argerror(L, "bernoulli", 1, "p must lie in [0, 1], got %f", p);
+    return abL_argerror(L, "tail.bernoulli", 1, "p must lie in [0, 1], got %f", p);
   abL_tail *u = new_slot(L);
-  built(L, "bernoulli", ab_tail_bernoulli(p, &u->t));
+  built(L, "tail.bernoulli", ab_tail_bernoulli(p, &u->t));
   return 1;
 }
 
 static int tail_exponential(lua_State *L) {
   static const char *const f[] = {"rate", NULL};
-  opts_table(L, "exponential", f);
-  double r = positive_field(L, "exponential", "rate");
+  opts_table(L, "tail.exponential", f);
+  double r = positive_field(L, "tail.exponential", "rate");
   abL_tail *u = new_slot(L);
   int st = ab_tail_exponential(r, &u->t);
   if (st == AB_EDOM)
-    return abL_argerror(L, "exponential", 1, "rate is too extreme, got %f", r);
-  built(L, "exponential", st);
+    return abL_argerror(L, "tail.exponential", 1, "rate is too extreme, got %f", r);
+  built(L, "tail.exponential", st);
   return 1;
 }
 
@@ -236,16 +201,16 @@ static int law2(lua_State *L, const char *fname, const char *k1, int loc,
 }
 
 static int tail_gamma(lua_State *L) {
-  return law2(L, "gamma", "shape", 0, "scale", ab_tail_gamma);
+  return law2(L, "tail.gamma", "shape", 0, "scale", ab_tail_gamma);
 }
 static int tail_gumbel(lua_State *L) {
-  return law2(L, "gumbel", "loc", 1, "scale", ab_tail_gumbel);
+  return law2(L, "tail.gumbel", "loc", 1, "scale", ab_tail_gumbel);
 }
 static int tail_logistic(lua_State *L) {
-  return law2(L, "logistic", "loc", 1, "scale", ab_tail_logistic);
+  return law2(L, "tail.logistic", "loc", 1, "scale", ab_tail_logistic);
 }
 static int tail_beta(lua_State *L) {
-  return law2(L, "beta", "a", 0, "b", ab_tail_beta);
+  return law2(L, "tail.beta", "a", 0, "b", ab_tail_beta);
 }
 
 static void check_finite_all(lua_State *L, const char *fname, const char *what,
@@ -259,27 +224,27 @@ static void check_finite_all(lua_State *L, const char *fname, const char *what,
 static int tail_discrete(lua_State *L) {
   static const char *const f[] = {"values", "probs", NULL};
   size_t nv, np;
-  opts_table(L, "discrete", f);
+  opts_table(L, "tail.discrete", f);
   lua_getfield(L, 1, "values");
   int iv = lua_gettop(L);
   lua_getfield(L, 1, "probs");
   int ip = lua_gettop(L);
   if (lua_isnil(L, iv))
-    return abL_argerror(L, "discrete", 1, "values is required");
+    return abL_argerror(L, "tail.discrete", 1, "values is required");
   if (lua_isnil(L, ip))
-    return abL_argerror(L, "discrete", 1, "probs is required");
-  const double *v = abL_todoubles(L, iv, "discrete", 1, "values", &nv);
-  const double *p = abL_todoubles(L, ip, "discrete", 1, "probs", &np);
-  if (nv == 0) return abL_argerror(L, "discrete", 1, "values is empty");
+    return abL_argerror(L, "tail.discrete", 1, "probs is required");
+  const double *v = abL_todoubles(L, iv, "tail.discrete", 1, "values", &nv);
+  const double *p = abL_todoubles(L, ip, "tail.discrete", 1, "probs", &np);
+  if (nv == 0) return abL_argerror(L, "tail.discrete", 1, "values is empty");
   if (nv != np)
-    return abL_argerror(L, "discrete", 1,
+    return abL_argerror(L, "tail.discrete", 1,
                         "values and probs differ in length (%d and %d)",
                         (int)nv, (int)np);
-  check_finite_all(L, "discrete", "values", v, nv);
+  check_finite_all(L, "tail.discrete", "values", v, nv);
   double total = 0;
   for (size_t i = 0; i < np; i++) {
     if (!(p[i] >= 0) || !isfinite(p[i]))
-      return abL_argerror(L, "discrete", 1,
+      return abL_argerror(L, "tail.discrete", 1,
                           "probs[%d] must be a probability, got %f", (int)i + 1,
                           p[i]);
     total += p[i];
@@ -287,41 +252,41 @@ static int tail_discrete(lua_State *L) {
   abL_tail *u = new_slot(L);
   int st = ab_tail_discrete(v, p, nv, &u->t);
   if (st == AB_EDOM)
-    return abL_argerror(L, "discrete", 1,
+    return abL_argerror(L, "tail.discrete", 1,
                         "probs must sum to 1 within 1e-9, got sum %f", total);
-  built(L, "discrete", st);
+  built(L, "tail.discrete", st);
   return 1;
 }
 
 static int tail_empirical(lua_State *L) {
   size_t n;
-  const double *x = abL_todoubles(L, 1, "empirical", 1, "samples", &n);
-  if (n == 0) return abL_argerror(L, "empirical", 1, "samples is empty");
-  check_finite_all(L, "empirical", "samples", x, n);
+  const double *x = abL_todoubles(L, 1, "tail.empirical", 1, "samples", &n);
+  if (n == 0) return abL_argerror(L, "tail.empirical", 1, "samples is empty");
+  check_finite_all(L, "tail.empirical", "samples", x, n);
   abL_tail *u = new_slot(L);
-  built(L, "empirical", ab_tail_discrete(x, NULL, n, &u->t));
+  built(L, "tail.empirical", ab_tail_discrete(x, NULL, n, &u->t));
   return 1;
 }
 
 static int tail_cumulant(lua_State *L) {
   static const char *const f[] = {"lambda_max", NULL};
   double lmax = HUGE_VAL;
-  luaL_checktype(L, 1, LUA_TFUNCTION);
+  abL_checkfunction(L, 1, "tail.cumulant", 1, "fn");
   if (!lua_isnoneornil(L, 2)) {
     if (!lua_istable(L, 2))
-      return abL_argerror(L, "cumulant", 2, "table of options expected, got %s",
+      return abL_argerror(L, "tail.cumulant", 2,
+                          "table of options expected, got %s",
                           luaL_typename(L, 2));
-    abL_checkfields(L, 2, "cumulant", 2, f);
-    abL_optnumber(L, 2, "cumulant", 2, "lambda_max", &lmax);
+    abL_checkfields(L, 2, "tail.cumulant", 2, f);
+    abL_optnumber(L, 2, "tail.cumulant", 2, "lambda_max", &lmax);
     if (!(lmax > 0))
-      return abL_argerror(L, "cumulant", 2, "lambda_max must be positive, got %f",
-                          lmax);
+      return abL_argerror(L, "tail.cumulant", 2,
+                          "lambda_max must be positive, got %f", lmax);
   }
   abL_tail *u = new_slot(L);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
-  built(L, "cumulant",
-        ab_tail_cumulant(abL_callback_number, &u->call, lmax, &u->t));
+  built(L, "tail.cumulant", ab_tail_cumulant(tail_callback, u, lmax, &u->t));
   return 1;
 }
 
@@ -364,35 +329,35 @@ static int vec_cumulant(void *ud, const double *x, size_t n, double *y,
 }
 
 /* Parse the method options at index 3: numeric, side, derivative. */
-static void method_opts(lua_State *L, const char *fname, map_args *a,
-                        const char *const fields[]) {
+static void method_opts(lua_State *L, const char *fname, int argn,
+                        map_args *a, const char *const fields[]) {
   if (lua_isnoneornil(L, 3)) return;
   if (!lua_istable(L, 3))
-    abL_argerror(L, fname, 2, "table of options expected, got %s",
+    abL_argerror(L, fname, argn, "table of options expected, got %s",
                  luaL_typename(L, 3));
-  abL_checkfields(L, 3, fname, 2, fields);
-  a->method = abL_optboolean(L, 3, fname, 2, "numeric", 0) ? AB_NUMERIC
+  abL_checkfields(L, 3, fname, argn, fields);
+  a->method = abL_optboolean(L, 3, fname, argn, "numeric", 0) ? AB_NUMERIC
                                                            : AB_CLOSED;
   lua_getfield(L, 3, "side");
   if (!lua_isnil(L, -1)) {
     const char *s = lua_tostring(L, -1);
     if (s && strcmp(s, "gain") == 0) a->side = AB_GAIN;
     else if (s && strcmp(s, "loss") == 0) a->side = AB_LOSS;
-    else abL_argerror(L, fname, 2, "side must be \"gain\" or \"loss\"");
+    else abL_argerror(L, fname, argn, "side must be \"gain\" or \"loss\"");
   }
   lua_pop(L, 1);
   lua_getfield(L, 3, "out");
   if (!lua_isnil(L, -1)) {
     if (!abL_testvector(L, -1))
-      abL_argerror(L, fname, 2, "out must be an " ABL_VECTOR ", got %s",
+      abL_argerror(L, fname, argn, "out must be an " ABL_VECTOR ", got %s",
                    luaL_typename(L, -1));
     a->out = 1;
   }
   lua_pop(L, 1);
   double d;
-  if (abL_optnumber(L, 3, fname, 2, "derivative", &d)) {
+  if (abL_optnumber(L, 3, fname, argn, "derivative", &d)) {
     if (!(d == 0 || d == 1 || d == 2))
-      abL_argerror(L, fname, 2, "derivative must be 0, 1 or 2, got %f", d);
+      abL_argerror(L, fname, argn, "derivative must be 0, 1 or 2, got %f", d);
     a->order = (int)d;
   }
 }
@@ -400,21 +365,24 @@ static void method_opts(lua_State *L, const char *fname, map_args *a,
 static int run(lua_State *L, const char *fname, const char *what,
                const char *domain, int side, abL_vecfn fn,
                const char *const fields[]) {
-  abL_tail *u = checktail(L, fname);
+  abL_tail *u = abL_checktailself(L, fname);
   map_args a = {u->t, side, AB_CLOSED, 0, 0};
+  abL_callback frame;
   size_t at;
   double value;
-  method_opts(L, fname, &a, fields);
+  method_opts(L, fname, 2, &a, fields);
   lua_settop(L, 3);
   if (a.out) lua_getfield(L, 3, "out"); /* at index 4 */
   else lua_pushnil(L);
-  abL_callback saved = prepare(L, u);
-  int st = abL_map(L, 2, fname, 1, what, fn, &a, &at, &value, a.out ? 4 : 0);
+  abL_tail_prepare(L, 1, &frame);
+  abL_tailmap tm = {u, &frame, fn, &a};
+  int st = abL_map(L, 2, fname, 1, what, abL_tailmap_fn, &tm, &at, &value,
+                   a.out ? 4 : 0);
   if (st) {
-    int shape = lua_type(L, 2) != LUA_TNUMBER;
-    fail(L, u, fname, 1, domain, st, at, value, shape);
+    abL_site site = {fname, 1, domain, &frame, u->t, 0,
+                     "its assumption bounds the right tail only"};
+    abL_fail(L, &site, st, lua_type(L, 2) != LUA_TNUMBER, at, value);
   }
-  u->call = saved;
   return 1;
 }
 
@@ -425,47 +393,61 @@ static const char *const side_opts[] = {"numeric", "side", "out", NULL};
 static const char *const proxy_opts[] = {"numeric", NULL};
 
 static int tail_gain(lua_State *L) {
-  return run(L, "gain", "kl", KL_DOMAIN, AB_GAIN, vec_bound, numeric_opts);
+  return run(L, "tail:gain", "kl", KL_DOMAIN, AB_GAIN, vec_bound, numeric_opts);
 }
 
 static int tail_loss(lua_State *L) {
-  return run(L, "loss", "kl", KL_DOMAIN, AB_LOSS, vec_bound, numeric_opts);
+  return run(L, "tail:loss", "kl", KL_DOMAIN, AB_LOSS, vec_bound, numeric_opts);
 }
 
 static int tail_kl_needed(lua_State *L) {
-  return run(L, "kl_needed", "gain", "gain must not be NaN", AB_GAIN,
+  return run(L, "tail:kl_needed", "gain", "gain must not be NaN", AB_GAIN,
              vec_kl_needed, side_opts);
 }
 
 static int tail_tilt(lua_State *L) {
   static const char *const f[] = {"side", "out", NULL};
-  return run(L, "tilt", "kl", KL_DOMAIN, AB_GAIN, vec_tilt, f);
+  return run(L, "tail:tilt", "kl", KL_DOMAIN, AB_GAIN, vec_tilt, f);
 }
 
 static int tail_cumulant_at(lua_State *L) {
   static const char *const f[] = {"derivative", "out", NULL};
-  return run(L, "cumulant", "lambda", "lambda must not be NaN", AB_GAIN,
+  return run(L, "tail:cumulant", "lambda", "lambda must not be NaN", AB_GAIN,
              vec_cumulant, f);
 }
 
-static int tail_variance_proxy(lua_State *L) {
-  abL_tail *u = checktail(L, "variance_proxy");
-  map_args a = {u->t, AB_GAIN, AB_CLOSED, 0, 0};
+typedef struct {
+  const ab_tail *t;
+  int method;
   double r;
+} proxy_call;
+
+static int proxy_run(void *arg) {
+  proxy_call *c = arg;
+  return ab_tail_variance_proxy(c->t, c->method, &c->r);
+}
+
+static int tail_variance_proxy(lua_State *L) {
+  abL_tail *u = abL_checktailself(L, "tail:variance_proxy");
+  map_args a = {u->t, AB_GAIN, AB_CLOSED, 0, 0};
+  abL_callback frame;
   lua_settop(L, 2);
   lua_pushnil(L);
   lua_insert(L, 2); /* options move to index 3, as method_opts expects */
-  method_opts(L, "variance_proxy", &a, proxy_opts);
-  abL_callback saved = prepare(L, u);
-  int st = ab_tail_variance_proxy(u->t, a.method, &r);
-  if (st) fail(L, u, "variance_proxy", 1, "", st, 0, NAN, 0);
-  u->call = saved;
-  lua_pushnumber(L, r);
+  method_opts(L, "tail:variance_proxy", 1, &a, proxy_opts);
+  abL_tail_prepare(L, 1, &frame);
+  proxy_call c = {u->t, a.method, NAN};
+  int st = abL_tail_run(u, &frame, proxy_run, &c);
+  if (st) {
+    abL_site site = {"tail:variance_proxy", 1, NULL, &frame, u->t, 0, NULL};
+    abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
+  }
+  lua_pushnumber(L, c.r);
   return 1;
 }
 
 static int tail_mean(lua_State *L) {
-  abL_tail *u = checktail(L, "mean");
+  abL_tail *u = abL_checktailself(L, "tail:mean");
   double m = ab_tail_mean(u->t);
   if (isnan(m)) lua_pushnil(L);
   else lua_pushnumber(L, m);
@@ -473,7 +455,7 @@ static int tail_mean(lua_State *L) {
 }
 
 static int tail_tostring(lua_State *L) {
-  abL_tail *u = checktail(L, "__tostring");
+  abL_tail *u = abL_checktailself(L, "tail:__tostring");
   char buf[160];
   ab_tail_describe(u->t, buf, sizeof buf);
   lua_pushstring(L, buf);

@@ -12,25 +12,31 @@ static int tilt_policy(lua_State *L) {
   double beta, kl;
   ab_tilt_summary s;
   lua_settop(L, 3);
-  const double *p = abL_law(L, "policy", &r, &np);
+  const double *p = abL_law(L, "tilt.policy", &r, &np);
   if (!lua_istable(L, 3))
-    return abL_argerror(L, "policy", 3, "table {beta=} or {kl=} expected, got %s",
+    return abL_argerror(L, "tilt.policy", 3,
+                        "table {beta=} or {kl=} expected, got %s",
                         luaL_typename(L, 3));
-  abL_checkfields(L, 3, "policy", 3, fields);
-  int has_beta = abL_optnumber(L, 3, "policy", 3, "beta", &beta);
-  int has_kl = abL_optnumber(L, 3, "policy", 3, "kl", &kl);
+  abL_checkfields(L, 3, "tilt.policy", 3, fields);
+  int has_beta = abL_optnumber(L, 3, "tilt.policy", 3, "beta", &beta);
+  int has_kl = abL_optnumber(L, 3, "tilt.policy", 3, "kl", &kl);
   if (has_beta == has_kl)
-    return abL_argerror(L, "policy", 3, "give exactly one of beta and kl");
+    return abL_argerror(L, "tilt.policy", 3, "give exactly one of beta and kl");
   if (has_beta && !(beta > 0))
-    return abL_argerror(L, "policy", 3, "beta must be positive, got %f", beta);
+    return abL_argerror(L, "tilt.policy", 3, "beta must be positive, got %f",
+                        beta);
   if (has_kl && !(kl >= 0))
-    return abL_argerror(L, "policy", 3, "kl must be a number >= 0, got %f", kl);
+    return abL_argerror(L, "tilt.policy", 3,
+                        "kl must be a number >= 0, got %f", kl);
   lua_createtable(L, 0, 6);
   abL_vector *v = abL_newvector(L, np);
   lua_setfield(L, -2, "policy");
   int st = ab_tilt_policy(p, r, np, has_beta ? AB_TILT_BETA : AB_TILT_KL,
                           has_beta ? beta : kl, v->data, &s);
-  if (st) return luaL_error(L, "policy: %s", ab_strerror(st));
+  if (st) {
+    abL_site site = {"tilt.policy", 3, NULL, NULL, NULL, 0, NULL};
+    return abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
+  }
   abL_setnumber(L, "beta", s.beta);
   abL_setnumber(L, "kl", s.kl);
   abL_setnumber(L, "gain", s.gain);
@@ -67,58 +73,74 @@ static int vec_beta_of_kl(void *ud, const double *x, size_t n, double *y,
 }
 
 /* Shared by tilt.kl and tilt.beta: map over argument 2, explain failures. */
-static int convert(lua_State *L, const char *fname, const char *domain,
-                   abL_vecfn fn) {
+static int convert(lua_State *L, const char *fname, const char *what,
+                   const char *domain, abL_vecfn fn) {
   size_t at;
   double value;
+  abL_callback frame;
   lua_settop(L, 2);
   abL_tail *u = abL_checktail(L, 1, fname, 1);
-  abL_callback saved = abL_tail_prepare(L, 1, u);
-  int st = abL_map(L, 2, fname, 2, fname[0] == 'k' ? "beta" : "kl", fn, u->t,
-                   &at, &value, 0);
-  if (st == AB_EFUNC) abL_callback_raise(L, &u->call);
-  if (st == AB_EUNDEF)
-    return abL_argerror(L, fname, 1, "needs a tail with a known cumulant and "
-                        "its derivatives (not a user cumulant)");
-  if (st == AB_EDOM) {
-    if (lua_type(L, 2) != LUA_TNUMBER)
-      return abL_argerror(L, fname, 2, "element %d: %s, got %f", (int)at + 1,
-                          domain, value);
-    return abL_argerror(L, fname, 2, "%s, got %f", domain, value);
+  abL_tail_prepare(L, 1, &frame);
+  abL_tailmap tm = {u, &frame, fn, (void *)u->t};
+  int st = abL_map(L, 2, fname, 2, what, abL_tailmap_fn, &tm, &at, &value, 0);
+  if (st) {
+    abL_site site = {fname, 2, domain, &frame, u->t, 1,
+                     "needs a tail with a known cumulant and its derivatives "
+                     "(not a user cumulant)"};
+    abL_fail(L, &site, st, lua_type(L, 2) != LUA_TNUMBER, at, value);
   }
-  if (st) return luaL_error(L, "%s: %s (at %f)", fname, ab_strerror(st), value);
-  u->call = saved;
   return 1;
 }
 
 /* ab.tilt.kl(dist, beta): the KL budget a penalty beta spends */
 static int tilt_kl(lua_State *L) {
-  return convert(L, "kl", "beta must be positive", vec_kl_of_beta);
+  return convert(L, "tilt.kl", "beta", "beta must be positive",
+                 vec_kl_of_beta);
 }
 
 /* ab.tilt.beta(dist, kl): the penalty that spends a KL budget */
 static int tilt_beta(lua_State *L) {
-  return convert(L, "beta", "kl must be a number >= 0", vec_beta_of_kl);
+  return convert(L, "tilt.beta", "kl", "kl must be a number >= 0",
+                 vec_beta_of_kl);
+}
+
+typedef struct {
+  const ab_tail *t;
+  double n;
+  ab_bon_tilt c;
+} compare_call;
+
+static int compare_run(void *arg) {
+  compare_call *c = arg;
+  return ab_tilt_compare_bon(c->t, c->n, &c->c);
 }
 
 /* ab.tilt.compare_bon(dist, n) */
 static int tilt_compare_bon(lua_State *L) {
-  abL_tail *u = abL_checktail(L, 1, "compare_bon", 1);
-  double n = luaL_checknumber(L, 2);
-  ab_bon_tilt c;
+  abL_callback frame;
+  lua_settop(L, 2);
+  abL_tail *u = abL_checktail(L, 1, "tilt.compare_bon", 1);
+  double n = abL_checknumber(L, 2, "tilt.compare_bon", 2, "n");
   if (!(n >= 1 && isfinite(n)))
-    return abL_argerror(L, "compare_bon", 2, "n must be a number >= 1, got %f",
-                        n);
-  int st = ab_tilt_compare_bon(u->t, n, &c);
-  if (st == AB_EUNDEF)
-    return abL_argerror(L, "compare_bon", 1, "needs an exact or finite law");
-  if (st) return luaL_error(L, "compare_bon: %s", ab_strerror(st));
+    return abL_argerror(L, "tilt.compare_bon", 2,
+                        "n must be a number >= 1, got %f", n);
+  abL_tail_prepare(L, 1, &frame);
+  compare_call c;
+  memset(&c, 0, sizeof c);
+  c.t = u->t;
+  c.n = n;
+  int st = abL_tail_run(u, &frame, compare_run, &c);
+  if (st) {
+    abL_site site = {"tilt.compare_bon", 2, "n must be a number >= 1", &frame,
+                     u->t, 1, "needs an exact or finite law"};
+    abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
+  }
   lua_createtable(L, 0, 5);
-  abL_setnumber(L, "kl", c.kl);
-  abL_setnumber(L, "bon_gain", c.bon_gain);
-  abL_setnumber(L, "tilt_gain", c.tilt_gain);
-  abL_setnumber(L, "beta", c.beta);
-  abL_setnumber(L, "kl_bon_tilt", c.kl_bon_tilt);
+  abL_setnumber(L, "kl", c.c.kl);
+  abL_setnumber(L, "bon_gain", c.c.bon_gain);
+  abL_setnumber(L, "tilt_gain", c.c.tilt_gain);
+  abL_setnumber(L, "beta", c.c.beta);
+  abL_setnumber(L, "kl_bon_tilt", c.c.kl_bon_tilt);
   return 1;
 }
 

@@ -7,8 +7,8 @@
 #include "binding.h"
 
 abL_vector *abL_newvector(lua_State *L, size_t n) {
-  if (n > (SIZE_MAX - sizeof(abL_vector)) / sizeof(double))
-    luaL_error(L, "vector of %d elements is too large", (int)n);
+  if (n > ABL_MAX_VECTOR) /* callers check counts from Lua first */
+    luaL_error(L, "a vector of %I elements is too large", (lua_Integer)n);
   abL_vector *v =
       lua_newuserdatauv(L, sizeof(abL_vector) + n * sizeof(double), 0);
   v->n = n;
@@ -21,23 +21,19 @@ abL_vector *abL_testvector(lua_State *L, int idx) {
 }
 
 static abL_vector *checkvector(lua_State *L, const char *fname) {
-  abL_vector *v = abL_testvector(L, 1);
-  if (!v)
-    abL_argerror(L, fname, 1, ABL_VECTOR " expected, got %s",
-                 luaL_typename(L, 1));
-  return v;
+  return abL_checkself(L, ABL_VECTOR, fname);
 }
 
 /* ab.vector{...} copies a table (or vector); ab.vector(n [, fill]). */
 static int vector_new(lua_State *L) {
   if (lua_type(L, 1) == LUA_TNUMBER) {
-    lua_Integer n;
     int isint;
-    n = lua_tointegerx(L, 1, &isint);
+    lua_Integer n = lua_tointegerx(L, 1, &isint);
     if (!isint || n < 0)
       return abL_argerror(L, "vector", 1,
                           "size must be a non-negative integer, got %s",
                           luaL_tolstring(L, 1, NULL));
+    size_t size = abL_checkcount(L, 1, "vector", 1, "size");
     double fill = 0.0;
     if (!lua_isnoneornil(L, 2)) {
       if (lua_type(L, 2) != LUA_TNUMBER)
@@ -45,9 +41,7 @@ static int vector_new(lua_State *L) {
                             luaL_typename(L, 2));
       fill = lua_tonumber(L, 2);
     }
-    if ((lua_Unsigned)n > (SIZE_MAX - sizeof(abL_vector)) / sizeof(double))
-      return abL_argerror(L, "vector", 1, "size %I is too large", n);
-    abL_vector *v = abL_newvector(L, (size_t)n);
+    abL_vector *v = abL_newvector(L, size);
     for (size_t i = 0; i < v->n; i++) v->data[i] = fill;
     return 1;
   }
@@ -66,42 +60,42 @@ static size_t checkindex(lua_State *L, abL_vector *v, const char *fname) {
   int isint;
   lua_Integer i = lua_tointegerx(L, 2, &isint);
   if (!isint)
-    abL_argerror(L, fname, 2, "vector index must be an integer, got %s",
+    abL_argerror(L, fname, 1, "vector index must be an integer, got %s",
                  luaL_tolstring(L, 2, NULL));
   if (i < 1 || (lua_Unsigned)i > v->n)
-    abL_argerror(L, fname, 2, "index %I out of range 1..%I", i,
+    abL_argerror(L, fname, 1, "index %I out of range 1..%I", i,
                  (lua_Integer)v->n);
   return (size_t)(i - 1);
 }
 
 static int vector_index(lua_State *L) {
-  abL_vector *v = checkvector(L, "__index");
+  abL_vector *v = checkvector(L, "vector:__index");
   if (lua_type(L, 2) == LUA_TSTRING) {
     lua_pushvalue(L, 2);
     lua_gettable(L, lua_upvalueindex(1));
     return 1;
   }
-  lua_pushnumber(L, v->data[checkindex(L, v, "__index")]);
+  lua_pushnumber(L, v->data[checkindex(L, v, "vector:__index")]);
   return 1;
 }
 
 static int vector_newindex(lua_State *L) {
-  abL_vector *v = checkvector(L, "__newindex");
-  size_t i = checkindex(L, v, "__newindex");
+  abL_vector *v = checkvector(L, "vector:__newindex");
+  size_t i = checkindex(L, v, "vector:__newindex");
   if (lua_type(L, 3) != LUA_TNUMBER)
-    return abL_argerror(L, "__newindex", 3, "number expected, got %s",
+    return abL_argerror(L, "vector:__newindex", 2, "number expected, got %s",
                         luaL_typename(L, 3));
   v->data[i] = lua_tonumber(L, 3);
   return 0;
 }
 
 static int vector_len(lua_State *L) {
-  lua_pushinteger(L, (lua_Integer)checkvector(L, "__len")->n);
+  lua_pushinteger(L, (lua_Integer)checkvector(L, "vector:__len")->n);
   return 1;
 }
 
 static int vector_totable(lua_State *L) {
-  abL_vector *v = checkvector(L, "totable");
+  abL_vector *v = checkvector(L, "vector:totable");
   lua_createtable(L, v->n > INT32_MAX ? 0 : (int)v->n, 0);
   for (size_t i = 0; i < v->n; i++) {
     lua_pushnumber(L, v->data[i]);
@@ -111,7 +105,7 @@ static int vector_totable(lua_State *L) {
 }
 
 static int vector_tostring(lua_State *L) {
-  abL_vector *v = checkvector(L, "__tostring");
+  abL_vector *v = checkvector(L, "vector:__tostring");
   luaL_Buffer b;
   size_t shown = v->n <= 8 ? v->n : 6;
   luaL_buffinit(L, &b);

@@ -133,7 +133,7 @@ describe("best-of-n divergences", function()
   it("keep the shape of n and reject bad n", function()
     assert.are.equal(3, #ab.bon.kl { 1, 2, 3 })
     assert.are.equal(2, #ab.bon.divergence(ab.vector { 2, 3 }, "tv"))
-    H.raises(function() return ab.bon.kl(0.5) end, "bad argument #1 to 'kl'", "n must be a number >= 1")
+    H.raises(function() return ab.bon.kl(0.5) end, "bad argument #1 to 'bon.kl'", "n must be a number >= 1")
     H.raises(function() return ab.bon.kl(0 / 0) end, "n must be a number >= 1")
     H.raises(function() return ab.bon.divergence({ 2, -1 }, "kl") end, "element 2")
     H.raises(function() return ab.bon.divergence(2, "renyi") end, "needs {alpha=}")
@@ -276,7 +276,7 @@ describe("best-of-n of a discrete reference with ties", function()
   end)
 
   it("rejects bad input", function()
-    H.raises(function() return ab.bon.policy({ 0.5, 0.6 }, { 1, 2 }, 2) end, "bad argument #1 to 'policy'",
+    H.raises(function() return ab.bon.policy({ 0.5, 0.6 }, { 1, 2 }, 2) end, "bad argument #1 to 'bon.policy'",
       "probs must sum to 1")
     H.raises(function() return ab.bon.policy({ 0.5, 0.5 }, { 1 }, 2) end, "differ in length (2 and 1)")
     H.raises(function() return ab.bon.policy({ 1 }, { 0 / 0 }, 2) end, "rewards[1] must be finite")
@@ -389,7 +389,7 @@ describe("best-of-n gains", function()
 
   it("reject assumption classes for the exact gain", function()
     H.raises(function() return ab.bon.expected_gain(ab.tail.subgaussian { sigma = 1 }, 4) end,
-      "bad argument #1 to 'expected_gain'", "needs an exact law")
+      "bad argument #1 to 'bon.expected_gain'", "needs an exact law")
     H.raises(function() return ab.bon.expected_gain(3, 4) end, "alignbound.tail expected, got number")
     H.raises(function() return ab.bon.gain(ab.tail.gaussian { sd = 1 }, 0) end, "n must be a number >= 1")
   end)

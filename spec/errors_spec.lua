@@ -38,24 +38,25 @@ describe("constructors reject bad parameters", function()
   for _, c in ipairs(cases) do
     it(c[1] .. ": " .. c[3], function()
       H.raises(function() return ab.tail[c[1]](c[2]) end,
-        "bad argument #1 to '" .. c[1] .. "'", c[3])
+        "bad argument #1 to 'tail." .. c[1] .. "'", c[3])
     end)
   end
 
   it("need a table of options", function()
     H.raises(function() return ab.tail.gaussian(3) end,
-      "bad argument #1 to 'gaussian'", "table of options expected, got number")
+      "bad argument #1 to 'tail.gaussian'", "table of options expected, got number")
   end)
 
   it("empirical needs a non-empty table or vector of finite numbers", function()
-    H.raises(function() return ab.tail.empirical {} end, "bad argument #1 to 'empirical'", "empty")
+    H.raises(function() return ab.tail.empirical {} end, "bad argument #1 to 'tail.empirical'", "empty")
     H.raises(function() return ab.tail.empirical(ab.vector(0)) end, "empty")
     H.raises(function() return ab.tail.empirical { 1, math.huge } end, "samples[2] must be finite")
     H.raises(function() return ab.tail.empirical("x") end, "must be a table or alignbound.vector")
   end)
 
   it("cumulant needs a function and a positive lambda_max", function()
-    H.raises(function() return ab.tail.cumulant(1) end, "function expected")
+    H.raises(function() return ab.tail.cumulant(1) end, "bad argument #1 to 'tail.cumulant'",
+      "fn must be a function, got number")
     H.raises(function() return ab.tail.cumulant(function() return 0 end, { lambda_max = 0 }) end,
       "lambda_max must be positive")
     H.raises(function() return ab.tail.cumulant(function() return 0 end, { lmax = 1 }) end,
@@ -67,31 +68,31 @@ describe("methods reject bad arguments", function()
   local t = ab.tail.gaussian { sd = 1 }
 
   it("kl < 0 or NaN, as a number, in a table or in a vector", function()
-    H.raises(function() return t:gain(-1) end, "bad argument #1 to 'gain'", "kl must be a number >= 0, got -1")
+    H.raises(function() return t:gain(-1) end, "bad argument #1 to 'tail:gain'", "kl must be a number >= 0, got -1")
     H.raises(function() return t:gain(0 / 0) end, "kl must be a number >= 0")
-    H.raises(function() return t:loss { 1, -2 } end, "bad argument #1 to 'loss'", "element 2", "got -2")
+    H.raises(function() return t:loss { 1, -2 } end, "bad argument #1 to 'tail:loss'", "element 2", "got -2")
     H.raises(function() return t:gain(ab.vector { 1, 2, -1 }) end, "element 3")
     H.raises(function() return ab.tail.beta { a = 2, b = 2 }:gain(-1) end, "kl must be a number >= 0")
-    H.raises(function() return t:tilt(-1) end, "bad argument #1 to 'tilt'")
+    H.raises(function() return t:tilt(-1) end, "bad argument #1 to 'tail:tilt'")
   end)
 
   it("wrong types and unknown options", function()
     H.raises(function() return t:gain("x") end, "must be a number, table or alignbound.vector, got string")
     H.raises(function() return t:gain { 1, "x" } end, "kl[2] must be a number")
-    H.raises(function() return t:gain(1, { numerik = true }) end, "bad argument #2 to 'gain'",
+    H.raises(function() return t:gain(1, { numerik = true }) end, "bad argument #2 to 'tail:gain'",
       "unknown option 'numerik'")
     H.raises(function() return t:gain(1, { numeric = 1 }) end, "numeric must be a boolean")
     H.raises(function() return t:kl_needed(1, { side = "up" }) end, "side must be")
     H.raises(function() return t:cumulant(1, { derivative = 3 }) end, "derivative must be 0, 1 or 2")
     H.raises(function() return t:kl_needed(0 / 0) end, "gain must not be NaN")
     H.raises(function() return t:cumulant(0 / 0) end, "lambda must not be NaN")
-    H.raises(function() return t.gain(5, 1) end, "calling 'gain' on bad self")
-    H.raises(function() return t.gain(ab.vector(1), 1) end, "calling 'gain' on bad self")
+    H.raises(function() return t.gain(5, 1) end, "calling 'tail:gain' on bad self")
+    H.raises(function() return t.gain(ab.vector(1), 1) end, "calling 'tail:gain' on bad self")
   end)
 
   it("a loss for a right-tail-only class", function()
     H.raises(function() return ab.tail.subgamma { v = 1, c = 1 }:loss(1) end,
-      "loss: not defined for subgamma(v=1, c=1)")
+      "tail:loss: not defined for subgamma(v=1, c=1)")
     H.raises(function() return ab.tail.subgamma { v = 1, c = 1 }:kl_needed(1, { side = "loss" }) end,
       "not defined")
   end)

@@ -92,7 +92,7 @@ describe("tilt.policy", function()
 
   it("rejects bad input", function()
     H.raises(function() return ab.tilt.policy({ 1 }, { 1 }, { beta = 0 }) end,
-      "bad argument #3 to 'policy'", "beta must be positive")
+      "bad argument #3 to 'tilt.policy'", "beta must be positive")
     H.raises(function() return ab.tilt.policy({ 1 }, { 1 }, { kl = -1 }) end, "kl must be a number >= 0")
     H.raises(function() return ab.tilt.policy({ 1 }, { 1 }, { kl = 1, beta = 1 }) end, "exactly one")
     H.raises(function() return ab.tilt.policy({ 1 }, { 1 }, {}) end, "exactly one")
@@ -119,7 +119,7 @@ describe("KL penalty and budget", function()
     local b = ab.tilt.beta(g, ab.vector { 0.5, 2 })
     H.close(b[2], 1, 1e-15, "vector")
     H.close(ab.tilt.kl(g, { 2, 1 })[2], 2, 1e-15, "table")
-    H.raises(function() return ab.tilt.beta(g, { 0.5, -1 }) end, "bad argument #2 to 'beta'", "element 2")
+    H.raises(function() return ab.tilt.beta(g, { 0.5, -1 }) end, "bad argument #2 to 'tilt.beta'", "element 2")
     H.raises(function() return ab.tilt.kl(ab.tail.gaussian { sd = 1 }, 0) end, "beta must be positive")
     H.raises(function() return ab.tilt.kl(ab.tail.cumulant(function(l) return l * l end), 1) end,
       "needs a tail with a known cumulant")

@@ -74,7 +74,7 @@ describe("numeric entry points", function()
     local r = t:gain(kl, { out = out })
     assert.are.equal(out, r)
     H.close(out[2], t:gain(2), 0, "written in place")
-    H.raises(function() return t:gain(kl, { out = ab.vector(3) }) end, "bad argument #2 to 'gain'",
+    H.raises(function() return t:gain(kl, { out = ab.vector(3) }) end, "bad argument #2 to 'tail:gain'",
       "same length")
     H.raises(function() return t:gain({ 1, 2 }, { out = out }) end, "out= needs kl to be a")
     H.raises(function() return t:gain(kl, { out = {} }) end, "out must be an alignbound.vector")

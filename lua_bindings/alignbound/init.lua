@@ -358,6 +358,54 @@ ab.read_csv = core.read_csv
 -- @section mc
 ab.mc = {}
 
+-- Argument checks for the Lua-side functions, with the messages of the C
+-- side: "bad argument #n to 'mc.mean' (...)", raised at the caller's line.
+local TAIL_MT = getmetatable(core.tail.subgaussian { sigma = 1 })
+local RNG_MT = getmetatable(core.rng(0))
+
+local function argerror(fname, argn, msg)
+  error(string.format("bad argument #%d to '%s' (%s)", argn, fname, msg), 4)
+end
+
+local function typename(x)
+  local mt = getmetatable(x)
+  return type(mt) == "table" and type(mt.__name) == "string" and mt.__name or type(x)
+end
+
+-- an exact or finite law (one with a mean: the checks subtract it)
+local function check_law(fname, argn, dist)
+  if getmetatable(dist) ~= TAIL_MT then
+    argerror(fname, argn, "alignbound.tail expected, got " .. typename(dist))
+  end
+  if dist:mean() == nil then
+    argerror(fname, argn, "needs an exact or finite law, got " .. tostring(dist))
+  end
+end
+
+local function check_number(fname, argn, what, x, lo)
+  if type(x) ~= "number" then
+    argerror(fname, argn, what .. " must be a number, got " .. typename(x))
+  end
+  if not (x >= lo and x < math.huge) then
+    argerror(fname, argn, string.format("%s must be a finite number >= %g, got %s", what, lo, x))
+  end
+end
+
+local function check_count(fname, argn, k)
+  if math.type(k) ~= "integer" and not (type(k) == "number" and k == math.floor(k)
+      and k >= 0 and k < 2 ^ 53) then
+    argerror(fname, argn, "k must be an integer, got " ..
+      (type(k) == "number" and tostring(k) or typename(k)))
+  end
+  if k < 0 then argerror(fname, argn, "k must be >= 0, got " .. tostring(k)) end
+end
+
+local function check_rng(fname, argn, rng)
+  if getmetatable(rng) ~= RNG_MT then
+    argerror(fname, argn, "alignbound.rng expected, got " .. typename(rng))
+  end
+end
+
 --- The best-of-n gain E R_(n) - E R by simulation.
 -- @tparam alignbound.tail dist an exact or finite law
 -- @tparam number n
@@ -365,6 +413,10 @@ ab.mc = {}
 -- @tparam alignbound.rng rng
 -- @return estimate, se
 function ab.mc.bon_gain(dist, n, k, rng)
+  check_law("mc.bon_gain", 1, dist)
+  check_number("mc.bon_gain", 2, "n", n, 1)
+  check_count("mc.bon_gain", 3, k)
+  check_rng("mc.bon_gain", 4, rng)
   local m, se = core.estimate.mean(core.bon.sample(dist, n, k, rng))
   return m - dist:mean(), se
 end
@@ -376,6 +428,10 @@ end
 -- @tparam alignbound.rng rng
 -- @return estimate, se
 function ab.mc.tilt_gain(dist, kl, k, rng)
+  check_law("mc.tilt_gain", 1, dist)
+  check_number("mc.tilt_gain", 2, "kl", kl, 0)
+  check_count("mc.tilt_gain", 3, k)
+  check_rng("mc.tilt_gain", 4, rng)
   local m, se = core.estimate.mean(core.tilt.sample(dist, { kl = kl }, k, rng))
   return m - dist:mean(), se
 end
@@ -386,6 +442,9 @@ end
 -- @tparam alignbound.rng rng
 -- @return estimate, se
 function ab.mc.mean(dist, k, rng)
+  check_law("mc.mean", 1, dist)
+  check_count("mc.mean", 2, k)
+  check_rng("mc.mean", 3, rng)
   return core.estimate.mean(dist:sample(k, rng))
 end
 
@@ -405,25 +464,33 @@ local CHECK_FIELDS = { ref_rewards = true, policy_rewards = true, logp_policy = 
 -- [level=0.95, resamples=100, rng=ab.rng(0)]}`
 -- @treturn table `{kl=, kl_se=, gain=, gain_se=, variance_proxy=,
 -- variance_proxy_upper=, bound_subgaussian=, bound_subgaussian_upper=,
--- frontier=, fraction=}`
+-- frontier=, fraction=}`; fraction is nil when the frontier is 0 (constant
+-- reference rewards)
 function ab.check_run(run)
-  if type(run) ~= "table" then
-    error("bad argument #1 to 'check_run' (table expected, got " .. type(run) .. ")", 2)
-  end
+  -- level: 3 from check_run itself, 4 from call below (the caller's line)
+  local function bad(msg, level) error("bad argument #1 to 'check_run' (" .. msg .. ")", level or 3) end
+  if type(run) ~= "table" then bad("table expected, got " .. typename(run)) end
   for k in pairs(run) do
-    if not CHECK_FIELDS[k] then
-      error("bad argument #1 to 'check_run' (unknown option '" .. tostring(k) .. "')", 2)
-    end
+    if not CHECK_FIELDS[k] then bad("unknown option '" .. tostring(k) .. "'") end
   end
   for _, k in ipairs { "ref_rewards", "policy_rewards", "logp_policy", "logp_ref" } do
-    if run[k] == nil then error("bad argument #1 to 'check_run' (" .. k .. " is required)", 2) end
+    if run[k] == nil then bad(k .. " is required") end
   end
-  local kl, kl_se = core.estimate.kl(run.logp_policy, run.logp_ref)
-  local mref, sref = core.estimate.mean(run.ref_rewards)
-  local mpol, spol = core.estimate.mean(run.policy_rewards)
-  local s2, s2_up = core.estimate.variance_proxy(run.ref_rewards, {
-    level = run.level or 0.95, resamples = run.resamples or 100, rng = run.rng or core.rng(0) })
-  local frontier = core.tail.empirical(run.ref_rewards):gain(kl)
+  -- a core call on fields of run: its complaint becomes one about run
+  local function call(fields, f, ...)
+    local res = table.pack(pcall(f, ...))
+    if not res[1] then
+      local msg = tostring(res[2])
+      bad(fields .. ": " .. (msg:match("^bad argument #%d+ to '[^']+' %((.*)%)$") or msg), 4)
+    end
+    return table.unpack(res, 2, res.n)
+  end
+  local kl, kl_se = call("logp_policy, logp_ref", core.estimate.kl, run.logp_policy, run.logp_ref)
+  local mref, sref = call("ref_rewards", core.estimate.mean, run.ref_rewards)
+  local mpol, spol = call("policy_rewards", core.estimate.mean, run.policy_rewards)
+  local s2, s2_up = call("ref_rewards, level, resamples, rng", core.estimate.variance_proxy,
+    run.ref_rewards, { level = run.level or 0.95, resamples = run.resamples or 100, rng = run.rng or core.rng(0) })
+  local frontier = call("ref_rewards", core.tail.empirical, run.ref_rewards):gain(kl)
   local gain = mpol - mref
   -- the sub-Gaussian bound of the estimated proxy (0 for constant rewards)
   local function bound(v) return v > 0 and core.tail.subgaussian { variance = v }:gain(kl) or 0 end
@@ -434,7 +501,8 @@ function ab.check_run(run)
     bound_subgaussian = bound(s2),
     bound_subgaussian_upper = bound(s2_up),
     frontier = frontier,
-    fraction = frontier > 0 and gain / frontier or 0 / 0,
+    -- nil when there is no limit to reach (constant reference rewards)
+    fraction = frontier > 0 and gain / frontier or nil,
   }
 end
 

@@ -299,3 +299,21 @@ int ab_bon_variance_proxy_left(const ab_tail *t, double n, double *out) {
   free(b.w);
   return st;
 }
+
+/* The Renyi certificate of ab_bon_gain for a reward in a range of width
+ * `range`: s_ref^2 the reference's right-tail proxy, s_pi^2 the best-of-n
+ * law's left-tail proxy (finite laws of at most 2^16 atoms, where it costs a
+ * few passes over them), each capped by Hoeffding's range^2 / 4, which holds
+ * for every law on the range. */
+int ab_bon_renyi_certificate(const ab_tail *t, double n, double range,
+                             double *out) {
+  double hoeffding = 0.25 * range * range, s2_ref, s2_pi = hoeffding, at;
+  ab_renyi_divergence d = {AB_RENYI_BON, 0.0, n, NULL, NULL};
+  if (ab_tail_variance_proxy_side(t, AB_GAIN, &s2_ref) != AB_OK)
+    s2_ref = hoeffding;
+  s2_ref = fmin(s2_ref, hoeffding);
+  if (finite(t) && t->n <= 65536 &&
+      ab_bon_variance_proxy_left(t, n, &s2_pi) == AB_OK)
+    s2_pi = fmin(s2_pi, hoeffding);
+  return ab_renyi_gain(s2_ref, s2_pi, &d, NAN, out, &at);
+}

@@ -368,8 +368,12 @@ typedef struct {
 } ab_renyi_divergence;
 
 /* The left-tail variance proxy sup_{l<0} 2 psi_n(l) / l^2 of the best-of-n
- * law of a finite law (its exact law with ties, masses kept in logs);
- * AB_EUNDEF for other tails. */
+ * law, from its quantile representation Q(U^{1/n}): exact laws by
+ * quadrature (psi_n is taken where V = U^{1/n} > 1e-304, i.e. the quantile
+ * is representable; AB_ENOCONV where the integrals cannot reach 1e-6, e.g.
+ * a bounded law at n ~ 1e12, where Q(V) - E Q(V) cancels), finite laws by
+ * their exact law with ties (masses kept in logs); AB_EUNDEF for
+ * assumption classes and user cumulants. */
 int ab_bon_variance_proxy_left(const ab_tail *t, double n, double *out);
 
 /* The bound at one order a in (0, 1] given D_a. */

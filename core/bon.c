@@ -456,6 +456,11 @@ static int centred_quantile(const ab_tail *t, double p, double q, double *out) {
   return AB_OK;
 }
 
+/* For renyi.c: the best-of-n law's left tail from the quantiles. */
+int ab_quantile_centred(const ab_tail *t, double p, double q, double *out) {
+  return centred_quantile(t, p, q, out);
+}
+
 typedef struct {
   const ab_tail *t;
   double n;

@@ -366,7 +366,11 @@ static void test_renyi(void) {
   CHECK_CLOSE(v, 8.7730765858006602e-5, 1e-10);
   CHECK(ab_bon_variance_proxy_left(d, 0.5, &v) == AB_EDOM);
   ab_tail_free(d);
-  CHECK(ab_tail_gaussian(0.0, 1.0, &g) == AB_OK);
+  CHECK(ab_tail_gaussian(0.0, 2.0, &g) == AB_OK);
+  CHECK(ab_bon_variance_proxy_left(g, 1.0, &v) == AB_OK);
+  CHECK_CLOSE(v, 4.0, 1e-10); /* the law itself: its variance */
+  ab_tail_free(g);
+  CHECK(ab_tail_subgaussian(1.0, &g) == AB_OK);
   CHECK(ab_bon_variance_proxy_left(g, 4.0, &v) == AB_EUNDEF);
   ab_tail_free(g);
 }

@@ -471,6 +471,18 @@ int ab_joint_additive_bon(const ab_tail *gold, const ab_tail *error, double n,
 int ab_joint_additive_tilt(const ab_tail *gold, const ab_tail *error,
                            double lambda, size_t draws,
                            unsigned long long seed, ab_joint_result *out);
+/* The tilt at a KL budget instead of lambda (*lambda gets it): Gaussian
+ * lambda = sqrt(2 kl) / sd_proxy; additive: on the fixed draws, the lambda
+ * whose estimated KL is kl (it increases with lambda up to log(draws), so kl
+ * must lie below that: AB_EDOM otherwise; AB_EUNDEF when the law's reach
+ * ends first); logged pairs: ab_tilt_policy's solve (+inf once saturated). */
+int ab_joint_gaussian_tilt_kl(const ab_joint_gaussian *j, double kl,
+                              ab_joint_result *out, double *lambda);
+int ab_joint_additive_tilt_kl(const ab_tail *gold, const ab_tail *error,
+                              double kl, size_t draws, unsigned long long seed,
+                              ab_joint_result *out, double *lambda);
+int ab_joint_samples_tilt_kl(const double *proxy, const double *gold, size_t N,
+                             double kl, ab_joint_result *out, double *lambda);
 /* k draws of the proxy gold + error under the reference. */
 int ab_joint_additive_sample(const ab_tail *gold, const ab_tail *error,
                              size_t k, unsigned long long seed, double *out);

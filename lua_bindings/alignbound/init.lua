@@ -568,12 +568,17 @@ ab.error = core.error
 
 --- Joint models of the proxy and the golden reward under the reference.
 -- Each is an object with `j:bon(n [, opts])`, `j:tilt(lambda [, opts])`,
--- `j:proxy_law([opts])` and `tostring(j)`.  opts = `{draws=10000, seed=1}`
--- is used by the Monte Carlo of the additive model and accepted (unused) by
--- the exact ones.  `j:bon` and `j:tilt` return `{proxy_gain=, gold_gain=,
--- kl=, proxy_se=, gold_se=, exact=}` (`j:tilt` also `kl_se=`): the gains of
--- best-of-n on the proxy / of the tilt pi ∝ ref e^{lambda proxy} over the
--- reference, KL(pi || ref), and standard errors (0 when exact).
+-- `j:tilt_kl(kl [, opts])`, `j:proxy_law([opts])` and `tostring(j)`.
+-- opts = `{draws=10000, seed=1}` is used by the Monte Carlo of the additive
+-- model and accepted (unused) by the exact ones.  `j:bon`, `j:tilt` and
+-- `j:tilt_kl` return `{proxy_gain=, gold_gain=, kl=, proxy_se=, gold_se=,
+-- exact=}` (the tilts also `kl_se=` and `lambda=`): the gains of best-of-n on
+-- the proxy / of the tilt pi ∝ ref e^{lambda proxy} over the reference,
+-- KL(pi || ref), and standard errors (0 when exact).  `j:tilt_kl` finds the
+-- lambda that spends a KL budget: sqrt(2 kl)/sd_proxy (Gaussian), the
+-- empirical tilt's solve (logged pairs; math.huge once saturated), or on the
+-- fixed Monte Carlo draws the lambda whose estimated KL is kl (additive; kl
+-- must lie below log(draws), the most a reweighting of the draws can spend).
 -- @section joint
 ab.joint = core.joint
 

@@ -178,7 +178,7 @@ describe("renyi.gain", function()
     -- the left proxy of Bernoulli(p < 1/2) is its variance p (1 - p) (the sup at l -> 0)
     H.close(l, at(0, 0.09, 0.5, 0.2), 1e-9, "left proxy = variance")
     -- a user cumulant bound l^2 (proxy 2), and a Lua error inside it
-    local c = ab.tail.cumulant(function(l) return l * l end)
+    local c = ab.tail.cumulant(function(x) return x * x end)
     H.close(ab.renyi.gain { reference = c, aligned = { variance = 1 }, divergence = 0.5, alpha = 1 },
       math.sqrt(2 * 2 * 0.5), 1e-9, "user cumulant")
     local bad = ab.tail.cumulant(function() error("nope") end)

@@ -80,6 +80,16 @@ int ab_tail_gamma(double shape, double scale, ab_tail **out);
 int ab_tail_gumbel(double loc, double scale, ab_tail **out);
 int ab_tail_logistic(double loc, double scale, ab_tail **out);
 int ab_tail_beta(double a, double b, ab_tail **out);
+/* Heavy-tailed laws: no exponential moment on the right, so the gain bound
+ * is +inf for every kl > 0 (0 at kl = 0), the tilt at kl > 0 is +inf (the
+ * bound is saturated at the essential supremum +inf) and the variance proxy
+ * is +inf; they can be sampled.  Student t with df > 0 degrees of freedom
+ * times scale > 0 (both tails heavy; mean 0 if df > 1, NaN otherwise);
+ * Pareto with minimum xm > 0 and index alpha > 0 (density alpha xm^alpha /
+ * x^(alpha+1) on [xm, inf); mean alpha xm / (alpha - 1), +inf if alpha <= 1;
+ * right tail only). */
+int ab_tail_student_t(double df, double scale, ab_tail **out);
+int ab_tail_pareto(double xm, double alpha, ab_tail **out);
 /* A finite law: values[i] with probability probs[i].  probs == NULL means
  * equal weights (an empirical law of n samples).  probs must be >= 0 and sum
  * to 1 within 1e-9 relative; they are renormalised.  The arrays are copied. */
@@ -329,6 +339,191 @@ typedef struct {
 int ab_csv_read(const char *path, const char *const *columns, size_t ncols,
                 ab_table *out, char *err, size_t errlen);
 void ab_table_free(ab_table *t);
+
+/* ------------------------------------------------------------------------ */
+/* The Renyi refinement (DESIGN 3.3): with the reward s_ref^2-sub-Gaussian on
+ * its right tail under the reference and s_pi^2-sub-Gaussian on its left
+ * tail under the aligned policy pi, for every order a in (0, 1]
+ *   gain <= sqrt(2 ((1 - a) s_pi^2 + a s_ref^2) D_a(pi || ref) / a)
+ * (the Renyi variational formula at g = lambda r), the KL bound at a = 1; as
+ * a -> 0, (1 - a) D_a / a -> KL(ref || pi). */
+
+/* One-sided optimal sub-Gaussian variance proxy: sup_{l > 0} 2 psi(l) / l^2
+ * (side AB_GAIN, the right tail) or sup_{l < 0} (AB_LOSS, the left tail),
+ * from the exact cumulant for exact and finite laws; +inf when it does not
+ * exist; AB_EUNDEF for the left tail of a right-tail-only tail. */
+int ab_tail_variance_proxy_side(const ab_tail *t, int side, double *out);
+
+/* D_a at order a in (0, 1]: return 0 and set *d (>= 0, +inf allowed); a
+ * non-zero return aborts with AB_EFUNC. */
+typedef int (*ab_renyi_fn)(void *ctx, double a, double *d);
+
+enum {
+  AB_RENYI_FIXED = 1, /* value = D_alpha at the given alpha */
+  AB_RENYI_FUNCTION,  /* fn(ctx, a) = D_a */
+  AB_RENYI_BON        /* best-of-n: the closed form D_a(Beta(n,1) || U) */
+};
+
+typedef struct {
+  int kind;
+  double value;   /* AB_RENYI_FIXED */
+  double n;       /* AB_RENYI_BON, n >= 1 */
+  ab_renyi_fn fn; /* AB_RENYI_FUNCTION */
+  void *ctx;
+} ab_renyi_divergence;
+
+/* The left-tail variance proxy sup_{l<0} 2 psi_n(l) / l^2 of the best-of-n
+ * law, from its quantile representation Q(U^{1/n}): exact laws by
+ * quadrature (psi_n is taken where V = U^{1/n} > 1e-304, i.e. the quantile
+ * is representable; AB_ENOCONV where the integrals cannot reach 1e-6, e.g.
+ * a bounded law at n ~ 1e12, where Q(V) - E Q(V) cancels), finite laws by
+ * their exact law with ties (masses kept in logs); AB_EUNDEF for
+ * assumption classes and user cumulants. */
+int ab_bon_variance_proxy_left(const ab_tail *t, double n, double *out);
+
+/* The bound at one order a in (0, 1] given D_a. */
+int ab_renyi_bound(double s2_ref, double s2_pi, double a, double d,
+                   double *out);
+/* The bound at alpha (in (0, 1]), or with alpha = NAN its minimum over
+ * a in (0, 1]: a grid in logit(a), Brent's method around the best grid
+ * point, a = 1 exactly, and for best-of-n the limit a -> 0 exactly
+ * (sqrt(2 s_pi^2 (n - 1 - log n))).  *alpha_at gets the order (0 for the
+ * limit).  s2_ref, s2_pi >= 0 (+inf allowed). */
+int ab_renyi_gain(double s2_ref, double s2_pi, const ab_renyi_divergence *d,
+                  double alpha, double *bound, double *alpha_at);
+
+/* ------------------------------------------------------------------------ */
+/* Proxy to golden reward (DESIGN 3.4).  The proxy reward r_p is what a policy
+ * is optimised against, the golden reward r_g what is wanted; e = r_p - r_g.
+ * gold_gain = proxy_gain - (E_pi e - E_ref e), so a bound D on
+ * |E_pi e - E_ref e| turns a proxy gain into [proxy_gain - D, proxy_gain + D]. */
+
+/* Error models for e under the reference. */
+enum {
+  AB_ERROR_BOUNDED = 1,   /* |e| <= par (eps) */
+  AB_ERROR_SUBGAUSSIAN,   /* e sub-Gaussian with variance proxy par, both tails */
+  AB_ERROR_VARIANCE,      /* Var_ref(e) = par, nothing else */
+  AB_ERROR_OVERESTIMATION /* E_pi e - E_ref e = par * KL(pi || ref) */
+};
+
+/* The routes from a divergence to D. */
+enum {
+  AB_ROUTE_TV = 1, /* bounded: 2 eps TV */
+  AB_ROUTE_KL,     /* bounded: 2 eps min(1, sqrt(KL/2)); subgaussian: sqrt(2 s2 KL) */
+  AB_ROUTE_CHI2,   /* sqrt(Var chi2) (Cauchy-Schwarz); bounded: min(2, sqrt chi2) eps */
+  AB_ROUTE_RATE    /* overestimation: gold = proxy - rate KL */
+};
+const char *ab_route_name(int route);
+
+typedef struct {
+  int kind;   /* AB_ERROR_... */
+  double par; /* eps, s2, var or rate: positive and finite (rate >= 0) */
+} ab_error_model;
+
+/* The divergences of a policy from the reference that are known; NAN marks
+ * one that is not. */
+typedef struct {
+  double kl, chi2, tv;
+} ab_divergences;
+
+/* AB_OK if the model is valid. */
+int ab_error_check(const ab_error_model *e);
+/* The routes the model can use, in the order tried; returns their number
+ * (at most 3) and fills routes. */
+int ab_error_routes(const ab_error_model *e, int routes[3]);
+/* [lo, hi] for the golden gain given the proxy gain, by the tightest route
+ * among the known divergences (AB_EUNDEF if none of them is usable). */
+int ab_error_golden(const ab_error_model *e, double proxy_gain,
+                    const ab_divergences *d, double *lo, double *hi,
+                    int *route);
+
+/* What a policy does to a joint model of (proxy, gold) under the reference:
+ * gains over the reference, KL(pi || ref), and standard errors (0 when
+ * exact). */
+typedef struct {
+  double proxy_gain, gold_gain, kl;
+  double proxy_se, gold_se, kl_se;
+  int exact;
+} ab_joint_result;
+
+/* Jointly Gaussian proxy and gold: correlation rho in [-1, 1], standard
+ * deviations > 0.  Selecting on the proxy moves the gold by
+ * rho sd_gold / sd_proxy times the proxy's move, exactly. */
+typedef struct {
+  double rho, sd_proxy, sd_gold;
+} ab_joint_gaussian;
+int ab_joint_gaussian_check(const ab_joint_gaussian *j);
+/* Best-of-n on the proxy (n >= 1 real): proxy gain sd_proxy E max of n
+ * standard normals, KL = log n - (n-1)/n. */
+int ab_joint_gaussian_bon(const ab_joint_gaussian *j, double n,
+                          ab_joint_result *out);
+/* The tilt ref e^{lambda proxy} / Z (lambda >= 0 finite): proxy gain
+ * lambda sd_proxy^2, KL = (lambda sd_proxy)^2 / 2. */
+int ab_joint_gaussian_tilt(const ab_joint_gaussian *j, double lambda,
+                           ab_joint_result *out);
+
+/* proxy = gold + error with gold and error independent, each an exact or
+ * finite law with a finite mean: Monte Carlo over `draws` draws (>= 2) from
+ * the generator (seed, stream 0).  Best-of-n (integer n in [1, 1e7]; n = 1
+ * is the reference, exactly): n pairs per
+ * draw, the gold of the one with the largest proxy; KL is log n - (n-1)/n
+ * (exact for a continuous proxy, an upper bound with ties).  Tilt: self-
+ * normalised weights e^{lambda proxy} over the draws (log-sum-exp), standard
+ * errors by the delta method; AB_EUNDEF when E e^{lambda proxy} is infinite
+ * (heavy tails). */
+int ab_joint_additive_bon(const ab_tail *gold, const ab_tail *error, double n,
+                          size_t draws, unsigned long long seed,
+                          ab_joint_result *out);
+int ab_joint_additive_tilt(const ab_tail *gold, const ab_tail *error,
+                           double lambda, size_t draws,
+                           unsigned long long seed, ab_joint_result *out);
+/* The tilt at a KL budget instead of lambda (*lambda gets it): Gaussian
+ * lambda = sqrt(2 kl) / sd_proxy; additive: on the fixed draws, the lambda
+ * whose estimated KL is kl (it increases with lambda up to log(draws), so kl
+ * must lie below that: AB_EDOM otherwise; AB_EUNDEF when the law's reach
+ * ends first); logged pairs: ab_tilt_policy's solve (+inf once saturated). */
+int ab_joint_gaussian_tilt_kl(const ab_joint_gaussian *j, double kl,
+                              ab_joint_result *out, double *lambda);
+int ab_joint_additive_tilt_kl(const ab_tail *gold, const ab_tail *error,
+                              double kl, size_t draws, unsigned long long seed,
+                              ab_joint_result *out, double *lambda);
+int ab_joint_samples_tilt_kl(const double *proxy, const double *gold, size_t N,
+                             double kl, ab_joint_result *out, double *lambda);
+/* k draws of the proxy gold + error under the reference. */
+int ab_joint_additive_sample(const ab_tail *gold, const ab_tail *error,
+                             size_t k, unsigned long long seed, double *out);
+
+/* N logged pairs (proxy[i], gold[i]) as an empirical law (each 1/N): the
+ * exact best-of-n law on the proxy (with replacement, ties broken uniformly,
+ * n >= 1 real) and the exact tilt (lambda >= 0, +inf: the top proxy). */
+int ab_joint_samples_bon(const double *proxy, const double *gold, size_t N,
+                         double n, ab_joint_result *out);
+int ab_joint_samples_tilt(const double *proxy, const double *gold, size_t N,
+                          double lambda, ab_joint_result *out);
+
+/* ------------------------------------------------------------------------ */
+/* Goodhart fits (DESIGN 3.4): the golden gain against d = sqrt(KL), by least
+ * squares (GSL multifit) without intercept:
+ *   AB_FIT_BON: gold = alpha d - beta d^2      (best-of-n overoptimisation)
+ *   AB_FIT_RL:  gold = alpha d - beta d log d  (RL runs; d log d = 0 at 0)
+ * With standard errors se (NULL: none) the fit is weighted by 1 / se^2 and
+ * the parameter errors come from them; without, from the residual
+ * variance chisq / (n - 2).  The peak over d >= 0 (beta > 0):
+ * bon d* = max(alpha, 0) / (2 beta), rl d* = exp(alpha / beta - 1);
+ * peak_kl = d*^2, peak_gain = gold(d*).  With beta <= 0 there is no peak:
+ * peak_kl = +inf, peak_gain = NAN. */
+enum { AB_FIT_BON = 1, AB_FIT_RL };
+
+typedef struct {
+  double alpha, beta, alpha_se, beta_se;
+  double r2; /* 1 - SS_res / SS_tot about the (weighted) mean */
+  double peak_kl, peak_gain;
+} ab_goodhart;
+
+/* n >= 3 points with kl >= 0 finite, gold finite, se > 0 finite, and at
+ * least two distinct positive kl (AB_EDOM otherwise). */
+int ab_goodhart_fit(const double *kl, const double *gold, const double *se,
+                    size_t n, int form, ab_goodhart *out);
 
 #ifdef __cplusplus
 }

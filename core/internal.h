@@ -38,7 +38,12 @@ enum {
   AB_KIND_BETA,
   AB_KIND_DISCRETE,
   AB_KIND_EMPIRICAL,
-  AB_KIND_CUMULANT
+  AB_KIND_CUMULANT,
+  /* heavy-tailed laws: psi(l) = +inf for every l > 0 */
+  AB_KIND_STUDENT_T,
+  AB_KIND_PARETO,
+  /* renyi.c's private law of the best of n (never handed out) */
+  AB_KIND_BON_LAW
 };
 
 #define AB_BETA_TERMS 40
@@ -77,6 +82,9 @@ int ab_cgf_gumbel(const ab_tail *t, double l, double gap, ab_cgf *out);
 int ab_cgf_logistic(const ab_tail *t, double l, double gap, ab_cgf *out);
 int ab_cgf_beta(const ab_tail *t, double l, double gap, ab_cgf *out);
 int ab_beta_setup(ab_tail *t);
+/* Heavy-tailed laws (Student t, Pareto): psi(0) = 0, +inf elsewhere on the
+ * heavy side. */
+int ab_cgf_heavy(const ab_tail *t, double l, double gap, ab_cgf *out);
 int ab_gumbel_setup(ab_tail *t);
 
 /* discrete.c: finite laws. */
@@ -97,6 +105,7 @@ int ab_frontier_bound(const ab_tail *t, int side, double kl, double *out,
 int ab_frontier_kl_needed(const ab_tail *t, int side, double gain,
                           double *out);
 int ab_frontier_variance_proxy(const ab_tail *t, double *out);
+int ab_frontier_variance_proxy_side(const ab_tail *t, int side, double *out);
 
 /* divergences.c: the normalised generator f(t) - f'(1)(t - 1) >= 0 of a
  * named family (the raw f for AB_USER), given l = log t and d = t - 1, both
@@ -104,6 +113,15 @@ int ab_frontier_variance_proxy(const ab_tail *t, double *out);
 int ab_f_tilde(const ab_family *f, double l, double d, double *out);
 /* An internal family kind: the integrand t^alpha of the Renyi moment. */
 #define AB_MOMENT 100
+
+/* bon.c: the centred quantile Q(u) - E R of an exact law, given p = u and
+ * q = 1 - u each to full precision (AB_EUNDEF for laws without one). */
+int ab_quantile_centred(const ab_tail *t, double p, double q, double *out);
+
+/* renyi.c: the Renyi certificate of ab_bon_gain for a reward whose range
+ * has the given finite width (DESIGN 3.3). */
+int ab_bon_renyi_certificate(const ab_tail *t, double n, double range,
+                             double *out);
 
 /* sort.c: records sorted by a double key (see ab_sort_key). */
 typedef struct {

@@ -448,5 +448,8 @@ int luaopen_alignbound_core(lua_State *L) {
   abL_open_tilt(L);
   abL_open_sample(L);
   abL_open_estimate(L);
+  abL_open_golden(L);
+  abL_open_renyi(L);
+  abL_open_fit(L);
   return 1;
 }

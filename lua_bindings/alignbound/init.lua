@@ -87,6 +87,23 @@ ab.tail = core.tail
 -- @function tail.beta
 -- @tparam table opts `{a=, b=}`
 
+--- Student t law with df > 0 degrees of freedom, times scale > 0 (heavy
+-- tails on both sides).  It has no exponential moment, so its gain bound (and
+-- its loss bound) is +inf for every KL > 0 (0 at KL = 0), its tilt is
+-- math.huge, its kl_needed is 0 and its variance proxy is +inf.  It can be
+-- sampled (`t:sample`, `ab.joint.additive` errors).  Mean 0 when df > 1
+-- (nil otherwise).
+-- @function tail.student_t
+-- @tparam table opts `{df=, scale=}`
+
+--- Pareto law with minimum xm > 0 and index alpha > 0: density
+-- alpha xm^alpha / x^(alpha+1) on [xm, inf).  Gain bound +inf for every
+-- KL > 0 (0 at KL = 0), as for `tail.student_t`; the loss (left tail) is not
+-- modelled.  Mean alpha xm / (alpha - 1), math.huge when alpha ≤ 1.  It can
+-- be sampled.
+-- @function tail.pareto
+-- @tparam table opts `{xm=, alpha=}`
+
 --- A finite law (exact frontier, by log-sum-exp over the atoms).
 -- probs must be ≥ 0 and sum to 1 within 1e-9 (they are renormalised).
 -- @function tail.discrete
@@ -207,8 +224,11 @@ ab.bon = core.bon
 
 --- The tightest certified bound on the best-of-n gain for a tail: the
 -- transport bound at KL(bon_n||ref) ("kl"), sd sqrt(chi2) ("chi2"), the range
--- times tv ("tv"), and for bounded rewards min over a in (0,1) of
--- sqrt(2 s2 D_a / a) with s2 = range^2/4 ("renyi").
+-- times tv ("tv"), and for bounded rewards the Renyi refinement
+-- min over a in (0,1] of sqrt(2 ((1-a) s_pi^2 + a s_ref^2) D_a / a) ("renyi"),
+-- with s_ref^2 the reference's right-tail proxy and s_pi^2 the best-of-n law's
+-- left-tail proxy (`renyi.bon_proxy`; exact laws and finite laws up to 2^16
+-- atoms), each at most range^2/4.
 -- @function bon.gain
 -- @tparam alignbound.tail tail
 -- @tparam number|table|alignbound.vector n
@@ -505,5 +525,163 @@ function ab.check_run(run)
     fraction = frontier > 0 and gain / frontier or nil,
   }
 end
+
+--- The Renyi refinement (DESIGN 3.3): tail information on the aligned
+-- policy too.  If the reward is s_ref^2-sub-Gaussian on its right tail under
+-- the reference and s_pi^2-sub-Gaussian on its left tail under the aligned
+-- policy, then for every order a in (0, 1]
+-- gain ≤ sqrt(2 ((1 - a) s_pi^2 + a s_ref^2) D_a(pi || ref) / a),
+-- the KL bound sqrt(2 s_ref^2 KL) at a = 1; as a → 0, (1 - a) D_a / a tends
+-- to the reverse KL(ref || pi) (n - 1 - log n for best-of-n).
+-- @section renyi
+ab.renyi = core.renyi
+
+--- The refined bound and the order that attains it.  Without `alpha=` it is
+-- minimised over a in (0, 1]: a grid in logit(a) (a user D_a need not give a
+-- unimodal bound), Brent's method around the best grid point, a = 1 exactly,
+-- and for `{bon=n}` the limit a → 0 exactly (order 0 is returned then).
+-- @function renyi.gain
+-- @tparam table opts `{reference=, aligned=, divergence= [, alpha=]}`:
+-- `reference` is a tail (its optimal right-tail proxy sup_{l>0} 2 psi(l)/l^2,
+-- from the exact cumulant for exact and finite laws) or `{variance=}`;
+-- `aligned` is a tail (its left-tail proxy sup_{l<0}) or `{variance=}`;
+-- `divergence` is D_alpha as a number (needs `alpha=`), a function
+-- `function(a) return D_a end` (a Lua error in it comes out of renyi.gain), or
+-- `{bon=n}` (the closed form (a log n - log(1 + a(n-1)))/(a-1), exact for a
+-- continuous reward, an upper bound with ties); `alpha` in (0, 1] fixes the order
+-- @return bound, order
+-- @usage local b, a = ab.renyi.gain{reference = ab.tail.uniform{lo=0, hi=1},
+--   aligned = ab.tail.beta{a=100, b=1}, divergence = {bon=100}}
+
+--- The left-tail variance proxy sup_{l<0} 2 psi_n(l)/l^2 of the best-of-n law,
+-- from its quantile representation Q(U^{1/n}): the `aligned` proxy for
+-- `renyi.gain` with `divergence={bon=n}` (and what `bon.gain`'s "renyi"
+-- certificate uses).  Exact laws by quadrature over the quantile (where it
+-- is representable, U^{1/n} > 1e-304; an error if the integrals cannot reach
+-- 1e-6, as for a bounded law near n = 1e12); finite laws by their exact law
+-- with ties, masses F<=^n - F<^n kept in logs so that atoms whose mass is
+-- below the double range still count (the proxy decays only like
+-- 1/log(1/mass)).  About 10-30 ms for an exact law.
+-- @function renyi.bon_proxy
+-- @tparam alignbound.tail dist an exact law (gaussian, uniform, exponential,
+-- gamma, gumbel, logistic, beta) or a finite law
+-- @tparam number n ≥ 1
+-- @treturn number
+-- @usage local s2 = ab.renyi.bon_proxy(dist, 64)
+-- local b = ab.renyi.gain{reference = dist, aligned = {variance = s2}, divergence = {bon = 64}}
+
+--- Goodhart fits of the golden gain against d = sqrt(KL) (DESIGN 3.4).
+-- @section goodhart
+ab.goodhart = core.goodhart
+
+--- Least squares (GSL multifit, no intercept) of gold = alpha d - beta d^2
+-- ("bon", the best-of-n overoptimisation shape) or gold = alpha d - beta d log d
+-- ("rl", RL runs), d = sqrt(kl).  With `se=` the fit is weighted by 1/se^2 and
+-- the parameter errors come from se; without, from the residual variance.
+-- The peak over d ≥ 0 when beta > 0: "bon" d* = max(alpha, 0)/(2 beta)
+-- (gain alpha^2/(4 beta)), "rl" d* = exp(alpha/beta - 1) (gain beta d*);
+-- peak_kl = d*^2.  When beta ≤ 0 there is no peak: peak_kl = math.huge and
+-- peak_gain = nil.
+-- @function goodhart.fit
+-- @tparam table|alignbound.vector kl at least 3 values ≥ 0, two of them
+-- distinct and positive
+-- @tparam table|alignbound.vector gold the golden gains, same length
+-- @tparam string form "bon" or "rl"
+-- @tparam[opt] table opts `{se=}` standard errors of gold (positive)
+-- @treturn table `{alpha=, beta=, alpha_se=, beta_se=, r2=, peak_kl=,
+-- peak_gain=, form=}`
+
+--- Proxy and golden rewards (DESIGN 3.4).
+-- A policy is optimised against a proxy reward; the golden reward is what is
+-- wanted.  With e = proxy - gold, gold_gain = proxy_gain - (E_pi e - E_ref e),
+-- so a bound D on |E_pi e - E_ref e| puts the golden gain in
+-- [proxy_gain - D, proxy_gain + D].  An error model is an object with
+-- `e:golden(proxy_gain, div)`, `e.uses` (the divergences it can use, in the
+-- order tried), `e.kind`, its parameter as a field, and a `tostring` such as
+-- `error.bounded(eps=0.1)`.
+-- @section golden
+ab.error = core.error
+
+--- The error is bounded: |e| ≤ eps.  D = 2 eps TV (route "tv"),
+-- 2 eps min(1, sqrt(KL/2)) (Pinsker, route "kl") or eps min(2, sqrt(chi2))
+-- (TV ≤ sqrt(chi2)/2, route "chi2"), the smallest of those available.
+-- @function error.bounded
+-- @tparam table opts `{eps=}`, eps > 0
+
+--- The error is sub-Gaussian under the reference with variance proxy
+-- sigma^2, both tails: D = sqrt(2 sigma^2 KL) (route "kl") or
+-- sqrt(sigma^2 chi2) (route "chi2"), the smaller.
+-- @function error.subgaussian
+-- @tparam table opts `{sigma=}` or `{variance=}`
+
+--- Only the variance of the error under the reference is known:
+-- D = sqrt(var chi2) (Cauchy-Schwarz, route "chi2").  For best-of-n chi2 grows
+-- like n/2 while KL grows like log n, so this term can outgrow the proxy gain.
+-- @function error.variance
+-- @tparam table opts `{var=}`, var > 0
+
+--- The proxy overestimates by rate × KL: gold_gain = proxy_gain - rate KL
+-- (lo = hi, route "rate"); with a sub-Gaussian proxy bound this is the
+-- d (alpha - beta d) shape in d = sqrt(KL) of reward-model overoptimisation.
+-- @function error.overestimation
+-- @tparam table opts `{rate=}`, rate ≥ 0
+
+--- Bounds on the golden gain at the policy's divergences, by the tightest
+-- route available.  An error if `div` holds none of `e.uses`.
+-- @function error:golden
+-- @tparam number proxy_gain a bound, an exact value or an estimate
+-- @tparam table div any subset of `{kl=, chi2=, tv=}` (D(pi || ref))
+-- @return lo, hi, route ("tv", "kl", "chi2" or "rate")
+-- @usage local lo, hi, route = ab.error.bounded{eps=0.1}:golden(0.8, {kl=0.5, tv=0.3})
+
+--- Joint models of the proxy and the golden reward under the reference.
+-- Each is an object with `j:bon(n [, opts])`, `j:tilt(lambda [, opts])`,
+-- `j:tilt_kl(kl [, opts])`, `j:proxy_law([opts])` and `tostring(j)`.
+-- opts = `{draws=10000, seed=1}` is used by the Monte Carlo of the additive
+-- model and accepted (unused) by the exact ones.  `j:bon`, `j:tilt` and
+-- `j:tilt_kl` return `{proxy_gain=, gold_gain=, kl=, proxy_se=, gold_se=,
+-- exact=}` (the tilts also `kl_se=` and `lambda=`): the gains of best-of-n on
+-- the proxy / of the tilt pi ∝ ref e^{lambda proxy} over the reference,
+-- KL(pi || ref), and standard errors (0 when exact).  `j:tilt_kl` finds the
+-- lambda that spends a KL budget: sqrt(2 kl)/sd_proxy (Gaussian), the
+-- empirical tilt's solve (logged pairs; math.huge once saturated), or on the
+-- fixed Monte Carlo draws the lambda whose estimated KL is kl (additive; kl
+-- must lie below log(draws), the most a reweighting of the draws can spend).
+-- @section joint
+ab.joint = core.joint
+
+--- Jointly Gaussian proxy and gold with correlation rho: any selection on the
+-- proxy moves the gold by rho sd_gold / sd_proxy times the proxy, exactly.
+-- bon: proxy gain sd_proxy E[max of n N(0,1)], KL = log n - (n-1)/n;
+-- tilt: proxy gain lambda sd_proxy^2, KL = (lambda sd_proxy)^2 / 2.
+-- `j:proxy_law()` is `ab.tail.gaussian{mean=mean_proxy, sd=sd_proxy}`.
+-- @function joint.gaussian
+-- @tparam table opts `{rho=, sd_proxy=, sd_gold= [, mean_proxy=0, mean_gold=0]}`,
+-- rho in [-1, 1]
+
+--- proxy = gold + error with gold and error independent (each an exact or
+-- finite law with a finite mean, e.g. `ab.tail.student_t` for a heavy-tailed
+-- error), by Monte Carlo in the core from `ab.rng(seed)`: best-of-n (integer n
+-- up to 1e7; n = 1 is exact) draws n pairs per selection (O(n) each, about
+-- 0.1 µs per pair) and keeps the gold of the top proxy;
+-- its kl is log n - (n-1)/n (exact for a continuous proxy, an upper bound
+-- with ties).  The tilt weighs reference draws by e^{lambda proxy}
+-- (self-normalised, log-sum-exp; errors by the delta method) and is an error
+-- when E e^{lambda proxy} is infinite (heavy or exponential tails).
+-- `j:proxy_law{draws=, seed=}` is the empirical law of that many proxy draws
+-- (an estimate).  The same seed gives the same numbers.
+-- @function joint.additive
+-- @tparam table opts `{gold=tail, error=tail}`
+
+--- Logged pairs (proxy_i, gold_i) as their empirical law, exactly: best-of-n
+-- is the exact best-of-n law of the empirical proxy law (with replacement,
+-- ties broken uniformly, as `ab.bon.policy`; any real n ≥ 1), the tilt is
+-- `ab.tilt.policy` on the proxy (lambda = math.huge: the top proxy).  For the
+-- unbiased estimate of the population's best-of-n from n ≤ N distinct logged
+-- samples use `ab.bon.from_samples(proxy, gold, n)`.
+-- `j:proxy_law()` is `ab.tail.empirical(proxy)`.
+-- @function joint.samples
+-- @tparam table opts `{proxy=, gold=}`: tables, vectors or CSV columns of
+-- equal length
 
 return ab

@@ -351,6 +351,170 @@ static void test_csv_out_of_memory(void) {
 #endif
 }
 
+/* Proxy to golden: error routes, the jointly Gaussian model, logged pairs,
+ * and the additive Monte Carlo's reproducibility. */
+static void test_golden(void) {
+  ab_error_model b = {AB_ERROR_BOUNDED, 0.1}, bad = {AB_ERROR_VARIANCE, -1.0};
+  ab_divergences d = {0.08, NAN, 0.3};
+  double lo, hi;
+  int route;
+  CHECK(ab_error_golden(&b, 1.0, &d, &lo, &hi, &route) == AB_OK);
+  CHECK(route == AB_ROUTE_KL); /* 2 eps sqrt(kl/2) = 0.04 < 2 eps tv = 0.06 */
+  CHECK_CLOSE(hi, 1.04, 1e-15);
+  CHECK_CLOSE(lo, 0.96, 1e-15);
+  CHECK(strcmp(ab_route_name(route), "kl") == 0);
+  CHECK(ab_error_golden(&bad, 1.0, &d, &lo, &hi, &route) == AB_EDOM);
+  ab_error_model v = {AB_ERROR_VARIANCE, 1.0};
+  CHECK(ab_error_golden(&v, 1.0, &d, &lo, &hi, &route) == AB_EUNDEF);
+  ab_divergences nan_kl = {NAN, NAN, NAN};
+  CHECK(ab_error_golden(&b, 1.0, &nan_kl, &lo, &hi, &route) == AB_EUNDEF);
+  ab_divergences neg = {-1.0, NAN, NAN};
+  CHECK(ab_error_golden(&b, 1.0, &neg, &lo, &hi, &route) == AB_EDOM);
+
+  ab_joint_gaussian g = {0.5, 2.0, 3.0};
+  ab_joint_result r;
+  CHECK(ab_joint_gaussian_bon(&g, 2.0, &r) == AB_OK);
+  CHECK_CLOSE(r.proxy_gain, 2.0 / sqrt(3.14159265358979323846), 1e-13); /* E max of 2 N(0,1) = 1/sqrt(pi) */
+  CHECK_CLOSE(r.gold_gain, 1.5 / sqrt(3.14159265358979323846), 1e-13);
+  CHECK(r.exact == 1);
+  CHECK(ab_joint_gaussian_tilt(&g, 0.5, &r) == AB_OK);
+  CHECK_CLOSE(r.kl, 0.5, 1e-15);
+  ab_joint_gaussian rho2 = {2.0, 1.0, 1.0};
+  CHECK(ab_joint_gaussian_bon(&rho2, 2.0, &r) == AB_EDOM);
+
+  double proxy[4] = {1, 2, 3, 3}, gold[4] = {0, 1, 2, 4};
+  CHECK(ab_joint_samples_bon(proxy, gold, 4, 2.0, &r) == AB_OK);
+  CHECK_CLOSE(r.gold_gain, 0.75 * 3 + 3.0 / 16 - 1.75, 1e-15);
+  CHECK(ab_joint_samples_tilt(proxy, gold, 4, INFINITY, &r) == AB_OK);
+  CHECK_CLOSE(r.gold_gain, 3.0 - 1.75, 1e-15);
+  CHECK(ab_joint_samples_bon(proxy, gold, 0, 2.0, &r) == AB_EDOM);
+
+  ab_tail *tg, *te, *cls;
+  ab_joint_result a, c;
+  CHECK(ab_tail_gaussian(0.0, 1.0, &tg) == AB_OK);
+  CHECK(ab_tail_gaussian(0.0, 1.0, &te) == AB_OK);
+  CHECK(ab_tail_subgaussian(1.0, &cls) == AB_OK);
+  CHECK(ab_joint_additive_bon(tg, te, 4.0, 1000, 9, &a) == AB_OK);
+  CHECK(ab_joint_additive_bon(tg, te, 4.0, 1000, 9, &c) == AB_OK);
+  CHECK(a.gold_gain == c.gold_gain && a.proxy_se == c.proxy_se);
+  CHECK(ab_joint_additive_bon(tg, te, 4.5, 1000, 9, &a) == AB_EDOM);
+  CHECK(ab_joint_additive_bon(cls, te, 4.0, 1000, 9, &a) == AB_EUNDEF);
+  CHECK(ab_joint_additive_tilt(tg, te, 0.5, 1, 9, &a) == AB_EDOM);
+  double lam;
+  CHECK(ab_joint_additive_tilt_kl(tg, te, 0.3, 2000, 9, &a, &lam) == AB_OK);
+  CHECK_CLOSE(a.kl, 0.3, 1e-12);
+  CHECK(ab_joint_additive_tilt(tg, te, lam, 2000, 9, &c) == AB_OK);
+  CHECK_CLOSE(c.gold_gain, a.gold_gain, 1e-12);
+  CHECK(ab_joint_additive_tilt_kl(tg, te, 8.0, 2000, 9, &a, &lam) == AB_EDOM);
+  CHECK(ab_joint_gaussian_tilt_kl(&g, 0.5, &r, &lam) == AB_OK);
+  CHECK_CLOSE(lam, 0.5, 1e-15);
+  ab_tail_free(tg);
+  ab_tail_free(te);
+  ab_tail_free(cls);
+
+  /* heavy tails: +inf for kl > 0, sampling works */
+  ab_tail *st, *pa;
+  double hb, x[4];
+  ab_rng *rng;
+  CHECK(ab_tail_student_t(3.0, 2.0, &st) == AB_OK);
+  CHECK(ab_tail_pareto(1.0, 2.5, &pa) == AB_OK);
+  CHECK(ab_tail_student_t(0.0, 2.0, &cls) == AB_EDOM);
+  CHECK(ab_tail_pareto(1.0, -1.0, &cls) == AB_EDOM);
+  CHECK(ab_tail_bound(st, AB_GAIN, AB_CLOSED, 1e-9, &hb) == AB_OK && isinf(hb));
+  CHECK(ab_tail_bound(pa, AB_GAIN, AB_NUMERIC, 0.0, &hb) == AB_OK && hb == 0.0);
+  CHECK(ab_tail_variance_proxy(st, AB_CLOSED, &hb) == AB_OK && isinf(hb));
+  CHECK(ab_rng_new(1, 0, &rng) == AB_OK);
+  CHECK(ab_tail_sample(pa, rng, 4, x) == AB_OK && x[0] >= 1.0 && x[3] >= 1.0);
+  CHECK(ab_tail_sample(st, rng, 4, x) == AB_OK && isfinite(x[0]));
+  ab_rng_free(rng);
+  ab_tail_free(st);
+  ab_tail_free(pa);
+}
+
+static int renyi_linear(void *ctx, double a, double *d) {
+  *d = a * *(double *)ctx; /* the Gaussian shift: D_a = a mu^2 / (2 s2) */
+  return 0;
+}
+
+static int renyi_failing(void *ctx, double a, double *d) {
+  (void)ctx;
+  (void)a;
+  (void)d;
+  return 1;
+}
+
+/* The Renyi refinement and one-sided variance proxies. */
+static void test_renyi(void) {
+  ab_tail *e, *sg;
+  double v, b, a, kl = 0.5;
+  CHECK(ab_tail_exponential(2.0, &e) == AB_OK);
+  CHECK(ab_tail_variance_proxy_side(e, AB_GAIN, &v) == AB_OK && isinf(v));
+  CHECK(ab_tail_variance_proxy_side(e, AB_LOSS, &v) == AB_OK);
+  CHECK_CLOSE(v, 0.25, 1e-9); /* psi(-l) = l/2 - log(1 + l/2) <= l^2/8 */
+  CHECK(ab_tail_variance_proxy_side(e, 3, &v) == AB_EDOM);
+  ab_tail_free(e);
+  CHECK(ab_tail_subgamma(1.0, 1.0, &sg) == AB_OK);
+  CHECK(ab_tail_variance_proxy_side(sg, AB_LOSS, &v) == AB_EUNDEF);
+  ab_tail_free(sg);
+
+  ab_renyi_divergence fixed = {AB_RENYI_FIXED, 0.3, 0.0, NULL, NULL};
+  CHECK(ab_renyi_gain(2.0, 1.0, &fixed, 0.5, &b, &a) == AB_OK);
+  CHECK_CLOSE(b, sqrt(2.0 * 1.5 * 0.3 / 0.5), 1e-15);
+  CHECK(ab_renyi_gain(2.0, 1.0, &fixed, NAN, &b, &a) == AB_EDOM);
+  CHECK(ab_renyi_gain(2.0, 1.0, &fixed, 1.5, &b, &a) == AB_EDOM);
+  CHECK(ab_renyi_gain(-1.0, 1.0, &fixed, 0.5, &b, &a) == AB_EDOM);
+  ab_renyi_divergence lin = {AB_RENYI_FUNCTION, 0.0, 0.0, renyi_linear, &kl};
+  CHECK(ab_renyi_gain(3.0, 3.0, &lin, NAN, &b, &a) == AB_OK);
+  CHECK_CLOSE(b, sqrt(2.0 * 3.0 * 0.5), 1e-13);
+  ab_renyi_divergence bad = {AB_RENYI_FUNCTION, 0.0, 0.0, renyi_failing, NULL};
+  CHECK(ab_renyi_gain(3.0, 3.0, &bad, NAN, &b, &a) == AB_EFUNC);
+  /* best-of-n with a tiny left proxy: the limit a -> 0 */
+  ab_renyi_divergence bon = {AB_RENYI_BON, 0.0, 1000.0, NULL, NULL};
+  CHECK(ab_renyi_gain(1.0, 0.0, &bon, NAN, &b, &a) == AB_OK);
+  CHECK(b == 0.0 && a == 0.0);
+  CHECK(ab_renyi_gain(1.0, INFINITY, &bon, NAN, &b, &a) == AB_OK);
+  CHECK_CLOSE(b, sqrt(2.0 * (log(1000.0) - 0.999)), 1e-13);
+  CHECK(a == 1.0);
+
+  /* the best-of-n law's left proxy, masses below the double range kept
+   * (mpmath reference, see spec/renyi_spec.lua) */
+  double vals[4] = {0, 1, 2, 5}, probs[4] = {0.5, 0.3, 0.15, 0.05};
+  ab_tail *d, *g;
+  CHECK(ab_tail_discrete(vals, probs, 4, &d) == AB_OK);
+  CHECK(ab_bon_variance_proxy_left(d, 1e6, &v) == AB_OK);
+  CHECK_CLOSE(v, 8.7730765858006602e-5, 1e-10);
+  CHECK(ab_bon_variance_proxy_left(d, 0.5, &v) == AB_EDOM);
+  ab_tail_free(d);
+  CHECK(ab_tail_gaussian(0.0, 2.0, &g) == AB_OK);
+  CHECK(ab_bon_variance_proxy_left(g, 1.0, &v) == AB_OK);
+  CHECK_CLOSE(v, 4.0, 1e-10); /* the law itself: its variance */
+  ab_tail_free(g);
+  CHECK(ab_tail_subgaussian(1.0, &g) == AB_OK);
+  CHECK(ab_bon_variance_proxy_left(g, 4.0, &v) == AB_EUNDEF);
+  ab_tail_free(g);
+}
+
+/* Goodhart fits: exact on noiseless data, errors on bad input. */
+static void test_fit(void) {
+  double kl[5] = {0.25, 1, 2.25, 4, 6.25}, gold[5], se[5] = {1, 1, 1, 1, 1};
+  ab_goodhart f;
+  for (int i = 0; i < 5; i++) {
+    double d = sqrt(kl[i]);
+    gold[i] = 2.0 * d - 0.5 * d * d;
+  }
+  CHECK(ab_goodhart_fit(kl, gold, NULL, 5, AB_FIT_BON, &f) == AB_OK);
+  CHECK_CLOSE(f.alpha, 2.0, 1e-13);
+  CHECK_CLOSE(f.beta, 0.5, 1e-13);
+  CHECK_CLOSE(f.peak_kl, 4.0, 1e-12);
+  CHECK_CLOSE(f.peak_gain, 2.0, 1e-12);
+  CHECK(ab_goodhart_fit(kl, gold, se, 5, AB_FIT_BON, &f) == AB_OK);
+  CHECK(isfinite(f.alpha_se) && f.alpha_se > 0.0); /* from se, not from residuals */
+  CHECK(ab_goodhart_fit(kl, gold, NULL, 2, AB_FIT_BON, &f) == AB_EDOM);
+  CHECK(ab_goodhart_fit(kl, gold, NULL, 5, 7, &f) == AB_EDOM);
+  se[2] = 0.0;
+  CHECK(ab_goodhart_fit(kl, gold, se, 5, AB_FIT_RL, &f) == AB_EDOM);
+}
+
 int main(void) {
   ab_init();
   test_status();
@@ -364,5 +528,8 @@ int main(void) {
   test_csv_repeated_names();
   test_divergence_extremes();
   test_csv_out_of_memory();
+  test_golden();
+  test_renyi();
+  test_fit();
   return check_report("core_test");
 }

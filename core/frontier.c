@@ -43,8 +43,10 @@ static double side_sup(const ab_tail *t, int side) {
   return side > 0 ? t->sup : -t->inf;
 }
 
-static double side_atom(const ab_tail *t, int side) {
-  return side > 0 ? t->psup : t->pinf;
+/* the KL at which the bound saturates at the top atom (inf: no atom) */
+static double side_saturation(const ab_tail *t, int side) {
+  double atom = side > 0 ? t->psup : t->pinf;
+  return atom > 0.0 ? (side > 0 ? t->ksup : t->kinf) : INFINITY;
 }
 
 static int side_closed(const ab_tail *t, int side) {
@@ -102,6 +104,7 @@ static int solve(const ab_tail *t, int side, int which, double target,
                  double z0, int polish, point *p, int *edge) {
   double end = side_end(t, side), ltarget = log(target);
   double o = exp(z0), olo = 0.0, ohi = INFINITY, step = 1.0;
+  double fprev = INFINITY;
   const double omin = exp(ZMIN), omax = exp(ZMAX);
   int final = 0;
   *edge = 0;
@@ -124,9 +127,13 @@ static int solve(const ab_tail *t, int side, int which, double target,
     double df = dF * dldz / F;
     double dz = (isfinite(f) && df > 0 && isfinite(df)) ? -f / df : NAN;
     double on = o * exp(dz);
-    int newton = on > olo && on < ohi;
+    int bracketed = olo > 0.0 && isfinite(ohi);
+    /* a Newton step inside the bracket that did not halve |f| may be
+     * ping-ponging across a bend of log KL(z): bisect instead */
+    int newton = on > olo && on < ohi && !(bracketed && fabs(f) > 0.5 * fprev);
+    fprev = fabs(f);
     if (!newton) {
-      if (olo > 0.0 && isfinite(ohi)) {
+      if (bracketed) {
         on = exp(0.5 * (log(olo) + log(ohi)));
       } else {
         on = olo > 0.0 ? o * exp(step) : o * exp(-step);
@@ -277,7 +284,7 @@ static int minimise(objective_ctx *u, double z0, double *fmin, double *zmin) {
 
 int ab_frontier_bound(const ab_tail *t, int side, double kl, double *out,
                       double *lambda, ab_hint *hint) {
-  double sup = side_sup(t, side), atom = side_atom(t, side);
+  double sup = side_sup(t, side), sat = side_saturation(t, side);
   double end = side_end(t, side), lam = 0.0;
   if (side < 0 && !t->two_sided) return AB_EUNDEF;
   if (kl == 0.0 || sup == 0.0) {
@@ -287,7 +294,7 @@ int ab_frontier_bound(const ab_tail *t, int side, double kl, double *out,
   }
   /* saturation: the tilt puts all its mass on the top atom once
    * kl >= -log P(R = sup) */
-  if (isinf(kl) || (atom > 0.0 && kl >= -log(atom))) {
+  if (isinf(kl) || kl >= sat) {
     *out = sup;
     if (lambda) *lambda = INFINITY;
     return AB_OK;
@@ -336,7 +343,7 @@ int ab_frontier_bound(const ab_tail *t, int side, double kl, double *out,
 }
 
 int ab_frontier_kl_needed(const ab_tail *t, int side, double g, double *out) {
-  double sup = side_sup(t, side), atom = side_atom(t, side);
+  double sup = side_sup(t, side), sat = side_saturation(t, side);
   double end = side_end(t, side);
   if (side < 0 && !t->two_sided) return AB_EUNDEF;
   if (g <= 0.0) {
@@ -348,7 +355,7 @@ int ab_frontier_kl_needed(const ab_tail *t, int side, double g, double *out) {
     return AB_OK;
   }
   if (g == sup) {
-    *out = atom > 0.0 ? -log(atom) : INFINITY;
+    *out = sat;
     return AB_OK;
   }
   if (!t->cgf) {

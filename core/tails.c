@@ -95,6 +95,7 @@ int ab_tail_bounded(double lo, double hi, ab_tail **out) {
   t->sup = w;
   t->inf = -w;
   t->psup = t->pinf = exp(-2.0);
+  t->ksup = t->kinf = 2.0;
   return AB_OK;
 }
 
@@ -207,7 +208,11 @@ int ab_tail_beta(double a, double b, ab_tail **out) {
   t->sup = b / c;
   t->inf = -a / c;
   t->cgf = ab_cgf_beta;
-  ab_beta_setup(t);
+  int st = ab_beta_setup(t);
+  if (st) {
+    ab_tail_free(t);
+    return st;
+  }
   *out = t;
   return AB_OK;
 }

@@ -23,11 +23,20 @@
 
 #define BLOCK 256
 
-/* Neumaier-compensated sum, to centre the values accurately. */
+/* The mean by a Neumaier-compensated sum, to centre the values accurately.
+ * The values are scaled by a power of two that brings the largest below 1
+ * (exact), so that the sum of n values near DBL_MAX does not overflow. */
 static double mean_of(const double *v, const double *p, size_t n) {
   ab_sum s = {0.0, 0.0};
-  for (size_t i = 0; i < n; i++) ab_sum_add(&s, p ? p[i] * v[i] : v[i]);
-  return p ? ab_sum_value(&s) : ab_sum_value(&s) / (double)n;
+  double big = 0.0;
+  int e;
+  for (size_t i = 0; i < n; i++) big = fmax(big, fabs(v[i]));
+  frexp(big, &e); /* big < 2^e */
+  double scale = ldexp(1.0, -e);
+  for (size_t i = 0; i < n; i++)
+    ab_sum_add(&s, p ? p[i] * (v[i] * scale) : v[i] * scale);
+  double m = p ? ab_sum_value(&s) : ab_sum_value(&s) / (double)n;
+  return ldexp(m, e);
 }
 
 int ab_discrete_setup(ab_tail *t, const double *values, const double *probs,
@@ -61,18 +70,16 @@ int ab_discrete_setup(ab_tail *t, const double *values, const double *probs,
   }
   t->n = keep;
   double m = mean_of(t->x, t->w, keep);
-  double mx = -INFINITY, mn = INFINITY, var = 0.0, cvar = 0.0;
+  double mx = -INFINITY, mn = INFINITY;
+  ab_sum var = {0, 0};
   for (size_t i = 0; i < keep; i++) {
     double x = t->x[i] - m;
+    if (!isfinite(x)) return AB_ERANGE; /* spread beyond DBL_MAX */
     t->x[i] = x;
     if (x > mx) mx = x;
     if (x < mn) mn = x;
-    double term = (t->w ? t->w[i] : 1.0) * x * x, u = var + term;
-    cvar += (var >= term) ? (var - u) + term : (term - u) + var;
-    var = u;
+    ab_sum_add(&var, (t->w ? t->w[i] : 1.0) * x * x);
   }
-  var += cvar;
-  if (!t->w) var /= (double)keep;
   double psup = 0.0, pinf = 0.0;
   ab_sum rsup = {0, 0}, rinf = {0, 0}; /* the mass off each atom */
   for (size_t i = 0; i < keep; i++) {
@@ -86,7 +93,7 @@ int ab_discrete_setup(ab_tail *t, const double *values, const double *probs,
   t->ksup = qsup < 0.5 ? -log1p(-qsup) : -log(psup);
   t->kinf = qinf < 0.5 ? -log1p(-qinf) : -log(pinf);
   t->mean = m;
-  t->variance = var;
+  t->variance = t->w ? ab_sum_value(&var) : ab_sum_value(&var) / (double)keep;
   t->sup = mx;
   t->inf = mn;
   t->psup = psup;

@@ -193,6 +193,10 @@ static double objective(double z, void *vctx) {
     psi = c.psi;
   } else if (t->user(t->user_ctx, l, &psi) != 0 || isnan(psi)) {
     u->status = AB_EFUNC;
+  } else if (psi < 0.0) {
+    /* a bound phi >= psi >= 0 can never be negative: a negative value
+     * would give negative "bounds" */
+    u->status = AB_ENEGCUM;
   }
   if (u->status) return 0.0;
   if (u->mode == 0) v = (u->arg + psi) / l;
@@ -428,8 +432,8 @@ int ab_frontier_variance_proxy(const ab_tail *t, double *out) {
     *out = INFINITY;
     return AB_OK;
   }
-  if (t->cgf && t->variance == 0.0) {
-    *out = 0.0;
+  if (t->cgf && (t->variance == 0.0 || isinf(t->variance))) {
+    *out = t->variance; /* a point mass, or a variance beyond DBL_MAX */
     return AB_OK;
   }
   int st = proxy_side(t, 1, &r);

@@ -42,6 +42,7 @@ enum {
 };
 
 #define AB_BETA_TERMS 40
+#define AB_BETA_MIN 1e-4 /* smallest Beta parameter (laws.c) */
 
 struct ab_tail {
   int kind;

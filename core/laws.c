@@ -20,11 +20,11 @@
 /* Sub-Gaussian class and Gaussian law: psi = s2 l^2 / 2 (also Hoeffding's
  * bound and the sub-exponential class inside |l| < 1/b). */
 int ab_cgf_subgaussian(const ab_tail *t, double l, double gap, ab_cgf *out) {
-  double s2 = t->variance;
+  double sd = t->aux[0], x = sd * l; /* (sd l)^2, not sd^2 l^2: no underflow */
   (void)gap;
-  out->psi = 0.5 * s2 * l * l;
-  out->dpsi = s2 * l;
-  out->d2psi = s2;
+  out->psi = 0.5 * x * x;
+  out->dpsi = sd * x;
+  out->d2psi = t->variance;
   out->kl = out->psi;
   return AB_OK;
 }
@@ -47,6 +47,17 @@ int ab_cgf_gamma(const ab_tail *t, double l, double gap, ab_cgf *out) {
   double k = t->par[0], theta = t->par[1];
   double u = l * theta;
   double v = (u > 0.5) ? theta * gap : 1.0 - u;
+  if (!(v > 0.0)) { /* the gap underflowed: at the end of the domain */
+    out->psi = out->dpsi = out->d2psi = out->kl = INFINITY;
+    return AB_OK;
+  }
+  if (isinf(u)) { /* l theta below -DBL_MAX: the limits as u -> -inf */
+    out->psi = INFINITY;
+    out->dpsi = -k * theta; /* u / v -> -1 */
+    out->d2psi = 0.0;
+    out->kl = INFINITY;
+    return AB_OK;
+  }
   if (fabs(u) < 0.5) {
     double lm = ab_log1pmx(-u);
     out->psi = -k * lm;
@@ -83,16 +94,21 @@ int ab_cgf_uniform(const ab_tail *t, double l, double gap, ab_cgf *out) {
     langevin = a * q / (1.0 + s);
     dlangevin = r * (2.0 + s) / ((1.0 + s) * (1.0 + s));
     out->kl = a2 * q / (1.0 + s) - out->psi;
+  } else if (isinf(a)) { /* l w overflows: the limits as |h| -> inf */
+    out->psi = INFINITY;
+    langevin = 1.0;
+    dlangevin = 0.0;
+    out->kl = INFINITY;
   } else {
     double e = exp(-2.0 * a), om = -expm1(-2.0 * a);
     double lg2a = M_LN2 + log(a);
     out->psi = a - lg2a + log1p(-e);
     langevin = 1.0 + 2.0 * e / om - 1.0 / a;
     dlangevin = 1.0 / (a * a) - 4.0 * e / (om * om);
-    out->kl = -1.0 + 2.0 * a * e / om + lg2a - log1p(-e);
+    out->kl = -1.0 + 2.0 * (a * e) / om + lg2a - log1p(-e);
   }
   out->dpsi = half * sgn * langevin;
-  out->d2psi = half * half * dlangevin;
+  out->d2psi = half * (half * dlangevin); /* 0, not inf * 0, at h = inf */
   return AB_OK;
 }
 
@@ -227,7 +243,7 @@ int ab_cgf_gumbel(const ab_tail *t, double l, double gap, ab_cgf *out) {
 #define BETA_SMAX 1.5
 
 static int beta_integrals(double a, double b, double xh, double yh,
-                          double *j, double *m1, double *m2);
+                          double *logj, double *m1, double *m2);
 
 int ab_beta_setup(ab_tail *t) {
   double a = t->par[0], b = t->par[1], c = a + b, m = a / c, mc = b / c;
@@ -244,10 +260,10 @@ int ab_beta_setup(ab_tail *t) {
       smax = fmin(smax, pow(0.5 * BETA_SERIES_TOL / fabs(h[k]), 1.0 / (k - 2)));
   t->aux[0] = sd;
   t->aux[1] = smax / sd;
-  double j0, m1, m2;
-  int st = beta_integrals(a, b, m, mc, &j0, &m1, &m2);
+  double lj0, m1, m2;
+  int st = beta_integrals(a, b, m, mc, &lj0, &m1, &m2);
   if (st) return st;
-  t->aux[2] = log(j0);
+  t->aux[2] = lj0;
   return AB_OK;
 }
 
@@ -299,10 +315,11 @@ static inline void beta_node(double a, double b, double xh, double yh,
   *d = xh * t1;
 }
 
-/* J = int e^E dv, M1 = int d e^E dv, M2 = int d^2 e^E dv by the exp-sinh
- * rule on each half line (see above). */
+/* log J, J = int e^E dv, and the tilted moments E_l d = int d e^E dv / J,
+ * E_l d^2, by the exp-sinh rule on each half line (see above), summed in
+ * units of w so that J ~ 1/a for tiny a does not overflow. */
 static int beta_integrals(double a, double b, double xh, double yh,
-                          double *j, double *m1, double *m2) {
+                          double *logj, double *m1, double *m2) {
   enum { LEVELS = 8, MAXNODE = 512 };
   double w = 1.0 / sqrt(a * yh * yh + b * xh * xh);
   double h = 0.5, sum[3] = {0, 0, 0}, est[3] = {0, 0, 0};
@@ -311,11 +328,11 @@ static int beta_integrals(double a, double b, double xh, double yh,
   #define NODE(tt, acc)                                                       \
     do {                                                                      \
       double sh = 0.5 * M_PI * sinh(tt);                                      \
-      double vv = w * exp(sh), wt = vv * 0.5 * M_PI * cosh(tt);               \
+      double es = exp(sh), vv = w * es, wt = es * 0.5 * M_PI * cosh(tt);      \
       for (int sg = -1; sg <= 1; sg += 2) {                                   \
         double ee, dd;                                                        \
         beta_node(a, b, xh, yh, sg * vv, &ee, &dd);                           \
-        double f = wt * exp(ee);                                              \
+        double f = ee > -745.0 && isfinite(wt) ? wt * exp(ee) : 0.0;          \
         acc[0] += f;                                                          \
         acc[1] += f * dd;                                                     \
         acc[2] += f * dd * dd;                                                \
@@ -352,10 +369,10 @@ static int beta_integrals(double a, double b, double xh, double yh,
       break;
   }
   #undef NODE
-  if (!(est[0] > 0.0) || !isfinite(est[0])) return AB_EGSL;
-  *j = est[0];
-  *m1 = est[1];
-  *m2 = est[2];
+  if (!(est[0] > 0.0) || !isfinite(est[0])) return AB_EDOM;
+  *logj = log(est[0]) + log(w); /* the sums are of J / w */
+  *m1 = est[1] / est[0]; /* E_l d and E_l d^2 */
+  *m2 = est[2] / est[0];
   return AB_OK;
 }
 
@@ -380,11 +397,11 @@ int ab_cgf_beta(const ab_tail *t, double l, double gap, ab_cgf *out) {
     out->kl = s * r1 - out->psi;
     return AB_OK;
   }
-  double xh, yh, delta, j, m1, m2;
+  double xh, yh, delta, lj, ed, ed2;
   beta_mode(a, b, l, m, mc, &xh, &yh, &delta);
-  int st = beta_integrals(a, b, xh, yh, &j, &m1, &m2);
+  int st = beta_integrals(a, b, xh, yh, &lj, &ed, &ed2);
   if (st) return st;
-  double ed = m1 / j, var = fmax(m2 / j - ed * ed, 0.0);
+  double var = fmax(ed2 - ed * ed, 0.0);
   double r1 = delta / m, r2 = -delta / mc, lx;
   if (fabs(r1) <= 0.5 && fabs(r2) <= 0.5) {
     lx = a * ab_log1pmx(r1) + b * ab_log1pmx(r2);
@@ -392,7 +409,7 @@ int ab_cgf_beta(const ab_tail *t, double l, double gap, ab_cgf *out) {
     lx = a * (fabs(r1) <= 0.5 ? log1p(r1) : log(xh / m)) +
          b * (fabs(r2) <= 0.5 ? log1p(r2) : log(yh / mc));
   }
-  double lj = log(j) - t->aux[2];
+  lj -= t->aux[2];
   out->psi = lx + l * delta + lj;
   out->dpsi = delta + ed;
   out->d2psi = var;

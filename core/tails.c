@@ -376,7 +376,7 @@ static int closed_kl_needed(const ab_tail *t, int side, double g,
      * formed without overflow (the limit v -> 0 is g / c) */
     if (side < 0) return AB_EUNDEF;
     double v = p[0], c = p[1];
-    double d = sqrt(v) + hypot(sqrt(v), M_SQRT2 * sqrt(c) * sqrt(g));
+    double d = sqrt(v) + hypot(sqrt(v), c > 0.0 ? M_SQRT2 * sqrt(c) * sqrt(g) : 0.0);
     double r = g / d;
     *out = 2.0 * r * r;
     return AB_OK;
@@ -417,8 +417,8 @@ int ab_tail_kl_needed(const ab_tail *t, int side, int method, double gain,
   int st = check_side(t, side);
   if (st) return st;
   if (isnan(gain)) return AB_EDOM;
-  if (gain <= 0.0) {
-    *out = 0.0;
+  if (gain <= 0.0 || isinf(gain)) { /* no finite KL gains +inf */
+    *out = gain <= 0.0 ? 0.0 : INFINITY;
     return AB_OK;
   }
   if (method == AB_CLOSED && closed_kl_needed(t, side, gain, out) != -1)

@@ -109,8 +109,8 @@ int ab_discrete_setup(ab_tail *t, const double *values, const double *probs,
 /* The passes, specialised by the compiler for weighted (w != NULL) and
  * equal weights.  sums[] receives, per form:
  *  direct:  S = sum p em1x(l x), A = sum p x (e^{lx} - 1), B = sum p x^2 e^{lx}
- *  shifted: S0 = sum p e^d, S1 = sum p y e^d, S2 = sum p y^2 e^d, and
- *           Sx = sum p x e^d, with y = x - top, d = l y <= 0.
+ *  shifted: S0 = sum p e^d, S1 = sum p y e^d, S2 = sum p y^2 e^d with
+ *           y = x - top, d = l y <= 0.
  * Blocks are summed plainly and their totals with Neumaier's sum, so the
  * rounding grows with the size of a block, not with n. */
 static inline void pass_direct(const double *x, const double *w, size_t n,
@@ -142,11 +142,11 @@ static inline void pass_direct(const double *x, const double *w, size_t n,
 }
 
 static inline void pass_shifted(const double *x, const double *w, size_t n,
-                                double l, double top, double sums[4]) {
-  ab_sum s0 = {0, 0}, s1 = {0, 0}, s2 = {0, 0}, sx = {0, 0};
+                                double l, double top, double sums[3]) {
+  ab_sum s0 = {0, 0}, s1 = {0, 0}, s2 = {0, 0};
   for (size_t i0 = 0; i0 < n; i0 += BLOCK) {
     size_t i1 = i0 + BLOCK < n ? i0 + BLOCK : n;
-    double b0 = 0, b1 = 0, b2 = 0, bx = 0;
+    double b0 = 0, b1 = 0, b2 = 0;
     for (size_t i = i0; i < i1; i++) {
       double y = x[i] - top; /* moments about the top atom: no cancellation */
       double e = exp(l * y);
@@ -154,17 +154,14 @@ static inline void pass_shifted(const double *x, const double *w, size_t n,
       b0 += e;
       b1 += y * e;
       b2 += y * y * e;
-      bx += x[i] * e;
     }
     ab_sum_add(&s0, b0);
     ab_sum_add(&s1, b1);
     ab_sum_add(&s2, b2);
-    ab_sum_add(&sx, bx);
   }
   sums[0] = ab_sum_value(&s0);
   sums[1] = ab_sum_value(&s1);
   sums[2] = ab_sum_value(&s2);
-  sums[3] = ab_sum_value(&sx);
 }
 
 /* psi, psi', psi'', kl from the direct sums (see the file comment). */
@@ -181,7 +178,7 @@ int ab_cgf_discrete(const ab_tail *t, double l, double gap, ab_cgf *out) {
   const double *x = t->x, *w = t->w;
   size_t n = t->n;
   double u = w ? 1.0 : 1.0 / (double)n; /* weight of an atom when equal */
-  double sums[4], direct[3];
+  double sums[3], direct[3];
   (void)gap;
   if (fabs(l) * t->xabs <= 0.5) {
     if (w) pass_direct(x, w, n, l, 1, direct);
@@ -192,11 +189,10 @@ int ab_cgf_discrete(const ab_tail *t, double l, double gap, ab_cgf *out) {
   double top = (l > 0) ? t->sup : t->inf;
   if (w) pass_shifted(x, w, n, l, top, sums);
   else pass_shifted(x, NULL, n, l, top, sums);
-  /* kl = E_pi[d] - log S0 with d = l y, and sum p d e^d = l S1; the tilted
-   * mean is Sx / S0 (no cancellation of top against E_pi[x - top]) */
+  /* kl = E_pi[d] - log S0 with d = l y, and sum p d e^d = l S1 */
   double s0 = sums[0] * u, ey = sums[1] / sums[0], ly = log(s0);
   out->psi = l * top + ly;
-  out->dpsi = sums[3] / sums[0];
+  out->dpsi = top + ey;
   out->d2psi = fmax(sums[2] / sums[0] - ey * ey, 0.0);
   out->kl = fmax(l * ey - ly, 0.0);
   /* psi and kl above are differences of terms of size l |top|, l |ey| and
@@ -205,7 +201,9 @@ int ab_cgf_discrete(const ab_tail *t, double l, double gap, ab_cgf *out) {
    * or psi tiny) they lose digits.  The direct form then has none in psi
    * (log1p of a sum of non-negative terms); its kl = l psi' - psi is taken
    * when it is the better conditioned of the two.  e^{l x} must not
-   * overflow: |l| max|x| <= 700. */
+   * overflow: |l| max|x| <= 700.  psi' = top + E_pi[x - top] is accurate
+   * unless the direct form is taken: without it, |top| + |E_pi y| <=
+   * 100 (psi + kl) / l = 100 psi'. */
   double cpsi = fabs(l * top) + fabs(ly) + 1.0;
   double ckl = fabs(l * ey) + fabs(ly) + 1.0;
   if ((cpsi > 100.0 * out->psi || ckl > 100.0 * out->kl) &&
@@ -216,6 +214,7 @@ int ab_cgf_discrete(const ab_tail *t, double l, double gap, ab_cgf *out) {
     from_direct(direct, u, l, &d);
     double ckl_direct = fabs(l * d.dpsi) + d.psi;
     out->psi = d.psi;
+    out->dpsi = d.dpsi; /* sum p x e^{lx} / sum p e^{lx}: no cancellation */
     if (ckl_direct < ckl) out->kl = d.kl;
     /* the variance from the form whose second moment is the smaller */
     if (direct[2] * u / (1.0 + direct[0] * u) < sums[2] / sums[0])

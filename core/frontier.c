@@ -128,9 +128,11 @@ static int solve(const ab_tail *t, int side, int which, double target,
     double dz = (isfinite(f) && df > 0 && isfinite(df)) ? -f / df : NAN;
     double on = o * exp(dz);
     int bracketed = olo > 0.0 && isfinite(ohi);
+    int newton = on > olo && on < ohi;
     /* a Newton step inside the bracket that did not halve |f| may be
-     * ping-ponging across a bend of log KL(z): bisect instead */
-    int newton = on > olo && on < ohi && !(bracketed && fabs(f) > 0.5 * fprev);
+     * ping-ponging across a bend of log KL(z): bisect instead (from the
+     * fourth step: Newton needs fewer on every built-in law) */
+    if (newton && it >= 3 && bracketed && fabs(f) > 0.5 * fprev) newton = 0;
     fprev = fabs(f);
     if (!newton) {
       if (bracketed) {

@@ -11,7 +11,12 @@
  *    polynomial: no exp at all, so psi ~ var l^2 / 2 keeps full precision
  *    down to l ~ 1e-150;
  *  - shifted to the top atom (the bottom one for l < 0), d = l (x_i - top):
- *      S0 = sum p e^d,  psi = l top + log S0,  kl = l E_pi[x - top] - log S0.
+ *      S0 = sum p e^d,  psi = l top + log S0,  kl = l E_pi[x - top] - log S0,
+ *    good while the tilted mass sits near the top atom; when it does not (a
+ *    rare top atom: Bernoulli(1e-300), one 1 among 10^6 zeros) these
+ *    differences lose digits, and the direct form of the series, now with
+ *    exp, gives psi = log1p(S) and psi' = A / (1 + S) without cancellation
+ *    (a second pass, taken only then).
  * Sums are accumulated in blocks so that rounding grows with the number of
  * blocks, not of atoms.
  */

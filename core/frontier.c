@@ -10,7 +10,9 @@
  * KL(l) = l phi'(l) - phi(l) = kl: the tilting identity.  We solve it by a
  * bracketed Newton iteration on z, where l = e^z (L infinite) or
  * l = L / (1 + e^-z) (L finite, so that both l -> 0 and the gap L - l -> 0 keep
- * full precision), on log KL(l) - log kl, which is close to linear in z.  The
+ * full precision), on log KL(l) - log kl, which is close to linear in z (a
+ * Newton step that fails to halve it, as across the bend of a law whose tilt
+ * jumps between two bumps, gives way to bisection of the bracket).  The
  * answer is h(l*), which errs upward only to second order in the error of l*,
  * and is a valid bound at any l.  The inverse solves phi'(l) = g the same way.
  *

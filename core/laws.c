@@ -335,57 +335,62 @@ static inline void beta_node(double a, double b, double xh, double yh,
 /* log J, J = int e^E dv, and the tilted moments E_l d = int d e^E dv / J,
  * E_l d^2, by the exp-sinh rule on each half line (see above), summed in
  * units of w so that J ~ 1/a for tiny a does not overflow. */
+/* The contributions of the node t (both half lines) to the three sums. */
+static void beta_quad_node(double a, double b, double xh, double yh, double w,
+                           double t, double part[3]) {
+  double es = exp(0.5 * M_PI * sinh(t)), v = w * es;
+  double wt = es * 0.5 * M_PI * cosh(t);
+  part[0] = part[1] = part[2] = 0.0;
+  for (int sg = -1; sg <= 1; sg += 2) {
+    double e, d;
+    beta_node(a, b, xh, yh, sg * v, &e, &d);
+    double f = e > -745.0 && isfinite(wt) ? wt * exp(e) : 0.0;
+    part[0] += f;
+    part[1] += f * d;
+    part[2] += f * d * d;
+  }
+}
+
 static int beta_integrals(double a, double b, double xh, double yh,
                           double *logj, double *m1, double *m2) {
   enum { LEVELS = 8, MAXNODE = 512 };
   double w = 1.0 / sqrt(a * yh * yh + b * xh * xh);
-  double h = 0.5, sum[3] = {0, 0, 0}, est[3] = {0, 0, 0};
+  double h = 0.5, est[3] = {0, 0, 0}, part[3];
+  /* compensated: log(J_l / J_0) must keep ~1e-16 when psi is tiny */
+  ab_sum sum[3] = {{0, 0}, {0, 0}, {0, 0}};
   int kmin = 0, kmax = 0;
-  /* one node: both half lines at t; returns the largest contribution */
-  #define NODE(tt, acc)                                                       \
-    do {                                                                      \
-      double sh = 0.5 * M_PI * sinh(tt);                                      \
-      double es = exp(sh), vv = w * es, wt = es * 0.5 * M_PI * cosh(tt);      \
-      for (int sg = -1; sg <= 1; sg += 2) {                                   \
-        double ee, dd;                                                        \
-        beta_node(a, b, xh, yh, sg * vv, &ee, &dd);                           \
-        double f = ee > -745.0 && isfinite(wt) ? wt * exp(ee) : 0.0;          \
-        acc[0] += f;                                                          \
-        acc[1] += f * dd;                                                     \
-        acc[2] += f * dd * dd;                                                \
-      }                                                                       \
-    } while (0)
+#define ADD_NODE(tt)                                                          \
+  do {                                                                        \
+    beta_quad_node(a, b, xh, yh, w, (tt), part);                              \
+    for (int i = 0; i < 3; i++) ab_sum_add(&sum[i], part[i]);                 \
+  } while (0)
   /* level 0: walk outward from t = 0 until the terms are negligible */
-  NODE(0.0, sum);
+  ADD_NODE(0.0);
   for (int k = 1; k < MAXNODE; k++) {
-    double part[3] = {0, 0, 0};
-    NODE(k * h, part);
-    for (int i = 0; i < 3; i++) sum[i] += part[i];
+    ADD_NODE(k * h);
     kmax = k;
-    if (part[0] <= 1e-20 * sum[0]) break;
+    if (part[0] <= 1e-20 * ab_sum_value(&sum[0])) break;
   }
   for (int k = 1; k < MAXNODE; k++) {
-    double part[3] = {0, 0, 0};
-    NODE(-k * h, part);
-    for (int i = 0; i < 3; i++) sum[i] += part[i];
+    ADD_NODE(-k * h);
     kmin = -k;
-    if (part[0] <= 1e-20 * sum[0]) break;
+    if (part[0] <= 1e-20 * ab_sum_value(&sum[0])) break;
   }
-  for (int i = 0; i < 3; i++) est[i] = h * sum[i];
+  for (int i = 0; i < 3; i++) est[i] = h * ab_sum_value(&sum[i]);
   for (int lev = 1; lev < LEVELS; lev++) {
     h *= 0.5;
     kmin *= 2;
     kmax *= 2;
-    for (int k = kmin + 1; k < kmax; k += 2) NODE(k * h, sum);
+    for (int k = kmin + 1; k < kmax; k += 2) ADD_NODE(k * h);
     double prev[3] = {est[0], est[1], est[2]};
-    for (int i = 0; i < 3; i++) est[i] = h * sum[i];
+    for (int i = 0; i < 3; i++) est[i] = h * ab_sum_value(&sum[i]);
     double scale1 = sqrt(est[0] * est[2]);
     if (lev >= 2 && fabs(est[0] - prev[0]) <= 1e-8 * est[0] &&
         fabs(est[1] - prev[1]) <= 1e-8 * scale1 &&
         fabs(est[2] - prev[2]) <= 1e-8 * est[2])
       break;
   }
-  #undef NODE
+#undef ADD_NODE
   if (!(est[0] > 0.0) || !isfinite(est[0])) return AB_EDOM;
   *logj = log(est[0]) + log(w); /* the sums are of J / w */
   *m1 = est[1] / est[0]; /* E_l d and E_l d^2 */

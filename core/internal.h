@@ -42,7 +42,7 @@ enum {
 };
 
 #define AB_BETA_TERMS 40
-#define AB_BETA_MIN 1e-4 /* smallest Beta parameter (laws.c) */
+#define AB_BETA_MIN 1e-8 /* smallest Beta parameter (laws.c) */
 
 struct ab_tail {
   int kind;
@@ -70,8 +70,9 @@ struct ab_tail {
   /* series coefficients (Beta: standardised Taylor coefficients of
    * E e^{l(X-m)}; Gumbel: zeta(k)) */
   double coef[AB_BETA_TERMS];
-  /* Beta: sd, the largest |l| of the series, log of the untilted integral */
-  double aux[3];
+  /* Beta: sd, the largest |l| of the series, log of the untilted
+   * integral, the scale of the series variable */
+  double aux[4];
 };
 
 /* laws.c: the cumulant of each exact law and class. */

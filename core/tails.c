@@ -199,8 +199,8 @@ int ab_tail_logistic(double loc, double scale, ab_tail **out) {
 }
 
 int ab_tail_beta(double a, double b, ab_tail **out) {
-  /* below 1e-4 the quadrature of laws.c leaves psi with about 1e-15 / a
-   * relative error: refused rather than answered to less than 1e-10 */
+  /* below 1e-8 the methods of laws.c are not checked: refused rather than
+   * answered to unknown accuracy */
   if (!positive(a) || !positive(b) || !isfinite(a + b) || a < AB_BETA_MIN ||
       b < AB_BETA_MIN)
     return AB_EDOM;

@@ -136,6 +136,22 @@ describe("the Beta law", function()
     end
   end)
 
+  it("gives the frontier of laws with a parameter down to 1e-8", function()
+    -- mpmath at 40 digits: bisection on kl(l) = l psi'(l) - psi(l) from
+    -- hyp1f1; rows {a, b, kl, gain, loss}
+    for _, r in ipairs {
+      { 1e-6, 1, 0.01, 0.0012186566626650674472, 9.9999900000098995375e-7 },
+      { 1e-6, 1, 1e-6, 1.209458826756072422e-6, 7.5814854027219999217e-7 },
+      { 1e-5, 10, 0.1, 0.0041712543594852798409, 9.999990000009000808e-7 },
+      { 1e-8, 0.5, 1e-3, 0.00011302321122712093236, 1.9999999599999908418e-8 },
+    } do
+      local t = ab.tail.beta { a = r[1], b = r[2] }
+      local what = string.format("beta(%g, %g) at kl=%g", r[1], r[2], r[3])
+      H.close(t:gain(r[3]), r[4], 1e-10, "gain of " .. what)
+      H.close(t:loss(r[3]), r[5], 1e-10, "loss of " .. what)
+    end
+  end)
+
   it("refuses parameters below 1e-8 with a clear error", function()
     H.raises(function() return ab.tail.beta { a = 1e-9, b = 1 } end, "beta")
   end)

@@ -35,7 +35,10 @@ enum {
   AB_EUNDEF,   /* the quantity is not defined for this tail (e.g. the loss of
                   a right-tail-only class) */
   AB_EIO,      /* a file could not be opened or read */
-  AB_EPARSE    /* a file could not be parsed */
+  AB_EPARSE,   /* a file could not be parsed */
+  AB_ENEGCUM,  /* a user cumulant returned a negative value (a centred
+                  cumulant is >= 0) */
+  AB_ERANGE    /* values too large: their spread or variance overflows */
 };
 
 /* Human-readable name of a status code (static string). */

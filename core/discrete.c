@@ -11,7 +11,12 @@
  *    polynomial: no exp at all, so psi ~ var l^2 / 2 keeps full precision
  *    down to l ~ 1e-150;
  *  - shifted to the top atom (the bottom one for l < 0), d = l (x_i - top):
- *      S0 = sum p e^d,  psi = l top + log S0,  kl = l E_pi[x - top] - log S0.
+ *      S0 = sum p e^d,  psi = l top + log S0,  kl = l E_pi[x - top] - log S0,
+ *    good while the tilted mass sits near the top atom; when it does not (a
+ *    rare top atom: Bernoulli(1e-300), one 1 among 10^6 zeros) these
+ *    differences lose digits, and the direct form of the series, now with
+ *    exp, gives psi = log1p(S) and psi' = A / (1 + S) without cancellation
+ *    (a second pass, taken only then).
  * Sums are accumulated in blocks so that rounding grows with the number of
  * blocks, not of atoms.
  */
@@ -23,11 +28,20 @@
 
 #define BLOCK 256
 
-/* Neumaier-compensated sum, to centre the values accurately. */
+/* The mean by a Neumaier-compensated sum, to centre the values accurately.
+ * The values are scaled by a power of two that brings the largest below 1
+ * (exact), so that the sum of n values near DBL_MAX does not overflow. */
 static double mean_of(const double *v, const double *p, size_t n) {
   ab_sum s = {0.0, 0.0};
-  for (size_t i = 0; i < n; i++) ab_sum_add(&s, p ? p[i] * v[i] : v[i]);
-  return p ? ab_sum_value(&s) : ab_sum_value(&s) / (double)n;
+  double big = 0.0;
+  int e;
+  for (size_t i = 0; i < n; i++) big = fmax(big, fabs(v[i]));
+  frexp(big, &e); /* big < 2^e */
+  double scale = ldexp(1.0, -e);
+  for (size_t i = 0; i < n; i++)
+    ab_sum_add(&s, p ? p[i] * (v[i] * scale) : v[i] * scale);
+  double m = p ? ab_sum_value(&s) : ab_sum_value(&s) / (double)n;
+  return ldexp(m, e);
 }
 
 int ab_discrete_setup(ab_tail *t, const double *values, const double *probs,
@@ -61,26 +75,30 @@ int ab_discrete_setup(ab_tail *t, const double *values, const double *probs,
   }
   t->n = keep;
   double m = mean_of(t->x, t->w, keep);
-  double mx = -INFINITY, mn = INFINITY, var = 0.0, cvar = 0.0;
+  double mx = -INFINITY, mn = INFINITY;
+  ab_sum var = {0, 0};
   for (size_t i = 0; i < keep; i++) {
     double x = t->x[i] - m;
+    if (!isfinite(x)) return AB_ERANGE; /* spread beyond DBL_MAX */
     t->x[i] = x;
     if (x > mx) mx = x;
     if (x < mn) mn = x;
-    double term = (t->w ? t->w[i] : 1.0) * x * x, u = var + term;
-    cvar += (var >= term) ? (var - u) + term : (term - u) + var;
-    var = u;
+    ab_sum_add(&var, (t->w ? t->w[i] : 1.0) * x * x);
   }
-  var += cvar;
-  if (!t->w) var /= (double)keep;
   double psup = 0.0, pinf = 0.0;
+  ab_sum rsup = {0, 0}, rinf = {0, 0}; /* the mass off each atom */
   for (size_t i = 0; i < keep; i++) {
     double p = t->w ? t->w[i] : 1.0 / (double)keep;
     if (t->x[i] == mx) psup += p;
+    else ab_sum_add(&rsup, p);
     if (t->x[i] == mn) pinf += p;
+    else ab_sum_add(&rinf, p);
   }
+  double qsup = ab_sum_value(&rsup), qinf = ab_sum_value(&rinf);
+  t->ksup = qsup < 0.5 ? -log1p(-qsup) : -log(psup);
+  t->kinf = qinf < 0.5 ? -log1p(-qinf) : -log(pinf);
   t->mean = m;
-  t->variance = var;
+  t->variance = t->w ? ab_sum_value(&var) : ab_sum_value(&var) / (double)keep;
   t->sup = mx;
   t->inf = mn;
   t->psup = psup;
@@ -93,37 +111,44 @@ int ab_discrete_setup(ab_tail *t, const double *values, const double *probs,
   return AB_OK;
 }
 
-/* The two passes, specialised by the compiler for weighted (w != NULL) and
+/* The passes, specialised by the compiler for weighted (w != NULL) and
  * equal weights.  sums[] receives, per form:
- *  series:  S = sum p em1x(l x), A = sum p x (e^{lx} - 1), B = sum p x^2 e^{lx}
+ *  direct:  S = sum p em1x(l x), A = sum p x (e^{lx} - 1), B = sum p x^2 e^{lx}
  *  shifted: S0 = sum p e^d, S1 = sum p y e^d, S2 = sum p y^2 e^d with
- *           y = x - top, d = l y <= 0. */
-static inline void pass_series(const double *x, const double *w, size_t n,
-                               double l, double sums[3]) {
-  double s = 0, a = 0, b = 0;
+ *           y = x - top, d = l y <= 0.
+ * Blocks are summed plainly and their totals with Neumaier's sum, so the
+ * rounding grows with the size of a block, not with n. */
+static inline void pass_direct(const double *x, const double *w, size_t n,
+                               double l, int series, double sums[3]) {
+  ab_sum s = {0, 0}, a = {0, 0}, b = {0, 0};
   for (size_t i0 = 0; i0 < n; i0 += BLOCK) {
     size_t i1 = i0 + BLOCK < n ? i0 + BLOCK : n;
     double bs = 0, ba = 0, bb = 0;
     for (size_t i = i0; i < i1; i++) {
-      /* |l x| <= 0.5 */
-      double v = l * x[i], em1x = ab_em1x_series(v), em1 = em1x + v;
+      double v = l * x[i], em1x, em1;
+      if (series) { /* |l x| <= 0.5: a polynomial, no exp */
+        em1x = ab_em1x_series(v);
+        em1 = em1x + v;
+      } else {
+        ab_em1x(v, &em1x, &em1);
+      }
       double p = w ? w[i] : 1.0, px = p * x[i];
       bs += p * em1x;
       ba += px * em1;
       bb += px * x[i] * (em1 + 1.0);
     }
-    s += bs;
-    a += ba;
-    b += bb;
+    ab_sum_add(&s, bs);
+    ab_sum_add(&a, ba);
+    ab_sum_add(&b, bb);
   }
-  sums[0] = s;
-  sums[1] = a;
-  sums[2] = b;
+  sums[0] = ab_sum_value(&s);
+  sums[1] = ab_sum_value(&a);
+  sums[2] = ab_sum_value(&b);
 }
 
 static inline void pass_shifted(const double *x, const double *w, size_t n,
                                 double l, double top, double sums[3]) {
-  double s0 = 0, s1 = 0, s2 = 0;
+  ab_sum s0 = {0, 0}, s1 = {0, 0}, s2 = {0, 0};
   for (size_t i0 = 0; i0 < n; i0 += BLOCK) {
     size_t i1 = i0 + BLOCK < n ? i0 + BLOCK : n;
     double b0 = 0, b1 = 0, b2 = 0;
@@ -135,29 +160,35 @@ static inline void pass_shifted(const double *x, const double *w, size_t n,
       b1 += y * e;
       b2 += y * y * e;
     }
-    s0 += b0;
-    s1 += b1;
-    s2 += b2;
+    ab_sum_add(&s0, b0);
+    ab_sum_add(&s1, b1);
+    ab_sum_add(&s2, b2);
   }
-  sums[0] = s0;
-  sums[1] = s1;
-  sums[2] = s2;
+  sums[0] = ab_sum_value(&s0);
+  sums[1] = ab_sum_value(&s1);
+  sums[2] = ab_sum_value(&s2);
+}
+
+/* psi, psi', psi'', kl from the direct sums (see the file comment). */
+static void from_direct(const double sums[3], double u, double l,
+                        ab_cgf *out) {
+  double s = sums[0] * u, g = 1.0 + s;
+  out->psi = log1p(s);
+  out->dpsi = sums[1] * u / g;
+  out->d2psi = fmax(sums[2] * u / g - out->dpsi * out->dpsi, 0.0);
+  out->kl = fmax(l * out->dpsi - out->psi, 0.0);
 }
 
 int ab_cgf_discrete(const ab_tail *t, double l, double gap, ab_cgf *out) {
   const double *x = t->x, *w = t->w;
   size_t n = t->n;
   double u = w ? 1.0 : 1.0 / (double)n; /* weight of an atom when equal */
-  double sums[3];
+  double sums[3], direct[3];
   (void)gap;
   if (fabs(l) * t->xabs <= 0.5) {
-    if (w) pass_series(x, w, n, l, sums);
-    else pass_series(x, NULL, n, l, sums);
-    double s = sums[0] * u, g = 1.0 + s;
-    out->psi = log1p(s);
-    out->dpsi = sums[1] * u / g;
-    out->d2psi = fmax(sums[2] * u / g - out->dpsi * out->dpsi, 0.0);
-    out->kl = fmax(l * out->dpsi - out->psi, 0.0);
+    if (w) pass_direct(x, w, n, l, 1, direct);
+    else pass_direct(x, NULL, n, l, 1, direct);
+    from_direct(direct, u, l, out);
     return AB_OK;
   }
   double top = (l > 0) ? t->sup : t->inf;
@@ -169,5 +200,30 @@ int ab_cgf_discrete(const ab_tail *t, double l, double gap, ab_cgf *out) {
   out->dpsi = top + ey;
   out->d2psi = fmax(sums[2] / sums[0] - ey * ey, 0.0);
   out->kl = fmax(l * ey - ly, 0.0);
+  /* psi and kl above are differences of terms of size l |top|, l |ey| and
+   * |log S0| (the last with an absolute error of a few ulps even when it is
+   * tiny): when the tilted mass sits far from the top atom (a rare top atom,
+   * or psi tiny) they lose digits.  The direct form then has none in psi
+   * (log1p of a sum of non-negative terms); its kl = l psi' - psi is taken
+   * when it is the better conditioned of the two.  e^{l x} must not
+   * overflow: |l| max|x| <= 700.  psi' = top + E_pi[x - top] is accurate
+   * unless the direct form is taken: without it, |top| + |E_pi y| <=
+   * 100 (psi + kl) / l = 100 psi'. */
+  double cpsi = fabs(l * top) + fabs(ly) + 1.0;
+  double ckl = fabs(l * ey) + fabs(ly) + 1.0;
+  if ((cpsi > 100.0 * out->psi || ckl > 100.0 * out->kl) &&
+      fabs(l) * t->xabs <= 700.0) {
+    ab_cgf d;
+    if (w) pass_direct(x, w, n, l, 0, direct);
+    else pass_direct(x, NULL, n, l, 0, direct);
+    from_direct(direct, u, l, &d);
+    double ckl_direct = fabs(l * d.dpsi) + d.psi;
+    out->psi = d.psi;
+    out->dpsi = d.dpsi; /* sum p x e^{lx} / sum p e^{lx}: no cancellation */
+    if (ckl_direct < ckl) out->kl = d.kl;
+    /* the variance from the form whose second moment is the smaller */
+    if (direct[2] * u / (1.0 + direct[0] * u) < sums[2] / sums[0])
+      out->d2psi = d.d2psi;
+  }
   return AB_OK;
 }

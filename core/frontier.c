@@ -10,7 +10,9 @@
  * KL(l) = l phi'(l) - phi(l) = kl: the tilting identity.  We solve it by a
  * bracketed Newton iteration on z, where l = e^z (L infinite) or
  * l = L / (1 + e^-z) (L finite, so that both l -> 0 and the gap L - l -> 0 keep
- * full precision), on log KL(l) - log kl, which is close to linear in z.  The
+ * full precision), on log KL(l) - log kl, which is close to linear in z (a
+ * Newton step that fails to halve it, as across the bend of a law whose tilt
+ * jumps between two bumps, gives way to bisection of the bracket).  The
  * answer is h(l*), which errs upward only to second order in the error of l*,
  * and is a valid bound at any l.  The inverse solves phi'(l) = g the same way.
  *
@@ -43,8 +45,10 @@ static double side_sup(const ab_tail *t, int side) {
   return side > 0 ? t->sup : -t->inf;
 }
 
-static double side_atom(const ab_tail *t, int side) {
-  return side > 0 ? t->psup : t->pinf;
+/* the KL at which the bound saturates at the top atom (inf: no atom) */
+static double side_saturation(const ab_tail *t, int side) {
+  double atom = side > 0 ? t->psup : t->pinf;
+  return atom > 0.0 ? (side > 0 ? t->ksup : t->kinf) : INFINITY;
 }
 
 static int side_closed(const ab_tail *t, int side) {
@@ -102,6 +106,7 @@ static int solve(const ab_tail *t, int side, int which, double target,
                  double z0, int polish, point *p, int *edge) {
   double end = side_end(t, side), ltarget = log(target);
   double o = exp(z0), olo = 0.0, ohi = INFINITY, step = 1.0;
+  double fprev = INFINITY;
   const double omin = exp(ZMIN), omax = exp(ZMAX);
   int final = 0;
   *edge = 0;
@@ -124,9 +129,15 @@ static int solve(const ab_tail *t, int side, int which, double target,
     double df = dF * dldz / F;
     double dz = (isfinite(f) && df > 0 && isfinite(df)) ? -f / df : NAN;
     double on = o * exp(dz);
+    int bracketed = olo > 0.0 && isfinite(ohi);
     int newton = on > olo && on < ohi;
+    /* a Newton step inside the bracket that did not halve |f| may be
+     * ping-ponging across a bend of log KL(z): bisect instead (from the
+     * fourth step: Newton needs fewer on every built-in law) */
+    if (newton && it >= 3 && bracketed && fabs(f) > 0.5 * fprev) newton = 0;
+    fprev = fabs(f);
     if (!newton) {
-      if (olo > 0.0 && isfinite(ohi)) {
+      if (bracketed) {
         on = exp(0.5 * (log(olo) + log(ohi)));
       } else {
         on = olo > 0.0 ? o * exp(step) : o * exp(-step);
@@ -186,6 +197,10 @@ static double objective(double z, void *vctx) {
     psi = c.psi;
   } else if (t->user(t->user_ctx, l, &psi) != 0 || isnan(psi)) {
     u->status = AB_EFUNC;
+  } else if (psi < 0.0) {
+    /* a bound phi >= psi >= 0 can never be negative: a negative value
+     * would give negative "bounds" */
+    u->status = AB_ENEGCUM;
   }
   if (u->status) return 0.0;
   if (u->mode == 0) v = (u->arg + psi) / l;
@@ -277,7 +292,7 @@ static int minimise(objective_ctx *u, double z0, double *fmin, double *zmin) {
 
 int ab_frontier_bound(const ab_tail *t, int side, double kl, double *out,
                       double *lambda, ab_hint *hint) {
-  double sup = side_sup(t, side), atom = side_atom(t, side);
+  double sup = side_sup(t, side), sat = side_saturation(t, side);
   double end = side_end(t, side), lam = 0.0;
   if (side < 0 && !t->two_sided) return AB_EUNDEF;
   if (kl == 0.0 || sup == 0.0) {
@@ -287,7 +302,7 @@ int ab_frontier_bound(const ab_tail *t, int side, double kl, double *out,
   }
   /* saturation: the tilt puts all its mass on the top atom once
    * kl >= -log P(R = sup) */
-  if (isinf(kl) || (atom > 0.0 && kl >= -log(atom))) {
+  if (isinf(kl) || kl >= sat) {
     *out = sup;
     if (lambda) *lambda = INFINITY;
     return AB_OK;
@@ -336,7 +351,7 @@ int ab_frontier_bound(const ab_tail *t, int side, double kl, double *out,
 }
 
 int ab_frontier_kl_needed(const ab_tail *t, int side, double g, double *out) {
-  double sup = side_sup(t, side), atom = side_atom(t, side);
+  double sup = side_sup(t, side), sat = side_saturation(t, side);
   double end = side_end(t, side);
   if (side < 0 && !t->two_sided) return AB_EUNDEF;
   if (g <= 0.0) {
@@ -348,7 +363,7 @@ int ab_frontier_kl_needed(const ab_tail *t, int side, double g, double *out) {
     return AB_OK;
   }
   if (g == sup) {
-    *out = atom > 0.0 ? -log(atom) : INFINITY;
+    *out = sat;
     return AB_OK;
   }
   if (!t->cgf) {
@@ -421,8 +436,8 @@ int ab_frontier_variance_proxy(const ab_tail *t, double *out) {
     *out = INFINITY;
     return AB_OK;
   }
-  if (t->cgf && t->variance == 0.0) {
-    *out = 0.0;
+  if (t->cgf && (t->variance == 0.0 || isinf(t->variance))) {
+    *out = t->variance; /* a point mass, or a variance beyond DBL_MAX */
     return AB_OK;
   }
   int st = proxy_side(t, 1, &r);

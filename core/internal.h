@@ -47,6 +47,7 @@ enum {
 };
 
 #define AB_BETA_TERMS 40
+#define AB_BETA_MIN 1e-8 /* smallest Beta parameter (laws.c) */
 
 struct ab_tail {
   int kind;
@@ -58,6 +59,9 @@ struct ab_tail {
   int closed_min;
   double sup, inf;    /* ess sup and ess inf of R - E R (+-inf if unbounded) */
   double psup, pinf;  /* probability of the atoms at sup and inf (0: none) */
+  double ksup, kinf;  /* -log psup, -log pinf, the KL at which the bound
+                         saturates (from the other atoms' mass when it is
+                         small, so that psup = 1 - 1e-300 keeps its digits) */
   int two_sided;      /* the left tail (loss) is defined */
   ab_cgf_fn cgf;      /* NULL for a user cumulant */
   /* a user cumulant */
@@ -68,9 +72,12 @@ struct ab_tail {
   double *x;
   double *w;
   double xabs;
-  /* series coefficients (Beta: Taylor coefficients of E e^{l(X-m)};
-   * Gumbel: zeta(k)) */
+  /* series coefficients (Beta: standardised Taylor coefficients of
+   * E e^{l(X-m)}; Gumbel: zeta(k)) */
   double coef[AB_BETA_TERMS];
+  /* Beta: sd, the largest |l| of the series, log of the untilted
+   * integral, the scale of the series variable */
+  double aux[4];
 };
 
 /* laws.c: the cumulant of each exact law and class. */

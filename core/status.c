@@ -21,6 +21,11 @@ const char *ab_strerror(int status) {
   case AB_EUNDEF: return "not defined for this tail";
   case AB_EIO: return "cannot read the file";
   case AB_EPARSE: return "cannot parse the file";
+  case AB_ENEGCUM:
+    return "cumulant function returned a negative value; a centred cumulant "
+           "is >= 0";
+  case AB_ERANGE:
+    return "values out of range: their spread or variance overflows a double";
   default: return "unknown status";
   }
 }

@@ -515,8 +515,59 @@ static void test_fit(void) {
   CHECK(ab_goodhart_fit(kl, gold, se, 5, AB_FIT_RL, &f) == AB_EDOM);
 }
 
+static int user_negative(void *ctx, double l, double *psi) {
+  (void)ctx;
+  *psi = -l; /* not a centred cumulant */
+  return 0;
+}
+
+/* Issue 9, silent wrong answers of the exact laws (references: mpmath, see
+ * spec/laws_spec.lua). */
+static void test_laws_issue9(void) {
+  ab_tail *t;
+  double g, psi, v[4] = {1.7e308, 1.7e308, -1.7e308, 0};
+  CHECK(ab_tail_cumulant(user_negative, NULL, INFINITY, &t) == AB_OK);
+  CHECK(ab_tail_bound(t, AB_GAIN, AB_CLOSED, 1.0, &g) == AB_ENEGCUM);
+  CHECK(ab_tail_cumulant_eval(t, 0, 0.5, &psi) == AB_ENEGCUM);
+  CHECK(strstr(ab_strerror(AB_ENEGCUM), "negative") != NULL);
+  ab_tail_free(t);
+  /* the mean of values near DBL_MAX, and a spread beyond it */
+  CHECK(ab_tail_discrete(v, NULL, 2, &t) == AB_OK);
+  CHECK(ab_tail_mean(t) == 1.7e308);
+  ab_tail_free(t);
+  t = NULL;
+  CHECK(ab_tail_discrete(v + 1, NULL, 2, &t) == AB_OK); /* mean 0, x = +-1.7e308 */
+  ab_tail_free(t);
+  t = NULL;
+  v[2] = -1.7e308;
+  v[3] = 1.7e308;
+  CHECK(ab_tail_discrete(v + 1, NULL, 3, &t) == AB_ERANGE);
+  CHECK(t == NULL);
+  CHECK(ab_tail_bernoulli(1e-300, &t) == AB_OK);
+  CHECK(ab_tail_bound(t, AB_GAIN, AB_CLOSED, 1e-10, &g) == AB_OK);
+  CHECK_CLOSE(g, 1.5145616444666078483e-13, 1e-12);
+  ab_tail_free(t);
+  CHECK(ab_tail_beta(1000, 1000, &t) == AB_OK);
+  CHECK(ab_tail_bound(t, AB_GAIN, AB_CLOSED, 1.0, &g) == AB_OK);
+  CHECK_CLOSE(g, 0.01580349181062783993, 1e-10);
+  CHECK(ab_tail_cumulant_eval(t, 0, 50.0, &psi) == AB_OK);
+  CHECK_CLOSE(psi, 0.15615974000291981, 1e-10);
+  ab_tail_free(t);
+  /* a vector call equals the scalar calls, element by element */
+  double kl[5] = {100, 1, 1e-8, 0.5, 30}, out[5];
+  CHECK(ab_tail_beta(0.1, 10, &t) == AB_OK);
+  CHECK(ab_tail_bound_vec(t, AB_GAIN, AB_CLOSED, kl, 5, out, NULL) == AB_OK);
+  for (int i = 0; i < 5; i++) {
+    CHECK(ab_tail_bound(t, AB_GAIN, AB_CLOSED, kl[i], &g) == AB_OK);
+    CHECK_CLOSE(out[i], g, 1e-12);
+  }
+  CHECK_CLOSE(out[1], 0.093630998008700607993, 1e-10);
+  ab_tail_free(t);
+}
+
 int main(void) {
   ab_init();
+  test_laws_issue9();
   test_status();
   test_closed_forms();
   test_constructors_reject();

@@ -536,8 +536,6 @@ describe("randomized valid inputs", function()
       .. "laws of large shape (shape=2.5e5, scale=1e-3, n=4.6e7: -129); bon.divergence js above log 2 for n >= 1e16",
     ["tilts"] = "core: tilt.compare_bon bon_gain < 0 for gamma laws of large shape, kl_bon_tilt < 0 "
       .. "(beta(6.82, 0.81): -4; uniform laws of tiny or huge width)",
-    ["divergences between laws"] = "core: divergence js above log 2 (by an ulp) on disjoint laws",
-    beta = "core: beta{a, b ~ 1e7 and more} hangs in bon.gain (GSL 1F1), the Beta item of issue 9",
   }
 
   checks["tail methods"] = function()

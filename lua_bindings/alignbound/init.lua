@@ -438,4 +438,57 @@ function ab.check_run(run)
   }
 end
 
+--- Policies, scenarios, CSV and figures (pure Lua on the calls above)
+-- @section scenario
+
+local policy = require "alignbound.policy"
+local scenario = require "alignbound.scenario"
+local plot = require "alignbound.plot"
+local io_ = require "alignbound.io"
+
+-- Finite laws remember their atoms (weakly), so that a scenario on them uses
+-- the exact law with ties (ab.bon.policy, ab.tilt.policy).
+do
+  local tail = core.tail
+  local discrete, empirical, bernoulli = tail.discrete, tail.empirical, tail.bernoulli
+  function tail.discrete(opts)
+    local t = discrete(opts)
+    scenario.atoms[t] = { values = core.vector(opts.values), probs = core.vector(opts.probs) }
+    return t
+  end
+  function tail.empirical(samples, ...)
+    local t = empirical(samples, ...)
+    local values = core.vector(samples)
+    scenario.atoms[t] = { values = values, probs = core.vector(#values, 1 / #values) }
+    return t
+  end
+  function tail.bernoulli(opts)
+    local t = bernoulli(opts)
+    scenario.atoms[t] = { values = core.vector { 0, 1 }, probs = core.vector { 1 - opts.p, opts.p } }
+    return t
+  end
+end
+
+--- Policy families over a list of parameters: `ab.policy.best_of_n{n={...}}`,
+-- `ab.policy.kl_budget{kl={...}}`, `ab.policy.kl_penalty{beta={...}}`; see
+-- the module alignbound.policy for the interface (`family.name`,
+-- `family.param`, `family.values`, `family:evaluate(ctx, value)`) and
+-- `ab.policy.define` for adding a rule.
+ab.policy = policy
+
+--- A scenario: `ab.scenario{reference= | joint=, policy=, [divergences=,
+-- golden=, error=, aligned=, monte_carlo={draws=, seed=}, name=]}` with
+-- `s:run()` (rows), `tostring(s)`, `s:csv(path)`, `s:plot(path [, {x=, y=}])`
+-- and `s:peak()`; see the module alignbound.scenario for every row field.
+-- @function scenario
+ab.scenario = scenario.bind(ab)
+
+--- Draw a figure with gnuplot to SVG and PNG; see alignbound.plot.
+-- @function plot
+ab.plot = plot.plot
+
+--- Write rows or columns to a CSV file, whole or not at all; see alignbound.io.
+-- @function write_csv
+ab.write_csv = io_.write_csv
+
 return ab

@@ -325,6 +325,102 @@ int ab_csv_read(const char *path, const char *const *columns, size_t ncols,
                 ab_table *out, char *err, size_t errlen);
 void ab_table_free(ab_table *t);
 
+/* ------------------------------------------------------------------------ */
+/* Proxy to golden reward (DESIGN 3.4).  The proxy reward r_p is what a policy
+ * is optimised against, the golden reward r_g what is wanted; e = r_p - r_g.
+ * gold_gain = proxy_gain - (E_pi e - E_ref e), so a bound D on
+ * |E_pi e - E_ref e| turns a proxy gain into [proxy_gain - D, proxy_gain + D]. */
+
+/* Error models for e under the reference. */
+enum {
+  AB_ERROR_BOUNDED = 1,   /* |e| <= par (eps) */
+  AB_ERROR_SUBGAUSSIAN,   /* e sub-Gaussian with variance proxy par, both tails */
+  AB_ERROR_VARIANCE,      /* Var_ref(e) = par, nothing else */
+  AB_ERROR_OVERESTIMATION /* E_pi e - E_ref e = par * KL(pi || ref) */
+};
+
+/* The routes from a divergence to D. */
+enum {
+  AB_ROUTE_TV = 1, /* bounded: 2 eps TV */
+  AB_ROUTE_KL,     /* bounded: 2 eps min(1, sqrt(KL/2)); subgaussian: sqrt(2 s2 KL) */
+  AB_ROUTE_CHI2,   /* sqrt(Var chi2) (Cauchy-Schwarz); bounded: min(2, sqrt chi2) eps */
+  AB_ROUTE_RATE    /* overestimation: gold = proxy - rate KL */
+};
+const char *ab_route_name(int route);
+
+typedef struct {
+  int kind;   /* AB_ERROR_... */
+  double par; /* eps, s2, var or rate: positive and finite (rate >= 0) */
+} ab_error_model;
+
+/* The divergences of a policy from the reference that are known; NAN marks
+ * one that is not. */
+typedef struct {
+  double kl, chi2, tv;
+} ab_divergences;
+
+/* AB_OK if the model is valid. */
+int ab_error_check(const ab_error_model *e);
+/* The routes the model can use, in the order tried; returns their number
+ * (at most 3) and fills routes. */
+int ab_error_routes(const ab_error_model *e, int routes[3]);
+/* [lo, hi] for the golden gain given the proxy gain, by the tightest route
+ * among the known divergences (AB_EUNDEF if none of them is usable). */
+int ab_error_golden(const ab_error_model *e, double proxy_gain,
+                    const ab_divergences *d, double *lo, double *hi,
+                    int *route);
+
+/* What a policy does to a joint model of (proxy, gold) under the reference:
+ * gains over the reference, KL(pi || ref), and standard errors (0 when
+ * exact). */
+typedef struct {
+  double proxy_gain, gold_gain, kl;
+  double proxy_se, gold_se, kl_se;
+  int exact;
+} ab_joint_result;
+
+/* Jointly Gaussian proxy and gold: correlation rho in [-1, 1], standard
+ * deviations > 0.  Selecting on the proxy moves the gold by
+ * rho sd_gold / sd_proxy times the proxy's move, exactly. */
+typedef struct {
+  double rho, sd_proxy, sd_gold;
+} ab_joint_gaussian;
+int ab_joint_gaussian_check(const ab_joint_gaussian *j);
+/* Best-of-n on the proxy (n >= 1 real): proxy gain sd_proxy E max of n
+ * standard normals, KL = log n - (n-1)/n. */
+int ab_joint_gaussian_bon(const ab_joint_gaussian *j, double n,
+                          ab_joint_result *out);
+/* The tilt ref e^{lambda proxy} / Z (lambda >= 0 finite): proxy gain
+ * lambda sd_proxy^2, KL = (lambda sd_proxy)^2 / 2. */
+int ab_joint_gaussian_tilt(const ab_joint_gaussian *j, double lambda,
+                           ab_joint_result *out);
+
+/* proxy = gold + error with gold and error independent, each an exact or
+ * finite law with a finite mean: Monte Carlo over `draws` draws (>= 2) from
+ * the generator (seed, stream 0).  Best-of-n (integer n >= 1): n pairs per
+ * draw, the gold of the one with the largest proxy; KL is log n - (n-1)/n
+ * (exact for a continuous proxy, an upper bound with ties).  Tilt: self-
+ * normalised weights e^{lambda proxy} over the draws (log-sum-exp), standard
+ * errors by the delta method; AB_EUNDEF when E e^{lambda proxy} is infinite
+ * (heavy tails). */
+int ab_joint_additive_bon(const ab_tail *gold, const ab_tail *error, double n,
+                          size_t draws, unsigned long long seed,
+                          ab_joint_result *out);
+int ab_joint_additive_tilt(const ab_tail *gold, const ab_tail *error,
+                           double lambda, size_t draws,
+                           unsigned long long seed, ab_joint_result *out);
+/* k draws of the proxy gold + error under the reference. */
+int ab_joint_additive_sample(const ab_tail *gold, const ab_tail *error,
+                             size_t k, unsigned long long seed, double *out);
+
+/* N logged pairs (proxy[i], gold[i]) as an empirical law (each 1/N): the
+ * exact best-of-n law on the proxy (with replacement, ties broken uniformly,
+ * n >= 1 real) and the exact tilt (lambda >= 0, +inf: the top proxy). */
+int ab_joint_samples_bon(const double *proxy, const double *gold, size_t N,
+                         double n, ab_joint_result *out);
+int ab_joint_samples_tilt(const double *proxy, const double *gold, size_t N,
+                          double lambda, ab_joint_result *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -266,5 +266,6 @@ int luaopen_alignbound_core(lua_State *L) {
   abL_open_tilt(L);
   abL_open_sample(L);
   abL_open_estimate(L);
+  abL_open_golden(L);
   return 1;
 }

@@ -438,6 +438,93 @@ function ab.check_run(run)
   }
 end
 
+--- Proxy and golden rewards (DESIGN 3.4).
+-- A policy is optimised against a proxy reward; the golden reward is what is
+-- wanted.  With e = proxy - gold, gold_gain = proxy_gain - (E_pi e - E_ref e),
+-- so a bound D on |E_pi e - E_ref e| puts the golden gain in
+-- [proxy_gain - D, proxy_gain + D].  An error model is an object with
+-- `e:golden(proxy_gain, div)`, `e.uses` (the divergences it can use, in the
+-- order tried), `e.kind`, its parameter as a field, and a `tostring` such as
+-- `error.bounded(eps=0.1)`.
+-- @section golden
+ab.error = core.error
+
+--- The error is bounded: |e| ≤ eps.  D = 2 eps TV (route "tv"),
+-- 2 eps min(1, sqrt(KL/2)) (Pinsker, route "kl") or eps min(2, sqrt(chi2))
+-- (TV ≤ sqrt(chi2)/2, route "chi2"), the smallest of those available.
+-- @function error.bounded
+-- @tparam table opts `{eps=}`, eps > 0
+
+--- The error is sub-Gaussian under the reference with variance proxy
+-- sigma^2, both tails: D = sqrt(2 sigma^2 KL) (route "kl") or
+-- sqrt(sigma^2 chi2) (route "chi2"), the smaller.
+-- @function error.subgaussian
+-- @tparam table opts `{sigma=}` or `{variance=}`
+
+--- Only the variance of the error under the reference is known:
+-- D = sqrt(var chi2) (Cauchy-Schwarz, route "chi2").  For best-of-n chi2 grows
+-- like n/2 while KL grows like log n, so this term can outgrow the proxy gain.
+-- @function error.variance
+-- @tparam table opts `{var=}`, var > 0
+
+--- The proxy overestimates by rate × KL: gold_gain = proxy_gain - rate KL
+-- (lo = hi, route "rate"); with a sub-Gaussian proxy bound this is the
+-- d (alpha - beta d) shape in d = sqrt(KL) of reward-model overoptimisation.
+-- @function error.overestimation
+-- @tparam table opts `{rate=}`, rate ≥ 0
+
+--- Bounds on the golden gain at the policy's divergences, by the tightest
+-- route available.  An error if `div` holds none of `e.uses`.
+-- @function error:golden
+-- @tparam number proxy_gain a bound, an exact value or an estimate
+-- @tparam table div any subset of `{kl=, chi2=, tv=}` (D(pi || ref))
+-- @return lo, hi, route ("tv", "kl", "chi2" or "rate")
+-- @usage local lo, hi, route = ab.error.bounded{eps=0.1}:golden(0.8, {kl=0.5, tv=0.3})
+
+--- Joint models of the proxy and the golden reward under the reference.
+-- Each is an object with `j:bon(n [, opts])`, `j:tilt(lambda [, opts])`,
+-- `j:proxy_law([opts])` and `tostring(j)`.  opts = `{draws=10000, seed=1}`
+-- is used by the Monte Carlo of the additive model and accepted (unused) by
+-- the exact ones.  `j:bon` and `j:tilt` return `{proxy_gain=, gold_gain=,
+-- kl=, proxy_se=, gold_se=, exact=}` (`j:tilt` also `kl_se=`): the gains of
+-- best-of-n on the proxy / of the tilt pi ∝ ref e^{lambda proxy} over the
+-- reference, KL(pi || ref), and standard errors (0 when exact).
+-- @section joint
+ab.joint = core.joint
+
+--- Jointly Gaussian proxy and gold with correlation rho: any selection on the
+-- proxy moves the gold by rho sd_gold / sd_proxy times the proxy, exactly.
+-- bon: proxy gain sd_proxy E[max of n N(0,1)], KL = log n - (n-1)/n;
+-- tilt: proxy gain lambda sd_proxy^2, KL = (lambda sd_proxy)^2 / 2.
+-- `j:proxy_law()` is `ab.tail.gaussian{mean=mean_proxy, sd=sd_proxy}`.
+-- @function joint.gaussian
+-- @tparam table opts `{rho=, sd_proxy=, sd_gold= [, mean_proxy=0, mean_gold=0]}`,
+-- rho in [-1, 1]
+
+--- proxy = gold + error with gold and error independent (each an exact or
+-- finite law with a finite mean, e.g. `ab.tail.student_t` for a heavy-tailed
+-- error), by Monte Carlo in the core from `ab.rng(seed)`: best-of-n (integer n)
+-- draws n pairs per selection (O(n) each) and keeps the gold of the top proxy;
+-- its kl is log n - (n-1)/n (exact for a continuous proxy, an upper bound
+-- with ties).  The tilt weighs reference draws by e^{lambda proxy}
+-- (self-normalised, log-sum-exp; errors by the delta method) and is an error
+-- when E e^{lambda proxy} is infinite (heavy or exponential tails).
+-- `j:proxy_law{draws=, seed=}` is the empirical law of that many proxy draws
+-- (an estimate).  The same seed gives the same numbers.
+-- @function joint.additive
+-- @tparam table opts `{gold=tail, error=tail}`
+
+--- Logged pairs (proxy_i, gold_i) as their empirical law, exactly: best-of-n
+-- is the exact best-of-n law of the empirical proxy law (with replacement,
+-- ties broken uniformly, as `ab.bon.policy`; any real n ≥ 1), the tilt is
+-- `ab.tilt.policy` on the proxy (lambda = math.huge: the top proxy).  For the
+-- unbiased estimate of the population's best-of-n from n ≤ N distinct logged
+-- samples use `ab.bon.from_samples(proxy, gold, n)`.
+-- `j:proxy_law()` is `ab.tail.empirical(proxy)`.
+-- @function joint.samples
+-- @tparam table opts `{proxy=, gold=}`: tables, vectors or CSV columns of
+-- equal length
+
 --- Policies, scenarios, CSV and figures (pure Lua on the calls above)
 -- @section scenario
 

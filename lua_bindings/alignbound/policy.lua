@@ -192,6 +192,8 @@ policy.define {
     end
     if ctx.joint then
       local j = ctx.joint:bon(n, ctx.monte_carlo)
+      -- the joint model's own KL: exact with ties for logged pairs
+      if j.kl then row.kl, row.kl_exact = j.kl, j.exact and true or false end
       if j.exact then
         row.proxy_exact, row.gold_exact = j.proxy_gain, j.gold_gain
       else
@@ -216,7 +218,8 @@ local function tilt_row(ctx, l, kl, who, opts)
   local row = { lambda = l }
   if ctx.joint then
     local j = ctx.joint:tilt(l, ctx.monte_carlo)
-    row.kl, row.kl_se, row.kl_exact = j.kl, j.kl_se, j.exact and true or false
+    row.kl, row.kl_exact = j.kl, j.exact and true or false
+    if not j.exact then row.kl_se = j.kl_se end
     if j.exact then
       row.proxy_exact, row.gold_exact = j.proxy_gain, j.gold_gain
     else

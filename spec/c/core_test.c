@@ -240,6 +240,60 @@ static void test_tilt_sample_estimate_csv(void) {
   CHECK(ab_csv_read(path, NULL, 0, &tab, err, sizeof err) == AB_EIO);
 }
 
+/* Proxy to golden: error routes, the jointly Gaussian model, logged pairs,
+ * and the additive Monte Carlo's reproducibility. */
+static void test_golden(void) {
+  ab_error_model b = {AB_ERROR_BOUNDED, 0.1}, bad = {AB_ERROR_VARIANCE, -1.0};
+  ab_divergences d = {0.08, NAN, 0.3};
+  double lo, hi;
+  int route;
+  CHECK(ab_error_golden(&b, 1.0, &d, &lo, &hi, &route) == AB_OK);
+  CHECK(route == AB_ROUTE_KL); /* 2 eps sqrt(kl/2) = 0.04 < 2 eps tv = 0.06 */
+  CHECK_CLOSE(hi, 1.04, 1e-15);
+  CHECK_CLOSE(lo, 0.96, 1e-15);
+  CHECK(strcmp(ab_route_name(route), "kl") == 0);
+  CHECK(ab_error_golden(&bad, 1.0, &d, &lo, &hi, &route) == AB_EDOM);
+  ab_error_model v = {AB_ERROR_VARIANCE, 1.0};
+  CHECK(ab_error_golden(&v, 1.0, &d, &lo, &hi, &route) == AB_EUNDEF);
+  ab_divergences nan_kl = {NAN, NAN, NAN};
+  CHECK(ab_error_golden(&b, 1.0, &nan_kl, &lo, &hi, &route) == AB_EUNDEF);
+  ab_divergences neg = {-1.0, NAN, NAN};
+  CHECK(ab_error_golden(&b, 1.0, &neg, &lo, &hi, &route) == AB_EDOM);
+
+  ab_joint_gaussian g = {0.5, 2.0, 3.0};
+  ab_joint_result r;
+  CHECK(ab_joint_gaussian_bon(&g, 2.0, &r) == AB_OK);
+  CHECK_CLOSE(r.proxy_gain, 2.0 / sqrt(3.14159265358979323846), 1e-13); /* E max of 2 N(0,1) = 1/sqrt(pi) */
+  CHECK_CLOSE(r.gold_gain, 1.5 / sqrt(3.14159265358979323846), 1e-13);
+  CHECK(r.exact == 1);
+  CHECK(ab_joint_gaussian_tilt(&g, 0.5, &r) == AB_OK);
+  CHECK_CLOSE(r.kl, 0.5, 1e-15);
+  ab_joint_gaussian rho2 = {2.0, 1.0, 1.0};
+  CHECK(ab_joint_gaussian_bon(&rho2, 2.0, &r) == AB_EDOM);
+
+  double proxy[4] = {1, 2, 3, 3}, gold[4] = {0, 1, 2, 4};
+  CHECK(ab_joint_samples_bon(proxy, gold, 4, 2.0, &r) == AB_OK);
+  CHECK_CLOSE(r.gold_gain, 0.75 * 3 + 3.0 / 16 - 1.75, 1e-15);
+  CHECK(ab_joint_samples_tilt(proxy, gold, 4, INFINITY, &r) == AB_OK);
+  CHECK_CLOSE(r.gold_gain, 3.0 - 1.75, 1e-15);
+  CHECK(ab_joint_samples_bon(proxy, gold, 0, 2.0, &r) == AB_EDOM);
+
+  ab_tail *tg, *te, *cls;
+  ab_joint_result a, c;
+  CHECK(ab_tail_gaussian(0.0, 1.0, &tg) == AB_OK);
+  CHECK(ab_tail_gaussian(0.0, 1.0, &te) == AB_OK);
+  CHECK(ab_tail_subgaussian(1.0, &cls) == AB_OK);
+  CHECK(ab_joint_additive_bon(tg, te, 4.0, 1000, 9, &a) == AB_OK);
+  CHECK(ab_joint_additive_bon(tg, te, 4.0, 1000, 9, &c) == AB_OK);
+  CHECK(a.gold_gain == c.gold_gain && a.proxy_se == c.proxy_se);
+  CHECK(ab_joint_additive_bon(tg, te, 4.5, 1000, 9, &a) == AB_EDOM);
+  CHECK(ab_joint_additive_bon(cls, te, 4.0, 1000, 9, &a) == AB_EUNDEF);
+  CHECK(ab_joint_additive_tilt(tg, te, 0.5, 1, 9, &a) == AB_EDOM);
+  ab_tail_free(tg);
+  ab_tail_free(te);
+  ab_tail_free(cls);
+}
+
 int main(void) {
   ab_init();
   test_status();
@@ -250,5 +304,6 @@ int main(void) {
   test_threads();
   test_divergences_and_bon();
   test_tilt_sample_estimate_csv();
+  test_golden();
   return check_report("core_test");
 }

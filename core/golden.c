@@ -1,0 +1,421 @@
+/*
+ * golden.c - from a proxy reward to the golden reward (DESIGN 3.4): error
+ * models that turn a proxy gain into bounds on the golden gain, and joint
+ * models of (proxy, gold) under the reference that give the golden gain of
+ * best-of-n and of the tilt on the proxy: exactly (jointly Gaussian, logged
+ * pairs) or by Monte Carlo (proxy = gold + independent error).
+ *
+ * With e = r_proxy - r_gold, gold_gain = proxy_gain - (E_pi e - E_ref e), so
+ * a bound D on |E_pi e - E_ref e| gives [proxy_gain - D, proxy_gain + D].
+ */
+#include <stdlib.h>
+
+#include "internal.h"
+
+const char *ab_route_name(int route) {
+  switch (route) {
+  case AB_ROUTE_TV: return "tv";
+  case AB_ROUTE_KL: return "kl";
+  case AB_ROUTE_CHI2: return "chi2";
+  case AB_ROUTE_RATE: return "rate";
+  default: return "none";
+  }
+}
+
+/* ---- error models -------------------------------------------------------- */
+
+int ab_error_check(const ab_error_model *e) {
+  if (!e) return AB_EDOM;
+  switch (e->kind) {
+  case AB_ERROR_BOUNDED:
+  case AB_ERROR_SUBGAUSSIAN:
+  case AB_ERROR_VARIANCE:
+    return (e->par > 0.0 && isfinite(e->par)) ? AB_OK : AB_EDOM;
+  case AB_ERROR_OVERESTIMATION:
+    return (e->par >= 0.0 && isfinite(e->par)) ? AB_OK : AB_EDOM;
+  default:
+    return AB_EDOM;
+  }
+}
+
+int ab_error_routes(const ab_error_model *e, int routes[3]) {
+  switch (e->kind) {
+  case AB_ERROR_BOUNDED:
+    routes[0] = AB_ROUTE_TV;
+    routes[1] = AB_ROUTE_KL;
+    routes[2] = AB_ROUTE_CHI2;
+    return 3;
+  case AB_ERROR_SUBGAUSSIAN:
+    routes[0] = AB_ROUTE_KL;
+    routes[1] = AB_ROUTE_CHI2;
+    return 2;
+  case AB_ERROR_VARIANCE:
+    routes[0] = AB_ROUTE_CHI2;
+    return 1;
+  case AB_ERROR_OVERESTIMATION:
+    routes[0] = AB_ROUTE_RATE;
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+/* D by one route, or NAN when the divergence it needs is not known.
+ * bounded |e| <= eps: 2 eps TV (the range of e times TV); 2 eps min(1,
+ * sqrt(KL/2)) (Pinsker, TV <= 1); eps min(2, sqrt chi2) (TV <= sqrt(chi2)/2).
+ * sub-Gaussian s2: sqrt(2 s2 KL) (Donsker-Varadhan, both tails), sqrt(s2
+ * chi2) (Var e <= s2, Cauchy-Schwarz).  variance: sqrt(Var chi2), since
+ * E_pi e - E_ref e = E_ref[(dpi/dref - 1)(e - E_ref e)]. */
+static double route_bound(const ab_error_model *e, int route,
+                          const ab_divergences *d) {
+  double p = e->par;
+  switch (route) {
+  case AB_ROUTE_TV:
+    return isnan(d->tv) ? NAN : 2.0 * p * d->tv;
+  case AB_ROUTE_KL:
+    if (isnan(d->kl)) return NAN;
+    if (e->kind == AB_ERROR_BOUNDED) return 2.0 * p * fmin(1.0, sqrt(0.5 * d->kl));
+    return sqrt(2.0 * p * d->kl);
+  case AB_ROUTE_CHI2:
+    if (isnan(d->chi2)) return NAN;
+    if (e->kind == AB_ERROR_BOUNDED) return p * fmin(2.0, sqrt(d->chi2));
+    return sqrt(p * d->chi2);
+  default:
+    return NAN;
+  }
+}
+
+int ab_error_golden(const ab_error_model *e, double proxy_gain,
+                    const ab_divergences *d, double *lo, double *hi,
+                    int *route) {
+  int routes[3], st = ab_error_check(e);
+  if (st) return st;
+  if (isnan(proxy_gain) || !d) return AB_EDOM;
+  if (!(isnan(d->kl) || d->kl >= 0.0) || !(isnan(d->chi2) || d->chi2 >= 0.0) ||
+      !(isnan(d->tv) || (d->tv >= 0.0 && d->tv <= 1.0)))
+    return AB_EDOM;
+  if (e->kind == AB_ERROR_OVERESTIMATION) {
+    if (isnan(d->kl)) return AB_EUNDEF;
+    double cost = e->par == 0.0 ? 0.0 : e->par * d->kl;
+    if (isinf(cost) && proxy_gain == INFINITY) {
+      *lo = -INFINITY; /* inf - inf: nothing is known */
+      *hi = INFINITY;
+    } else {
+      *lo = *hi = proxy_gain - cost;
+    }
+    if (route) *route = AB_ROUTE_RATE;
+    return AB_OK;
+  }
+  int k = ab_error_routes(e, routes), best = 0;
+  double D = INFINITY;
+  for (int i = 0; i < k; i++) {
+    double v = route_bound(e, routes[i], d);
+    if (!isnan(v) && (best == 0 || v < D)) {
+      D = v;
+      best = routes[i];
+    }
+  }
+  if (!best) return AB_EUNDEF;
+  *lo = isinf(D) ? -INFINITY : proxy_gain - D;
+  *hi = isinf(D) ? INFINITY : proxy_gain + D;
+  if (route) *route = best;
+  return AB_OK;
+}
+
+/* ---- jointly Gaussian ------------------------------------------------------ */
+
+int ab_joint_gaussian_check(const ab_joint_gaussian *j) {
+  if (!(j->rho >= -1.0 && j->rho <= 1.0)) return AB_EDOM;
+  if (!(j->sd_proxy > 0.0 && isfinite(j->sd_proxy))) return AB_EDOM;
+  if (!(j->sd_gold > 0.0 && isfinite(j->sd_gold))) return AB_EDOM;
+  return AB_OK;
+}
+
+/* gold = mean + rho sd_gold Z + sqrt(1 - rho^2) sd_gold Z' with proxy =
+ * mean + sd_proxy Z: any selection on the proxy moves E Z by some m and leaves
+ * Z' alone, so proxy_gain = sd_proxy m and gold_gain = rho sd_gold m. */
+int ab_joint_gaussian_bon(const ab_joint_gaussian *j, double n,
+                          ab_joint_result *out) {
+  ab_family kl = {AB_KL, 1.0, NULL, NULL};
+  ab_tail *z;
+  double m;
+  int st = ab_joint_gaussian_check(j);
+  if (st) return st;
+  if (!(n >= 1.0 && isfinite(n))) return AB_EDOM;
+  if ((st = ab_tail_gaussian(0.0, 1.0, &z))) return st;
+  st = ab_bon_expected_gain(z, n, AB_CLOSED, &m); /* E max of n N(0,1) */
+  ab_tail_free(z);
+  if (st) return st;
+  ab_joint_result r = {j->sd_proxy * m, j->rho * j->sd_gold * m, 0.0,
+                       0.0, 0.0, 0.0, 1};
+  if ((st = ab_bon_divergence(n, &kl, AB_CLOSED, &r.kl, NULL))) return st;
+  *out = r;
+  return AB_OK;
+}
+
+/* The tilt e^{lambda proxy} shifts Z by m = lambda sd_proxy: KL = m^2 / 2. */
+int ab_joint_gaussian_tilt(const ab_joint_gaussian *j, double lambda,
+                           ab_joint_result *out) {
+  int st = ab_joint_gaussian_check(j);
+  if (st) return st;
+  if (!(lambda >= 0.0 && isfinite(lambda))) return AB_EDOM;
+  double m = lambda * j->sd_proxy;
+  ab_joint_result r = {j->sd_proxy * m, j->rho * j->sd_gold * m, 0.5 * m * m,
+                       0.0, 0.0, 0.0, 1};
+  *out = r;
+  return AB_OK;
+}
+
+/* ---- proxy = gold + independent error: Monte Carlo ------------------------ */
+
+/* Welford's running mean and sum of squared deviations. */
+typedef struct {
+  double n, mean, m2;
+} running;
+
+static void running_add(running *a, double x) {
+  a->n += 1.0;
+  double d = x - a->mean;
+  a->mean += d / a->n;
+  a->m2 += d * (x - a->mean);
+}
+
+static double running_se(const running *a) {
+  return a->n > 1.0 ? sqrt(a->m2 / (a->n - 1.0) / a->n) : INFINITY;
+}
+
+/* Both laws can be sampled and have finite means. */
+static int additive_check(const ab_tail *gold, const ab_tail *error,
+                          size_t draws) {
+  if (!gold || !error || draws < 2) return AB_EDOM;
+  if (!isfinite(gold->mean) || !isfinite(error->mean)) return AB_EUNDEF;
+  return AB_OK;
+}
+
+int ab_joint_additive_sample(const ab_tail *gold, const ab_tail *error,
+                             size_t k, unsigned long long seed, double *out) {
+  ab_rng *r;
+  if (!gold || !error) return AB_EDOM;
+  double *e = malloc((k ? k : 1) * sizeof *e);
+  if (!e) return AB_ENOMEM;
+  int st = ab_rng_new(seed, 0, &r);
+  if (!st) {
+    st = ab_tail_sample(gold, r, k, out);
+    if (!st) st = ab_tail_sample(error, r, k, e);
+    for (size_t i = 0; !st && i < k; i++) out[i] += e[i];
+    ab_rng_free(r);
+  }
+  free(e);
+  return st;
+}
+
+/* Draws come in chunks of whole selections (n pairs each), about 2^16 pairs
+ * per chunk, so that finite laws set up their sampling tables once per
+ * chunk and memory stays flat. */
+int ab_joint_additive_bon(const ab_tail *gold, const ab_tail *error, double n,
+                          size_t draws, unsigned long long seed,
+                          ab_joint_result *out) {
+  ab_family klf = {AB_KL, 1.0, NULL, NULL};
+  ab_rng *r;
+  int st = additive_check(gold, error, draws);
+  if (st) return st;
+  if (!(n >= 1.0 && n <= 1e12 && n == floor(n))) return AB_EDOM;
+  size_t nn = (size_t)n, per = nn >= 65536 ? 1 : 65536 / nn;
+  if (per > draws) per = draws;
+  double *g = malloc(per * nn * sizeof *g), *e = malloc(per * nn * sizeof *e);
+  if (!g || !e) {
+    free(g);
+    free(e);
+    return AB_ENOMEM;
+  }
+  if ((st = ab_rng_new(seed, 0, &r))) {
+    free(g);
+    free(e);
+    return st;
+  }
+  running rp = {0, 0, 0}, rg = {0, 0, 0};
+  for (size_t done = 0; !st && done < draws;) {
+    size_t k = draws - done < per ? draws - done : per;
+    st = ab_tail_sample(gold, r, k * nn, g);
+    if (!st) st = ab_tail_sample(error, r, k * nn, e);
+    for (size_t d = 0; !st && d < k; d++) {
+      const double *gd = g + d * nn, *ed = e + d * nn;
+      size_t best = 0;
+      double top = gd[0] + ed[0];
+      /* the first of tied maxima: uniform among them, the pairs being iid */
+      for (size_t i = 1; i < nn; i++) {
+        double p = gd[i] + ed[i];
+        if (p > top) {
+          top = p;
+          best = i;
+        }
+      }
+      running_add(&rp, top);
+      running_add(&rg, gd[best]);
+    }
+    done += k;
+  }
+  ab_rng_free(r);
+  free(g);
+  free(e);
+  if (st) return st;
+  ab_joint_result res = {rp.mean - (gold->mean + error->mean),
+                         rg.mean - gold->mean, 0.0, running_se(&rp),
+                         running_se(&rg), 0.0, 0};
+  if ((st = ab_bon_divergence(n, &klf, AB_CLOSED, &res.kl, NULL))) return st;
+  *out = res;
+  return AB_OK;
+}
+
+/* Self-normalised importance weights w_i = e^{lambda p_i} / sum_j e^{lambda
+ * p_j} over reference draws.  Gains sum_i w_i h_i - E_ref h with standard
+ * error sqrt(sum_i w_i^2 (h_i - mu_h)^2); KL = sum_i w_i lambda p_i -
+ * log mean_i e^{lambda p_i}, whose delta-method influence at draw i is
+ * N w_i (lambda (p_i - mu_p) - 1) + 1. */
+int ab_joint_additive_tilt(const ab_tail *gold, const ab_tail *error,
+                           double lambda, size_t draws,
+                           unsigned long long seed, ab_joint_result *out) {
+  ab_rng *r;
+  int st = additive_check(gold, error, draws);
+  if (st) return st;
+  if (!(lambda >= 0.0 && isfinite(lambda))) return AB_EDOM;
+  if (lambda == 0.0) {
+    ab_joint_result zero = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1};
+    *out = zero;
+    return AB_OK;
+  }
+  /* E e^{lambda proxy} = E e^{lambda gold} E e^{lambda error} must be finite */
+  if (!(lambda < gold->lmax || (lambda == gold->lmax && gold->closed_max)) ||
+      !(lambda < error->lmax || (lambda == error->lmax && error->closed_max)) ||
+      !gold->cgf || !error->cgf)
+    return AB_EUNDEF;
+  double *g = malloc(draws * sizeof *g), *p = malloc(draws * sizeof *p);
+  if (!g || !p) {
+    free(g);
+    free(p);
+    return AB_ENOMEM;
+  }
+  if (!(st = ab_rng_new(seed, 0, &r))) {
+    st = ab_tail_sample(gold, r, draws, g);
+    if (!st) st = ab_tail_sample(error, r, draws, p);
+    ab_rng_free(r);
+  }
+  if (st) {
+    free(g);
+    free(p);
+    return st;
+  }
+  double top = -INFINITY, N = (double)draws;
+  for (size_t i = 0; i < draws; i++) {
+    p[i] += g[i];
+    if (p[i] > top) top = p[i];
+  }
+  ab_sum s = {0, 0}, sp = {0, 0}, sg = {0, 0}, sx = {0, 0};
+  for (size_t i = 0; i < draws; i++) {
+    double x = lambda * (p[i] - top), w = exp(x);
+    ab_sum_add(&s, w);
+    ab_sum_add(&sp, w * p[i]);
+    ab_sum_add(&sg, w * g[i]);
+    ab_sum_add(&sx, w * x);
+  }
+  double S = ab_sum_value(&s);
+  double mp = ab_sum_value(&sp) / S, mg = ab_sum_value(&sg) / S;
+  double kl = ab_sum_value(&sx) / S - log(S / N);
+  ab_sum vp = {0, 0}, vg = {0, 0}, vk = {0, 0};
+  for (size_t i = 0; i < draws; i++) {
+    double w = exp(lambda * (p[i] - top)) / S;
+    double dp = w * (p[i] - mp), dg = w * (g[i] - mg);
+    double f = N * w * (lambda * (p[i] - mp) - 1.0) + 1.0;
+    ab_sum_add(&vp, dp * dp);
+    ab_sum_add(&vg, dg * dg);
+    ab_sum_add(&vk, f * f);
+  }
+  free(g);
+  free(p);
+  ab_joint_result res = {mp - (gold->mean + error->mean), mg - gold->mean,
+                         fmax(kl, 0.0), sqrt(ab_sum_value(&vp)),
+                         sqrt(ab_sum_value(&vg)), sqrt(ab_sum_value(&vk)) / N,
+                         0};
+  *out = res;
+  return AB_OK;
+}
+
+/* ---- logged pairs: the empirical law, exactly ------------------------------ */
+
+typedef struct {
+  double *probs, *policy;
+} pair_scratch;
+
+static int pairs_start(const double *proxy, const double *gold, size_t N,
+                       pair_scratch *w) {
+  if (N == 0 || !proxy || !gold) return AB_EDOM;
+  for (size_t i = 0; i < N; i++)
+    if (!isfinite(proxy[i]) || !isfinite(gold[i])) return AB_EDOM;
+  w->probs = malloc(N * sizeof *w->probs);
+  w->policy = malloc(N * sizeof *w->policy);
+  if (!w->probs || !w->policy) {
+    free(w->probs);
+    free(w->policy);
+    return AB_ENOMEM;
+  }
+  for (size_t i = 0; i < N; i++) w->probs[i] = 1.0 / (double)N;
+  return AB_OK;
+}
+
+/* sum_i policy_i (x_i - mean x): the gain of a law on the pairs */
+static double pair_gain(const double *policy, const double *x, size_t N) {
+  ab_sum m = {0, 0}, s = {0, 0};
+  for (size_t i = 0; i < N; i++) ab_sum_add(&m, x[i]);
+  double mean = ab_sum_value(&m) / (double)N;
+  for (size_t i = 0; i < N; i++) ab_sum_add(&s, policy[i] * (x[i] - mean));
+  return ab_sum_value(&s);
+}
+
+static int pairs_finish(pair_scratch *w, const double *proxy,
+                        const double *gold, size_t N, double kl,
+                        ab_joint_result *out) {
+  ab_joint_result r = {pair_gain(w->policy, proxy, N),
+                       pair_gain(w->policy, gold, N), kl, 0.0, 0.0, 0.0, 1};
+  free(w->probs);
+  free(w->policy);
+  *out = r;
+  return AB_OK;
+}
+
+/* The exact best-of-n law of the empirical proxy law (ab_bon_policy): a pair
+ * whose proxy ties with others shares their selection probability. */
+int ab_joint_samples_bon(const double *proxy, const double *gold, size_t N,
+                         double n, ab_joint_result *out) {
+  pair_scratch w;
+  ab_bon_summary s;
+  if (!(n >= 1.0 && isfinite(n))) return AB_EDOM;
+  int st = pairs_start(proxy, gold, N, &w);
+  if (st) return st;
+  if ((st = ab_bon_policy(w.probs, proxy, N, n, w.policy, &s))) {
+    free(w.probs);
+    free(w.policy);
+    return st;
+  }
+  return pairs_finish(&w, proxy, gold, N, s.kl, out);
+}
+
+/* The tilt of the empirical law on the proxy (ab_tilt_policy), beta =
+ * 1/lambda; lambda = +inf puts all the mass on the top proxy. */
+int ab_joint_samples_tilt(const double *proxy, const double *gold, size_t N,
+                          double lambda, ab_joint_result *out) {
+  pair_scratch w;
+  ab_tilt_summary s;
+  if (!(lambda >= 0.0)) return AB_EDOM;
+  int st = pairs_start(proxy, gold, N, &w);
+  if (st) return st;
+  st = isinf(lambda)
+           ? ab_tilt_policy(w.probs, proxy, N, AB_TILT_KL, INFINITY, w.policy, &s)
+           : ab_tilt_policy(w.probs, proxy, N, AB_TILT_BETA, 1.0 / lambda,
+                            w.policy, &s);
+  if (st) {
+    free(w.probs);
+    free(w.policy);
+    return st;
+  }
+  return pairs_finish(&w, proxy, gold, N, s.kl, out);
+}

@@ -177,8 +177,10 @@ local function new(ab, opts)
   end
   if opts.aligned ~= nil then
     if not (ab.renyi and ab.renyi.gain) then argerror("aligned= needs ab.renyi.gain, not in this build") end
-    if not (is_tail(opts.aligned) or (type(opts.aligned) == "table" and opts.aligned.variance)) then
-      argerror("aligned= must be a tail or {variance=} (the aligned policy's left tail)")
+    local a = opts.aligned
+    if not (is_tail(a) or type(a) == "function" or (type(a) == "table" and a.variance)) then
+      argerror("aligned= must be a tail, {variance=} or a function of the parameter returning one "
+        .. "(the aligned policy's left tail)")
     end
   end
   if s.policy.check_context then
@@ -224,8 +226,9 @@ end
 --   gain from e:golden(proxy_gain, divergences) and the route it used
 -- - `gold_bound`: with golden=, golden:gain(kl) (the golden gain of any policy
 --   at that KL is at most this)
--- - `renyi_bound`, `renyi_alpha`: with aligned=, the Renyi refinement
---   (ab.renyi.gain) and the order that attains it
+-- - `renyi_bound`, `renyi_alpha`: with aligned= (a tail or {variance=} for
+--   the aligned policy's left tail, or a function of the parameter returning
+--   one), the Renyi refinement (ab.renyi.gain) and the order that attains it
 -- @function scenario:run
 -- @treturn table an array of rows
 function Scenario:run()
@@ -254,7 +257,9 @@ function Scenario:run()
     end
     if self.golden and row.kl then row.gold_bound = self.golden:gain(row.kl) end
     if self.aligned and r.renyi_divergence then
-      row.renyi_bound, row.renyi_alpha = self.ab.renyi.gain { reference = ctx.law, aligned = self.aligned,
+      local aligned = self.aligned
+      if type(aligned) == "function" then aligned = aligned(v) end
+      row.renyi_bound, row.renyi_alpha = self.ab.renyi.gain { reference = ctx.law, aligned = aligned,
         divergence = r.renyi_divergence }
     end
     rows[i] = row

@@ -79,6 +79,16 @@ int ab_tail_gamma(double shape, double scale, ab_tail **out);
 int ab_tail_gumbel(double loc, double scale, ab_tail **out);
 int ab_tail_logistic(double loc, double scale, ab_tail **out);
 int ab_tail_beta(double a, double b, ab_tail **out);
+/* Heavy-tailed laws: no exponential moment on the right, so the gain bound
+ * is +inf for every kl > 0 (0 at kl = 0), the tilt at kl > 0 is +inf (the
+ * bound is saturated at the essential supremum +inf) and the variance proxy
+ * is +inf; they can be sampled.  Student t with df > 0 degrees of freedom
+ * times scale > 0 (both tails heavy; mean 0 if df > 1, NaN otherwise);
+ * Pareto with minimum xm > 0 and index alpha > 0 (density alpha xm^alpha /
+ * x^(alpha+1) on [xm, inf); mean alpha xm / (alpha - 1), +inf if alpha <= 1;
+ * right tail only). */
+int ab_tail_student_t(double df, double scale, ab_tail **out);
+int ab_tail_pareto(double xm, double alpha, ab_tail **out);
 /* A finite law: values[i] with probability probs[i].  probs == NULL means
  * equal weights (an empirical law of n samples).  probs must be >= 0 and sum
  * to 1 within 1e-9 relative; they are renormalised.  The arrays are copied. */

@@ -38,7 +38,10 @@ enum {
   AB_KIND_BETA,
   AB_KIND_DISCRETE,
   AB_KIND_EMPIRICAL,
-  AB_KIND_CUMULANT
+  AB_KIND_CUMULANT,
+  /* heavy-tailed laws: psi(l) = +inf for every l > 0 */
+  AB_KIND_STUDENT_T,
+  AB_KIND_PARETO
 };
 
 #define AB_BETA_TERMS 40
@@ -77,6 +80,9 @@ int ab_cgf_gumbel(const ab_tail *t, double l, double gap, ab_cgf *out);
 int ab_cgf_logistic(const ab_tail *t, double l, double gap, ab_cgf *out);
 int ab_cgf_beta(const ab_tail *t, double l, double gap, ab_cgf *out);
 int ab_beta_setup(ab_tail *t);
+/* Heavy-tailed laws (Student t, Pareto): psi(0) = 0, +inf elsewhere on the
+ * heavy side. */
+int ab_cgf_heavy(const ab_tail *t, double l, double gap, ab_cgf *out);
 int ab_gumbel_setup(ab_tail *t);
 
 /* discrete.c: finite laws. */

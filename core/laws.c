@@ -272,3 +272,15 @@ int ab_cgf_beta(const ab_tail *t, double l, double gap, ab_cgf *out) {
   out->kl = -tt * ey - lognorm;
   return AB_OK;
 }
+
+/* Student t and Pareto: E e^{l R} = +inf for every l > 0 (a polynomial tail),
+ * and for l < 0 as well for the Student t; the engine only ever asks at
+ * l = 0, where psi = 0, psi' = 0, psi'' = the variance (+inf if none). */
+int ab_cgf_heavy(const ab_tail *t, double l, double gap, ab_cgf *out) {
+  (void)gap;
+  out->psi = l == 0.0 ? 0.0 : INFINITY;
+  out->dpsi = l == 0.0 ? 0.0 : INFINITY;
+  out->d2psi = l == 0.0 ? t->variance : INFINITY;
+  out->kl = l == 0.0 ? 0.0 : INFINITY;
+  return AB_OK;
+}

@@ -99,6 +99,12 @@ int ab_tail_sample(const ab_tail *t, ab_rng *r, size_t k, double *out) {
     case AB_KIND_BETA:
       v = gsl_ran_beta(g, a[0], a[1]);
       break;
+    case AB_KIND_STUDENT_T:
+      v = a[1] * gsl_ran_tdist(g, a[0]);
+      break;
+    case AB_KIND_PARETO:
+      v = gsl_ran_pareto(g, a[1], a[0]);
+      break;
     default:
       return AB_EUNDEF;
     }

@@ -212,6 +212,61 @@ int ab_tail_beta(double a, double b, ab_tail **out) {
   return AB_OK;
 }
 
+/* A heavy-tailed law: the cumulant is finite only at l = 0 on the heavy
+ * side (lmax = 0, closed there so that psi(0) = 0 is defined). */
+static ab_tail *heavy_tail(int kind, double a, double b) {
+  ab_tail *t = new_tail(kind);
+  if (!t) return NULL;
+  t->par[0] = a;
+  t->par[1] = b;
+  t->lmax = 0.0;
+  t->closed_max = 1;
+  t->cgf = ab_cgf_heavy;
+  return t;
+}
+
+int ab_tail_student_t(double df, double scale, ab_tail **out) {
+  if (!positive(df) || !positive(scale) || !isfinite(scale * scale))
+    return AB_EDOM;
+  ab_tail *t = heavy_tail(AB_KIND_STUDENT_T, df, scale);
+  if (!t) return AB_ENOMEM;
+  t->lmin = 0.0;
+  t->closed_min = 1;
+  t->mean = df > 1.0 ? 0.0 : NAN;
+  t->variance = df > 2.0 ? scale * scale * (df / (df - 2.0)) : INFINITY;
+  *out = t;
+  return AB_OK;
+}
+
+int ab_tail_pareto(double xm, double alpha, ab_tail **out) {
+  if (!positive(xm) || !positive(alpha)) return AB_EDOM;
+  ab_tail *t = heavy_tail(AB_KIND_PARETO, xm, alpha);
+  if (!t) return AB_ENOMEM;
+  t->two_sided = 0; /* the left tail is bounded (R >= xm); not modelled */
+  t->lmin = 0.0;
+  t->closed_min = 1;
+  if (alpha > 1.0) {
+    double a1 = alpha - 1.0;
+    t->mean = xm * (alpha / a1);
+    t->inf = xm - t->mean; /* -xm / (alpha - 1) */
+    t->variance = alpha > 2.0 ? (xm / a1) * (xm / a1) * (alpha / (alpha - 2.0))
+                              : INFINITY;
+  } else {
+    t->mean = INFINITY;
+    t->variance = INFINITY;
+  }
+  if (!isfinite(t->mean) && alpha > 1.0) {
+    ab_tail_free(t);
+    return AB_EDOM;
+  }
+  *out = t;
+  return AB_OK;
+}
+
+static int heavy(const ab_tail *t) {
+  return t->kind == AB_KIND_STUDENT_T || t->kind == AB_KIND_PARETO;
+}
+
 static int finite_law(int kind, const double *v, const double *p, size_t n,
                       ab_tail **out) {
   ab_tail *t = new_tail(kind);
@@ -309,6 +364,10 @@ int ab_tail_describe(const ab_tail *t, char *buf, size_t len) {
   case AB_KIND_EMPIRICAL:
     return snprintf(buf, len, "empirical(%zu samples, mean=%.15g)", t->n,
                     t->mean);
+  case AB_KIND_STUDENT_T:
+    return snprintf(buf, len, "student_t(df=%.15g, scale=%.15g)", p[0], p[1]);
+  case AB_KIND_PARETO:
+    return snprintf(buf, len, "pareto(xm=%.15g, alpha=%.15g)", p[0], p[1]);
   default:
     return snprintf(buf, len, "cumulant(lambda_max=%.15g)", p[0]);
   }
@@ -337,6 +396,11 @@ static int closed_bound(const ab_tail *t, int side, double kl, double *out) {
                                            : b * kl + 0.5 * nu * (nu / b);
     return AB_OK;
   }
+  case AB_KIND_STUDENT_T:
+  case AB_KIND_PARETO:
+    /* no exponential moment: inf_l (kl + psi(l)) / l over no l at all */
+    *out = kl > 0.0 ? INFINITY : 0.0;
+    return AB_OK;
   default:
     return -1;
   }
@@ -375,6 +439,10 @@ static int closed_kl_needed(const ab_tail *t, int side, double g,
     }
     return AB_OK;
   }
+  case AB_KIND_STUDENT_T:
+  case AB_KIND_PARETO:
+    *out = 0.0; /* any kl > 0 allows every gain: the infimum is 0 */
+    return AB_OK;
   default:
     return -1;
   }
@@ -391,7 +459,7 @@ int ab_tail_bound(const ab_tail *t, int side, int method, double kl,
   int st = check_side(t, side);
   if (st) return st;
   if (!(kl >= 0.0)) return AB_EDOM;
-  if (method == AB_CLOSED && closed_bound(t, side, kl, out) != -1)
+  if ((method == AB_CLOSED || heavy(t)) && closed_bound(t, side, kl, out) != -1)
     return AB_OK;
   return ab_frontier_bound(t, side, kl, out, NULL, NULL);
 }
@@ -405,7 +473,8 @@ int ab_tail_kl_needed(const ab_tail *t, int side, int method, double gain,
     *out = 0.0;
     return AB_OK;
   }
-  if (method == AB_CLOSED && closed_kl_needed(t, side, gain, out) != -1)
+  if ((method == AB_CLOSED || heavy(t)) &&
+      closed_kl_needed(t, side, gain, out) != -1)
     return AB_OK;
   return ab_frontier_kl_needed(t, side, gain, out);
 }
@@ -415,6 +484,11 @@ int ab_tail_tilt(const ab_tail *t, int side, double kl, double *lambda) {
   int st = check_side(t, side);
   if (st) return st;
   if (!(kl >= 0.0)) return AB_EDOM;
+  if (heavy(t)) {
+    /* the bound is saturated at the essential supremum, +inf, once kl > 0 */
+    *lambda = kl > 0.0 ? INFINITY : 0.0;
+    return AB_OK;
+  }
   return ab_frontier_bound(t, side, kl, &g, lambda, NULL);
 }
 
@@ -506,7 +580,8 @@ int ab_tail_bound_vec(const ab_tail *t, int side, int method, const double *kl,
   for (size_t i = 0; i < n; i++) {
     double k = kl[i];
     if (!(k >= 0.0)) st = AB_EDOM;
-    else if (method == AB_CLOSED && closed_bound(t, side, k, &out[i]) != -1)
+    else if ((method == AB_CLOSED || heavy(t)) &&
+             closed_bound(t, side, k, &out[i]) != -1)
       st = AB_OK;
     else st = ab_frontier_bound(t, side, k, &out[i], NULL, &hint);
     if (st) {

@@ -247,6 +247,12 @@ static int tail_logistic(lua_State *L) {
 static int tail_beta(lua_State *L) {
   return law2(L, "beta", "a", 0, "b", ab_tail_beta);
 }
+static int tail_student_t(lua_State *L) {
+  return law2(L, "student_t", "df", 0, "scale", ab_tail_student_t);
+}
+static int tail_pareto(lua_State *L) {
+  return law2(L, "pareto", "xm", 0, "alpha", ab_tail_pareto);
+}
 
 static void check_finite_all(lua_State *L, const char *fname, const char *what,
                              const double *x, size_t n) {
@@ -504,6 +510,8 @@ void abL_open_tail(lua_State *L) {
       {"gumbel", tail_gumbel},
       {"logistic", tail_logistic},
       {"beta", tail_beta},
+      {"student_t", tail_student_t},
+      {"pareto", tail_pareto},
       {"discrete", tail_discrete},
       {"empirical", tail_empirical},
       {"cumulant", tail_cumulant},

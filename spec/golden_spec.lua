@@ -356,3 +356,72 @@ describe("joint.samples", function()
     H.raises(function() ab.joint.samples { proxy = { 1 }, gold = { "a" } } end, "gold[1] must be a number")
   end)
 end)
+
+-- Heavy-tailed laws for errors: sampling works, no exponential moment.
+describe("tail.student_t and tail.pareto", function()
+  local function ecdf(x, v)
+    local c = 0
+    for i = 1, #x do if x[i] <= v then c = c + 1 end end
+    return c / #x
+  end
+
+  it("have a gain bound of +inf for every KL > 0 and 0 at KL = 0", function()
+    for _, t in ipairs { ab.tail.student_t { df = 3, scale = 2 }, ab.tail.pareto { xm = 1, alpha = 2.5 },
+      ab.tail.student_t { df = 0.5, scale = 1 } } do
+      assert.are.equal(0, t:gain(0))
+      assert.are.equal(math.huge, t:gain(1e-12))
+      assert.are.same({ 0, math.huge, math.huge }, t:gain { 0, 0.1, 10 })
+      assert.are.equal(math.huge, t:gain(0.1, { numeric = true }))
+      assert.are.equal(0, t:kl_needed(5))
+      assert.are.equal(math.huge, t:variance_proxy())
+      assert.are.equal(0, t:cumulant(0))
+      assert.are.equal(math.huge, t:cumulant(1e-9))
+      assert.are.equal(math.huge, t:tilt(0.5))
+    end
+    assert.are.equal(math.huge, ab.tail.student_t { df = 3, scale = 1 }:loss(0.1))
+  end)
+
+  it("have their means and a tostring", function()
+    assert.are.equal(0, ab.tail.student_t { df = 3, scale = 2 }:mean())
+    assert.is_nil(ab.tail.student_t { df = 1, scale = 2 }:mean())
+    H.close(ab.tail.pareto { xm = 2, alpha = 3 }:mean(), 3, 1e-15, "pareto mean")
+    assert.are.equal(math.huge, ab.tail.pareto { xm = 2, alpha = 1 }:mean())
+    assert.are.equal("student_t(df=3, scale=2)", tostring(ab.tail.student_t { df = 3, scale = 2 }))
+    assert.are.equal("pareto(xm=1, alpha=2.5)", tostring(ab.tail.pareto { xm = 1, alpha = 2.5 }))
+  end)
+
+  it("sample their laws (empirical CDF within 4 standard errors)", function()
+    local N = 20000
+    local x = ab.tail.student_t { df = 3, scale = 2 }:sample(N, ab.rng(3)):totable()
+    -- P(T_3 <= t) from scipy.stats.t.cdf(t, 3) at t = 0.5, 1, 2.5
+    for _, c in ipairs { { 0.5, 0.6742760175759246 }, { 1, 0.8044988905221148 }, { 2.5, 0.9561466764959673 } } do
+      local F = c[2]
+      assert(math.abs(ecdf(x, 2 * c[1]) - F) < 4 * math.sqrt(F * (1 - F) / N), "student_t at " .. c[1])
+    end
+    local y = ab.tail.pareto { xm = 2, alpha = 1.5 }:sample(N, ab.rng(4)):totable()
+    for _, v in ipairs { 2.5, 4, 10 } do
+      local F = 1 - (2 / v) ^ 1.5
+      assert(math.abs(ecdf(y, v) - F) < 4 * math.sqrt(F * (1 - F) / N), "pareto at " .. v)
+    end
+    for i = 1, #y do assert(y[i] >= 2) end
+  end)
+
+  it("reject bad parameters", function()
+    H.raises(function() ab.tail.student_t { df = 0, scale = 1 } end, "'student_t'", "df must be positive")
+    H.raises(function() ab.tail.student_t { df = 3, scale = -1 } end, "'student_t'", "scale must be positive")
+    H.raises(function() ab.tail.student_t { df = 3 } end, "scale is required")
+    H.raises(function() ab.tail.student_t { df = 3, scale = 1, loc = 0 } end, "unknown option 'loc'")
+    H.raises(function() ab.tail.pareto { xm = 0, alpha = 1 } end, "'pareto'", "xm must be positive")
+    H.raises(function() ab.tail.pareto { xm = 1, alpha = math.huge } end, "'pareto'", "alpha must be positive and finite")
+  end)
+
+  it("make a proxy gain grow while the golden gain does not (heavy-tailed error)", function()
+    local j = ab.joint.additive { gold = ab.tail.gaussian { sd = 1 }, error = ab.tail.student_t { df = 2.5, scale = 1 } }
+    local r4, r256 = j:bon(4, { draws = 4000, seed = 1 }), j:bon(256, { draws = 4000, seed = 1 })
+    assert(r256.proxy_gain > 2 * r4.proxy_gain, "proxy grows")
+    assert(r256.gold_gain < r4.gold_gain + 4 * (r4.gold_se + r256.gold_se), "gold stalls")
+    H.raises(function() j:tilt(0.1) end, "'joint.tilt'", "infinite")
+    H.raises(function() ab.joint.additive { gold = ab.tail.gaussian { sd = 1 }, error = ab.tail.student_t { df = 1, scale = 1 } } end,
+      "error must be an exact or finite law with a finite mean")
+  end)
+end)

@@ -87,6 +87,23 @@ ab.tail = core.tail
 -- @function tail.beta
 -- @tparam table opts `{a=, b=}`
 
+--- Student t law with df > 0 degrees of freedom, times scale > 0 (heavy
+-- tails on both sides).  It has no exponential moment, so its gain bound (and
+-- its loss bound) is +inf for every KL > 0 (0 at KL = 0), its tilt is
+-- math.huge, its kl_needed is 0 and its variance proxy is +inf.  It can be
+-- sampled (`t:sample`, `ab.joint.additive` errors).  Mean 0 when df > 1
+-- (nil otherwise).
+-- @function tail.student_t
+-- @tparam table opts `{df=, scale=}`
+
+--- Pareto law with minimum xm > 0 and index alpha > 0: density
+-- alpha xm^alpha / x^(alpha+1) on [xm, inf).  Gain bound +inf for every
+-- KL > 0 (0 at KL = 0), as for `tail.student_t`; the loss (left tail) is not
+-- modelled.  Mean alpha xm / (alpha - 1), math.huge when alpha ≤ 1.  It can
+-- be sampled.
+-- @function tail.pareto
+-- @tparam table opts `{xm=, alpha=}`
+
 --- A finite law (exact frontier, by log-sum-exp over the atoms).
 -- probs must be ≥ 0 and sum to 1 within 1e-9 (they are renormalised).
 -- @function tail.discrete

@@ -292,6 +292,24 @@ static void test_golden(void) {
   ab_tail_free(tg);
   ab_tail_free(te);
   ab_tail_free(cls);
+
+  /* heavy tails: +inf for kl > 0, sampling works */
+  ab_tail *st, *pa;
+  double hb, x[4];
+  ab_rng *rng;
+  CHECK(ab_tail_student_t(3.0, 2.0, &st) == AB_OK);
+  CHECK(ab_tail_pareto(1.0, 2.5, &pa) == AB_OK);
+  CHECK(ab_tail_student_t(0.0, 2.0, &cls) == AB_EDOM);
+  CHECK(ab_tail_pareto(1.0, -1.0, &cls) == AB_EDOM);
+  CHECK(ab_tail_bound(st, AB_GAIN, AB_CLOSED, 1e-9, &hb) == AB_OK && isinf(hb));
+  CHECK(ab_tail_bound(pa, AB_GAIN, AB_NUMERIC, 0.0, &hb) == AB_OK && hb == 0.0);
+  CHECK(ab_tail_variance_proxy(st, AB_CLOSED, &hb) == AB_OK && isinf(hb));
+  CHECK(ab_rng_new(1, 0, &rng) == AB_OK);
+  CHECK(ab_tail_sample(pa, rng, 4, x) == AB_OK && x[0] >= 1.0 && x[3] >= 1.0);
+  CHECK(ab_tail_sample(st, rng, 4, x) == AB_OK && isfinite(x[0]));
+  ab_rng_free(rng);
+  ab_tail_free(st);
+  ab_tail_free(pa);
 }
 
 int main(void) {

@@ -272,8 +272,10 @@ do
     local peak = s:peak()
     local fs, f = fit_series(kl, column(rows, "gold_gain"), "bon")
     local series = {
-      { x = kl, y = column(rows, "proxy_gain"), err = column(rows, "proxy_se"), title = "proxy (Monte Carlo)" },
-      { x = kl, y = column(rows, "gold_gain"), err = column(rows, "gold_se"), title = "gold (Monte Carlo)" },
+      { x = kl, y = column(rows, "proxy_gain"), err = column(rows, "proxy_se"), title = "proxy (Monte Carlo)",
+        style = "linespoints" },
+      { x = kl, y = column(rows, "gold_gain"), err = column(rows, "gold_se"), title = "gold (Monte Carlo)",
+        style = "linespoints" },
     }
     if fs then series[#series + 1] = fs end
     local last = rows[#rows]

@@ -15,7 +15,7 @@ describe("policy families", function()
     assert.are.equal("n", f.param)
     assert.are.same({ 1, 4, 16 }, f.values)
     assert.are.equal("best_of_n(n = 1, 4, 16)", tostring(f))
-    assert.are.equal("kl", ab.policy.kl_budget { kl = 0.5 }.param)
+    assert.are.equal("budget", ab.policy.kl_budget { kl = 0.5 }.param) -- the rows' kl is the KL spent
     assert.are.same({ 0.5 }, ab.policy.kl_budget { kl = 0.5 }.values)
     assert.are.same({ 2, 3 }, ab.policy.kl_penalty { beta = ab.vector { 2, 3 } }.values)
   end)
@@ -154,6 +154,16 @@ describe("kl_budget", function()
     end
   end)
 
+  it("keeps the budget and spends only -log P(top) once a finite law saturates", function()
+    local r = rows { reference = ab.tail.bernoulli { p = 0.25 }, policy = ab.policy.kl_budget { kl = { 0.1, 3 } } }
+    assert.are.equal(0.1, r[1].budget)
+    close(r[1].kl, 0.1, 1e-10, "kl below saturation")
+    assert.are.equal(3, r[2].budget)
+    close(r[2].kl, math.log(4), 1e-12, "saturated kl")
+    close(r[2].proxy_gain, 0.75, 1e-12, "saturated gain")
+    assert.are.equal(math.huge, r[2].lambda)
+  end)
+
   it("on an assumption class gives the bound over every policy and refuses other divergences", function()
     local r = rows { reference = ab.tail.subgaussian { sigma = 1 }, policy = ab.policy.kl_budget { kl = { 2 } } }
     close(r[1].proxy_bound, 2, 1e-14, "sqrt(2 kl)")
@@ -202,6 +212,8 @@ describe("policy.define", function()
       check = function(e) if not (e > 0 and e <= 1) then return "in (0, 1]" end end,
       evaluate = function(_, _, eps) return { kl = -math.log(eps), kl_exact = true } end,
     }
+    raises(function() ab.policy.define { name = "bad_rule", param = "kl", evaluate = function() end } end,
+      "policy.define", "param 'kl'")
     local r = rows { reference = ab.tail.gaussian { sd = 1 },
       policy = ab.policy.top_fraction_test { eps = { 0.5, 0.01 } } }
     close(r[2].kl, math.log(100), 1e-15, "kl")

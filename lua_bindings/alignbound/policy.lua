@@ -4,7 +4,9 @@
 -- run any rule without knowing it:
 --
 --   family.name    the rule, e.g. "best_of_n"
---   family.param   the name of its parameter, e.g. "n" (a column of the rows)
+--   family.param   the name of its parameter, e.g. "n" (a column of the rows;
+--                  kl_budget's is "budget", since "kl" is the KL it spends)
+--   family.field   the constructor's field, e.g. "n" ("kl" for kl_budget)
 --   family.values  the parameters, an array of numbers
 --   family:evaluate(ctx, value)  the numbers of one row (see below)
 --   family:check_context(ctx)    optional: nil, or why the rule cannot run on ctx
@@ -43,7 +45,7 @@ function Family:__tostring()
   local shown = {}
   for i = 1, math.min(#self.values, 6) do shown[i] = string.format("%.6g", self.values[i]) end
   if #self.values > 6 then shown[#shown + 1] = "... (" .. #self.values .. " values)" end
-  return string.format("%s(%s = %s)", self.name, self.param, table.concat(shown, ", "))
+  return string.format("%s(%s = %s)", self.name, self.field, table.concat(shown, ", "))
 end
 
 --- Is x a policy family?
@@ -80,24 +82,38 @@ local function parameters(fname, field, list, check)
   return out
 end
 
---- Define a rule: `policy.define{name=, param=, check=, evaluate= [, check_context=]}`
--- makes `policy[name]`, a constructor `policy[name]{[param] = {...}}` of
--- families over those parameters.  `check(x)` returns nil for a valid
+--- Define a rule: `policy.define{name=, param=, check=, evaluate= [, field=,
+-- check_context=]}` makes `policy[name]`, a constructor
+-- `policy[name]{[field or param] = {...}}` of families over those parameters.  `check(x)` returns nil for a valid
 -- parameter or what it must be ("a number >= 1").
 -- @tparam table rule
 -- @treturn function the constructor
+local RESERVED = { policy = true, kl = true, kl_se = true, kl_exact = true, lambda = true }
+
 function policy.define(rule)
+  if type(rule) ~= "table" or type(rule.name) ~= "string" or type(rule.param) ~= "string"
+    or type(rule.evaluate) ~= "function" then
+    error("bad argument #1 to 'policy.define' (table {name=, param=, evaluate= [, check=, field=, "
+      .. "check_context=]} expected)", 2)
+  end
+  if RESERVED[rule.param] or rule.param:match("^proxy_") or rule.param:match("^gold_")
+    or rule.param:match("^renyi_") then
+    error("bad argument #1 to 'policy.define' (param '" .. rule.param .. "' is a row field; name the column "
+      .. "otherwise and pass field=)", 2)
+  end
+  rule.check = rule.check or function() end
   local fname = "policy." .. rule.name
   local function make(opts)
     if type(opts) ~= "table" then argerror(fname, "table expected, got " .. type(opts)) end
+    local field = rule.field or rule.param
     for k in pairs(opts) do
-      if k ~= rule.param then
-        argerror(fname, "unknown option '" .. tostring(k) .. "' (expected " .. rule.param .. ")")
+      if k ~= field then
+        argerror(fname, "unknown option '" .. tostring(k) .. "' (expected " .. field .. ")")
       end
     end
-    if opts[rule.param] == nil then argerror(fname, rule.param .. " is required") end
-    local values = parameters(fname, rule.param, opts[rule.param], rule.check)
-    return setmetatable({ name = rule.name, param = rule.param, values = values,
+    if opts[field] == nil then argerror(fname, field .. " is required") end
+    local values = parameters(fname, field, opts[field], rule.check)
+    return setmetatable({ name = rule.name, param = rule.param, field = field, values = values,
       evaluate = rule.evaluate, check_context = rule.check_context }, Family)
   end
   policy[rule.name] = make
@@ -257,11 +273,13 @@ end
 -- with KL(pi||ref) = kl (l = law:tilt(kl)).  Proxy gain: law:gain(kl), exact
 -- for an exact law (the tilt attains it) and the bound over every policy at
 -- that KL for an assumption class.  With a joint model: joint:tilt(l), l
--- from the proxy law.
+-- from the proxy law.  The rows' parameter column is `budget`; their `kl` is
+-- the KL spent, which is smaller once a finite law saturates (all the mass
+-- on its top reward, at KL = -log P(top)).
 -- @function kl_budget
 -- @tparam table opts `{kl = {...}}`
 policy.define {
-  name = "kl_budget", param = "kl",
+  name = "kl_budget", param = "budget", field = "kl",
   check = function(k) if not (k >= 0 and k < math.huge) then return "a finite number >= 0" end end,
   evaluate = function(_, ctx, kl)
     if not ctx.exact and not ctx.joint then

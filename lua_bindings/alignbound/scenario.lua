@@ -208,7 +208,7 @@ end
 --
 -- Row fields (nil when they do not apply):
 --
--- - `policy`: the family's name; `[param]` (`n`, `kl` or `beta`): the parameter
+-- - `policy`: the family's name; `[param]` (`n`, `budget` or `beta`): the parameter
 -- - `kl`: KL(pi || ref), nats; exact with ties when the reference is a finite
 --   law with known atoms; `kl_exact`: false when kl is the continuous-reward
 --   formula on a law that may have ties (then an upper bound); `kl_se`: its

@@ -336,6 +336,49 @@ int ab_csv_read(const char *path, const char *const *columns, size_t ncols,
 void ab_table_free(ab_table *t);
 
 /* ------------------------------------------------------------------------ */
+/* The Renyi refinement (DESIGN 3.3): with the reward s_ref^2-sub-Gaussian on
+ * its right tail under the reference and s_pi^2-sub-Gaussian on its left
+ * tail under the aligned policy pi, for every order a in (0, 1]
+ *   gain <= sqrt(2 ((1 - a) s_pi^2 + a s_ref^2) D_a(pi || ref) / a)
+ * (the Renyi variational formula at g = lambda r), the KL bound at a = 1; as
+ * a -> 0, (1 - a) D_a / a -> KL(ref || pi). */
+
+/* One-sided optimal sub-Gaussian variance proxy: sup_{l > 0} 2 psi(l) / l^2
+ * (side AB_GAIN, the right tail) or sup_{l < 0} (AB_LOSS, the left tail),
+ * from the exact cumulant for exact and finite laws; +inf when it does not
+ * exist; AB_EUNDEF for the left tail of a right-tail-only tail. */
+int ab_tail_variance_proxy_side(const ab_tail *t, int side, double *out);
+
+/* D_a at order a in (0, 1]: return 0 and set *d (>= 0, +inf allowed); a
+ * non-zero return aborts with AB_EFUNC. */
+typedef int (*ab_renyi_fn)(void *ctx, double a, double *d);
+
+enum {
+  AB_RENYI_FIXED = 1, /* value = D_alpha at the given alpha */
+  AB_RENYI_FUNCTION,  /* fn(ctx, a) = D_a */
+  AB_RENYI_BON        /* best-of-n: the closed form D_a(Beta(n,1) || U) */
+};
+
+typedef struct {
+  int kind;
+  double value;   /* AB_RENYI_FIXED */
+  double n;       /* AB_RENYI_BON, n >= 1 */
+  ab_renyi_fn fn; /* AB_RENYI_FUNCTION */
+  void *ctx;
+} ab_renyi_divergence;
+
+/* The bound at one order a in (0, 1] given D_a. */
+int ab_renyi_bound(double s2_ref, double s2_pi, double a, double d,
+                   double *out);
+/* The bound at alpha (in (0, 1]), or with alpha = NAN its minimum over
+ * a in (0, 1]: a grid in logit(a), Brent's method around the best grid
+ * point, a = 1 exactly, and for best-of-n the limit a -> 0 exactly
+ * (sqrt(2 s_pi^2 (n - 1 - log n))).  *alpha_at gets the order (0 for the
+ * limit).  s2_ref, s2_pi >= 0 (+inf allowed). */
+int ab_renyi_gain(double s2_ref, double s2_pi, const ab_renyi_divergence *d,
+                  double alpha, double *bound, double *alpha_at);
+
+/* ------------------------------------------------------------------------ */
 /* Proxy to golden reward (DESIGN 3.4).  The proxy reward r_p is what a policy
  * is optimised against, the golden reward r_g what is wanted; e = r_p - r_g.
  * gold_gain = proxy_gain - (E_pi e - E_ref e), so a bound D on

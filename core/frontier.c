@@ -438,3 +438,22 @@ int ab_frontier_variance_proxy(const ab_tail *t, double *out) {
   *out = r;
   return AB_OK;
 }
+
+/* One side only: sup_{l > 0} 2 psi(side l) / l^2 (the right-tail proxy for
+ * side > 0, the left-tail proxy for side < 0), with the limit l -> 0. */
+int ab_frontier_variance_proxy_side(const ab_tail *t, int side, double *out) {
+  double r;
+  if (side < 0 && !t->two_sided) return AB_EUNDEF;
+  if (isfinite(side_end(t, side))) {
+    *out = INFINITY;
+    return AB_OK;
+  }
+  if (t->cgf && t->variance == 0.0) {
+    *out = 0.0;
+    return AB_OK;
+  }
+  int st = proxy_side(t, side, &r);
+  if (st) return st;
+  *out = t->cgf ? fmax(r, t->variance) : r;
+  return AB_OK;
+}

@@ -103,6 +103,7 @@ int ab_frontier_bound(const ab_tail *t, int side, double kl, double *out,
 int ab_frontier_kl_needed(const ab_tail *t, int side, double gain,
                           double *out);
 int ab_frontier_variance_proxy(const ab_tail *t, double *out);
+int ab_frontier_variance_proxy_side(const ab_tail *t, int side, double *out);
 
 /* divergences.c: the normalised generator f(t) - f'(1)(t - 1) >= 0 of a
  * named family (the raw f for AB_USER), given l = log t and d = t - 1, both

@@ -267,5 +267,6 @@ int luaopen_alignbound_core(lua_State *L) {
   abL_open_sample(L);
   abL_open_estimate(L);
   abL_open_golden(L);
+  abL_open_renyi(L);
   return 1;
 }

@@ -455,6 +455,33 @@ function ab.check_run(run)
   }
 end
 
+--- The Renyi refinement (DESIGN 3.3): tail information on the aligned
+-- policy too.  If the reward is s_ref^2-sub-Gaussian on its right tail under
+-- the reference and s_pi^2-sub-Gaussian on its left tail under the aligned
+-- policy, then for every order a in (0, 1]
+-- gain ≤ sqrt(2 ((1 - a) s_pi^2 + a s_ref^2) D_a(pi || ref) / a),
+-- the KL bound sqrt(2 s_ref^2 KL) at a = 1; as a → 0, (1 - a) D_a / a tends
+-- to the reverse KL(ref || pi) (n - 1 - log n for best-of-n).
+-- @section renyi
+ab.renyi = core.renyi
+
+--- The refined bound and the order that attains it.  Without `alpha=` it is
+-- minimised over a in (0, 1]: a grid in logit(a) (a user D_a need not give a
+-- unimodal bound), Brent's method around the best grid point, a = 1 exactly,
+-- and for `{bon=n}` the limit a → 0 exactly (order 0 is returned then).
+-- @function renyi.gain
+-- @tparam table opts `{reference=, aligned=, divergence= [, alpha=]}`:
+-- `reference` is a tail (its optimal right-tail proxy sup_{l>0} 2 psi(l)/l^2,
+-- from the exact cumulant for exact and finite laws) or `{variance=}`;
+-- `aligned` is a tail (its left-tail proxy sup_{l<0}) or `{variance=}`;
+-- `divergence` is D_alpha as a number (needs `alpha=`), a function
+-- `function(a) return D_a end` (a Lua error in it comes out of renyi.gain), or
+-- `{bon=n}` (the closed form (a log n - log(1 + a(n-1)))/(a-1), exact for a
+-- continuous reward, an upper bound with ties); `alpha` in (0, 1] fixes the order
+-- @return bound, order
+-- @usage local b, a = ab.renyi.gain{reference = ab.tail.uniform{lo=0, hi=1},
+--   aligned = ab.tail.beta{a=100, b=1}, divergence = {bon=100}}
+
 --- Proxy and golden rewards (DESIGN 3.4).
 -- A policy is optimised against a proxy reward; the golden reward is what is
 -- wanted.  With e = proxy - gold, gold_gain = proxy_gain - (E_pi e - E_ref e),

@@ -300,7 +300,14 @@ function Scenario:describe()
   local parts = { (self.name and self.name .. ": " or "") .. tostring(self.policy) .. " on " .. what }
   if self.error then parts[#parts + 1] = "error " .. tostring(self.error) end
   if self.golden then parts[#parts + 1] = "golden " .. tostring(self.golden) end
-  if self.aligned then parts[#parts + 1] = "aligned " .. tostring(self.aligned) end
+  local a = self.aligned
+  if type(a) == "function" then
+    parts[#parts + 1] = "aligned tail: a function of " .. self.policy.param
+  elseif type(a) == "table" then
+    parts[#parts + 1] = string.format("aligned {variance=%.6g}", a.variance)
+  elseif a then
+    parts[#parts + 1] = "aligned " .. tostring(a)
+  end
   if self.ctx.monte_carlo then
     parts[#parts + 1] = string.format("monte carlo %d draws, seed %d", self.ctx.monte_carlo.draws,
       self.ctx.monte_carlo.seed)

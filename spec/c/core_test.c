@@ -312,6 +312,52 @@ static void test_golden(void) {
   ab_tail_free(pa);
 }
 
+static int renyi_linear(void *ctx, double a, double *d) {
+  *d = a * *(double *)ctx; /* the Gaussian shift: D_a = a mu^2 / (2 s2) */
+  return 0;
+}
+
+static int renyi_failing(void *ctx, double a, double *d) {
+  (void)ctx;
+  (void)a;
+  (void)d;
+  return 1;
+}
+
+/* The Renyi refinement and one-sided variance proxies. */
+static void test_renyi(void) {
+  ab_tail *e, *sg;
+  double v, b, a, kl = 0.5;
+  CHECK(ab_tail_exponential(2.0, &e) == AB_OK);
+  CHECK(ab_tail_variance_proxy_side(e, AB_GAIN, &v) == AB_OK && isinf(v));
+  CHECK(ab_tail_variance_proxy_side(e, AB_LOSS, &v) == AB_OK);
+  CHECK_CLOSE(v, 0.25, 1e-9); /* psi(-l) = l/2 - log(1 + l/2) <= l^2/8 */
+  CHECK(ab_tail_variance_proxy_side(e, 3, &v) == AB_EDOM);
+  ab_tail_free(e);
+  CHECK(ab_tail_subgamma(1.0, 1.0, &sg) == AB_OK);
+  CHECK(ab_tail_variance_proxy_side(sg, AB_LOSS, &v) == AB_EUNDEF);
+  ab_tail_free(sg);
+
+  ab_renyi_divergence fixed = {AB_RENYI_FIXED, 0.3, 0.0, NULL, NULL};
+  CHECK(ab_renyi_gain(2.0, 1.0, &fixed, 0.5, &b, &a) == AB_OK);
+  CHECK_CLOSE(b, sqrt(2.0 * 1.5 * 0.3 / 0.5), 1e-15);
+  CHECK(ab_renyi_gain(2.0, 1.0, &fixed, NAN, &b, &a) == AB_EDOM);
+  CHECK(ab_renyi_gain(2.0, 1.0, &fixed, 1.5, &b, &a) == AB_EDOM);
+  CHECK(ab_renyi_gain(-1.0, 1.0, &fixed, 0.5, &b, &a) == AB_EDOM);
+  ab_renyi_divergence lin = {AB_RENYI_FUNCTION, 0.0, 0.0, renyi_linear, &kl};
+  CHECK(ab_renyi_gain(3.0, 3.0, &lin, NAN, &b, &a) == AB_OK);
+  CHECK_CLOSE(b, sqrt(2.0 * 3.0 * 0.5), 1e-13);
+  ab_renyi_divergence bad = {AB_RENYI_FUNCTION, 0.0, 0.0, renyi_failing, NULL};
+  CHECK(ab_renyi_gain(3.0, 3.0, &bad, NAN, &b, &a) == AB_EFUNC);
+  /* best-of-n with a tiny left proxy: the limit a -> 0 */
+  ab_renyi_divergence bon = {AB_RENYI_BON, 0.0, 1000.0, NULL, NULL};
+  CHECK(ab_renyi_gain(1.0, 0.0, &bon, NAN, &b, &a) == AB_OK);
+  CHECK(b == 0.0 && a == 0.0);
+  CHECK(ab_renyi_gain(1.0, INFINITY, &bon, NAN, &b, &a) == AB_OK);
+  CHECK_CLOSE(b, sqrt(2.0 * (log(1000.0) - 0.999)), 1e-13);
+  CHECK(a == 1.0);
+}
+
 int main(void) {
   ab_init();
   test_status();
@@ -323,5 +369,6 @@ int main(void) {
   test_divergences_and_bon();
   test_tilt_sample_estimate_csv();
   test_golden();
+  test_renyi();
   return check_report("core_test");
 }

@@ -1,0 +1,200 @@
+-- The Renyi refinement (DESIGN 3.3): tail information on the aligned policy.
+local ab = require "alignbound"
+local H = require "helper"
+
+-- sqrt(2 ((1-a) s_pi^2 + a s_ref^2) D_a / a), written out
+local function at(s2_ref, s2_pi, a, d)
+  return math.sqrt(2 * ((1 - a) * s2_pi + a * s2_ref) * d / a)
+end
+
+-- D_a(Beta(n,1) || U) = (a log n - log(1 + a (n-1))) / (a - 1) (DESIGN 3.2)
+local function bon_renyi(n, a)
+  return (a * math.log(n) - math.log(1 + a * (n - 1))) / (a - 1)
+end
+
+describe("renyi.gain", function()
+  it("is the formula at a fixed order", function()
+    for _, a in ipairs { 0.01, 0.3, 0.5, 0.9 } do
+      local b, alpha = ab.renyi.gain { reference = { variance = 2 }, aligned = { variance = 0.5 },
+        divergence = 0.7, alpha = a }
+      H.close(b, at(2, 0.5, a, 0.7), 1e-15, "a=" .. a)
+      assert.are.equal(a, alpha)
+      local f = ab.renyi.gain { reference = { variance = 2 }, aligned = { variance = 0.5 },
+        divergence = { bon = 50 }, alpha = a }
+      H.close(f, at(2, 0.5, a, bon_renyi(50, a)), 1e-13, "bon a=" .. a)
+    end
+  end)
+
+  it("equals the KL bound sqrt(2 s2 KL) at a = 1", function()
+    local b = ab.renyi.gain { reference = { variance = 3 }, aligned = { variance = 100 },
+      divergence = 0.4, alpha = 1 }
+    H.close(b, math.sqrt(2 * 3 * 0.4), 1e-15, "a = 1")
+    b = ab.renyi.gain { reference = { variance = 3 }, aligned = { variance = math.huge },
+      divergence = { bon = 64 } }
+    H.close(b, math.sqrt(2 * 3 * ab.bon.kl(64)), 1e-15, "no left tail: the KL bound")
+  end)
+
+  it("equals the KL bound where it is tight: the Gaussian tilt", function()
+    -- pi = N(mu, s^2), ref = N(0, s^2): D_a = a mu^2 / (2 s^2), gain = mu =
+    -- sqrt(2 s^2 KL), attained; both tails have proxy s^2
+    local s2, mu = 2.5, 1.3
+    local g = ab.tail.gaussian { sd = math.sqrt(s2) }
+    local b = ab.renyi.gain { reference = g, aligned = g,
+      divergence = function(a) return a * mu * mu / (2 * s2) end }
+    H.close(b, mu, 1e-13, "Gaussian tilt")
+    H.close(b, g:gain(mu * mu / (2 * s2)), 1e-13, "KL bound")
+    -- and for best-of-n of a Gaussian (the max of n Gaussians is sd^2
+    -- sub-Gaussian on both sides): D_a / a is smallest at a = 1
+    for _, n in ipairs { 2, 64, 1e6 } do
+      local r, a = ab.renyi.gain { reference = g, aligned = { variance = s2 }, divergence = { bon = n } }
+      H.close(r, g:gain(ab.bon.kl(n)), 1e-12, "bon n=" .. n)
+      assert.are.equal(1, a)
+    end
+  end)
+
+  it("takes the limit a -> 0 for best-of-n: sqrt(2 s_pi^2 (n - 1 - log n))", function()
+    -- a tiny left-tail proxy makes the small orders win
+    local n = 1000
+    local b, a = ab.renyi.gain { reference = { variance = 1 }, aligned = { variance = 1e-12 },
+      divergence = { bon = n } }
+    local grid = math.huge
+    for k = 1, 400 do
+      local x = 10 ^ (-12 + 12 * k / 400)
+      if x < 1 then grid = math.min(grid, at(1, 1e-12, x, bon_renyi(n, x))) end
+    end
+    assert(b <= grid * (1 + 1e-12), "below every grid order")
+    assert(b <= math.sqrt(2 * 1e-12 * (n - 1 - math.log(n))) + math.sqrt(2 * 1e-12) * 1e-6)
+    assert(a < 1e-3, "a small order: " .. a)
+  end)
+
+  it("finds the minimum of a user D_a that is not unimodal", function()
+    -- a D_a with a dip at a = 0.2 and another at a = 0.8, the deeper at 0.8
+    local function D(a)
+      return 0.5 * a * (1 + 0.5 * math.cos(2 * math.pi * (a - 0.2) / 0.6)) + 0.02
+    end
+    local b, a = ab.renyi.gain { reference = { variance = 1 }, aligned = { variance = 1 }, divergence = D }
+    local best, besta = math.huge, nil
+    for k = 1, 100000 do
+      local x = k / 100000
+      local v = at(1, 1, x, D(x))
+      if v < best then best, besta = v, x end
+    end
+    H.close(b, best, 1e-9, "minimum")
+    assert(math.abs(a - besta) < 1e-3, "order " .. a .. " vs " .. besta)
+  end)
+
+  it("takes one-sided proxies from tails", function()
+    -- Bernoulli(0.1): the right tail is heavier than the left one
+    local t = ab.tail.bernoulli { p = 0.1 }
+    local two = t:variance_proxy()
+    local r = ab.renyi.gain { reference = t, aligned = { variance = 0 }, divergence = 0.2, alpha = 1 }
+    H.close(r, math.sqrt(2 * two * 0.2), 1e-9, "right proxy of Bernoulli(0.1) = the two-sided one")
+    local l = ab.renyi.gain { reference = { variance = 0 }, aligned = t, divergence = 0.2, alpha = 0.5 }
+    -- the left proxy of Bernoulli(p < 1/2) is its variance p (1 - p) (the sup at l -> 0)
+    H.close(l, at(0, 0.09, 0.5, 0.2), 1e-9, "left proxy = variance")
+    -- an exponential reward: right proxy +inf, left proxy 1/rate^2
+    local e = ab.tail.exponential { rate = 2 }
+    assert.are.equal(math.huge, ab.renyi.gain { reference = e, aligned = e, divergence = 0.1, alpha = 1 })
+    H.close(ab.renyi.gain { reference = { variance = 0 }, aligned = e, divergence = 0.1, alpha = 0.5 },
+      at(0, 0.25, 0.5, 0.1), 1e-9, "left proxy of the exponential")
+  end)
+
+  it("never fails: exact best-of-n gains lie below it", function()
+    -- uniform(0, 1): the best of n is Beta(n, 1)
+    local u = ab.tail.uniform { lo = 0, hi = 1 }
+    for _, n in ipairs { 2, 10, 100, 1000 } do
+      local b = ab.renyi.gain { reference = u, aligned = ab.tail.beta { a = n, b = 1 }, divergence = { bon = n } }
+      assert(ab.bon.expected_gain(u, n) <= b, "uniform n=" .. n)
+    end
+    -- Gaussian: the max of n standard normals is 1-sub-Gaussian
+    local g = ab.tail.gaussian { sd = 1 }
+    for _, n in ipairs { 2, 1e3, 1e6 } do
+      local b = ab.renyi.gain { reference = g, aligned = { variance = 1 }, divergence = { bon = n } }
+      assert(ab.bon.expected_gain(g, n) <= b, "gaussian n=" .. n)
+    end
+    -- beta(2, 5) reward: any law on [0, 1] is 1/4 sub-Gaussian
+    local be = ab.tail.beta { a = 2, b = 5 }
+    for _, n in ipairs { 2, 100, 1e6 } do
+      local b = ab.renyi.gain { reference = be, aligned = { variance = 0.25 }, divergence = { bon = n } }
+      assert(ab.bon.expected_gain(be, n) <= b, "beta n=" .. n)
+    end
+    -- discrete rewards with ties: the exact best-of-n law and its left proxy
+    -- (up to n = 100, where its masses are representable), and the range
+    -- bound (5 - 0)^2 / 4 beyond
+    local p, r = { 0.5, 0.3, 0.15, 0.05 }, { 0, 1, 2, 5 }
+    local ref = ab.tail.discrete { values = r, probs = p }
+    for _, n in ipairs { 1e3, 1e6 } do
+      local b = ab.renyi.gain { reference = ref, aligned = { variance = 6.25 }, divergence = { bon = n } }
+      assert(ab.bon.expected_gain(ref, n) <= b, "discrete n=" .. n)
+    end
+    for _, n in ipairs { 2, 16, 100 } do
+      local pol = ab.bon.policy(p, r, n)
+      local aligned = ab.tail.discrete { values = r, probs = pol.policy }
+      local b = ab.renyi.gain { reference = ref, aligned = aligned, divergence = { bon = n } }
+      assert(ab.bon.expected_gain(ref, n) <= b, "discrete n=" .. n)
+      -- the exact Renyi divergences of the tie-broken law are smaller still
+      local exact = function(a) return ab.divergence(pol.policy, p, "renyi", { alpha = a }) end
+      local be2 = ab.renyi.gain { reference = ref, aligned = aligned, divergence = exact }
+      assert(ab.bon.expected_gain(ref, n) <= be2 * (1 + 1e-12), "discrete exact D_a n=" .. n)
+      assert(be2 <= b * (1 + 1e-12), "exact D_a is tighter")
+    end
+  end)
+
+  it("never fails against Monte Carlo gains", function()
+    local be = ab.tail.beta { a = 0.5, b = 0.5 }
+    local rng = ab.rng(5)
+    for _, n in ipairs { 4, 256 } do
+      local m, se = ab.mc.bon_gain(be, n, 20000, rng)
+      local aligned = ab.tail.empirical(ab.bon.sample(be, n, 20000, rng))
+      local b = ab.renyi.gain { reference = be, aligned = { variance = 0.25 }, divergence = { bon = n } }
+      assert(m - 4 * se <= b, "beta(1/2, 1/2) n=" .. n)
+      assert(aligned:mean() - be:mean() <= b)
+    end
+  end)
+
+  it("beats the KL bound for saturating rewards", function()
+    local u = ab.tail.uniform { lo = 0, hi = 1 }
+    for _, n in ipairs { 100, 1000 } do
+      local b = ab.renyi.gain { reference = u, aligned = ab.tail.beta { a = n, b = 1 }, divergence = { bon = n } }
+      local kl = math.sqrt(2 * u:variance_proxy() * ab.bon.kl(n))
+      assert(b < 0.8 * kl, string.format("n=%d: renyi %.4g vs kl %.4g", n, b, kl))
+    end
+    -- a binary reward at p = 0.5: the best of n is almost surely 1
+    local p, r = { 0.5, 0.5 }, { 0, 1 }
+    local ref = ab.tail.discrete { values = r, probs = p }
+    local pol = ab.bon.policy(p, r, 20)
+    local b = ab.renyi.gain { reference = ref, aligned = ab.tail.discrete { values = r, probs = pol.policy },
+      divergence = { bon = 20 } }
+    assert(b < 0.98 * math.sqrt(2 * 0.25 * ab.bon.kl(20)), "binary")
+  end)
+
+  it("rejects bad input, naming renyi.gain and the field", function()
+    local ok = { reference = { variance = 1 }, aligned = { variance = 1 }, divergence = 0.1, alpha = 0.5 }
+    local function with(k, v)
+      local t = {}
+      for a, b in pairs(ok) do t[a] = b end
+      t[k] = v
+      return function() ab.renyi.gain(t) end
+    end
+    H.raises(with("alpha", 0), "'renyi.gain'", "alpha must lie in (0, 1]")
+    H.raises(with("alpha", 1.5), "'renyi.gain'", "alpha must lie in (0, 1]")
+    H.raises(with("alpha", 0 / 0), "alpha must lie in (0, 1]")
+    H.raises(with("alpha", nil), "'renyi.gain'", "give alpha= too")
+    H.raises(with("divergence", -1), "divergence must be >= 0")
+    H.raises(with("divergence", nil), "divergence is required")
+    H.raises(with("divergence", "kl"), "divergence must be a number, a function of the order or {bon=n}")
+    H.raises(with("divergence", { bon = 0.5 }), "divergence.bon must be a number >= 1")
+    H.raises(with("divergence", { n = 5 }), "unknown option 'n'")
+    H.raises(with("reference", nil), "reference is required")
+    H.raises(with("reference", { sigma = 1 }), "reference must be a tail or {variance=}")
+    H.raises(with("reference", { variance = -1 }), "reference.variance must be >= 0")
+    H.raises(with("reference", { variance = 1, sd = 1 }), "unknown option 'sd'")
+    H.raises(with("aligned", 3), "aligned must be an alignbound.tail or {variance=}")
+    H.raises(with("aligned", ab.tail.subgamma { v = 1, c = 1 }), "aligned needs a left tail")
+    H.raises(with("order", 1), "unknown option 'order'")
+    H.raises(function() ab.renyi.gain(5) end, "'renyi.gain'", "table of options expected")
+    H.raises(with("divergence", function() error("boom") end), "divergence function failed at a=", "boom")
+    H.raises(with("divergence", function() return -1 end), "renyi.gain", "must return D_a >= 0")
+    H.raises(with("divergence", function() return 0 / 0 end), "divergence function must return a number")
+  end)
+end)

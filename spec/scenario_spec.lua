@@ -153,6 +153,25 @@ describe("scenario rows", function()
     assert.are.equal(100, p.value)
   end)
 
+  it("add the Renyi refinement with the aligned tail of each parameter, between the exact gain and the KL bound",
+    function()
+      local seen = {}
+      local uniform = ab.tail.uniform { lo = 0, hi = 1 }
+      local r = ab.scenario { reference = uniform, policy = ab.policy.best_of_n { n = { 2, 16, 256 } },
+        aligned = function(n) seen[#seen + 1] = n; return ab.tail.beta { a = n, b = 1 } end }:run()
+      assert.are.same({ 2, 16, 256 }, seen)
+      for _, row in ipairs(r) do
+        local kl_bound = math.sqrt(2 / 12 * row.kl) -- the uniform's variance proxy is 1/12
+        assert.is_true(row.renyi_bound >= row.proxy_exact, "never below the exact gain")
+        assert.is_true(row.renyi_bound <= kl_bound * (1 + 1e-12), "at most the KL bound")
+        assert.is_true(row.renyi_alpha > 0 and row.renyi_alpha <= 1)
+      end
+      assert.is_true(r[3].renyi_bound < 0.8 * math.sqrt(2 / 12 * r[3].kl)) -- strictly better at n = 256
+      raises(function()
+        ab.scenario { reference = uniform, policy = ab.policy.best_of_n { n = { 2 } }, aligned = 3 }
+      end, "scenario", "aligned=")
+    end)
+
   it("are reproducible at a fixed seed and differ across seeds", function()
     local function run(seed)
       return ab.scenario { reference = ab.tail.gaussian { sd = 1 }, policy = ab.policy.best_of_n { n = { 4 } },

@@ -163,3 +163,35 @@ describe("scripts/check_run.lua", function()
       < 1e-4)
   end)
 end)
+
+describe("README", function()
+  local f = assert(io.open("README.md"))
+  local text = f:read("a")
+  f:close()
+
+  it("lists every script of scripts/, each documented at its top", function()
+    local p = assert(io.popen("ls scripts/*.lua"))
+    for path in p:lines() do
+      assert.truthy(text:find(path:match("[%w_]+%.lua"), 1, true), path .. " is not in the README")
+      local src = assert(io.open(path)):read("a")
+      assert.truthy(src:match("^#![^\n]*\n%-%- " .. path:gsub("%p", "%%%0")), path .. " has no doc comment at its top")
+    end
+    p:close()
+  end)
+
+  it("renders the API reference as one table", function()
+    local api = text:match("\n## API\n(.-)\n## ")
+    local first, last = nil, nil
+    local lines = {}
+    for l in (api .. "\n"):gmatch("([^\n]*)\n") do lines[#lines + 1] = l end
+    for i, l in ipairs(lines) do
+      if l:match("^|") then
+        first = first or i
+        last = i
+      end
+    end
+    for i = first, last do
+      assert.truthy(lines[i]:match("^|"), "line " .. i .. " of the API section breaks the table: '" .. lines[i] .. "'")
+    end
+  end)
+end)

@@ -474,6 +474,30 @@ int ab_joint_samples_bon(const double *proxy, const double *gold, size_t N,
 int ab_joint_samples_tilt(const double *proxy, const double *gold, size_t N,
                           double lambda, ab_joint_result *out);
 
+/* ------------------------------------------------------------------------ */
+/* Goodhart fits (DESIGN 3.4): the golden gain against d = sqrt(KL), by least
+ * squares (GSL multifit) without intercept:
+ *   AB_FIT_BON: gold = alpha d - beta d^2      (best-of-n overoptimisation)
+ *   AB_FIT_RL:  gold = alpha d - beta d log d  (RL runs; d log d = 0 at 0)
+ * With standard errors se (NULL: none) the fit is weighted by 1 / se^2 and
+ * the parameter errors come from them; without, from the residual
+ * variance chisq / (n - 2).  The peak over d >= 0 (beta > 0):
+ * bon d* = max(alpha, 0) / (2 beta), rl d* = exp(alpha / beta - 1);
+ * peak_kl = d*^2, peak_gain = gold(d*).  With beta <= 0 there is no peak:
+ * peak_kl = +inf, peak_gain = NAN. */
+enum { AB_FIT_BON = 1, AB_FIT_RL };
+
+typedef struct {
+  double alpha, beta, alpha_se, beta_se;
+  double r2; /* 1 - SS_res / SS_tot about the (weighted) mean */
+  double peak_kl, peak_gain;
+} ab_goodhart;
+
+/* n >= 3 points with kl >= 0 finite, gold finite, se > 0 finite, and at
+ * least two distinct positive kl (AB_EDOM otherwise). */
+int ab_goodhart_fit(const double *kl, const double *gold, const double *se,
+                    size_t n, int form, ab_goodhart *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -268,5 +268,6 @@ int luaopen_alignbound_core(lua_State *L) {
   abL_open_estimate(L);
   abL_open_golden(L);
   abL_open_renyi(L);
+  abL_open_fit(L);
   return 1;
 }

@@ -482,6 +482,27 @@ ab.renyi = core.renyi
 -- @usage local b, a = ab.renyi.gain{reference = ab.tail.uniform{lo=0, hi=1},
 --   aligned = ab.tail.beta{a=100, b=1}, divergence = {bon=100}}
 
+--- Goodhart fits of the golden gain against d = sqrt(KL) (DESIGN 3.4).
+-- @section goodhart
+ab.goodhart = core.goodhart
+
+--- Least squares (GSL multifit, no intercept) of gold = alpha d - beta d^2
+-- ("bon", the best-of-n overoptimisation shape) or gold = alpha d - beta d log d
+-- ("rl", RL runs), d = sqrt(kl).  With `se=` the fit is weighted by 1/se^2 and
+-- the parameter errors come from se; without, from the residual variance.
+-- The peak over d ≥ 0 when beta > 0: "bon" d* = max(alpha, 0)/(2 beta)
+-- (gain alpha^2/(4 beta)), "rl" d* = exp(alpha/beta - 1) (gain beta d*);
+-- peak_kl = d*^2.  When beta ≤ 0 there is no peak: peak_kl = math.huge and
+-- peak_gain = nil.
+-- @function goodhart.fit
+-- @tparam table|alignbound.vector kl at least 3 values ≥ 0, two of them
+-- distinct and positive
+-- @tparam table|alignbound.vector gold the golden gains, same length
+-- @tparam string form "bon" or "rl"
+-- @tparam[opt] table opts `{se=}` standard errors of gold (positive)
+-- @treturn table `{alpha=, beta=, alpha_se=, beta_se=, r2=, peak_kl=,
+-- peak_gain=, form=}`
+
 --- Proxy and golden rewards (DESIGN 3.4).
 -- A policy is optimised against a proxy reward; the golden reward is what is
 -- wanted.  With e = proxy - gold, gold_gain = proxy_gain - (E_pi e - E_ref e),

@@ -358,6 +358,27 @@ static void test_renyi(void) {
   CHECK(a == 1.0);
 }
 
+/* Goodhart fits: exact on noiseless data, errors on bad input. */
+static void test_fit(void) {
+  double kl[5] = {0.25, 1, 2.25, 4, 6.25}, gold[5], se[5] = {1, 1, 1, 1, 1};
+  ab_goodhart f;
+  for (int i = 0; i < 5; i++) {
+    double d = sqrt(kl[i]);
+    gold[i] = 2.0 * d - 0.5 * d * d;
+  }
+  CHECK(ab_goodhart_fit(kl, gold, NULL, 5, AB_FIT_BON, &f) == AB_OK);
+  CHECK_CLOSE(f.alpha, 2.0, 1e-13);
+  CHECK_CLOSE(f.beta, 0.5, 1e-13);
+  CHECK_CLOSE(f.peak_kl, 4.0, 1e-12);
+  CHECK_CLOSE(f.peak_gain, 2.0, 1e-12);
+  CHECK(ab_goodhart_fit(kl, gold, se, 5, AB_FIT_BON, &f) == AB_OK);
+  CHECK(isfinite(f.alpha_se) && f.alpha_se > 0.0); /* from se, not from residuals */
+  CHECK(ab_goodhart_fit(kl, gold, NULL, 2, AB_FIT_BON, &f) == AB_EDOM);
+  CHECK(ab_goodhart_fit(kl, gold, NULL, 5, 7, &f) == AB_EDOM);
+  se[2] = 0.0;
+  CHECK(ab_goodhart_fit(kl, gold, se, 5, AB_FIT_RL, &f) == AB_EDOM);
+}
+
 int main(void) {
   ab_init();
   test_status();
@@ -370,5 +391,6 @@ int main(void) {
   test_tilt_sample_estimate_csv();
   test_golden();
   test_renyi();
+  test_fit();
   return check_report("core_test");
 }

@@ -180,21 +180,24 @@ do
 end
 
 -- Goodhart fits, when the build has them: d (alpha - beta d), d = sqrt(KL)
-local function fit_series(kl, gold, form, title)
+local function fit_series(kl, gold, form, se)
   if not has("goodhart", "fit") then return nil end
-  local f = ab.goodhart.fit(kl, gold, form)
+  local f = ab.goodhart.fit(kl, gold, form, se and { se = se } or nil)
   local y = {}
   for i, k in ipairs(kl) do
     local d = math.sqrt(k)
     y[i] = form == "bon" and d * (f.alpha - f.beta * d) or d * (f.alpha - f.beta * math.log(d))
   end
-  return { x = kl, y = y, title = title or ("Goodhart fit (" .. form .. ")"), style = "lines" }, f
+  return { x = kl, y = y, title = "Goodhart fit d (alpha - beta " .. (form == "bon" and "d" or "log d") .. ")",
+    style = "lines" }, f
 end
 
 local function fit_sentence(f, what)
   if not f then return "(The Goodhart fits need ab.goodhart.fit, not in this build.)" end
-  return string.format("The fit d (alpha - beta d) of %s gives alpha = %s, beta = %s (R^2 = %s) and a peak at "
-    .. "KL = %s with gain %s.", what, g4(f.alpha), g4(f.beta), g4(f.r2), g4(f.peak_kl), g4(f.peak_gain))
+  local head = string.format("The fit d (alpha - beta d), d = sqrt(KL), of %s gives alpha = %s +- %s, "
+    .. "beta = %s +- %s (R^2 = %s)", what, g4(f.alpha), g4(f.alpha_se), g4(f.beta), g4(f.beta_se), g4(f.r2))
+  if f.peak_gain == nil then return head .. " and no peak (beta <= 0)." end
+  return head .. string.format(" and a peak at KL = %s with gain %s.", g4(f.peak_kl), g4(f.peak_gain))
 end
 
 -- Figure 4: jointly Gaussian proxy and gold --------------------------------------
@@ -220,8 +223,9 @@ do
     string.format("Selecting on a proxy that is jointly Gaussian with the gold reward moves the gold by exactly "
       .. "rho = %s times the proxy: at n = 2^16 (KL = %s) the proxy gains %s and the gold %s, still growing.",
       g4(rho), g4(last.kl), g4(last.proxy_gain), g4(last.gold_gain)),
-    fit_sentence(f, "the golden gain") .. (f and f.peak_kl > last.kl
-      and " The fitted peak lies beyond every KL drawn: a correlated Gaussian proxy does not overoptimise." or ""),
+    fit_sentence(f, "the golden gain") .. (f and (
+      (f.peak_gain == nil and " A jointly Gaussian proxy does not overoptimise.")
+      or (f.peak_kl > last.kl and " The fitted peak lies beyond every KL drawn.")) or ""),
   })
   summary[#summary + 1] = string.format("jointly Gaussian rho = 0.6, n = 2^16: proxy %s, gold %s",
     g4(last.proxy_gain), g4(last.gold_gain))
@@ -243,15 +247,16 @@ do
   local series = {
     { x = kl, y = column(rows, "proxy_gain"), title = "proxy, best-of-n" },
     { x = kl, y = column(rows, "gold_lo"), title = "gold, best-of-n" },
-    { x = kl, y = column(tilt:run(), "gold_lo"), title = "gold, tilt: sqrt(2 KL) - KL/4" },
+    { x = kl, y = column(tilt:run(), "gold_lo"), title = "gold, tilt: sqrt(2 KL) - rate KL" },
   }
   if fs then series[#series + 1] = fs end
   figure("golden_overestimation", "A proxy that overestimates by 0.25 KL: proxy and golden gain", {
     series = series, xlabel = "KL (nats)", ylabel = "gain (sd)",
   }, {
     string.format("The golden gain of best-of-n peaks at n = %d (KL = %s, gold %s) and falls after it while "
-      .. "the proxy gain keeps rising; for the tilt, sqrt(2 KL) - KL/4 peaks at KL = 8 in theory and at "
-      .. "KL = %s on this grid (gold %s).", peak.value, g4(peak.kl), g4(peak.gold), g4(tp.kl), g4(tp.gold)),
+      .. "the proxy gain keeps rising; for the tilt, sqrt(2 KL) - %s KL peaks at KL = 1/(2 rate^2) = %s in theory "
+      .. "and at KL = %s on this grid (gold %s).", peak.value, g4(peak.kl), g4(peak.gold), g4(rate),
+      g4(1 / (2 * rate ^ 2)), g4(tp.kl), g4(tp.gold)),
     fit_sentence(f, "the best-of-n golden gain"),
   })
   summary[#summary + 1] = string.format("overestimation 0.25 KL: golden gain of best-of-n peaks at n = %d (KL %s)",
@@ -272,7 +277,7 @@ do
     local rows = s:run()
     local kl = column(rows, "kl")
     local peak = s:peak()
-    local fs, f = fit_series(kl, column(rows, "gold_gain"), "bon")
+    local fs, f = fit_series(kl, column(rows, "gold_gain"), "bon", column(rows, "gold_se"))
     local series = {
       { x = kl, y = column(rows, "proxy_gain"), err = column(rows, "proxy_se"), title = "proxy (Monte Carlo)",
         style = "linespoints" },

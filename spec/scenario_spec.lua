@@ -65,6 +65,8 @@ describe("scenario parts", function()
       "scenario", "divergences[1]", "unknown option 'a'")
     raises(function() ab.scenario { reference = { values = { 1 }, probs = { 1 }, p = 1 }, policy = bon } end,
       "scenario", "reference", "unknown field 'p'")
+    raises(function() ab.scenario { reference = { values = { 1, 2 }, probs = { 1 } }, policy = bon } end,
+      "bad argument #1 to 'scenario' (reference:", "differ in length")
   end)
 
   it("checks divergences and Monte Carlo settings", function()
@@ -83,6 +85,18 @@ describe("scenario parts", function()
     raises(function()
       ab.scenario { reference = ab.tail.subgaussian { sigma = 1 }, policy = bon, monte_carlo = { draws = 10 } }
     end, "scenario", "monte_carlo= needs an exact or finite reference law")
+  end)
+end)
+
+describe("finite laws remembered for scenarios", function()
+  it("still report a bad constructor call at the caller's line", function()
+    for _, code in ipairs {
+      "ab.tail.discrete{values={1,2}, probs={1}}", "ab.tail.empirical{}", "ab.tail.bernoulli{p=2}" } do
+      local chunk = assert(load("local ab = require 'alignbound'\n" .. code, "=caller"))
+      local ok, err = pcall(chunk)
+      assert.is_false(ok)
+      assert.truthy(err:find("^caller:2: bad argument #1 to '"), err)
+    end
   end)
 end)
 
@@ -234,6 +248,12 @@ describe("scenario output", function()
     for _, f in ipairs(files) do os.remove(f) end
     os.remove(path)
     raises(function() s:plot(path, { y = "gold_gain" }) end, "scenario:plot", "no column 'gold_gain'")
+    local ok, msg = s:plot("/nonexistent-dir/fig")
+    assert.is_nil(ok)
+    assert.truthy(msg:find("plot: gnuplot failed", 1, true))
+    ok, msg = s:csv("/nonexistent-dir/rows.csv")
+    assert.is_nil(ok)
+    assert.truthy(msg:find("write_csv: cannot write /nonexistent-dir/rows.csv", 1, true))
   end)
 end)
 

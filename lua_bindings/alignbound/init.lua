@@ -599,23 +599,28 @@ local plot = require "alignbound.plot"
 local io_ = require "alignbound.io"
 
 -- Finite laws remember their atoms (weakly), so that a scenario on them uses
--- the exact law with ties (ab.bon.policy, ab.tilt.policy).
+-- the exact law with ties (ab.bon.policy, ab.tilt.policy).  The constructor's
+-- error is raised again at the caller's level, so that it points at the
+-- caller's line, not at this wrapper.
 do
   local tail = core.tail
   local discrete, empirical, bernoulli = tail.discrete, tail.empirical, tail.bernoulli
   function tail.discrete(opts)
-    local t = discrete(opts)
+    local ok, t = pcall(discrete, opts)
+    if not ok then error(t, 2) end
     scenario.atoms[t] = { values = core.vector(opts.values), probs = core.vector(opts.probs) }
     return t
   end
   function tail.empirical(samples, ...)
-    local t = empirical(samples, ...)
+    local ok, t = pcall(empirical, samples, ...)
+    if not ok then error(t, 2) end
     local values = core.vector(samples)
     scenario.atoms[t] = { values = values, probs = core.vector(#values, 1 / #values) }
     return t
   end
   function tail.bernoulli(opts)
-    local t = bernoulli(opts)
+    local ok, t = pcall(bernoulli, opts)
+    if not ok then error(t, 2) end
     scenario.atoms[t] = { values = core.vector { 0, 1 }, probs = core.vector { 1 - opts.p, opts.p } }
     return t
   end

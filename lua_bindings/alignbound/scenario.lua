@@ -140,7 +140,9 @@ local function new(ab, opts)
       for k in pairs(ref) do
         if k ~= "values" and k ~= "probs" then argerror("reference: unknown field '" .. tostring(k) .. "'") end
       end
-      ctx.law = ab.tail.discrete { values = ref.values, probs = ref.probs }
+      local ok, law = pcall(ab.tail.discrete, { values = ref.values, probs = ref.probs })
+      if not ok then argerror("reference: " .. tostring(law):gsub("^bad argument #1 to 'discrete' %((.*)%)$", "%1")) end
+      ctx.law = law
       ctx.atoms = M.atoms[ctx.law]
     else
       argerror("reference= must be a tail (ab.tail.*) or a finite law {values=, probs=}, got " .. type(ref))

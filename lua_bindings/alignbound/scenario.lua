@@ -442,10 +442,25 @@ function Scenario:peak()
     gold = r[col], column = col, interior = best > 1 and best < #rows }
 end
 
---- Make a scenario.
+--- Make a scenario.  Its parts (an unknown field, a missing or conflicting
+-- part is an error naming 'scenario' and the field):
+--
+-- - `reference=`: the (proxy) reward's law under the reference policy: a tail
+--   (an assumption class gives bounds; an exact or finite law exact gains),
+--   or a finite law `{values=, probs=}`; or else
+-- - `joint=`: a joint model of proxy and golden reward (ab.joint.*), whose
+--   `bon` / `tilt` give both gains and whose `proxy_law` plays the reference
+-- - `policy=`: a policy family (ab.policy.*), required
+-- - `divergences=`: families to report, `{"chi2", {"renyi", alpha=0.5 [, name=]}}`
+-- - `error=`: an error model of e = proxy - gold (ab.error.*): the golden interval
+-- - `golden=`: a tail of the golden reward under the reference: `gold_bound`
+-- - `aligned=`: the aligned policy's left tail (a tail, `{variance=}`, or a
+--   function of the parameter returning one): the Renyi refinement
+-- - `monte_carlo={draws=, seed=0}`: Monte Carlo estimates (through the core's
+--   samplers) next to the exact values, and the draws of an additive joint model
+-- - `name=`: a title for the table and the figure
 -- @function scenario
--- @tparam table opts `{reference= | joint=, policy=, [divergences={...},
--- golden=, error=, aligned=, monte_carlo={draws=, seed=0}, name=]}`
+-- @tparam table opts
 function M.bind(ab)
   return function(opts) return new(ab, opts) end
 end

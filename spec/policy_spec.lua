@@ -155,13 +155,20 @@ describe("kl_budget", function()
   end)
 
   it("keeps the budget and spends only -log P(top) once a finite law saturates", function()
-    local r = rows { reference = ab.tail.bernoulli { p = 0.25 }, policy = ab.policy.kl_budget { kl = { 0.1, 3 } } }
+    local r = rows { reference = ab.tail.bernoulli { p = 0.25 }, policy = ab.policy.kl_budget { kl = { 0, 0.1, 3 } },
+      monte_carlo = { draws = 2000, seed = 1 } }
+    assert.are.equal(0, r[1].kl)
+    assert.are.equal(0, r[1].proxy_exact)
+    assert.is_true(math.abs(r[1].proxy_mc) < 5 * r[1].proxy_se)
+    table.remove(r, 1)
     assert.are.equal(0.1, r[1].budget)
     close(r[1].kl, 0.1, 1e-10, "kl below saturation")
     assert.are.equal(3, r[2].budget)
     close(r[2].kl, math.log(4), 1e-12, "saturated kl")
     close(r[2].proxy_gain, 0.75, 1e-12, "saturated gain")
     assert.are.equal(math.huge, r[2].lambda)
+    assert.are.equal(0.75, r[2].proxy_mc) -- every draw of the saturated tilt is the top reward
+    assert.are.equal(0, r[2].proxy_se)
   end)
 
   it("on an assumption class gives the bound over every policy and refuses other divergences", function()

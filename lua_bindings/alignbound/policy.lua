@@ -262,8 +262,15 @@ local function tilt_row(ctx, l, kl, who, opts)
   end
   local rng = mc_rng(ctx)
   if rng then
-    local m, se = core.estimate.mean(core.tilt.sample(ctx.law, { beta = 1 / row.lambda },
-      ctx.monte_carlo.draws, rng))
+    local draws
+    if row.lambda == 0 then
+      draws = ctx.law:sample(ctx.monte_carlo.draws, rng) -- no tilt: the reference itself
+    elseif row.lambda == math.huge then
+      draws = { row.proxy_exact + ctx.law:mean(), row.proxy_exact + ctx.law:mean() } -- saturated: the top reward
+    else
+      draws = core.tilt.sample(ctx.law, { beta = 1 / row.lambda }, ctx.monte_carlo.draws, rng)
+    end
+    local m, se = core.estimate.mean(draws)
     row.proxy_mc, row.proxy_se = m - ctx.law:mean(), se
   end
   return row

@@ -253,9 +253,10 @@ do
   figure("golden_overestimation", "A proxy that overestimates by 0.25 KL: proxy and golden gain", {
     series = series, xlabel = "KL (nats)", ylabel = "gain (sd)",
   }, {
-    string.format("The golden gain of best-of-n peaks at n = %d (KL = %s, gold %s) and falls after it while "
+    string.format("The golden gain of best-of-n peaks at n = %d (KL = %s, gold %s)%s while "
       .. "the proxy gain keeps rising; for the tilt, sqrt(2 KL) - %s KL peaks at KL = 1/(2 rate^2) = %s in theory "
-      .. "and at KL = %s on this grid (gold %s).", peak.value, g4(peak.kl), g4(peak.gold), g4(rate),
+      .. "and at KL = %s on this grid (gold %s).", peak.value, g4(peak.kl), g4(peak.gold),
+      peak.interior and " and falls after it" or " (at the edge of the grid)", g4(rate),
       g4(1 / (2 * rate ^ 2)), g4(tp.kl), g4(tp.gold)),
     fit_sentence(f, "the best-of-n golden gain"),
   })
@@ -290,7 +291,7 @@ do
       series = series, xlabel = "KL (nats)", ylabel = "gain",
     }, {
       string.format("With a heavy-tailed error the top proxy scores are mostly large errors: the golden gain "
-        .. "peaks at n = %d (KL = %s, gold %s +- %s) and is %s +- %s at n = %d, while the proxy gain has grown "
+        .. "is largest at n = %d (KL = %s, gold %s +- %s) and is %s +- %s at n = %d, while the proxy gain has grown "
         .. "to %s.", peak.value, g4(peak.kl), g4(peak.gold), g4(rows[peak.index].gold_se), g4(last.gold_gain),
         g4(last.gold_se), bn[#bn], g4(last.proxy_gain)),
       fit_sentence(f, "the golden gain"),
@@ -319,7 +320,7 @@ do
     series = series, logx = true, xlabel = "n", ylabel = "bon gain / tilt gain",
   }, {
     "Best-of-n falls short of the optimum at the same KL by a margin that depends on the tail: at n = 16 "
-      .. "(KL = 1.835) it reaches "
+      .. "(KL = " .. g4(ab.bon.kl(16)) .. ") it reaches "
       .. table.concat(say16, ", ") .. " of the tilt's gain.",
     "The lowest ratio over n is " .. table.concat(lowest, ", ")
       .. string.format("; at n = 2^16 the ratios are %.1f%%, %.1f%% and %.1f%% (both gains of the bounded uniform "

@@ -143,6 +143,35 @@ describe("scenario rows", function()
     assert.is_true(bon_kl(ns[bi - 1]) < 2 and bon_kl(ns[bi + 1]) > 2)
   end)
 
+  it("run on the library's joint models: Gaussian exact, logged pairs with ties, additive by Monte Carlo", function()
+    local ns = { 1, 4, 64 }
+    local r = ab.scenario { joint = ab.joint.gaussian { rho = 0.3, sd_proxy = 2, sd_gold = 5 },
+      policy = ab.policy.best_of_n { n = ns } }:run()
+    for i, n in ipairs(ns) do
+      -- E max of n standard normals, by the library's exact law, times sd_proxy
+      local e = ab.bon.expected_gain(ab.tail.gaussian { sd = 1 }, n)
+      close(r[i].proxy_gain + 1e-300, 2 * e + 1e-300, 1e-12, "proxy")
+      close(r[i].gold_gain + 1e-300, 0.3 * 5 * e + 1e-300, 1e-12, "gold = rho sd_gold / sd_proxy proxy")
+    end
+    -- logged pairs with a tie at the top proxy score: the KL of the exact law
+    r = ab.scenario { joint = ab.joint.samples { proxy = { 0, 1, 1 }, gold = { 0, 3, 1 } },
+      policy = ab.policy.best_of_n { n = { 2 } } }:run()
+    local top = 1 - (1 / 3) ^ 2 -- P(best proxy = 1), shared by the two tied pairs
+    close(r[1].kl, top * math.log(top / (2 / 3)) + (1 / 9) * math.log((1 / 9) / (1 / 3)), 1e-13, "kl with ties")
+    assert.is_true(r[1].kl_exact)
+    close(r[1].gold_gain, top * 2 - 4 / 3, 1e-13, "gold: the tie shares its golds")
+    -- proxy = gold + independent N(0, 1) error, gold N(0, 1): jointly Gaussian with
+    -- rho = 1/sqrt 2, so selecting on the proxy moves gold by half the proxy
+    local s = ab.scenario { joint = ab.joint.additive { gold = ab.tail.gaussian { sd = 1 },
+      error = ab.tail.gaussian { sd = 1 } }, policy = ab.policy.best_of_n { n = { 8 } },
+      monte_carlo = { draws = 20000, seed = 11 } }
+    r = s:run()
+    local e8 = math.sqrt(2) * ab.bon.expected_gain(ab.tail.gaussian { sd = 1 }, 8)
+    assert.are.equal("mc", r[1].gold_kind)
+    assert.is_true(math.abs(r[1].proxy_gain - e8) < 5 * r[1].proxy_se)
+    assert.is_true(math.abs(r[1].gold_gain - e8 / 2) < 5 * r[1].gold_se)
+  end)
+
   it("runs a tilt family on a joint model through joint:tilt(lambda)", function()
     local r = ab.scenario { joint = mock_joint(), policy = ab.policy.kl_budget { kl = { 0.5, 2 } } }:run()
     close(r[2].lambda, 2, 1e-10, "lambda of a standard normal at KL 2")

@@ -195,3 +195,33 @@ describe("README", function()
     end
   end)
 end)
+
+describe("scripts/paper_report.lua", function()
+  it("writes the report with at least six figures, each drawn, referenced and described by its numbers", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    local out = run("paper_report.lua", dir)
+    local md = assert(io.open(dir .. "/report.md")):read("a")
+    local figs = 0
+    for name in md:gmatch("!%[[^%]]*%]%(([%w_]+)%.svg%)") do
+      figs = figs + 1
+      local svg = assert(io.open(dir .. "/" .. name .. ".svg"), name .. ".svg missing"):read("a")
+      assert.truthy(svg:find('id="gnuplot_plot_1"', 1, true), name .. " has no series")
+      local png = assert(io.open(dir .. "/" .. name .. ".png"), name .. ".png missing"):read("a")
+      assert.are.equal("\137PNG", png:sub(1, 4))
+      -- two sentences under each figure
+      local para = md:match("%(" .. name .. "%.svg%)\n\n([^\n]+)")
+      local _, stops = para:gsub("%. ", "")
+      assert.is_true(stops >= 1, name .. ": " .. para)
+    end
+    assert.is_true(figs >= 6, figs .. " figures")
+    -- numbers in the sentences, against closed forms
+    local n = 2 ^ 20
+    assert.truthy(md:find(string.format("the KL is log n - (n-1)/n = %.4g nats while chi2 = (n-1)^2/(2n-1) = %.4g",
+      math.log(n) - (n - 1) / n, (n - 1) ^ 2 / (2 * n - 1)), 1, true))
+    assert.truthy(md:find(string.format("at n = 16 against %.4g for the KL bound and %.4g exact",
+      math.sqrt(2 / 12 * (math.log(16) - 15 / 16)), 16 / 17 - 0.5), 1, true))
+    assert.truthy(out:find("wrote " .. dir .. "/report.md with " .. figs .. " figures", 1, true))
+    os.execute("rm -r '" .. dir .. "'")
+  end)
+end)

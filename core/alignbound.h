@@ -367,6 +367,11 @@ typedef struct {
   void *ctx;
 } ab_renyi_divergence;
 
+/* The left-tail variance proxy sup_{l<0} 2 psi_n(l) / l^2 of the best-of-n
+ * law of a finite law (its exact law with ties, masses kept in logs);
+ * AB_EUNDEF for other tails. */
+int ab_bon_variance_proxy_left(const ab_tail *t, double n, double *out);
+
 /* The bound at one order a in (0, 1] given D_a. */
 int ab_renyi_bound(double s2_ref, double s2_pi, double a, double d,
                    double *out);

@@ -41,7 +41,9 @@ enum {
   AB_KIND_CUMULANT,
   /* heavy-tailed laws: psi(l) = +inf for every l > 0 */
   AB_KIND_STUDENT_T,
-  AB_KIND_PARETO
+  AB_KIND_PARETO,
+  /* renyi.c's private law of the best of n (never handed out) */
+  AB_KIND_BON_LAW
 };
 
 #define AB_BETA_TERMS 40

@@ -12,6 +12,7 @@
  */
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_min.h>
+#include <stdlib.h>
 
 #include "internal.h"
 
@@ -165,4 +166,136 @@ int ab_renyi_gain(double s2_ref, double s2_pi, const ab_renyi_divergence *d,
   *bound = sqrt(best);
   *alpha_at = abest;
   return AB_OK;
+}
+
+/* ---- the best-of-n law's left tail ---------------------------------------- */
+
+/* The best of n has reward Q(V), V = U^{1/n} (Renyi representation); for a
+ * finite law its law sits on the groups of tied rewards with masses
+ * F<=^n - F<^n (ties broken uniformly).  Its left-tail proxy
+ * sup_{l<0} 2 psi_n(l) / l^2 comes from the frontier engine run on a private
+ * tail (AB_KIND_BON_LAW) whose cumulant keeps the masses in logs,
+ * log(F<=^n - F<^n) = A + log(-expm1(B - A)), so that atoms whose mass is
+ * below the double range still weigh on the left tail (their effect on the
+ * proxy decays only like 1 / log(1/mass)). */
+
+/* psi_n(l) = log sum_i e^{w_i + l x_i} (x_i centred values, w_i log-masses):
+ * log-sum-exp where it is large, log1p of the e^x - 1 - x sum where it is
+ * small (no cancellation as l -> 0).  Only psi is provided: the proxy scan
+ * needs nothing else. */
+static int cgf_bon_law(const ab_tail *t, double l, double gap, ab_cgf *out) {
+  (void)gap;
+  out->dpsi = out->kl = 0.0;
+  out->d2psi = t->variance;
+  if (l == 0.0) {
+    out->psi = 0.0;
+    return AB_OK;
+  }
+  double top = -INFINITY;
+  for (size_t i = 0; i < t->n; i++)
+    if (t->w[i] + l * t->x[i] > top) top = t->w[i] + l * t->x[i];
+  ab_sum a = {0, 0};
+  if (top > 0.0) {
+    for (size_t i = 0; i < t->n; i++)
+      ab_sum_add(&a, exp(t->w[i] + l * t->x[i] - top));
+    out->psi = top + log(ab_sum_value(&a));
+    return AB_OK;
+  }
+  for (size_t i = 0; i < t->n; i++) {
+    double lx = l * t->x[i], em1x, em1;
+    ab_em1x(lx, &em1x, &em1);
+    ab_sum_add(&a, lx > 0.5 || lx < -0.5
+                       ? exp(t->w[i] + lx) - exp(t->w[i]) * (1.0 + lx)
+                       : exp(t->w[i]) * em1x);
+  }
+  out->psi = log1p(fmax(ab_sum_value(&a), 0.0));
+  return AB_OK;
+}
+
+static int finite(const ab_tail *t) {
+  return t->kind == AB_KIND_DISCRETE || t->kind == AB_KIND_EMPIRICAL ||
+         t->kind == AB_KIND_BERNOULLI || t->kind == AB_KIND_BOUNDED_MEAN;
+}
+
+/* The best-of-n law of a finite law: groups of tied values from the top,
+ * log-mass A + log(-expm1(B - A)) with A = n log1p(-above), B = n
+ * log1p(-(above + q)); then centred on its mean. */
+static int finite_bon_law(const ab_tail *t, double n, ab_tail *b) {
+  size_t m = t->n, g = 0;
+  ab_record *k = ab_alloc_large(m * sizeof *k);
+  b->x = malloc(m * sizeof *b->x);
+  b->w = malloc(m * sizeof *b->w);
+  if (!k || !b->x || !b->w) {
+    free(k);
+    return AB_ENOMEM;
+  }
+  for (size_t i = 0; i < m; i++) {
+    k[i].key = ab_sort_key(t->x[i]);
+    k[i].a = t->w ? t->w[i] : 1.0 / (double)m;
+  }
+  if (ab_sort_records(k, m)) {
+    free(k);
+    return AB_ENOMEM;
+  }
+  ab_sum above = {0, 0}, mean = {0, 0};
+  double A = 0.0;
+  for (size_t hi = m; hi > 0;) {
+    size_t lo = hi - 1;
+    double q = k[lo].a;
+    while (lo > 0 && k[lo - 1].key == k[hi - 1].key) q += k[--lo].a;
+    ab_sum_add(&above, q);
+    double sb = ab_sum_value(&above);
+    double B = (lo == 0 || sb >= 1.0) ? -INFINITY : n * log1p(-sb);
+    if (q > 0.0) {
+      b->x[g] = ab_sort_unkey(k[lo].key);
+      b->w[g] = A + log(-expm1(B - A));
+      ab_sum_add(&mean, exp(b->w[g]) * b->x[g]);
+      g++;
+    }
+    A = B;
+    hi = lo;
+  }
+  free(k);
+  b->n = g;
+  double mu = ab_sum_value(&mean);
+  ab_sum var = {0, 0};
+  for (size_t i = 0; i < g; i++) {
+    b->x[i] -= mu;
+    ab_sum_add(&var, exp(b->w[i]) * b->x[i] * b->x[i]);
+    if (b->x[i] < b->inf) b->inf = b->x[i];
+  }
+  b->variance = ab_sum_value(&var);
+  return AB_OK;
+}
+
+int ab_bon_variance_proxy_left(const ab_tail *t, double n, double *out) {
+  if (!(n >= 1.0 && isfinite(n))) return AB_EDOM;
+  if (!finite(t)) return AB_EUNDEF;
+  ab_tail b = {0};
+  b.kind = AB_KIND_BON_LAW;
+  b.lmin = -INFINITY;
+  b.lmax = INFINITY;
+  b.sup = INFINITY;
+  b.inf = INFINITY;
+  b.two_sided = 1;
+  b.cgf = cgf_bon_law;
+  int st = finite_bon_law(t, n, &b);
+  if (!st) {
+    /* An atom of log-mass w at x < 0 weighs most on 2 psi / l^2 near
+     * l = 2 w / x; the variance (which underflows when the masses do) sets
+     * the engine's scan, so give it r(l) there, itself a lower bound of the
+     * proxy, when that is larger. */
+    double lneed = 0.0;
+    for (size_t i = 0; i < b.n; i++)
+      if (b.x[i] < 0.0) lneed = fmax(lneed, 2.0 * fmax(-b.w[i], 1.0) / -b.x[i]);
+    if (lneed > 0.0) {
+      ab_cgf c;
+      cgf_bon_law(&b, -lneed, INFINITY, &c);
+      b.variance = fmax(b.variance, 2.0 * c.psi / (lneed * lneed));
+    }
+    st = ab_frontier_variance_proxy_side(&b, AB_LOSS, out);
+  }
+  free(b.x);
+  free(b.w);
+  return st;
 }

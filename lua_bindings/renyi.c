@@ -113,8 +113,32 @@ static int renyi_gain(lua_State *L) {
   return 2;
 }
 
+/* ab.renyi.bon_proxy(dist, n): the best-of-n law's left-tail proxy */
+static int renyi_bon_proxy(lua_State *L) {
+  const char *fn = "renyi.bon_proxy";
+  abL_tail *u = abL_checktail(L, 1, fn, 1);
+  if (lua_type(L, 2) != LUA_TNUMBER)
+    return abL_argerror(L, fn, 2, "n must be a number, got %s",
+                        luaL_typename(L, 2));
+  double n = lua_tonumber(L, 2), v;
+  if (!(n >= 1 && isfinite(n)))
+    return abL_argerror(L, fn, 2, "n must be a number >= 1, got %f", n);
+  int st = ab_bon_variance_proxy_left(u->t, n, &v);
+  if (st == AB_EUNDEF) {
+    char desc[160];
+    ab_tail_describe(u->t, desc, sizeof desc);
+    return abL_argerror(L, fn, 1, "needs a finite law (discrete, empirical, "
+                        "bernoulli, bounded with mean), got %s", desc);
+  }
+  if (st) return luaL_error(L, "%s: %s", fn, ab_strerror(st));
+  lua_pushnumber(L, v);
+  return 1;
+}
+
 void abL_open_renyi(lua_State *L) {
-  static const luaL_Reg fns[] = {{"gain", renyi_gain}, {NULL, NULL}};
+  static const luaL_Reg fns[] = {{"gain", renyi_gain},
+                                 {"bon_proxy", renyi_bon_proxy},
+                                 {NULL, NULL}};
   luaL_newlib(L, fns);
   lua_setfield(L, -2, "renyi");
 }

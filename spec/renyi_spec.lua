@@ -12,6 +12,46 @@ local function bon_renyi(n, a)
   return (a * math.log(n) - math.log(1 + a * (n - 1))) / (a - 1)
 end
 
+describe("renyi.bon_proxy", function()
+  -- the best-of-n law of a finite law by hand: masses F<=^n - F<^n on the
+  -- sorted distinct values (no ties here)
+  local function bon_law(values, probs, n)
+    local idx = {}
+    for i = 1, #values do idx[i] = i end
+    table.sort(idx, function(a, b) return values[a] < values[b] end)
+    local v, p, cum = {}, {}, 0
+    for k, i in ipairs(idx) do
+      v[k], p[k] = values[i], (cum + probs[i]) ^ n - cum ^ n
+      cum = cum + probs[i]
+    end
+    return v, p
+  end
+
+  it("is the left-tail proxy of the best-of-n law", function()
+    local values, probs = { 0, 1, 2, 5 }, { 0.5, 0.3, 0.15, 0.05 }
+    local ref = ab.tail.discrete { values = values, probs = probs }
+    for _, n in ipairs { 1, 2, 3.5, 10, 40 } do
+      local v, p = bon_law(values, probs, n)
+      -- the left tail of the law is the right tail of its mirror image
+      local mirror = {}
+      for i = 1, #v do mirror[i] = -v[i] end
+      local want = ab.tail.discrete { values = mirror, probs = p }:variance_proxy()
+      local right = ab.renyi.gain { reference = ab.tail.discrete { values = mirror, probs = p },
+        aligned = { variance = 0 }, divergence = 1, alpha = 1 } ^ 2 / 2
+      H.close(ab.renyi.bon_proxy(ref, n), right, 1e-9, "n=" .. n)
+      assert(right <= want * (1 + 1e-12))
+    end
+  end)
+
+  it("keeps atoms whose masses are below the double range", function()
+    -- references from mpmath (40 digits): the masses (F<=^n - F<^n) exactly,
+    -- sup_{l<0} 2 log E e^{l (X - E X)} / l^2 by golden-section search
+    local ref = ab.tail.discrete { values = { 0, 1, 2, 5 }, probs = { 0.5, 0.3, 0.15, 0.05 } }
+    H.close(ab.renyi.bon_proxy(ref, 1000), 0.087730765858006602, 1e-10, "n = 1000")
+    H.close(ab.renyi.bon_proxy(ref, 1e6), 8.7730765858006602e-5, 1e-10, "n = 1e6")
+  end)
+end)
+
 describe("renyi.gain", function()
   it("is the formula at a fixed order", function()
     for _, a in ipairs { 0.01, 0.3, 0.5, 0.9 } do
@@ -126,6 +166,10 @@ describe("renyi.gain", function()
     for _, n in ipairs { 1e3, 1e6 } do
       local b = ab.renyi.gain { reference = ref, aligned = { variance = 6.25 }, divergence = { bon = n } }
       assert(ab.bon.expected_gain(ref, n) <= b, "discrete n=" .. n)
+      local s2 = ab.renyi.bon_proxy(ref, n)
+      local c = ab.renyi.gain { reference = ref, aligned = { variance = s2 }, divergence = { bon = n } }
+      assert(ab.bon.expected_gain(ref, n) <= c, "discrete, its own left proxy, n=" .. n)
+      assert(c < b, "its own left proxy is tighter than the range")
     end
     for _, n in ipairs { 2, 16, 100 } do
       local pol = ab.bon.policy(p, r, n)
@@ -169,6 +213,11 @@ describe("renyi.gain", function()
   end)
 
   it("rejects bad input, naming renyi.gain and the field", function()
+    H.raises(function() ab.renyi.bon_proxy(ab.tail.gaussian { sd = 1 }, 4) end,
+      "'renyi.bon_proxy'", "needs a finite law")
+    H.raises(function() ab.renyi.bon_proxy(ab.tail.bernoulli { p = 0.5 }, 0.5) end,
+      "'renyi.bon_proxy'", "n must be a number >= 1")
+    H.raises(function() ab.renyi.bon_proxy({}, 2) end, "'renyi.bon_proxy'", "alignbound.tail expected")
     local ok = { reference = { variance = 1 }, aligned = { variance = 1 }, divergence = 0.1, alpha = 0.5 }
     local function with(k, v)
       local t = {}

@@ -482,6 +482,19 @@ ab.renyi = core.renyi
 -- @usage local b, a = ab.renyi.gain{reference = ab.tail.uniform{lo=0, hi=1},
 --   aligned = ab.tail.beta{a=100, b=1}, divergence = {bon=100}}
 
+--- The left-tail variance proxy sup_{l<0} 2 psi_n(l)/l^2 of the best-of-n law
+-- of a finite law (ties broken uniformly): the `aligned` proxy for
+-- `renyi.gain` with `divergence={bon=n}`.  The masses F<=^n - F<^n are kept in
+-- logs, so atoms whose mass is below the double range still count (the
+-- proxy decays only like 1/log(1/mass)).
+-- @function renyi.bon_proxy
+-- @tparam alignbound.tail dist a finite law (discrete, empirical, bernoulli,
+-- bounded with mean)
+-- @tparam number n ≥ 1
+-- @treturn number
+-- @usage local s2 = ab.renyi.bon_proxy(dist, 64)
+-- local b = ab.renyi.gain{reference = dist, aligned = {variance = s2}, divergence = {bon = 64}}
+
 --- Goodhart fits of the golden gain against d = sqrt(KL) (DESIGN 3.4).
 -- @section goodhart
 ab.goodhart = core.goodhart

@@ -356,6 +356,19 @@ static void test_renyi(void) {
   CHECK(ab_renyi_gain(1.0, INFINITY, &bon, NAN, &b, &a) == AB_OK);
   CHECK_CLOSE(b, sqrt(2.0 * (log(1000.0) - 0.999)), 1e-13);
   CHECK(a == 1.0);
+
+  /* the best-of-n law's left proxy, masses below the double range kept
+   * (mpmath reference, see spec/renyi_spec.lua) */
+  double vals[4] = {0, 1, 2, 5}, probs[4] = {0.5, 0.3, 0.15, 0.05};
+  ab_tail *d, *g;
+  CHECK(ab_tail_discrete(vals, probs, 4, &d) == AB_OK);
+  CHECK(ab_bon_variance_proxy_left(d, 1e6, &v) == AB_OK);
+  CHECK_CLOSE(v, 8.7730765858006602e-5, 1e-10);
+  CHECK(ab_bon_variance_proxy_left(d, 0.5, &v) == AB_EDOM);
+  ab_tail_free(d);
+  CHECK(ab_tail_gaussian(0.0, 1.0, &g) == AB_OK);
+  CHECK(ab_bon_variance_proxy_left(g, 4.0, &v) == AB_EUNDEF);
+  ab_tail_free(g);
 }
 
 /* Goodhart fits: exact on noiseless data, errors on bad input. */

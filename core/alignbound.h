@@ -368,8 +368,12 @@ typedef struct {
 } ab_renyi_divergence;
 
 /* The left-tail variance proxy sup_{l<0} 2 psi_n(l) / l^2 of the best-of-n
- * law of a finite law (its exact law with ties, masses kept in logs);
- * AB_EUNDEF for other tails. */
+ * law, from its quantile representation Q(U^{1/n}): exact laws by
+ * quadrature (psi_n is taken where V = U^{1/n} > 1e-304, i.e. the quantile
+ * is representable; AB_ENOCONV where the integrals cannot reach 1e-6, e.g.
+ * a bounded law at n ~ 1e12, where Q(V) - E Q(V) cancels), finite laws by
+ * their exact law with ties (masses kept in logs); AB_EUNDEF for
+ * assumption classes and user cumulants. */
 int ab_bon_variance_proxy_left(const ab_tail *t, double n, double *out);
 
 /* The bound at one order a in (0, 1] given D_a. */
@@ -467,6 +471,18 @@ int ab_joint_additive_bon(const ab_tail *gold, const ab_tail *error, double n,
 int ab_joint_additive_tilt(const ab_tail *gold, const ab_tail *error,
                            double lambda, size_t draws,
                            unsigned long long seed, ab_joint_result *out);
+/* The tilt at a KL budget instead of lambda (*lambda gets it): Gaussian
+ * lambda = sqrt(2 kl) / sd_proxy; additive: on the fixed draws, the lambda
+ * whose estimated KL is kl (it increases with lambda up to log(draws), so kl
+ * must lie below that: AB_EDOM otherwise; AB_EUNDEF when the law's reach
+ * ends first); logged pairs: ab_tilt_policy's solve (+inf once saturated). */
+int ab_joint_gaussian_tilt_kl(const ab_joint_gaussian *j, double kl,
+                              ab_joint_result *out, double *lambda);
+int ab_joint_additive_tilt_kl(const ab_tail *gold, const ab_tail *error,
+                              double kl, size_t draws, unsigned long long seed,
+                              ab_joint_result *out, double *lambda);
+int ab_joint_samples_tilt_kl(const double *proxy, const double *gold, size_t N,
+                             double kl, ab_joint_result *out, double *lambda);
 /* k draws of the proxy gold + error under the reference. */
 int ab_joint_additive_sample(const ab_tail *gold, const ab_tail *error,
                              size_t k, unsigned long long seed, double *out);

@@ -10,7 +10,6 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_integration.h>
-#include <gsl/gsl_min.h>
 #include <gsl/gsl_sf_psi.h>
 #include <stdlib.h>
 #include <string.h>
@@ -457,6 +456,11 @@ static int centred_quantile(const ab_tail *t, double p, double q, double *out) {
   return AB_OK;
 }
 
+/* For renyi.c: the best-of-n law's left tail from the quantiles. */
+int ab_quantile_centred(const ab_tail *t, double p, double q, double *out) {
+  return centred_quantile(t, p, q, out);
+}
+
 typedef struct {
   const ab_tail *t;
   double n;
@@ -617,53 +621,6 @@ static double tail_range(const ab_tail *t) {
   return (t->kind != AB_KIND_CUMULANT && isfinite(r)) ? r : NAN;
 }
 
-typedef struct {
-  double n, s2;
-} renyi_ctx;
-
-/* sqrt(2 s2 D_a / a) over a in (0, 1), a = 1 / (1 + e^-z) */
-static double renyi_certificate(double z, void *vctx) {
-  renyi_ctx *c = vctx;
-  double a = 1.0 / (1.0 + exp(-z));
-  return sqrt(2.0 * c->s2 * bon_renyi(a, c->n) / a);
-}
-
-static double renyi_min(double n, double s2) {
-  renyi_ctx c = {n, s2};
-  enum { GRID = 81 };
-  double best = INFINITY, bz = 0.0, f[GRID];
-  int bi = 0;
-  for (int i = 0; i < GRID; i++) {
-    double z = -20.0 + 40.0 * i / (GRID - 1);
-    f[i] = renyi_certificate(z, &c);
-    if (f[i] < best) {
-      best = f[i];
-      bz = z;
-      bi = i;
-    }
-  }
-  if (bi > 0 && bi < GRID - 1) {
-    double h = 40.0 / (GRID - 1);
-    gsl_min_fminimizer *s = gsl_min_fminimizer_alloc(gsl_min_fminimizer_brent);
-    gsl_function F = {renyi_certificate, &c};
-    if (s && gsl_min_fminimizer_set_with_values(s, &F, bz, f[bi], bz - h,
-                                                f[bi - 1], bz + h,
-                                                f[bi + 1]) == GSL_SUCCESS) {
-      for (int it = 0; it < 100; it++) {
-        if (gsl_min_fminimizer_iterate(s) != GSL_SUCCESS) break;
-        double fm = gsl_min_fminimizer_f_minimum(s);
-        if (fm < best) best = fm;
-        if (gsl_min_test_interval(gsl_min_fminimizer_x_lower(s),
-                                  gsl_min_fminimizer_x_upper(s), 1e-10,
-                                  0.0) == GSL_SUCCESS)
-          break;
-      }
-    }
-    if (s) gsl_min_fminimizer_free(s);
-  }
-  return best;
-}
-
 int ab_bon_gain(const ab_tail *t, double n, double *out, int *certificate) {
   if (check_n(n)) return AB_EDOM;
   double best, v;
@@ -687,8 +644,7 @@ int ab_bon_gain(const ab_tail *t, double n, double *out, int *certificate) {
       best = v;
       cert = AB_CERT_TV;
     }
-    v = renyi_min(n, 0.25 * range * range);
-    if (v < best) {
+    if (ab_bon_renyi_certificate(t, n, range, &v) == AB_OK && v < best) {
       best = v;
       cert = AB_CERT_RENYI;
     }

@@ -166,6 +166,16 @@ int ab_joint_gaussian_tilt(const ab_joint_gaussian *j, double lambda,
   return AB_OK;
 }
 
+/* The tilt at a KL budget: lambda = sqrt(2 kl) / sd_proxy. */
+int ab_joint_gaussian_tilt_kl(const ab_joint_gaussian *j, double kl,
+                              ab_joint_result *out, double *lambda) {
+  int st = ab_joint_gaussian_check(j);
+  if (st) return st;
+  if (!(kl >= 0.0 && isfinite(kl))) return AB_EDOM;
+  *lambda = sqrt(2.0 * kl) / j->sd_proxy;
+  return ab_joint_gaussian_tilt(j, *lambda, out);
+}
+
 /* ---- proxy = gold + independent error: Monte Carlo ------------------------ */
 
 /* Welford's running mean and sum of squared deviations. */
@@ -267,15 +277,97 @@ int ab_joint_additive_bon(const ab_tail *gold, const ab_tail *error, double n,
   return AB_OK;
 }
 
+/* Reference draws for the tilt: gold g and proxy p = g + error, and the top
+ * proxy (the log-sum-exp shift). */
+typedef struct {
+  double *g, *p, top, N, shift; /* shift: E_ref proxy */
+} tilt_draws;
+
+static int draw_pairs(const ab_tail *gold, const ab_tail *error, size_t draws,
+                      unsigned long long seed, tilt_draws *d) {
+  ab_rng *r;
+  int st;
+  d->g = malloc(draws * sizeof *d->g);
+  d->p = malloc(draws * sizeof *d->p);
+  if (!d->g || !d->p) {
+    st = AB_ENOMEM;
+    goto fail;
+  }
+  if ((st = ab_rng_new(seed, 0, &r))) goto fail;
+  st = ab_tail_sample(gold, r, draws, d->g);
+  if (!st) st = ab_tail_sample(error, r, draws, d->p);
+  ab_rng_free(r);
+  if (st) goto fail;
+  d->top = -INFINITY;
+  d->N = (double)draws;
+  for (size_t i = 0; i < draws; i++) {
+    d->p[i] += d->g[i];
+    if (d->p[i] > d->top) d->top = d->p[i];
+  }
+  return AB_OK;
+fail:
+  free(d->g);
+  free(d->p);
+  return st;
+}
+
+/* E e^{lambda proxy} = E e^{lambda gold} E e^{lambda error} must be finite */
+static int tilt_exists(const ab_tail *t, double lambda) {
+  return t->cgf && (lambda < t->lmax || (lambda == t->lmax && t->closed_max));
+}
+
+/* The self-normalised KL estimate sum_i w_i lambda p_i - log mean_i
+ * e^{lambda p_i}, w_i = e^{lambda p_i} / sum_j e^{lambda p_j}. */
+static double draws_kl(const tilt_draws *d, double lambda) {
+  ab_sum s = {0, 0}, sx = {0, 0};
+  size_t n = (size_t)d->N;
+  for (size_t i = 0; i < n; i++) {
+    double x = lambda * (d->p[i] - d->top), w = exp(x);
+    ab_sum_add(&s, w);
+    ab_sum_add(&sx, w * x);
+  }
+  double S = ab_sum_value(&s);
+  return fmax(ab_sum_value(&sx) / S - log(S / d->N), 0.0);
+}
+
 /* Self-normalised importance weights w_i = e^{lambda p_i} / sum_j e^{lambda
  * p_j} over reference draws.  Gains sum_i w_i h_i - E_ref h with standard
  * error sqrt(sum_i w_i^2 (h_i - mu_h)^2); KL = sum_i w_i lambda p_i -
  * log mean_i e^{lambda p_i}, whose delta-method influence at draw i is
  * N w_i (lambda (p_i - mu_p) - 1) + 1. */
+static void draws_tilt(const tilt_draws *d, double lambda, double mean_gold,
+                       double mean_proxy, ab_joint_result *out) {
+  size_t n = (size_t)d->N;
+  ab_sum s = {0, 0}, sp = {0, 0}, sg = {0, 0}, sx = {0, 0};
+  for (size_t i = 0; i < n; i++) {
+    double x = lambda * (d->p[i] - d->top), w = exp(x);
+    ab_sum_add(&s, w);
+    ab_sum_add(&sp, w * d->p[i]);
+    ab_sum_add(&sg, w * d->g[i]);
+    ab_sum_add(&sx, w * x);
+  }
+  double S = ab_sum_value(&s);
+  double mp = ab_sum_value(&sp) / S, mg = ab_sum_value(&sg) / S;
+  double kl = ab_sum_value(&sx) / S - log(S / d->N);
+  ab_sum vp = {0, 0}, vg = {0, 0}, vk = {0, 0};
+  for (size_t i = 0; i < n; i++) {
+    double w = exp(lambda * (d->p[i] - d->top)) / S;
+    double dp = w * (d->p[i] - mp), dg = w * (d->g[i] - mg);
+    double f = d->N * w * (lambda * (d->p[i] - mp) - 1.0) + 1.0;
+    ab_sum_add(&vp, dp * dp);
+    ab_sum_add(&vg, dg * dg);
+    ab_sum_add(&vk, f * f);
+  }
+  ab_joint_result res = {mp - mean_proxy, mg - mean_gold, fmax(kl, 0.0),
+                         sqrt(ab_sum_value(&vp)), sqrt(ab_sum_value(&vg)),
+                         sqrt(ab_sum_value(&vk)) / d->N, 0};
+  *out = res;
+}
+
 int ab_joint_additive_tilt(const ab_tail *gold, const ab_tail *error,
                            double lambda, size_t draws,
                            unsigned long long seed, ab_joint_result *out) {
-  ab_rng *r;
+  tilt_draws d;
   int st = additive_check(gold, error, draws);
   if (st) return st;
   if (!(lambda >= 0.0 && isfinite(lambda))) return AB_EDOM;
@@ -284,60 +376,64 @@ int ab_joint_additive_tilt(const ab_tail *gold, const ab_tail *error,
     *out = zero;
     return AB_OK;
   }
-  /* E e^{lambda proxy} = E e^{lambda gold} E e^{lambda error} must be finite */
-  if (!(lambda < gold->lmax || (lambda == gold->lmax && gold->closed_max)) ||
-      !(lambda < error->lmax || (lambda == error->lmax && error->closed_max)) ||
-      !gold->cgf || !error->cgf)
+  if (!tilt_exists(gold, lambda) || !tilt_exists(error, lambda))
     return AB_EUNDEF;
-  double *g = malloc(draws * sizeof *g), *p = malloc(draws * sizeof *p);
-  if (!g || !p) {
-    free(g);
-    free(p);
-    return AB_ENOMEM;
-  }
-  if (!(st = ab_rng_new(seed, 0, &r))) {
-    st = ab_tail_sample(gold, r, draws, g);
-    if (!st) st = ab_tail_sample(error, r, draws, p);
-    ab_rng_free(r);
-  }
-  if (st) {
-    free(g);
-    free(p);
-    return st;
-  }
-  double top = -INFINITY, N = (double)draws;
-  for (size_t i = 0; i < draws; i++) {
-    p[i] += g[i];
-    if (p[i] > top) top = p[i];
-  }
-  ab_sum s = {0, 0}, sp = {0, 0}, sg = {0, 0}, sx = {0, 0};
-  for (size_t i = 0; i < draws; i++) {
-    double x = lambda * (p[i] - top), w = exp(x);
-    ab_sum_add(&s, w);
-    ab_sum_add(&sp, w * p[i]);
-    ab_sum_add(&sg, w * g[i]);
-    ab_sum_add(&sx, w * x);
-  }
-  double S = ab_sum_value(&s);
-  double mp = ab_sum_value(&sp) / S, mg = ab_sum_value(&sg) / S;
-  double kl = ab_sum_value(&sx) / S - log(S / N);
-  ab_sum vp = {0, 0}, vg = {0, 0}, vk = {0, 0};
-  for (size_t i = 0; i < draws; i++) {
-    double w = exp(lambda * (p[i] - top)) / S;
-    double dp = w * (p[i] - mp), dg = w * (g[i] - mg);
-    double f = N * w * (lambda * (p[i] - mp) - 1.0) + 1.0;
-    ab_sum_add(&vp, dp * dp);
-    ab_sum_add(&vg, dg * dg);
-    ab_sum_add(&vk, f * f);
-  }
-  free(g);
-  free(p);
-  ab_joint_result res = {mp - (gold->mean + error->mean), mg - gold->mean,
-                         fmax(kl, 0.0), sqrt(ab_sum_value(&vp)),
-                         sqrt(ab_sum_value(&vg)), sqrt(ab_sum_value(&vk)) / N,
-                         0};
-  *out = res;
+  if ((st = draw_pairs(gold, error, draws, seed, &d))) return st;
+  draws_tilt(&d, lambda, gold->mean, gold->mean + error->mean, out);
+  free(d.g);
+  free(d.p);
   return AB_OK;
+}
+
+/* The estimate KL(lambda) on fixed draws increases with lambda (its
+ * derivative is lambda times the weighted variance of the proxy) from 0 to
+ * log(draws): bracket by doubling, then bisect to the last bit. */
+int ab_joint_additive_tilt_kl(const ab_tail *gold, const ab_tail *error,
+                              double kl, size_t draws, unsigned long long seed,
+                              ab_joint_result *out, double *lambda) {
+  tilt_draws d;
+  int st = additive_check(gold, error, draws);
+  if (st) return st;
+  if (!(kl >= 0.0) || !(kl < log((double)draws))) return AB_EDOM;
+  if (kl == 0.0) {
+    ab_joint_result zero = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1};
+    *out = zero;
+    *lambda = 0.0;
+    return AB_OK;
+  }
+  double lmax = fmin(gold->lmax, error->lmax);
+  if (!gold->cgf || !error->cgf || !(lmax > 0.0)) return AB_EUNDEF;
+  if ((st = draw_pairs(gold, error, draws, seed, &d))) return st;
+  /* a start: the Gaussian answer sqrt(2 kl) / sd of the proxy draws */
+  ab_sum m = {0, 0}, v = {0, 0};
+  size_t n = (size_t)d.N;
+  for (size_t i = 0; i < n; i++) ab_sum_add(&m, d.p[i]);
+  double mean = ab_sum_value(&m) / d.N;
+  for (size_t i = 0; i < n; i++) ab_sum_add(&v, (d.p[i] - mean) * (d.p[i] - mean));
+  double sd = sqrt(ab_sum_value(&v) / d.N);
+  double lo = 0.0, hi = sd > 0.0 ? sqrt(2.0 * kl) / sd : 1.0;
+  if (hi >= lmax) hi = 0.5 * lmax;
+  while (draws_kl(&d, hi) < kl) {
+    lo = hi;
+    hi = isfinite(lmax) ? 0.5 * (hi + lmax) : 2.0 * hi;
+    if (!(hi < lmax) || hi == lo || !isfinite(hi)) {
+      st = AB_EUNDEF; /* the budget needs a tilt beyond the law's reach */
+      break;
+    }
+  }
+  for (int it = 0; !st && it < 200; it++) {
+    double mid = 0.5 * (lo + hi);
+    if (mid == lo || mid == hi) break;
+    if (draws_kl(&d, mid) < kl) lo = mid;
+    else hi = mid;
+  }
+  if (!st) {
+    *lambda = hi;
+    draws_tilt(&d, hi, gold->mean, gold->mean + error->mean, out);
+  }
+  free(d.g);
+  free(d.p);
+  return st;
 }
 
 /* ---- logged pairs: the empirical law, exactly ------------------------------ */
@@ -417,5 +513,23 @@ int ab_joint_samples_tilt(const double *proxy, const double *gold, size_t N,
     free(w.policy);
     return st;
   }
+  return pairs_finish(&w, proxy, gold, N, s.kl, out);
+}
+
+/* The tilt of the empirical law at a KL budget (ab_tilt_policy solves for
+ * beta; a budget beyond -log P(top proxy) saturates: lambda = +inf). */
+int ab_joint_samples_tilt_kl(const double *proxy, const double *gold, size_t N,
+                             double kl, ab_joint_result *out, double *lambda) {
+  pair_scratch w;
+  ab_tilt_summary s;
+  if (!(kl >= 0.0)) return AB_EDOM;
+  int st = pairs_start(proxy, gold, N, &w);
+  if (st) return st;
+  if ((st = ab_tilt_policy(w.probs, proxy, N, AB_TILT_KL, kl, w.policy, &s))) {
+    free(w.probs);
+    free(w.policy);
+    return st;
+  }
+  *lambda = s.lambda;
   return pairs_finish(&w, proxy, gold, N, s.kl, out);
 }

@@ -114,6 +114,15 @@ int ab_f_tilde(const ab_family *f, double l, double d, double *out);
 /* An internal family kind: the integrand t^alpha of the Renyi moment. */
 #define AB_MOMENT 100
 
+/* bon.c: the centred quantile Q(u) - E R of an exact law, given p = u and
+ * q = 1 - u each to full precision (AB_EUNDEF for laws without one). */
+int ab_quantile_centred(const ab_tail *t, double p, double q, double *out);
+
+/* renyi.c: the Renyi certificate of ab_bon_gain for a reward whose range
+ * has the given finite width (DESIGN 3.3). */
+int ab_bon_renyi_certificate(const ab_tail *t, double n, double range,
+                             double *out);
+
 /* sort.c: records sorted by a double key (see ab_sort_key). */
 typedef struct {
   uint64_t key;

@@ -11,6 +11,7 @@
  * (1 - a) D_a(pi || ref) / a = D_{1-a}(ref || pi) -> KL(ref || pi).
  */
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_integration.h>
 #include <gsl/gsl_min.h>
 #include <stdlib.h>
 
@@ -170,14 +171,210 @@ int ab_renyi_gain(double s2_ref, double s2_pi, const ab_renyi_divergence *d,
 
 /* ---- the best-of-n law's left tail ---------------------------------------- */
 
-/* The best of n has reward Q(V), V = U^{1/n} (Renyi representation); for a
- * finite law its law sits on the groups of tied rewards with masses
- * F<=^n - F<^n (ties broken uniformly).  Its left-tail proxy
- * sup_{l<0} 2 psi_n(l) / l^2 comes from the frontier engine run on a private
- * tail (AB_KIND_BON_LAW) whose cumulant keeps the masses in logs,
- * log(F<=^n - F<^n) = A + log(-expm1(B - A)), so that atoms whose mass is
- * below the double range still weigh on the left tail (their effect on the
- * proxy decays only like 1 / log(1/mass)). */
+/* The best of n has reward Q(V), V = U^{1/n} (Renyi representation).  Its
+ * left-tail proxy sup_{l<0} 2 psi_n(l) / l^2 comes from the frontier engine
+ * run on a private tail (AB_KIND_BON_LAW) whose cumulant is computed from
+ * that representation: for an exact law by integrals over the quantile, for
+ * a finite law on the groups of tied rewards with masses F<=^n - F<^n (ties
+ * broken uniformly) kept in logs, log(F<=^n - F<^n) = A + log(-expm1(B - A)),
+ * so that atoms whose mass is below the double range still weigh on the left
+ * tail (their effect on the proxy decays only like 1 / log(1/mass)). */
+
+/* Exact laws: Y(x) = Q(e^{-x/n}) - E Q(V) with x = -n log V ~ Exp(1), so
+ * E f(Y) = int_0^inf f(Y(x)) e^{-x} dx.  Beyond x = 700 n, V < 1e-304 and
+ * the quantile is out of reach: the integrals stop there (this drops mass
+ * below e^{-700 n}, which matters only for |l| beyond the law's reach). */
+
+typedef struct {
+  const ab_tail *base;
+  double n, mu, l, shift;
+  int form; /* 0: e^{lY} - 1 - lY; 1: e^{lY - x - shift}; 2: Y^2 */
+  int status;
+  double seen; /* form 1: the largest exponent met */
+} bon_integrand;
+
+static int bon_y(const bon_integrand *c, double x, double *y) {
+  double p = exp(-x / c->n), q = -expm1(-x / c->n);
+  if (p == 0.0 || q == 0.0 || x > 700.0000001 * c->n) return -1; /* out of reach */
+  int st = ab_quantile_centred(c->base, p, q, y);
+  if (!st) *y -= c->mu;
+  return st;
+}
+
+static double bon_density(double x, void *vctx) {
+  bon_integrand *c = vctx;
+  double y;
+  if (c->status) return 0.0;
+  int st = bon_y(c, x, &y);
+  if (st < 0) return 0.0;
+  if ((c->status = st)) return 0.0;
+  if (c->form == 2) return y * y * exp(-x);
+  double lx = c->l * y;
+  if (c->form == 1) {
+    if (lx - x > c->seen) c->seen = lx - x;
+    return exp(lx - x - c->shift);
+  }
+  if (lx > 0.5 || lx < -0.5) return exp(lx - x) - (1.0 + lx) * exp(-x);
+  double em1x, em1;
+  ab_em1x(lx, &em1x, &em1);
+  return em1x * exp(-x);
+}
+
+/* The integral over [0, inf) split at the given breakpoints (increasing):
+ * QAGS on each finite piece, QAGIU beyond the last (the integrand is 0
+ * where the quantile is out of reach). */
+static int bon_integral(bon_integrand *c, const double *cuts, int ncuts,
+                        double *out) {
+  gsl_function F = {bon_density, c};
+  gsl_integration_workspace *ws = gsl_integration_workspace_alloc(1000);
+  if (!ws) return AB_ENOMEM;
+  double a = 0.0, total = 0.0, err = 0.0;
+  int bad = 0;
+  for (int i = 0; i <= ncuts && !c->status; i++) {
+    double r = 0.0, e = 0.0;
+    if (i == ncuts) {
+      if (a >= 700.0 * c->n) break; /* nothing within reach beyond */
+      if (gsl_integration_qagiu(&F, a, 0.0, 1e-11, 1000, ws, &r, &e)) bad = 1;
+    } else {
+      if (!(cuts[i] > a)) continue;
+      if (gsl_integration_qags(&F, a, cuts[i], 0.0, 1e-11, 1000, ws, &r, &e))
+        bad = 1;
+      a = cuts[i];
+    }
+    total += r;
+    err += e;
+  }
+  gsl_integration_workspace_free(ws);
+  if (c->status) return c->status;
+  if (bad && !(err <= 1e-6 * fabs(total))) return AB_ENOCONV;
+  *out = total;
+  return AB_OK;
+}
+
+typedef struct {
+  const bon_integrand *c;
+  int status;
+} peak_ctx;
+
+/* -(l Y(x) - x) at x = e^u; 1e300 where the quantile is out of reach */
+static double peak_objective(double u, void *vctx) {
+  peak_ctx *k = vctx;
+  double y;
+  if (k->status) return 1e300;
+  int st = bon_y(k->c, exp(u), &y);
+  if (st < 0) return 1e300;
+  if ((k->status = st)) return 1e300;
+  return -(k->c->l * y - exp(u));
+}
+
+/* Where e^{lY(x) - x} peaks (x*, and S its exponent there): a log grid of x
+ * (steps of 2^(1/8), from 2^-30 to the reach 700 n, which is a node too),
+ * then Brent's method between the grid neighbours of the best node, since
+ * the peak can be far narrower than the grid. */
+static int bon_peak(const bon_integrand *c, double *S, double *xs) {
+  enum { MAXN = 1024 };
+  const double h = 0.125 * M_LN2, u0 = -30.0 * M_LN2;
+  const double ureach = log(700.0 * c->n);
+  double u[MAXN], f[MAXN];
+  peak_ctx k = {c, AB_OK};
+  int m = 0, bk = 0;
+  for (; m < MAXN - 1 && u0 + h * m < ureach; m++) u[m] = u0 + h * m;
+  u[m++] = ureach;
+  for (int i = 0; i < m; i++) {
+    f[i] = peak_objective(u[i], &k);
+    if (k.status) return k.status;
+    if (f[i] < f[bk]) bk = i;
+  }
+  double best = f[bk], ub = u[bk];
+  if (bk > 0 && bk < m - 1 && f[bk - 1] > best && f[bk + 1] > best &&
+      f[bk - 1] < 1e300 && f[bk + 1] < 1e300) {
+    gsl_min_fminimizer *mn = gsl_min_fminimizer_alloc(gsl_min_fminimizer_brent);
+    gsl_function F = {peak_objective, &k};
+    if (!mn) return AB_ENOMEM;
+    int st = gsl_min_fminimizer_set_with_values(mn, &F, ub, best, u[bk - 1],
+                                                f[bk - 1], u[bk + 1],
+                                                f[bk + 1]);
+    for (int it = 0; st == GSL_SUCCESS && it < 100; it++) {
+      if (gsl_min_fminimizer_iterate(mn) != GSL_SUCCESS || k.status) break;
+      if (gsl_min_fminimizer_f_minimum(mn) < best) {
+        best = gsl_min_fminimizer_f_minimum(mn);
+        ub = gsl_min_fminimizer_x_minimum(mn);
+      }
+      if (gsl_min_test_interval(gsl_min_fminimizer_x_lower(mn),
+                                gsl_min_fminimizer_x_upper(mn), 1e-13,
+                                0.0) == GSL_SUCCESS)
+        break;
+    }
+    gsl_min_fminimizer_free(mn);
+    if (k.status) return k.status;
+  }
+  *S = -best;
+  *xs = exp(ub);
+  return AB_OK;
+}
+
+/* x between the peak and `end` where the exponent has dropped by `drop`
+ * (bisection; beyond the reach the integrand is 0, i.e. dropped). */
+static int bon_side(const bon_integrand *c, double S, double xs, double end,
+                    double drop, double *out) {
+  double lo = xs, hi = end, y;
+  int st = bon_y(c, hi, &y);
+  if (st > 0) return st;
+  if (st == 0 && c->l * y - hi > S - drop) {
+    *out = end;
+    return AB_OK;
+  }
+  for (int it = 0; it < 200; it++) {
+    double mid = 0.5 * (lo + hi);
+    if (mid == lo || mid == hi) break;
+    st = bon_y(c, mid, &y);
+    if (st > 0) return st;
+    if (st == 0 && c->l * y - mid > S - drop) lo = mid;
+    else hi = mid;
+  }
+  *out = hi;
+  return AB_OK;
+}
+
+static int cgf_bon_exact(const ab_tail *t, double l, ab_cgf *out) {
+  bon_integrand c = {(const ab_tail *)t->user_ctx, t->par[0], t->coef[0], l,
+                     0.0, 0, AB_OK, -INFINITY};
+  double S, xs, s, cuts[3], reach = 700.0 * c.n;
+  if (fabs(l) * sqrt(t->variance) < 1e-4) {
+    /* psi = var l^2 / 2 (1 + O(l)): 2 psi / l^2 is the variance, the limit
+     * that the proxy takes anyway, and the integral would be all rounding */
+    out->psi = 0.5 * t->variance * l * l;
+    return AB_OK;
+  }
+  int st = bon_peak(&c, &S, &xs);
+  if (st) return st;
+  if (S <= 30.0) {
+    /* the e^x - 1 - x form: [0, 1] and [1, inf) */
+    cuts[0] = 1.0;
+    if ((st = bon_integral(&c, cuts, 1, &s))) return st;
+    out->psi = log1p(fmax(s, 0.0));
+    return AB_OK;
+  }
+  /* psi >> 1: psi = S + log int e^{lY - x - S} dx, with breakpoints at the
+   * peak and where the integrand has fallen by e^-40 on each side */
+  if ((st = bon_side(&c, S, xs, 0.0, 40.0, &cuts[0]))) return st;
+  cuts[1] = xs;
+  if ((st = bon_side(&c, S, xs, reach, 40.0, &cuts[2]))) return st;
+  c.form = 1;
+  /* the integration may meet a larger exponent than the search did: shift
+   * by it and integrate again */
+  for (int pass = 0; pass < 4; pass++) {
+    c.shift = S;
+    c.seen = S;
+    st = bon_integral(&c, cuts, 3, &s);
+    if (c.seen <= S + 30.0 && !st) break;
+    if (c.seen <= S + 30.0 || c.status) return st ? st : AB_ENOCONV;
+    S = c.seen;
+  }
+  if (st) return st;
+  out->psi = S + log(s);
+  return AB_OK;
+}
 
 /* psi_n(l) = log sum_i e^{w_i + l x_i} (x_i centred values, w_i log-masses):
  * log-sum-exp where it is large, log1p of the e^x - 1 - x sum where it is
@@ -191,6 +388,7 @@ static int cgf_bon_law(const ab_tail *t, double l, double gap, ab_cgf *out) {
     out->psi = 0.0;
     return AB_OK;
   }
+  if (!t->x) return cgf_bon_exact(t, l, out);
   double top = -INFINITY;
   for (size_t i = 0; i < t->n; i++)
     if (t->w[i] + l * t->x[i] > top) top = t->w[i] + l * t->x[i];
@@ -268,9 +466,26 @@ static int finite_bon_law(const ab_tail *t, double n, ab_tail *b) {
   return AB_OK;
 }
 
+/* The private tail of the best-of-n law of an exact law: its mean and
+ * variance by the integrals, its lower end, and lmin = n lmin of the law (the
+ * left tail of the best of n is the law's own raised to the power n). */
+static int exact_bon_law(const ab_tail *t, double n, ab_tail *b) {
+  double y;
+  int st = ab_quantile_centred(t, 0.5, 0.5, &y);
+  if (st) return st;
+  b->lmin = n * t->lmin;
+  b->par[0] = n;
+  b->user_ctx = (void *)t;
+  if ((st = ab_bon_expected_gain(t, n, AB_CLOSED, &b->coef[0]))) return st;
+  bon_integrand c = {t, n, b->coef[0], 0.0, 0.0, 2, AB_OK, -INFINITY};
+  double cuts[1] = {1.0};
+  if ((st = bon_integral(&c, cuts, 1, &b->variance))) return st;
+  b->inf = isfinite(t->inf) ? t->inf - b->coef[0] : -INFINITY;
+  return AB_OK;
+}
+
 int ab_bon_variance_proxy_left(const ab_tail *t, double n, double *out) {
   if (!(n >= 1.0 && isfinite(n))) return AB_EDOM;
-  if (!finite(t)) return AB_EUNDEF;
   ab_tail b = {0};
   b.kind = AB_KIND_BON_LAW;
   b.lmin = -INFINITY;
@@ -279,6 +494,11 @@ int ab_bon_variance_proxy_left(const ab_tail *t, double n, double *out) {
   b.inf = INFINITY;
   b.two_sided = 1;
   b.cgf = cgf_bon_law;
+  if (!finite(t)) {
+    int st = exact_bon_law(t, n, &b);
+    if (!st) st = ab_frontier_variance_proxy_side(&b, AB_LOSS, out);
+    return st;
+  }
   int st = finite_bon_law(t, n, &b);
   if (!st) {
     /* An atom of log-mass w at x < 0 weighs most on 2 psi / l^2 near
@@ -298,4 +518,25 @@ int ab_bon_variance_proxy_left(const ab_tail *t, double n, double *out) {
   free(b.x);
   free(b.w);
   return st;
+}
+
+/* The Renyi certificate of ab_bon_gain for a reward in a range of width
+ * `range`: s_ref^2 the reference's right-tail proxy, s_pi^2 the best-of-n
+ * law's left-tail proxy (exact laws, and finite laws of at most 2^16 atoms,
+ * where it costs a few passes over them), each capped by Hoeffding's
+ * range^2 / 4, which holds for every law on the range.  If the best-of-n
+ * proxy cannot be computed, Hoeffding's stands. */
+int ab_bon_renyi_certificate(const ab_tail *t, double n, double range,
+                             double *out) {
+  double hoeffding = 0.25 * range * range, s2_ref, s2_pi = hoeffding, at;
+  ab_renyi_divergence d = {AB_RENYI_BON, 0.0, n, NULL, NULL};
+  if (ab_tail_variance_proxy_side(t, AB_GAIN, &s2_ref) != AB_OK)
+    s2_ref = hoeffding;
+  s2_ref = fmin(s2_ref, hoeffding);
+  if ((!finite(t) || t->n <= 65536) &&
+      ab_bon_variance_proxy_left(t, n, &s2_pi) == AB_OK)
+    s2_pi = fmin(s2_pi, hoeffding);
+  else
+    s2_pi = hoeffding;
+  return ab_renyi_gain(s2_ref, s2_pi, &d, NAN, out, &at);
 }

@@ -357,14 +357,17 @@ static const abL_vector *uservalue_vector(lua_State *L, int n) {
   return v;
 }
 
-static int push_result(lua_State *L, const ab_joint_result *r, int tilt) {
-  lua_createtable(L, 0, 7);
+/* The result table; lambda is NAN for best-of-n. */
+static int push_result(lua_State *L, const ab_joint_result *r, int tilt,
+                       double lambda) {
+  lua_createtable(L, 0, 8);
   abL_setnumber(L, "proxy_gain", r->proxy_gain);
   abL_setnumber(L, "gold_gain", r->gold_gain);
   abL_setnumber(L, "kl", r->kl);
   abL_setnumber(L, "proxy_se", r->proxy_se);
   abL_setnumber(L, "gold_se", r->gold_se);
   if (tilt) abL_setnumber(L, "kl_se", r->kl_se);
+  if (tilt) abL_setnumber(L, "lambda", lambda);
   lua_pushboolean(L, r->exact);
   lua_setfield(L, -2, "exact");
   return 1;
@@ -406,7 +409,7 @@ static int joint_bon(lua_State *L) {
     st = ab_joint_samples_bon(p->data, g->data, p->n, n, &r);
   }
   if (st) joint_fail(L, fn, st);
-  return push_result(L, &r, 0);
+  return push_result(L, &r, 0, NAN);
 }
 
 /* j:tilt(lambda [, {draws=, seed=}]) */
@@ -435,7 +438,43 @@ static int joint_tilt(lua_State *L) {
     st = ab_joint_samples_tilt(p->data, g->data, p->n, l, &r);
   }
   if (st) joint_fail(L, fn, st);
-  return push_result(L, &r, 1);
+  return push_result(L, &r, 1, l);
+}
+
+/* j:tilt_kl(kl [, {draws=, seed=}]) */
+static int joint_tilt_kl(lua_State *L) {
+  const char *fn = "joint.tilt_kl";
+  abL_joint *j = check_joint(L, fn);
+  if (lua_type(L, 2) != LUA_TNUMBER)
+    return abL_argerror(L, fn, 1, "kl must be a number, got %s",
+                        luaL_typename(L, 2));
+  double kl = lua_tonumber(L, 2), lambda;
+  size_t draws;
+  unsigned long long seed;
+  ab_joint_result r;
+  int st;
+  mc_opts(L, 3, fn, &draws, &seed);
+  if (!(kl >= 0 && (isfinite(kl) || j->kind == JOINT_SAMPLES)))
+    return abL_argerror(L, fn, 1, "kl must be a number >= 0%s, got %f",
+                        j->kind == JOINT_SAMPLES ? "" : " and finite", kl);
+  if (j->kind == JOINT_GAUSSIAN) {
+    st = ab_joint_gaussian_tilt_kl(&j->g, kl, &r, &lambda);
+  } else if (j->kind == JOINT_ADDITIVE) {
+    if (!(kl < log((double)draws)))
+      return abL_argerror(L, fn, 1, "kl must be below log(draws) = %f for a "
+                          "tilt of %d draws, got %f", log((double)draws),
+                          (int)draws, kl);
+    st = ab_joint_additive_tilt_kl(uservalue_tail(L, 1), uservalue_tail(L, 2),
+                                   kl, draws, seed, &r, &lambda);
+  } else {
+    const abL_vector *p = uservalue_vector(L, 1), *g = uservalue_vector(L, 2);
+    st = ab_joint_samples_tilt_kl(p->data, g->data, p->n, kl, &r, &lambda);
+  }
+  if (st == AB_EUNDEF)
+    return abL_argerror(L, fn, 1, "kl=%f needs a tilt beyond where E e^{lambda "
+                        "proxy} is finite for these laws", kl);
+  if (st) joint_fail(L, fn, st);
+  return push_result(L, &r, 1, lambda);
 }
 
 /* j:proxy_law([{draws=, seed=}]): the proxy's law under the reference, built
@@ -516,11 +555,13 @@ void abL_open_golden(lua_State *L) {
   lua_setfield(L, -2, "error");
 
   luaL_newmetatable(L, ABL_JOINT);
-  lua_createtable(L, 0, 3);
+  lua_createtable(L, 0, 4);
   lua_pushcfunction(L, joint_bon);
   lua_setfield(L, -2, "bon");
   lua_pushcfunction(L, joint_tilt);
   lua_setfield(L, -2, "tilt");
+  lua_pushcfunction(L, joint_tilt_kl);
+  lua_setfield(L, -2, "tilt_kl");
   lua_getfield(L, -3, "tail"); /* the module table is below the metatable */
   lua_pushcclosure(L, joint_proxy_law, 1);
   lua_setfield(L, -2, "proxy_law");

@@ -127,8 +127,8 @@ static int renyi_bon_proxy(lua_State *L) {
   if (st == AB_EUNDEF) {
     char desc[160];
     ab_tail_describe(u->t, desc, sizeof desc);
-    return abL_argerror(L, fn, 1, "needs a finite law (discrete, empirical, "
-                        "bernoulli, bounded with mean), got %s", desc);
+    return abL_argerror(L, fn, 1, "needs an exact or finite law, got %s",
+                        desc);
   }
   if (st) return luaL_error(L, "%s: %s", fn, ab_strerror(st));
   lua_pushnumber(L, v);

@@ -87,29 +87,36 @@ describe("error models", function()
   it("give the closed forms of each route", function()
     local e = ab.error.bounded { eps = 0.1 }
     local lo, hi, route = e:golden(1, { tv = 0.3 })
+    H.close(1 - lo, 0.06, 1e-14, "2 eps tv below")
     H.close(hi - 1, 0.06, 1e-14, "2 eps tv")
-    H.close(1 - lo, 0.06, 1e-14, "symmetric")
     assert.are.equal("tv", route)
     lo, hi, route = e:golden(1, { kl = 0.08 })
+    H.close(1 - lo, hi - 1, 1e-14, "symmetric")
     H.close(hi - 1, 2 * 0.1 * 0.2, 1e-14, "Pinsker")
     assert.are.equal("kl", route)
     lo, hi = e:golden(1, { kl = 5 })
+    H.close(1 - lo, hi - 1, 1e-14, "symmetric")
     H.close(hi - 1, 0.2, 1e-15, "Pinsker capped at 2 eps")
     lo, hi, route = e:golden(1, { chi2 = 0.25 })
+    H.close(1 - lo, hi - 1, 1e-14, "symmetric")
     H.close(hi - 1, 0.05, 1e-14, "eps sqrt(chi2)")
     assert.are.equal("chi2", route)
     -- with both, the smaller: 2 eps tv = 0.02 beats 2 eps sqrt(kl/2) = 0.04
     lo, hi, route = e:golden(1, { tv = 0.1, kl = 0.08 })
+    H.close(1 - lo, hi - 1, 1e-14, "symmetric")
     assert.are.equal("tv", route)
     H.close(hi - 1, 0.02, 1e-14, "tv wins")
     local s = ab.error.subgaussian { sigma = 2 }
     lo, hi, route = s:golden(0.5, { kl = 0.5, chi2 = 10 })
+    H.close(0.5 - lo, hi - 0.5, 1e-14, "symmetric")
     assert.are.equal("kl", route)
     H.close(hi - 0.5, 2, 1e-15, "sqrt(2 s2 kl)")
     lo, hi, route = s:golden(0.5, { kl = 0.5, chi2 = 0.5 })
+    H.close(0.5 - lo, hi - 0.5, 1e-14, "symmetric")
     assert.are.equal("chi2", route)
     H.close(hi - 0.5, math.sqrt(2), 1e-15, "sqrt(s2 chi2)")
     lo, hi, route = ab.error.variance { var = 2 }:golden(1, { chi2 = 3, kl = 1 })
+    H.close(1 - lo, hi - 1, 1e-14, "symmetric")
     assert.are.equal("chi2", route)
     H.close(hi - 1, math.sqrt(6), 1e-15, "sqrt(var chi2)")
     lo, hi, route = ab.error.overestimation { rate = 0.25 }:golden(1, { kl = 2 })
@@ -184,7 +191,11 @@ describe("joint.gaussian", function()
   end)
 
   it("gives the exact tilt: proxy lambda sd^2, KL (lambda sd)^2 / 2", function()
+    local k = ab.joint.gaussian { rho = 0.5, sd_proxy = 2, sd_gold = 1 }:tilt_kl(0.125)
+    H.close(k.lambda, 0.25, 1e-15, "lambda = sqrt(2 kl) / sd")
+    H.close(k.gold_gain, 0.25, 1e-15, "gold at the budget")
     local r = ab.joint.gaussian { rho = 0.5, sd_proxy = 2, sd_gold = 1 }:tilt(0.25)
+    assert.are.equal(0.25, r.lambda)
     H.close(r.proxy_gain, 1, 1e-15, "proxy")
     H.close(r.gold_gain, 0.25, 1e-15, "gold")
     H.close(r.kl, 0.125, 1e-15, "kl")
@@ -221,11 +232,11 @@ describe("joint.additive", function()
   local gold, err = ab.tail.gaussian { sd = sg }, ab.tail.gaussian { mean = 0.5, sd = se }
   local add = ab.joint.additive { gold = gold, error = err }
   local sp = math.sqrt(sg ^ 2 + se ^ 2)
-  local exact = ab.joint.gaussian { rho = sg / sp, sd_proxy = sp, sd_gold = sg }
+  local gx = ab.joint.gaussian { rho = sg / sp, sd_proxy = sp, sd_gold = sg }
 
   it("agrees with the exact jointly Gaussian model (rho = sd_gold / sd_proxy)", function()
     for _, n in ipairs { 1, 4, 16 } do
-      local m, x = add:bon(n, { draws = 40000, seed = 7 }), exact:bon(n)
+      local m, x = add:bon(n, { draws = 40000, seed = 7 }), gx:bon(n)
       assert.is_false(m.exact)
       assert(math.abs(m.proxy_gain - x.proxy_gain) < 4.5 * m.proxy_se + 1e-12, "bon proxy n=" .. n)
       assert(math.abs(m.gold_gain - x.gold_gain) < 4.5 * m.gold_se + 1e-12, "bon gold n=" .. n)
@@ -234,11 +245,27 @@ describe("joint.additive", function()
       if n == 1 then H.close(m.proxy_se, sp / math.sqrt(40000), 0.02, "se") end
     end
     for _, l in ipairs { 0.1, 0.3 } do
-      local m, x = add:tilt(l, { draws = 100000, seed = 3 }), exact:tilt(l)
+      local m, x = add:tilt(l, { draws = 100000, seed = 3 }), gx:tilt(l)
       assert(math.abs(m.proxy_gain - x.proxy_gain) < 4.5 * m.proxy_se, "tilt proxy l=" .. l)
       assert(math.abs(m.gold_gain - x.gold_gain) < 4.5 * m.gold_se, "tilt gold l=" .. l)
       assert(math.abs(m.kl - x.kl) < 4.5 * m.kl_se, "tilt kl l=" .. l)
     end
+  end)
+
+  it("tilts to a KL budget on its draws, in agreement with the exact model", function()
+    for _, kl in ipairs { 0.05, 0.5 } do
+      local m, x = add:tilt_kl(kl, { draws = 100000, seed = 4 }), gx:tilt_kl(kl)
+      H.close(m.kl, kl, 1e-12, "the budget is met on the draws")
+      assert(math.abs(m.proxy_gain - x.proxy_gain) < 4.5 * m.proxy_se, "tilt_kl proxy kl=" .. kl)
+      assert(math.abs(m.gold_gain - x.gold_gain) < 4.5 * m.gold_se, "tilt_kl gold kl=" .. kl)
+      assert(math.abs(m.lambda - x.lambda) < 0.05 * x.lambda, "lambda kl=" .. kl)
+      -- the same lambda through tilt gives the same numbers
+      local t = add:tilt(m.lambda, { draws = 100000, seed = 4 })
+      H.close(t.gold_gain, m.gold_gain, 1e-12, "tilt(lambda) = tilt_kl")
+    end
+    assert.are.equal(0, add:tilt_kl(0).lambda)
+    H.raises(function() add:tilt_kl(10, { draws = 1000 }) end, "'joint.tilt_kl'", "kl must be below log(draws)")
+    H.raises(function() add:tilt_kl(-1) end, "'joint.tilt_kl'", "kl must be a number >= 0")
   end)
 
   it("has standard errors that match the spread over seeds", function()
@@ -315,11 +342,16 @@ describe("joint.samples", function()
     H.close(r.gold_gain, expect(t.policy:totable(), GOLD) - mg, 1e-13, "tilt gold")
     H.close(r.proxy_gain, t.gain, 1e-13, "tilt proxy")
     H.close(r.kl, t.kl, 1e-13, "tilt kl")
+    local k = j:tilt_kl(t.kl)
+    H.close(k.lambda, 2, 1e-9, "tilt_kl finds lambda")
+    H.close(k.gold_gain, r.gold_gain, 1e-9, "tilt_kl gold")
+    assert.are.equal(math.huge, j:tilt_kl(10).lambda)
     r = j:tilt(math.huge) -- the top proxy is outcome 8
     H.close(r.gold_gain, GOLD[8] - mg, 1e-14, "top")
     H.close(r.kl, math.log(8), 1e-15, "top kl")
     assert.are.equal("joint.samples(8 pairs)", tostring(j))
-    assert.are.equal(#PROXY, #ab.joint.samples { proxy = ab.vector(PROXY), gold = GOLD }:proxy_law():sample(8, ab.rng(1)))
+    local law = ab.joint.samples { proxy = ab.vector(PROXY), gold = GOLD }:proxy_law()
+    assert.are.equal(#PROXY, #law:sample(8, ab.rng(1)))
   end)
 
   it("splits ties on the proxy evenly", function()
@@ -412,16 +444,20 @@ describe("tail.student_t and tail.pareto", function()
     H.raises(function() ab.tail.student_t { df = 3 } end, "scale is required")
     H.raises(function() ab.tail.student_t { df = 3, scale = 1, loc = 0 } end, "unknown option 'loc'")
     H.raises(function() ab.tail.pareto { xm = 0, alpha = 1 } end, "'pareto'", "xm must be positive")
-    H.raises(function() ab.tail.pareto { xm = 1, alpha = math.huge } end, "'pareto'", "alpha must be positive and finite")
+    H.raises(function() ab.tail.pareto { xm = 1, alpha = math.huge } end, "'pareto'",
+      "alpha must be positive and finite")
   end)
 
   it("make a proxy gain grow while the golden gain does not (heavy-tailed error)", function()
-    local j = ab.joint.additive { gold = ab.tail.gaussian { sd = 1 }, error = ab.tail.student_t { df = 2.5, scale = 1 } }
+    local j = ab.joint.additive { gold = ab.tail.gaussian { sd = 1 },
+      error = ab.tail.student_t { df = 2.5, scale = 1 } }
     local r4, r256 = j:bon(4, { draws = 4000, seed = 1 }), j:bon(256, { draws = 4000, seed = 1 })
     assert(r256.proxy_gain > 2 * r4.proxy_gain, "proxy grows")
     assert(r256.gold_gain < r4.gold_gain + 4 * (r4.gold_se + r256.gold_se), "gold stalls")
     H.raises(function() j:tilt(0.1) end, "'joint.tilt'", "infinite")
-    H.raises(function() ab.joint.additive { gold = ab.tail.gaussian { sd = 1 }, error = ab.tail.student_t { df = 1, scale = 1 } } end,
+    H.raises(function()
+      ab.joint.additive { gold = ab.tail.gaussian { sd = 1 }, error = ab.tail.student_t { df = 1, scale = 1 } }
+    end,
       "error must be an exact or finite law with a finite mean")
   end)
 end)

@@ -43,12 +43,57 @@ describe("renyi.bon_proxy", function()
     end
   end)
 
+  it("is exact for exact laws: the max of exponentials, of Gumbels, of uniforms", function()
+    -- max of n Exp(1) = sum_k E_k / k, each E_k / k has left proxy 1/k^2 and
+    -- variance 1/k^2: the proxy is sum_{k<=n} 1/k^2 (attained as l -> 0)
+    local e = ab.tail.exponential { rate = 1 }
+    for _, n in ipairs { 1, 10, 1000, 1e6 } do
+      local s = 0
+      for k = n, 1, -1 do s = s + 1 / k ^ 2 end
+      H.close(ab.renyi.bon_proxy(e, n), s, 1e-10, "exponential n=" .. n)
+    end
+    -- max of n Gumbels is a shifted Gumbel: left proxy pi^2/6 for every n
+    for _, n in ipairs { 1, 7, 1e6 } do
+      H.close(ab.renyi.bon_proxy(ab.tail.gumbel { scale = 1 }, n), math.pi ^ 2 / 6, 1e-10, "gumbel n=" .. n)
+    end
+    -- max of n uniforms is Beta(n, 1): the Beta law's own (series) cumulant
+    local u = ab.tail.uniform { lo = 0, hi = 1 }
+    for _, n in ipairs { 2, 10, 1000 } do
+      local b = ab.tail.beta { a = n, b = 1 }
+      local mirror = ab.renyi.gain { reference = { variance = 0 }, aligned = b, divergence = 1, alpha = 0.5 }
+      H.close(ab.renyi.bon_proxy(u, n), mirror ^ 2 / 2, 1e-9, "uniform n=" .. n)
+    end
+    H.close(ab.renyi.bon_proxy(ab.tail.gaussian { sd = 2 }, 1), 4, 1e-10, "gaussian n = 1")
+    assert.are.equal(math.huge, ab.renyi.bon_proxy(ab.tail.logistic { scale = 1 }, 8))
+  end)
+
   it("keeps atoms whose masses are below the double range", function()
     -- references from mpmath (40 digits): the masses (F<=^n - F<^n) exactly,
     -- sup_{l<0} 2 log E e^{l (X - E X)} / l^2 by golden-section search
     local ref = ab.tail.discrete { values = { 0, 1, 2, 5 }, probs = { 0.5, 0.3, 0.15, 0.05 } }
     H.close(ab.renyi.bon_proxy(ref, 1000), 0.087730765858006602, 1e-10, "n = 1000")
     H.close(ab.renyi.bon_proxy(ref, 1e6), 8.7730765858006602e-5, 1e-10, "n = 1e6")
+  end)
+end)
+
+describe("bon.gain's Renyi certificate", function()
+  it("uses the best-of-n law's own left-tail proxy for finite laws", function()
+    -- a law with a far outlier of small mass: at n = 8 the Renyi refinement
+    -- with the best-of-n law's left proxy beats the exact KL frontier, chi2
+    -- and tv (the range bound (61.4 - 1.9)^2 / 4 alone would not)
+    local v = { 7.97, 6.16, 61.4, 1.9, 3.92, 13.7 }
+    local p = { 0.45976, 1.285e-5, 1.606e-5, 1.22e-6, 0.0049443 }
+    local last = 1
+    for i = 1, #p do last = last - p[i] end
+    p[6] = last
+    local t = ab.tail.discrete { values = v, probs = p }
+    local b, cert = ab.bon.gain(t, 8)
+    assert.are.equal("renyi", cert)
+    local want = ab.renyi.gain { reference = t, aligned = { variance = ab.renyi.bon_proxy(t, 8) },
+      divergence = { bon = 8 } }
+    H.close(b, want, 1e-12, "the certificate")
+    assert(b < t:gain(ab.bon.kl(8)), "below the KL frontier")
+    assert(ab.bon.expected_gain(t, 8) <= b, "still a bound")
   end)
 end)
 
@@ -140,23 +185,23 @@ describe("renyi.gain", function()
   end)
 
   it("never fails: exact best-of-n gains lie below it", function()
-    -- uniform(0, 1): the best of n is Beta(n, 1)
-    local u = ab.tail.uniform { lo = 0, hi = 1 }
-    for _, n in ipairs { 2, 10, 100, 1000 } do
-      local b = ab.renyi.gain { reference = u, aligned = ab.tail.beta { a = n, b = 1 }, divergence = { bon = n } }
-      assert(ab.bon.expected_gain(u, n) <= b, "uniform n=" .. n)
-    end
-    -- Gaussian: the max of n standard normals is 1-sub-Gaussian
-    local g = ab.tail.gaussian { sd = 1 }
-    for _, n in ipairs { 2, 1e3, 1e6 } do
-      local b = ab.renyi.gain { reference = g, aligned = { variance = 1 }, divergence = { bon = n } }
-      assert(ab.bon.expected_gain(g, n) <= b, "gaussian n=" .. n)
-    end
-    -- beta(2, 5) reward: any law on [0, 1] is 1/4 sub-Gaussian
-    local be = ab.tail.beta { a = 2, b = 5 }
-    for _, n in ipairs { 2, 100, 1e6 } do
-      local b = ab.renyi.gain { reference = be, aligned = { variance = 0.25 }, divergence = { bon = n } }
-      assert(ab.bon.expected_gain(be, n) <= b, "beta n=" .. n)
+    -- uniform(0, 1): the best of n is Beta(n, 1); Gaussian: the max of n
+    -- standard normals is also 1-sub-Gaussian (Gaussian concentration);
+    -- beta(2, 5): any law on [0, 1] is also 1/4 sub-Gaussian.  Each with the
+    -- best-of-n law's own left proxy and with the cruder one.
+    local cases = {
+      { ab.tail.uniform { lo = 0, hi = 1 }, 1 / 12 },
+      { ab.tail.gaussian { sd = 1 }, 1 },
+      { ab.tail.beta { a = 2, b = 5 }, 0.25 },
+    }
+    for _, c in ipairs(cases) do
+      for _, n in ipairs { 2, 10, 1000, 1e6 } do
+        local exact = ab.bon.expected_gain(c[1], n)
+        for _, s2 in ipairs { ab.renyi.bon_proxy(c[1], n), c[2] } do
+          local b = ab.renyi.gain { reference = c[1], aligned = { variance = s2 }, divergence = { bon = n } }
+          assert(exact <= b, string.format("%s n=%g: %.6g > %.6g", tostring(c[1]), n, exact, b))
+        end
+      end
     end
     -- discrete rewards with ties: the exact best-of-n law and its left proxy
     -- (up to n = 100, where its masses are representable), and the range
@@ -213,8 +258,8 @@ describe("renyi.gain", function()
   end)
 
   it("rejects bad input, naming renyi.gain and the field", function()
-    H.raises(function() ab.renyi.bon_proxy(ab.tail.gaussian { sd = 1 }, 4) end,
-      "'renyi.bon_proxy'", "needs a finite law")
+    H.raises(function() ab.renyi.bon_proxy(ab.tail.subgaussian { sigma = 1 }, 4) end,
+      "'renyi.bon_proxy'", "needs an exact or finite law")
     H.raises(function() ab.renyi.bon_proxy(ab.tail.bernoulli { p = 0.5 }, 0.5) end,
       "'renyi.bon_proxy'", "n must be a number >= 1")
     H.raises(function() ab.renyi.bon_proxy({}, 2) end, "'renyi.bon_proxy'", "alignbound.tail expected")

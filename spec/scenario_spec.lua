@@ -172,6 +172,23 @@ describe("scenario rows", function()
     assert.is_true(math.abs(r[1].gold_gain - e8 / 2) < 5 * r[1].gold_se)
   end)
 
+  it("runs kl_budget on a joint model through its own solve for the budget (joint:tilt_kl)", function()
+    -- gold = 4 - proxy: every golden gain is minus the proxy gain
+    local r = ab.scenario { joint = ab.joint.samples { proxy = { 1, 2, 3 }, gold = { 3, 2, 1 } },
+      policy = ab.policy.kl_budget { kl = { 0.1, 0.5 } } }:run()
+    for i, kl in ipairs { 0.1, 0.5 } do
+      close(r[i].kl, kl, 1e-10, "kl")
+      close(r[i].gold_gain, -r[i].proxy_gain, 1e-13, "gold")
+      assert.is_true(r[i].lambda > 0)
+    end
+    -- proxy = gold + N(0, 1) error: the tilt moves the gold by half the proxy, proxy gain sqrt 2 sqrt(2 KL)
+    local additive = ab.joint.additive { gold = ab.tail.gaussian { sd = 1 }, error = ab.tail.gaussian { sd = 1 } }
+    r = ab.scenario { joint = additive, policy = ab.policy.kl_budget { kl = { 0.5 } },
+      monte_carlo = { draws = 20000, seed = 3 } }:run()
+    assert.is_true(math.abs(r[1].proxy_gain - math.sqrt(2)) < 5 * r[1].proxy_se)
+    assert.is_true(math.abs(r[1].gold_gain - math.sqrt(2) / 2) < 5 * r[1].gold_se)
+  end)
+
   it("runs a tilt family on a joint model through joint:tilt(lambda)", function()
     local r = ab.scenario { joint = mock_joint(), policy = ab.policy.kl_budget { kl = { 0.5, 2 } } }:run()
     close(r[2].lambda, 2, 1e-10, "lambda of a standard normal at KL 2")

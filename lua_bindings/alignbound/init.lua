@@ -224,8 +224,11 @@ ab.bon = core.bon
 
 --- The tightest certified bound on the best-of-n gain for a tail: the
 -- transport bound at KL(bon_n||ref) ("kl"), sd sqrt(chi2) ("chi2"), the range
--- times tv ("tv"), and for bounded rewards min over a in (0,1) of
--- sqrt(2 s2 D_a / a) with s2 = range^2/4 ("renyi").
+-- times tv ("tv"), and for bounded rewards the Renyi refinement
+-- min over a in (0,1] of sqrt(2 ((1-a) s_pi^2 + a s_ref^2) D_a / a) ("renyi"),
+-- with s_ref^2 the reference's right-tail proxy and s_pi^2 the best-of-n law's
+-- left-tail proxy (`renyi.bon_proxy`; exact laws and finite laws up to 2^16
+-- atoms), each at most range^2/4.
 -- @function bon.gain
 -- @tparam alignbound.tail tail
 -- @tparam number|table|alignbound.vector n
@@ -482,14 +485,18 @@ ab.renyi = core.renyi
 -- @usage local b, a = ab.renyi.gain{reference = ab.tail.uniform{lo=0, hi=1},
 --   aligned = ab.tail.beta{a=100, b=1}, divergence = {bon=100}}
 
---- The left-tail variance proxy sup_{l<0} 2 psi_n(l)/l^2 of the best-of-n law
--- of a finite law (ties broken uniformly): the `aligned` proxy for
--- `renyi.gain` with `divergence={bon=n}`.  The masses F<=^n - F<^n are kept in
--- logs, so atoms whose mass is below the double range still count (the
--- proxy decays only like 1/log(1/mass)).
+--- The left-tail variance proxy sup_{l<0} 2 psi_n(l)/l^2 of the best-of-n law,
+-- from its quantile representation Q(U^{1/n}): the `aligned` proxy for
+-- `renyi.gain` with `divergence={bon=n}` (and what `bon.gain`'s "renyi"
+-- certificate uses).  Exact laws by quadrature over the quantile (where it
+-- is representable, U^{1/n} > 1e-304; an error if the integrals cannot reach
+-- 1e-6, as for a bounded law near n = 1e12); finite laws by their exact law
+-- with ties, masses F<=^n - F<^n kept in logs so that atoms whose mass is
+-- below the double range still count (the proxy decays only like
+-- 1/log(1/mass)).  About 10-30 ms for an exact law.
 -- @function renyi.bon_proxy
--- @tparam alignbound.tail dist a finite law (discrete, empirical, bernoulli,
--- bounded with mean)
+-- @tparam alignbound.tail dist an exact law (gaussian, uniform, exponential,
+-- gamma, gumbel, logistic, beta) or a finite law
 -- @tparam number n ≥ 1
 -- @treturn number
 -- @usage local s2 = ab.renyi.bon_proxy(dist, 64)
@@ -561,12 +568,17 @@ ab.error = core.error
 
 --- Joint models of the proxy and the golden reward under the reference.
 -- Each is an object with `j:bon(n [, opts])`, `j:tilt(lambda [, opts])`,
--- `j:proxy_law([opts])` and `tostring(j)`.  opts = `{draws=10000, seed=1}`
--- is used by the Monte Carlo of the additive model and accepted (unused) by
--- the exact ones.  `j:bon` and `j:tilt` return `{proxy_gain=, gold_gain=,
--- kl=, proxy_se=, gold_se=, exact=}` (`j:tilt` also `kl_se=`): the gains of
--- best-of-n on the proxy / of the tilt pi ∝ ref e^{lambda proxy} over the
--- reference, KL(pi || ref), and standard errors (0 when exact).
+-- `j:tilt_kl(kl [, opts])`, `j:proxy_law([opts])` and `tostring(j)`.
+-- opts = `{draws=10000, seed=1}` is used by the Monte Carlo of the additive
+-- model and accepted (unused) by the exact ones.  `j:bon`, `j:tilt` and
+-- `j:tilt_kl` return `{proxy_gain=, gold_gain=, kl=, proxy_se=, gold_se=,
+-- exact=}` (the tilts also `kl_se=` and `lambda=`): the gains of best-of-n on
+-- the proxy / of the tilt pi ∝ ref e^{lambda proxy} over the reference,
+-- KL(pi || ref), and standard errors (0 when exact).  `j:tilt_kl` finds the
+-- lambda that spends a KL budget: sqrt(2 kl)/sd_proxy (Gaussian), the
+-- empirical tilt's solve (logged pairs; math.huge once saturated), or on the
+-- fixed Monte Carlo draws the lambda whose estimated KL is kl (additive; kl
+-- must lie below log(draws), the most a reweighting of the draws can spend).
 -- @section joint
 ab.joint = core.joint
 

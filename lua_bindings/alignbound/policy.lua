@@ -233,7 +233,15 @@ policy.define {
 local function tilt_row(ctx, l, kl, who, opts)
   local row = { lambda = l }
   if ctx.joint then
-    local j = ctx.joint:tilt(l, ctx.monte_carlo)
+    local j
+    if opts.kl and ctx.joint.tilt_kl then
+      -- the model's own solve for the budget (on its draws for a Monte Carlo model)
+      j = ctx.joint:tilt_kl(opts.kl, ctx.monte_carlo)
+      l = j.lambda or l
+      row.lambda = l
+    else
+      j = ctx.joint:tilt(l, ctx.monte_carlo)
+    end
     row.kl, row.kl_exact = j.kl, j.exact and true or false
     if not j.exact then row.kl_se = j.kl_se end
     if j.exact then
@@ -279,8 +287,8 @@ end
 --- The optimum of KL-constrained RL at each budget: the tilt pi ∝ ref e^{l r}
 -- with KL(pi||ref) = kl (l = law:tilt(kl)).  Proxy gain: law:gain(kl), exact
 -- for an exact law (the tilt attains it) and the bound over every policy at
--- that KL for an assumption class.  With a joint model: joint:tilt(l), l
--- from the proxy law.  The rows' parameter column is `budget`; their `kl` is
+-- that KL for an assumption class.  With a joint model: joint:tilt_kl(kl)
+-- (else joint:tilt(l), l from the proxy law).  The rows' parameter column is `budget`; their `kl` is
 -- the KL spent, which is smaller once a finite law saturates (all the mass
 -- on its top reward, at KL = -log P(top)).
 -- @function kl_budget
@@ -294,7 +302,7 @@ policy.define {
       return { kl = kl, kl_exact = true, proxy_bound = ctx.law:gain(kl), divergences = {},
         renyi_divergence = function() return kl end }
     end
-    local l = ctx.law:tilt(kl)
+    local l = (not ctx.joint or not ctx.joint.tilt_kl) and ctx.law:tilt(kl) or nil
     if kl == 0 then l = 0 end
     return tilt_row(ctx, l, kl, "policy.kl_budget", { kl = kl })
   end,

@@ -289,6 +289,14 @@ static void test_golden(void) {
   CHECK(ab_joint_additive_bon(tg, te, 4.5, 1000, 9, &a) == AB_EDOM);
   CHECK(ab_joint_additive_bon(cls, te, 4.0, 1000, 9, &a) == AB_EUNDEF);
   CHECK(ab_joint_additive_tilt(tg, te, 0.5, 1, 9, &a) == AB_EDOM);
+  double lam;
+  CHECK(ab_joint_additive_tilt_kl(tg, te, 0.3, 2000, 9, &a, &lam) == AB_OK);
+  CHECK_CLOSE(a.kl, 0.3, 1e-12);
+  CHECK(ab_joint_additive_tilt(tg, te, lam, 2000, 9, &c) == AB_OK);
+  CHECK_CLOSE(c.gold_gain, a.gold_gain, 1e-12);
+  CHECK(ab_joint_additive_tilt_kl(tg, te, 8.0, 2000, 9, &a, &lam) == AB_EDOM);
+  CHECK(ab_joint_gaussian_tilt_kl(&g, 0.5, &r, &lam) == AB_OK);
+  CHECK_CLOSE(lam, 0.5, 1e-15);
   ab_tail_free(tg);
   ab_tail_free(te);
   ab_tail_free(cls);
@@ -366,7 +374,11 @@ static void test_renyi(void) {
   CHECK_CLOSE(v, 8.7730765858006602e-5, 1e-10);
   CHECK(ab_bon_variance_proxy_left(d, 0.5, &v) == AB_EDOM);
   ab_tail_free(d);
-  CHECK(ab_tail_gaussian(0.0, 1.0, &g) == AB_OK);
+  CHECK(ab_tail_gaussian(0.0, 2.0, &g) == AB_OK);
+  CHECK(ab_bon_variance_proxy_left(g, 1.0, &v) == AB_OK);
+  CHECK_CLOSE(v, 4.0, 1e-10); /* the law itself: its variance */
+  ab_tail_free(g);
+  CHECK(ab_tail_subgaussian(1.0, &g) == AB_OK);
   CHECK(ab_bon_variance_proxy_left(g, 4.0, &v) == AB_EUNDEF);
   ab_tail_free(g);
 }

@@ -232,6 +232,18 @@ describe("scenario rows", function()
       end, "scenario", "aligned=")
     end)
 
+  it("give the library's error models what a tilt has (no tv for a continuous law) and take their route", function()
+    local r = ab.scenario { reference = ab.tail.gaussian { sd = 1 }, policy = ab.policy.kl_budget { kl = { 0.5 } },
+      error = ab.error.bounded { eps = 0.1 } }:run()
+    -- Pinsker: 2 eps sqrt(KL/2) = 0.1 beats the chi2 route eps sqrt(e^{2 KL} - 1) = 0.131
+    close(r[1].gold_lo, 1 - 0.1, 1e-12, "lo")
+    close(r[1].gold_hi, 1 + 0.1, 1e-12, "hi")
+    assert.are.equal("kl", r[1].gold_route)
+    r = ab.scenario { reference = ab.tail.gaussian { sd = 1 }, policy = ab.policy.kl_budget { kl = { 0.5 } },
+      error = ab.error.variance { var = 0.25 } }:run()
+    close(r[1].gold_lo, 1 - 0.5 * math.sqrt(math.exp(1) - 1), 1e-12, "chi2 route: sqrt(var chi2)")
+  end)
+
   it("are reproducible at a fixed seed and differ across seeds", function()
     local function run(seed)
       return ab.scenario { reference = ab.tail.gaussian { sd = 1 }, policy = ab.policy.best_of_n { n = { 4 } },

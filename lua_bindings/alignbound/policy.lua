@@ -169,7 +169,7 @@ local function tilt_divergences(ctx, l, kl, who)
       v = kl
     elseif f == "alpha" then
       v = expm1(P(d.alpha * l) - d.alpha * pl) / (d.alpha * (d.alpha - 1))
-    else
+    elseif not d.optional then
       error(string.format("%s: divergence '%s' of a tilt needs a finite reference law ({values=, probs=})",
         who, d.label), 0)
     end
@@ -288,9 +288,9 @@ end
 -- with KL(pi||ref) = kl (l = law:tilt(kl)).  Proxy gain: law:gain(kl), exact
 -- for an exact law (the tilt attains it) and the bound over every policy at
 -- that KL for an assumption class.  With a joint model: joint:tilt_kl(kl)
--- (else joint:tilt(l), l from the proxy law).  The rows' parameter column is `budget`; their `kl` is
--- the KL spent, which is smaller once a finite law saturates (all the mass
--- on its top reward, at KL = -log P(top)).
+-- (else joint:tilt(l), l from the proxy law).  The rows' parameter column is
+-- `budget`; their `kl` is the KL spent, which is smaller once a finite law
+-- saturates (all the mass on its top reward, at KL = -log P(top)).
 -- @function kl_budget
 -- @tparam table opts `{kl = {...}}`
 policy.define {
@@ -309,7 +309,7 @@ policy.define {
   check_context = function(_, ctx)
     if not ctx.exact and not ctx.joint then
       for _, d in ipairs(ctx.needs) do
-        if d.family ~= "kl" and not (d.family == "renyi" and d.alpha == 1) then
+        if d.family ~= "kl" and not (d.family == "renyi" and d.alpha == 1) and not d.optional then
           return "policy kl_budget on an assumption class gives only the KL, not '" .. d.label .. "'"
         end
       end

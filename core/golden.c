@@ -230,6 +230,11 @@ int ab_joint_additive_bon(const ab_tail *gold, const ab_tail *error, double n,
   int st = additive_check(gold, error, draws);
   if (st) return st;
   if (!(n >= 1.0 && n <= 1e12 && n == floor(n))) return AB_EDOM;
+  if (n == 1.0) { /* no selection: the reference itself */
+    ab_joint_result zero = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1};
+    *out = zero;
+    return AB_OK;
+  }
   size_t nn = (size_t)n, per = nn >= 65536 ? 1 : 65536 / nn;
   if (per > draws) per = draws;
   double *g = malloc(per * nn * sizeof *g), *e = malloc(per * nn * sizeof *e);

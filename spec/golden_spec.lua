@@ -235,14 +235,15 @@ describe("joint.additive", function()
   local gx = ab.joint.gaussian { rho = sg / sp, sd_proxy = sp, sd_gold = sg }
 
   it("agrees with the exact jointly Gaussian model (rho = sd_gold / sd_proxy)", function()
-    for _, n in ipairs { 1, 4, 16 } do
+    for _, n in ipairs { 2, 4, 16 } do
       local m, x = add:bon(n, { draws = 40000, seed = 7 }), gx:bon(n)
       assert.is_false(m.exact)
       assert(math.abs(m.proxy_gain - x.proxy_gain) < 4.5 * m.proxy_se + 1e-12, "bon proxy n=" .. n)
       assert(math.abs(m.gold_gain - x.gold_gain) < 4.5 * m.gold_se + 1e-12, "bon gold n=" .. n)
       H.close(m.kl, x.kl, 1e-15, "bon kl")
-      -- the standard error is sd / sqrt(draws): at n = 1 the proxy sd
-      if n == 1 then H.close(m.proxy_se, sp / math.sqrt(40000), 0.02, "se") end
+      -- the standard error is sd / sqrt(draws), the sd of the best of 2
+      -- being sqrt(1 - 1/pi) sd_proxy
+      if n == 2 then H.close(m.proxy_se, sp * math.sqrt(1 - 1 / math.pi) / math.sqrt(40000), 0.02, "se") end
     end
     for _, l in ipairs { 0.1, 0.3 } do
       local m, x = add:tilt(l, { draws = 100000, seed = 3 }), gx:tilt(l)
@@ -293,6 +294,10 @@ describe("joint.additive", function()
 
   it("is exact at n = 1 and lambda = 0", function()
     local r = add:tilt(0)
+    assert.are.equal(0, r.gold_gain)
+    assert.is_true(r.exact)
+    r = add:bon(1)
+    assert.are.equal(0, r.proxy_gain)
     assert.are.equal(0, r.gold_gain)
     assert.is_true(r.exact)
   end)

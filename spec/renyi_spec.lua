@@ -177,6 +177,14 @@ describe("renyi.gain", function()
     local l = ab.renyi.gain { reference = { variance = 0 }, aligned = t, divergence = 0.2, alpha = 0.5 }
     -- the left proxy of Bernoulli(p < 1/2) is its variance p (1 - p) (the sup at l -> 0)
     H.close(l, at(0, 0.09, 0.5, 0.2), 1e-9, "left proxy = variance")
+    -- a user cumulant bound l^2 (proxy 2), and a Lua error inside it
+    local c = ab.tail.cumulant(function(x) return x * x end)
+    H.close(ab.renyi.gain { reference = c, aligned = { variance = 1 }, divergence = 0.5, alpha = 1 },
+      math.sqrt(2 * 2 * 0.5), 1e-9, "user cumulant")
+    local bad = ab.tail.cumulant(function() error("nope") end)
+    H.raises(function()
+      ab.renyi.gain { reference = bad, aligned = { variance = 1 }, divergence = 0.5, alpha = 1 }
+    end, "cumulant function failed", "nope")
     -- an exponential reward: right proxy +inf, left proxy 1/rate^2
     local e = ab.tail.exponential { rate = 2 }
     assert.are.equal(math.huge, ab.renyi.gain { reference = e, aligned = e, divergence = 0.1, alpha = 1 })

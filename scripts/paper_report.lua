@@ -19,9 +19,12 @@ local figures = 0
 local function say(s) md[#md + 1] = s end
 local function g4(x) return string.format("%.4g", x) end
 
-local function column(rows, name)
+local function column(rows, name, default)
   local out = {}
-  for i, r in ipairs(rows) do out[i] = r[name] end
+  for i, r in ipairs(rows) do
+    out[i] = r[name]
+    if out[i] == nil then out[i] = default end
+  end
   return out
 end
 
@@ -182,6 +185,14 @@ end
 -- Goodhart fits, when the build has them: d (alpha - beta d), d = sqrt(KL)
 local function fit_series(kl, gold, form, se)
   if not has("goodhart", "fit") then return nil end
+  if se then
+    -- exact rows (no standard error) weigh like the most precise estimate
+    local least = math.huge
+    for i = 1, #kl do if se[i] and se[i] > 0 then least = math.min(least, se[i]) end end
+    local w = {}
+    for i = 1, #kl do w[i] = (se[i] and se[i] > 0) and se[i] or least end
+    se = w
+  end
   local f = ab.goodhart.fit(kl, gold, form, se and { se = se } or nil)
   local y = {}
   for i, k in ipairs(kl) do
@@ -280,9 +291,9 @@ do
     local peak = s:peak()
     local fs, f = fit_series(kl, column(rows, "gold_gain"), "bon", column(rows, "gold_se"))
     local series = {
-      { x = kl, y = column(rows, "proxy_gain"), err = column(rows, "proxy_se"), title = "proxy (Monte Carlo)",
+      { x = kl, y = column(rows, "proxy_gain"), err = column(rows, "proxy_se", 0), title = "proxy (Monte Carlo)",
         style = "linespoints" },
-      { x = kl, y = column(rows, "gold_gain"), err = column(rows, "gold_se"), title = "gold (Monte Carlo)",
+      { x = kl, y = column(rows, "gold_gain"), err = column(rows, "gold_se", 0), title = "gold (Monte Carlo)",
         style = "linespoints" },
     }
     if fs then series[#series + 1] = fs end
@@ -292,8 +303,8 @@ do
     }, {
       string.format("With a heavy-tailed error the top proxy scores are mostly large errors: the golden gain "
         .. "is largest at n = %d (KL = %s, gold %s +- %s) and is %s +- %s at n = %d, while the proxy gain has grown "
-        .. "to %s.", peak.value, g4(peak.kl), g4(peak.gold), g4(rows[peak.index].gold_se), g4(last.gold_gain),
-        g4(last.gold_se), bn[#bn], g4(last.proxy_gain)),
+        .. "to %s.", peak.value, g4(peak.kl), g4(peak.gold), g4(rows[peak.index].gold_se or 0), g4(last.gold_gain),
+        g4(last.gold_se or 0), bn[#bn], g4(last.proxy_gain)),
       fit_sentence(f, "the golden gain"),
     })
     summary[#summary + 1] = string.format("Student-t(3) error: golden gain peaks at n = %d, falls to %s at n = %d",

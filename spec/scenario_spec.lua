@@ -342,3 +342,16 @@ describe("scenario progress", function()
     assert.truthy(text:find("\rscenario best_of_n: n = 4 (2/2)", 1, true), text)
   end)
 end)
+
+describe("the Lua front in an embedding host", function()
+  it("finds policy, scenario, plot and io next to init.lua when only init.lua is preloaded", function()
+    -- spec/c/host.c preloads init.lua from the source tree, with no LUA_PATH
+    local host = (os.getenv("BUILD") or "build") .. "/host"
+    if not io.open(host) then
+      pending("needs " .. host .. " (make test builds it)")
+      return
+    end
+    local ok = os.execute("env -u LUA_PATH_5_4 -u LUA_PATH -u LUA_CPATH_5_4 " .. host .. " >/dev/null 2>&1")
+    assert.is_true(ok)
+  end)
+end)

@@ -618,10 +618,24 @@ ab.joint = core.joint
 --- Policies, scenarios, CSV and figures (pure Lua on the calls above)
 -- @section scenario
 
-local policy = require "alignbound.policy"
-local scenario = require "alignbound.scenario"
-local plot = require "alignbound.plot"
-local io_ = require "alignbound.io"
+-- The pure-Lua modules live next to this file.  They are found by require
+-- when installed or on LUA_PATH; a host that preloads only this file from the
+-- source tree (spec/c/host.c) gets them from this file's directory.
+local function sibling(name)
+  local full = "alignbound." .. name
+  if package.loaded[full] or package.preload[full] or package.searchpath(full, package.path) then
+    return require(full)
+  end
+  local dir = debug.getinfo(1, "S").source:match("^@(.*[/\\])") or ""
+  local chunk, err = loadfile(dir .. name .. ".lua")
+  if not chunk then error("alignbound: cannot load " .. full .. ": " .. err, 2) end
+  package.loaded[full] = chunk(full)
+  return package.loaded[full]
+end
+local policy = sibling "policy"
+local io_ = sibling "io"
+local plot = sibling "plot"
+local scenario = sibling "scenario" -- after the three it requires
 
 -- Finite laws remember their atoms (weakly), so that a scenario on them uses
 -- the exact law with ties (ab.bon.policy, ab.tilt.policy).  The constructor's

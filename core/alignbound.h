@@ -459,8 +459,8 @@ int ab_joint_gaussian_tilt(const ab_joint_gaussian *j, double lambda,
 
 /* proxy = gold + error with gold and error independent, each an exact or
  * finite law with a finite mean: Monte Carlo over `draws` draws (>= 2) from
- * the generator (seed, stream 0).  Best-of-n (integer n >= 1; n = 1 is the
- * reference, exactly): n pairs per
+ * the generator (seed, stream 0).  Best-of-n (integer n in [1, 1e7]; n = 1
+ * is the reference, exactly): n pairs per
  * draw, the gold of the one with the largest proxy; KL is log n - (n-1)/n
  * (exact for a continuous proxy, an upper bound with ties).  Tilt: self-
  * normalised weights e^{lambda proxy} over the draws (log-sum-exp), standard

@@ -229,7 +229,8 @@ int ab_joint_additive_bon(const ab_tail *gold, const ab_tail *error, double n,
   ab_rng *r;
   int st = additive_check(gold, error, draws);
   if (st) return st;
-  if (!(n >= 1.0 && n <= 1e12 && n == floor(n))) return AB_EDOM;
+  /* n pairs per selection: n is capped where the buffers reach 160 MB */
+  if (!(n >= 1.0 && n <= 1e7 && n == floor(n))) return AB_EDOM;
   if (n == 1.0) { /* no selection: the reference itself */
     ab_joint_result zero = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1};
     *out = zero;

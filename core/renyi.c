@@ -410,7 +410,7 @@ static int cgf_bon_law(const ab_tail *t, double l, double gap, ab_cgf *out) {
   return AB_OK;
 }
 
-static int finite(const ab_tail *t) {
+static int is_finite_law(const ab_tail *t) {
   return t->kind == AB_KIND_DISCRETE || t->kind == AB_KIND_EMPIRICAL ||
          t->kind == AB_KIND_BERNOULLI || t->kind == AB_KIND_BOUNDED_MEAN;
 }
@@ -494,7 +494,7 @@ int ab_bon_variance_proxy_left(const ab_tail *t, double n, double *out) {
   b.inf = INFINITY;
   b.two_sided = 1;
   b.cgf = cgf_bon_law;
-  if (!finite(t)) {
+  if (!is_finite_law(t)) {
     int st = exact_bon_law(t, n, &b);
     if (!st) st = ab_frontier_variance_proxy_side(&b, AB_LOSS, out);
     return st;
@@ -533,7 +533,7 @@ int ab_bon_renyi_certificate(const ab_tail *t, double n, double range,
   if (ab_tail_variance_proxy_side(t, AB_GAIN, &s2_ref) != AB_OK)
     s2_ref = hoeffding;
   s2_ref = fmin(s2_ref, hoeffding);
-  if ((!finite(t) || t->n <= 65536) &&
+  if ((!is_finite_law(t) || t->n <= 65536) &&
       ab_bon_variance_proxy_left(t, n, &s2_pi) == AB_OK)
     s2_pi = fmin(s2_pi, hoeffding);
   else

@@ -399,9 +399,10 @@ static int joint_bon(lua_State *L) {
   if (j->kind == JOINT_GAUSSIAN) {
     st = ab_joint_gaussian_bon(&j->g, n, &r);
   } else if (j->kind == JOINT_ADDITIVE) {
-    if (n != floor(n) || n > 1e12)
-      return abL_argerror(L, fn, 1, "n must be an integer for the Monte Carlo "
-                          "of an additive model, got %f", n);
+    if (n != floor(n) || n > 1e7)
+      return abL_argerror(L, fn, 1, "n must be an integer up to 1e7 for the "
+                          "Monte Carlo of an additive model (n pairs per "
+                          "selection), got %f", n);
     st = ab_joint_additive_bon(uservalue_tail(L, 1), uservalue_tail(L, 2), n,
                                draws, seed, &r);
   } else {

@@ -322,6 +322,7 @@ describe("joint.additive", function()
     H.raises(function() ab.joint.additive { gold = gold } end, "'joint.additive'", "error is required")
     H.raises(function() ab.joint.additive { gold = gold, error = 1 } end, "error must be an alignbound.tail")
     H.raises(function() add:bon(2.5) end, "'joint.bon'", "n must be an integer")
+    H.raises(function() add:bon(1e8) end, "'joint.bon'", "n must be an integer up to 1e7")
     local ex = ab.joint.additive { gold = gold, error = ab.tail.exponential { rate = 2 } }
     H.raises(function() ex:tilt(3) end, "'joint.tilt'", "infinite")
     assert.is_true(ex:tilt(1, { draws = 100 }).proxy_gain == ex:tilt(1, { draws = 100 }).proxy_gain)

@@ -20,7 +20,7 @@ BIND_OBJ = $(BIND_SRC:lua_bindings/%.c=$(BUILD)/lua_bindings/%.o)
 HEADERS  = $(wildcard core/*.h) lua_bindings/binding.h
 
 DEBIAN_PACKAGES = lua5.4 liblua5.4-dev libgsl-dev lua-busted luarocks \
-                  lua-check lua-ldoc valgrind pkg-config
+                  lua-check lua-ldoc valgrind pkg-config gnuplot-nox
 
 .PHONY: all test test-san test-valgrind demo bench install uninstall doc env \
         deps check-deps clean

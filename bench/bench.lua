@@ -203,6 +203,104 @@ do
     .. " (%.0f MB/s)   ratio %.1fx", size / 1e6, ours, size / 1e6 / ours, plain, size / 1e6 / plain, plain / ours))
 end
 
+-- 11. scenarios: 20 best-of-n values with 10^5 Monte Carlo draws each, against
+-- a plain Lua loop making the same draws.  (a) A Gaussian reward: each draw of
+-- the best of n is one quantile draw, O(1) (the scenario on the jointly
+-- Gaussian model itself is exact and needs no draws: timed too).  (b) An
+-- additive heavy-tailed model, proxy = gold + Student-t(3) error, gold
+-- N(0, 1): each selection draws n pairs, O(n); the Lua loop is timed on 10^4
+-- draws per n and scaled to 10^5.
+do
+  local draws = 100000
+  -- (a) n = 2^0 .. 2^19 on a standard normal reward
+  local ns = {}
+  for k = 0, 19 do ns[#ns + 1] = 2 ^ k end
+  local g = ab.tail.gaussian { sd = 1 }
+  local s = ab.scenario { reference = g, policy = ab.policy.best_of_n { n = ns },
+    monte_carlo = { draws = draws, seed = 1 } }
+  local rows
+  local ours = best_of(3, function() rows = s:run() end)
+  -- Acklam's rational approximation of the normal quantile (relative error
+  -- 1.15e-9), the plain-Lua counterpart of the core's quantile draw
+  local a = { -3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02,
+    -3.066479806614716e+01, 2.506628277459239e+00 }
+  local b = { -5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01,
+    -1.328068155288572e+01 }
+  local c = { -7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00,
+    4.374664141464968e+00, 2.938163982698783e+00 }
+  local d = { 7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00 }
+  local function qnorm(p)
+    if p < 0.02425 then
+      local q = math.sqrt(-2 * math.log(p))
+      return (((((c[1] * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) * q + c[6]) /
+        ((((d[1] * q + d[2]) * q + d[3]) * q + d[4]) * q + 1)
+    elseif p > 1 - 0.02425 then
+      local q = math.sqrt(-2 * math.log(1 - p))
+      return -(((((c[1] * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) * q + c[6]) /
+        ((((d[1] * q + d[2]) * q + d[3]) * q + d[4]) * q + 1)
+    end
+    local q = p - 0.5
+    local r = q * q
+    return (((((a[1] * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * r + a[6]) * q /
+      (((((b[1] * r + b[2]) * r + b[3]) * r + b[4]) * r + b[5]) * r + 1)
+  end
+  local lua_means = {}
+  local plain = best_of(1, function()
+    math.randomseed(1)
+    for i, n in ipairs(ns) do
+      local sum, inv = 0, 1 / n
+      for _ = 1, draws do sum = sum + qnorm((1 - math.random()) ^ inv) end
+      lua_means[i] = sum / draws
+    end
+  end)
+  for i = 1, #ns, 6 do
+    assert(math.abs(rows[i].proxy_mc - lua_means[i]) < 6 * rows[i].proxy_se + 1e-3, "the same law both ways")
+  end
+  local j = ab.joint.gaussian { rho = 0.6, sd_proxy = 1, sd_gold = 1 }
+  local exact = best_of(3, function() ab.scenario { joint = j, policy = ab.policy.best_of_n { n = ns } }:run() end)
+  print(string.format("scenario, Gaussian, 20 n x 10^5 draws %8.2f ms   Lua loop %8.2f ms   ratio %.1fx   "
+    .. "(jointly Gaussian, exact: %.2f ms)", ours * 1e3, plain * 1e3, plain / ours, exact * 1e3))
+
+  -- (b) n = 1 .. 20, additive Student-t(3) error
+  local bn = {}
+  for n = 1, 20 do bn[n] = n end
+  local add = ab.joint.additive { gold = g, error = ab.tail.student_t { df = 3, scale = 1 } }
+  local sa = ab.scenario { joint = add, policy = ab.policy.best_of_n { n = bn },
+    monte_carlo = { draws = draws, seed = 1 } }
+  local arows
+  local ours_b = best_of(1, function() arows = sa:run() end)
+  local function normal()
+    -- Box-Muller
+    return math.sqrt(-2 * math.log(1 - math.random())) * math.cos(2 * math.pi * math.random())
+  end
+  local small = draws // 10
+  local lua_gold = {}
+  local plain_b = best_of(1, function()
+    math.randomseed(2)
+    for i, n in ipairs(bn) do
+      local sum = 0
+      for _ = 1, small do
+        local best, gold = -math.huge, 0
+        for _ = 1, n do
+          local gv = normal()
+          local z, c1, c2, c3 = normal(), normal(), normal(), normal()
+          local p = gv + z / math.sqrt((c1 * c1 + c2 * c2 + c3 * c3) / 3)
+          if p > best then best, gold = p, gv end
+        end
+        sum = sum + gold
+      end
+      lua_gold[i] = sum / small
+    end
+  end) * (draws / small)
+  for _, i in ipairs { 2, 10, 20 } do
+    -- the Lua loop's error is sqrt(10) times the scenario's (a tenth of the draws)
+    assert(math.abs(arows[i].gold_gain - lua_gold[i]) < 6 * arows[i].gold_se * math.sqrt(11) + 1e-3,
+      "the same model both ways")
+  end
+  print(string.format("scenario, additive t(3), 20 n x 10^5 %8.2f ms   Lua loop %8.2f ms   ratio %.1fx   "
+    .. "(Lua timed on 10^4 draws per n, scaled)", ours_b * 1e3, plain_b * 1e3, plain_b / ours_b))
+end
+
 -- 4. memory of a 10^7-element vector: peak RSS of a fresh process that makes
 -- one, against the same process making nothing and one filling a Lua table
 do

@@ -30,6 +30,7 @@ int abL_argerror(lua_State *L, const char *fname, int argn, const char *fmt,
 abL_vector *abL_newvector(lua_State *L, size_t n);
 abL_vector *abL_testvector(lua_State *L, int idx);
 void abL_open_vector(lua_State *L);
+void abL_open_terminal(lua_State *L); /* core._isatty */
 
 /* The doubles of a table or vector argument at idx (a scratch copy is pushed
  * for a table).  The elements must be numbers; empty is allowed. */

@@ -441,6 +441,7 @@ int luaopen_alignbound_core(lua_State *L) {
   lua_newtable(L);
   lua_pushstring(L, ab_version());
   lua_setfield(L, -2, "version");
+  abL_open_terminal(L);
   abL_open_vector(L);
   abL_open_tail(L);
   abL_open_divergences(L);

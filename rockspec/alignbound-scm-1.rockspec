@@ -26,6 +26,10 @@ build = {
   type = "builtin",
   modules = {
     ["alignbound"] = "lua_bindings/alignbound/init.lua",
+    ["alignbound.io"] = "lua_bindings/alignbound/io.lua",
+    ["alignbound.plot"] = "lua_bindings/alignbound/plot.lua",
+    ["alignbound.policy"] = "lua_bindings/alignbound/policy.lua",
+    ["alignbound.scenario"] = "lua_bindings/alignbound/scenario.lua",
     ["alignbound.core"] = {
       sources = {
         "core/bon.c", "core/csv.c", "core/discrete.c", "core/divergences.c", "core/frontier.c",
@@ -33,7 +37,7 @@ build = {
         "core/tails.c", "core/tilt.c",
         "lua_bindings/bon.c", "lua_bindings/divergences.c", "lua_bindings/estimate.c", "lua_bindings/fit.c", "lua_bindings/golden.c",
         "lua_bindings/module.c", "lua_bindings/renyi.c", "lua_bindings/sample.c", "lua_bindings/tails.c",
-        "lua_bindings/tilt.c", "lua_bindings/vector.c",
+        "lua_bindings/terminal.c", "lua_bindings/tilt.c", "lua_bindings/vector.c",
       },
       defines = {},
       incdirs = { "core", "lua_bindings", "$(GSL_INCDIR)" },

@@ -18,3 +18,23 @@ describe("rockspec", function()
     for path in pairs(listed) do assert.is_true(found[path] ~= nil, path .. " is in the rockspec but not on disk") end
   end)
 end)
+
+describe("rockspec Lua modules", function()
+  it("installs every module of lua_bindings/alignbound under its name, and nothing else", function()
+    local f = assert(io.open("rockspec/alignbound-scm-1.rockspec"))
+    local text = f:read("a")
+    f:close()
+    local listed = {}
+    for name, path in text:gmatch('%["([%w_.]+)"%]%s*=%s*"([%w_/]+%.lua)"') do listed[path] = name end
+    local found = {}
+    local p = assert(io.popen("ls lua_bindings/alignbound/*.lua"))
+    for path in p:lines() do found[path] = true end
+    p:close()
+    for path in pairs(found) do
+      local base = path:match("([%w_]+)%.lua$")
+      local want = base == "init" and "alignbound" or "alignbound." .. base
+      assert.are.equal(want, listed[path], path .. " is not installed as " .. want)
+    end
+    for path in pairs(listed) do assert.is_true(found[path] ~= nil, path .. " is in the rockspec but not on disk") end
+  end)
+end)

@@ -684,4 +684,76 @@ ab.joint = core.joint
 -- @tparam table opts `{proxy=, gold=}`: tables, vectors or CSV columns of
 -- equal length
 
+--- Policies, scenarios, CSV and figures (pure Lua on the calls above)
+-- @section scenario
+
+-- The pure-Lua modules live next to this file.  They are found by require
+-- when installed or on LUA_PATH; a host that preloads only this file from the
+-- source tree (spec/c/host.c) gets them from this file's directory.
+local function sibling(name)
+  local full = "alignbound." .. name
+  if package.loaded[full] or package.preload[full] or package.searchpath(full, package.path) then
+    return require(full)
+  end
+  local dir = debug.getinfo(1, "S").source:match("^@(.*[/\\])") or ""
+  local chunk, err = loadfile(dir .. name .. ".lua")
+  if not chunk then error("alignbound: cannot load " .. full .. ": " .. err, 2) end
+  package.loaded[full] = chunk(full)
+  return package.loaded[full]
+end
+local policy = sibling "policy"
+local io_ = sibling "io"
+local plot = sibling "plot"
+local scenario = sibling "scenario" -- after the three it requires
+
+-- Finite laws remember their atoms (weakly), so that a scenario on them uses
+-- the exact law with ties (ab.bon.policy, ab.tilt.policy).  The constructor's
+-- error is raised again at the caller's level, so that it points at the
+-- caller's line, not at this wrapper.
+do
+  local tail = core.tail
+  local discrete, empirical, bernoulli = tail.discrete, tail.empirical, tail.bernoulli
+  function tail.discrete(opts)
+    local ok, t = pcall(discrete, opts)
+    if not ok then error(t, 2) end
+    scenario.atoms[t] = { values = core.vector(opts.values), probs = core.vector(opts.probs) }
+    return t
+  end
+  function tail.empirical(samples, ...)
+    local ok, t = pcall(empirical, samples, ...)
+    if not ok then error(t, 2) end
+    local values = core.vector(samples)
+    scenario.atoms[t] = { values = values, probs = core.vector(#values, 1 / #values) }
+    return t
+  end
+  function tail.bernoulli(opts)
+    local ok, t = pcall(bernoulli, opts)
+    if not ok then error(t, 2) end
+    scenario.atoms[t] = { values = core.vector { 0, 1 }, probs = core.vector { 1 - opts.p, opts.p } }
+    return t
+  end
+end
+
+--- Policy families over a list of parameters: `ab.policy.best_of_n{n={...}}`,
+-- `ab.policy.kl_budget{kl={...}}`, `ab.policy.kl_penalty{beta={...}}`; see
+-- the module alignbound.policy for the interface (`family.name`,
+-- `family.param`, `family.values`, `family:evaluate(ctx, value)`) and
+-- `ab.policy.define` for adding a rule.
+ab.policy = policy
+
+--- A scenario: `ab.scenario{reference= | joint=, policy=, [divergences=,
+-- golden=, error=, aligned=, monte_carlo={draws=, seed=}, name=]}` with
+-- `s:run()` (rows), `tostring(s)`, `s:csv(path)`, `s:plot(path [, {x=, y=}])`
+-- and `s:peak()`; see the module alignbound.scenario for every row field.
+-- @function scenario
+ab.scenario = scenario.bind(ab)
+
+--- Draw a figure with gnuplot to SVG and PNG; see alignbound.plot.
+-- @function plot
+ab.plot = plot.plot
+
+--- Write rows or columns to a CSV file, whole or not at all; see alignbound.io.
+-- @function write_csv
+ab.write_csv = io_.write_csv
+
 return ab

@@ -1,0 +1,339 @@
+--- Policy families: a selection rule over a list of parameters.
+--
+-- A family is a plain table with a small interface, so that a scenario can
+-- run any rule without knowing it:
+--
+--   family.name    the rule, e.g. "best_of_n"
+--   family.param   the name of its parameter, e.g. "n" (a column of the rows;
+--                  kl_budget's is "budget", since "kl" is the KL it spends)
+--   family.field   the constructor's field, e.g. "n" ("kl" for kl_budget)
+--   family.values  the parameters, an array of numbers
+--   family:evaluate(ctx, value)  the numbers of one row (see below)
+--   family:check_context(ctx)    optional: nil, or why the rule cannot run on ctx
+--
+-- `ctx` is what the scenario knows (built once per run):
+--
+--   ctx.law     the proxy reward's tail under the reference (a tail object:
+--               the scenario's reference, or joint:proxy_law())
+--   ctx.exact   true when ctx.law is an exact or finite law (it has a mean
+--               and can be sampled), false for an assumption class
+--   ctx.atoms   {values=, probs=} when the reference is a finite law whose
+--               atoms are known (the exact law with ties is used), else nil
+--   ctx.joint   a joint model of (proxy, gold), or nil
+--   ctx.needs   the divergences to compute: an array of {family=, alpha=, label=}
+--   ctx.monte_carlo  {draws=, seed=} or nil; ctx.rng the generator of the run
+--
+-- `evaluate` returns a table with any of: kl, kl_se, kl_exact (true when kl
+-- is the policy's exact KL, false when it is the continuous-reward formula,
+-- an upper bound if the reward has ties), lambda (tilts: the tilting
+-- parameter 1/beta), divergences ({label = value}), proxy_exact,
+-- proxy_bound, proxy_certificate, proxy_mc, proxy_se, gold_exact, gold_mc,
+-- gold_se, and renyi_divergence (what ab.renyi.gain takes as divergence=:
+-- {bon=n}, or a function of the order a returning D_a).
+--
+-- New rules join with `policy.define`, without touching the scenario.
+-- @module alignbound.policy
+
+local core = require "alignbound.core"
+
+local policy = {}
+
+local Family = {}
+Family.__index = Family
+
+function Family:__tostring()
+  local shown = {}
+  for i = 1, math.min(#self.values, 6) do shown[i] = string.format("%.6g", self.values[i]) end
+  if #self.values > 6 then shown[#shown + 1] = "... (" .. #self.values .. " values)" end
+  return string.format("%s(%s = %s)", self.name, self.field, table.concat(shown, ", "))
+end
+
+--- Is x a policy family?
+-- @param x anything
+-- @treturn boolean
+function policy.is_family(x)
+  return getmetatable(x) == Family
+end
+
+local function argerror(fname, msg)
+  error("bad argument #1 to '" .. fname .. "' (" .. msg .. ")", 3)
+end
+
+-- The list of parameters: a number, a table or a vector of numbers, each
+-- passing check(x) (which returns nil or what is wrong).
+local function parameters(fname, field, list, check)
+  if type(list) == "number" then list = { list } end
+  local vec = type(list) == "userdata" and list.totable
+  if type(list) ~= "table" and not vec then
+    argerror(fname, field .. " must be a number, a table or a vector of numbers, got " .. type(list))
+  end
+  if vec then list = list:totable() end
+  if #list == 0 then argerror(fname, field .. " is empty") end
+  local out = {}
+  for i = 1, #list do
+    local x = list[i]
+    if type(x) ~= "number" then
+      argerror(fname, string.format("%s[%d] must be a number, got %s", field, i, type(x)))
+    end
+    local bad = x ~= x and "a number, got nan" or check(x)
+    if bad then argerror(fname, string.format("%s[%d] must be %s, got %.17g", field, i, bad, x)) end
+    out[i] = x
+  end
+  return out
+end
+
+--- Define a rule: `policy.define{name=, param=, check=, evaluate= [, field=,
+-- check_context=]}` makes `policy[name]`, a constructor
+-- `policy[name]{[field or param] = {...}}` of families over those parameters.  `check(x)` returns nil for a valid
+-- parameter or what it must be ("a number >= 1").
+-- @tparam table rule
+-- @treturn function the constructor
+local RESERVED = { policy = true, kl = true, kl_se = true, kl_exact = true, lambda = true }
+
+function policy.define(rule)
+  if type(rule) ~= "table" or type(rule.name) ~= "string" or type(rule.param) ~= "string"
+    or type(rule.evaluate) ~= "function" then
+    error("bad argument #1 to 'policy.define' (table {name=, param=, evaluate= [, check=, field=, "
+      .. "check_context=]} expected)", 2)
+  end
+  if RESERVED[rule.param] or rule.param:match("^proxy_") or rule.param:match("^gold_")
+    or rule.param:match("^renyi_") then
+    error("bad argument #1 to 'policy.define' (param '" .. rule.param .. "' is a row field; name the column "
+      .. "otherwise and pass field=)", 2)
+  end
+  rule.check = rule.check or function() end
+  local fname = "policy." .. rule.name
+  local function make(opts)
+    if type(opts) ~= "table" then argerror(fname, "table expected, got " .. type(opts)) end
+    local field = rule.field or rule.param
+    for k in pairs(opts) do
+      if k ~= field then
+        argerror(fname, "unknown option '" .. tostring(k) .. "' (expected " .. field .. ")")
+      end
+    end
+    if opts[field] == nil then argerror(fname, field .. " is required") end
+    local values = parameters(fname, field, opts[field], rule.check)
+    return setmetatable({ name = rule.name, param = rule.param, field = field, values = values,
+      evaluate = rule.evaluate, check_context = rule.check_context }, Family)
+  end
+  policy[rule.name] = make
+  return make
+end
+
+-- expm1 without cancellation (Kahan: (u - 1) x / log u, u = e^x, is exact to
+-- a few ulps because the rounding of u cancels in the ratio).
+local function expm1(x)
+  local u = math.exp(x)
+  if u == 1 then return x end
+  local um1 = u - 1
+  if um1 == -1 then return -1 end
+  if u == math.huge then return u end
+  return um1 * x / math.log(u)
+end
+
+-- Divergences of a finite policy law from the reference atoms, exact.
+local function finite_divergences(ctx, law)
+  local out = {}
+  for _, d in ipairs(ctx.needs) do
+    out[d.label] = core.divergence(law, ctx.atoms.probs, d.family, d.alpha and { alpha = d.alpha } or nil)
+  end
+  return out
+end
+
+-- Divergences of the tilt pi_l = ref e^{l r} / Z of an exact law from its
+-- centred cumulant P: the likelihood ratio is g = e^{l (R - m) - P(l)}, so
+-- E_ref g^a = e^{P(a l) - a P(l)}, which gives every power-type family.
+local function tilt_divergences(ctx, l, kl, who)
+  local law = ctx.law
+  local function P(x) return law:cumulant(x) end
+  local out = {}
+  local pl
+  for _, d in ipairs(ctx.needs) do
+    local f, v = d.family
+    pl = pl or P(l)
+    if f == "kl" then
+      v = kl
+    elseif f == "reverse_kl" then
+      v = pl
+    elseif f == "chi2" then
+      v = expm1(P(2 * l) - 2 * pl)
+    elseif f == "hellinger" then
+      v = -expm1(P(l / 2) - pl / 2)
+    elseif f == "renyi" and d.alpha == 1 then
+      v = kl
+    elseif f == "renyi" and d.alpha < math.huge then
+      v = (P(d.alpha * l) - d.alpha * pl) / (d.alpha - 1)
+    elseif f == "alpha" and d.alpha == 0 then
+      v = pl
+    elseif f == "alpha" and d.alpha == 1 then
+      v = kl
+    elseif f == "alpha" then
+      v = expm1(P(d.alpha * l) - d.alpha * pl) / (d.alpha * (d.alpha - 1))
+    elseif not d.optional then
+      error(string.format("%s: divergence '%s' of a tilt needs a finite reference law ({values=, probs=})",
+        who, d.label), 0)
+    end
+    out[d.label] = v
+  end
+  return out
+end
+
+local function mc_rng(ctx)
+  return ctx.monte_carlo and ctx.exact and ctx.rng
+end
+
+--- Best-of-n on the proxy reward, n real >= 1.
+-- KL: log n - (n-1)/n (exact for a continuous reward; with the atoms of a
+-- finite reference, the exact law with ties, ab.bon.policy).  Proxy gain:
+-- exact for an exact or finite law (ab.bon.expected_gain), the certified
+-- bound (ab.bon.gain) for every tail, Monte Carlo with monte_carlo=.  With a
+-- joint model: joint:bon(n).
+-- @function best_of_n
+-- @tparam table opts `{n = {...}}`
+policy.define {
+  name = "best_of_n", param = "n",
+  check = function(n) if not (n >= 1 and n < math.huge) then return "a finite number >= 1" end end,
+  evaluate = function(_, ctx, n)
+    local row = { renyi_divergence = { bon = n } }
+    if ctx.atoms then
+      local r = core.bon.policy(ctx.atoms.probs, ctx.atoms.values, n)
+      row.kl, row.kl_exact = r.kl, true
+      row.divergences = finite_divergences(ctx, r.policy)
+    else
+      row.kl, row.kl_exact = core.bon.kl(n), ctx.exact and not ctx.finite
+      row.divergences = {}
+      for _, d in ipairs(ctx.needs) do
+        row.divergences[d.label] = core.bon.divergence(n, d.family, d.alpha and { alpha = d.alpha } or nil)
+      end
+    end
+    if ctx.joint then
+      local j = ctx.joint:bon(n, ctx.monte_carlo)
+      -- the joint model's own KL: exact with ties for logged pairs
+      if j.kl then row.kl, row.kl_exact = j.kl, j.exact and true or false end
+      if j.exact then
+        row.proxy_exact, row.gold_exact = j.proxy_gain, j.gold_gain
+      else
+        row.proxy_mc, row.proxy_se, row.gold_mc, row.gold_se = j.proxy_gain, j.proxy_se, j.gold_gain, j.gold_se
+      end
+      return row
+    end
+    row.proxy_bound, row.proxy_certificate = core.bon.gain(ctx.law, n)
+    if ctx.exact then row.proxy_exact = core.bon.expected_gain(ctx.law, n) end
+    local rng = mc_rng(ctx)
+    if rng then
+      local m, se = core.estimate.mean(core.bon.sample(ctx.law, n, ctx.monte_carlo.draws, rng))
+      row.proxy_mc, row.proxy_se = m - ctx.law:mean(), se
+    end
+    return row
+  end,
+}
+
+-- The tilt at parameter l (and, when known, its KL): the row of a tilting
+-- rule, shared by kl_budget and kl_penalty.
+local function tilt_row(ctx, l, kl, who, opts)
+  local row = { lambda = l }
+  if ctx.joint then
+    local j
+    if opts.kl and ctx.joint.tilt_kl then
+      -- the model's own solve for the budget (on its draws for a Monte Carlo model)
+      j = ctx.joint:tilt_kl(opts.kl, ctx.monte_carlo)
+      l = j.lambda or l
+      row.lambda = l
+    else
+      j = ctx.joint:tilt(l, ctx.monte_carlo)
+    end
+    row.kl, row.kl_exact = j.kl, j.exact and true or false
+    if not j.exact then row.kl_se = j.kl_se end
+    if j.exact then
+      row.proxy_exact, row.gold_exact = j.proxy_gain, j.gold_gain
+    else
+      row.proxy_mc, row.proxy_se, row.gold_mc, row.gold_se = j.proxy_gain, j.proxy_se, j.gold_gain, j.gold_se
+    end
+    if ctx.exact then row.divergences = tilt_divergences(ctx, l, row.kl, who) end
+    row.renyi_divergence = function(a) return (ctx.law:cumulant(a * l) - a * ctx.law:cumulant(l)) / (a - 1) end
+    return row
+  end
+  if ctx.atoms then
+    local t = core.tilt.policy(ctx.atoms.probs, ctx.atoms.values, opts)
+    row.kl, row.kl_exact, row.proxy_exact = t.kl, true, t.gain
+    row.lambda = t.beta > 0 and 1 / t.beta or math.huge
+    row.divergences = finite_divergences(ctx, t.policy)
+  else
+    row.kl, row.kl_exact = kl, true
+    row.proxy_exact = ctx.law:cumulant(l, { derivative = 1 })
+    row.divergences = tilt_divergences(ctx, l, kl, who)
+  end
+  row.proxy_bound = ctx.law:gain(row.kl)
+  row.renyi_divergence = function(a)
+    if a == 1 then return row.kl end
+    return (ctx.law:cumulant(a * row.lambda) - a * ctx.law:cumulant(row.lambda)) / (a - 1)
+  end
+  local rng = mc_rng(ctx)
+  if rng then
+    local draws
+    if row.lambda == 0 then
+      draws = ctx.law:sample(ctx.monte_carlo.draws, rng) -- no tilt: the reference itself
+    elseif row.lambda == math.huge then
+      draws = { row.proxy_exact + ctx.law:mean(), row.proxy_exact + ctx.law:mean() } -- saturated: the top reward
+    else
+      draws = core.tilt.sample(ctx.law, { beta = 1 / row.lambda }, ctx.monte_carlo.draws, rng)
+    end
+    local m, se = core.estimate.mean(draws)
+    row.proxy_mc, row.proxy_se = m - ctx.law:mean(), se
+  end
+  return row
+end
+
+--- The optimum of KL-constrained RL at each budget: the tilt pi ∝ ref e^{l r}
+-- with KL(pi||ref) = kl (l = law:tilt(kl)).  Proxy gain: law:gain(kl), exact
+-- for an exact law (the tilt attains it) and the bound over every policy at
+-- that KL for an assumption class.  With a joint model: joint:tilt_kl(kl)
+-- (else joint:tilt(l), l from the proxy law).  The rows' parameter column is
+-- `budget`; their `kl` is the KL spent, which is smaller once a finite law
+-- saturates (all the mass on its top reward, at KL = -log P(top)).
+-- @function kl_budget
+-- @tparam table opts `{kl = {...}}`
+policy.define {
+  name = "kl_budget", param = "budget", field = "kl",
+  check = function(k) if not (k >= 0 and k < math.huge) then return "a finite number >= 0" end end,
+  evaluate = function(_, ctx, kl)
+    if not ctx.exact and not ctx.joint then
+      -- an assumption class: no policy to speak of, only the bound over all of them
+      return { kl = kl, kl_exact = true, proxy_bound = ctx.law:gain(kl), divergences = {},
+        renyi_divergence = function() return kl end }
+    end
+    local l = (not ctx.joint or not ctx.joint.tilt_kl) and ctx.law:tilt(kl) or nil
+    if kl == 0 then l = 0 end
+    return tilt_row(ctx, l, kl, "policy.kl_budget", { kl = kl })
+  end,
+  check_context = function(_, ctx)
+    if not ctx.exact and not ctx.joint then
+      for _, d in ipairs(ctx.needs) do
+        if d.family ~= "kl" and not (d.family == "renyi" and d.alpha == 1) and not d.optional then
+          return "policy kl_budget on an assumption class gives only the KL, not '" .. d.label .. "'"
+        end
+      end
+    end
+  end,
+}
+
+--- KL-regularised RL with penalty beta: the tilt pi ∝ ref e^{r/beta}.  Its
+-- KL is ab.tilt.kl(law, beta) and its gain psi'(1/beta).  Needs an exact or
+-- finite law (or a joint model).
+-- @function kl_penalty
+-- @tparam table opts `{beta = {...}}` (beta > 0)
+policy.define {
+  name = "kl_penalty", param = "beta",
+  check = function(b) if not (b > 0 and b < math.huge) then return "a finite number > 0" end end,
+  evaluate = function(_, ctx, beta)
+    local kl = (ctx.exact or ctx.joint) and not ctx.atoms and core.tilt.kl(ctx.law, beta) or nil
+    return tilt_row(ctx, 1 / beta, kl, "policy.kl_penalty", { beta = beta })
+  end,
+  check_context = function(_, ctx)
+    if not ctx.exact and not ctx.joint then
+      return "policy kl_penalty needs an exact or finite reference law or a joint model, got " .. tostring(ctx.law)
+    end
+  end,
+}
+
+return policy

@@ -1,0 +1,236 @@
+-- The scripts users copy, run on the shipped example: their printed numbers
+-- against the same quantities computed here by another route (enumeration
+-- of the best-of-n law with ties, bisection on the tilt, the k3 formula).
+local helper = require "helper"
+local close = helper.close
+
+local ENV = string.format("LUA_PATH_5_4=%q LUA_CPATH_5_4=%q ", package.path, package.cpath)
+
+local function run(script, args)
+  local p = assert(io.popen(ENV .. "lua5.4 scripts/" .. script .. " " .. (args or "") .. " 2>&1"))
+  local out = p:read("a")
+  local ok = p:close()
+  assert(ok, script .. " failed:\n" .. out)
+  return out
+end
+
+-- the example run's columns, read with plain Lua
+local function example()
+  local cols, names = {}, nil
+  for line in io.lines("examples/run.csv") do
+    local cells = {}
+    for c in line:gmatch("[^,]+") do cells[#cells + 1] = c end
+    if not names then
+      names = cells
+      for _, n in ipairs(names) do cols[n] = {} end
+    else
+      for j, n in ipairs(names) do cols[n][#cols[n] + 1] = tonumber(cells[j]) end
+    end
+  end
+  return cols
+end
+
+local function mean(x)
+  local s = 0
+  for _, v in ipairs(x) do s = s + v end
+  return s / #x
+end
+
+-- The distinct values of samples with their probabilities, ascending.
+local function atoms(samples)
+  local count = {}
+  for _, v in ipairs(samples) do count[v] = (count[v] or 0) + 1 end
+  local vals = {}
+  for v in pairs(count) do vals[#vals + 1] = v end
+  table.sort(vals)
+  local probs = {}
+  for i, v in ipairs(vals) do probs[i] = count[v] / #samples end
+  return vals, probs
+end
+
+-- Best-of-n of a finite law with ties, by its CDF: P(best = v) = F<=(v)^n - F<(v)^n.
+local function bon(vals, probs, n)
+  local below, kl, m, law = 0, 0, 0, {}
+  for i, v in ipairs(vals) do
+    local p = (below + probs[i]) ^ n - below ^ n
+    law[i] = p
+    if p > 0 then kl = kl + p * math.log(p / probs[i]) end
+    m = m + p * v
+    below = below + probs[i]
+  end
+  return kl, m, law
+end
+
+local function num(text, pattern)
+  local s = text:match(pattern)
+  assert(s, "no match for " .. pattern .. " in:\n" .. text)
+  return tonumber(s)
+end
+
+describe("scripts/rlhf_gain.lua", function()
+  it("prints the exact frontier of the example's rewards at KL = 5 (bisection on the tilt)", function()
+    local out = run("rlhf_gain.lua")
+    local r = example().ref_reward
+    local vals, probs = atoms(r)
+    local m0 = mean(r)
+    local function tilt(l)
+      local top, z, ez, kl = vals[#vals], 0, 0, 0
+      for i, v in ipairs(vals) do
+        local w = probs[i] * math.exp(l * (v - top))
+        z, ez = z + w, ez + w * v
+      end
+      for i, v in ipairs(vals) do
+        local q = probs[i] * math.exp(l * (v - top)) / z
+        if q > 0 then kl = kl + q * math.log(q / probs[i]) end
+      end
+      return kl, ez / z
+    end
+    local l = helper.bisect(function(x) return tilt(x) - 5 end, 0, 100)
+    local _, m = tilt(l)
+    close(num(out, "At KL = 5 nats, RLHF can gain at most (%S+) in reward"), m - m0, 1e-5, "frontier at KL 5")
+    close(num(out, "the tilt with beta = (%S+)%)"), 1 / l, 1e-5, "beta")
+  end)
+end)
+
+describe("scripts/bon_vs_rl.lua", function()
+  it("prints the exact best-of-n KL and gain with ties (enumerated here)", function()
+    local out = run("bon_vs_rl.lua")
+    local r = example().ref_reward
+    local vals, probs = atoms(r)
+    assert.is_true(#vals < #r) -- the example has ties
+    local m0 = mean(r)
+    for _, n in ipairs { 2, 16, 1024 } do
+      local kl, m = bon(vals, probs, n)
+      local line = out:match("\n%s*" .. n .. " [^\n]+")
+      local cells = {}
+      for c in line:gmatch("%S+") do cells[#cells + 1] = c end
+      close(tonumber(cells[2]), kl, 1e-5, "kl at n = " .. n)
+      close(tonumber(cells[3]), m - m0, 1e-5, "gain at n = " .. n)
+      assert.is_true(kl < math.log(n) - (n - 1) / n)
+    end
+  end)
+end)
+
+describe("scripts/proxy_peak.lua", function()
+  it("finds the golden peak of logged pairs (best-of-n law enumerated here)", function()
+    local path = os.tmpname()
+    local f = assert(io.open(path, "w"))
+    -- the top proxy scores are the worst gold: a proxy that hurts at high n
+    local proxy = { 1, 2, 3, 4, 5, 6, 7, 8 }
+    local gold = { 0, 1, 2, 3, 4, 5, 2, -3 }
+    f:write("proxy,gold\n")
+    for i = 1, #proxy do f:write(proxy[i], ",", gold[i], "\n") end
+    f:close()
+    local out = run("proxy_peak.lua", path .. " proxy gold")
+    os.remove(path)
+    local probs = {}
+    for i = 1, 8 do probs[i] = 1 / 8 end
+    local best, bn, m0 = -math.huge, nil, mean(gold)
+    for k = 0, 10 do
+      local _, _, law = bon(proxy, probs, 2 ^ k)
+      local g = -m0
+      for i = 1, 8 do g = g + law[i] * gold[i] end
+      if g > best then best, bn = g, 2 ^ k end
+    end
+    assert.are.equal(bn, num(out, "golden gain peaks at n = (%d+)"))
+    close(num(out, "golden gain peaks at n = %d+ %(KL = %S+ nats, golden gain (%S+)%)"), best, 1e-5, "peak gold")
+    assert.truthy(out:find("KL-regularised RL on the proxy: the golden gain peaks", 1, true))
+  end)
+
+  it("finds an interior peak for the heavy-tailed model, at the table's largest golden gain", function()
+    local out = run("proxy_peak.lua")
+    -- the table: a header line naming the columns, then one line per n
+    local cols, ncols, best, bn = nil, nil, -math.huge, nil
+    for line in out:gmatch("[^\n]+") do
+      local cells = {}
+      for c in line:gmatch("%S+") do cells[#cells + 1] = c end
+      if cells[1] == "n" and not cols then
+        cols, ncols = {}, #cells
+        for j, c in ipairs(cells) do cols[c] = j end
+      elseif cols and #cells == ncols and tonumber(cells[1]) then
+        local g = tonumber(cells[cols.gold_gain])
+        if g > best then best, bn = g, tonumber(cells[1]) end
+      end
+    end
+    assert.are.equal(bn, num(out, "golden gain peaks at n = (%d+)"))
+    assert.is_true(bn > 1 and bn < 1024)
+    assert.truthy(out:find("while the golden gain falls", 1, true))
+  end)
+end)
+
+describe("scripts/check_run.lua", function()
+  it("prints the k3 KL estimate and the measured gain of the example run", function()
+    local out = run("check_run.lua")
+    local c = example()
+    local k3 = {}
+    for i = 1, #c.logp_policy do
+      local lr = c.logp_ref[i] - c.logp_policy[i]
+      k3[i] = math.exp(lr) - 1 - lr
+    end
+    assert.is_true(math.abs(num(out, "k3 estimate%s+(%S+)") - mean(k3)) < 1e-4)
+    assert.is_true(math.abs(num(out, "measured reward gain%s+(%S+)") - (mean(c.policy_reward) - mean(c.ref_reward)))
+      < 1e-4)
+  end)
+end)
+
+describe("README", function()
+  local f = assert(io.open("README.md"))
+  local text = f:read("a")
+  f:close()
+
+  it("lists every script of scripts/, each documented at its top", function()
+    local p = assert(io.popen("ls scripts/*.lua"))
+    for path in p:lines() do
+      assert.truthy(text:find(path:match("[%w_]+%.lua"), 1, true), path .. " is not in the README")
+      local src = assert(io.open(path)):read("a")
+      assert.truthy(src:match("^#![^\n]*\n%-%- " .. path:gsub("%p", "%%%0")), path .. " has no doc comment at its top")
+    end
+    p:close()
+  end)
+
+  it("renders the API reference as one table", function()
+    local api = text:match("\n## API\n(.-)\n## ")
+    local first, last = nil, nil
+    local lines = {}
+    for l in (api .. "\n"):gmatch("([^\n]*)\n") do lines[#lines + 1] = l end
+    for i, l in ipairs(lines) do
+      if l:match("^|") then
+        first = first or i
+        last = i
+      end
+    end
+    for i = first, last do
+      assert.truthy(lines[i]:match("^|"), "line " .. i .. " of the API section breaks the table: '" .. lines[i] .. "'")
+    end
+  end)
+end)
+
+describe("scripts/paper_report.lua", function()
+  it("writes the report with at least six figures, each drawn, referenced and described by its numbers", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    local out = run("paper_report.lua", dir)
+    local md = assert(io.open(dir .. "/report.md")):read("a")
+    local figs = 0
+    for name in md:gmatch("!%[[^%]]*%]%(([%w_]+)%.svg%)") do
+      figs = figs + 1
+      local svg = assert(io.open(dir .. "/" .. name .. ".svg"), name .. ".svg missing"):read("a")
+      assert.truthy(svg:find('id="gnuplot_plot_1"', 1, true), name .. " has no series")
+      local png = assert(io.open(dir .. "/" .. name .. ".png"), name .. ".png missing"):read("a")
+      assert.are.equal("\137PNG", png:sub(1, 4))
+      -- two sentences under each figure
+      local para = md:match("%(" .. name .. "%.svg%)\n\n([^\n]+)")
+      local _, stops = para:gsub("%. ", "")
+      assert.is_true(stops >= 1, name .. ": " .. para)
+    end
+    assert.is_true(figs >= 6, figs .. " figures")
+    -- numbers in the sentences, against closed forms
+    local n = 2 ^ 20
+    assert.truthy(md:find(string.format("the KL is log n - (n-1)/n = %.4g nats while chi2 = (n-1)^2/(2n-1) = %.4g",
+      math.log(n) - (n - 1) / n, (n - 1) ^ 2 / (2 * n - 1)), 1, true))
+    assert.truthy(md:find(string.format("at n = 16 against %.4g for the KL bound and %.4g exact",
+      math.sqrt(2 / 12 * (math.log(16) - 15 / 16)), 16 / 17 - 0.5), 1, true))
+    assert.truthy(out:find("wrote " .. dir .. "/report.md with " .. figs .. " figures", 1, true))
+    os.execute("rm -r '" .. dir .. "'")
+  end)
+end)

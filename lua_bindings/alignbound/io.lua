@@ -3,8 +3,10 @@
 
 local io_ = {}
 
+-- Like the C functions' argument errors: no position (the depth of the
+-- check varies, so a level would point inside this file).
 local function argerror(n, msg)
-  error("bad argument #" .. n .. " to 'write_csv' (" .. msg .. ")", 3)
+  error("bad argument #" .. n .. " to 'write_csv' (" .. msg .. ")", 0)
 end
 
 -- One CSV field: numbers with %.17g (they read back to the same double;

@@ -9,8 +9,10 @@ local FIELDS = { path = true, series = true, title = true, xlabel = true, ylabel
 local SERIES_FIELDS = { x = true, y = true, err = true, title = true, style = true }
 local STYLES = { lines = true, points = true, linespoints = true, errorbars = true }
 
+-- Like the C functions' argument errors: no position (the depth of the
+-- check varies, so a level would point inside this file).
 local function argerror(msg)
-  error("bad argument #1 to 'plot' (" .. msg .. ")", 3)
+  error("bad argument #1 to 'plot' (" .. msg .. ")", 0)
 end
 
 local function array(x)

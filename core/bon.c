@@ -268,42 +268,70 @@ int ab_bon_kl_estimate(double eps, double n, double *out) {
 
 /* ---- a discrete reference: groups of tied rewards ------------------------- */
 
-/* Walking the groups of tied rewards from the top: with the upper-tail mass
- * above the group sa = P(R > r) and including it sb = P(R >= r), its
- * best-of-n mass is F<=^n - F<^n = e^A (1 - e^{B-A}), A = n log1p(-sa),
- * B = n log1p(-sb), with no 1 - (1-x)^n cancellation; the next group down
- * has A = this B, so each group costs one log1p and one expm1. */
+/* A double-double hi + lo.  F^n with n up to 1e15 needs F to more than a
+ * double: an error d in F becomes a relative error n d / F in F^n. */
 typedef struct {
-  double n, above, cabove; /* sa, Neumaier-compensated */
-  double A, eA;            /* A and e^A of the current group */
-  unsigned step;
-} walker;
+  double hi, lo;
+} dd;
 
-static void walk_start(walker *w, double n) {
-  w->n = n;
-  w->above = w->cabove = 0.0;
-  w->A = 0.0;
-  w->eA = 1.0;
-  w->step = 0;
+/* The running value of a compensated sum as a double-double. */
+static dd dd_of_sum(const ab_sum *s) {
+  double h = s->s + s->c;
+  return (dd){h, s->c - (h - s->s)};
 }
 
-/* The mass of the next group (probability q) down; advances the walker. */
-static double walk_group(walker *w, double q) {
-  double sb = w->above + w->cabove + q, em1x, em1;
-  double B = sb >= 1.0 ? -INFINITY : w->n * log1p(-sb);
-  ab_em1x(B - w->A, &em1x, &em1); /* inline expm1: B - A is mostly small */
-  double g = w->eA * -em1;
-  double u = w->above + q;
-  w->cabove += (w->above >= q) ? (w->above - u) + q : (q - u) + w->above;
-  w->above = u;
-  w->A = B;
-  /* e^B = e^A (1 + expm1(B - A)) costs no exp; a fresh exp every 64 groups
-   * keeps the drift of the products below 64 ulps */
-  w->eA = (++w->step & 63) ? w->eA * (1.0 + em1) : exp(B);
-  return g;
+/* x / t, both double-doubles (t > 0). */
+static dd dd_ratio(dd x, dd t) {
+  double h = x.hi / t.hi;
+  return (dd){h, (fma(-h, t.hi, x.hi) + x.lo - h * t.lo) / t.hi};
 }
 
-/* q (t log t - t + 1) at t = g / q, the KL term in its nonnegative form */
+/* 1 - x for 0 <= x <= 1 (Fast2Sum: 1 >= x). */
+static dd dd_one_minus(dd x) {
+  double h = 1.0 - x.hi, l = ((1.0 - h) - x.hi) - x.lo, s = h + l;
+  return (dd){s, l - (s - h)};
+}
+
+/* b^n = pow(hi, n) (1 + lo/hi)^n: glibc's pow is within an ulp whatever n,
+ * and n lo / hi stays below n 2^-53, so the correction is e^{n lo / hi}. */
+static double dd_pow(dd b, double n) {
+  double p = pow(b.hi, n), x;
+  if (p == 0.0 || b.lo == 0.0) return p;
+  x = n * (b.lo / b.hi);
+  return p * (fabs(x) < 0.5 ? 1.0 + (x + ab_em1x_series(x)) : exp(x));
+}
+
+/* log b (b > 0); above 1/2, b.hi - 1 is exact (Sterbenz). */
+static double dd_log(dd b) {
+  if (b.hi > 0.5) return log1p((b.hi - 1.0) + b.lo);
+  return log(b.hi) + b.lo / b.hi;
+}
+
+/* The best-of-n law group by group, with its KL, win rate and means.
+ * A group of tied rewards with mass q has F< = a and F<= = b and gets
+ *   g = b^n - a^n = b^n (1 - e^{-n D}),  D = log(b / a) = log1p(q / below),
+ * where below = a T is the mass strictly below it: b^n from a double-double
+ * b, D from q and the mass below, so g keeps its relative accuracy down to
+ * the smallest normal double, for every n.  a and b are cumulative sums
+ * from whichever end is nearer: from the top while F< >= 1/2, from the
+ * bottom for the rest, so no 1 - x loses the digits of a small x. */
+typedef struct {
+  double n, eps; /* n and n - 1 */
+  dd total;      /* T, the total mass (probabilities are not renormalised) */
+  double inv_total;
+  double *policy;          /* NULL: only the sums */
+  ab_sum kl, win, mean, gain; /* gain: sum (g - q/T) r */
+} bon_walk;
+
+/* q (t log t - t + 1) with t = e^lt, the KL term in its nonnegative form */
+static double kl_term_log(double q, double lt) {
+  double em1x, d;
+  ab_em1x(lt, &em1x, &d);
+  if (fabs(lt) < 0.5) return q * (d * d - (1.0 + d) * em1x);
+  return q * ((1.0 + d) * lt - d);
+}
+
+/* q (t log t - t + 1) at t = g / q */
 static double kl_term(double q, double g) {
   if (g == 0.0) return q;
   double iq = 1.0 / q, d = (g - q) * iq, t = g * iq;
@@ -311,110 +339,249 @@ static double kl_term(double q, double g) {
   return q * (t * log(t) - d);
 }
 
+/* e^{-x} and 1 - e^{-x} for x = n D >= 0, each to full relative precision
+ * (the series below 1/2: no exp, no expm1 in the hot loop). */
+static void decay(double x, double *e, double *c) {
+  if (x < 0.5) {
+    double em1 = ab_em1x_series(-x) - x;
+    *e = 1.0 + em1;
+    *c = -em1;
+  } else {
+    *e = exp(-x);
+    *c = 1.0 - *e;
+  }
+}
+
+/* One group: records k[lo..hi) with mass q, the mass below it, a = F<,
+ * b = F<= (a double-double), bn = b^n, D = log(b/a) and c = 1 - e^{-nD}. */
+static void bon_group(bon_walk *w, const ab_record *k, size_t lo, size_t hi,
+                      double q, double below, double a, dd b, double bn,
+                      double D, double c) {
+  double qn = q * w->inv_total, r = ab_sort_unkey(k[lo].key);
+  double g = bn * c, dg, term;
+  if (w->eps < 1.0 && g > 0.0) {
+    /* n near 1: t = g / (q/T) is near 1 and t - 1 must keep its digits:
+     * t = b^(n-1) (1 - e^{-nD}) / (1 - e^{-D})
+     *   = b^(n-1) (1 + e^{-D} (1 - e^{-(n-1)D}) / (1 - e^{-D})) */
+    double lt = w->eps * dd_log(b);
+    if (below > 0.0)
+      lt += log1p(below / (below + q) * (expm1(-w->eps * D) / expm1(-D)));
+    term = kl_term_log(qn, lt);
+    dg = qn * expm1(lt);
+  } else {
+    term = kl_term(qn, g);
+    dg = g - qn;
+  }
+  if (w->policy) {
+    if (lo + 1 == hi) {
+      w->policy[(size_t)k[lo].b] = g; /* no tie: the outcome is its group */
+    } else {
+      /* the share of the outcome in its group first: g p / q underflows */
+      double iq = 1.0 / q;
+      for (size_t j = lo; j < hi; j++)
+        w->policy[(size_t)k[j].b] = g * (k[j].a * iq);
+    }
+  }
+  ab_sum_add(&w->kl, term);
+  ab_sum_add(&w->win, g * (a + 0.5 * qn));
+  ab_sum_add(&w->mean, g * r);
+  ab_sum_add(&w->gain, dg * r);
+}
+
+/* Outcomes of probability 0 are never drawn. */
+static void bon_null_group(bon_walk *w, const ab_record *k, size_t lo,
+                           size_t hi) {
+  if (w->policy)
+    for (size_t j = lo; j < hi; j++) w->policy[(size_t)k[j].b] = 0.0;
+}
+
+/* The mass of the group of tied records k[lo..hi), compensated: a group may
+ * hold 10^7 ties. */
+static double group_mass(const ab_record *k, size_t lo, size_t hi) {
+  if (hi == lo + 1) return k[lo].a;
+  ab_sum s = {0.0, 0.0};
+  for (size_t j = lo; j < hi; j++) ab_sum_add(&s, k[j].a);
+  return ab_sum_value(&s);
+}
+
+/* Add the records' probabilities one by one: the cumulative sums must stay
+ * double-double accurate, which the rounded group mass would spoil. */
+static void add_group(ab_sum *s, const ab_record *k, size_t lo, size_t hi) {
+  for (size_t j = lo; j < hi; j++) ab_sum_add(s, k[j].a);
+}
+
+/* b^n of neighbouring groups differ by the factor e^{-nD} the walk computes
+ * anyway (a^n of a group is b^n of the group below); b^n is recomputed with
+ * pow after 32 groups or once the factors reach e^{-4}, so the products
+ * drift by less than about 50 ulps. */
+#define REFRESH_STEPS 32
+#define REFRESH_DECAY 4.0
+
+/* Walk the records k[0..m) sorted by reward (a: probability, b: index). */
+static void bon_walk_groups(bon_walk *w, const ab_record *k, size_t m) {
+  double n = w->n, half = 0.5 * w->total.hi, bn = 1.0, acc = 0.0;
+  ab_sum above = {0.0, 0.0}, below = {0.0, 0.0};
+  size_t hi = m, lo;
+  int steps = 0;
+  /* from the top while F< >= 1/2: F<= = 1 - U/T (1 at the top), F< = 1 -
+   * (U + q)/T; going down, b^n of a group is a^n of the one above */
+  while (hi > 0) {
+    lo = hi - 1;
+    while (lo > 0 && k[lo - 1].key == k[hi - 1].key) lo--;
+    double q = group_mass(k, lo, hi), u = ab_sum_value(&above);
+    if (u + q > half) break;
+    if (q > 0.0) {
+      double rest = (w->total.hi - u - q) + w->total.lo; /* >= T/2 */
+      double D = log1p(q / rest), e, c;
+      int refresh = steps >= REFRESH_STEPS || acc > REFRESH_DECAY;
+      dd b = {1.0, 0.0}; /* needed for a refresh and near n = 1 only */
+      if (refresh || w->eps < 1.0)
+        b = dd_one_minus(dd_ratio(dd_of_sum(&above), w->total));
+      decay(n * D, &e, &c);
+      if (refresh) {
+        bn = dd_pow(b, n);
+        steps = 0;
+        acc = 0.0;
+      }
+      bon_group(w, k, lo, hi, q, rest, rest * w->inv_total, b, bn, D, c);
+      bn *= e;
+      acc += n * D;
+      steps++;
+      add_group(&above, k, lo, hi);
+    } else {
+      bon_null_group(w, k, lo, hi);
+    }
+    hi = lo;
+  }
+  /* the rest from the bottom, F< < 1/2: F< = L/T, F<= = (L + q)/T, but for
+   * the last group, which straddles 1/2, F<= = 1 - U/T; going up, b^n =
+   * a^n e^{nD}, from pow at the bottom and wherever a^n is tiny */
+  size_t top = hi;
+  double an = 0.0;
+  steps = 0;
+  acc = 0.0;
+  for (lo = 0; lo < top; lo = hi) {
+    hi = lo + 1;
+    while (hi < top && k[hi].key == k[lo].key) hi++;
+    double q = group_mass(k, lo, hi), l = ab_sum_value(&below);
+    if (q == 0.0) {
+      bon_null_group(w, k, lo, hi);
+      continue;
+    }
+    double D = INFINITY, e = 0.0, c = 1.0;
+    if (l > 0.0) {
+      D = log1p(q / l);
+      decay(n * D, &e, &c);
+      acc += n * D;
+    }
+    int refresh = hi == top || !(an > 0x1p-960) || steps >= REFRESH_STEPS ||
+                  acc > REFRESH_DECAY;
+    dd b = {1.0, 0.0};
+    if (hi == top) {
+      b = dd_one_minus(dd_ratio(dd_of_sum(&above), w->total));
+    } else if (refresh || w->eps < 1.0) {
+      ab_sum lq = below;
+      add_group(&lq, k, lo, hi);
+      b = dd_ratio(dd_of_sum(&lq), w->total);
+    }
+    if (refresh) {
+      bn = dd_pow(b, n);
+      steps = 0;
+      acc = 0.0;
+    } else {
+      bn = an / e;
+    }
+    bon_group(w, k, lo, hi, q, l, l * w->inv_total, b, bn, D, c);
+    an = bn;
+    steps++;
+    add_group(&below, k, lo, hi);
+  }
+}
+
+static void bon_walk_start(bon_walk *w, double n, const ab_sum *total,
+                           double *policy) {
+  memset(w, 0, sizeof *w);
+  w->n = n;
+  w->eps = n - 1.0;
+  w->total = dd_of_sum(total);
+  w->inv_total = 1.0 / w->total.hi;
+  w->policy = policy;
+}
+
 int ab_bon_policy(const double *probs, const double *rewards, size_t m,
                   double n, double *policy, ab_bon_summary *s) {
-  double total = 0.0;
+  ab_sum total = {0.0, 0.0};
   if (check_n(n) || m == 0 || !probs || !rewards) return AB_EDOM;
-  /* records (reward, probability, index), checked as they are filled, then
-   * sorted by reward */
-  ab_record *k = ab_alloc_large(m * sizeof *k);
-  if (!k) return AB_ENOMEM;
   for (size_t i = 0; i < m; i++) {
-    if (!(probs[i] >= 0.0) || !isfinite(probs[i]) || !isfinite(rewards[i])) {
-      free(k);
+    if (!(probs[i] >= 0.0) || !isfinite(probs[i]) || !isfinite(rewards[i]))
       return AB_EDOM;
-    }
-    total += probs[i];
-    k[i].key = ab_sort_key(rewards[i]);
-    k[i].a = probs[i];
-    k[i].b = (double)i;
+    ab_sum_add(&total, probs[i]);
   }
-  if (!(fabs(total - 1.0) <= 1e-9)) {
-    free(k);
-    return AB_EDOM;
-  }
-  if (total != 1.0)
-    for (size_t i = 0; i < m; i++) k[i].a /= total;
+  double t = ab_sum_value(&total);
+  if (!(fabs(t - 1.0) <= 1e-9)) return AB_EDOM;
   if (n == 1.0) { /* no selection: the reference itself, exactly */
-    double mean = 0.0;
+    ab_sum mean = {0.0, 0.0};
     for (size_t i = 0; i < m; i++) {
-      policy[i] = k[i].a;
-      mean += k[i].a * rewards[i];
+      policy[i] = t == 1.0 ? probs[i] : probs[i] / t;
+      ab_sum_add(&mean, policy[i] * rewards[i]);
     }
-    free(k);
     if (s) {
       s->kl = 0.0;
       s->win_rate = 0.5;
-      s->mean = mean;
+      s->mean = ab_sum_value(&mean);
       s->kl_bound = 0.0;
     }
     return AB_OK;
+  }
+  /* records (reward, probability, index) sorted by reward; the
+   * probabilities stay as given and the walk divides by their total */
+  ab_record *k = ab_alloc_large(m * sizeof *k);
+  if (!k) return AB_ENOMEM;
+  for (size_t i = 0; i < m; i++) {
+    k[i].key = ab_sort_key(rewards[i]);
+    k[i].a = probs[i];
+    k[i].b = (double)i;
   }
   if (ab_sort_records(k, m)) {
     free(k);
     return AB_ENOMEM;
   }
-  walker w;
-  walk_start(&w, n);
-  double kl = 0.0, win = 0.0, mean = 0.0;
-  size_t hi = m;
-  while (hi > 0) {
-    size_t lo = hi - 1;
-    double q = k[lo].a;
-    while (lo > 0 && k[lo - 1].key == k[hi - 1].key) q += k[--lo].a;
-    /* P(a reference sample is below the group) = 1 - sb: its absolute
-     * error is a rounding of 1, harmless in a sum of terms <= the mass */
-    double below = 1.0 - (w.above + w.cabove + q);
-    double g = walk_group(&w, q);
-    if (lo + 1 == hi) {
-      policy[(size_t)k[lo].b] = g; /* no tie: the outcome is its group */
-    } else {
-      /* the share of the outcome in its group first: g p / q underflows */
-      double iq = q > 0.0 ? 1.0 / q : 0.0;
-      for (size_t j = lo; j < hi; j++) policy[(size_t)k[j].b] = g * (k[j].a * iq);
-    }
-    if (q > 0.0) kl += kl_term(q, g);
-    mean += g * ab_sort_unkey(k[lo].key);
-    win += g * (fmax(below, 0.0) + 0.5 * q);
-    hi = lo;
-  }
+  bon_walk w;
+  bon_walk_start(&w, n, &total, policy);
+  bon_walk_groups(&w, k, m);
   free(k);
   if (s) {
-    s->kl = kl;
-    s->win_rate = win;
-    s->mean = mean;
     s->kl_bound = bon_kl(n);
+    /* the exact KL is at most the continuous value; rounding may not push
+     * it above */
+    s->kl = fmin(ab_sum_value(&w.kl), s->kl_bound);
+    s->win_rate = fmin(ab_sum_value(&w.win), 1.0);
+    s->mean = ab_sum_value(&w.mean);
   }
   return AB_OK;
 }
 
-/* Exact gain of best-of-n for a finite law: sum_g (v_g - mean) bon(g). */
+/* Exact gain of best-of-n for a finite law: sum_g (bon(g) - ref(g)) v_g. */
 static int finite_gain(const ab_tail *t, double n, double *out) {
   size_t m = t->n;
+  ab_sum total = {0.0, 0.0};
   ab_record *k = ab_alloc_large(m * sizeof *k);
   if (!k) return AB_ENOMEM;
   for (size_t i = 0; i < m; i++) {
     k[i].key = ab_sort_key(t->x[i]);
     k[i].a = t->w ? t->w[i] : 1.0 / (double)m;
+    k[i].b = 0.0;
+    ab_sum_add(&total, k[i].a);
   }
   if (ab_sort_records(k, m)) {
     free(k);
     return AB_ENOMEM;
   }
-  walker w;
-  walk_start(&w, n);
-  ab_sum sum = {0.0, 0.0};
-  size_t hi = m;
-  while (hi > 0) {
-    size_t lo = hi - 1;
-    double q = 0.0;
-    while (lo > 0 && k[lo - 1].key == k[hi - 1].key) lo--;
-    for (size_t j = lo; j < hi; j++) q += k[j].a;
-    ab_sum_add(&sum, walk_group(&w, q) * ab_sort_unkey(k[lo].key));
-    hi = lo;
-  }
+  bon_walk w;
+  bon_walk_start(&w, n, &total, NULL);
+  bon_walk_groups(&w, k, m);
   free(k);
-  *out = ab_sum_value(&sum);
+  *out = ab_sum_value(&w.gain);
   return AB_OK;
 }
 

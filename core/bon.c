@@ -28,6 +28,17 @@ static double bon_kl(double n) {
   return n < 2.0 ? -ab_log1pmx(-c) : log(n) - c;
 }
 
+/* log(1 + a e) and log(1 + a e) - a e; near 1 + a e = 0 (negative orders)
+ * 1 + a e comes from one fma, so that its few significant digits are right. */
+static double log1p_product(double a, double e) {
+  double x = a * e;
+  return x < -0.5 ? log(fma(a, e, 1.0)) : log1p(x);
+}
+static double log1pmx_product(double a, double e) {
+  double x = a * e;
+  return x < -0.5 ? log(fma(a, e, 1.0)) - x : ab_log1pmx(x);
+}
+
 /* Renyi D_a(Beta(n,1) || U) = (a log n - log(1 + a (n-1))) / (a - 1), for any
  * real a with 1 + a (n-1) > 0 (negative orders serve the alpha family). */
 static double bon_renyi(double a, double n) {
@@ -35,7 +46,7 @@ static double bon_renyi(double a, double n) {
   if (e == 0.0) return 0.0;
   if (isinf(a)) return log1p(e);
   if (a == 1.0) return bon_kl(n);
-  if (!(1.0 + a * e > 0.0)) return INFINITY;
+  if (!(fma(a, e, 1.0) > 0.0)) return INFINITY;
   if (fabs(a - 1.0) < 0.5) {
     /* log n - log1p(d c) / d, d = a - 1, c = (n-1)/n */
     double d = a - 1.0, c = e / n;
@@ -43,11 +54,43 @@ static double bon_renyi(double a, double n) {
     double y = d * c;
     return log(n) - c * (y == 0.0 ? 1.0 : log1p(y) / y);
   }
-  if (e < 1.0) return (a * ab_log1pmx(e) - ab_log1pmx(a * e)) / (a - 1.0);
+  if (e < 1.0) return (a * ab_log1pmx(e) - log1pmx_product(a, e)) / (a - 1.0);
   double ln = log1p(e), ae = a * e;
-  double lae = ae > 1e300 ? log(a) + log(e) : log1p(ae);
+  double lae = ae > 1e300 ? log(a) + log(e) : log1p_product(a, e);
   if (a > 1.0) return ln + (ln - lae) / (a - 1.0);
   return (a * ln - lae) / (a - 1.0);
+}
+
+/* (n-1)^2 / (2n-1); above n = 2 as e / (2 + 1/e): e^2 overflows from
+ * n = 1e154 and 2n - 1 at n = 1e308. */
+static double bon_chi2(double n) {
+  double e = n - 1.0;
+  return e < 1.0 ? e * e / (1.0 + 2.0 * e) : e / (2.0 + 1.0 / e);
+}
+
+/* Amari alpha divergence of Beta(n, 1) from U(0, 1):
+ * (M - 1) / (a (a-1)) with the moment M = n^a / (1 + a(n-1)) = e^x,
+ * x = (a-1) D_a.  Written as expm1(x)/x * D_a/a, so that tiny orders (where
+ * D_a underflows but D_a/a tends to the reverse KL) and huge orders (where
+ * a (a-1) overflows) keep their digits. */
+static double bon_alpha(double a, double n) {
+  double e = n - 1.0, q, x;
+  if (e == 0.0) return 0.0;
+  if (fabs(a) < 1e-3) {
+    /* q = D_a / a without forming D_a */
+    if (!(fma(a, e, 1.0) > 0.0)) return INFINITY;
+    if (e < 1.0) q = (ab_log1pmx(e) - log1pmx_product(a, e) / a) / (a - 1.0);
+    else q = (log1p(e) - log1p_product(a, e) / a) / (a - 1.0);
+    x = a * (a - 1.0) * q;
+    return (x == 0.0 ? 1.0 : expm1(x) / x) * q;
+  }
+  double r = bon_renyi(a, n);
+  if (isinf(r)) return INFINITY;
+  x = (a - 1.0) * r;
+  if (isfinite(a * (a - 1.0))) return expm1(x) / (a * (a - 1.0));
+  /* a huge: divide in steps, or in logs once e^x is large */
+  if (x > 700.0) return exp(x - log(a) - log(a - 1.0));
+  return expm1(x) / a / (a - 1.0);
 }
 
 static int closed_divergence(double n, const ab_family *f, double *out) {
@@ -60,7 +103,7 @@ static int closed_divergence(double n, const ab_family *f, double *out) {
     *out = -ab_log1pmx(e);
     return AB_OK;
   case AB_CHI2:
-    *out = e * e / (1.0 + 2.0 * e);
+    *out = bon_chi2(n);
     return AB_OK;
   case AB_HELLINGER: {
     double r = e / (sqrt(n) + 1.0);
@@ -70,18 +113,17 @@ static int closed_divergence(double n, const ab_family *f, double *out) {
   case AB_TV:
     *out = e == 0.0 ? 0.0 : (e / n) * exp(-log1p(e) / e);
     return AB_OK;
-  case AB_RENYI:
-    *out = bon_renyi(f->alpha, n);
+  case AB_RENYI: {
+    double r = bon_renyi(f->alpha, n);
+    *out = r > 0.0 ? r : 0.0; /* no -0 from rounding at n = 1 */
     return AB_OK;
+  }
   case AB_ALPHA: {
     double a = f->alpha;
     if (a == 1.0) *out = bon_kl(n);
     else if (a == 0.0) *out = -ab_log1pmx(e);
-    else {
-      /* int t^a = n^a / (1 + a(n-1)) = exp((a-1) D_a) */
-      double r = bon_renyi(a, n);
-      *out = isinf(r) ? INFINITY : expm1((a - 1.0) * r) / (a * (a - 1.0));
-    }
+    else *out = bon_alpha(a, n);
+    if (!(*out > 0.0)) *out = 0.0;
     return AB_OK;
   }
   default:
@@ -838,8 +880,7 @@ int ab_bon_gain(const ab_tail *t, double n, double *out, int *certificate) {
   int st = ab_tail_bound(t, AB_GAIN, AB_CLOSED, bon_kl(n), &best);
   if (st) return st;
   if (t->kind != AB_KIND_CUMULANT && isfinite(t->variance)) {
-    double e = n - 1.0;
-    v = sqrt(t->variance * (e * e / (1.0 + 2.0 * e)));
+    v = sqrt(t->variance * bon_chi2(n));
     if (v < best) {
       best = v;
       cert = AB_CERT_CHI2;

@@ -147,6 +147,77 @@ describe("best-of-n divergences", function()
   end)
 end)
 
+describe("best-of-n divergences at extreme n and orders (issue 9)", function()
+  local NS = { 1, 1 + 1e-15, 1 + 1e-8, 2, 1e8, 1e15, 1e300, 1e308 }
+  local ORDERS = { 1e-300, 1e-8, 0.5, 1 - 1e-12, 1, 1 + 1e-12, 2, 1e8, 1e300, math.huge }
+  local NEGATIVE = { -1e-300, -1e-8, -0.5, -1, -2, -1e8, -1e300 }
+  local fams = { { "kl" }, { "reverse_kl" }, { "chi2" }, { "tv" }, { "hellinger" }, { "js" } }
+  for _, a in ipairs(ORDERS) do fams[#fams + 1] = { "renyi", { alpha = a } } end
+  for _, a in ipairs(ORDERS) do
+    if a < math.huge then fams[#fams + 1] = { "alpha", { alpha = a } } end
+  end
+  for _, a in ipairs(NEGATIVE) do fams[#fams + 1] = { "alpha", { alpha = a } } end
+
+  it("are never NaN or negative (no -0) and never decrease in n, for every family", function()
+    for _, fam in ipairs(fams) do
+      local prev = 0
+      for _, n in ipairs(NS) do
+        local d = ab.bon.divergence(n, fam[1], fam[2])
+        local what = label(fam) .. " n=" .. n
+        assert.is_true(d == d and d >= 0 and (d == math.huge or 1 / d > 0), what .. ": " .. tostring(d))
+        assert.is_true(d >= prev, what .. " decreases")
+        prev = d
+      end
+    end
+  end)
+
+  it("have the closed forms where they used to overflow", function()
+    H.close(ab.bon.divergence(1e308, "chi2"), 1e308 / 2, 1e-15, "chi2 ~ n/2")
+    H.close(ab.bon.divergence(1e200, "chi2"), 1e200 / 2, 1e-15, "chi2 at 1e200")
+    H.close(ab.bon.divergence(1e8, "chi2"), (1e8 - 1) ^ 2 / (2e8 - 1), 1e-15, "chi2 at 1e8")
+    -- alpha of a huge order: n^a / (1 + a(n-1)) overflows for every n > 1
+    assert.are.equal(math.huge, ab.bon.divergence(2, "alpha", { alpha = 1e300 }))
+    assert.are.equal(0, ab.bon.divergence(1, "alpha", { alpha = 1e300 }))
+    -- alpha of a tiny order is the reverse KL, n - 1 - log n ~ (n-1)^2/2 near 1
+    local e = (1 + 1e-15) - 1
+    for _, a in ipairs { 1e-300, -1e-300, 1e-20 } do
+      H.close(ab.bon.divergence(1 + 1e-15, "alpha", { alpha = a }), e * e / 2, 1e-12, "alpha " .. a)
+    end
+    for _, a in ipairs { 1e-300, -1e-300 } do
+      H.close(ab.bon.divergence(1e8, "alpha", { alpha = a }), 1e8 - 1 - math.log(1e8), 1e-14, "alpha " .. a)
+    end
+    -- (n^a / (1 + a(n-1)) - 1) / (a (a-1)) in 50-digit mpmath
+    H.close(ab.bon.divergence(1e8, "alpha", { alpha = 1e-20 }), 99999980.579219256069, 1e-13, "alpha 1e-20")
+    -- order -1e-8 at n = 1e8, where 1 + a (n-1) = 1e-8
+    H.close(ab.bon.divergence(1e8, "alpha", { alpha = -1e-8 }), 9999997978854672.0783, 1e-12, "alpha -1e-8")
+  end)
+
+  it("grow with the Renyi order at every n", function()
+    for _, n in ipairs(NS) do
+      local prev = 0
+      for _, a in ipairs(ORDERS) do
+        local d = ab.bon.divergence(n, "renyi", { alpha = a })
+        assert.is_true(d >= prev * (1 - 1e-14), "n=" .. n .. " order " .. a)
+        prev = d
+      end
+    end
+  end)
+
+  it("match the integral of f(n u^(n-1)) (numeric=true) at moderate n, extreme orders included", function()
+    for _, fam in ipairs(fams) do
+      local a = fam[2] and fam[2].alpha
+      -- orders whose moment overflows or whose integral sits on 1 + a(n-1) = 0 have no integral route
+      if not a or (math.abs(a) < 1e3 and a > -0.9) then
+        for _, n in ipairs { 1 + 1e-8, 1.5, 2, 10, 1e3 } do
+          local closed = ab.bon.divergence(n, fam[1], fam[2])
+          local o = { numeric = true, alpha = a }
+          H.close(ab.bon.divergence(n, fam[1], o), closed, 1e-10, label(fam) .. " n=" .. n)
+        end
+      end
+    end
+  end)
+end)
+
 -- brute force: enumerate every n-tuple of outcomes; the selected outcome is
 -- uniform over the positions holding the largest reward
 local function enumerate(probs, rewards, n)

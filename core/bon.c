@@ -289,22 +289,35 @@ int ab_bon_win_rate(double n, double *out) {
   return AB_OK;
 }
 
-/* (1-e)^n (log n + (n-1) log(1-e) - (n-1)/n) + (1 - (1-e)^n) log((1-(1-e)^n)/e) */
+/* Beirami et al. (2024): with c = (1-e)^n and s = 1 - c,
+ *   c (log n + (n-1) log(1-e) - (n-1)/n) + s log(s/e)
+ * = c K + kl_bin(s || e),  K = log n - (n-1)/n,
+ * since c (n-1) log(1-e) = c log(c/(1-e)).  Both terms are >= 0 and the
+ * binary KL is summed in its nonnegative form e h(s/e) + (1-e) h(c/(1-e)),
+ * h(t) = t log t - t + 1, with c/(1-e) = e^x, x = (n-1) log(1-e), and
+ * s/e - 1 = -(1-e) expm1(x) / e: near n = 1, where the plain formula loses
+ * every digit to cancellation (and went negative), each term keeps them. */
 int ab_bon_kl_estimate(double eps, double n, double *out) {
   if (check_n(n) || !(eps >= 0.0 && eps <= 1.0)) return AB_EDOM;
+  double K = bon_kl(n);
   if (eps == 0.0) {
-    *out = bon_kl(n);
+    *out = K;
     return AB_OK;
   }
   if (eps == 1.0 || n == 1.0) {
     *out = 0.0;
     return AB_OK;
   }
-  double l1e = log1p(-eps);        /* log(1 - eps) */
-  double c = exp(n * l1e);         /* (1 - eps)^n */
-  double omc = -expm1(n * l1e);    /* 1 - (1 - eps)^n */
-  double first = c == 0.0 ? 0.0 : c * (bon_kl(n) + (n - 1.0) * l1e);
-  *out = first + omc * (log(omc) - log(eps));
+  double l = log1p(-eps), x = (n - 1.0) * l, em1x, em1;
+  double c = exp(n * l);
+  ab_em1x(x, &em1x, &em1);
+  /* h(e^x) = x e^x - (e^x - 1) = x expm1(x) - (expm1(x) - x) */
+  double hx = fabs(x) < 0.5 ? x * em1 - em1x : x * (1.0 + em1) - em1;
+  double d = -(1.0 - eps) * em1 / eps; /* s/e - 1 */
+  double ht = d < 0.5 && d > -0.5 ? (1.0 + d) * ab_log1pmx(d) + d * d
+                                  : (1.0 + d) * log1p(d) - d;
+  double v = c * K + eps * ht + (1.0 - eps) * hx;
+  *out = v > 0.0 ? fmin(v, K) : 0.0; /* the estimate's true range */
   return AB_OK;
 }
 

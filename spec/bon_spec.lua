@@ -665,6 +665,28 @@ describe("estimators", function()
       end
     end
     H.raises(function() return ab.bon.kl_estimate(1.5, 4) end, "eps must lie in [0, 1]")
+  end)
+
+  it("kl_estimate stays in [0, log n - (n-1)/n] and keeps its digits near n = 1 (issue 9)", function()
+    -- c (log n + (n-1) log(1-eps) - (n-1)/n) + (1-c) log((1-c)/eps), c = (1-eps)^n,
+    -- in 80-digit mpmath
+    local REF = {
+      { 0.999999999, 2, 9.9999995068795104e-10 }, { 0.999999999, 1e15, 9.9999997221806851e-10 },
+      { 0.999999999, 1 + 1e-12, 2.1526513747402603e-31 }, { 0.999999999, 1 + 1e-6, 2.1522389058630909e-19 },
+      { 0.25, 2, 0.19165603053258989 }, { 0.25, 1 + 1e-12, 4.9923021409275445e-25 },
+      { 0.25, 1 + 1e-6, 4.9914079473095344e-13 }, { 0.25, 1e3, 1.3862943611198906 },
+    }
+    for _, c in ipairs(REF) do
+      H.close(ab.bon.kl_estimate(c[1], c[2]), c[3], 1e-13, string.format("eps=%.10g n=%.17g", c[1], c[2]))
+    end
+    for _, n in ipairs { 1, 1 + 1e-15, 1 + 1e-12, 1 + 1e-8, 1.5, 2, 1e3, 1e8, 1e15, 1e300 } do
+      local top = ab.bon.kl(n)
+      for _, eps in ipairs { 0, 1e-300, 1e-100, 1e-16, 1e-9, 1e-3, 0.1, 0.5, 0.9, 1 - 1e-9, 1 - 1e-16, 1 } do
+        local v = ab.bon.kl_estimate(eps, n)
+        assert.is_true(v == v and v >= 0 and (v == 0 and 1 / v > 0 or v > 0) and v <= top,
+          string.format("eps=%g n=%.17g: %.17g not in [0, %.17g]", eps, n, v, top))
+      end
+    end
     H.raises(function() return ab.bon.kl_estimate(0.5, 0) end, "bad argument #2", "n must be a number >= 1")
   end)
 

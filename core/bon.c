@@ -11,6 +11,7 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_integration.h>
 #include <gsl/gsl_min.h>
+#include <gsl/gsl_randist.h>
 #include <gsl/gsl_sf_psi.h>
 #include <stdlib.h>
 #include <string.h>
@@ -642,6 +643,134 @@ static int finite_gain(const ab_tail *t, double n, double *out) {
 
 /* ---- exact laws: quantile integration ------------------------------------- */
 
+/* The lower (P) or upper (Q) tail of a gamma or beta law at x. */
+static double law_cdf(int kind, double x, double a, double b, int upper) {
+  if (kind == AB_KIND_BETA)
+    return upper ? gsl_cdf_beta_Q(x, a, b) : gsl_cdf_beta_P(x, a, b);
+  return upper ? gsl_cdf_gamma_Q(x, a, b) : gsl_cdf_gamma_P(x, a, b);
+}
+
+/* The x >= 0 with P(X <= x) = target (upper: P(X > x) = target) by
+ * bisection on the CDF, in log x where the bracket spans decades.  GSL's
+ * inverses fail or return garbage in the tails of extreme shapes
+ * (gamma_Pinv for shape 1e-3, gamma_Qinv(1e-20, 1e6) = 578003,
+ * beta_Pinv(1e-200, 0.5, 0.5)); the CDFs themselves hold. */
+static double solve_quantile(int kind, double a, double b, int upper,
+                             double target, double guess) {
+  double top = kind == AB_KIND_BETA ? 1.0 : INFINITY;
+  double lo = 0.0, hi = guess > 0.0 && guess < top ? guess : 0.5 * fmin(top, 2.0 * a * b);
+  /* below the root P < target (Q > target) */
+#define BELOW(x) (upper ? law_cdf(kind, x, a, b, 1) > target \
+                        : law_cdf(kind, x, a, b, 0) < target)
+  for (int k = 0; k < 4000 && BELOW(hi); k++) {
+    lo = hi;
+    hi = fmin(2.0 * hi, top);
+    if (hi == top) break;
+  }
+  if (lo == 0.0) { /* find a lower end above 0, or the quantile is 0 */
+    double x = hi;
+    for (int k = 0; k < 400; k++) {
+      x *= 0x1p-10;
+      if (x < 1e-300) return 0.0;
+      if (BELOW(x)) {
+        lo = x;
+        break;
+      }
+      hi = x;
+    }
+    if (lo == 0.0) return 0.0;
+  }
+  for (int k = 0; k < 400 && hi - lo > 1e-15 * hi; k++) {
+    double mid = hi > 4.0 * lo ? sqrt(lo) * sqrt(hi) : 0.5 * (lo + hi);
+    if (BELOW(mid)) lo = mid;
+    else hi = mid;
+  }
+#undef BELOW
+  return 0.5 * (lo + hi);
+}
+
+/* Newton steps on log CDF from x (log-concave in the tails, where plain
+ * Newton crawls), while the residual shrinks; the result, or NaN unless
+ * the CDF reaches the target to 1e-12 relative (1e-9 where it stalls). */
+static double polish_quantile(int kind, double a, double b, int upper,
+                              double target, double x) {
+  double top = kind == AB_KIND_BETA ? 1.0 : INFINITY, prev = INFINITY;
+  for (int k = 0; k < 12; k++) {
+    if (!(x > 0.0 && x < top)) return NAN;
+    double c = law_cdf(kind, x, a, b, upper), r = log(c / target);
+    if (fabs(r) <= 1e-12) return x;
+    /* stalled at the CDF's own accuracy (1e-10 for gamma shapes ~1e6) */
+    if (!(fabs(r) < prev)) return prev <= 1e-9 ? x : NAN;
+    prev = fabs(r);
+    double f = kind == AB_KIND_BETA ? gsl_ran_beta_pdf(x, a, b)
+                                    : gsl_ran_gamma_pdf(x, a, b);
+    if (!(f > 0.0) || !isfinite(f)) return NAN;
+    x += upper ? r * c / f : -r * c / f;
+  }
+  return NAN;
+}
+
+/* GSL's inverse, polished by Newton on the CDF; else Newton from the
+ * Wilson-Hilferty start (gamma); else bisection.  p < 1/2: the lower tail
+ * at p; else the upper at q. */
+static double gamma_beta_quantile(const ab_tail *t, double p, double q,
+                                  int *solved) {
+  const double *a = t->par;
+  *solved = 0;
+  int upper = !(p < 0.5);
+  double target = upper ? q : p, x, y;
+  if (t->kind == AB_KIND_BETA) {
+    /* the upper tail of Beta(a, b) at 1 - y is the lower of Beta(b, a) at
+     * y: y resolves what 1 - y cannot */
+    double s = upper ? a[1] : a[0], r = upper ? a[0] : a[1];
+    x = gsl_cdf_beta_Pinv(target, s, r);
+    y = polish_quantile(AB_KIND_BETA, s, r, 0, target, x);
+    if (isnan(y)) {
+      *solved = 1;
+      y = solve_quantile(AB_KIND_BETA, s, r, 0, target, x);
+    }
+    return upper ? 1.0 - y : y;
+  }
+  x = upper ? gsl_cdf_gamma_Qinv(q, a[0], a[1]) : gsl_cdf_gamma_Pinv(p, a[0], a[1]);
+  y = polish_quantile(AB_KIND_GAMMA, a[0], a[1], upper, target, x);
+  if (isnan(y)) {
+    /* X/(k th) ~ (1 - c + z sqrt(c))^3, c = 1/(9k) */
+    double z = upper ? gsl_cdf_ugaussian_Qinv(q) : gsl_cdf_ugaussian_Pinv(p);
+    double c = 1.0 / (9.0 * a[0]), g = 1.0 - c + z * sqrt(c);
+    if (g > 0.0)
+      y = polish_quantile(AB_KIND_GAMMA, a[0], a[1], upper, target,
+                          a[0] * a[1] * g * g * g);
+  }
+  if (isnan(y)) {
+    *solved = 1;
+    y = solve_quantile(AB_KIND_GAMMA, a[0], a[1], upper, target, x);
+  }
+  return y;
+}
+
+/* Whether GSL's CDF of a gamma or beta law holds together in the bulk:
+ * nondecreasing, in steps no larger than the density allows, on a grid of
+ * 0.02 standard deviations over +-2.  It does not for gamma shapes near
+ * 1e6 (gamma_P jumps between 0.06 and 0.23 within 0.02 sd), where no
+ * quantile integral can reach 1e-10: a clear error beats a wrong gain. */
+static int cdf_holds(const ab_tail *t) {
+  const double *a = t->par;
+  int kind = t->kind == AB_KIND_BETA ? AB_KIND_BETA : AB_KIND_GAMMA;
+  if (t->kind != AB_KIND_GAMMA && t->kind != AB_KIND_BETA &&
+      t->kind != AB_KIND_EXPONENTIAL)
+    return 1;
+  double sd = sqrt(t->variance), prev = -1.0;
+  for (int i = -100; i <= 100; i++) {
+    double x = t->mean + 0.02 * i * sd;
+    if (!(x > 0.0) || (kind == AB_KIND_BETA && !(x < 1.0))) continue;
+    double c = law_cdf(kind, x, a[0], a[1], 0);
+    if (!(c >= 0.0 && c <= 1.0)) return 0;
+    if (prev >= 0.0 && (c < prev - 1e-12 || c > prev + 0.05)) return 0;
+    prev = c;
+  }
+  return 1;
+}
+
 /* The centred quantile Q(u) - E R at u, given both p = u and q = 1 - u to full
  * precision (the tails of the best of n live at q ~ 1/n). */
 static int centred_quantile(const ab_tail *t, double p, double q, double *out) {
@@ -656,9 +785,11 @@ static int centred_quantile(const ab_tail *t, double p, double q, double *out) {
     break;
   case AB_KIND_EXPONENTIAL:
   case AB_KIND_GAMMA:
-    v = (p < 0.5 ? gsl_cdf_gamma_Pinv(p, a[0], a[1])
-                 : gsl_cdf_gamma_Qinv(q, a[0], a[1])) - t->mean;
+  case AB_KIND_BETA: {
+    int solved;
+    v = gamma_beta_quantile(t, p, q, &solved) - t->mean;
     break;
+  }
   case AB_KIND_GUMBEL: {
     double mlp = p < 0.5 ? -log(p) : -log1p(-q); /* -log u */
     v = -a[1] * log(mlp) - (t->mean - a[0]);
@@ -666,10 +797,6 @@ static int centred_quantile(const ab_tail *t, double p, double q, double *out) {
   }
   case AB_KIND_LOGISTIC:
     v = a[1] * (log(p) - log(q));
-    break;
-  case AB_KIND_BETA:
-    v = (p < 0.5 ? gsl_cdf_beta_Pinv(p, a[0], a[1])
-                 : gsl_cdf_beta_Qinv(q, a[0], a[1])) - t->mean;
     break;
   default:
     return AB_EUNDEF;
@@ -681,37 +808,49 @@ static int centred_quantile(const ab_tail *t, double p, double q, double *out) {
 
 typedef struct {
   const ab_tail *t;
-  double n;
+  double n, ln; /* n and log n */
+  int near_one;
   int status;
 } quantile_ctx;
 
-/* E Q(U^{1/n}) = int_0^inf Q(e^{-x/n}) e^{-x} dx, with U = e^{-x} */
+/* E Q(U^{1/n}) - E R = int_0^inf Qc(e^{-x/n}) e^{-x} dx, with U = e^{-x}
+ * and Qc the centred quantile.  Near n = 1 that integral is a small
+ * difference of O(1) parts, so there (near_one) the gain is
+ * int_0^1 Qc(u) (n u^(n-1) - 1) du = int_0^inf Qc(e^{-x}) expm1(log n -
+ * (n-1) x) e^{-x} dx, whose integrand is itself O(n - 1). */
 static double quantile_integrand(double x, void *vctx) {
   quantile_ctx *c = vctx;
-  double v;
+  double v, s = c->near_one ? x : x / c->n;
   if (c->status) return 0.0;
-  double p = exp(-x / c->n), q = -expm1(-x / c->n);
+  double p = exp(-s), q = -expm1(-s);
   if (p == 0.0 || q == 0.0) return 0.0;
   c->status = centred_quantile(c->t, p, q, &v);
-  return c->status ? 0.0 : v * exp(-x);
+  if (c->status) return 0.0;
+  if (c->near_one) return v * expm1(c->ln - (c->n - 1.0) * x) * exp(-x);
+  return v * exp(-x);
 }
 
 static int quantile_gain(const ab_tail *t, double n, double *out) {
-  quantile_ctx c = {t, n, AB_OK};
+  quantile_ctx c = {t, n, log(n), n < 2.0, AB_OK};
+  if (!cdf_holds(t)) return AB_ENOCONV;
   gsl_function F = {quantile_integrand, &c};
-  double r1, e1, r2, e2;
+  double r1, e1, r2 = 0.0, e2 = 0.0;
   gsl_integration_workspace *ws = gsl_integration_workspace_alloc(QUAD_LIMIT);
   if (!ws) return AB_ENOMEM;
-  int s1 = gsl_integration_qags(&F, 0.0, 1.0, 1e-300, 1e-12, QUAD_LIMIT, ws,
+  int s1 = gsl_integration_qags(&F, 0.0, 1.0, 0.0, 1e-12, QUAD_LIMIT, ws,
                                 &r1, &e1);
+  /* the weight e^{-x} is below 1e-34 beyond x = 78: the quantile's far
+   * tail (where the CDFs of extreme shapes are slow) adds nothing */
   int s2 = c.status ? GSL_SUCCESS
-                    : gsl_integration_qagiu(&F, 1.0, 1e-300, 1e-12, QUAD_LIMIT,
-                                            ws, &r2, &e2);
+                    : gsl_integration_qags(&F, 1.0, 78.0, 0.0, 1e-12,
+                                           QUAD_LIMIT, ws, &r2, &e2);
   gsl_integration_workspace_free(ws);
   if (c.status) return c.status;
   double r = r1 + r2, e = e1 + e2;
-  if ((s1 || s2) && !(e <= 1e-10 * fabs(r) + 1e-15)) return AB_ENOCONV;
-  *out = r;
+  if ((s1 || s2) && !(e <= 1e-10 * fabs(r) + 1e-15 * t->variance))
+    return AB_ENOCONV;
+  /* best-of-n never loses reward: a rounding below 0 is 0 */
+  *out = r > 0.0 ? r : 0.0;
   return AB_OK;
 }
 
@@ -924,17 +1063,21 @@ int ab_bon_gain(const ab_tail *t, double n, double *out, int *certificate) {
 /* sum_i C(i-1, n-1) / C(N, n) v_(i), from the top: w_N = n/N,
  * w_{i-1} = w_i (i - n)/(i - 1); the mass left below i is
  * M_i = C(i, n) / C(N, n), M_{i-1} = M_i (i - n)/i.  Stopping once M < 2^-60
- * leaves an error below 2^-60 max|v|: O(N / n) terms, O(N log N) for all n. */
+ * leaves an error below 2^-60 max|v|: O(N / n) terms, O(N log N) for all n.
+ * The recurrence drifts by an ulp a step (7e-14 over 10^5 steps), smoothly:
+ * dividing by the sum of the same weights (1 but for the mass left) takes
+ * the drift out, and a constant stays exactly itself. */
 static double estimate(const ab_record *a, size_t N, size_t n) {
   double w = (double)n / (double)N, mass = 1.0;
-  ab_sum s = {0.0, 0.0};
+  ab_sum s = {0.0, 0.0}, ws = {0.0, 0.0};
   for (size_t i = N; i >= n; i--) {
     ab_sum_add(&s, w * a[i - 1].a);
+    ab_sum_add(&ws, w);
     mass *= (double)(i - n) / (double)i;
     if (mass < 0x1p-60 || i == n) break;
     w *= (double)(i - n) / (double)(i - 1);
   }
-  return ab_sum_value(&s);
+  return ab_sum_value(&s) / ab_sum_value(&ws);
 }
 
 int ab_bon_from_samples(const double *scores, const double *values, size_t N,
@@ -953,13 +1096,17 @@ int ab_bon_from_samples(const double *scores, const double *values, size_t N,
     return AB_ENOMEM;
   }
   /* ties in the ranking are broken at random: tied samples share the mean
-   * of their values */
+   * of their values, summed as v / k (the plain sum of 1e308s overflows) */
   for (size_t lo = 0; lo < N;) {
     size_t hi = lo + 1;
-    double sum = a[lo].a;
-    while (hi < N && a[hi].key == a[lo].key) sum += a[hi++].a;
-    if (hi - lo > 1)
-      for (size_t j = lo; j < hi; j++) a[j].a = sum / (double)(hi - lo);
+    while (hi < N && a[hi].key == a[lo].key) hi++;
+    if (hi - lo > 1) {
+      ab_sum sum = {0.0, 0.0};
+      double k = (double)(hi - lo);
+      for (size_t j = lo; j < hi; j++) ab_sum_add(&sum, a[j].a / k);
+      double mean = ab_sum_value(&sum);
+      for (size_t j = lo; j < hi; j++) a[j].a = mean;
+    }
     lo = hi;
   }
   if (n > 0) *out = estimate(a, N, n);

@@ -45,6 +45,7 @@ typedef struct {
   int scale;
   double log_s;   /* log(S / T) */
   double log_sd;  /* log(S' / T) */
+  double variance; /* Var_pi r, from the second pass */
 } tilt_law;
 
 /* ln 2 split so that k LN2_HI is exact for |k| < 2^21 */
@@ -178,16 +179,15 @@ static void tilt_sum(tilt_law *L, double *w) {
 
 /* Second pass: the policy (from the weights w, if not NULL), the KL and
  * the gain. */
-static void tilt_finish(const tilt_law *L, double *w, double *kl,
-                        double *gain) {
-  ab_sum k = {0.0, 0.0}, g = {0.0, 0.0};
+static void tilt_finish(tilt_law *L, double *w, double *kl, double *gain) {
+  ab_sum k = {0.0, 0.0}, g = {0.0, 0.0}, v = {0.0, 0.0};
   int ks;
   double ms = frexp(L->sum, &ks), inv = 1.0 / L->sum, it = 1.0 / L->total;
   ks += L->scale; /* S = ms 2^ks */
   int fast = L->scale == 0 && L->sum >= 0x1p-900;
   for (size_t i0 = 0; i0 < L->m; i0 += BLOCK) {
     size_t i1 = i0 + BLOCK < L->m ? i0 + BLOCK : L->m;
-    double bk = 0.0, bg = 0.0;
+    double bk = 0.0, bg = 0.0, bv = 0.0;
     for (size_t i = i0; i < i1; i++) {
       double p = L->p ? L->p[i] : 1.0, xh, xl, yh, yl, em1x, em1, t, term;
       if (p == 0.0) continue;
@@ -222,14 +222,19 @@ static void tilt_finish(const tilt_law *L, double *w, double *kl,
         em1 = t - 1.0;
         term = t * l - em1;
       }
+      double c = L->r[i] - L->mean;
       bk += p * term;
-      bg += p * em1 * (L->r[i] - L->mean);
+      bg += p * em1 * c;
+      bv += p * (1.0 + em1) * c * c;
     }
     ab_sum_add(&k, bk * it);
     ab_sum_add(&g, bg * it);
+    ab_sum_add(&v, bv * it);
   }
   *kl = fmax(ab_sum_value(&k), 0.0);
   *gain = ab_sum_value(&g);
+  /* Var_pi r = E_pi (r - m)^2 - gain^2: the slope of KL in lambda */
+  L->variance = fmax(ab_sum_value(&v) - *gain * *gain, 0.0);
 }
 
 /* log E_ref e^{lambda r} = lambda top + log(S/T) = lambda r_D + log(S'/T):
@@ -258,21 +263,22 @@ static double tilt_log_z(const tilt_law *L) {
 
 /* The tilt at a finite lambda > 0 of the law p (NULL: equal weights) with
  * total T, mean m, top reward and heaviest atom (reward r_D, mass p_D):
- * policy (may be NULL), KL, gain, log Z. */
+ * policy (may be NULL), KL, gain, log Z; returns Var_pi r. */
 typedef struct {
   double total, mean, top, heavy, heavy_mass;
 } law_facts;
 
-static void finite_tilt(const double *p, const double *r, size_t m,
-                        const law_facts *f, double lambda, double lambda_lo,
-                        double *policy, double *kl, double *gain,
-                        double *log_z) {
+static double finite_tilt(const double *p, const double *r, size_t m,
+                          const law_facts *f, double lambda, double lambda_lo,
+                          double *policy, double *kl, double *gain,
+                          double *log_z) {
   tilt_law L = {p, r, m, lambda, lambda_lo, f->top, f->heavy, f->mean, 0,
-                f->total, 0.0, 0, 0.0, 0.0};
+                f->total, 0.0, 0, 0.0, 0.0, 0.0};
   L.use_heavy = f->heavy_mass >= 0.25 * f->total;
   tilt_sum(&L, policy);
   tilt_finish(&L, policy, kl, gain);
   if (log_z) *log_z = tilt_log_z(&L);
+  return L.variance;
 }
 
 /* The checks of a discrete law (as ab_tail_discrete makes them) and its
@@ -319,6 +325,35 @@ static void limit_weights(const double *p, const double *r, size_t m,
   for (size_t i = 0; i < m; i++) policy[i] /= total;
 }
 
+/* The frontier engine solves KL(lambda) = budget on the law's cumulant;
+ * where that KL has lost digits (a tilt that barely moves a skewed law,
+ * e.g. probs {1 - 1e-12, 1e-12}), the tilt's own KL is off the budget.
+ * Newton steps in log lambda on the tilt's own KL bring it back to 1e-13
+ * where it is off by more than the engine's 1e-10. */
+static void refine_lambda(const double *p, const double *r, size_t m,
+                          const law_facts *f, double budget, double var,
+                          double *policy, ab_tilt_summary *out) {
+  double l0 = out->lambda, h0 = log(out->kl / budget);
+  /* the engine's own tolerance is 1e-10: within it, no extra passes */
+  if (!(budget > 0.0) || !isfinite(h0) || fabs(h0) <= 1e-10) return;
+  for (int k = 0; k < 12 && fabs(h0) > 1e-13; k++) {
+    /* d log KL / d log lambda = lambda^2 Var_pi r / KL (dKL = lambda
+     * Var_pi dlambda): Newton in log lambda */
+    double slope = l0 * l0 * var / out->kl;
+    if (!(slope > 0.0) || !isfinite(slope)) slope = 2.0;
+    double l1 = l0 * exp(-h0 / slope);
+    ab_tilt_summary t = *out;
+    var = finite_tilt(p, r, m, f, l1, 0.0, policy, &t.kl, &t.gain, &t.log_z);
+    double h1 = log(t.kl / budget);
+    if (!isfinite(h1) || fabs(h1) >= fabs(h0)) break;
+    t.lambda = l1;
+    t.beta = 1.0 / l1;
+    *out = t;
+    l0 = l1;
+    h0 = h1;
+  }
+}
+
 int ab_tilt_policy(const double *probs, const double *rewards, size_t m,
                    int mode, double value, double *policy,
                    ab_tilt_summary *s) {
@@ -348,8 +383,10 @@ int ab_tilt_policy(const double *probs, const double *rewards, size_t m,
     /* lambda = 1/beta carries its rounding along: x = lambda (r - top)
      * reaches -700 for entries that are still normal doubles */
     double lo = mode == AB_TILT_BETA ? fma(-lambda, value, 1.0) / value : 0.0;
-    finite_tilt(probs, rewards, m, &f, lambda, lo, policy, &out.kl, &out.gain,
-                &out.log_z);
+    double var = finite_tilt(probs, rewards, m, &f, lambda, lo, policy,
+                             &out.kl, &out.gain, &out.log_z);
+    if (mode == AB_TILT_KL)
+      refine_lambda(probs, rewards, m, &f, value, var, policy, &out);
   } else { /* beta = inf: no tilt, the reference itself */
     limit_weights(probs, rewards, m, 0.0, f.top, policy);
   }

@@ -187,6 +187,19 @@ describe("tilt.policy to full precision (issue 9)", function()
     end
   end)
 
+  it("meets a KL budget to full precision on a skewed law, where the cumulant engine loses digits", function()
+    -- probs {1 - 1e-12, 1e-12}: at beta = 1 the KL is 9.9999999999680543e-13 (mpmath), so a
+    -- budget of 1e-12 needs beta just below 1; the engine's KL there was 1e-4 off
+    for _, k in ipairs { 1e-12, 1e-6, 0.01 } do
+      local r = ab.tilt.policy({ 1 - 1e-12, 1e-12 }, { 0, 1 }, { kl = k })
+      H.close(r.kl, k, 1e-10, "kl budget " .. k)
+      -- the returned beta reproduces the returned law
+      local again = ab.tilt.policy({ 1 - 1e-12, 1e-12 }, { 0, 1 }, { beta = r.beta })
+      H.close(again.kl, r.kl, 1e-12, "kl of the returned beta")
+      H.close(again.policy[2], r.policy[2], 1e-12, "policy of the returned beta")
+    end
+  end)
+
   it("takes beta = inf as the reference itself, and huge rewards without NaN", function()
     local r = ab.tilt.policy({ 0.5, 0.5 }, { -1e308, 1e308 }, { beta = math.huge })
     assert.are.same({ 0.5, 0.5 }, r.policy:totable())

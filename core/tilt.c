@@ -16,54 +16,392 @@ static int is_finite_law(const ab_tail *t) {
          t->kind == AB_KIND_BERNOULLI || t->kind == AB_KIND_BOUNDED_MEAN;
 }
 
-/* pi_i = p_i e^{lambda (r_i - top)} / S0 (or the top atoms when lambda =
- * inf), for weights p (NULL: equal); top is the largest r_i with p_i > 0. */
-static void tilt_weights(const double *p, const double *r, size_t m,
-                         double lambda, double top, double *policy) {
-  double s0 = 0.0;
+/* The tilt of a finite law, pi_i = p_i e^{x_i} / S, x_i = lambda (r_i - top)
+ * <= 0 with top the largest reward of positive mass, S = sum p_j e^{x_j}:
+ *  - x_i is a double-double (exact difference, fma for the product): for a
+ *    policy entry near e^-700 the rounding of x alone would cost 700 ulps;
+ *  - pi_i is the ratio p_i e^{x_i} / S, with the binary exponents of p_i and
+ *    S moved into the exponential where a factor would underflow, so every
+ *    entry whose value is a normal double keeps its digits.
+ * The KL and the gain need l_i = log(pi_i / ref_i) to absolute accuracy
+ * even where it is tiny, above all for the heaviest atom D (whose term
+ * ref_D l_D^2 / 2 may carry the KL of a tilt that barely moves the law).
+ * So l_i = y_i - log(S'/T) with y_i = lambda (r_i - r_D) (y_D = 0 exactly)
+ * and log(S'/T) = log1p(U), U = sum ref_i expm1(y_i): l_D = -log1p(U) keeps
+ * its digits however small.  Where U is not moderate, log(S'/T) =
+ * lambda (top - r_D) + log(S/T), with log(S/T) = log1p(-W), W = sum ref_i
+ * (1 - e^{x_i}) while W < 1/2; each l_i is taken from the shift nearer to
+ * r_i (x_i - log(S/T) near the top).  Then the KL is the sum of the nonnegative
+ * terms ref_i (t log t - t + 1), t = e^l, and the gain E_pi r - E_ref r =
+ * sum ref_i expm1(l_i) (r_i - m) for any m (here the reference mean): no
+ * two means are subtracted. */
+typedef struct {
+  const double *p, *r; /* p NULL: equal weights */
+  size_t m;
+  double lambda, lambda_lo, top, heavy, mean; /* heavy: r_D */
+  int use_heavy; /* D holds at least a quarter of the mass */
+  double total;   /* T = sum p */
+  double sum;     /* S, scaled by 2^-scale */
+  int scale;
+  double log_s;   /* log(S / T) */
+  double log_sd;  /* log(S' / T) */
+  double variance; /* Var_pi r, from the second pass */
+} tilt_law;
+
+/* ln 2 split so that k LN2_HI is exact for |k| < 2^21 */
+#define LN2_HI 0x1.62e42fee00000p-1
+#define LN2_LO 0x1.a39ef35793c76p-33
+
+/* x = (lambda + lambda_lo) (r - s) as xh + xl; xh = +-inf where it
+ * overflows.  lambda_lo carries the rounding of lambda = 1/beta. */
+static void tilt_exponent(const tilt_law *L, double r, double s, double *xh,
+                          double *xl) {
+  double lambda = L->lambda, dh = r - s, h;
+  *xl = 0.0;
+  if (!isfinite(dh)) { /* r - s overflowed: halve both (exactly) */
+    *xh = (2.0 * lambda) * (0.5 * r - 0.5 * s);
+    return;
+  }
+  double bb = dh - r, dl = (r - (dh - bb)) + (-s - bb); /* TwoSum */
+  h = lambda * dh;
+  *xh = h;
+  if (!(fabs(h) < 3000.0)) return; /* e^x is 0 or inf: no low part */
+  *xl = lambda * dl + L->lambda_lo * dh;
+  /* the rounding of the product costs |x| ulps of e^x: kept beyond |x| = 4 */
+  if (fabs(h) > 4.0) *xl += fma(lambda, dh, -h);
+}
+
+/* p e^{x} 2^k without intermediate underflow: p = mp 2^kp, and e^x 2^(kp+k)
+ * = e^{x + (kp + k) ln 2} with the argument kept as a double-double. */
+static double scaled_weight(double p, double xh, double xl, int k) {
+  int kp;
+  double mp = frexp(p, &kp);
+  int j = kp + k;
+  if (!(xh > -1e4)) return 0.0; /* far below the smallest double */
+  double jh = j * LN2_HI, s = xh + jh;
+  double err = fabs(xh) >= fabs(jh) ? (xh - s) + jh : (jh - s) + xh;
+  if (s > 709.0) return INFINITY;
+  return mp * (exp(s) * (1.0 + (err + xl + j * LN2_LO)));
+}
+
+/* e^x - 1 - x for |x| < 1/32 by its series to x^9 (remainder below 3e-18
+ * of x^2/2): shorter than ab_em1x_series, for the tilt's two passes. */
+static inline double em1x_short(double x) {
+  double q = 1.0 / 362880.0;
+  q = q * x + 1.0 / 40320.0;
+  q = q * x + 1.0 / 5040.0;
+  q = q * x + 1.0 / 720.0;
+  q = q * x + 1.0 / 120.0;
+  q = q * x + 1.0 / 24.0;
+  q = q * x + 1.0 / 6.0;
+  q = q * x + 0.5;
+  return q * x * x;
+}
+#define SHORT (1.0 / 32.0)
+#define BLOCK 256
+
+/* e^x and e^x - 1 for x = xh + xl (the second to 32 ulps at most). */
+static void tilt_exp(double xh, double xl, double *e, double *em1) {
+  if (xh > -SHORT && xh < SHORT) {
+    double m = em1x_short(xh) + xh;
+    m += (1.0 + m) * xl;
+    *em1 = m;
+    *e = 1.0 + m;
+  } else {
+    *e = exp(xh) * (1.0 + xl);
+    *em1 = *e - 1.0;
+  }
+}
+
+/* First pass: S, log(S/T), log(S'/T); weights p e^x into w (if not NULL). */
+static void tilt_sum(tilt_law *L, double *w) {
+  ab_sum s = {0.0, 0.0}, loss = {0.0, 0.0};
+  ab_sum u = {0.0, 0.0};
+  double ptop = 0.0;
+  int heavy = L->use_heavy;
+  /* plain sums within blocks, compensated across them */
+  for (size_t i0 = 0; i0 < L->m; i0 += BLOCK) {
+    size_t i1 = i0 + BLOCK < L->m ? i0 + BLOCK : L->m;
+    double bs = 0.0, bl = 0.0, bu = 0.0;
+    for (size_t i = i0; i < i1; i++) {
+      double p = L->p ? L->p[i] : 1.0, xh, xl, e, em1;
+      if (p == 0.0) {
+        if (w) w[i] = 0.0;
+        continue;
+      }
+      if (L->r[i] == L->top) ptop += p;
+      tilt_exponent(L, L->r[i], L->top, &xh, &xl);
+      tilt_exp(xh, xl, &e, &em1);
+      if (w) w[i] = p * e;
+      bs += p * e;
+      bl -= p * em1;
+      if (heavy) {
+        tilt_exponent(L, L->r[i], L->heavy, &xh, &xl);
+        tilt_exp(xh, xl, &e, &em1);
+        bu += p * em1;
+      }
+    }
+    ab_sum_add(&s, bs);
+    ab_sum_add(&loss, bl);
+    ab_sum_add(&u, bu);
+  }
+  L->sum = ab_sum_value(&s);
+  L->scale = 0;
+  if (L->sum < 0x1p-900) {
+    /* the top atoms are tiny: S again, scaled so that they weigh about 1 */
+    int kt;
+    frexp(ptop, &kt);
+    L->scale = kt;
+    s = (ab_sum){0.0, 0.0};
+    for (size_t i = 0; i < L->m; i++) {
+      double p = L->p ? L->p[i] : 1.0, xh, xl;
+      if (p == 0.0) continue;
+      tilt_exponent(L, L->r[i], L->top, &xh, &xl);
+      ab_sum_add(&s, scaled_weight(p, xh, xl, -kt));
+    }
+    L->sum = ab_sum_value(&s);
+  }
+  double lossv = ab_sum_value(&loss) / L->total;
+  if (lossv < 0.5)
+    L->log_s = log1p(-lossv);
+  else
+    L->log_s = log(L->sum / L->total) + L->scale * LN2_HI + L->scale * LN2_LO;
+  double uv = heavy ? ab_sum_value(&u) / L->total : NAN;
+  if (uv >= -0.5 && uv < 1e300) {
+    L->log_sd = log1p(uv);
+  } else {
+    L->use_heavy = 0;
+    double xh, xl;
+    tilt_exponent(L, L->top, L->heavy, &xh, &xl);
+    L->log_sd = (xh + L->log_s) + xl;
+  }
+}
+
+/* Second pass: the policy (from the weights w, if not NULL), the KL and
+ * the gain. */
+static void tilt_finish(tilt_law *L, double *w, double *kl, double *gain) {
+  ab_sum k = {0.0, 0.0}, g = {0.0, 0.0}, v = {0.0, 0.0};
+  int ks;
+  double ms = frexp(L->sum, &ks), inv = 1.0 / L->sum, it = 1.0 / L->total;
+  ks += L->scale; /* S = ms 2^ks */
+  int fast = L->scale == 0 && L->sum >= 0x1p-900;
+  for (size_t i0 = 0; i0 < L->m; i0 += BLOCK) {
+    size_t i1 = i0 + BLOCK < L->m ? i0 + BLOCK : L->m;
+    double bk = 0.0, bg = 0.0, bv = 0.0;
+    for (size_t i = i0; i < i1; i++) {
+      double p = L->p ? L->p[i] : 1.0, xh, xl, yh, yl, em1x, em1, t, term;
+      if (p == 0.0) continue;
+      tilt_exponent(L, L->r[i], L->top, &xh, &xl);
+      if (w) {
+        if (fast && w[i] >= 0x1p-969) w[i] *= inv;
+        else w[i] = scaled_weight(p, xh, xl, -ks) / ms;
+      }
+      /* log(pi_i / ref_i) from the nearer of the two shifts: the rounding of
+       * the difference is relative to the shifted exponent */
+      double l = (xh - L->log_s) + xl;
+      if (L->use_heavy) {
+        tilt_exponent(L, L->r[i], L->heavy, &yh, &yl);
+        if (fabs(yh) < fabs(xh)) l = (yh - L->log_sd) + yl;
+      }
+      if (l == -INFINITY) { /* never drawn: t = 0 */
+        em1 = -1.0;
+        term = 1.0;
+      } else if (fabs(l) < SHORT) {
+        /* t log t - t + 1 = d^2 - t (e^l - 1 - l), d = t - 1: no cancellation */
+        em1x = em1x_short(l);
+        em1 = em1x + l;
+        t = 1.0 + em1;
+        term = em1 * em1 - t * em1x;
+      } else if (fabs(l) < 0.5) {
+        ab_em1x(l, &em1x, &em1);
+        t = 1.0 + em1;
+        term = em1 * em1 - t * em1x;
+      } else {
+        /* t = pi / ref without an exp where the policy is at hand */
+        t = w ? w[i] * L->total / p : exp(l);
+        em1 = t - 1.0;
+        term = t * l - em1;
+      }
+      double c = L->r[i] - L->mean;
+      bk += p * term;
+      bg += p * em1 * c;
+      bv += p * (1.0 + em1) * c * c;
+    }
+    ab_sum_add(&k, bk * it);
+    ab_sum_add(&g, bg * it);
+    ab_sum_add(&v, bv * it);
+  }
+  *kl = fmax(ab_sum_value(&k), 0.0);
+  *gain = ab_sum_value(&g);
+  /* Var_pi r = E_pi (r - m)^2 - gain^2: the slope of KL in lambda */
+  L->variance = fmax(ab_sum_value(&v) - *gain * *gain, 0.0);
+}
+
+/* log E_ref e^{lambda r} = lambda top + log(S/T) = lambda r_D + log(S'/T):
+ * the form that cancels least, and where both cancel (the log near 0) the
+ * unshifted log1p(sum ref expm1(lambda r)), if it cannot overflow. */
+static double tilt_log_z(const tilt_law *L) {
+  double a = L->lambda * L->top, b = L->lambda * L->heavy;
+  double za = a + L->log_s, zb = b + L->log_sd;
+  double ea = fabs(a) + fabs(L->log_s), eb = fabs(b) + fabs(L->log_sd);
+  if (isnan(zb)) eb = INFINITY; /* inf - inf: the heavy shift overflowed */
+  double z = ea <= eb ? za : zb, e = fmin(ea, eb), rmax = 0.0;
+  if (e <= 4.0 * fabs(z)) return z;
+  for (size_t i = 0; i < L->m; i++) rmax = fmax(rmax, fabs(L->r[i]));
+  if (!(L->lambda * rmax < 700.0)) return z;
+  ab_sum u = {0.0, 0.0};
+  for (size_t i = 0; i < L->m; i++) {
+    double p = L->p ? L->p[i] : 1.0, xh, xl, ex, em1;
+    if (p == 0.0) continue;
+    tilt_exponent(L, L->r[i], 0.0, &xh, &xl);
+    tilt_exp(xh, xl, &ex, &em1);
+    ab_sum_add(&u, p * em1);
+  }
+  double uv = ab_sum_value(&u) / L->total;
+  return uv > -0.5 ? log1p(uv) : z;
+}
+
+/* The tilt at a finite lambda > 0 of the law p (NULL: equal weights) with
+ * total T, mean m, top reward and heaviest atom (reward r_D, mass p_D):
+ * policy (may be NULL), KL, gain, log Z; returns Var_pi r. */
+typedef struct {
+  double total, mean, top, heavy, heavy_mass;
+} law_facts;
+
+static double finite_tilt(const double *p, const double *r, size_t m,
+                          const law_facts *f, double lambda, double lambda_lo,
+                          double *policy, double *kl, double *gain,
+                          double *log_z) {
+  tilt_law L = {p, r, m, lambda, lambda_lo, f->top, f->heavy, f->mean, 0,
+                f->total, 0.0, 0, 0.0, 0.0, 0.0};
+  L.use_heavy = f->heavy_mass >= 0.25 * f->total;
+  tilt_sum(&L, policy);
+  tilt_finish(&L, policy, kl, gain);
+  if (log_z) *log_z = tilt_log_z(&L);
+  return L.variance;
+}
+
+/* The checks of a discrete law (as ab_tail_discrete makes them) and its
+ * facts; ptop: the mass of the top reward, as a fraction. */
+static int check_law(const double *p, const double *r, size_t m,
+                     law_facts *f, double *ptop) {
+  ab_sum total = {0.0, 0.0}, s = {0.0, 0.0}, at = {0.0, 0.0};
+  if (m == 0 || !r) return AB_EDOM;
+  f->top = -INFINITY;
+  f->heavy_mass = -1.0;
+  for (size_t i = 0; i < m; i++) {
+    double w = p ? p[i] : 1.0;
+    if (!(w >= 0.0) || !isfinite(w) || !isfinite(r[i])) return AB_EDOM;
+    ab_sum_add(&total, w);
+    ab_sum_add(&s, w * r[i]);
+    if (w > 0.0 && r[i] > f->top) f->top = r[i];
+    if (w > f->heavy_mass) {
+      f->heavy_mass = w;
+      f->heavy = r[i];
+    }
+  }
+  f->total = ab_sum_value(&total);
+  f->mean = ab_sum_value(&s) / f->total;
+  if (p && !(fabs(f->total - 1.0) <= 1e-9)) return AB_EDOM;
+  if (ptop) {
+    for (size_t i = 0; i < m; i++)
+      if (r[i] == f->top) ab_sum_add(&at, p ? p[i] : 1.0);
+    *ptop = ab_sum_value(&at) / f->total;
+  }
+  return AB_OK;
+}
+
+/* The top atoms (lambda = inf) with the mass in proportion to the
+ * reference; or the reference itself (lambda = 0). */
+static void limit_weights(const double *p, const double *r, size_t m,
+                          double lambda, double top, double *policy) {
+  ab_sum s = {0.0, 0.0};
   for (size_t i = 0; i < m; i++) {
     double pi = p ? p[i] : 1.0;
-    double e = (pi == 0.0) ? 0.0
-               : isinf(lambda) ? (r[i] == top ? 1.0 : 0.0)
-                               : exp(lambda * (r[i] - top));
-    policy[i] = pi * e;
-    s0 += policy[i];
+    policy[i] = (lambda == 0.0 || r[i] == top) ? pi : 0.0;
+    ab_sum_add(&s, policy[i]);
   }
-  for (size_t i = 0; i < m; i++) policy[i] /= s0;
+  double total = ab_sum_value(&s);
+  for (size_t i = 0; i < m; i++) policy[i] /= total;
+}
+
+/* The frontier engine solves KL(lambda) = budget on the law's cumulant;
+ * where that KL has lost digits (a tilt that barely moves a skewed law,
+ * e.g. probs {1 - 1e-12, 1e-12}), the tilt's own KL is off the budget.
+ * Newton steps in log lambda on the tilt's own KL bring it back to 1e-13
+ * where it is off by more than the engine's 1e-10. */
+static void refine_lambda(const double *p, const double *r, size_t m,
+                          const law_facts *f, double budget, double var,
+                          double *policy, ab_tilt_summary *out) {
+  double l0 = out->lambda, h0 = log(out->kl / budget);
+  /* the engine's own tolerance is 1e-10: within it, no extra passes */
+  if (!(budget > 0.0) || !isfinite(h0) || fabs(h0) <= 1e-10) return;
+  for (int k = 0; k < 12 && fabs(h0) > 1e-13; k++) {
+    /* d log KL / d log lambda = lambda^2 Var_pi r / KL (dKL = lambda
+     * Var_pi dlambda): Newton in log lambda */
+    double slope = l0 * l0 * var / out->kl;
+    if (!(slope > 0.0) || !isfinite(slope)) slope = 2.0;
+    double l1 = l0 * exp(-h0 / slope);
+    ab_tilt_summary t = *out;
+    var = finite_tilt(p, r, m, f, l1, 0.0, policy, &t.kl, &t.gain, &t.log_z);
+    double h1 = log(t.kl / budget);
+    if (!isfinite(h1) || fabs(h1) >= fabs(h0)) break;
+    t.lambda = l1;
+    t.beta = 1.0 / l1;
+    *out = t;
+    l0 = l1;
+    h0 = h1;
+  }
 }
 
 int ab_tilt_policy(const double *probs, const double *rewards, size_t m,
                    int mode, double value, double *policy,
                    ab_tilt_summary *s) {
-  ab_tail *t;
-  double lambda, top = -INFINITY;
+  double lambda, ptop;
+  law_facts f;
   if (mode == AB_TILT_BETA ? !(value > 0.0) : !(value >= 0.0)) return AB_EDOM;
   if (mode != AB_TILT_BETA && mode != AB_TILT_KL) return AB_EDOM;
-  int st = ab_tail_discrete(rewards, probs, m, &t);
+  if (!probs) return AB_EDOM;
+  int st = check_law(probs, rewards, m, &f, &ptop);
   if (st) return st;
-  for (size_t i = 0; i < m; i++)
-    if (probs[i] > 0.0 && rewards[i] > top) top = rewards[i];
-  if (mode == AB_TILT_BETA) lambda = 1.0 / value;
-  else if ((st = ab_tail_tilt(t, AB_GAIN, value, &lambda))) {
+  if (mode == AB_TILT_BETA) {
+    lambda = 1.0 / value;
+  } else { /* the frontier engine turns the budget into lambda */
+    ab_tail *t;
+    if ((st = ab_tail_discrete(rewards, probs, m, &t))) return st;
+    st = ab_tail_tilt(t, AB_GAIN, value, &lambda);
     ab_tail_free(t);
-    return st;
+    if (st) return st;
   }
-  tilt_weights(probs, rewards, m, lambda, top, policy);
   ab_tilt_summary out = {1.0 / lambda, lambda, 0.0, 0.0, 0.0};
   if (isinf(lambda)) {
-    out.kl = -log(t->psup);
-    out.gain = t->sup;
+    limit_weights(probs, rewards, m, lambda, f.top, policy);
+    out.kl = -log(ptop);
+    out.gain = f.top - f.mean;
     out.log_z = INFINITY;
   } else if (lambda > 0.0) {
-    ab_cgf c;
-    st = ab_cgf_discrete(t, lambda, INFINITY, &c);
-    out.kl = c.kl;
-    out.gain = c.dpsi;
-    out.log_z = c.psi + lambda * t->mean;
+    /* lambda = 1/beta carries its rounding along: x = lambda (r - top)
+     * reaches -700 for entries that are still normal doubles */
+    double lo = mode == AB_TILT_BETA ? fma(-lambda, value, 1.0) / value : 0.0;
+    double var = finite_tilt(probs, rewards, m, &f, lambda, lo, policy,
+                             &out.kl, &out.gain, &out.log_z);
+    if (mode == AB_TILT_KL)
+      refine_lambda(probs, rewards, m, &f, value, var, policy, &out);
+  } else { /* beta = inf: no tilt, the reference itself */
+    limit_weights(probs, rewards, m, 0.0, f.top, policy);
   }
-  ab_tail_free(t);
   if (s) *s = out;
-  return st;
+  return AB_OK;
+}
+
+/* The tilt of a tail's finite law (values x: its centred atoms, or their
+ * mirror image) at a finite lambda > 0. */
+static void tail_tilt(const ab_tail *t, const double *x, double lambda,
+                      double *policy, double *kl) {
+  law_facts f;
+  double gain;
+  check_law(t->w, x, t->n, &f, NULL); /* the tail's law was checked */
+  finite_tilt(t->w, x, t->n, &f, lambda, 0.0, policy, kl, &gain, NULL);
 }
 
 int ab_tail_tilt_kl(const ab_tail *t, double lambda, double *kl) {
@@ -77,6 +415,19 @@ int ab_tail_tilt_kl(const ab_tail *t, double lambda, double *kl) {
   }
   if (lambda >= t->lmax || lambda <= t->lmin) {
     *kl = INFINITY; /* beyond the domain no tilt exists: no finite penalty */
+    return AB_OK;
+  }
+  if (is_finite_law(t) && lambda != 0.0) {
+    /* the tilt's own pass: log Z and the KL terms without cancellation */
+    if (lambda > 0.0) {
+      tail_tilt(t, t->x, lambda, NULL, kl);
+    } else { /* the lower tilt: rewards mirrored */
+      double *neg = malloc(t->n * sizeof *neg);
+      if (!neg) return AB_ENOMEM;
+      for (size_t i = 0; i < t->n; i++) neg[i] = -t->x[i];
+      tail_tilt(t, neg, -lambda, NULL, kl);
+      free(neg);
+    }
     return AB_OK;
   }
   int st = t->cgf(t, lambda, lambda >= 0 ? t->lmax - lambda : lambda - t->lmin,
@@ -101,6 +452,7 @@ int ab_tilt_compare_bon(const ab_tail *t, double n, ab_bon_tilt *out) {
     double *w = malloc(m * sizeof *w), *bon = malloc(m * sizeof *bon);
     double *tilt = malloc(m * sizeof *tilt);
     ab_bon_summary bs;
+    double tilt_kl;
     if (!w || !bon || !tilt) {
       st = AB_ENOMEM;
       goto done;
@@ -112,7 +464,10 @@ int ab_tilt_compare_bon(const ab_tail *t, double n, ab_bon_tilt *out) {
     if ((st = ab_frontier_bound(t, AB_GAIN, bs.kl, &out->tilt_gain, &lambda,
                                 NULL)))
       goto done;
-    tilt_weights(w, t->x, m, lambda, t->sup, tilt);
+    if (isinf(lambda) || lambda == 0.0)
+      limit_weights(w, t->x, m, lambda, t->sup, tilt);
+    else
+      tail_tilt(t, t->x, lambda, tilt, &tilt_kl);
     out->beta = 1.0 / lambda;
     st = ab_divergence(bon, tilt, m, &kl, &out->kl_bon_tilt);
   done:

@@ -565,6 +565,56 @@ static void test_laws_issue9(void) {
   ab_tail_free(t);
 }
 
+/* Issue 9 reproducers at the core API: NaN, -0 and lost digits in the
+ * best-of-n law, the tilt and the closed forms (exact values from mpmath). */
+static void test_issue9_bon_tilt(void) {
+  double law[3], pol[3], d;
+  ab_bon_summary s;
+  ab_tilt_summary ts;
+  /* a zero-probability atom: no NaN; the law is {0, 1} */
+  double p0[2] = {0, 1}, r0[2] = {0, 1};
+  CHECK(ab_bon_policy(p0, r0, 2, 2, law, &s) == AB_OK);
+  CHECK(law[0] == 0 && !signbit(law[0]) && law[1] == 1);
+  CHECK(s.win_rate == 0.5 && s.mean == 1 && s.kl == 0);
+  /* entries far below one ulp of 1 */
+  double p1[3] = {0.1, 0.2, 0.7}, r1[3] = {0, 1, 2};
+  CHECK(ab_bon_policy(p1, r1, 3, 32, law, &s) == AB_OK);
+  CHECK_CLOSE(law[0], 1.0000000000000027e-32, 1e-13);
+  CHECK_CLOSE(law[1], 1.8530201888518449e-17, 1e-13);
+  double p2[3] = {0.3, 1e-20, 0.7};
+  CHECK(ab_bon_policy(p2, r1, 3, 2, law, &s) == AB_OK);
+  CHECK_CLOSE(law[1], 6.0000000000000001e-21, 1e-13);
+  double p3[3] = {1e-20, 1e-20, 1};
+  CHECK(ab_bon_policy(p3, r1, 3, 2, law, &s) == AB_OK);
+  CHECK_CLOSE(law[1], 2.9999999999999997e-40, 1e-13);
+  CHECK_CLOSE(s.kl, 1.9999999999999999e-20, 1e-13);
+  /* the tilt: an entry near 1e-167, a tilt that barely moves the law */
+  double t1[3] = {1e-300, 1, 1e-10}, tr1[3] = {1, 0, -0.5};
+  CHECK(ab_tilt_policy(t1, tr1, 3, AB_TILT_BETA, 1.0 / 700, pol, &ts) == AB_OK);
+  CHECK_CLOSE(pol[2], 9.7892897596133724e-167, 1e-13);
+  double t2[2] = {1 - 1e-12, 1e-12}, tr2[2] = {0, 1};
+  CHECK(ab_tilt_policy(t2, tr2, 2, AB_TILT_BETA, 1.0, pol, &ts) == AB_OK);
+  CHECK_CLOSE(ts.kl, 9.9999999999680543e-13, 1e-13);
+  CHECK_CLOSE(ts.gain, 1.7182818284543744e-12, 1e-13);
+  double t3[2] = {0.5, 0.5}, tr3[2] = {-1e308, 1e308};
+  CHECK(ab_tilt_policy(t3, tr3, 2, AB_TILT_BETA, INFINITY, pol, &ts) == AB_OK);
+  CHECK(pol[0] == 0.5 && pol[1] == 0.5 && ts.kl == 0 && ts.gain == 0);
+  /* closed forms at extreme n and orders */
+  ab_family chi2 = {AB_CHI2, 0, NULL, NULL}, alpha = {AB_ALPHA, 1e300, NULL,
+                                                      NULL};
+  CHECK(ab_bon_divergence(1e308, &chi2, AB_CLOSED, &d, NULL) == AB_OK);
+  CHECK_CLOSE(d, 5e307, 1e-15);
+  CHECK(ab_bon_divergence(2, &alpha, AB_CLOSED, &d, NULL) == AB_OK);
+  CHECK(d == INFINITY);
+  /* the KL estimate stays in [0, log n - (n-1)/n] */
+  ab_family kl = {AB_KL, 1, NULL, NULL};
+  double top;
+  CHECK(ab_bon_divergence(1 + 1e-12, &kl, AB_CLOSED, &top, NULL) == AB_OK);
+  CHECK(ab_bon_kl_estimate(0.1, 1 + 1e-12, &d) == AB_OK);
+  CHECK(d > 0 && d <= top);
+  CHECK_CLOSE(d, 5.0004266848218e-25, 1e-12);
+}
+
 int main(void) {
   ab_init();
   test_laws_issue9();
@@ -582,5 +632,6 @@ int main(void) {
   test_golden();
   test_renyi();
   test_fit();
+  test_issue9_bon_tilt();
   return check_report("core_test");
 }

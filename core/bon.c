@@ -280,7 +280,9 @@ int ab_bon_divergence(double n, const ab_family *f, int method, double *out,
     *out = log1p(a * (a - 1.0) * am) / (a - 1.0);
     return AB_OK;
   }
-  return integral(n, f, out, abserr);
+  if ((st = integral(n, f, out, abserr))) return st;
+  *out = ab_family_clamp(f, *out);
+  return AB_OK;
 }
 
 int ab_bon_win_rate(double n, double *out) {

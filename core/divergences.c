@@ -473,6 +473,17 @@ static int tv_discrete(const double *p, const double *q, size_t n,
   return AB_OK;
 }
 
+/* Each named family is >= 0, and tv, hellinger and js are bounded (by 1, 1
+ * and log 2): the clamp removes the last ulp of rounding of a sum or an
+ * integral.  A user f is returned as it is. */
+double ab_family_clamp(const ab_family *f, double v) {
+  if (f->kind == AB_USER || isnan(v)) return v;
+  double top = f->kind == AB_TV || f->kind == AB_HELLINGER ? 1.0
+               : f->kind == AB_JS                          ? M_LN2
+                                                           : INFINITY;
+  return v < 0.0 ? 0.0 : v > top ? top : v;
+}
+
 int ab_divergence(const double *p, const double *q, size_t n,
                   const ab_family *f, double *out) {
   law_total sp, sq;
@@ -498,14 +509,6 @@ int ab_divergence(const double *p, const double *q, size_t n,
   }
   double total = ab_sum_value(&s);
   if (isnan(total)) return f->kind == AB_USER ? AB_EFUNC : AB_EDOM;
-  if (f->kind != AB_USER) {
-    /* each named family is >= 0, and tv, hellinger and js are bounded; the
-     * clamps remove the last ulp of rounding */
-    double top = f->kind == AB_TV || f->kind == AB_HELLINGER ? 1.0
-                 : f->kind == AB_JS                          ? M_LN2
-                                                             : INFINITY;
-    total = total < 0.0 ? 0.0 : total > top ? top : total;
-  }
-  *out = total;
+  *out = ab_family_clamp(f, total);
   return AB_OK;
 }

@@ -118,6 +118,9 @@ int ab_frontier_variance_proxy_side(const ab_tail *t, int side, double *out);
  * named family (the raw f for AB_USER), given l = log t and d = t - 1, both
  * to full precision. */
 int ab_f_tilde(const ab_family *f, double l, double d, double *out);
+/* v clamped to the range of a named family ([0, 1] for tv and hellinger,
+ * [0, log 2] for js, [0, inf] otherwise); a user f's value unchanged. */
+double ab_family_clamp(const ab_family *f, double v);
 /* An internal family kind: the integrand t^alpha of the Renyi moment. */
 #define AB_MOMENT 100
 

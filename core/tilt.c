@@ -490,6 +490,10 @@ int ab_tilt_compare_bon(const ab_tail *t, double n, ab_bon_tilt *out) {
   ab_cgf c;
   if ((st = t->cgf(t, lambda, t->lmax - lambda, &c))) return st;
   out->tilt_gain = c.dpsi;
-  out->kl_bon_tilt = out->kl - lambda * out->bon_gain + c.psi;
+  /* KL - lambda bon_gain + psi with KL = lambda psi' - psi: the difference
+   * of the two gains times lambda, without the cancellation of KL against
+   * psi (both huge once lambda is); >= 0, as the tilt is the optimum, so a
+   * negative rounding of two equal gains is 0 */
+  out->kl_bon_tilt = fmax(0.0, lambda * (c.dpsi - out->bon_gain));
   return AB_OK;
 }

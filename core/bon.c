@@ -910,9 +910,7 @@ int ab_bon_expected_gain(const ab_tail *t, double n, int method, double *out) {
 int ab_bon_sample(const ab_tail *t, double n, ab_rng *r, size_t k,
                   double *out) {
   if (check_n(n)) return AB_EDOM;
-  int finite = t->kind == AB_KIND_DISCRETE || t->kind == AB_KIND_EMPIRICAL ||
-               t->kind == AB_KIND_BERNOULLI || t->kind == AB_KIND_BOUNDED_MEAN;
-  if (!finite) {
+  if (!ab_is_finite_law(t)) {
     double v;
     /* probe once: classes and user cumulants have no quantile */
     int st = centred_quantile(t, 0.5, 0.5, &v);

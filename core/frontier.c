@@ -45,11 +45,6 @@ static double side_sup(const ab_tail *t, int side) {
   return side > 0 ? t->sup : -t->inf;
 }
 
-/* the KL at which the bound saturates at the top atom (inf: no atom) */
-static double side_saturation(const ab_tail *t, int side) {
-  double atom = side > 0 ? t->psup : t->pinf;
-  return atom > 0.0 ? (side > 0 ? t->ksup : t->kinf) : INFINITY;
-}
 
 static int side_closed(const ab_tail *t, int side) {
   return side > 0 ? t->closed_max : t->closed_min;
@@ -292,7 +287,7 @@ static int minimise(objective_ctx *u, double z0, double *fmin, double *zmin) {
 
 int ab_frontier_bound(const ab_tail *t, int side, double kl, double *out,
                       double *lambda, ab_hint *hint) {
-  double sup = side_sup(t, side), sat = side_saturation(t, side);
+  double sup = side_sup(t, side), sat = ab_saturation_kl(t, side);
   double end = side_end(t, side), lam = 0.0;
   if (side < 0 && !t->two_sided) return AB_EUNDEF;
   if (kl == 0.0 || sup == 0.0) {
@@ -351,7 +346,7 @@ int ab_frontier_bound(const ab_tail *t, int side, double kl, double *out,
 }
 
 int ab_frontier_kl_needed(const ab_tail *t, int side, double g, double *out) {
-  double sup = side_sup(t, side), sat = side_saturation(t, side);
+  double sup = side_sup(t, side), sat = ab_saturation_kl(t, side);
   double end = side_end(t, side);
   if (side < 0 && !t->two_sided) return AB_EUNDEF;
   if (g <= 0.0) {

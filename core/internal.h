@@ -80,6 +80,19 @@ struct ab_tail {
   double aux[4];
 };
 
+/* A finite law: atoms in x (and weights in w), tilted and walked exactly. */
+static inline int ab_is_finite_law(const ab_tail *t) {
+  return t->kind == AB_KIND_DISCRETE || t->kind == AB_KIND_EMPIRICAL ||
+         t->kind == AB_KIND_BERNOULLI || t->kind == AB_KIND_BOUNDED_MEAN;
+}
+
+/* The KL at which the bound on one side (side > 0: gain) saturates at the
+ * extreme atom, -log of its mass (inf: no atom there). */
+static inline double ab_saturation_kl(const ab_tail *t, int side) {
+  double atom = side > 0 ? t->psup : t->pinf;
+  return atom > 0.0 ? (side > 0 ? t->ksup : t->kinf) : INFINITY;
+}
+
 /* laws.c: the cumulant of each exact law and class. */
 int ab_cgf_subgaussian(const ab_tail *t, double l, double gap, ab_cgf *out);
 int ab_cgf_subgamma(const ab_tail *t, double l, double gap, ab_cgf *out);

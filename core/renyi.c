@@ -410,11 +410,6 @@ static int cgf_bon_law(const ab_tail *t, double l, double gap, ab_cgf *out) {
   return AB_OK;
 }
 
-static int is_finite_law(const ab_tail *t) {
-  return t->kind == AB_KIND_DISCRETE || t->kind == AB_KIND_EMPIRICAL ||
-         t->kind == AB_KIND_BERNOULLI || t->kind == AB_KIND_BOUNDED_MEAN;
-}
-
 /* The best-of-n law of a finite law: groups of tied values from the top,
  * log-mass A + log(-expm1(B - A)) with A = n log1p(-above), B = n
  * log1p(-(above + q)); then centred on its mean. */
@@ -494,7 +489,7 @@ int ab_bon_variance_proxy_left(const ab_tail *t, double n, double *out) {
   b.inf = INFINITY;
   b.two_sided = 1;
   b.cgf = cgf_bon_law;
-  if (!is_finite_law(t)) {
+  if (!ab_is_finite_law(t)) {
     int st = exact_bon_law(t, n, &b);
     if (!st) st = ab_frontier_variance_proxy_side(&b, AB_LOSS, out);
     return st;
@@ -533,7 +528,7 @@ int ab_bon_renyi_certificate(const ab_tail *t, double n, double range,
   if (ab_tail_variance_proxy_side(t, AB_GAIN, &s2_ref) != AB_OK)
     s2_ref = hoeffding;
   s2_ref = fmin(s2_ref, hoeffding);
-  if ((!is_finite_law(t) || t->n <= 65536) &&
+  if ((!ab_is_finite_law(t) || t->n <= 65536) &&
       ab_bon_variance_proxy_left(t, n, &s2_pi) == AB_OK)
     s2_pi = fmin(s2_pi, hoeffding);
   else

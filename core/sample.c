@@ -125,8 +125,7 @@ int ab_tilt_sample(const ab_tail *t, double l, ab_rng *r, size_t k,
   gsl_rng *g = r->g;
   if (isnan(l)) return AB_EDOM;
   if (l == 0.0) return ab_tail_sample(t, r, k, out);
-  if (t->kind == AB_KIND_DISCRETE || t->kind == AB_KIND_EMPIRICAL ||
-      t->kind == AB_KIND_BERNOULLI || t->kind == AB_KIND_BOUNDED_MEAN) {
+  if (ab_is_finite_law(t)) {
     size_t m = t->n;
     double *w = malloc(m * sizeof *w), top = l > 0 ? t->sup : t->inf;
     if (!w) return AB_ENOMEM;

@@ -11,11 +11,6 @@
 
 #include "internal.h"
 
-static int is_finite_law(const ab_tail *t) {
-  return t->kind == AB_KIND_DISCRETE || t->kind == AB_KIND_EMPIRICAL ||
-         t->kind == AB_KIND_BERNOULLI || t->kind == AB_KIND_BOUNDED_MEAN;
-}
-
 /* The tilt of a finite law, pi_i = p_i e^{x_i} / S, x_i = lambda (r_i - top)
  * <= 0 with top the largest reward of positive mass, S = sum p_j e^{x_j}:
  *  - x_i is a double-double (exact difference, fma for the product): for a
@@ -409,15 +404,14 @@ int ab_tail_tilt_kl(const ab_tail *t, double lambda, double *kl) {
   if (isnan(lambda) || !t->cgf) return t->cgf ? AB_EDOM : AB_EUNDEF;
   if (lambda < 0.0 && !t->two_sided) return AB_EUNDEF;
   if (isinf(lambda)) {
-    double atom = lambda > 0 ? t->psup : t->pinf;
-    *kl = atom > 0.0 ? -log(atom) : INFINITY;
+    *kl = ab_saturation_kl(t, lambda > 0 ? 1 : -1);
     return AB_OK;
   }
   if (lambda >= t->lmax || lambda <= t->lmin) {
     *kl = INFINITY; /* beyond the domain no tilt exists: no finite penalty */
     return AB_OK;
   }
-  if (is_finite_law(t) && lambda != 0.0) {
+  if (ab_is_finite_law(t) && lambda != 0.0) {
     /* the tilt's own pass: log Z and the KL terms without cancellation */
     if (lambda > 0.0) {
       tail_tilt(t, t->x, lambda, NULL, kl);
@@ -446,7 +440,7 @@ int ab_tilt_compare_bon(const ab_tail *t, double n, ab_bon_tilt *out) {
       t->kind == AB_KIND_SUBGAMMA || t->kind == AB_KIND_SUBEXPONENTIAL ||
       t->kind == AB_KIND_BOUNDED)
     return AB_EUNDEF;
-  if (is_finite_law(t)) {
+  if (ab_is_finite_law(t)) {
     /* exact with ties: both laws on the atoms, their KL by summation */
     size_t m = t->n;
     double *w = malloc(m * sizeof *w), *bon = malloc(m * sizeof *bon);

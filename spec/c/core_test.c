@@ -615,6 +615,17 @@ static void test_issue9_bon_tilt(void) {
   CHECK_CLOSE(d, 5.0004266848218e-25, 1e-12);
 }
 
+/* The tilt at lambda = inf is the top atom: its KL is -log psup, from the
+ * other atoms' mass (psup = 1 - 1e-300 keeps its digits only so). */
+static void test_tilt_saturation(void) {
+  ab_tail *t;
+  double v[2] = {0, 1}, p[2] = {1e-300, 1}, kl; /* psup rounds to 1 */
+  CHECK(ab_tail_discrete(v, p, 2, &t) == AB_OK);
+  CHECK(ab_tail_tilt_kl(t, INFINITY, &kl) == AB_OK);
+  CHECK_CLOSE(kl, 1e-300, 1e-13);
+  ab_tail_free(t);
+}
+
 int main(void) {
   ab_init();
   test_laws_issue9();
@@ -633,5 +644,6 @@ int main(void) {
   test_renyi();
   test_fit();
   test_issue9_bon_tilt();
+  test_tilt_saturation();
   return check_report("core_test");
 }

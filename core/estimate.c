@@ -49,11 +49,6 @@ int ab_estimate_mean(const double *x, size_t n, double *mean, double *se) {
   return AB_OK;
 }
 
-/* ln 2 in two parts, the first with its low bits zero so that k * LN2_HI
- * is exact for |k| < 2^20 (fdlibm's split). */
-#define LN2_HI 6.93147180369123816490e-01
-#define LN2_LO 1.90821492927058770002e-10
-
 /* A k3 log-ratio above which e^{-r} is beyond any scaled double. */
 #define K3_HOPELESS 1e6
 
@@ -69,8 +64,8 @@ static double kl_value(int which, double r, int k) {
     ab_em1x(-r, &em1x, &em1);
     return ldexp(em1x, -k);
   }
-  /* e^{-r - k ln 2} - (1 - r) 2^-k; -r - k LN2_HI is exact (Sterbenz) */
-  return exp((-r - k * LN2_HI) - k * LN2_LO) - ldexp(1.0 - r, -k);
+  /* e^{-r - k ln 2} - (1 - r) 2^-k; -r - k AB_LN2_HI is exact (Sterbenz) */
+  return exp((-r - k * AB_LN2_HI) - k * AB_LN2_LO) - ldexp(1.0 - r, -k);
 }
 
 /* About log2 of the value kl_value(which, r, 0), without forming it. */

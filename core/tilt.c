@@ -43,10 +43,6 @@ typedef struct {
   double variance; /* Var_pi r, from the second pass */
 } tilt_law;
 
-/* ln 2 split so that k LN2_HI is exact for |k| < 2^21 */
-#define LN2_HI 0x1.62e42fee00000p-1
-#define LN2_LO 0x1.a39ef35793c76p-33
-
 /* x = (lambda + lambda_lo) (r - s) as xh + xl; xh = +-inf where it
  * overflows.  lambda_lo carries the rounding of lambda = 1/beta. */
 static void tilt_exponent(const tilt_law *L, double r, double s, double *xh,
@@ -73,32 +69,18 @@ static double scaled_weight(double p, double xh, double xl, int k) {
   double mp = frexp(p, &kp);
   int j = kp + k;
   if (!(xh > -1e4)) return 0.0; /* far below the smallest double */
-  double jh = j * LN2_HI, s = xh + jh;
+  double jh = j * AB_LN2_HI, s = xh + jh;
   double err = fabs(xh) >= fabs(jh) ? (xh - s) + jh : (jh - s) + xh;
   if (s > 709.0) return INFINITY;
-  return mp * (exp(s) * (1.0 + (err + xl + j * LN2_LO)));
+  return mp * (exp(s) * (1.0 + (err + xl + j * AB_LN2_LO)));
 }
 
-/* e^x - 1 - x for |x| < 1/32 by its series to x^9 (remainder below 3e-18
- * of x^2/2): shorter than ab_em1x_series, for the tilt's two passes. */
-static inline double em1x_short(double x) {
-  double q = 1.0 / 362880.0;
-  q = q * x + 1.0 / 40320.0;
-  q = q * x + 1.0 / 5040.0;
-  q = q * x + 1.0 / 720.0;
-  q = q * x + 1.0 / 120.0;
-  q = q * x + 1.0 / 24.0;
-  q = q * x + 1.0 / 6.0;
-  q = q * x + 0.5;
-  return q * x * x;
-}
-#define SHORT (1.0 / 32.0)
 #define BLOCK 256
 
 /* e^x and e^x - 1 for x = xh + xl (the second to 32 ulps at most). */
 static void tilt_exp(double xh, double xl, double *e, double *em1) {
-  if (xh > -SHORT && xh < SHORT) {
-    double m = em1x_short(xh) + xh;
+  if (xh > -AB_EM1X_SHORT && xh < AB_EM1X_SHORT) {
+    double m = ab_em1x_series_short(xh) + xh;
     m += (1.0 + m) * xl;
     *em1 = m;
     *e = 1.0 + m;
@@ -160,7 +142,7 @@ static void tilt_sum(tilt_law *L, double *w) {
   if (lossv < 0.5)
     L->log_s = log1p(-lossv);
   else
-    L->log_s = log(L->sum / L->total) + L->scale * LN2_HI + L->scale * LN2_LO;
+    L->log_s = log(L->sum / L->total) + L->scale * AB_LN2_HI + L->scale * AB_LN2_LO;
   double uv = heavy ? ab_sum_value(&u) / L->total : NAN;
   if (uv >= -0.5 && uv < 1e300) {
     L->log_sd = log1p(uv);
@@ -201,9 +183,9 @@ static void tilt_finish(tilt_law *L, double *w, double *kl, double *gain) {
       if (l == -INFINITY) { /* never drawn: t = 0 */
         em1 = -1.0;
         term = 1.0;
-      } else if (fabs(l) < SHORT) {
+      } else if (fabs(l) < AB_EM1X_SHORT) {
         /* t log t - t + 1 = d^2 - t (e^l - 1 - l), d = t - 1: no cancellation */
-        em1x = em1x_short(l);
+        em1x = ab_em1x_series_short(l);
         em1 = em1x + l;
         t = 1.0 + em1;
         term = em1 * em1 - t * em1x;

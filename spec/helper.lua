@@ -107,4 +107,13 @@ function helper.logspace(a, b, n)
   return t
 end
 
+--- The whole content of a file, or nil if it cannot be opened.
+function helper.slurp(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
 return helper

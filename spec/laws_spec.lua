@@ -350,7 +350,9 @@ describe("extreme parameters", function()
             local g = check_call(t[side], string.format("%s %s(%g)", d, side, k), t, k)
             if g then
               assert.is_true(g >= prev * (1 - 1e-12), string.format("%s %s(%g) = %g below %g", d, side, k, g, prev))
-              if sup then assert.is_true(g <= sup * (1 + 1e-12), string.format("%s %s(%g) = %g above sup %g", d, side, k, g, sup)) end
+              if sup then
+                assert.is_true(g <= sup * (1 + 1e-12), string.format("%s %s(%g) = %g above sup %g", d, side, k, g, sup))
+              end
               prev = g
               if side == "gain" and g > 0 then
                 local need = check_call(t.kl_needed, d .. " kl_needed", t, g)

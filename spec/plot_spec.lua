@@ -4,13 +4,7 @@ local ab = require "alignbound"
 local helper = require "helper"
 local raises = helper.raises
 
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local slurp = helper.slurp
 
 describe("plot", function()
   local path

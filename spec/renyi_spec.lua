@@ -74,6 +74,77 @@ describe("renyi.bon_proxy", function()
     H.close(ab.renyi.bon_proxy(ref, 1000), 0.087730765858006602, 1e-10, "n = 1000")
     H.close(ab.renyi.bon_proxy(ref, 1e6), 8.7730765858006602e-5, 1e-10, "n = 1e6")
   end)
+
+  it("is the variance of the max of Gaussians", function()
+    -- Var max(X1, X2) = 1 - 1/pi, Var max(X1, X2, X3) = 1 + sqrt 3/(2 pi) - 9/(4 pi)
+    -- (closed forms); n = 1000: the variance by mpmath quadrature of
+    -- n phi Phi^(n-1) at 30 digits, where a scan of 2 psi(l) / l^2 over
+    -- l in [-1e3, -1e-3] (mpmath) stays below it: the sup is the limit l -> 0
+    local g = ab.tail.gaussian { sd = 1 }
+    H.close(ab.renyi.bon_proxy(g, 2), 1 - 1 / math.pi, 1e-10, "n = 2")
+    H.close(ab.renyi.bon_proxy(g, 3), 1 + math.sqrt(3) / (2 * math.pi) - 9 / (4 * math.pi), 1e-10, "n = 3")
+    H.close(ab.renyi.bon_proxy(g, 1000), 0.12345541709394084, 1e-10, "n = 1000")
+  end)
+
+  it("is finite, positive and within the law's own bound at every n", function()
+    -- Every n = 2..64 and 2^7..2^20, the Gaussian and the uniform at
+    -- several scalings (the proxy of s X + m is s^2 times that of X):
+    -- whether the solves converge must not hinge on the last bits of the
+    -- best-of-n mean that centres the cumulant.  What holds, law by law:
+    -- * Gaussian(m, sd): the max of n is a 1-Lipschitz function of n
+    --   Gaussians, so sd^2-sub-Gaussian (Gaussian concentration);
+    -- * a law on [lo, hi] (uniform, beta): so is its best of n, Hoeffding's
+    --   (hi - lo)^2 / 4 holds;
+    -- * Gumbel(scale b): the max of n is a shifted Gumbel, pi^2 b^2 / 6;
+    -- * Exp(rate t): the max of n is sum_k E_k / (k t), sum_{k<=n} 1/(k t)^2;
+    -- * logistic: the left tail of the max of n is exponential, no proxy.
+    -- Where the reference's right-tail proxy is finite (Gaussian, bounded),
+    -- the Renyi bound built from the left proxy lies above the exact gain.
+    local ns = {}
+    for n = 2, 64 do ns[#ns + 1] = n end
+    for k = 7, 20 do ns[#ns + 1] = 2 ^ k end
+    -- { law, cap, the unit law it scales and s^2 }
+    local g1, u1 = ab.tail.gaussian { sd = 1 }, ab.tail.uniform { lo = 0, hi = 1 }
+    local laws = {
+      { g1, 1 },
+      { ab.tail.gaussian { sd = 3, mean = 5 }, 9, g1, 9 },
+      { ab.tail.gaussian { sd = 1e-3, mean = -2 }, 1e-6, g1, 1e-6 },
+      { u1, 1 / 4 },
+      { ab.tail.uniform { lo = -7, hi = 100 }, 107 ^ 2 / 4, u1, 107 ^ 2 },
+      { ab.tail.beta { a = 2, b = 5 }, 1 / 4 },
+    }
+    local seen = {}
+    for _, c in ipairs(laws) do
+      local law, cap, base, scale = c[1], c[2], c[3], c[4]
+      seen[law] = {}
+      for _, n in ipairs(ns) do
+        local what = string.format("%s n=%g", tostring(law), n)
+        local s2 = ab.renyi.bon_proxy(law, n)
+        assert(s2 > 0 and s2 <= cap * (1 + 1e-12), what .. ": " .. s2)
+        seen[law][n] = s2
+        if base then H.close(s2, scale * seen[base][n], 1e-10, what .. ", scaled") end
+        local exact = ab.bon.expected_gain(law, n)
+        local b = ab.renyi.gain { reference = law, aligned = { variance = s2 }, divergence = { bon = n } }
+        assert(exact > 0 and exact <= b, string.format("%s: %.17g > %.17g", what, exact, b))
+      end
+    end
+    for _, b in ipairs { 1, 2.5 } do
+      local gumbel = ab.tail.gumbel { scale = b, loc = 3 * (b - 1) }
+      local logistic = ab.tail.logistic { scale = b }
+      for _, n in ipairs(ns) do
+        H.close(ab.renyi.bon_proxy(gumbel, n), math.pi ^ 2 * b * b / 6, 1e-10, "gumbel n=" .. n)
+        assert.are.equal(math.huge, ab.renyi.bon_proxy(logistic, n))
+      end
+    end
+    for _, t in ipairs { 1, 3 } do
+      local e = ab.tail.exponential { rate = t }
+      for _, n in ipairs(ns) do
+        local s = 0
+        for k = n, 1, -1 do s = s + 1 / (k * t) ^ 2 end
+        H.close(ab.renyi.bon_proxy(e, n), s, 1e-10, "exponential n=" .. n)
+      end
+    end
+  end)
 end)
 
 describe("bon.gain's Renyi certificate", function()

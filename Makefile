@@ -113,7 +113,7 @@ FUZZ_SAN      = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 FUZZ_TARGETS  = csv tail bon divergence lua
 FUZZ_SECONDS ?= 60
 # executions per target in fuzz-ci (about a minute in all on one core)
-FUZZ_CI_RUNS ?= csv=150000 tail=40000 bon=50000 divergence=1000000 lua=4000
+FUZZ_CI_RUNS ?= csv=150000 tail=25000 bon=40000 divergence=1000000 lua=4000
 FUZZ_FLAGS   ?= -timeout=20 -rss_limit_mb=2048 -max_len=1024 -print_final_stats=1
 
 fuzz-build: check-deps

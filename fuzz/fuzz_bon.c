@@ -46,7 +46,7 @@ static int known_defect(int which, const double *p, const double *r, size_t m,
 static int known_bon_divergence(const ab_family *f, double n) {
   /* NaN at huge n (chi2 at 1e308) or extreme orders (alpha=1e300); fixed on branch f9-div, remove after merge */
   if (n > 1e100 || ((f->kind == AB_ALPHA || f->kind == AB_RENYI) && !(fabs(f->alpha) < 1e3))) return 1;
-  /* NEW: ab.bon.divergence(1, "renyi", {alpha=2, numeric=true}) is -inf (exact 0); not fixed yet */
+  /* NEW, open on every branch: ab.bon.divergence(1, "renyi", {alpha=2, numeric=true}) is -inf (exact 0) */
   if (f->kind == AB_RENYI && n == 1) return 1;
   return 0;
 }

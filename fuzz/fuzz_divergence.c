@@ -22,6 +22,7 @@ static int user_f(void *ctx, double t, double *f) {
  * run, the invariants are not asserted.  One line each; the lead empties
  * this after merging. */
 static int known_defect(const ab_family *f, double t) {
+  if (FUZZ_NO_KNOWN) return 0;
   /* alpha family at negative or extreme orders: NaN or negative; fixed on branch f9-div, remove after merge */
   if (f->kind == AB_ALPHA && !(f->alpha >= 0 && f->alpha < 1e3)) return 1;
   /* reverse_kl at an infinite ratio: NaN instead of -inf or inf; fixed on branch f9-div, remove after merge */
@@ -44,6 +45,7 @@ static int denormal(const double *q, size_t n) {
 /* The same, for the divergence between p and q. */
 static int known_divergence(const ab_family *f, const double *p,
                             const double *q, size_t n) {
+  if (FUZZ_NO_KNOWN) return 0;
   (void)p;
   /* NaN once a ratio p/q overflows (q < 1e-200: kl, chi2, renyi...); fixed on branch f9-div, remove after merge */
   if (f->kind != AB_TV && f->kind != AB_HELLINGER && f->kind != AB_JS && denormal(q, n)) return 1;

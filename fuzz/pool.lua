@@ -550,6 +550,7 @@ function fuzz.new(ab, draw, opts)
   end
 
   local function skipped(name, labels, outcome, args)
+    if os.getenv("FUZZ_NO_KNOWN") then return false end -- check the list can go
     for _, k in ipairs(fuzz.KNOWN) do
       if k[2](name, labels, outcome, args or {}) then return true end
     end

@@ -46,7 +46,7 @@ static int known_defect(int which, const double *p, const double *r, size_t m,
 /* The same for ab_bon_divergence. */
 static int known_bon_divergence(const ab_family *f, double n) {
   if (FUZZ_NO_KNOWN) return 0;
-  /* NaN at huge n (chi2 at 1e308) or extreme orders (alpha=1e300); fixed on branch f9-div, remove after merge */
+  /* NaN at huge n (chi2 at 1e308) or extreme orders (alpha=1e300); fixed on branch f9-bon, remove after merge */
   if (n > 1e100 || ((f->kind == AB_ALPHA || f->kind == AB_RENYI) && !(fabs(f->alpha) < 1e3))) return 1;
   /* NEW, open on every branch: ab.bon.divergence(1, "renyi", {alpha=2, numeric=true}) is -inf (exact 0) */
   if (f->kind == AB_RENYI && n == 1) return 1;

@@ -25,7 +25,7 @@ static int known_defect(const ab_family *f, double t) {
   if (FUZZ_NO_KNOWN) return 0;
   /* alpha family at negative or extreme orders: NaN or negative; fixed on branch f9-div, remove after merge */
   if (f->kind == AB_ALPHA && !(f->alpha >= 0 && f->alpha < 1e3)) return 1;
-  /* reverse_kl at an infinite ratio: NaN instead of -inf or inf; fixed on branch f9-div, remove after merge */
+  /* NEW, open on every branch: ab.generator("reverse_kl", math.huge) is NaN (exact -inf) */
   if (f->kind == AB_REVERSE_KL && isinf(t)) return 1;
   /* renyi is NaN near order 1 when P is not << Q, and for disjoint supports (exact inf); renyi rewritten on branch f9-div, remove after merge */
   if (f->kind == AB_RENYI) return 1;

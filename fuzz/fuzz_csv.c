@@ -16,6 +16,28 @@
 
 FUZZ_INIT
 
+/* Every column of a full read equals the same column read alone by its
+ * name (a column the reader forgot to write holds ASan's malloc fill). */
+static void check_alone(const char *path, const ab_table *t) {
+  for (size_t j = 0; j < t->cols; j++) {
+    int repeated = 0;
+    for (size_t k = 0; k < t->cols; k++)
+      repeated |= k != j && strcmp(t->names[j], t->names[k]) == 0;
+    /* a repeated header name is read without error and leaves a column
+     * unwritten; fixed on branch f9-div (an error), remove after merge */
+    if (repeated && !FUZZ_NO_KNOWN) continue;
+    FUZZ_REQUIRE(!repeated, "a repeated column name is accepted");
+    const char *name = t->names[j];
+    ab_table one;
+    int st = ab_csv_read(path, &name, 1, &one, NULL, 0);
+    FUZZ_REQUIRE(st == AB_OK, "a column of a good file cannot be read alone");
+    FUZZ_REQUIRE(one.cols == 1 && one.rows == t->rows, "the shape of a column read alone");
+    FUZZ_REQUIRE(memcmp(one.data[0], t->data[j], t->rows * sizeof(double)) == 0,
+                 "a column read alone differs from the full read");
+    ab_table_free(&one);
+  }
+}
+
 static void read_and_check(const char *path, const char *const *cols,
                            size_t ncols) {
   ab_table t;
@@ -34,6 +56,7 @@ static void read_and_check(const char *path, const char *const *cols,
     for (size_t i = 0; i < t.rows; i++)
       FUZZ_REQUIRE(isfinite(t.data[j][i]), "a value read is not finite");
   }
+  if (!ncols) check_alone(path, &t);
   ab_table_free(&t);
 }
 

@@ -13,6 +13,7 @@
 
 FUZZ_INIT
 
+static int current_ctor;    /* the constructor of the tail under test */
 static int huge_values;     /* a discrete law with a value beyond 1e290 */
 static int constant_values; /* a discrete law of one repeated value */
 static int extreme(double x) { return x != 0 && !(fabs(x) > 1e-290 && fabs(x) < 1e290); }
@@ -201,6 +202,12 @@ static void methods(fuzz_in *in, const ab_tail *t) {
       double out[8];
       size_t n = fuzz_size(in, 8);
       int which = (int)fuzz_choice(in, 3);
+      /* NEW, open on every branch: the tilted beta sampler takes seconds per draw at a strong tilt
+       * (ab.tilt.sample(ab.tail.beta{a=2, b=3}, {beta=0.001}, 1, ab.rng(1)): 2.7 s; 11 s at lambda 7e5) */
+      if (which == 2 && current_ctor == 12 && !FUZZ_NO_KNOWN) {
+        fuzz_relaxed = relaxed;
+        continue;
+      }
       st = which == 0   ? ab_tail_sample(t, rng, n, out)
            : which == 1 ? ab_bon_sample(t, x, rng, n, out)
                         : ab_tilt_sample(t, x, rng, n, out);
@@ -231,6 +238,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   FUZZ_STATUS(st);
   FUZZ_REQUIRE((st == AB_OK) == (t != NULL) || st != AB_OK, "tail on success");
   if (st != AB_OK) return 0;
+  current_ctor = ctor;
   fuzz_relaxed = known_defect(ctor, par, &u);
   /* beta law with a parameter > 100 or < 1e-4: hangs (beta{a=1e12, b=1e12}:gain(1), GSL's 1F1; beta{a=5e-324, b=5e-324}
    * compare_bon); fixed on branch f9-laws (small parameters refused), remove after merge */

@@ -20,7 +20,10 @@ BIND_OBJ = $(BIND_SRC:lua_bindings/%.c=$(BUILD)/lua_bindings/%.o)
 HEADERS  = $(wildcard core/*.h) lua_bindings/binding.h
 
 DEBIAN_PACKAGES = lua5.4 liblua5.4-dev libgsl-dev lua-busted luarocks \
-                  lua-check lua-ldoc valgrind pkg-config clang libclang-rt-14-dev
+                  lua-check lua-ldoc valgrind pkg-config
+# what `make fuzz` and `make fuzz-ci` need besides (libFuzzer comes with clang)
+FUZZ_PACKAGES   = clang libclang-rt-14-dev
+PACKAGES       ?= $(DEBIAN_PACKAGES)
 
 .PHONY: all test test-san test-valgrind test-tsan fuzz fuzz-ci fuzz-build \
         demo bench install uninstall doc env deps check-deps clean
@@ -64,12 +67,12 @@ INTREE = LUA_PATH_5_4="$(CURDIR)/lua_bindings/?.lua;$(CURDIR)/lua_bindings/?/ini
          LUA_CPATH_5_4="$(CURDIR)/$(BUILD)/?.so;;"
 
 check-deps:
-	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	@missing=""; for p in $(PACKAGES); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then $(MAKE) -s deps; fi
 
 deps:
-	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	@missing=""; for p in $(PACKAGES); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; \
 	elif [ "$$(id -u)" = 0 ]; then \
@@ -120,7 +123,8 @@ FUZZ_CI_RUNS    ?= csv=150000 tail=100000 bon=40000 divergence=1000000 lua=4000
 FUZZ_CI_SECONDS ?= 12
 FUZZ_FLAGS   ?= -timeout=20 -rss_limit_mb=2048 -max_len=1024 -print_final_stats=1
 
-fuzz-build: check-deps
+fuzz-build:
+	@$(MAKE) -s check-deps PACKAGES="$(DEBIAN_PACKAGES) $(FUZZ_PACKAGES)"
 	@$(MAKE) -s BUILD=build-fuzz CC=$(FUZZ_CC) OPT="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" \
 	  build-fuzz/libalignbound.a $(BIND_SRC:lua_bindings/%.c=build-fuzz/lua_bindings/%.o)
 	@$(MAKE) -s $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)

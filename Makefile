@@ -21,9 +21,12 @@ HEADERS  = $(wildcard core/*.h) lua_bindings/binding.h
 
 DEBIAN_PACKAGES = lua5.4 liblua5.4-dev libgsl-dev lua-busted luarocks \
                   lua-check lua-ldoc valgrind pkg-config gnuplot-nox
+# what `make fuzz` and `make fuzz-ci` need besides (libFuzzer comes with clang)
+FUZZ_PACKAGES   = clang libclang-rt-14-dev
+PACKAGES       ?= $(DEBIAN_PACKAGES)
 
-.PHONY: all test test-san test-valgrind demo bench install uninstall doc env \
-        deps check-deps clean
+.PHONY: all test test-san test-valgrind test-tsan fuzz fuzz-ci fuzz-build \
+        demo bench install uninstall doc env deps check-deps clean
 
 all: $(BUILD)/libalignbound.a $(BUILD)/libalignbound.so \
      $(BUILD)/alignbound/core.so
@@ -64,12 +67,12 @@ INTREE = LUA_PATH_5_4="$(CURDIR)/lua_bindings/?.lua;$(CURDIR)/lua_bindings/?/ini
          LUA_CPATH_5_4="$(CURDIR)/$(BUILD)/?.so;;"
 
 check-deps:
-	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	@missing=""; for p in $(PACKAGES); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then $(MAKE) -s deps; fi
 
 deps:
-	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	@missing=""; for p in $(PACKAGES); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; \
 	elif [ "$$(id -u)" = 0 ]; then \
@@ -101,6 +104,65 @@ test-valgrind: check-deps
 	  valgrind -q --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	    $(BUILD)/$$t || exit 1; done
 
+# libFuzzer targets (fuzz/fuzz_*.c) with ASan+UBSan, built with clang into
+# build-fuzz/.  `make fuzz` runs each for FUZZ_SECONDS (new inputs go to
+# build-fuzz/corpus/<target>, the committed seeds in fuzz/corpus/<target> are
+# read only); `make fuzz-ci` runs each from a fixed seed for a bounded number
+# of executions and seconds and fails on any finding (the input is saved in
+# build-fuzz/artifacts/; FUZZ_VERBOSE=1 build-fuzz/fuzz_<target> <file>
+# prints the calls it makes).
+FUZZ_CC      ?= clang
+FUZZ_SAN      = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+                -fno-sanitize-recover=all
+FUZZ_TARGETS  = csv tail bon divergence lua
+FUZZ_SECONDS ?= 60
+# fuzz-ci: per target, at most this many executions and at most
+# FUZZ_CI_SECONDS seconds (some tail inputs take a second each, so the run
+# counts alone would not bound the time): about a minute in all
+FUZZ_CI_RUNS    ?= csv=150000 tail=100000 bon=40000 divergence=1000000 lua=4000
+FUZZ_CI_SECONDS ?= 12
+FUZZ_FLAGS   ?= -timeout=20 -rss_limit_mb=2048 -max_len=1024 -print_final_stats=1
+
+fuzz-build:
+	@$(MAKE) -s check-deps PACKAGES="$(DEBIAN_PACKAGES) $(FUZZ_PACKAGES)"
+	@$(MAKE) -s BUILD=build-fuzz CC=$(FUZZ_CC) OPT="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" \
+	  build-fuzz/libalignbound.a $(BIND_SRC:lua_bindings/%.c=build-fuzz/lua_bindings/%.o)
+	@$(MAKE) -s $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
+
+build-fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h build-fuzz/libalignbound.a
+	$(FUZZ_CC) -std=c11 $(FUZZ_SAN) -fsanitize=fuzzer -Icore -Ifuzz $(LUA_INC) \
+	  -DAB_SOURCE_DIR='"$(CURDIR)"' $< $(BIND_SRC:lua_bindings/%.c=build-fuzz/lua_bindings/%.o) \
+	  -o $@ build-fuzz/libalignbound.a -llua5.4 $(GSL_LIBS)
+
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do mkdir -p build-fuzz/corpus/$$t build-fuzz/artifacts; \
+	  echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+	  build-fuzz/fuzz_$$t $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SECONDS) \
+	    -artifact_prefix=build-fuzz/artifacts/$$t- build-fuzz/corpus/$$t fuzz/corpus/$$t \
+	    || exit 1; done
+
+fuzz-ci: fuzz-build
+	@rc=0; for tr in $(FUZZ_CI_RUNS); do t=$${tr%%=*}; runs=$${tr#*=}; \
+	  work=$$(mktemp -d); mkdir -p build-fuzz/artifacts; start=$$(date +%s); \
+	  build-fuzz/fuzz_$$t $(FUZZ_FLAGS) -seed=1 -runs=$$runs -max_total_time=$(FUZZ_CI_SECONDS) \
+	    -artifact_prefix=build-fuzz/artifacts/$$t- $$work fuzz/corpus/$$t >$$work.log 2>&1; \
+	  st=$$?; execs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $$work.log); \
+	  echo "fuzz_$$t: $${execs:-?} executions in $$(( $$(date +%s) - start )) s, exit $$st"; \
+	  if [ $$st -ne 0 ]; then grep -E 'ERROR|FUZZ_REQUIRE|fuzz_lua:|SUMMARY|#[0-9]+ in |Test unit' $$work.log | head -40; rc=1; fi; \
+	  rm -rf $$work $$work.log; done; exit $$rc
+
+# ThreadSanitizer: spec/c/tsan_host.c runs four threads, each with its own
+# Lua state, and shares tails across them through the C API; any report is
+# fatal.  Everything but GSL and liblua is instrumented.
+TSAN = -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+test-tsan: check-deps
+	@$(MAKE) -s BUILD=build-tsan OPT="$(TSAN)" build-tsan/libalignbound.a \
+	  $(BIND_SRC:lua_bindings/%.c=build-tsan/lua_bindings/%.o)
+	@$(CC) $(CFLAGS) $(TSAN) $(LUA_INC) -Ispec/c spec/c/tsan_host.c \
+	  $(BIND_SRC:lua_bindings/%.c=build-tsan/lua_bindings/%.o) -o build-tsan/tsan_host \
+	  build-tsan/libalignbound.a -llua5.4 $(GSL_LIBS) -fsanitize=thread -lpthread
+	@TSAN_OPTIONS="halt_on_error=1 exitcode=66 $(TSAN_OPTIONS)" build-tsan/tsan_host
+
 demo: check-deps
 	@$(MAKE) -s all
 	@$(INTREE) $(LUA) scripts/paper_report.lua
@@ -130,4 +192,4 @@ uninstall:
 	rm -rf $(DESTDIR)$(LUA_SHARE)/alignbound
 
 clean:
-	rm -rf $(BUILD) build-san doc/api
+	rm -rf $(BUILD) build-san build-fuzz build-tsan doc/api

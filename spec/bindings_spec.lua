@@ -301,7 +301,7 @@ describe("error messages", function()
     ["bon.divergence"] = { 4, "kl" }, ["bon.kl"] = { 4 }, ["bon.win_rate"] = { 4 },
     ["bon.kl_estimate"] = { 0.5, 4 }, ["bon.expected_gain"] = { g, 4 }, ["bon.gain"] = { g, 4 },
     ["bon.policy"] = { P, R, 4 }, ["bon.from_samples"] = { { 1, 2, 3 }, { 4, 5, 6 }, 2 },
-    ["bon.sample"] = { g, 4, 3, ab.rng(1) },
+    ["bon.sample"] = { g, 4, 3, ab.rng(1) }, ["bon.n_for_kl"] = { 0.5 }, ["frontier.win_rate"] = { 0.5 },
     ["tilt.policy"] = { P, R, { beta = 1 } }, ["tilt.kl"] = { g, 1 }, ["tilt.beta"] = { g, 1 },
     ["tilt.compare_bon"] = { g, 4 }, ["tilt.sample"] = { g, { kl = 1 }, 3, ab.rng(1) },
     ["estimate.mean"] = { { 1, 2 } }, ["estimate.kl"] = { { -1, -2 }, { -1.5, -1 } },

@@ -143,15 +143,45 @@ static double div_integrand(double x, void *vctx) {
 
 #define QUAD_LIMIT 1000
 
+/* The x = 1 - u where q = 1 (q increases): the kink of |q - 1| (tv).  The
+ * tilt's is closed, u* = log(expm1(c)/c)/c; best-of-Poisson's by Newton on
+ * log q = log1p(mu u) - mu (1 - u) (concave in u). */
+static double rule_crossing(int rule, double p) {
+  if (rule == AB_RULE_WIN_RATE_TILT) {
+    if (p > 700.0) return log(p) / p;
+    return 1.0 - log(expm1(p) / p) / p;
+  }
+  if (rule == AB_RULE_BEST_OF_POISSON) {
+    double x = fmin(0.5, log1p(p) / p); /* log q(1 - x) = log1p(p(1-x)) - p x */
+    for (int i = 0; i < 60; i++) {
+      double f = log1p(p * (1.0 - x)) - p * x, df = -p / (1.0 + p * (1.0 - x)) - p;
+      double dx = f / df;
+      x -= dx;
+      if (fabs(dx) <= 1e-15 * x) break;
+    }
+    return x;
+  }
+  return rule == AB_RULE_TOP_FRACTION ? p : NAN;
+}
+
 /* int_0^1 f~(q(u)) du in x = 1 - u, cut at x = 10^k / scale where the
- * density changes. */
+ * density changes and where q crosses 1. */
 static int rule_integral(int rule, double p, const ab_family *f, double *out) {
   div_ctx c = {rule, p, f, AB_OK};
   gsl_function F = {div_integrand, &c};
   double pts[40], s = rule_scale(rule, p), r, e;
   size_t np = 0;
   pts[np++] = 0.0;
-  for (double x = 1.0 / s; x < 1.0 && np < 38; x *= 10.0) pts[np++] = x;
+  double xc = rule_crossing(rule, p);
+  int put = !(xc > 0.0 && xc < 1.0);
+  for (double x = 1.0 / s; x < 1.0 && np < 37; x *= 10.0) {
+    if (!put && xc <= x) {
+      if (xc < x * (1.0 - 1e-9) && xc > pts[np - 1] * (1.0 + 1e-9)) pts[np++] = xc;
+      put = 1;
+    }
+    pts[np++] = x;
+  }
+  if (!put && xc > pts[np - 1] * (1.0 + 1e-9)) pts[np++] = xc;
   pts[np++] = 1.0;
   gsl_integration_workspace *ws = gsl_integration_workspace_alloc(QUAD_LIMIT);
   if (!ws) return AB_ENOMEM;
@@ -232,7 +262,7 @@ int ab_rule_kl(int rule, double p, double *out) {
     return ab_bon_divergence(p, &kl, AB_CLOSED, out, NULL);
   }
   case AB_RULE_TOP_FRACTION:
-    *out = -log(p);
+    *out = p == 1.0 ? 0.0 : -log(p);
     return AB_OK;
   case AB_RULE_WIN_RATE_TILT:
     *out = tilt_kl(p);
@@ -307,7 +337,8 @@ int ab_bon_n_for_kl(double kl, double *out) {
     ab_em1x(-x, &em1x, &em1); /* e^{-x} - 1 + x and e^{-x} - 1 */
     double dx = (em1x - kl) / -em1;
     x -= dx;
-    if (fabs(dx) <= 1e-16 * x) {
+    /* quadratic convergence ends in a wobble of an ulp or two */
+    if (fabs(dx) <= (i < 50 ? 1e-16 : 1e-15) * x) {
       *out = exp(x);
       return AB_OK;
     }

@@ -206,7 +206,7 @@ local function mc_rng(ctx)
 end
 
 -- The options of p:divergence(family, opts): alpha= and reference=.
-local function divergence_opts(fname, opts, allow_reference)
+local function divergence_opts(fname, opts)
   if opts == nil then return nil, nil end
   if type(opts) ~= "table" then
     error("bad argument #2 to '" .. fname .. "' (table of options expected, got " .. type(opts) .. ")", 4)
@@ -614,7 +614,7 @@ function policy.soft_best_of_n(opts)
   local check_n = function(n)
     if not (n >= 1 and n < 1e15 and n == math.floor(n)) then return "an integer >= 1" end
   end
-  local check_t = function(t) if not (t > 0) then return "a number > 0" end end
+  local check_t = function(t) if t <= 0 then return "a number > 0" end end
   local ns = parameters(fname, "n", opts.n, check_n)
   local ts = parameters(fname, "temperature", opts.temperature, check_t)
   local param, values, fixed, scalar

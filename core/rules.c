@@ -660,6 +660,8 @@ int ab_rule_sample(const ab_tail *t, int rule, double p, ab_rng *r, size_t k,
  * only when all n draws fall among them (probability q0^n), and then by the
  * same rule. */
 #define SOFT_STEP 0.2
+#define SOFT_SMALL 1e-3
+#define SOFT_TERMS 7
 
 int ab_soft_bon_policy(const double *probs, const double *rewards, size_t m,
                        double n, double tau, double *policy,
@@ -722,18 +724,51 @@ int ab_soft_bon_policy(const double *probs, const double *rewards, size_t m,
         wmin = gw[j];
       }
     }
+    /* below t = SOFT_SMALL (t w <= 1e-3 for every w <= 1) e^{-t w} is its
+     * Taylor series to (t w)^SOFT_TERMS: 1 - M(t) from the moments
+     * m_k = E w^k, and the nodes enter the integrals only through
+     * S_k = sum_nodes A t^k, so they cost O(1) each instead of O(K) */
+    double mk[SOFT_TERMS + 1] = {0.0}, Sk[SOFT_TERMS + 1] = {0.0};
+    for (size_t j = z; j < end; j++) {
+      double wk = 1.0;
+      for (int i = 1; i <= SOFT_TERMS; i++) mk[i] += gq[j] / mass * (wk *= gw[j]);
+    }
     double xlo = log(1e-18 / n), xhi = log(80.0 / wmin);
     for (double x = xlo; x <= xhi; x += SOFT_STEP) {
-      double t = exp(x);
+      double t = exp(x), A;
+      if (t < SOFT_SMALL) {
+        /* 1 - M = sum_k (-1)^(k+1) t^k m_k / k! */
+        double om = 0.0, tk = 1.0, f = 1.0;
+        for (int i = 1; i <= SOFT_TERMS; i++) {
+          tk *= t;
+          f /= i;
+          om += (i & 1 ? 1.0 : -1.0) * tk * mk[i] * f;
+        }
+        A = t * exp((n - 1.0) * log1p(-om));
+        tk = 1.0;
+        for (int i = 0; i <= SOFT_TERMS; i++, tk *= t) Sk[i] += A * tk;
+        continue;
+      }
       ab_sum om = {0.0, 0.0}; /* 1 - M(t), without cancellation near t = 0 */
       for (size_t j = z; j < end; j++)
         ab_sum_add(&om, gq[j] / mass * -expm1(-t * gw[j]));
-      double A = t * exp((n - 1.0) * log1p(-fmin(ab_sum_value(&om), 1.0)));
+      A = t * exp((n - 1.0) * log1p(-fmin(ab_sum_value(&om), 1.0)));
       if (A == 0.0) continue;
       for (size_t j = z; j < end; j++) {
         double e = t * gw[j];
         if (e < 745.0) gi[j] += A * exp(-e);
       }
+    }
+    for (size_t j = z; j < end; j++) { /* sum_k S_k (-w)^k / k! */
+      double v = 0.0, wk = 1.0, f = 1.0;
+      for (int i = 0; i <= SOFT_TERMS; i++) {
+        if (i) {
+          wk *= -gw[j];
+          f /= i;
+        }
+        v += Sk[i] * wk * f;
+      }
+      gi[j] += v;
     }
     for (size_t j = z; j < end; j++)
       gi[j] = scale * (gq[j] / mass) * n * gw[j] * gi[j] * SOFT_STEP;

@@ -148,8 +148,12 @@ static double div_integrand(double x, void *vctx) {
  * log q = log1p(mu u) - mu (1 - u) (concave in u). */
 static double rule_crossing(int rule, double p) {
   if (rule == AB_RULE_WIN_RATE_TILT) {
+    /* 1 - u* = 1 - log1p((e^c - 1 - c)/c)/c: near c = 0 the log keeps the
+     * digits of its small argument (u* -> 1/2) */
+    double em1x, em1;
     if (p > 700.0) return log(p) / p;
-    return 1.0 - log(expm1(p) / p) / p;
+    ab_em1x(p, &em1x, &em1);
+    return 1.0 - log1p(em1x / p) / p;
   }
   if (rule == AB_RULE_BEST_OF_POISSON) {
     double x = fmin(0.5, log1p(p) / p); /* log q(1 - x) = log1p(p(1-x)) - p x */

@@ -171,6 +171,13 @@ describe("rule divergences for a continuous reward", function()
     close(P.win_rate_tilt { c = 1e6 }:win_rate(), 1 - 1e-6, 1e-15, "win at 1e6")
   end)
 
+  it("total variation keeps its digits near the reference (c/8 and mu/4 at first order)", function()
+    -- q - 1 ~ c (u - 1/2) for the tilt and mu (2u - 1) for best-of-Poisson;
+    -- the next terms are O(c^2), O(mu) relative
+    close(P.win_rate_tilt { c = 1e-12 }:divergence("tv"), 1e-12 / 8, 1e-11, "tilt")
+    close(P.best_of_poisson { mu = 1e-12 }:divergence("tv"), 1e-12 / 4, 1e-10, "poisson")
+  end)
+
   it("win rates equal the integral of u q(u)", function()
     for _, case in ipairs(CASES) do
       local name, v = case[1], case[2]

@@ -82,12 +82,6 @@ local function parameters(fname, field, list, check)
   return out
 end
 
---- Define a rule: `policy.define{name=, param=, check=, evaluate= [, field=,
--- check_context=]}` makes `policy[name]`, a constructor
--- `policy[name]{[field or param] = {...}}` of families over those parameters.  `check(x)` returns nil for a valid
--- parameter or what it must be ("a number >= 1").
--- @tparam table rule
--- @treturn function the constructor
 local RESERVED = { policy = true, kl = true, kl_se = true, kl_exact = true, lambda = true }
 
 -- Methods of a family (p:kl(), p:divergence(...), ...): rule.methods[name]
@@ -112,6 +106,12 @@ for _, m in ipairs(METHODS) do
   end
 end
 
+--- Define a rule: `policy.define{name=, param=, check=, evaluate= [, field=,
+-- check_context=]}` makes `policy[name]`, a constructor
+-- `policy[name]{[field or param] = {...}}` of families over those parameters.  `check(x)` returns nil for a valid
+-- parameter or what it must be ("a number >= 1").
+-- @tparam table rule
+-- @treturn function the constructor
 function policy.define(rule)
   if type(rule) ~= "table" or type(rule.name) ~= "string" or type(rule.param) ~= "string"
     or type(rule.evaluate) ~= "function" then

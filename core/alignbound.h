@@ -505,6 +505,65 @@ int ab_joint_samples_tilt(const double *proxy, const double *gold, size_t N,
                           double lambda, ab_joint_result *out);
 
 /* ------------------------------------------------------------------------ */
+/* Selection rules in quantile space (DESIGN 3.6).  A rule keeps a reference
+ * sample by its reward quantile u = F(r) with density q(u), CDF G:
+ *   best-of-n (n >= 1):             q = n u^{n-1}, G = u^n (bon.c);
+ *   best-of-Poisson (mu >= 0):      N = 1 + Poisson(mu) candidates,
+ *                                   q = (1 + mu u) e^{mu (u-1)}, G = u e^{mu (u-1)};
+ *   top fraction (0 < eps <= 1):    q = 1/eps on [1 - eps, 1];
+ *   win-rate tilt (c >= 0):         q = c e^{c u} / (e^c - 1), the largest win
+ *                                   rate at its KL.
+ * For a continuous reward D_f(pi || ref) = int_0^1 f(q(u)) du (an upper
+ * bound with ties, by data processing). */
+enum {
+  AB_RULE_BEST_OF_N = 1,
+  AB_RULE_BEST_OF_POISSON,
+  AB_RULE_TOP_FRACTION,
+  AB_RULE_WIN_RATE_TILT
+};
+/* AB_OK if p is a valid parameter of the rule. */
+int ab_rule_check(int rule, double p);
+/* D_f(rule || ref) for a continuous reward: closed forms (KL of the tilt
+ * and the top fraction, every family of the top fraction), else the
+ * integral to 1e-10 relative. */
+int ab_rule_divergence(int rule, double p, const ab_family *f, double *out);
+int ab_rule_kl(int rule, double p, double *out);
+/* P(the rule's sample beats an independent reference sample), continuous. */
+int ab_rule_win_rate(int rule, double p, double *out);
+/* The exact gain int Q(u) (q(u) - 1) du of an exact law, or the exact sum
+ * over the atoms of a finite law (ties broken uniformly). */
+int ab_rule_expected_gain(const ab_tail *t, int rule, double p, double *out);
+/* The exact law on a discrete reference with ties:
+ * pi(y) = ref(y)/q(y) (G(F<=(y)) - G(F<(y))); summary as for best-of-n
+ * (kl_bound: the continuous-reward KL). */
+int ab_rule_policy(const double *probs, const double *rewards, size_t m,
+                   int rule, double p, double *policy, ab_bon_summary *s);
+/* k draws Q(V), V ~ q, O(1) each (O(log m) for a finite law). */
+int ab_rule_sample(const ab_tail *t, int rule, double p, ab_rng *r, size_t k,
+                   double *out);
+/* The real n whose best-of-n has KL kl: n = -1 / W0(-e^{-(kl+1)}) (GSL's
+ * Lambert W, polished by Newton in log n); +inf beyond kl = 800. */
+int ab_bon_n_for_kl(double kl, double *n);
+/* The largest win rate against the reference at KL <= kl, attained by the
+ * win-rate tilt; *c (if not NULL) gets its parameter (+inf above kl ~ 708). */
+int ab_frontier_win_rate(double kl, double *win, double *c);
+
+/* Soft best-of-n (integer n >= 1, temperature tau > 0, +inf: the
+ * reference): of n reference draws keep one with probability proportional to
+ * e^{r/tau}.  It depends on the law, not only on the quantile.  The exact
+ * law on a discrete reference by the Laplace-transform form
+ * pi(y) = n ref(y) w(y) int_0^inf e^{-t w(y)} M(t)^{n-1} dt, M(t) = E e^{-t w}
+ * (w = e^{(r - max r)/tau}); its exact gain on a finite law (AB_EUNDEF for
+ * continuous laws); k draws by simulation (n <= 1e7 draws each). */
+int ab_soft_bon_policy(const double *probs, const double *rewards, size_t m,
+                       double n, double tau, double *policy,
+                       ab_bon_summary *s);
+int ab_soft_bon_expected_gain(const ab_tail *t, double n, double tau,
+                              double *out);
+int ab_soft_bon_sample(const ab_tail *t, double n, double tau, ab_rng *r,
+                       size_t k, double *out);
+
+/* ------------------------------------------------------------------------ */
 /* Goodhart fits (DESIGN 3.4): the golden gain against d = sqrt(KL), by least
  * squares (GSL multifit) without intercept:
  *   AB_FIT_BON: gold = alpha d - beta d^2      (best-of-n overoptimisation)

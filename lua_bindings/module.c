@@ -452,5 +452,6 @@ int luaopen_alignbound_core(lua_State *L) {
   abL_open_golden(L);
   abL_open_renyi(L);
   abL_open_fit(L);
+  abL_open_rules(L);
   return 1;
 }

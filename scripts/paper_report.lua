@@ -341,6 +341,110 @@ do
   summary[#summary + 1] = "best-of-16 / tilt at equal KL: " .. table.concat(say16, ", ")
 end
 
+-- Figure 8: the win-rate / KL frontier with every selection rule on it ----------
+do
+  local kls = logspace(-2, math.log(8, 10), 40)
+  local frontier = ab.frontier.win_rate(kls)
+  local bn = ab.bon.n_for_kl(kls)
+  local bw = ab.bon.win_rate(bn)
+  local function rule_curve(fam)
+    local kl, win = fam:kl(), fam:win_rate()
+    return kl, win
+  end
+  local pk, pw = rule_curve(ab.policy.best_of_poisson { mu = logspace(-1.3, 3.3, 40) })
+  local tk, tw = rule_curve(ab.policy.top_fraction { eps = logspace(-3.5, -0.005, 40) })
+  -- soft best-of-16 on a fine grid of Gaussian quantiles (its win rate depends on the law)
+  local values, probs = {}, {}
+  for i = 1, 2000 do values[i], probs[i] = ab.tail.gaussian { sd = 1 }:sample(1, ab.rng(i))[1], 1 / 2000 end
+  local soft = ab.policy.soft_best_of_n { n = 16, temperature = logspace(-1.5, 1.5, 25) }
+  local sk, sw = {}, {}
+  for i, l in ipairs(soft:law(probs, values)) do sk[i], sw[i] = l.kl, l.win_rate end
+  local function at(kl, win, K) -- the win rate of a rule's curve at KL K (linear in log KL)
+    for i = 2, #kl do
+      if math.min(kl[i - 1], kl[i]) <= K and K <= math.max(kl[i - 1], kl[i]) and kl[i] ~= kl[i - 1] then
+        local t = (math.log(K) - math.log(kl[i - 1])) / (math.log(kl[i]) - math.log(kl[i - 1]))
+        return win[i - 1] + t * (win[i] - win[i - 1])
+      end
+    end
+  end
+  -- each rule at KL = 1 exactly: mu by bisection, eps = 1/e, soft's temperature on its curve
+  local lo, hi = 0, 100
+  for _ = 1, 200 do
+    local mid = 0.5 * (lo + hi)
+    if ab.policy.best_of_poisson { mu = mid }:kl() < 1 then lo = mid else hi = mid end
+  end
+  local f1, b1 = ab.frontier.win_rate(1), ab.bon.win_rate(ab.bon.n_for_kl(1))
+  local p1 = ab.policy.best_of_poisson { mu = lo }:win_rate()
+  local t1 = ab.policy.top_fraction { eps = math.exp(-1) }:win_rate()
+  local s1 = at(sk, sw, 1)
+  local worst, worst_k = 0, 0
+  for i, k in ipairs(kls) do
+    local g = (frontier[i] - bw[i]) / (1 - bw[i])
+    if g > worst then worst, worst_k = g, k end
+  end
+  figure("win_rate_frontier", "Win rate against the reference at a KL budget: the frontier and every rule", {
+    series = {
+      { x = kls, y = frontier, title = "frontier (win-rate tilt)" },
+      { x = kls, y = bw, title = "best-of-n" },
+      { x = pk, y = pw, title = "best-of-Poisson" },
+      { x = tk, y = tw, title = "top fraction" },
+      { x = sk, y = sw, title = "soft best-of-16 (Gaussian reward)" },
+    },
+    logx = true, xlabel = "KL (nats)", ylabel = "win rate",
+  }, {
+    string.format("At KL = 1 the win-rate tilt wins %.2f%% of comparisons with a reference sample, best-of-n "
+      .. "(n = %s) %.2f%%, best-of-Poisson (mu = " .. g4(lo) .. ") %.2f%%, the top fraction (eps = 1/e) "
+      .. "%.2f%%%s.", 100 * f1,
+      g4(ab.bon.n_for_kl(1)), 100 * b1, 100 * p1, 100 * t1,
+      s1 and string.format(" and soft best-of-16 %.2f%%", 100 * s1) or ""),
+    string.format("Best-of-n's shortfall from the frontier is at most %.1f%% of its distance to a sure win over "
+      .. "the grid (largest at KL = %s); the gap closes as KL -> 0 and KL -> inf.", 100 * worst, g4(worst_k)),
+  })
+  summary[#summary + 1] = string.format("win rate at KL 1: frontier %.4f, best-of-n %.4f", f1, b1)
+end
+
+-- Figure 9: golden gain against KL for every rule, with each rule's peak ---------
+do
+  -- one proxy/golden model: a proxy that overestimates the gold by 0.5 KL
+  -- (error.overestimation), on a reference of 2000 equally likely draws of a
+  -- Gaussian reward (finite, so every rule, soft best-of-n too, has its
+  -- exact law with its exact KL)
+  local values, probs = {}, {}
+  local draws = ab.tail.gaussian { sd = 1 }:sample(2000, ab.rng(2026))
+  for i = 1, 2000 do values[i], probs[i] = draws[i], 1 / 2000 end
+  local ref = { values = values, probs = probs }
+  local e = ab.error.overestimation { rate = 0.5 }
+  local families = {
+    { "best-of-n", ab.policy.best_of_n { n = logspace(0, 2.5, 30) } },
+    { "best-of-Poisson", ab.policy.best_of_poisson { mu = logspace(-1, 2.5, 30) } },
+    { "top fraction", ab.policy.top_fraction { eps = logspace(-2.5, 0, 30) } },
+    { "win-rate tilt", ab.policy.win_rate_tilt { c = logspace(-1, 2.5, 30) } },
+    { "soft best-of-32", ab.policy.soft_best_of_n { n = 32, temperature = logspace(-1.5, 1, 30) } },
+    { "KL budget (tilt)", ab.policy.kl_budget { kl = logspace(-2, math.log(5, 10), 30) } },
+  }
+  local series, peaks = {}, {}
+  local best, klo, khi
+  for _, f in ipairs(families) do
+    local s = ab.scenario { reference = ref, error = e, policy = f[2] }
+    local rows = s:run()
+    local pk = s:peak()
+    series[#series + 1] = { x = column(rows, "kl"), y = column(rows, "gold_lo"), title = f[1] }
+    peaks[#peaks + 1] = string.format("%s %s at %s = %s (KL %s%s)", f[1], g4(pk.gold), pk.param, g4(pk.value),
+      g4(pk.kl), pk.interior and "" or ", the edge of the grid")
+    if not best or pk.gold > best.gold then best = { name = f[1], gold = pk.gold, kl = pk.kl } end
+    klo, khi = math.min(klo or pk.kl, pk.kl), math.max(khi or pk.kl, pk.kl)
+  end
+  figure("golden_rules", "Golden gain against KL for every rule (proxy overestimating by 0.5 KL)", {
+    series = series, xlabel = "KL (nats)", ylabel = "golden gain guaranteed (sd)",
+  }, {
+    "Each rule's guaranteed golden gain peaks: " .. table.concat(peaks, "; ") .. ".",
+    string.format("The highest peak is %s's (%s at KL %s), and every rule peaks between KL %s and %s.", best.name,
+      g4(best.gold), g4(best.kl), g4(klo), g4(khi)),
+  })
+  summary[#summary + 1] = string.format("golden peak over rules: %s, %s at KL %s", best.name, g4(best.gold),
+    g4(best.kl))
+end
+
 -- The tables of the text report -------------------------------------------------
 local function text_table(head, rows)
   local w = {}

@@ -230,6 +230,18 @@ describe("scripts/paper_report.lua", function()
       math.log(n) - (n - 1) / n, (n - 1) ^ 2 / (2 * n - 1)), 1, true))
     assert.truthy(md:find(string.format("at n = 16 against %.4g for the KL bound and %.4g exact",
       math.sqrt(2 / 12 * (math.log(16) - 15 / 16)), 16 / 17 - 0.5), 1, true))
+    -- the win-rate frontier at KL = 1 (c solving log(c/(e^c-1)) + c w(c) = 1 by bisection, w(c) =
+    -- 1/(1-e^{-c}) - 1/c) and the top fraction eps = 1/e (1 - eps/2)
+    local lo, hi = 1e-3, 100
+    for _ = 1, 200 do
+      local c = 0.5 * (lo + hi)
+      local w = 1 / (1 - math.exp(-c)) - 1 / c
+      if math.log(c / (math.exp(c) - 1)) + c * w < 1 then lo = c else hi = c end
+    end
+    local w1 = 1 / (1 - math.exp(-lo)) - 1 / lo
+    assert.truthy(md:find(string.format("At KL = 1 the win-rate tilt wins %.2f%%", 100 * w1), 1, true))
+    assert.truthy(md:find(string.format("the top fraction (eps = 1/e) %.2f%%", 100 * (1 - math.exp(-1) / 2)), 1, true))
+    assert.truthy(md:find("Each rule's guaranteed golden gain peaks: best-of-n", 1, true))
     assert.truthy(out:find("wrote " .. dir .. "/report.md with " .. figs .. " figures", 1, true))
     os.execute("rm -r '" .. dir .. "'")
   end)

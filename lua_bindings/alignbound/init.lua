@@ -268,6 +268,23 @@ ab.bon = core.bon
 -- @tparam[opt] integer n without it, a vector whose entry k is the estimate
 -- for best-of-k, k = 1..N, in one O(N log N) call
 
+--- The real n whose best-of-n has KL kl (log n - (n-1)/n = kl):
+-- n = -1/W0(-e^{-(kl+1)}) (GSL's Lambert W, polished by Newton in log n, to
+-- full precision from kl = 1e-300 up; +inf beyond kl = 800).
+-- @function bon.n_for_kl
+-- @tparam number|table|alignbound.vector kl
+
+--- Frontiers over every policy at a budget.
+-- @section frontier
+ab.frontier = core.frontier
+
+--- The largest win rate against an independent reference sample at
+-- KL(pi || ref) <= kl, for a continuous reward: attained by the win-rate
+-- tilt q(u) = c e^{cu}/(e^c - 1) (ab.policy.win_rate_tilt) with c solving
+-- KL(c) = kl; 1/2 at kl = 0, 1 - e^{-(kl+1)} for large kl.
+-- @function frontier.win_rate
+-- @tparam number|table|alignbound.vector kl
+
 --- Exponential tilting: the exact optimum of KL-regularised RL,
 -- pi(y) = ref(y) e^{r(y)/beta} / Z.  For any law the frontier is tail:gain
 -- (the same solver); tail:tilt(kl) gives 1/beta at a budget.

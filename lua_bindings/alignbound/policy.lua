@@ -82,14 +82,36 @@ local function parameters(fname, field, list, check)
   return out
 end
 
+local RESERVED = { policy = true, kl = true, kl_se = true, kl_exact = true, lambda = true }
+
+-- Methods of a family (p:kl(), p:divergence(...), ...): rule.methods[name]
+-- is function(family, value, ...) for one parameter; the method maps it over
+-- the family's values and returns a number (or one result) when the family
+-- was made from a single number, else a table of them in order.
+local METHODS = { "divergence", "kl", "win_rate", "gain", "law", "sample" }
+for _, m in ipairs(METHODS) do
+  Family[m] = function(self, ...)
+    if getmetatable(self) ~= Family then
+      error("calling 'policy:" .. m .. "' on bad self (a policy family expected, got " .. type(self) .. ")", 2)
+    end
+    local f = self.methods and self.methods[m]
+    if not f then
+      error("policy." .. self.name .. ":" .. m .. ": not available for this rule (" .. (self.methods
+        and self.methods.why or "its law depends on the reward law beyond its quantile") .. ")", 2)
+    end
+    if self.scalar then return f(self, self.values[1], ...) end
+    local out = {}
+    for i, v in ipairs(self.values) do out[i] = f(self, v, ...) end
+    return out
+  end
+end
+
 --- Define a rule: `policy.define{name=, param=, check=, evaluate= [, field=,
 -- check_context=]}` makes `policy[name]`, a constructor
 -- `policy[name]{[field or param] = {...}}` of families over those parameters.  `check(x)` returns nil for a valid
 -- parameter or what it must be ("a number >= 1").
 -- @tparam table rule
 -- @treturn function the constructor
-local RESERVED = { policy = true, kl = true, kl_se = true, kl_exact = true, lambda = true }
-
 function policy.define(rule)
   if type(rule) ~= "table" or type(rule.name) ~= "string" or type(rule.param) ~= "string"
     or type(rule.evaluate) ~= "function" then
@@ -114,6 +136,7 @@ function policy.define(rule)
     if opts[field] == nil then argerror(fname, field .. " is required") end
     local values = parameters(fname, field, opts[field], rule.check)
     return setmetatable({ name = rule.name, param = rule.param, field = field, values = values,
+      scalar = type(opts[field]) == "number", methods = rule.methods,
       evaluate = rule.evaluate, check_context = rule.check_context }, Family)
   end
   policy[rule.name] = make
@@ -182,6 +205,38 @@ local function mc_rng(ctx)
   return ctx.monte_carlo and ctx.exact and ctx.rng
 end
 
+-- The options of p:divergence(family, opts): alpha= and reference=.
+local function divergence_opts(fname, opts)
+  if opts == nil then return nil, nil end
+  if type(opts) ~= "table" then
+    error("bad argument #2 to '" .. fname .. "' (table of options expected, got " .. type(opts) .. ")", 4)
+  end
+  for k in pairs(opts) do
+    if k ~= "alpha" and k ~= "reference" then
+      error("bad argument #2 to '" .. fname .. "' (unknown option '" .. tostring(k)
+        .. "' (expected alpha, reference))", 4)
+    end
+  end
+  return opts.alpha ~= nil and { alpha = opts.alpha } or nil, opts.reference
+end
+
+-- The methods of a rule whose law is a density q(u) of the reward quantile:
+-- the core does the maths (core/rules.c).
+local function quantile_methods(name)
+  local R = core.rules
+  return {
+    divergence = function(_, v, family, opts)
+      local o = divergence_opts("policy." .. name .. ":divergence", opts)
+      return R.divergence(name, v, family, o)
+    end,
+    kl = function(_, v) return R.kl(name, v) end,
+    win_rate = function(_, v) return R.win_rate(name, v) end,
+    gain = function(_, v, dist) return R.expected_gain(dist, name, v) end,
+    law = function(_, v, probs, rewards) return R.policy(probs, rewards, name, v) end,
+    sample = function(_, v, dist, k, rng) return R.sample(dist, name, v, k, rng) end,
+  }
+end
+
 --- Best-of-n on the proxy reward, n real >= 1.
 -- KL: log n - (n-1)/n (exact for a continuous reward; with the atoms of a
 -- finite reference, the exact law with ties, ab.bon.policy).  Proxy gain:
@@ -193,6 +248,7 @@ end
 policy.define {
   name = "best_of_n", param = "n",
   check = function(n) if not (n >= 1 and n < math.huge) then return "a finite number >= 1" end end,
+  methods = quantile_methods("best_of_n"),
   evaluate = function(_, ctx, n)
     local row = { renyi_divergence = { bon = n } }
     if ctx.atoms then
@@ -295,6 +351,8 @@ end
 -- @tparam table opts `{kl = {...}}`
 policy.define {
   name = "kl_budget", param = "budget", field = "kl",
+  methods = { kl = function(_, v) return v end,
+    why = "its law is the tilt of the reward law at that KL: ab.tilt.*" },
   check = function(k) if not (k >= 0 and k < math.huge) then return "a finite number >= 0" end end,
   evaluate = function(_, ctx, kl)
     if not ctx.exact and not ctx.joint then
@@ -324,6 +382,7 @@ policy.define {
 -- @tparam table opts `{beta = {...}}` (beta > 0)
 policy.define {
   name = "kl_penalty", param = "beta",
+  methods = { why = "its law is the tilt of the reward law: ab.tilt.* (its KL: ab.tilt.kl)" },
   check = function(b) if not (b > 0 and b < math.huge) then return "a finite number > 0" end end,
   evaluate = function(_, ctx, beta)
     local kl = (ctx.exact or ctx.joint) and not ctx.atoms and core.tilt.kl(ctx.law, beta) or nil
@@ -335,5 +394,240 @@ policy.define {
     end
   end,
 }
+
+-- ---- selection rules in quantile space (DESIGN 3.6) ----------------------
+
+local function joint_name(j)
+  return tostring(j):match("^([%w_.]+)")
+end
+
+-- The row of a quantile rule (name, parameter v) in a scenario.
+local function quantile_row(ctx, name, v)
+  local R = core.rules
+  local row = {}
+  if ctx.atoms then
+    local r = R.policy(ctx.atoms.probs, ctx.atoms.values, name, v)
+    row.kl, row.kl_exact = r.kl, true
+    row.divergences = finite_divergences(ctx, r.policy)
+  else
+    row.kl, row.kl_exact = R.kl(name, v), ctx.exact and not ctx.finite
+    row.divergences = {}
+    for _, d in ipairs(ctx.needs) do
+      row.divergences[d.label] = R.divergence(name, v, d.family, d.alpha and { alpha = d.alpha } or nil)
+    end
+  end
+  row.renyi_divergence = function(a)
+    if a == 1 then return row.kl end
+    return R.divergence(name, v, "renyi", { alpha = a })
+  end
+  if ctx.exact then row.proxy_exact = R.expected_gain(ctx.law, name, v) end
+  if ctx.joint then
+    -- jointly Gaussian: the gold moves by rho sd_gold / sd_proxy times the
+    -- proxy, exactly, whatever the rule (read off the model's exact tilt)
+    local t = ctx.joint:tilt(1)
+    row.gold_exact = row.proxy_exact * (t.gold_gain / t.proxy_gain)
+    return row
+  end
+  row.proxy_bound = ctx.law:gain(row.kl)
+  local rng = mc_rng(ctx)
+  if rng then
+    local m, se = core.estimate.mean(R.sample(ctx.law, name, v, ctx.monte_carlo.draws, rng))
+    row.proxy_mc, row.proxy_se = m - ctx.law:mean(), se
+  end
+  return row
+end
+
+-- Which contexts a quantile rule runs on: any reference; of the joint
+-- models only the Gaussian one (the others have no exact or Monte Carlo
+-- form for a rule other than best-of-n and the tilts).
+local function quantile_context(name)
+  return function(_, ctx)
+    if ctx.joint and joint_name(ctx.joint) ~= "joint.gaussian" then
+      return "policy " .. name .. " on the joint model " .. tostring(ctx.joint)
+        .. ": only joint.gaussian is supported (its gold follows the proxy linearly); "
+        .. "use reference= with golden= or error=, or best_of_n / kl_budget / kl_penalty"
+    end
+  end
+end
+
+local function define_quantile(name, param, check)
+  policy.define {
+    name = name, param = param, check = check, methods = quantile_methods(name),
+    evaluate = function(_, ctx, v) return quantile_row(ctx, name, v) end,
+    check_context = quantile_context(name),
+  }
+end
+
+--- Best-of-Poisson: the best of N = 1 + Poisson(mu) reference samples.
+-- q(u) = (1 + mu u) e^{mu (u-1)}, G(u) = u e^{mu (u-1)}; win rate
+-- 1 - (e^{-mu} - 1 + mu)/mu^2; KL by quadrature.  Same expected number of
+-- samples as best-of-(1 + mu), at a smaller KL.  Methods as for every rule
+-- family (see `divergence`).  In a scenario: exact KL on a finite reference
+-- (the law with ties), exact proxy gain for an exact law, Monte Carlo by the
+-- sampler, and with joint.gaussian the exact golden gain.
+-- @function best_of_poisson
+-- @tparam table opts `{mu = {...}}` (mu >= 0)
+define_quantile("best_of_poisson", "mu",
+  function(mu) if not (mu >= 0 and mu < math.huge) then return "a finite number >= 0" end end)
+
+--- Rejection to the top fraction eps of the reference's reward quantile:
+-- q = 1/eps on [1 - eps, 1]; KL = -log eps (every Renyi order too), win rate
+-- 1 - eps/2, gain = the mean of the top eps minus the mean.
+-- @function top_fraction
+-- @tparam table opts `{eps = {...}}` (0 < eps <= 1)
+define_quantile("top_fraction", "eps",
+  function(e) if not (e > 0 and e <= 1) then return "a number in (0, 1]" end end)
+
+--- The win-rate tilt ref e^{c F(r)} / Z: q(u) = c e^{cu}/(e^c - 1), the
+-- largest win rate at its KL (ab.frontier.win_rate); win rate
+-- 1/(1 - e^{-c}) - 1/c, KL = log(c/(e^c - 1)) + c win rate (closed forms
+-- without cancellation near c = 0).
+-- @function win_rate_tilt
+-- @tparam table opts `{c = {...}}` (c >= 0)
+define_quantile("win_rate_tilt", "c",
+  function(c) if not (c >= 0 and c < math.huge) then return "a finite number >= 0" end end)
+
+--- Methods of every rule family (best_of_n, best_of_poisson, top_fraction,
+-- win_rate_tilt, soft_best_of_n).  Each returns one value per parameter of
+-- the family: a number (or one table / vector) when the family was made
+-- from a single number, else a table of them in the order of the
+-- parameters.
+--
+-- - `p:divergence(family [, {alpha=, reference=}])`: D(pi || ref) for a
+--   continuous reward, int_0^1 f(q(u)) du (an upper bound with ties, by data
+--   processing); family a name or ab.fdiv.
+-- - `p:kl()`, `p:win_rate()`: KL and the win rate against an independent
+--   reference sample (continuous reward).
+-- - `p:gain(dist)`: the exact expected reward gain for an exact or finite
+--   law (int Q(u) (q(u) - 1) du, or the sum over the atoms with ties).
+-- - `p:law(probs, rewards)`: the exact law on a discrete reference with
+--   ties broken uniformly, pi(y) = ref(y)/q(y) (G(F<=(y)) - G(F<(y))):
+--   `{policy=vector, kl=, win_rate=, mean=}` (ties count one half).
+-- - `p:sample(dist, k, rng)`: k draws Q(V), V ~ q, O(1) each (a vector).
+--
+-- kl_budget and kl_penalty have only `p:kl()` (their law is the tilt of the
+-- reward law: ab.tilt.*).
+-- @section methods
+
+--- Soft best-of-n: of n reference samples keep one with probability
+-- proportional to e^{r/temperature}.  It depends on the reward law, not only
+-- on its quantile: the exact law on a discrete reference by the Laplace
+-- form pi(y) = n ref(y) w(y) int_0^inf e^{-t w(y)} M(t)^{n-1} dt,
+-- M(t) = E_ref e^{-t w}, w = e^{(r - max r)/temperature}.  temperature -> 0
+-- gives best-of-n, temperature -> inf the reference.  One of n and
+-- temperature is the list of parameters (the rows' column), the other a
+-- number; n is an integer.  Methods: p:law(probs, rewards), p:gain(dist)
+-- and p:sample(dist, k, rng) (n draws each, by simulation) take the law;
+-- p:kl{reference=}, p:win_rate{reference=} and
+-- p:divergence(family, {reference=}) take a finite reference law (a
+-- discrete or empirical tail, or {values=, probs=}).  In a scenario it
+-- needs a finite reference.
+-- @function soft_best_of_n
+-- @tparam table opts `{n = {...} | number, temperature = number | {...}}`
+local function soft_atoms(fname, ref)
+  local scenario = require "alignbound.scenario"
+  if type(ref) == "table" and ref.values ~= nil and ref.probs ~= nil then return ref end
+  local a = ref ~= nil and scenario.atoms[ref]
+  if not a then
+    error(fname .. ": needs reference= a finite law (ab.tail.discrete / empirical / bernoulli, or "
+      .. "{values=, probs=}), got " .. tostring(ref), 4)
+  end
+  return a
+end
+
+local function soft_nt(self, v)
+  if self.param == "n" then return v, self.fixed end
+  return self.fixed, v
+end
+
+local soft_methods = {
+  law = function(self, v, probs, rewards)
+    local n, t = soft_nt(self, v)
+    return core.rules.soft_policy(probs, rewards, n, t)
+  end,
+  gain = function(self, v, dist)
+    local n, t = soft_nt(self, v)
+    return core.rules.soft_gain(dist, n, t)
+  end,
+  sample = function(self, v, dist, k, rng)
+    local n, t = soft_nt(self, v)
+    return core.rules.soft_sample(dist, n, t, k, rng)
+  end,
+  kl = function(self, v, opts)
+    local fname = "policy.soft_best_of_n:kl"
+    local _, ref = divergence_opts(fname, opts)
+    local a = soft_atoms(fname, ref)
+    local n, t = soft_nt(self, v)
+    return core.rules.soft_policy(a.probs, a.values, n, t).kl
+  end,
+  win_rate = function(self, v, opts)
+    local fname = "policy.soft_best_of_n:win_rate"
+    local _, ref = divergence_opts(fname, opts)
+    local a = soft_atoms(fname, ref)
+    local n, t = soft_nt(self, v)
+    return core.rules.soft_policy(a.probs, a.values, n, t).win_rate
+  end,
+  divergence = function(self, v, family, opts)
+    local fname = "policy.soft_best_of_n:divergence"
+    local o, ref = divergence_opts(fname, opts)
+    local a = soft_atoms(fname, ref)
+    local n, t = soft_nt(self, v)
+    return core.divergence(core.rules.soft_policy(a.probs, a.values, n, t).policy, a.probs, family, o)
+  end,
+}
+
+local function soft_evaluate(self, ctx, v)
+  local n, t = soft_nt(self, v)
+  local r = core.rules.soft_policy(ctx.atoms.probs, ctx.atoms.values, n, t)
+  local row = { kl = r.kl, kl_exact = true, divergences = finite_divergences(ctx, r.policy) }
+  row.proxy_exact = r.mean - ctx.law:mean()
+  row.proxy_bound = ctx.law:gain(r.kl)
+  row.renyi_divergence = function(a)
+    if a == 1 then return r.kl end
+    return core.divergence(r.policy, ctx.atoms.probs, "renyi", { alpha = a })
+  end
+  local rng = mc_rng(ctx)
+  if rng then
+    local m, se = core.estimate.mean(core.rules.soft_sample(ctx.law, n, t, ctx.monte_carlo.draws, rng))
+    row.proxy_mc, row.proxy_se = m - ctx.law:mean(), se
+  end
+  return row
+end
+
+local function soft_context(_, ctx)
+  if not ctx.atoms then
+    return "policy soft_best_of_n needs a finite reference law (its exact law is over the atoms), got "
+      .. (ctx.joint and tostring(ctx.joint) or tostring(ctx.law))
+  end
+end
+
+function policy.soft_best_of_n(opts)
+  local fname = "policy.soft_best_of_n"
+  if type(opts) ~= "table" then argerror(fname, "table expected, got " .. type(opts)) end
+  for k in pairs(opts) do
+    if k ~= "n" and k ~= "temperature" then
+      argerror(fname, "unknown option '" .. tostring(k) .. "' (expected n, temperature)")
+    end
+  end
+  if opts.n == nil then argerror(fname, "n is required") end
+  if opts.temperature == nil then argerror(fname, "temperature is required") end
+  local check_n = function(n)
+    if not (n >= 1 and n < 1e15 and n == math.floor(n)) then return "an integer >= 1" end
+  end
+  local check_t = function(t) if t <= 0 then return "a number > 0" end end
+  local ns = parameters(fname, "n", opts.n, check_n)
+  local ts = parameters(fname, "temperature", opts.temperature, check_t)
+  local param, values, fixed, scalar
+  if type(opts.n) == "number" then
+    param, values, fixed, scalar = "temperature", ts, ns[1], type(opts.temperature) == "number"
+  elseif type(opts.temperature) == "number" then
+    param, values, fixed, scalar = "n", ns, ts[1], false
+  else
+    argerror(fname, "give a list for one of n and temperature and a number for the other")
+  end
+  return setmetatable({ name = "soft_best_of_n", param = param, field = param, values = values,
+    fixed = fixed, scalar = scalar, methods = soft_methods, evaluate = soft_evaluate,
+    check_context = soft_context }, Family)
+end
 
 return policy

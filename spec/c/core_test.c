@@ -626,6 +626,45 @@ static void test_tilt_saturation(void) {
   ab_tail_free(t);
 }
 
+/* Selection rules (rules.c): closed forms against mpmath, the exact law on
+ * a discrete reference against enumeration, bad parameters. */
+static void test_rules(void) {
+  double v, w, c;
+  /* n for a KL budget: -1/W0(-e^{-(K+1)}) in mpmath (40 digits) */
+  CHECK(ab_bon_n_for_kl(1e-10, &v) == AB_OK);
+  CHECK_CLOSE(v, 1.0000141422689580857, 1e-15);
+  CHECK(ab_bon_n_for_kl(10.0, &v) == AB_OK);
+  CHECK_CLOSE(v, 59873.14170684678209, 1e-14);
+  CHECK(ab_bon_n_for_kl(-1.0, &v) == AB_EDOM);
+  /* the win-rate frontier at KL 0.5: c and win rate by mpmath findroot */
+  CHECK(ab_frontier_win_rate(0.5, &w, &c) == AB_OK);
+  CHECK_CLOSE(w, 0.77373031187823477812, 1e-13);
+  CHECK_CLOSE(c, 4.118481141362988589, 1e-12);
+  CHECK(ab_frontier_win_rate(NAN, &w, &c) == AB_EDOM);
+  /* the top fraction: KL = -log eps, win rate 1 - eps/2 */
+  CHECK(ab_rule_kl(AB_RULE_TOP_FRACTION, 0.25, &v) == AB_OK);
+  CHECK_CLOSE(v, log(4.0), 1e-15);
+  CHECK(ab_rule_win_rate(AB_RULE_TOP_FRACTION, 0.25, &v) == AB_OK);
+  CHECK_CLOSE(v, 0.875, 1e-15);
+  CHECK(ab_rule_kl(AB_RULE_TOP_FRACTION, 0.0, &v) == AB_EDOM);
+  CHECK(ab_rule_kl(AB_RULE_BEST_OF_POISSON, -1.0, &v) == AB_EDOM);
+  CHECK(ab_rule_kl(AB_RULE_WIN_RATE_TILT, -1.0, &v) == AB_EDOM);
+  /* best-of-Poisson on {0, 1} with mass 1/2 each: pi(1) = G(1) - G(1/2) =
+   * 1 - e^{-mu/2}/2 */
+  double probs[2] = {0.5, 0.5}, rewards[2] = {0.0, 1.0}, pol[2];
+  ab_bon_summary s;
+  CHECK(ab_rule_policy(probs, rewards, 2, AB_RULE_BEST_OF_POISSON, 2.0, pol,
+                       &s) == AB_OK);
+  CHECK_CLOSE(pol[1], 1.0 - 0.5 * exp(-1.0), 1e-15);
+  CHECK_CLOSE(s.mean, pol[1], 1e-15);
+  /* soft best-of-n of n = 2 on the same law: pi(1) = 1/4 + 2 (1/4) e/(1+e)
+   * (enumeration of the four pairs) at temperature 1 */
+  CHECK(ab_soft_bon_policy(probs, rewards, 2, 2.0, 1.0, pol, &s) == AB_OK);
+  CHECK_CLOSE(pol[1], 0.25 + 0.5 * exp(1.0) / (1.0 + exp(1.0)), 1e-13);
+  CHECK(ab_soft_bon_policy(probs, rewards, 2, 2.5, 1.0, pol, &s) == AB_EDOM);
+  CHECK(ab_soft_bon_policy(probs, rewards, 2, 2.0, 0.0, pol, &s) == AB_EDOM);
+}
+
 int main(void) {
   ab_init();
   test_laws_issue9();
@@ -645,5 +684,6 @@ int main(void) {
   test_fit();
   test_issue9_bon_tilt();
   test_tilt_saturation();
+  test_rules();
   return check_report("core_test");
 }

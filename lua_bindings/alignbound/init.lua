@@ -428,13 +428,23 @@ local function check_number(fname, argn, what, x, lo)
   end
 end
 
+-- the number of draws: an estimate needs at least one
 local function check_count(fname, argn, k)
   if math.type(k) ~= "integer" and not (type(k) == "number" and k == math.floor(k)
       and k >= 0 and k < 2 ^ 53) then
     argerror(fname, argn, "k must be an integer, got " ..
       (type(k) == "number" and tostring(k) or typename(k)))
   end
-  if k < 0 then argerror(fname, argn, "k must be >= 0, got " .. tostring(k)) end
+  if k < 1 then argerror(fname, argn, "k must be >= 1, got " .. tostring(k)) end
+end
+
+-- The result of a core call made on the caller's behalf (a pcall's results):
+-- a failure is raised as the caller's own, "mc.bon_gain: <message>", at the
+-- user's line, not as an error of an inner function the user did not call.
+local function relay(fname, ok, ...)
+  if ok then return ... end
+  local msg = tostring((...)):gsub("^bad argument #%d+ to '[^']*' %((.*)%)$", "%1")
+  error(fname .. ": " .. msg, 3)
 end
 
 local function check_rng(fname, argn, rng)
@@ -454,7 +464,7 @@ function ab.mc.bon_gain(dist, n, k, rng)
   check_number("mc.bon_gain", 2, "n", n, 1)
   check_count("mc.bon_gain", 3, k)
   check_rng("mc.bon_gain", 4, rng)
-  local m, se = core.estimate.mean(core.bon.sample(dist, n, k, rng))
+  local m, se = relay("mc.bon_gain", pcall(function() return core.estimate.mean(core.bon.sample(dist, n, k, rng)) end))
   return m - dist:mean(), se
 end
 
@@ -469,7 +479,7 @@ function ab.mc.tilt_gain(dist, kl, k, rng)
   check_number("mc.tilt_gain", 2, "kl", kl, 0)
   check_count("mc.tilt_gain", 3, k)
   check_rng("mc.tilt_gain", 4, rng)
-  local m, se = core.estimate.mean(core.tilt.sample(dist, { kl = kl }, k, rng))
+  local m, se = relay("mc.tilt_gain", pcall(function() return core.estimate.mean(core.tilt.sample(dist, { kl = kl }, k, rng)) end))
   return m - dist:mean(), se
 end
 
@@ -482,7 +492,7 @@ function ab.mc.mean(dist, k, rng)
   check_law("mc.mean", 1, dist)
   check_count("mc.mean", 2, k)
   check_rng("mc.mean", 3, rng)
-  return core.estimate.mean(dist:sample(k, rng))
+  return relay("mc.mean", pcall(function() return core.estimate.mean(dist:sample(k, rng)) end))
 end
 
 --- Hold a logged run against the limit.

@@ -39,6 +39,8 @@
 
 #include "internal.h"
 
+#define QUAD_LIMIT 400
+
 enum { SH_KL, SH_TV, SH_POWER, SH_RKL };
 
 /* A family reduced to its shape: the order a and p = 1/(a - 1). */
@@ -100,7 +102,7 @@ static double t_to_budget(const ab_family *f, const shape *s, double T) {
   }
 }
 
-/* ---- finite laws: one pass over the atoms per point ---------------------- */
+/* ---- one point of the family: a pass over the atoms or a quadrature ---- */
 
 typedef struct {
   double T, gain;
@@ -110,78 +112,147 @@ static double weight(const ab_tail *t, size_t i) {
   return t->w ? t->w[i] : 1.0 / (double)t->n;
 }
 
-/* The point at u (u p > 0), linear terms removed: M_e = E (1 + u x)_+^e - 1;
- * clipped atoms (a > 1, 1 + u x <= 0) add -w to each M_e and -w x to G. */
-static void eval_u(const ab_tail *t, const shape *s, double u, point *pt) {
-  double p = s->p, q = p + 1.0;
-  ab_sum m1 = {0, 0}, mq = {0, 0}, g = {0, 0}, rk = {0, 0};
-  for (size_t i = 0; i < t->n; i++) {
-    double w = weight(t, i), x = t->x[i], v = u * x;
+/* A kernel gives, for one reward x (centred), the NK terms whose
+ * expectations make a point. */
+#define NK 4
+typedef struct {
+  const shape *s;
+  int regime;      /* 0: u, 1: m (a > 1) or w (a < 1) */
+  double par, top; /* u, m or w; sup x */
+} kernel;
+
+/* regime u, linear terms removed: k0 = (1+v)_+^p - 1 - p v, k1 the same at
+ * q = p + 1, k2 = x ((1+v)_+^p - 1), k3 = log1pmx(v); a clipped atom (a > 1,
+ * 1 + v <= 0) gives -1 - e v, -1 - e v, -x, 0.
+ * regime m: k0 = r^p, k1 = r^(p+1), k2 = x r^p with r = (x - m)_+ / (top - m).
+ * regime w: the same with r = ((top - x) + w x) / (top w) >= 1, k3 = log r. */
+static void kernel_eval(const kernel *k, double x, double out[NK]) {
+  double p = k->s->p, q = p + 1.0;
+  if (k->regime == 0) {
+    double v = k->par * x;
     if (!(1.0 + v > 0.0)) {
-      /* (0 - 1 - e v): the linear term is removed from every atom */
-      ab_sum_add(&m1, -w * (1.0 + p * v));
-      ab_sum_add(&mq, -w * (1.0 + q * v));
-      ab_sum_add(&g, -w * x);
-      continue;
+      out[0] = -1.0 - p * v;
+      out[1] = -1.0 - q * v;
+      out[2] = -x;
+      out[3] = 0.0;
+      return;
     }
     double L = log1p(v), lm = ab_log1pmx_fast(v), e1, d1, e2, d2;
     ab_em1x(p * L, &e1, &d1);
     ab_em1x(q * L, &e2, &d2);
-    ab_sum_add(&m1, w * (e1 + p * lm));
-    ab_sum_add(&mq, w * (e2 + q * lm));
-    ab_sum_add(&g, w * x * d1);
-    ab_sum_add(&rk, w * lm);
-  }
-  double M1 = ab_sum_value(&m1), Mq = ab_sum_value(&mq);
-  /* -E log g = log E (1+v)^-1 + E log(1+v), and E log(1+v) = E log1pmx(v) */
-  if (s->kind == SH_RKL) pt->T = log1p(M1) + ab_sum_value(&rk);
-  else pt->T = (log1p(Mq) - s->a * log1p(M1)) / (s->a * (s->a - 1.0));
-  pt->gain = ab_sum_value(&g) / (1.0 + M1);
-}
-
-/* a > 1 past u = inf: g ~ (x - m)_+^p, m in [0, sup x), with the ratios
- * r = (x - m) / (sup x - m) in (0, 1] (the scale cancels in T). */
-static void eval_m(const ab_tail *t, const shape *s, double m, point *pt) {
-  double p = s->p, top = t->sup;
-  if (m >= top) {
-    pt->T = t->ksup / s->a; /* -log P(top) / a: the law given the top atom */
-    pt->gain = top;
+    out[0] = e1 + p * lm;
+    out[1] = e2 + q * lm;
+    out[2] = x * d1;
+    out[3] = lm;
     return;
   }
-  ab_sum s0 = {0, 0}, s1 = {0, 0}, gx = {0, 0};
-  for (size_t i = 0; i < t->n; i++) {
-    double x = t->x[i];
-    if (!(x > m)) continue;
-    double w = weight(t, i), r = (x - m) / (top - m);
-    double rp = p == 1.0 ? r : pow(r, p);
-    ab_sum_add(&s0, w * rp);
-    ab_sum_add(&s1, w * rp * r);
-    ab_sum_add(&gx, w * x * rp);
+  double r;
+  if (k->s->a > 1.0) {
+    if (!(x > k->par)) {
+      out[0] = out[1] = out[2] = out[3] = 0.0;
+      return;
+    }
+    r = (x - k->par) / (isinf(k->top) ? 1.0 : k->top - k->par);
+  } else {
+    r = ((k->top - x) + k->par * x) / (k->top * k->par);
   }
-  double S0 = ab_sum_value(&s0);
-  pt->T = (log(ab_sum_value(&s1)) - s->a * log(S0)) / (s->a * (s->a - 1.0));
-  pt->gain = ab_sum_value(&gx) / S0;
+  double rp = p == 1.0 ? r : pow(r, p);
+  out[0] = rp;
+  out[1] = rp * r;
+  out[2] = x * rp;
+  out[3] = k->s->a > 1.0 ? 0.0 : log(r);
 }
 
-/* a < 1 near saturation: 1 + u x = ((top - x) + w x) / top with
- * u = -(1 - w) / top, w in (0, 1/2]; ratios r = (1 + u x) / w >= 1. */
-static void eval_w(const ab_tail *t, const shape *s, double wv, point *pt) {
-  double p = s->p, top = t->sup;
-  ab_sum s0 = {0, 0}, s1 = {0, 0}, gx = {0, 0}, lr = {0, 0};
-  for (size_t i = 0; i < t->n; i++) {
-    double x = t->x[i], w = weight(t, i);
-    double r = ((top - x) + wv * x) / (top * wv);
-    double rp = pow(r, p);
-    ab_sum_add(&s0, w * rp);
-    ab_sum_add(&s1, w * rp * r);
-    ab_sum_add(&gx, w * x * rp);
-    ab_sum_add(&lr, w * log(r));
+typedef struct {
+  const ab_tail *t;
+  const kernel *k;
+  int j, status;
+} quad_ctx;
+
+static double quad_fn(double v, void *vctx) {
+  quad_ctx *c = vctx;
+  double x, out[NK];
+  if (c->status || v <= 0.0 || v >= 1.0) return 0.0;
+  c->status = ab_quantile_centred(c->t, v, 1.0 - v, &x);
+  if (c->status) return 0.0;
+  kernel_eval(c->k, x, out);
+  return out[c->j];
+}
+
+/* E[kernel]: a compensated pass over the atoms of a finite law, or for an
+ * exact law NK integrals over the quantile v in (0, 1), r = Q(v) (split at
+ * 1/2 so that each end's singularity has its own interval). */
+static int expect(const ab_tail *t, const kernel *k, double e[NK]) {
+  if (ab_is_finite_law(t)) {
+    ab_sum acc[NK];
+    double out[NK];
+    memset(acc, 0, sizeof acc);
+    for (size_t i = 0; i < t->n; i++) {
+      double w = weight(t, i);
+      kernel_eval(k, t->x[i], out);
+      for (int j = 0; j < NK; j++) ab_sum_add(&acc[j], w * out[j]);
+    }
+    for (int j = 0; j < NK; j++) e[j] = ab_sum_value(&acc[j]);
+    return AB_OK;
   }
-  double S0 = ab_sum_value(&s0);
-  if (s->kind == SH_RKL) pt->T = log(S0) + ab_sum_value(&lr);
-  else
-    pt->T = (log(ab_sum_value(&s1)) - s->a * log(S0)) / (s->a * (s->a - 1.0));
-  pt->gain = ab_sum_value(&gx) / S0;
+  gsl_integration_workspace *ws = gsl_integration_workspace_alloc(QUAD_LIMIT);
+  if (!ws) return AB_ENOMEM;
+  quad_ctx c = {t, k, 0, AB_OK};
+  gsl_function F = {quad_fn, &c};
+  int st = AB_OK;
+  /* the size of each term (regime u: O(u^2 V) and O(u V)), so that a term
+   * that cancels to ~0 (M_1 of chi2) is resolved in absolute terms */
+  double u2 = k->regime == 0 ? k->par * k->par * t->variance : 1.0;
+  double scale[NK] = {u2, u2, k->regime == 0 ? fabs(k->par) * t->variance
+                                             : 1.0, u2};
+  for (int j = 0; j < NK && !st; j++) {
+    double r1, e1, r2, e2;
+    c.j = j;
+    if ((j == 3 && k->regime == 1 && k->s->a > 1.0) ||
+        (j == 3 && k->s->kind != SH_RKL)) {
+      e[j] = 0.0;
+      continue;
+    }
+    double abs = 1e-15 * scale[j];
+    int s1 = gsl_integration_qags(&F, 0.0, 0.5, abs, 1e-13, QUAD_LIMIT, ws,
+                                  &r1, &e1);
+    int s2 = gsl_integration_qags(&F, 0.5, 1.0, abs, 1e-13, QUAD_LIMIT, ws,
+                                  &r2, &e2);
+    /* a roundoff report with an error estimate below 1e-11 is accepted */
+    double ok = fmax(1e-11 * fabs(r1 + r2), 1e-13 * scale[j]);
+    if (c.status) st = c.status;
+    else if ((s1 && !(e1 <= ok)) || (s2 && !(e2 <= ok))) st = AB_ENOCONV;
+    e[j] = r1 + r2;
+  }
+  gsl_integration_workspace_free(ws);
+  return st;
+}
+
+/* The point at the kernel's parameter. */
+static int eval_kernel(const ab_tail *t, const kernel *k, point *pt) {
+  const shape *s = k->s;
+  double e[NK];
+  if (k->regime == 1 && s->a > 1.0 && k->par >= k->top) {
+    /* m at the top: the law given the top atom (-log P(top) / a) */
+    pt->T = t->psup > 0.0 ? t->ksup / s->a : INFINITY;
+    pt->gain = k->top;
+    return AB_OK;
+  }
+  int st = expect(t, k, e);
+  if (st) return st;
+  if (k->regime == 0) {
+    double M1 = e[0], Mq = e[1];
+    /* -E log g = log E (1+v)^-1 + E log(1+v), E log(1+v) = E log1pmx(v) */
+    if (s->kind == SH_RKL) pt->T = log1p(M1) + e[3];
+    else pt->T = (log1p(Mq) - s->a * log1p(M1)) / (s->a * (s->a - 1.0));
+    pt->gain = e[2] / (1.0 + M1);
+  } else {
+    /* the scale of r cancels in T */
+    if (s->kind == SH_RKL) pt->T = log(e[0]) + e[3];
+    else pt->T = (log(e[1]) - s->a * log(e[0])) / (s->a * (s->a - 1.0));
+    pt->gain = e[2] / e[0];
+  }
+  return AB_OK;
 }
 
 /* The parameter of a point: regime 0 is u (s = log |u|), regime 1 is m
@@ -191,32 +262,31 @@ typedef struct {
   double s;
 } param;
 
-static void eval_param(const ab_tail *t, const shape *sh, const param *q,
-                       point *pt) {
-  if (q->regime == 0) {
-    double u = exp(q->s);
-    eval_u(t, sh, sh->a > 1.0 ? u : -u, pt);
-  } else if (sh->a > 1.0) {
-    eval_m(t, sh, q->s, pt);
-  } else {
-    eval_w(t, sh, exp(q->s), pt);
-  }
+static int eval_param(const ab_tail *t, const shape *sh, const param *q,
+                      point *pt) {
+  kernel k = {sh, q->regime, 0.0, t->sup};
+  if (q->regime == 0) k.par = sh->a > 1.0 ? exp(q->s) : -exp(q->s);
+  else k.par = sh->a > 1.0 ? q->s : exp(q->s);
+  return eval_kernel(t, &k, pt);
 }
 
 typedef struct {
   const ab_tail *t;
   const shape *sh;
-  int regime, on_gain;
+  int regime, on_gain, status;
   double target;
 } solve_ctx;
 
+/* The point at s, signed so that it increases with s (T increases with u
+ * and m, and decreases with w); a failed evaluation is parked in status. */
 static double solve_fn(double s, void *vctx) {
   solve_ctx *c = vctx;
   param q = {c->regime, s};
   point pt;
-  eval_param(c->t, c->sh, &q, &pt);
+  if (c->status) return 0.0;
+  c->status = eval_param(c->t, c->sh, &q, &pt);
+  if (c->status) return 0.0;
   double v = c->on_gain ? pt.gain : pt.T;
-  /* T increases with u and m, and decreases with w */
   if (c->regime == 1 && c->sh->a < 1.0) return c->target - v;
   return v - c->target;
 }
@@ -224,13 +294,14 @@ static double solve_fn(double s, void *vctx) {
 static int brent(solve_ctx *c, double lo, double hi, double *root) {
   gsl_function F = {solve_fn, c};
   double flo = solve_fn(lo, c), fhi = solve_fn(hi, c);
+  if (c->status) return c->status;
   if (flo == 0.0) { *root = lo; return AB_OK; }
   if (fhi == 0.0) { *root = hi; return AB_OK; }
   if (!(flo < 0.0 && fhi > 0.0)) return AB_ENOCONV;
   gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
   if (!s) return AB_ENOMEM;
   int st = gsl_root_fsolver_set(s, &F, lo, hi);
-  for (int it = 0; !st && it < 300; it++) {
+  for (int it = 0; !st && !c->status && it < 300; it++) {
     st = gsl_root_fsolver_iterate(s);
     if (st) break;
     lo = gsl_root_fsolver_x_lower(s);
@@ -239,7 +310,17 @@ static int brent(solve_ctx *c, double lo, double hi, double *root) {
   }
   *root = gsl_root_fsolver_root(s);
   gsl_root_fsolver_free(s);
+  if (c->status) return c->status;
   return st ? AB_ENOCONV : AB_OK;
+}
+
+/* value of the point at q: T or gain */
+static int value_at(solve_ctx *c, int regime, double s, double *v) {
+  param q = {regime, s};
+  point pt;
+  int st = eval_param(c->t, c->sh, &q, &pt);
+  *v = c->on_gain ? pt.gain : pt.T;
+  return st;
 }
 
 /* The parameter whose T (on_gain = 0) or gain (1) is target, which lies
@@ -248,56 +329,60 @@ static int brent(solve_ctx *c, double lo, double hi, double *root) {
  * the saturation itself to double precision). */
 static int solve_param(const ab_tail *t, const shape *sh, int on_gain,
                        double target, param *q, int *sat) {
-  solve_ctx c = {t, sh, 0, on_gain, target};
-  point pt;
-  double var = t->variance, top = t->sup;
+  solve_ctx c = {t, sh, 0, on_gain, AB_OK, target};
+  double var = t->variance, top = t->sup, edge, v;
+  int st, k;
   *sat = 0;
   /* the switch between the regimes: u = inf (m = 0) for a > 1,
    * u = -1/(2 top) (w = 1/2) for a < 1 */
   double zmax = sh->a > 1.0 ? INFINITY : 0.5 / top;
-  if (sh->a > 1.0) eval_m(t, sh, 0.0, &pt);
-  else eval_u(t, sh, -zmax, &pt);
-  double edge = on_gain ? pt.gain : pt.T;
+  st = sh->a > 1.0 ? value_at(&c, 1, 0.0, &edge)
+                   : value_at(&c, 0, log(zmax), &edge);
+  if (st) return st;
   if (target <= edge) {
     /* regime u: T ~ u^2 V / (2 (a-1)^2), gain ~ u V / |a - 1| */
     double am1 = fabs(sh->a - 1.0);
     double z = on_gain ? target * am1 / var : sqrt(2.0 * target / var) * am1;
-    if (!(z > 0.0) || !isfinite(z)) z = 1.0 / (top - t->inf);
+    if (!(z > 0.0) || !isfinite(z)) z = 1.0;
     z = fmin(z, 0.5 * zmax);
     double lo = log(z), hi = lo;
-    param p0 = {0, lo};
-    int k;
-    for (k = 0; k < 2000; k++) {
-      p0.s = lo;
-      eval_param(t, sh, &p0, &pt);
-      if ((on_gain ? pt.gain : pt.T) < target) break;
-      lo -= 2.0;
+    for (k = 0; k < 2000; k++, lo -= 2.0) {
+      if ((st = value_at(&c, 0, lo, &v))) return st;
+      if (v < target) break;
     }
-    for (k = 0; k < 2000; k++) {
-      if (hi >= log(zmax)) { hi = log(zmax); break; }
-      p0.s = hi;
-      eval_param(t, sh, &p0, &pt);
-      if ((on_gain ? pt.gain : pt.T) >= target) break;
-      hi += 2.0;
+    for (k = 0; k < 2000; k++, hi += 2.0) {
+      if (hi >= log(zmax)) {
+        hi = log(zmax);
+        break;
+      }
+      if ((st = value_at(&c, 0, hi, &v))) return st;
+      if (v >= target) break;
     }
     q->regime = 0;
     return brent(&c, lo, hi, &q->s);
   }
   c.regime = 1;
   q->regime = 1;
-  if (sh->a > 1.0) return brent(&c, 0.0, top, &q->s);
+  if (sh->a > 1.0) {
+    double hi = top;
+    if (isinf(top)) /* an exact law not bounded above: T grows with m */
+      for (hi = 1.0, k = 0;; hi *= 2.0, k++) {
+        if ((st = value_at(&c, 1, hi, &v))) return st;
+        if (v >= target) break;
+        if (k > 2000) return AB_ENOCONV;
+      }
+    return brent(&c, 0.0, hi, &q->s);
+  }
   /* w from 1/2 down to 1e-300 */
   double hi = log(0.5), lo = hi;
-  param p1 = {1, lo};
   while (1) {
     lo -= 8.0;
     if (lo < log(1e-300)) {
       *sat = 1;
       return AB_OK;
     }
-    p1.s = lo;
-    eval_param(t, sh, &p1, &pt);
-    if ((on_gain ? pt.gain : pt.T) >= target) break;
+    if ((st = value_at(&c, 1, lo, &v))) return st;
+    if (v >= target) break;
   }
   return brent(&c, lo, hi, &q->s);
 }
@@ -491,6 +576,12 @@ static int tv_exact(const ab_tail *t, double c, double *out) {
   return AB_OK;
 }
 
+/* Student t and Pareto: the power families need moments of the reward that
+ * these laws may lack (not done yet). */
+static int heavy(const ab_tail *t) {
+  return t->kind == AB_KIND_STUDENT_T || t->kind == AB_KIND_PARETO;
+}
+
 static int is_class(const ab_tail *t) {
   return t->kind == AB_KIND_SUBGAUSSIAN || t->kind == AB_KIND_SUBGAMMA ||
          t->kind == AB_KIND_SUBEXPONENTIAL || t->kind == AB_KIND_BOUNDED ||
@@ -631,7 +722,7 @@ static int prep_init(const ab_tail *t, const ab_family *f, prep *p) {
 /* The saturation budget in T: the law given the top atom (a > 0), or never
  * (a <= 0: g = 0 somewhere costs +inf). */
 static double t_saturation(const ab_tail *t, const shape *s) {
-  return s->a > 0.0 ? t->ksup / s->a : INFINITY;
+  return s->a > 0.0 && t->psup > 0.0 ? t->ksup / s->a : INFINITY;
 }
 
 static int gain_one(const prep *p, double c, double *out, int *route) {
@@ -650,10 +741,8 @@ static int gain_one(const prep *p, double c, double *out, int *route) {
     *out = INFINITY;
     return AB_OK;
   }
-  if (!p->finite) {
-    if (sh->kind == SH_TV) return tv_exact(t, c, out);
-    return AB_EUNDEF;
-  }
+  if (sh->kind == SH_TV && !p->finite) return tv_exact(t, c, out);
+  if (heavy(t)) return AB_EUNDEF;
   if (sh->kind == SH_TV) {
     *out = fmin(tv_gain(t, &p->tv, c), t->sup);
     return AB_OK;
@@ -679,7 +768,8 @@ static int gain_one(const prep *p, double c, double *out, int *route) {
     *out = t->sup;
     return AB_OK;
   }
-  eval_param(t, sh, &q, &pt);
+  st = eval_param(t, sh, &q, &pt);
+  if (st) return st;
   *out = fmin(pt.gain, t->sup);
   return AB_OK;
 }
@@ -737,8 +827,8 @@ static int needed_one(const prep *p, double g, double *out, int *route) {
     *out = 0.0; /* every positive budget gains +inf */
     return AB_OK;
   }
-  if (!p->finite) {
-    if (sh->kind != SH_TV) return AB_EUNDEF;
+  if (heavy(t)) return AB_EUNDEF;
+  if (!p->finite && sh->kind == SH_TV) {
     if (g == t->sup) {
       *out = 1.0;
       return AB_OK;
@@ -778,7 +868,8 @@ static int needed_one(const prep *p, double g, double *out, int *route) {
     *out = t_to_budget(p->f, sh, t_saturation(t, sh));
     return AB_OK;
   }
-  eval_param(t, sh, &q, &pt);
+  st = eval_param(t, sh, &q, &pt);
+  if (st) return st;
   *out = t_to_budget(p->f, sh, pt.T);
   return AB_OK;
 }

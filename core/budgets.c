@@ -138,6 +138,15 @@ static void kernel_eval(const kernel *k, double x, double out[NK]) {
       return;
     }
     double L = log1p(v), lm = ab_log1pmx_fast(v), e1, d1, e2, d2;
+    if (fabs(v) > 0.5) { /* no small difference to protect: the direct form */
+      d1 = expm1(p * L);
+      d2 = expm1(q * L);
+      out[0] = d1 - p * v;
+      out[1] = d2 - q * v;
+      out[2] = x * d1;
+      out[3] = lm;
+      return;
+    }
     ab_em1x(p * L, &e1, &d1);
     ab_em1x(q * L, &e2, &d2);
     out[0] = e1 + p * lm;
@@ -205,24 +214,52 @@ static int expect(const ab_tail *t, const kernel *k, double e[NK]) {
   double u2 = k->regime == 0 ? k->par * k->par * t->variance : 1.0;
   double scale[NK] = {u2, u2, k->regime == 0 ? fabs(k->par) * t->variance
                                              : 1.0, u2};
+  /* breakpoints: where the kernel has a kink (the clipping point of regime
+   * u) or starts (m of regime m), or, for a < 1, where its peak at the top
+   * begins (x = top (1 - w)); each found by bisection on the quantile */
+  double edge = NAN, pts[5] = {0.0, 0.5, 1.0, 1.0, 1.0};
+  int np = 3;
+  if (k->s->a > 1.0) edge = k->regime == 0 ? -1.0 / k->par : k->par;
+  else if (k->regime == 1) edge = k->top * (1.0 - k->par);
+  if (!isnan(edge) && edge > t->inf && edge < k->top) {
+    double lo = 0.0, hi = 1.0, x;
+    for (int it = 0; it < 200 && hi - lo > 1e-17; it++) {
+      double mid = 0.5 * (lo + hi);
+      if ((st = ab_quantile_centred(t, mid, 1.0 - mid, &x))) break;
+      if (x < edge) lo = mid;
+      else hi = mid;
+    }
+    if (k->regime == 1 && k->s->a > 1.0) { /* nothing below m */
+      pts[0] = lo;
+      pts[1] = lo + 0.5 * (1.0 - lo);
+    } else if (lo != 0.5 && lo > 0.0 && lo < 1.0) {
+      pts[1] = fmin(lo, 0.5);
+      pts[2] = fmax(lo, 0.5);
+      np = 4;
+    }
+  }
   for (int j = 0; j < NK && !st; j++) {
-    double r1, e1, r2, e2;
     c.j = j;
     if ((j == 3 && k->regime == 1 && k->s->a > 1.0) ||
         (j == 3 && k->s->kind != SH_RKL)) {
       e[j] = 0.0;
       continue;
     }
-    double abs = 1e-15 * scale[j];
-    int s1 = gsl_integration_qags(&F, 0.0, 0.5, abs, 1e-13, QUAD_LIMIT, ws,
-                                  &r1, &e1);
-    int s2 = gsl_integration_qags(&F, 0.5, 1.0, abs, 1e-13, QUAD_LIMIT, ws,
-                                  &r2, &e2);
-    /* a roundoff report with an error estimate below 1e-11 is accepted */
-    double ok = fmax(1e-11 * fabs(r1 + r2), 1e-13 * scale[j]);
+    double abs = 1e-15 * scale[j], sum = 0.0, err[4] = {0, 0, 0, 0};
+    int bad[4] = {0, 0, 0, 0};
+    for (int i = 0; i + 1 < np; i++) {
+      double r;
+      bad[i] = gsl_integration_qags(&F, pts[i], pts[i + 1], abs, 1e-12,
+                                    QUAD_LIMIT, ws, &r, &err[i]);
+      sum += r;
+    }
+    /* a roundoff report with an error estimate below 1e-8 is accepted
+     * (qags' estimates are pessimistic; the specs check 1e-10) */
+    double ok = fmax(1e-8 * fabs(sum), 1e-12 * scale[j]);
     if (c.status) st = c.status;
-    else if ((s1 && !(e1 <= ok)) || (s2 && !(e2 <= ok))) st = AB_ENOCONV;
-    e[j] = r1 + r2;
+    for (int i = 0; !st && i + 1 < np; i++)
+      if (bad[i] && !(err[i] <= ok)) st = AB_ENOCONV;
+    e[j] = sum;
   }
   gsl_integration_workspace_free(ws);
   return st;
@@ -365,12 +402,20 @@ static int solve_param(const ab_tail *t, const shape *sh, int on_gain,
   q->regime = 1;
   if (sh->a > 1.0) {
     double hi = top;
-    if (isinf(top)) /* an exact law not bounded above: T grows with m */
+    if (isinf(top)) { /* an exact law not bounded above: T grows with m */
       for (hi = 1.0, k = 0;; hi *= 2.0, k++) {
         if ((st = value_at(&c, 1, hi, &v))) return st;
         if (v >= target) break;
         if (k > 2000) return AB_ENOCONV;
       }
+    } else if (!(t->psup > 0.0)) { /* no top atom: T -> inf as m -> top */
+      for (k = 1;; k++) {
+        hi = top * (1.0 - ldexp(1.0, -k));
+        if ((st = value_at(&c, 1, hi, &v))) return st;
+        if (v >= target) break;
+        if (k > 60) return AB_EUNDEF;
+      }
+    }
     return brent(&c, 0.0, hi, &q->s);
   }
   /* w from 1/2 down to 1e-300 */
@@ -450,6 +495,7 @@ static int chi2_setup(const ab_tail *t, chi2_table *c) {
   }
   free(r);
   c->k = k;
+  c->mu[k - 1] = 0.0; /* the law is centred: its mean is 0 exactly */
   return AB_OK;
 }
 
@@ -764,6 +810,7 @@ static int gain_one(const prep *p, double c, double *out, int *route) {
   int sat;
   st = solve_param(t, sh, 0, T, &q, &sat);
   if (st) return st;
+  if (sat && !p->finite) return AB_EUNDEF; /* a singular part at the top */
   if (sat) {
     *out = t->sup;
     return AB_OK;
@@ -864,6 +911,7 @@ static int needed_one(const prep *p, double g, double *out, int *route) {
   int sat;
   st = solve_param(t, sh, 1, g, &q, &sat);
   if (st) return st;
+  if (sat && !p->finite) return AB_EUNDEF;
   if (sat) {
     *out = t_to_budget(p->f, sh, t_saturation(t, sh));
     return AB_OK;

@@ -532,8 +532,9 @@ int ab_goodhart_fit(const double *kl, const double *gold, const double *se,
 /* Every divergence budget (DESIGN 3.5): the largest gain
  *   sup { E_pi r - E_ref r : D(pi || ref) <= budget }
  * for the families kl, chi2, tv, hellinger, reverse_kl, renyi (order in
- * (0, inf), 1 = kl) and alpha (any real order) of ab_family (not js or a
- * user f: AB_EUNDEF).  KL takes ab_tail_bound / ab_tail_kl_needed.
+ * (0, inf], 1 = kl) and alpha (any real order) of ab_family (not js or a
+ * user f: AB_EUNDEF).  KL takes ab_tail_bound / ab_tail_kl_needed.  Renyi
+ * of order inf caps the ratio at e^c: the top mass e^-c of the reference.
  *  - finite laws: the exact frontier, by the dual solution (the optimal
  *    ratio g ~ (1 + u x)_+^{1/(a-1)}, one monotone 1-D solve on u, a pass over
  *    the atoms per step, ties share g); chi2 in closed form after one sort
@@ -541,9 +542,13 @@ int ab_goodhart_fit(const double *kl, const double *gold, const double *se,
  *    top.  Past the divergence of the law given the top atom the value is
  *    sup r - E r.  Accuracy: about 1e-13 relative (the solves stop at 4e-16
  *    in their parameter).
- *  - exact laws: +inf for tv, hellinger, reverse_kl and orders below 1 when
- *    the reward is not bounded above; tv on a bounded law by quadrature of
- *    the quantile (1e-12 relative); the other cases are AB_EUNDEF for now.
+ *  - exact laws: the same solve with integrals over the quantile v in
+ *    (0, 1), r = Q(v) (GSL qags, split at the kinks; about 1e-12 relative,
+ *    an estimate); +inf for tv, hellinger, reverse_kl and orders below 1
+ *    when the reward is not bounded above; tv and order inf by quadrature of
+ *    the quantile.  AB_EUNDEF for Student t and Pareto (power families) and,
+ *    on a continuous law bounded above, past the budget where the optimum
+ *    of an order below 1 gets a singular part at the top.
  *  - assumption classes (and bounded{mean=}): the tightest certified route
  *    (ab_budget_route_name); +inf where the class admits an unbounded gain.
  * routes (NULL allowed) gets each element's AB_BUDGET_... route; on failure

@@ -41,7 +41,7 @@
 
 #define QUAD_LIMIT 400
 
-enum { SH_KL, SH_TV, SH_POWER, SH_RKL };
+enum { SH_KL, SH_TV, SH_POWER, SH_RKL, SH_RINF };
 
 /* A family reduced to its shape: the order a and p = 1/(a - 1). */
 typedef struct {
@@ -62,7 +62,11 @@ static int shape_of(const ab_family *f, shape *s) {
   case AB_HELLINGER: s->a = 0.5; break;
   case AB_ALPHA:
   case AB_RENYI:
-    if (isinf(f->alpha)) return AB_EUNDEF; /* Renyi of order inf */
+    if (isinf(f->alpha)) { /* Renyi of order inf: log sup g <= c */
+      s->kind = SH_RINF;
+      s->a = INFINITY;
+      return AB_OK;
+    }
     if (f->alpha == 1.0) { s->kind = SH_KL; return AB_OK; }
     if (f->alpha == 0.0) { s->kind = SH_RKL; s->a = 0.0; s->p = -1.0; return AB_OK; }
     s->a = f->alpha;
@@ -622,6 +626,71 @@ static int tv_exact(const ab_tail *t, double c, double *out) {
   return AB_OK;
 }
 
+/* ---- Renyi of order inf: the top fraction ------------------------------- */
+
+/* log sup g <= c caps g at e^c, so the optimum keeps the top mass m = e^-c
+ * of the reference at ratio 1/m: gain = (1/m) (the sum of x over the top
+ * mass m).  A walk down from the top atom. */
+static double rinf_gain(const tv_table *v, double c) {
+  double m = exp(-c), left = m;
+  ab_sum top = {0, 0};
+  for (size_t i = v->n; i-- > 0 && left > 0.0;) {
+    double take = fmin(left, v->r[i].b);
+    ab_sum_add(&top, take * v->r[i].a);
+    left -= take;
+  }
+  return ab_sum_value(&top) / (m - fmax(left, 0.0));
+}
+
+/* The inverse: the average of the top mass m is g, solved on the atom where
+ * it crosses: (S + (m - M) x) / m = g. */
+static double rinf_needed(const tv_table *v, double g) {
+  ab_sum S = {0, 0}, M = {0, 0};
+  for (size_t i = v->n; i-- > 0;) {
+    double x = v->r[i].a, w = v->r[i].b, s0 = ab_sum_value(&S),
+           m0 = ab_sum_value(&M);
+    if ((s0 + w * x) <= g * (m0 + w)) {
+      if (m0 == 0.0) return -log(w); /* g is the top: its atom alone */
+      return -log((s0 - m0 * x) / (g - x));
+    }
+    ab_sum_add(&S, w * x);
+    ab_sum_add(&M, w);
+  }
+  return 0.0;
+}
+
+static double quantile_upper_fn(double s, void *vctx) {
+  quantile_ctx *c = vctx;
+  double q;
+  if (c->status || s <= 0.0 || s >= 1.0) return 0.0;
+  c->status = ab_quantile_centred(c->t, 1.0 - s, s, &q);
+  return c->status ? 0.0 : q;
+}
+
+/* An exact law: (1/m) int_0^m Q(1 - s) ds. */
+static int rinf_exact(const ab_tail *t, double c, double *out) {
+  double m = exp(-c), r, e;
+  if (m >= 1.0) {
+    *out = 0.0;
+    return AB_OK;
+  }
+  /* the law is centred (int_0^1 Q = 0): for m > 1/2 integrate the bottom
+   * mass 1 - m = -expm1(-c) instead, -(1/m) int_0^{1-m} Q, so that small
+   * budgets keep their digits */
+  int bottom = m > 0.5;
+  quantile_ctx q = {t, AB_OK};
+  gsl_function F = {bottom ? quantile_fn : quantile_upper_fn, &q};
+  gsl_integration_workspace *ws = gsl_integration_workspace_alloc(QUAD_LIMIT);
+  if (!ws) return AB_ENOMEM;
+  int st = gsl_integration_qags(&F, 0.0, bottom ? -expm1(-c) : m, 0.0, 1e-12,
+                                QUAD_LIMIT, ws, &r, &e);
+  gsl_integration_workspace_free(ws);
+  if (q.status) return q.status;
+  if (st && !(e <= 1e-9 * fabs(r))) return AB_ENOCONV;
+  *out = (bottom ? -r : r) / m;
+  return AB_OK;
+}
+
 /* Student t and Pareto: the power families need moments of the reward that
  * these laws may lack (not done yet). */
 static int heavy(const ab_tail *t) {
@@ -698,7 +767,8 @@ static int class_gain(const ab_tail *t, const ab_family *f, const shape *s,
     tv = c >= 1.0 ? 1.0 : sqrt(c * (2.0 - c));
   } else {
     /* Renyi of order a: D_a = a T */
-    double a = s->a, T = budget_to_t(f, s, c), D = a * T;
+    double a = s->a, T = s->kind == SH_RINF ? c : budget_to_t(f, s, c);
+    double D = s->kind == SH_RINF ? c : a * T;
     if (f->kind == AB_CHI2) klroute = AB_BUDGET_KL_CHI2;
     if (a >= 1.0) kl = D;             /* KL <= D_a */
     if (a >= 2.0) chi2 = f->kind == AB_CHI2 ? c : expm1(D); /* D_2 <= D_a */
@@ -758,7 +828,7 @@ static int prep_init(const ab_tail *t, const ab_family *f, prep *p) {
   if (f->kind == AB_CHI2) {
     st = chi2_setup(t, &p->chi2);
     p->has_chi2 = !st;
-  } else if (p->sh.kind == SH_TV) {
+  } else if (p->sh.kind == SH_TV || p->sh.kind == SH_RINF) {
     st = tv_setup(t, &p->tv);
     p->has_tv = !st;
   }
@@ -789,6 +859,11 @@ static int gain_one(const prep *p, double c, double *out, int *route) {
   }
   if (sh->kind == SH_TV && !p->finite) return tv_exact(t, c, out);
   if (heavy(t)) return AB_EUNDEF;
+  if (sh->kind == SH_RINF) {
+    if (!p->finite) return rinf_exact(t, c, out);
+    *out = c >= t->ksup ? t->sup : fmin(rinf_gain(&p->tv, c), t->sup);
+    return AB_OK;
+  }
   if (sh->kind == SH_TV) {
     *out = fmin(tv_gain(t, &p->tv, c), t->sup);
     return AB_OK;
@@ -875,6 +950,29 @@ static int needed_one(const prep *p, double g, double *out, int *route) {
     return AB_OK;
   }
   if (heavy(t)) return AB_EUNDEF;
+  if (sh->kind == SH_RINF && p->finite) {
+    *out = g == t->sup ? t->ksup : rinf_needed(&p->tv, g);
+    return AB_OK;
+  }
+  if (sh->kind == SH_RINF) { /* increasing in c: bisection on log c */
+    double lo = -40.0, hi = 0.0, v;
+    for (int k = 0;; k++, hi += 2.0) {
+      if ((st = rinf_exact(t, exp(hi), &v))) return st;
+      if (v >= g) break;
+      if (k > 400) {
+        *out = INFINITY;
+        return AB_OK;
+      }
+    }
+    for (int k = 0; k < 200 && hi - lo > 1e-15; k++) {
+      double mid = 0.5 * (lo + hi);
+      if ((st = rinf_exact(t, exp(mid), &v))) return st;
+      if (v >= g) hi = mid;
+      else lo = mid;
+    }
+    *out = exp(hi);
+    return AB_OK;
+  }
   if (!p->finite && sh->kind == SH_TV) {
     if (g == t->sup) {
       *out = 1.0;
@@ -982,6 +1080,26 @@ static int policy_ratios(const prep *p, double c, double *h) {
     for (size_t i = 0; i < n; i++) {
       double x = t->x[i];
       h[i] = x == top ? 1.0 + moved / psup : x < xs ? 0.0 : x == xs ? keep : 1.0;
+    }
+    return AB_OK;
+  }
+  if (sh->kind == SH_RINF) {
+    /* ratio 1/m on the top mass m = e^-c (the boundary value in part) */
+    double m = exp(-c), left = m, xs = INFINITY, keep = 1.0;
+    if (c >= t->ksup) m = left = t->psup;
+    for (size_t k = p->tv.n; k-- > 0 && left > 0.0;) {
+      double x = p->tv.r[k].a, mass = 0.0;
+      for (;; k--) {
+        mass += p->tv.r[k].b;
+        if (k == 0 || p->tv.r[k - 1].a != x) break;
+      }
+      xs = x;
+      keep = mass > left ? left / mass : 1.0;
+      left -= mass;
+    }
+    for (size_t i = 0; i < n; i++) {
+      double x = t->x[i];
+      h[i] = x > xs ? 1.0 : x == xs ? keep : 0.0;
     }
     return AB_OK;
   }

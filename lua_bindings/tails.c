@@ -448,9 +448,9 @@ static int budget_family(lua_State *L, const char *fname, ab_family *f) {
   if (f->kind == AB_RENYI || f->kind == AB_ALPHA) {
     if (!has_alpha)
       abL_argerror(L, fname, 2, "family=\"%s\" needs alpha=", names[k]);
-    if (f->kind == AB_RENYI && !(alpha > 0 && isfinite(alpha)))
-      abL_argerror(L, fname, 2, "alpha must be positive and finite for "
-                   "renyi, got %f", alpha);
+    if (f->kind == AB_RENYI && !(alpha > 0))
+      abL_argerror(L, fname, 2, "alpha must be positive for renyi "
+                   "(math.huge allowed), got %f", alpha);
     if (f->kind == AB_ALPHA && !isfinite(alpha))
       abL_argerror(L, fname, 2, "alpha must be finite, got %f", alpha);
     f->alpha = alpha;

@@ -13,6 +13,7 @@ local FAMILIES = {
   { family = "chi2" }, { family = "tv" }, { family = "hellinger" }, { family = "reverse_kl" },
   { family = "renyi", alpha = 3 }, { family = "renyi", alpha = 0.5 }, { family = "renyi", alpha = 2 },
   { family = "alpha", alpha = -1 }, { family = "alpha", alpha = 1.5 }, { family = "alpha", alpha = 0.3 },
+  { family = "renyi", alpha = math.huge },
 }
 local function name(o) return o.family .. (o.alpha and ("(" .. o.alpha .. ")") or "") end
 local function divergence(q, p, o)
@@ -142,6 +143,28 @@ describe("total variation", function()
     -- uniform on [0, 1]: c - c^2 / 2
     local u = ab.tail.uniform { lo = 0, hi = 1 }
     H.close(u:gain(0.3, { family = "tv" }), 0.3 - 0.045, 1e-12, "uniform")
+  end)
+end)
+
+describe("renyi of order inf", function()
+  it("keeps the top mass e^-c at ratio e^c", function()
+    local t = ab.tail.discrete { values = V, probs = P }
+    local o = { family = "renyi", alpha = math.huge }
+    -- c = log 4: the top quarter, 0.1 at 5 and 0.15 at 2: mean 3.2
+    H.close(t:gain(math.log(4), o), 3.2 - MEAN, 1e-14, "top quarter")
+    H.close(t:budget_needed(3.2 - MEAN, o), math.log(4), 1e-14, "inverse")
+    H.close(t:gain(5, o), 5 - MEAN, 1e-15, "past -log P(top)")
+    local q = totable(t:optimal_policy(math.log(4), o))
+    H.close(q[3], 0.6, 1e-14, "part of the atom at 2")
+    H.close(q[4], 0.4, 1e-14, "the top atom")
+    -- uniform on [0, 1]: the top mass m has mean 1 - m/2
+    local u = ab.tail.uniform { lo = 0, hi = 1 }
+    H.close(u:gain(math.log(10), o), 0.45, 1e-12, "uniform")
+    H.close(u:budget_needed(0.45, o), math.log(10), 1e-12, "uniform inverse")
+    -- classes: kl <= D_inf and chi2 <= e^c - 1
+    local v, r = ab.tail.subgaussian { variance = 1 }:gain(0.1, o)
+    H.close(v, math.sqrt(math.exp(0.1) - 1), 1e-14, "class")
+    assert.are.equal("sd sqrt(chi2)", r)
   end)
 end)
 
@@ -280,6 +303,7 @@ describe("bad input", function()
       "tail:optimal_policy", "takes no alpha")
     H.raises(function() return ab.tail.gaussian { sd = 1 }:optimal_policy(0.1) end, "tail:optimal_policy",
       "finite law")
-    H.raises(function() return t:gain(0.1, { family = "renyi", alpha = math.huge }) end, "tail:gain", "alpha")
+    H.raises(function() return t:gain(0.1, { family = "renyi", alpha = 0 }) end, "tail:gain", "alpha")
+    H.raises(function() return t:gain(0.1, { family = "alpha", alpha = math.huge }) end, "tail:gain", "alpha")
   end)
 end)

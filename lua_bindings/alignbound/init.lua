@@ -135,7 +135,7 @@ ab.tail = core.tail
 -- @return the bound, in the shape of kl
 
 --- With `{family=, alpha=}`: the largest gain over D(pi || ref) ≤ budget for
--- family "chi2", "tv", "hellinger", "reverse_kl", "renyi" (alpha in (0, inf))
+-- family "chi2", "tv", "hellinger", "reverse_kl", "renyi" (alpha in (0, inf])
 -- or "alpha" (Amari, any real alpha); "kl" is the call above.  Finite and
 -- exact laws: the exact frontier (DESIGN 3.5); classes: the tightest
 -- certified route.  +inf for tv, hellinger, reverse_kl and orders below 1 on

@@ -531,6 +531,12 @@ static void chi2_solve(const chi2_table *c, int on_gain, double value,
   }
   size_t j = lo;
   double d;
+  if (j == 0) { /* the top atom alone (a budget at saturation, rounded) */
+    *out = on_gain ? 1.0 / c->S[0] - 1.0 : c->mu[0];
+    *m = c->x[0];
+    *jk = 0;
+    return;
+  }
   if (on_gain) {
     d = c->V[j] / (value - c->mu[j]);
     *out = chi2_at(c, j, c->mu[j] - d);
@@ -1064,9 +1070,9 @@ static int policy_ratios(const prep *p, double c, double *h) {
     return AB_OK;
   }
   if (sh->kind == SH_TV) {
-    /* remove the lowest mass c (the boundary atom in part), give it to the
-     * top atoms in proportion to their mass */
-    /* values below xs are emptied, the value xs keeps the fraction keep */
+    /* remove the lowest mass c (values below xs emptied, the value xs keeps
+     * the fraction keep) and give it to the top atoms in proportion to
+     * their mass */
     double psup = t->psup, moved = fmin(c, 1.0 - psup), left = moved;
     double xs = -INFINITY, keep = 1.0;
     for (size_t k = 0; k < p->tv.n && left > 0.0;) {
@@ -1109,7 +1115,8 @@ static int policy_ratios(const prep *p, double c, double *h) {
     double m, g;
     size_t j;
     chi2_solve(&p->chi2, 0, c, &g, &m, &j);
-    for (size_t i = 0; i < n; i++) h[i] = fmax(t->x[i] - m, 0.0);
+    for (size_t i = 0; i < n; i++)
+      h[i] = m >= top ? (t->x[i] == top ? 1.0 : 0.0) : fmax(t->x[i] - m, 0.0);
     return AB_OK;
   }
   param q = {0, 0};

@@ -1,5 +1,6 @@
 /* tails.c - alignbound.tail objects: constructors ab.tail.* and the methods
- * gain, loss, kl_needed, tilt, cumulant, variance_proxy, mean. */
+ * gain, loss, kl_needed, budget_needed, optimal_policy, tilt, cumulant,
+ * variance_proxy, mean. */
 #include <math.h>
 #include <string.h>
 
@@ -398,8 +399,172 @@ static const char *const numeric_opts[] = {"numeric", "out", NULL};
 static const char *const side_opts[] = {"numeric", "side", "out", NULL};
 static const char *const proxy_opts[] = {"numeric", NULL};
 
+/* ---- every divergence budget (DESIGN 3.5) ------------------------------ */
+
+typedef struct {
+  const ab_tail *t;
+  ab_family f;
+  int needed;
+  int *route; /* for a number argument, else NULL */
+} budget_args;
+
+static int vec_budget(void *ud, const double *x, size_t n, double *y,
+                      size_t *at) {
+  budget_args *b = ud;
+  int *r = n == 1 ? b->route : NULL;
+  return b->needed ? ab_budget_needed(b->t, &b->f, x, n, y, r, at)
+                   : ab_budget_gain(b->t, &b->f, x, n, y, r, at);
+}
+
+/* The family= and alpha= fields of the options table at 3 (absent: kl).
+ * Returns 1 if a family other than plain kl was named. */
+static int budget_family(lua_State *L, const char *fname, ab_family *f) {
+  static const char *const names[] = {"kl", "chi2", "tv", "hellinger",
+                                      "reverse_kl", "renyi", "alpha", NULL};
+  static const int kinds[] = {AB_KL, AB_CHI2, AB_TV, AB_HELLINGER,
+                              AB_REVERSE_KL, AB_RENYI, AB_ALPHA};
+  double alpha = NAN;
+  memset(f, 0, sizeof *f);
+  f->kind = AB_KL;
+  if (!lua_istable(L, 3)) return 0;
+  int has_alpha = abL_optnumber(L, 3, fname, 2, "alpha", &alpha);
+  lua_getfield(L, 3, "family");
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    if (has_alpha)
+      abL_argerror(L, fname, 2, "alpha is for family=\"renyi\" or \"alpha\"");
+    return 0;
+  }
+  const char *name = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+  int k = -1;
+  for (int i = 0; name && names[i]; i++)
+    if (strcmp(name, names[i]) == 0) k = i;
+  if (k < 0)
+    abL_argerror(L, fname, 2, "family must be one of kl, chi2, tv, hellinger, "
+                 "reverse_kl, renyi, alpha; got %s",
+                 name ? name : luaL_typename(L, -1));
+  lua_pop(L, 1);
+  f->kind = kinds[k];
+  if (f->kind == AB_RENYI || f->kind == AB_ALPHA) {
+    if (!has_alpha)
+      abL_argerror(L, fname, 2, "family=\"%s\" needs alpha=", names[k]);
+    if (f->kind == AB_RENYI && !(alpha > 0))
+      abL_argerror(L, fname, 2, "alpha must be positive for renyi "
+                   "(math.huge allowed), got %f", alpha);
+    if (f->kind == AB_ALPHA && !isfinite(alpha))
+      abL_argerror(L, fname, 2, "alpha must be finite, got %f", alpha);
+    f->alpha = alpha;
+  } else if (has_alpha) {
+    abL_argerror(L, fname, 2, "family=\"%s\" takes no alpha", names[k]);
+  }
+  return !(f->kind == AB_KL && !has_alpha);
+}
+
+/* t:gain(budget, {family=...}) and t:budget_needed(gain, {family=...}):
+ * a number argument also returns the route (ab_budget_route_name) when a
+ * family other than kl is named. */
+static int run_budget(lua_State *L, const char *fname, const char *what,
+                      const char *domain, int needed) {
+  static const char *const fields[] = {"family", "alpha", "out", NULL};
+  abL_tail *u = abL_checktailself(L, fname);
+  budget_args b = {u->t, {0}, needed, NULL};
+  abL_callback frame;
+  size_t at;
+  double value;
+  int route = 0, out = 0;
+  lua_settop(L, 3);
+  if (!lua_isnil(L, 3)) {
+    if (!lua_istable(L, 3))
+      abL_argerror(L, fname, 2, "table of options expected, got %s",
+                   luaL_typename(L, 3));
+    abL_checkfields(L, 3, fname, 2, fields);
+  }
+  int named = budget_family(L, fname, &b.f);
+  if (lua_istable(L, 3)) {
+    lua_getfield(L, 3, "out");
+    out = !lua_isnil(L, -1);
+    if (out && !abL_testvector(L, -1))
+      abL_argerror(L, fname, 2, "out must be an " ABL_VECTOR ", got %s",
+                   luaL_typename(L, -1));
+  } else {
+    lua_pushnil(L);
+  }
+  /* the out vector, if any, is at index 4 */
+  if (lua_type(L, 2) == LUA_TNUMBER) b.route = &route;
+  abL_tail_prepare(L, 1, &frame);
+  abL_tailmap tm = {u, &frame, vec_budget, &b};
+  int st = abL_map(L, 2, fname, 1, what, abL_tailmap_fn, &tm, &at, &value,
+                   out ? 4 : 0);
+  if (st) {
+    abL_site site = {fname, 1, domain, &frame, u->t, 0,
+                     "this family has no exact frontier for this law: use a "
+                     "finite law, a bounded law for tv, or an assumption "
+                     "class"};
+    abL_fail(L, &site, st, lua_type(L, 2) != LUA_TNUMBER, at, value);
+  }
+  if (named && b.route) {
+    lua_pushstring(L, ab_budget_route_name(route));
+    return 2;
+  }
+  return 1;
+}
+
+static int has_budget_family(lua_State *L) {
+  if (!lua_istable(L, 3)) return 0;
+  lua_getfield(L, 3, "family");
+  lua_getfield(L, 3, "alpha");
+  int kl = lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), "kl") == 0;
+  int yes = !lua_isnil(L, -2) && !(kl && lua_isnil(L, -1));
+  lua_pop(L, 2);
+  return yes;
+}
+
+#define BUDGET_DOMAIN "budget must be a number >= 0"
+
+static const char *const gain_opts[] = {"numeric", "out", "family", NULL};
+
+/* t:gain(kl [, {numeric=, out=}]) is the KL frontier; with family= (other
+ * than kl) the frontier under that budget. */
 static int tail_gain(lua_State *L) {
-  return run(L, "tail:gain", "kl", KL_DOMAIN, AB_GAIN, vec_bound, numeric_opts);
+  if (has_budget_family(L))
+    return run_budget(L, "tail:gain", "budget", BUDGET_DOMAIN, 0);
+  return run(L, "tail:gain", "kl", KL_DOMAIN, AB_GAIN, vec_bound, gain_opts);
+}
+
+static int tail_budget_needed(lua_State *L) {
+  return run_budget(L, "tail:budget_needed", "gain", "gain must not be NaN", 1);
+}
+
+/* t:optimal_policy(budget [, {family=, alpha=}]): the optimal policy of a
+ * finite law, its probabilities in the order of the atoms. */
+static int tail_optimal_policy(lua_State *L) {
+  static const char *const fields[] = {"family", "alpha", NULL};
+  const char *fname = "tail:optimal_policy";
+  abL_tail *u = abL_checktailself(L, fname);
+  ab_family f;
+  double c = abL_checknumber(L, 2, fname, 1, "budget");
+  lua_settop(L, 3);
+  if (!lua_isnil(L, 3)) {
+    if (!lua_istable(L, 3))
+      abL_argerror(L, fname, 2, "table of options expected, got %s",
+                   luaL_typename(L, 3));
+    abL_checkfields(L, 3, fname, 2, fields);
+  }
+  budget_family(L, fname, &f);
+  if (!(c >= 0))
+    return abL_argerror(L, fname, 1, BUDGET_DOMAIN ", got %f", c);
+  size_t n = ab_tail_atoms(u->t);
+  if (n == 0) {
+    abL_site site = {fname, 0, NULL, NULL, u->t, 0, "a finite law is needed"};
+    return abL_fail(L, &site, AB_EUNDEF, 0, SIZE_MAX, NAN);
+  }
+  abL_vector *v = abL_newvector(L, n);
+  int st = ab_budget_policy(u->t, &f, c, v->data);
+  if (st) {
+    abL_site site = {fname, 1, BUDGET_DOMAIN, NULL, u->t, 0, NULL};
+    return abL_fail(L, &site, st, 0, SIZE_MAX, c);
+  }
+  return 1;
 }
 
 static int tail_loss(lua_State *L) {
@@ -473,6 +638,8 @@ void abL_open_tail(lua_State *L) {
       {"gain", tail_gain},
       {"loss", tail_loss},
       {"kl_needed", tail_kl_needed},
+      {"budget_needed", tail_budget_needed},
+      {"optimal_policy", tail_optimal_policy},
       {"tilt", tail_tilt},
       {"cumulant", tail_cumulant_at},
       {"variance_proxy", tail_variance_proxy},

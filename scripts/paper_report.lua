@@ -445,6 +445,35 @@ do
     g4(best.kl))
 end
 
+-- Figure 10: gain against budget under kl, chi2 and tv on one law ------------------
+do
+  local r3 = math.sqrt(3)
+  local law = ab.tail.uniform { lo = -r3, hi = r3 } -- mean 0, variance 1
+  local budgets = logspace(-3, 0, 31)
+  local series, at = {}, {}
+  for _, fam in ipairs { "kl", "chi2", "tv" } do
+    local y = {}
+    for i, c in ipairs(budgets) do y[i] = law:gain(c, { family = fam }) end
+    series[#series + 1] = { x = budgets, y = y, title = fam }
+    at[fam] = y
+  end
+  local i01 = 21 -- budget 0.1
+  local first = 1
+  figure("budgets", "Gain against budget under KL, chi2 and TV (standard uniform reward)", {
+    series = series, logx = true, xlabel = "budget (nats for KL)", ylabel = "largest gain (sd units)",
+  }, {
+    string.format("At budget %s the largest gain is %s under KL, %s under chi2 and %s under TV; "
+      .. "at budget %s KL allows %.3f times the chi2 gain (sqrt(2 c) against sqrt(c) for small c).",
+      g4(budgets[i01]), g4(at.kl[i01]), g4(at.chi2[i01]), g4(at.tv[i01]), g4(budgets[first]),
+      at.kl[first] / at.chi2[first]),
+    string.format("TV moves mass from the bottom to the top, so it gains %s at budget 1, the top of the "
+      .. "range (sqrt(3) = %s), where chi2 gains %s and KL %s.", g4(at.tv[#budgets]), g4(r3),
+      g4(at.chi2[#budgets]), g4(at.kl[#budgets])),
+  })
+  summary[#summary + 1] = string.format("gain at budget 0.1 (uniform): kl %s, chi2 %s, tv %s",
+    g4(at.kl[i01]), g4(at.chi2[i01]), g4(at.tv[i01]))
+end
+
 -- The tables of the text report -------------------------------------------------
 local function text_table(head, rows)
   local w = {}

@@ -331,6 +331,8 @@ describe("error messages", function()
     ["tail:gain"] = { g, 1 }, ["tail:loss"] = { g, 1 }, ["tail:kl_needed"] = { g, 1 },
     ["tail:tilt"] = { g, 1 }, ["tail:cumulant"] = { g, 1 }, ["tail:variance_proxy"] = { g, { numeric = true } },
     ["tail:mean"] = { g }, ["tail:sample"] = { g, 3, ab.rng(1) },
+    ["tail:budget_needed"] = { g, 0.5 },
+    ["tail:optimal_policy"] = { ab.tail.discrete { values = R, probs = P }, 0.5 },
     ["rng:uniform"] = { ab.rng(1), 3 }, ["vector:totable"] = { ab.vector(2) },
   }
   -- predicates take anything: no argument of theirs is bad

@@ -130,8 +130,38 @@ ab.tail = core.tail
 -- KL(pi || ref) ≤ kl: inf_l (kl + psi(l)) / l.
 -- @function tail:gain
 -- @tparam number|table|alignbound.vector kl in [0, inf]
--- @tparam[opt] table opts `{numeric=true}` forces the generic engine
+-- @tparam[opt] table opts `{numeric=true}` forces the generic engine;
+-- `{family=, alpha=}` takes another budget (see below)
 -- @return the bound, in the shape of kl
+
+--- With `{family=, alpha=}`: the largest gain over D(pi || ref) ≤ budget for
+-- family "chi2", "tv", "hellinger", "reverse_kl", "renyi" (alpha in (0, inf])
+-- or "alpha" (Amari, any real alpha); "kl" is the call above.  Finite and
+-- exact laws: the exact frontier (DESIGN 3.5); classes: the tightest
+-- certified route.  +inf for tv, hellinger, reverse_kl and orders below 1 on
+-- a reward not bounded above.
+-- @function tail:gain
+-- @tparam number|table|alignbound.vector budget ≥ 0
+-- @tparam table opts `{family=, alpha=, out=}`
+-- @return the value, in the shape of budget
+-- @return for a number budget, the route: "exact", "sd sqrt(chi2)",
+-- "kl via log(1 + chi2)", "kl via kl <= renyi", "(hi - lo) tv",
+-- "(hi - lo) tv, tv from hellinger", "(hi - lo) tv, tv by pinsker", "unbounded"
+
+--- The smallest budget of a family whose frontier reaches a gain (the
+-- inverse of tail:gain with family=; KL by default).
+-- @function tail:budget_needed
+-- @tparam number|table|alignbound.vector g
+-- @tparam[opt] table opts `{family=, alpha=, out=}`
+-- @return the budget, and for a number g with a family, the route
+
+--- The optimal policy of a finite law at a budget: the probabilities of its
+-- atoms (those of positive probability, in the order given); for tv the
+-- mass moves from the lowest atoms to the top ones.
+-- @function tail:optimal_policy
+-- @tparam number budget ≥ 0
+-- @tparam[opt] table opts `{family=, alpha=}` (kl by default: the tilt)
+-- @treturn alignbound.vector
 
 --- Upper bound on the reward decrease (the left tail), inf_l (kl + psi(-l)) / l.
 -- @function tail:loss

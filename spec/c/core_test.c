@@ -665,6 +665,41 @@ static void test_rules(void) {
   CHECK(ab_soft_bon_policy(probs, rewards, 2, 2.0, 0.0, pol, &s) == AB_EDOM);
 }
 
+/* Every divergence budget (issue 8): the chi2 frontier of a two-point law
+ * is sqrt(c p (1-p)) (pi = (1-q, q): chi2 = (q-p)^2 / (p(1-p))), the vector
+ * form fills routes, the policy attains it, and bad input is AB_EDOM. */
+static void test_budgets(void) {
+  ab_tail *t, *s;
+  double v[2] = {0, 1}, p[2] = {0.9, 0.1}, c[3] = {1e-6, 0.5, 20}, g[3];
+  double pol[2], d, nan = NAN, neg = -1;
+  int routes[3];
+  size_t at;
+  ab_family chi2 = {AB_CHI2, 0, NULL, NULL}, js = {AB_JS, 0, NULL, NULL};
+  CHECK(ab_tail_discrete(v, p, 2, &t) == AB_OK);
+  CHECK(ab_budget_gain(t, &chi2, c, 3, g, routes, &at) == AB_OK);
+  CHECK_CLOSE(g[0], sqrt(1e-6 * 0.09), 1e-13);
+  CHECK_CLOSE(g[1], sqrt(0.5 * 0.09), 1e-13);
+  CHECK_CLOSE(g[2], 0.9, 1e-15); /* past (1 - p)/p = 9: the top */
+  CHECK(routes[0] == AB_BUDGET_EXACT);
+  CHECK(ab_budget_needed(t, &chi2, g, 2, g, NULL, NULL) == AB_OK);
+  CHECK_CLOSE(g[1], 0.5, 1e-13);
+  CHECK(ab_tail_atoms(t) == 2);
+  CHECK(ab_budget_policy(t, &chi2, 0.5, pol) == AB_OK);
+  CHECK(ab_divergence(pol, p, 2, &chi2, &d) == AB_OK);
+  CHECK_CLOSE(d, 0.5, 1e-13);
+  CHECK(ab_budget_gain(t, &chi2, &nan, 1, g, NULL, &at) == AB_EDOM);
+  CHECK(ab_budget_gain(t, &chi2, &neg, 1, g, NULL, &at) == AB_EDOM);
+  CHECK(ab_budget_gain(t, &js, c, 1, g, NULL, NULL) == AB_EUNDEF);
+  CHECK(ab_tail_subgaussian(1, &s) == AB_OK);
+  CHECK(ab_budget_policy(s, &chi2, 0.5, pol) == AB_EUNDEF);
+  CHECK(ab_budget_gain(s, &chi2, c + 1, 1, g, routes, NULL) == AB_OK);
+  CHECK_CLOSE(g[0], sqrt(0.5), 1e-15); /* sd sqrt(chi2) < sqrt(2 log 1.5) */
+  CHECK(routes[0] == AB_BUDGET_SD_CHI2);
+  CHECK(strcmp(ab_budget_route_name(AB_BUDGET_SD_CHI2), "sd sqrt(chi2)") == 0);
+  ab_tail_free(s);
+  ab_tail_free(t);
+}
+
 int main(void) {
   ab_init();
   test_laws_issue9();
@@ -685,5 +720,6 @@ int main(void) {
   test_issue9_bon_tilt();
   test_tilt_saturation();
   test_rules();
+  test_budgets();
   return check_report("core_test");
 }

@@ -178,8 +178,10 @@ int ab_estimate_variance_proxy(const double *x, size_t n, double level,
     double pos = level * (double)(resamples - 1);
     size_t lo = (size_t)floor(pos);
     double frac = pos - (double)lo;
-    *upper = lo + 1 < resamples ? boot[lo] + frac * (boot[lo + 1] - boot[lo])
-                                : boot[lo];
+    double a = boot[lo], b = lo + 1 < resamples ? boot[lo + 1] : a;
+    /* an infinite proxy (a variance beyond the doubles) stays infinite:
+     * a + frac (b - a) would be inf - inf */
+    *upper = (frac == 0.0 || a == b) ? a : isinf(b) ? b : a + frac * (b - a);
   }
   free(boot);
   free(y);

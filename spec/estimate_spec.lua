@@ -78,6 +78,13 @@ describe("estimators", function()
     H.raises(function() return ab.estimate.variance_proxy(x, { levl = 0.9 }) end, "unknown option 'levl'")
   end)
 
+  it("variance_proxy: a proxy beyond the doubles is inf, and so is its bootstrap bound (not NaN)", function()
+    -- found by the random-argument fuzzer: the percentile interpolated inf - inf
+    local est, up = ab.estimate.variance_proxy({ 41, 7.67e176 }, { level = 0.5, rng = ab.rng(43), resamples = 3 })
+    assert.are.equal(math.huge, est)
+    assert.are.equal(math.huge, up)
+  end)
+
   -- References by mpmath at 60 digits from the exact doubles: r = lp - lq,
   -- Renyi = log(mean e^{(a-1) r}) / (a - 1) with se = sd(e^{(a-1) r}) /
   -- sqrt(n) / M / |a - 1|; k1 = mean r, se = sd(r) / sqrt(n) (sd with n - 1).

@@ -256,6 +256,10 @@ int ab_bon_divergence(double n, const ab_family *f, int method, double *out,
   if (method == AB_CLOSED && closed_divergence(n, f, out) != -1) return AB_OK;
   if (f->kind == AB_RENYI) {
     double a = f->alpha, am;
+    if (n == 1.0) { /* bon_1 = ref */
+      *out = 0.0;
+      return AB_OK;
+    }
     if (isinf(a)) {
       *out = log(n); /* ess sup of the ratio; no integral */
       return AB_OK;

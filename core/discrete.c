@@ -32,16 +32,26 @@
  * The values are scaled by a power of two that brings the largest below 1
  * (exact), so that the sum of n values near DBL_MAX does not overflow. */
 static double mean_of(const double *v, const double *p, size_t n) {
-  ab_sum s = {0.0, 0.0};
-  double big = 0.0;
+  ab_sum s = {0.0, 0.0}, mass = {0.0, 0.0};
+  double big = 0.0, lo = v[0], hi = v[0];
   int e;
-  for (size_t i = 0; i < n; i++) big = fmax(big, fabs(v[i]));
+  for (size_t i = 0; i < n; i++) {
+    big = fmax(big, fabs(v[i]));
+    lo = fmin(lo, v[i]);
+    hi = fmax(hi, v[i]);
+  }
+  /* a constant law is its value: a weighted sum would leave an ulp of
+   * rounding that centring turns into a nonzero (negative) spread */
+  if (lo == hi) return lo;
   frexp(big, &e); /* big < 2^e */
   double scale = ldexp(1.0, -e);
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; i < n; i++) {
     ab_sum_add(&s, p ? p[i] * (v[i] * scale) : v[i] * scale);
-  double m = p ? ab_sum_value(&s) : ab_sum_value(&s) / (double)n;
-  return ldexp(m, e);
+    if (p) ab_sum_add(&mass, p[i]);
+  }
+  /* over the weights' own sum, which rounding keeps from being exactly 1 */
+  double m = ab_sum_value(&s) / (p ? ab_sum_value(&mass) : (double)n);
+  return fmin(fmax(ldexp(m, e), lo), hi);
 }
 
 int ab_discrete_setup(ab_tail *t, const double *values, const double *probs,

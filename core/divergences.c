@@ -156,6 +156,11 @@ int ab_f_eval(const ab_family *f, double t, double *out) {
   int st = ab_family_check(f);
   if (st) return st;
   if (!(t >= 0.0) || f->kind == AB_RENYI) return AB_EDOM;
+  if (f->kind == AB_REVERSE_KL) {
+    /* -log t itself: f~ - (t - 1) would be inf - inf at t = inf */
+    *out = -log(t);
+    return AB_OK;
+  }
   st = ab_f_tilde(f, log(t), t - 1.0, out);
   if (f->kind == AB_USER) return st;
   /* add back f'(1) (t - 1) */

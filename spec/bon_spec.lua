@@ -805,4 +805,10 @@ describe("estimators", function()
     H.raises(function() return ab.bon.from_samples({}, {}) end, "ranking_scores is empty")
     H.raises(function() return ab.bon.from_samples({ 1, 0 / 0 }, { 1, 2 }) end, "ranking_scores[2] must be finite")
   end)
+
+  it("the numeric Renyi divergence of best-of-1 is 0 (found by the fuzzer: it was -inf)", function()
+    for _, a in ipairs { 0.5, 2, 10 } do
+      assert.are.equal(0, ab.bon.divergence(1, "renyi", { alpha = a, numeric = true }))
+    end
+  end)
 end)

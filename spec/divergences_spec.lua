@@ -403,4 +403,10 @@ describe("divergence between random extreme laws", function()
       assert(d == d and d >= 0, "user chi2 on pair " .. k .. ": " .. d)
     end
   end)
+
+  it("the reverse KL generator -log t is -inf at t = inf (found by the fuzzer: it was NaN)", function()
+    assert.are.equal(-math.huge, ab.generator("reverse_kl", math.huge))
+    assert.are.equal(math.huge, ab.generator("reverse_kl", 0))
+    H.close(ab.generator("reverse_kl", 2), -math.log(2), 1e-15, "-log 2")
+  end)
 end)

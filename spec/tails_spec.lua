@@ -398,4 +398,17 @@ describe("user cumulants", function()
     end)
     H.close(c:gain(0.5), 1, 1e-10, "nested")
   end)
+
+  it("a constant finite law gains and loses exactly 0 (found by the fuzzer: loss was -2.8e-14)", function()
+    local v, p = {}, {}
+    for i = 1, 9 do v[i], p[i] = 100, 1 / 9 end
+    local t = ab.tail.discrete { values = v, probs = p }
+    assert.are.equal(100, t:mean())
+    assert.are.equal(0, t:gain(10))
+    assert.are.equal(0, t:loss(10))
+    assert.are.equal(0, t:variance_proxy())
+    -- and a law with weights that do not sum to 1 exactly keeps its mean inside its range
+    local u = ab.tail.discrete { values = { 1, 1 + 2 ^ -52 }, probs = { 1 / 3, 2 / 3 } }
+    assert.is_true(u:gain(1) >= 0 and u:loss(1) >= 0)
+  end)
 end)

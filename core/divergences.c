@@ -70,7 +70,10 @@ static double alpha_tilde(double a, double l, double d) {
   if (l == INFINITY) return a > 1.0 ? INFINITY : 1.0 / (1.0 - a) * INFINITY;
   if (fabs(a - 1.0) < 0.5 && fabs((a - 1.0) * l) <= 1.0) {
     double t = fabs(d) < 0.5 ? 1.0 + d : exp(l);
-    /* t^a = t e^{(a-1) l}: [kl~(t) + t l (E((a-1) l) - 1)] / a */
+    /* t^a = t e^{(a-1) l}: [kl~(t) + t l (E((a-1) l) - 1)] / a; where t l
+     * overflows, t [l E((a-1) l) - d / t] / a (kl~ = t l - d there), which
+     * overflows to +inf instead of inf - inf */
+    if (l > 700.0) return t * (l * (1.0 + exprel_m1((a - 1.0) * l)) - d / t) / a;
     return (kl_tilde(l, d) + t * l * exprel_m1((a - 1.0) * l)) / a;
   }
   if (fabs(a) < 0.5 && fabs(a * l) <= 1.0) {

@@ -535,7 +535,7 @@ int ab_rule_expected_gain(const ab_tail *t, int rule, double p, double *out) {
   }
   gsl_integration_workspace *ws = gsl_integration_workspace_alloc(QUAD_LIMIT);
   if (!ws) return AB_ENOMEM;
-  double sum = 0.0, err = 0.0, ls = log(rule_scale(rule, p));
+  double sum = 0.0, ls = log(rule_scale(rule, p));
   for (int upper = 0; upper < 2 && !st; upper++) {
     gain_ctx c = {t, rule, upper, p, AB_OK};
     gsl_function F = {gain_integrand, &c};
@@ -553,7 +553,6 @@ int ab_rule_expected_gain(const ab_tail *t, int rule, double p, double *out) {
     else if (s && !(e <= 1e-10 * fabs(r) + 1e-15 * sqrt(t->variance)))
       st = AB_ENOCONV;
     sum += r;
-    err += e;
   }
   gsl_integration_workspace_free(ws);
   if (st) return st;

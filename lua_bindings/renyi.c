@@ -22,7 +22,7 @@ static int proxy_run(void *arg) {
  * policy, AB_LOSS) or {variance=}. */
 static double proxy_field(lua_State *L, const char *key, int side) {
   static const char *const f[] = {"variance", NULL};
-  double v;
+  double v = NAN;
   lua_getfield(L, 1, key);
   int idx = lua_gettop(L);
   if (lua_isnil(L, idx)) abL_argerror(L, FN, 1, "%s is required", key);

@@ -409,4 +409,14 @@ describe("divergence between random extreme laws", function()
     assert.are.equal(math.huge, ab.generator("reverse_kl", 0))
     H.close(ab.generator("reverse_kl", 2), -math.log(2), 1e-15, "-log 2")
   end)
+
+  it("the alpha generator near order 1 overflows to +inf at the largest t (found by the fuzzer: NaN)", function()
+    local big = 1.7976931348623157e308
+    for _, a in ipairs { 1 - 2 ^ -53, 1 - 1e-12, 1 + 1e-15 } do
+      assert.are.equal(math.huge, ab.generator("alpha", big, { alpha = a }))
+      -- below the overflow the two forms agree: t (log t - 1) + 1 for a -> 1
+      local t = 1e300
+      H.close(ab.generator("alpha", t, { alpha = a }), t * (math.log(t) - 1) + 1, 1e-9, "alpha=" .. a)
+    end
+  end)
 end)

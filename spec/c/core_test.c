@@ -297,17 +297,19 @@ static void test_divergence_extremes(void) {
  * allocator hook, so a child process reads a large sparse file under an
  * address-space limit a few MB above its current size.  Skipped under
  * AddressSanitizer and valgrind, whose allocators do not return NULL. */
-static int under_valgrind(void) {
-  const char *pre = getenv("LD_PRELOAD");
-  return pre && strstr(pre, "vgpreload") != NULL;
-}
-
 #if defined(__SANITIZE_ADDRESS__)
 #define AB_TEST_ASAN 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #define AB_TEST_ASAN 1
 #endif
+#endif
+
+#ifndef AB_TEST_ASAN
+static int under_valgrind(void) {
+  const char *pre = getenv("LD_PRELOAD");
+  return pre && strstr(pre, "vgpreload") != NULL;
+}
 #endif
 
 static void test_csv_out_of_memory(void) {

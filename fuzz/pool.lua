@@ -38,16 +38,6 @@ function fuzz.empty_arg(args)
   return false
 end
 
-local function nan(o) return o and o.kind == "nan" end
-local function says(o, pat) return o and o.kind == "message" and o.text:find(pat) ~= nil end
-
-local function beta_law(labels, pred) -- a beta tail in the labels whose (a, b) satisfy pred
-  for _, x in ipairs(labels) do
-    local a, b = x:match("^beta%(a=([^,]+), b=([^)]+)%)")
-    if a and pred(tonumber(a), tonumber(b)) then return true end
-  end
-  return false
-end
 
 -- Calls known to fail on this branch, fixed on other branches.  Each entry is
 -- one line: a reason, and a predicate on (name, labels, outcome, args); `outcome`

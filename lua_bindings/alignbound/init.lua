@@ -509,7 +509,9 @@ function ab.mc.tilt_gain(dist, kl, k, rng)
   check_number("mc.tilt_gain", 2, "kl", kl, 0)
   check_count("mc.tilt_gain", 3, k)
   check_rng("mc.tilt_gain", 4, rng)
-  local m, se = relay("mc.tilt_gain", pcall(function() return core.estimate.mean(core.tilt.sample(dist, { kl = kl }, k, rng)) end))
+  local m, se = relay("mc.tilt_gain", pcall(function()
+    return core.estimate.mean(core.tilt.sample(dist, { kl = kl }, k, rng))
+  end))
   return m - dist:mean(), se
 end
 

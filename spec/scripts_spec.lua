@@ -92,6 +92,54 @@ describe("scripts/rlhf_gain.lua", function()
   end)
 end)
 
+-- A script run that must fail: its exit status and its stderr+stdout.
+local function run_failing(script, args)
+  local p = assert(io.popen(ENV .. "lua5.4 scripts/" .. script .. " " .. args .. " 2>&1"))
+  local out = p:read("a")
+  local ok = p:close()
+  assert.is_falsy(ok, script .. " " .. args .. " should exit non-zero:\n" .. out)
+  assert.is_nil(out:find("traceback", 1, true), "a traceback:\n" .. out)
+  return out
+end
+
+describe("scripts given bad arguments or files", function()
+  local nocols = os.tmpname()
+  setup(function()
+    local f = assert(io.open(nocols, "w"))
+    f:write("a,b\n1,2\n3,4\n")
+    f:close()
+  end)
+  teardown(function() os.remove(nocols) end)
+
+  it("rlhf_gain.lua checks the budget up front with a usage line", function()
+    for _, bad in ipairs { "five", "-1", "inf", "nan" } do
+      local out = run_failing("rlhf_gain.lua", "examples/run.csv ref_reward " .. bad)
+      local want = "rlhf_gain: KL must be a finite number >= 0, got '" .. bad .. "'\nusage: rlhf_gain.lua"
+      assert.are.equal(want, out:sub(1, #want))
+    end
+    assert.truthy(run_failing("rlhf_gain.lua", "examples/run.csv ref_reward 5 6"):find("usage:", 1, true))
+  end)
+
+  it("rlhf_gain.lua and check_run.lua say in one line that a column is missing", function()
+    local out = run_failing("rlhf_gain.lua", nocols)
+    assert.are.equal("rlhf_gain: " .. nocols .. ": no column named 'ref_reward'\n", out)
+    out = run_failing("rlhf_gain.lua", "examples/run.csv nosuch")
+    assert.are.equal("rlhf_gain: examples/run.csv: no column named 'nosuch'\n", out)
+    out = run_failing("check_run.lua", nocols)
+    assert.are.equal("check_run: " .. nocols .. ": no column named 'ref_reward'\n", out)
+    out = run_failing("check_run.lua", "/nonexistent/run.csv")
+    assert.truthy(out:find("^check_run: /nonexistent/run.csv: [^\n]+\n$"), out)
+  end)
+
+  it("rlhf_gain.lua compares with best-of-n for the largest n within the budget", function()
+    local out = run("rlhf_gain.lua", "examples/run.csv ref_reward 5")
+    -- KL(best-of-n) = log n - (n-1)/n grows with n: count up to the budget
+    local n = 1
+    while math.log(n + 1) - n / (n + 1) <= 5 do n = n + 1 end
+    assert.are.equal(n, num(out, "Best%-of%-(%d+), the largest n with KL <= 5"))
+  end)
+end)
+
 describe("scripts/bon_vs_rl.lua", function()
   it("prints the exact best-of-n KL and gain with ties (enumerated here)", function()
     local out = run("bon_vs_rl.lua")

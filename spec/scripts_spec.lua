@@ -290,6 +290,30 @@ describe("scripts/paper_report.lua", function()
     assert.truthy(md:find(string.format("At KL = 1 the win-rate tilt wins %.2f%%", 100 * w1), 1, true))
     assert.truthy(md:find(string.format("the top fraction (eps = 1/e) %.2f%%", 100 * (1 - math.exp(-1) / 2)), 1, true))
     assert.truthy(md:find("Each rule's guaranteed golden gain peaks: best-of-n", 1, true))
+    -- the Gumbel(0, b) frontier at exactly KL = 50, not at the grid's last
+    -- point 10^1.7: X = -b log E with E ~ Exp(1), so the tilt by exp(l X)
+    -- makes E ~ Gamma(a = 1 - b l): gain = b (psi(1) - psi(a)), KL =
+    -- -(1 - a) psi(a) - lgamma(a); psi and lgamma by recurrence to x >= 12
+    -- and their asymptotic series, a by bisection
+    local function psi_lgamma(x)
+      local p, g = 0, 0
+      while x < 12 do p, g, x = p - 1 / x, g - math.log(x), x + 1 end
+      local x2 = x * x
+      p = p + math.log(x) - 1 / (2 * x) - 1 / (12 * x2) + 1 / (120 * x2 * x2) - 1 / (252 * x2 ^ 3)
+      g = g + (x - 0.5) * math.log(x) - x + 0.5 * math.log(2 * math.pi) + 1 / (12 * x) - 1 / (360 * x * x2)
+        + 1 / (1260 * x * x2 * x2)
+      return p, g
+    end
+    local b = math.sqrt(6) / math.pi
+    local alo, ahi = 1e-12, 1
+    for _ = 1, 200 do
+      local a = 0.5 * (alo + ahi)
+      local p, g = psi_lgamma(a)
+      if -(1 - a) * p - g > 50 then alo = a else ahi = a end
+    end
+    local gain50 = b * (psi_lgamma(1) - psi_lgamma(alo))
+    assert.truthy(md:find(string.format("(it is %.4g at KL = 50 against 10)", gain50), 1, true),
+      string.format("Gumbel at KL = 50 should read %.4g", gain50))
     assert.truthy(out:find("wrote " .. dir .. "/report.md with " .. figs .. " figures", 1, true))
     os.execute("rm -r '" .. dir .. "'")
   end)

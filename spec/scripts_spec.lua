@@ -226,6 +226,56 @@ describe("README", function()
   local text = f:read("a")
   f:close()
 
+  -- the API row of a call: the table line starting with "| `<call>"
+  local function row(call)
+    local line = text:match("\n(| `" .. call:gsub("%p", "%%%0") .. "[^\n]*)")
+    assert.truthy(line, "no API row for " .. call)
+    return line
+  end
+
+  it("shows what the tour and the scenario example really print", function()
+    local ab = require "alignbound"
+    -- tour #5: all five elements of a short vector print
+    local shown = text:match("print%(sg:gain%(kl%)%)\n%-%-> ([^\n]+)")
+    assert.are.equal(tostring(ab.tail.subgaussian { sigma = 1 }:gain(ab.vector(5, 0.2))), shown)
+    -- the scenario example: run its constructor as written, then its peak
+    local code = text:match("\n(local s = ab%.scenario {\n.-\n})\n")
+    assert.truthy(code, "no scenario example")
+    local s = assert(load("local ab = ...\n" .. code .. "\nreturn s"))(ab)
+    local p = s:peak()
+    local v, interior = text:match("print%(p%.value, p%.interior%)%s*%-%-> (%S+)%s+(%a+)")
+    assert.are.equal(tostring(p.value), v)
+    assert.are.equal(tostring(p.interior), interior)
+  end)
+
+  it("states the API facts the code has", function()
+    local ab = require "alignbound"
+    -- read_csv's second value is the number of rows
+    assert.truthy(row("ab.read_csv"):find("the number of rows", 1, true))
+    local _, rows = ab.read_csv("examples/run.csv")
+    local lines = 0
+    for _ in io.lines("examples/run.csv") do lines = lines + 1 end
+    assert.are.equal(lines - 1, rows)
+    -- estimate.kl's default is k3
+    assert.truthy(row("ab.estimate.mean"):find('`"k3"` (the default)', 1, true))
+    local lp, lq = { -1, -2, -0.5 }, { -1.5, -1, -0.7 }
+    assert.are.equal(ab.estimate.kl(lp, lq, { estimator = "k3" }), ab.estimate.kl(lp, lq))
+    -- renyi.bon_proxy takes exact laws too
+    assert.truthy(row("ab.renyi.bon_proxy"):find("an exact or finite law", 1, true))
+    assert.is_true(ab.renyi.bon_proxy(ab.tail.gaussian { sd = 1 }, 4) > 0)
+    -- side= values, kl_estimate's eps, cumulant's fn, check_run's fields
+    assert.truthy(row("t:kl_needed"):find('`side="gain"`', 1, true))
+    assert.truthy(row("ab.bon.kl_estimate"):find("eps in [0, 1]", 1, true))
+    assert.truthy(row("ab.tail.cumulant"):find("`fn(l)` is called with", 1, true))
+    local r = ab.check_run { ref_rewards = { 0, 1, 2 }, policy_rewards = { 1, 2, 3 },
+      logp_policy = { -1, -1, -1 }, logp_ref = { -1.1, -0.9, -1.2 } }
+    local check = row("ab.check_run")
+    for k in pairs(r) do assert.truthy(check:find(k .. "=", 1, true), "check_run's field " .. k .. " is not listed") end
+    -- Monte Carlo defaults of joint models and scenarios
+    assert.truthy(row("ab.joint.gaussian"):find("{draws=10000, seed=1}", 1, true))
+    assert.truthy(row("ab.scenario{"):find("`seed` defaults to 0", 1, true))
+  end)
+
   it("lists every script of scripts/, each documented at its top", function()
     local p = assert(io.popen("ls scripts/*.lua"))
     for path in p:lines() do

@@ -185,3 +185,15 @@ describe("Lua-front argument errors", function()
     end)
   end
 end)
+
+describe("read_csv without a column asked for", function()
+  it("lists the columns the file has", function()
+    local p = os.tmpname()
+    local f = assert(io.open(p, "w"))
+    f:write("a,bb\n1,2\n")
+    f:close()
+    H.raises(function() return ab.read_csv(p, { columns = { "c" } }) end,
+      "bad argument #2 to 'read_csv'", p .. ": no column named 'c' (the columns are 'a', 'bb')")
+    os.remove(p)
+  end)
+end)

@@ -391,14 +391,19 @@ function Scenario:plot(path, opts)
   end
   for k in pairs(opts) do
     if k ~= "x" and k ~= "y" and k ~= "title" and k ~= "logx" and k ~= "logy" then
-      error("bad argument #2 to 'scenario:plot' (unknown option '" .. tostring(k) .. "')", 0)
+      error("bad argument #2 to 'scenario:plot' (unknown option '" .. tostring(k)
+        .. "' (expected x, y, title, logx, logy))", 0)
     end
   end
   local rows = rows_of(self)
-  local have = {}
-  for _, c in ipairs(self:columns()) do have[c] = true end
+  local have, names = {}, {}
+  for _, c in ipairs(self:columns()) do have[c], names[#names + 1] = true, c end
+  local function nocolumn(which, c)
+    error("bad argument #2 to 'scenario:plot' (" .. which .. ": no column '" .. tostring(c)
+      .. "' (the columns are " .. table.concat(names, ", ") .. "))", 0)
+  end
   local x = opts.x or self.policy.param
-  if not have[x] then error("bad argument #2 to 'scenario:plot' (x: no column '" .. tostring(x) .. "')", 0) end
+  if not have[x] then nocolumn("x", x) end
   local ys = opts.y or {}
   if type(ys) == "string" then ys = { ys } end
   if #ys == 0 then
@@ -409,7 +414,7 @@ function Scenario:plot(path, opts)
   end
   local series = {}
   for _, y in ipairs(ys) do
-    if not have[y] then error("bad argument #2 to 'scenario:plot' (y: no column '" .. tostring(y) .. "')", 0) end
+    if not have[y] then nocolumn("y", y) end
     local se = (y == "proxy_mc" or (y == "proxy_gain" and all_mc(rows, "proxy_kind"))) and "proxy_se"
       or (y == "gold_mc" or (y == "gold_gain" and all_mc(rows, "gold_kind"))) and "gold_se" or nil
     if se and not have[se] then se = nil end

@@ -197,3 +197,15 @@ describe("read_csv without a column asked for", function()
     os.remove(p)
   end)
 end)
+
+describe("methods of error and joint models", function()
+  it("are named obj:method in their errors, as tail:gain is", function()
+    local j = ab.joint.gaussian { rho = 0.5, sd_proxy = 1, sd_gold = 1 }
+    H.raises(function() return j:bon(0.5) end, "bad argument #1 to 'joint:bon'")
+    H.raises(function() return j:tilt(-1) end, "bad argument #1 to 'joint:tilt'")
+    H.raises(function() return j:tilt_kl(-1) end, "bad argument #1 to 'joint:tilt_kl'")
+    H.raises(function() return j:proxy_law { draws = 1 } end, "to 'joint:proxy_law'", "draws")
+    H.raises(function() return ab.error.bounded { eps = 0.1 }:golden(0 / 0, { kl = 1 }) end,
+      "to 'error:golden'")
+  end)
+end)

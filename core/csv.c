@@ -176,6 +176,16 @@ int ab_csv_read(const char *path, const char *const *columns, size_t ncols,
     while (j < nnames && strcmp(names[j], name) != 0) j++;
     if (j == nnames) {
       st = fail(err, errlen, AB_EDOM, "%s: no column named '%s'", path, name);
+      /* then the names there are, as far as the buffer holds them */
+      size_t used = err && errlen ? strlen(err) : 0;
+      for (size_t k = 0; err && k < nnames && used + 1 < errlen; k++) {
+        int w = snprintf(err + used, errlen - used, "%s'%s'",
+                         k ? ", " : " (the columns are ", names[k]);
+        if (w < 0) break;
+        used += (size_t)w < errlen - used ? (size_t)w : errlen - used - 1;
+      }
+      if (err && used + 1 < errlen)
+        snprintf(err + used, errlen - used, nnames ? ")" : " (no columns)");
       break;
     }
     /* a name the header repeats cannot say which column it means */

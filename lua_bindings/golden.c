@@ -112,7 +112,7 @@ static abL_error *check_error(lua_State *L, const char *fname) {
 /* e:golden(proxy_gain, {kl=, chi2=, tv=}) -> lo, hi, route */
 static int error_golden(lua_State *L) {
   static const char *const f[] = {"kl", "chi2", "tv", NULL};
-  const char *fn = "error.golden";
+  const char *fn = "error:golden";
   abL_error *u = check_error(L, fn);
   if (lua_type(L, 2) != LUA_TNUMBER)
     return abL_argerror(L, fn, 1, "proxy_gain must be a number, got %s",
@@ -383,7 +383,7 @@ static void joint_fail(lua_State *L, const char *fn, int st) {
 
 /* j:bon(n [, {draws=, seed=}]) */
 static int joint_bon(lua_State *L) {
-  const char *fn = "joint.bon";
+  const char *fn = "joint:bon";
   abL_joint *j = check_joint(L, fn);
   if (lua_type(L, 2) != LUA_TNUMBER)
     return abL_argerror(L, fn, 1, "n must be a number, got %s",
@@ -415,7 +415,7 @@ static int joint_bon(lua_State *L) {
 
 /* j:tilt(lambda [, {draws=, seed=}]) */
 static int joint_tilt(lua_State *L) {
-  const char *fn = "joint.tilt";
+  const char *fn = "joint:tilt";
   abL_joint *j = check_joint(L, fn);
   if (lua_type(L, 2) != LUA_TNUMBER)
     return abL_argerror(L, fn, 1, "lambda must be a number, got %s",
@@ -444,7 +444,7 @@ static int joint_tilt(lua_State *L) {
 
 /* j:tilt_kl(kl [, {draws=, seed=}]) */
 static int joint_tilt_kl(lua_State *L) {
-  const char *fn = "joint.tilt_kl";
+  const char *fn = "joint:tilt_kl";
   abL_joint *j = check_joint(L, fn);
   if (lua_type(L, 2) != LUA_TNUMBER)
     return abL_argerror(L, fn, 1, "kl must be a number, got %s",
@@ -481,7 +481,7 @@ static int joint_tilt_kl(lua_State *L) {
 /* j:proxy_law([{draws=, seed=}]): the proxy's law under the reference, built
  * by the tail constructors (upvalue 1: the ab.tail table). */
 static int joint_proxy_law(lua_State *L) {
-  const char *fn = "joint.proxy_law";
+  const char *fn = "joint:proxy_law";
   abL_joint *j = check_joint(L, fn);
   size_t draws;
   unsigned long long seed;

@@ -28,6 +28,25 @@ const double *abL_todoubles(lua_State *L, int idx, const char *fname, int argn,
                  " of numbers, got %s", what, luaL_typename(L, idx));
   idx = lua_absindex(L, idx);
   size_t len = (size_t)lua_rawlen(L, idx);
+  /* An empty array part with some other key is an option table passed where
+   * an array belongs (gain{kl=5}): an error, not an empty array.  Checked
+   * only when the array part is empty, so arrays pay nothing. */
+  if (len == 0) {
+    lua_pushnil(L);
+    if (lua_next(L, idx)) {
+      lua_pop(L, 1); /* the value; the key stays for the message */
+      if (lua_type(L, -1) == LUA_TSTRING)
+        abL_argerror(L, fname, argn, "%s: expected an array of numbers, got "
+                     "a table with key '%s'", what, lua_tostring(L, -1));
+      if (lua_type(L, -1) == LUA_TNUMBER)
+        abL_argerror(L, fname, argn, "%s: expected an array of numbers, got "
+                     "a table with key %s and no element [1]", what,
+                     luaL_tolstring(L, -1, NULL));
+      abL_argerror(L, fname, argn, "%s: expected an array of numbers, got "
+                   "a table with a key of type %s", what,
+                   luaL_typename(L, -1));
+    }
+  }
   if (len > SIZE_MAX / sizeof(double))
     abL_argerror(L, fname, argn, "%s is too long", what);
   double *buf = lua_newuserdatauv(L, len * sizeof(double) + 1, 0);

@@ -7,17 +7,25 @@
 -- reference).  Default: examples/run.csv, made by scripts/make_example_run.lua.
 local ab = require "alignbound"
 
-local path = arg[1] or "examples/run.csv"
-local cols, rows = ab.read_csv(path, { columns = { "ref_reward", "policy_reward", "logp_policy", "logp_ref" } })
-if not cols then
-  io.stderr:write("check_run: ", rows, "\n")
+local USAGE = "usage: check_run.lua [FILE.csv]"
+local function fail(msg)
+  io.stderr:write("check_run: ", msg, "\n")
   os.exit(1)
 end
+if #arg > 1 then fail("too many arguments\n" .. USAGE) end
+local path = arg[1] or "examples/run.csv"
+-- read_csv returns nil, message for an unreadable file and raises for a
+-- missing column: both become one line on stderr
+local ok, cols, rows = pcall(ab.read_csv, path,
+  { columns = { "ref_reward", "policy_reward", "logp_policy", "logp_ref" } })
+if not ok then fail((tostring(cols):gsub("^bad argument #%d+ to '[^']*' %((.*)%)$", "%1"))) end
+if not cols then fail(rows) end
 
-local r = ab.check_run {
+local okr, r = pcall(ab.check_run, {
   ref_rewards = cols.ref_reward, policy_rewards = cols.policy_reward,
   logp_policy = cols.logp_policy, logp_ref = cols.logp_ref,
-}
+})
+if not okr then fail(path .. ": " .. tostring(r):gsub("^bad argument #%d+ to '[^']*' %((.*)%)$", "%1")) end
 
 print(string.format("alignbound %s: check of %s (%d rows)", ab.version, path, rows))
 print(string.rep("-", 72))
@@ -28,7 +36,11 @@ print(string.format("sub-Gaussian proxy of the reward   %10.4f  (95%% bootstrap 
 print(string.format("bound sqrt(2 s2 KL) at that KL     %10.4f  (with the bootstrap bound %.4f)",
   r.bound_subgaussian, r.bound_subgaussian_upper))
 print(string.format("exact limit: the empirical frontier %9.4f  (the tilted policy's gain)", r.frontier))
-print(string.format("fraction of the limit achieved     %10.1f %%", 100 * r.fraction))
+if r.fraction then
+  print(string.format("fraction of the limit achieved     %10.1f %%", 100 * r.fraction))
+else -- constant reference rewards: the limit is 0
+  print("fraction of the limit achieved            n/a (the limit is 0)")
+end
 print(string.rep("-", 72))
 print("The limit is what the best policy at this KL could gain on these reference rewards;")
 print("a run far below it leaves reward on the table, a run above it (beyond the errors)")

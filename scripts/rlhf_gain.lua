@@ -8,17 +8,28 @@
 -- law, reached by the tilted policy ref * exp(lambda r) / Z (lambda = 1/beta:
 -- the KL penalty that spends exactly that budget).  Printed for a range of
 -- budgets, with the sub-Gaussian bound sqrt(2 s2 KL) of the samples' own
--- variance proxy s2, and best-of-n at the same KL for comparison.
+-- variance proxy s2, and for comparison best-of-n for the largest n whose
+-- KL (log n - (n-1)/n) is within the budget.
 --
 -- Copy it and change the budgets or the reward column.
 local ab = require "alignbound"
 
-local path, col, budget = arg[1] or "examples/run.csv", arg[2] or "ref_reward", tonumber(arg[3] or "5")
-local cols, rows = ab.read_csv(path, { columns = { col } })
-if not cols then
-  io.stderr:write("rlhf_gain: ", rows, "\n")
+local USAGE = "usage: rlhf_gain.lua [FILE.csv [COLUMN [KL]]]  (KL: a budget in nats, >= 0)"
+local function fail(msg)
+  io.stderr:write("rlhf_gain: ", msg, "\n")
   os.exit(1)
 end
+if #arg > 3 then fail("too many arguments\n" .. USAGE) end
+local path, col = arg[1] or "examples/run.csv", arg[2] or "ref_reward"
+local budget = tonumber(arg[3] or "5")
+if not (budget and budget >= 0 and budget < math.huge) then
+  fail("KL must be a finite number >= 0, got '" .. tostring(arg[3]) .. "'\n" .. USAGE)
+end
+-- read_csv returns nil, message for an unreadable file and raises for a bad
+-- column: both become one line on stderr, without the argument wrapper
+local ok, cols, rows = pcall(ab.read_csv, path, { columns = { col } })
+if not ok then fail((tostring(cols):gsub("^bad argument #%d+ to '[^']*' %((.*)%)$", "%1"))) end
+if not cols then fail(rows) end
 local rewards = ab.tail.empirical(cols[col])
 local s2 = rewards:variance_proxy()
 
@@ -38,7 +49,8 @@ print(string.format("At KL = %g nats, RLHF can gain at most %.6g in reward (the 
   budget, r.proxy_gain, 1 / r.lambda))
 print(string.format("The sub-Gaussian bound sqrt(2 s2 KL) with s2 = %.6g says %.6g.", s2,
   ab.tail.subgaussian { variance = s2 }:gain(budget)))
-local n = 1
-while ab.bon.kl(n * 2) <= budget do n = n * 2 end
-print(string.format("Best-of-%d spends KL <= %.6g and gains %.6g exactly on these samples.", n, ab.bon.kl(n),
-  ab.bon.expected_gain(rewards, n)))
+-- the largest integer n with KL(best-of-n) <= budget (the KL grows with n)
+local n = math.max(1, math.floor(ab.bon.n_for_kl(budget)))
+if ab.bon.kl(n + 1) <= budget then n = n + 1 end -- n_for_kl rounded just below an integer
+print(string.format("Best-of-%d, the largest n with KL <= %g, spends KL <= %.6g and gains %.6g exactly on these samples.",
+  n, budget, ab.bon.kl(n), ab.bon.expected_gain(rewards, n)))

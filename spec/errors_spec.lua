@@ -140,3 +140,72 @@ describe("objects", function()
     assert.are_not.equal(first, other)
   end)
 end)
+
+-- Errors of the Lua-side fronts name the function, never a file of the
+-- library: a level counted through nested helpers used to point into
+-- policy.lua ("policy.lua:115: bad argument #1 to 'policy.best_of_n'").
+-- Each call is made from line 2 of a chunk named "caller"; the message may
+-- carry that position or none, nothing else.
+describe("Lua-front argument errors", function()
+  local cases = {
+    { "ab.policy.best_of_n{n={0.5}}", "bad argument #1 to 'policy.best_of_n'" },
+    { "ab.policy.best_of_n(5)", "policy.best_of_n" },
+    { "ab.policy.best_of_n{m=4}", "unknown option 'm'" },
+    { "ab.policy.kl_budget{kl={}}", "policy.kl_budget" },
+    { "ab.policy.kl_penalty{beta={-1}}", "policy.kl_penalty" },
+    { "ab.policy.soft_best_of_n{n=4}", "temperature is required" },
+    { "ab.policy.define(5)", "policy.define" },
+    { "ab.policy.best_of_n{n=4}:divergence('kl', 5)", "bad argument #2" },
+    { "ab.policy.best_of_n{n=4}:divergence('kl', {beta=1})", "unknown option 'beta'" },
+    { "ab.policy.best_of_n{n=4}.divergence(5)", "bad self" },
+    { "ab.policy.kl_penalty{beta=1}:law()", "not available" },
+    { "ab.scenario(5)", "bad argument #1 to 'scenario'" },
+    { "ab.scenario{policy=ab.policy.best_of_n{n=4}}", "give reference= or joint=" },
+    { "ab.scenario{reference=ab.tail.gaussian{sd=1}, policy=ab.policy.best_of_n{n=4}, divergences={'nope'}}",
+      "unknown family 'nope'" },
+    { "ab.scenario{reference=ab.tail.gaussian{sd=1}, policy=ab.policy.best_of_n{n=4}}:peak()", "scenario:peak" },
+    { "ab.scenario{reference=ab.tail.gaussian{sd=1}, policy=ab.policy.best_of_n{n=4}}:plot('x', 5)",
+      "scenario:plot" },
+    { "ab.mc.mean(5, 10, ab.rng(0))", "bad argument #1 to 'mc.mean'" },
+    { "ab.mc.bon_gain(ab.tail.gaussian{sd=1}, 0.5, 10, ab.rng(0))", "bad argument #2 to 'mc.bon_gain'" },
+    { "ab.mc.tilt_gain(ab.tail.gaussian{sd=1}, 1, 0, ab.rng(0))", "mc.tilt_gain" },
+    { "ab.check_run(5)", "bad argument #1 to 'check_run'" },
+    { "ab.check_run{ref_rewards={1,2}, policy_rewards={1,2}, logp_policy={0}, logp_ref={0,1}}",
+      "check_run", "logp_policy, logp_ref" },
+  }
+  for _, c in ipairs(cases) do
+    it(c[1], function()
+      local chunk = assert(load("local ab = require 'alignbound'\nlocal _ = " .. c[1], "=caller"))
+      local ok, err = pcall(chunk)
+      assert.is_false(ok, "expected an error")
+      err = tostring(err)
+      for i = 2, #c do assert.truthy(err:find(c[i], 1, true), err) end
+      local where = err:match("^([^:]*):%d+: ")
+      assert.truthy(where == nil or where == "caller", "names a position outside the caller: " .. err)
+    end)
+  end
+end)
+
+describe("read_csv without a column asked for", function()
+  it("lists the columns the file has", function()
+    local p = os.tmpname()
+    local f = assert(io.open(p, "w"))
+    f:write("a,bb\n1,2\n")
+    f:close()
+    H.raises(function() return ab.read_csv(p, { columns = { "c" } }) end,
+      "bad argument #2 to 'read_csv'", p .. ": no column named 'c' (the columns are 'a', 'bb')")
+    os.remove(p)
+  end)
+end)
+
+describe("methods of error and joint models", function()
+  it("are named obj:method in their errors, as tail:gain is", function()
+    local j = ab.joint.gaussian { rho = 0.5, sd_proxy = 1, sd_gold = 1 }
+    H.raises(function() return j:bon(0.5) end, "bad argument #1 to 'joint:bon'")
+    H.raises(function() return j:tilt(-1) end, "bad argument #1 to 'joint:tilt'")
+    H.raises(function() return j:tilt_kl(-1) end, "bad argument #1 to 'joint:tilt_kl'")
+    H.raises(function() return j:proxy_law { draws = 1 } end, "to 'joint:proxy_law'", "draws")
+    H.raises(function() return ab.error.bounded { eps = 0.1 }:golden(0 / 0, { kl = 1 }) end,
+      "to 'error:golden'")
+  end)
+end)

@@ -46,10 +46,14 @@ describe("plot", function()
     local ok, msg = ab.plot { path = path, gnuplot = "/nonexistent/gnuplot", series = { { x = { 1 }, y = { 1 } } } }
     assert.is_nil(ok)
     assert.are.equal("plot: /nonexistent/gnuplot not found; install gnuplot-nox", msg)
+    -- a missing directory is found before gnuplot runs: one plain line, as write_csv's
     ok, msg = ab.plot { path = "/nonexistent-dir/fig", series = { { x = { 1 }, y = { 1 } } } }
     assert.is_nil(ok)
+    assert.are.equal("plot: cannot write /nonexistent-dir/fig.svg: No such file or directory", msg)
+    -- gnuplot's own failure keeps its stderr ('false' runs and fails)
+    ok, msg = ab.plot { path = path, gnuplot = "false", series = { { x = { 1 }, y = { 1 } } } }
+    assert.is_nil(ok)
     assert.truthy(msg:find("plot: gnuplot failed", 1, true), msg)
-    assert.truthy(msg:find("cannot open file", 1, true), msg) -- gnuplot's own stderr
   end)
 
   it("raises on misuse, naming plot and the field", function()
@@ -62,6 +66,11 @@ describe("plot", function()
     raises(function() ab.plot { path = path, series = { { x = {}, y = {} } } } end, "plot", "series[1].x is empty")
     raises(function() ab.plot { path = path, colour = 1, series = { { x = { 1 }, y = { 1 } } } } end,
       "plot", "unknown option 'colour'")
+    -- a misspelt option lists the right ones, as the C functions do
+    raises(function() ab.plot { path = path, xlable = "x", series = { { x = { 1 }, y = { 1 } } } } end,
+      "plot", "unknown option 'xlable' (expected path, series, title, xlabel,")
+    raises(function() ab.plot { path = path, series = { { x = { 1 }, y = { 1 }, colour = 1 } } } end,
+      "plot", "series[1]: unknown option 'colour' (expected x, y, err, title, style)")
     raises(function() ab.plot { path = path, series = { { x = { 1 }, y = { 1 }, style = "bars" } } } end,
       "plot", "series[1].style")
     raises(function() ab.plot { path = path, series = { { x = { 1 }, y = { 1 } } }, formats = { "pdf" } } end,

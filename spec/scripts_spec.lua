@@ -92,6 +92,55 @@ describe("scripts/rlhf_gain.lua", function()
   end)
 end)
 
+-- A script run that must fail: its exit status and its stderr+stdout.
+local function run_failing(script, args)
+  local p = assert(io.popen(ENV .. "lua5.4 scripts/" .. script .. " " .. args .. " 2>&1"))
+  local out = p:read("a")
+  local ok = p:close()
+  assert.is_falsy(ok, script .. " " .. args .. " should exit non-zero:\n" .. out)
+  assert.is_nil(out:find("traceback", 1, true), "a traceback:\n" .. out)
+  return out
+end
+
+describe("scripts given bad arguments or files", function()
+  local nocols = os.tmpname()
+  setup(function()
+    local f = assert(io.open(nocols, "w"))
+    f:write("a,b\n1,2\n3,4\n")
+    f:close()
+  end)
+  teardown(function() os.remove(nocols) end)
+
+  it("rlhf_gain.lua checks the budget up front with a usage line", function()
+    for _, bad in ipairs { "five", "-1", "inf", "nan" } do
+      local out = run_failing("rlhf_gain.lua", "examples/run.csv ref_reward " .. bad)
+      local want = "rlhf_gain: KL must be a finite number >= 0, got '" .. bad .. "'\nusage: rlhf_gain.lua"
+      assert.are.equal(want, out:sub(1, #want))
+    end
+    assert.truthy(run_failing("rlhf_gain.lua", "examples/run.csv ref_reward 5 6"):find("usage:", 1, true))
+  end)
+
+  it("rlhf_gain.lua and check_run.lua say in one line that a column is missing", function()
+    local out = run_failing("rlhf_gain.lua", nocols)
+    assert.are.equal("rlhf_gain: " .. nocols .. ": no column named 'ref_reward' (the columns are 'a', 'b')\n", out)
+    out = run_failing("rlhf_gain.lua", "examples/run.csv nosuch")
+    assert.are.equal("rlhf_gain: examples/run.csv: no column named 'nosuch' (the columns are 'ref_reward', "
+      .. "'policy_reward', 'logp_policy', 'logp_ref')\n", out)
+    out = run_failing("check_run.lua", nocols)
+    assert.are.equal("check_run: " .. nocols .. ": no column named 'ref_reward' (the columns are 'a', 'b')\n", out)
+    out = run_failing("check_run.lua", "/nonexistent/run.csv")
+    assert.truthy(out:find("^check_run: /nonexistent/run.csv: [^\n]+\n$"), out)
+  end)
+
+  it("rlhf_gain.lua compares with best-of-n for the largest n within the budget", function()
+    local out = run("rlhf_gain.lua", "examples/run.csv ref_reward 5")
+    -- KL(best-of-n) = log n - (n-1)/n grows with n: count up to the budget
+    local n = 1
+    while math.log(n + 1) - n / (n + 1) <= 5 do n = n + 1 end
+    assert.are.equal(n, num(out, "Best%-of%-(%d+), the largest n with KL <= 5"))
+  end)
+end)
+
 describe("scripts/bon_vs_rl.lua", function()
   it("prints the exact best-of-n KL and gain with ties (enumerated here)", function()
     local out = run("bon_vs_rl.lua")
@@ -178,6 +227,56 @@ describe("README", function()
   local text = f:read("a")
   f:close()
 
+  -- the API row of a call: the table line starting with "| `<call>"
+  local function row(call)
+    local line = text:match("\n(| `" .. call:gsub("%p", "%%%0") .. "[^\n]*)")
+    assert.truthy(line, "no API row for " .. call)
+    return line
+  end
+
+  it("shows what the tour and the scenario example really print", function()
+    local ab = require "alignbound"
+    -- tour #5: all five elements of a short vector print
+    local shown = text:match("print%(sg:gain%(kl%)%)\n%-%-> ([^\n]+)")
+    assert.are.equal(tostring(ab.tail.subgaussian { sigma = 1 }:gain(ab.vector(5, 0.2))), shown)
+    -- the scenario example: run its constructor as written, then its peak
+    local code = text:match("\n(local s = ab%.scenario {\n.-\n})\n")
+    assert.truthy(code, "no scenario example")
+    local s = assert(load("local ab = ...\n" .. code .. "\nreturn s"))(ab)
+    local p = s:peak()
+    local v, interior = text:match("print%(p%.value, p%.interior%)%s*%-%-> (%S+)%s+(%a+)")
+    assert.are.equal(tostring(p.value), v)
+    assert.are.equal(tostring(p.interior), interior)
+  end)
+
+  it("states the API facts the code has", function()
+    local ab = require "alignbound"
+    -- read_csv's second value is the number of rows
+    assert.truthy(row("ab.read_csv"):find("the number of rows", 1, true))
+    local _, rows = ab.read_csv("examples/run.csv")
+    local lines = 0
+    for _ in io.lines("examples/run.csv") do lines = lines + 1 end
+    assert.are.equal(lines - 1, rows)
+    -- estimate.kl's default is k3
+    assert.truthy(row("ab.estimate.mean"):find('`"k3"` (the default)', 1, true))
+    local lp, lq = { -1, -2, -0.5 }, { -1.5, -1, -0.7 }
+    assert.are.equal(ab.estimate.kl(lp, lq, { estimator = "k3" }), ab.estimate.kl(lp, lq))
+    -- renyi.bon_proxy takes exact laws too
+    assert.truthy(row("ab.renyi.bon_proxy"):find("an exact or finite law", 1, true))
+    assert.is_true(ab.renyi.bon_proxy(ab.tail.gaussian { sd = 1 }, 4) > 0)
+    -- side= values, kl_estimate's eps, cumulant's fn, check_run's fields
+    assert.truthy(row("t:kl_needed"):find('`side="gain"`', 1, true))
+    assert.truthy(row("ab.bon.kl_estimate"):find("eps in [0, 1]", 1, true))
+    assert.truthy(row("ab.tail.cumulant"):find("`fn(l)` is called with", 1, true))
+    local r = ab.check_run { ref_rewards = { 0, 1, 2 }, policy_rewards = { 1, 2, 3 },
+      logp_policy = { -1, -1, -1 }, logp_ref = { -1.1, -0.9, -1.2 } }
+    local check = row("ab.check_run")
+    for k in pairs(r) do assert.truthy(check:find(k .. "=", 1, true), "check_run's field " .. k .. " is not listed") end
+    -- Monte Carlo defaults of joint models and scenarios
+    assert.truthy(row("ab.joint.gaussian"):find("{draws=10000, seed=1}", 1, true))
+    assert.truthy(row("ab.scenario{"):find("`seed` defaults to 0", 1, true))
+  end)
+
   it("lists every script of scripts/, each documented at its top", function()
     local p = assert(io.popen("ls scripts/*.lua"))
     for path in p:lines() do
@@ -242,6 +341,30 @@ describe("scripts/paper_report.lua", function()
     assert.truthy(md:find(string.format("At KL = 1 the win-rate tilt wins %.2f%%", 100 * w1), 1, true))
     assert.truthy(md:find(string.format("the top fraction (eps = 1/e) %.2f%%", 100 * (1 - math.exp(-1) / 2)), 1, true))
     assert.truthy(md:find("Each rule's guaranteed golden gain peaks: best-of-n", 1, true))
+    -- the Gumbel(0, b) frontier at exactly KL = 50, not at the grid's last
+    -- point 10^1.7: X = -b log E with E ~ Exp(1), so the tilt by exp(l X)
+    -- makes E ~ Gamma(a = 1 - b l): gain = b (psi(1) - psi(a)), KL =
+    -- -(1 - a) psi(a) - lgamma(a); psi and lgamma by recurrence to x >= 12
+    -- and their asymptotic series, a by bisection
+    local function psi_lgamma(x)
+      local p, g = 0, 0
+      while x < 12 do p, g, x = p - 1 / x, g - math.log(x), x + 1 end
+      local x2 = x * x
+      p = p + math.log(x) - 1 / (2 * x) - 1 / (12 * x2) + 1 / (120 * x2 * x2) - 1 / (252 * x2 ^ 3)
+      g = g + (x - 0.5) * math.log(x) - x + 0.5 * math.log(2 * math.pi) + 1 / (12 * x) - 1 / (360 * x * x2)
+        + 1 / (1260 * x * x2 * x2)
+      return p, g
+    end
+    local b = math.sqrt(6) / math.pi
+    local alo, ahi = 1e-12, 1
+    for _ = 1, 200 do
+      local a = 0.5 * (alo + ahi)
+      local p, g = psi_lgamma(a)
+      if -(1 - a) * p - g > 50 then alo = a else ahi = a end
+    end
+    local gain50 = b * (psi_lgamma(1) - psi_lgamma(alo))
+    assert.truthy(md:find(string.format("(it is %.4g at KL = 50 against 10)", gain50), 1, true),
+      string.format("Gumbel at KL = 50 should read %.4g", gain50))
     assert.truthy(out:find("wrote " .. dir .. "/report.md with " .. figs .. " figures", 1, true))
     os.execute("rm -r '" .. dir .. "'")
   end)

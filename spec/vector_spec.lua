@@ -69,6 +69,21 @@ describe("numeric entry points", function()
     assert.are.equal(0, #t:gain(ab.vector(0)))
   end)
 
+  it("refuse an option-style table where an array belongs", function()
+    -- an empty array part with other keys is a mistake, not an empty array
+    H.raises(function() return ab.tail.gaussian { sd = 1 }:gain { kl = 5 } end,
+      "bad argument #1 to 'tail:gain'", "expected an array of numbers", "key 'kl'")
+    H.raises(function() return ab.bon.kl { n = 64 } end, "bad argument #1 to 'bon.kl'",
+      "key 'n'")
+    H.raises(function() return ab.vector { [2] = 1 } end, "bad argument #1 to 'vector'",
+      "key 2")
+    H.raises(function() return ab.estimate.mean { [true] = 1 } end,
+      "bad argument #1 to 'estimate.mean'", "key of type boolean")
+    -- a real empty table and a plain array are still accepted
+    assert.are.same({}, ab.bon.kl {})
+    assert.are.equal(2, #ab.bon.kl { 1, 64 })
+  end)
+
   it("write into a given vector with out=, without allocating", function()
     local kl, out = ab.vector { 0.5, 2 }, ab.vector(2)
     local r = t:gain(kl, { out = out })

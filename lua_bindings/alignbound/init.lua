@@ -426,12 +426,14 @@ ab.read_csv = core.read_csv
 ab.mc = {}
 
 -- Argument checks for the Lua-side functions, with the messages of the C
--- side: "bad argument #n to 'mc.mean' (...)", raised at the caller's line.
+-- side: "bad argument #n to 'mc.mean' (...)", with no position (level 0),
+-- as the C functions' errors: a level counted through nested helpers would
+-- name a line of this file.
 local TAIL_MT = getmetatable(core.tail.subgaussian { sigma = 1 })
 local RNG_MT = getmetatable(core.rng(0))
 
 local function argerror(fname, argn, msg)
-  error(string.format("bad argument #%d to '%s' (%s)", argn, fname, msg), 4)
+  error(string.format("bad argument #%d to '%s' (%s)", argn, fname, msg), 0)
 end
 
 local function typename(x)
@@ -469,12 +471,12 @@ local function check_count(fname, argn, k)
 end
 
 -- The result of a core call made on the caller's behalf (a pcall's results):
--- a failure is raised as the caller's own, "mc.bon_gain: <message>", at the
--- user's line, not as an error of an inner function the user did not call.
+-- a failure is raised as the caller's own, "mc.bon_gain: <message>", not as
+-- an error of an inner function the user did not call (no position, level 0).
 local function relay(fname, ok, ...)
   if ok then return ... end
   local msg = tostring((...)):gsub("^bad argument #%d+ to '[^']*' %((.*)%)$", "%1")
-  error(fname .. ": " .. msg, 3)
+  error(fname .. ": " .. msg, 0)
 end
 
 local function check_rng(fname, argn, rng)
@@ -546,8 +548,8 @@ local CHECK_FIELDS = { ref_rewards = true, policy_rewards = true, logp_policy = 
 -- frontier=, fraction=}`; fraction is nil when the frontier is 0 (constant
 -- reference rewards)
 function ab.check_run(run)
-  -- level: 3 from check_run itself, 4 from call below (the caller's line)
-  local function bad(msg, level) error("bad argument #1 to 'check_run' (" .. msg .. ")", level or 3) end
+  -- no position (level 0), as the C functions' argument errors
+  local function bad(msg) error("bad argument #1 to 'check_run' (" .. msg .. ")", 0) end
   if type(run) ~= "table" then bad("table expected, got " .. typename(run)) end
   for k in pairs(run) do
     if not CHECK_FIELDS[k] then bad("unknown option '" .. tostring(k) .. "'") end
@@ -560,7 +562,7 @@ function ab.check_run(run)
     local res = table.pack(pcall(f, ...))
     if not res[1] then
       local msg = tostring(res[2])
-      bad(fields .. ": " .. (msg:match("^bad argument #%d+ to '[^']+' %((.*)%)$") or msg), 4)
+      bad(fields .. ": " .. (msg:match("^bad argument #%d+ to '[^']+' %((.*)%)$") or msg))
     end
     return table.unpack(res, 2, res.n)
   end

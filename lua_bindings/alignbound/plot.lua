@@ -8,6 +8,10 @@ local FIELDS = { path = true, series = true, title = true, xlabel = true, ylabel
   key = true, xrange = true, yrange = true }
 local SERIES_FIELDS = { x = true, y = true, err = true, title = true, style = true }
 local STYLES = { lines = true, points = true, linespoints = true, errorbars = true }
+-- the lists named by "unknown option" errors, as the C functions' are
+local FIELD_LIST = "path, series, title, xlabel, ylabel, logx, logy, xrange, yrange, key, formats, width, "
+  .. "height, gnuplot"
+local SERIES_LIST = "x, y, err, title, style"
 
 -- Like the C functions' argument errors: no position (the depth of the
 -- check varies, so a level would point inside this file).
@@ -39,7 +43,7 @@ end
 local function check(opts)
   if type(opts) ~= "table" then argerror("table expected, got " .. type(opts)) end
   for k in pairs(opts) do
-    if not FIELDS[k] then argerror("unknown option '" .. tostring(k) .. "'") end
+    if not FIELDS[k] then argerror("unknown option '" .. tostring(k) .. "' (expected " .. FIELD_LIST .. ")") end
   end
   if type(opts.path) ~= "string" or opts.path == "" then
     argerror("path must be a non-empty string (the files are path.svg and path.png)")
@@ -63,7 +67,9 @@ local function check(opts)
     local where = "series[" .. i .. "]"
     if type(s) ~= "table" then argerror(where .. " must be a table, got " .. type(s)) end
     for k in pairs(s) do
-      if not SERIES_FIELDS[k] then argerror(where .. ": unknown option '" .. tostring(k) .. "'") end
+      if not SERIES_FIELDS[k] then
+        argerror(where .. ": unknown option '" .. tostring(k) .. "' (expected " .. SERIES_LIST .. ")")
+      end
     end
     local x, y, e = array(s.x), array(s.y), s.err ~= nil and array(s.err) or nil
     if not x then argerror(where .. ".x must be a table or vector of numbers") end
@@ -166,6 +172,21 @@ function plot.plot(opts)
   if not f then cleanup(); return nil, "plot: cannot write a temporary file " .. script end
   f:write(table.concat(text, "\n"), "\n")
   f:close()
+
+  -- each output must be writable (its directory exists): say so plainly, as
+  -- write_csv does, rather than return gnuplot's multi-line complaint.  A
+  -- probe file that did not exist before is removed again.
+  for _, out in ipairs(files) do
+    local before = io.open(out, "rb")
+    if before then before:close() end
+    local g, err = io.open(out, "ab")
+    if not g then
+      cleanup()
+      return nil, "plot: cannot write " .. tostring(err)
+    end
+    g:close()
+    if not before then os.remove(out) end
+  end
 
   local program = opts.gnuplot or "gnuplot"
   local ok, how, code = os.execute(string.format("%s %s 2>%s", shell(program), shell(script), shell(errs)))

@@ -56,7 +56,7 @@ function policy.is_family(x)
 end
 
 local function argerror(fname, msg)
-  error("bad argument #1 to '" .. fname .. "' (" .. msg .. ")", 3)
+  error("bad argument #1 to '" .. fname .. "' (" .. msg .. ")", 0)
 end
 
 -- The list of parameters: a number, a table or a vector of numbers, each
@@ -92,12 +92,12 @@ local METHODS = { "divergence", "kl", "win_rate", "gain", "law", "sample" }
 for _, m in ipairs(METHODS) do
   Family[m] = function(self, ...)
     if getmetatable(self) ~= Family then
-      error("calling 'policy:" .. m .. "' on bad self (a policy family expected, got " .. type(self) .. ")", 2)
+      error("calling 'policy:" .. m .. "' on bad self (a policy family expected, got " .. type(self) .. ")", 0)
     end
     local f = self.methods and self.methods[m]
     if not f then
       error("policy." .. self.name .. ":" .. m .. ": not available for this rule (" .. (self.methods
-        and self.methods.why or "its law depends on the reward law beyond its quantile") .. ")", 2)
+        and self.methods.why or "its law depends on the reward law beyond its quantile") .. ")", 0)
     end
     if self.scalar then return f(self, self.values[1], ...) end
     local out = {}
@@ -116,12 +116,12 @@ function policy.define(rule)
   if type(rule) ~= "table" or type(rule.name) ~= "string" or type(rule.param) ~= "string"
     or type(rule.evaluate) ~= "function" then
     error("bad argument #1 to 'policy.define' (table {name=, param=, evaluate= [, check=, field=, "
-      .. "check_context=]} expected)", 2)
+      .. "check_context=]} expected)", 0)
   end
   if RESERVED[rule.param] or rule.param:match("^proxy_") or rule.param:match("^gold_")
     or rule.param:match("^renyi_") then
     error("bad argument #1 to 'policy.define' (param '" .. rule.param .. "' is a row field; name the column "
-      .. "otherwise and pass field=)", 2)
+      .. "otherwise and pass field=)", 0)
   end
   rule.check = rule.check or function() end
   local fname = "policy." .. rule.name
@@ -209,12 +209,12 @@ end
 local function divergence_opts(fname, opts)
   if opts == nil then return nil, nil end
   if type(opts) ~= "table" then
-    error("bad argument #2 to '" .. fname .. "' (table of options expected, got " .. type(opts) .. ")", 4)
+    error("bad argument #2 to '" .. fname .. "' (table of options expected, got " .. type(opts) .. ")", 0)
   end
   for k in pairs(opts) do
     if k ~= "alpha" and k ~= "reference" then
       error("bad argument #2 to '" .. fname .. "' (unknown option '" .. tostring(k)
-        .. "' (expected alpha, reference))", 4)
+        .. "' (expected alpha, reference))", 0)
     end
   end
   return opts.alpha ~= nil and { alpha = opts.alpha } or nil, opts.reference
@@ -530,7 +530,7 @@ local function soft_atoms(fname, ref)
   local a = ref ~= nil and scenario.atoms[ref]
   if not a then
     error(fname .. ": needs reference= a finite law (ab.tail.discrete / empirical / bernoulli, or "
-      .. "{values=, probs=}), got " .. tostring(ref), 4)
+      .. "{values=, probs=}), got " .. tostring(ref), 0)
   end
   return a
 end

@@ -22,8 +22,8 @@ local FAMILIES = { kl = true, reverse_kl = true, chi2 = true, hellinger = true, 
 -- reference uses the exact law with ties.
 M.atoms = setmetatable({}, { __mode = "k" })
 
-local function argerror(msg, level)
-  error("bad argument #1 to 'scenario' (" .. msg .. ")", level or 3)
+local function argerror(msg)
+  error("bad argument #1 to 'scenario' (" .. msg .. ")", 0)
 end
 
 local function is_tail(x)
@@ -46,7 +46,7 @@ end
 -- {"kl", "chi2", {"renyi", alpha=0.5 [, name=]}} -> {{family=, alpha=, label=}}
 local function parse_divergences(list)
   if list == nil then return {} end
-  if type(list) ~= "table" then argerror("divergences must be an array, got " .. type(list), 4) end
+  if type(list) ~= "table" then argerror("divergences must be an array, got " .. type(list)) end
   local out, seen = {}, {}
   for i, d in ipairs(list) do
     local fam, alpha, label
@@ -55,24 +55,24 @@ local function parse_divergences(list)
     elseif type(d) == "table" then
       for k in pairs(d) do
         if k ~= 1 and k ~= "alpha" and k ~= "name" then
-          argerror(string.format("divergences[%d]: unknown option '%s' (expected alpha, name)", i, tostring(k)), 4)
+          argerror(string.format("divergences[%d]: unknown option '%s' (expected alpha, name)", i, tostring(k)))
         end
       end
       fam, alpha, label = d[1], d.alpha, d.name
     else
-      argerror(string.format("divergences[%d] must be a family name or {name, alpha=}, got %s", i, type(d)), 4)
+      argerror(string.format("divergences[%d] must be a family name or {name, alpha=}, got %s", i, type(d)))
     end
     if not FAMILIES[fam] then
-      argerror(string.format("divergences[%d]: unknown family '%s'", i, tostring(fam)), 4)
+      argerror(string.format("divergences[%d]: unknown family '%s'", i, tostring(fam)))
     end
     if fam == "renyi" or fam == "alpha" then
       if type(alpha) ~= "number" or alpha ~= alpha or (fam == "renyi" and alpha <= 0) then
         argerror(string.format("divergences[%d]: %s needs alpha= (%s), got %s", i, fam,
-          fam == "renyi" and "in (0, inf]" or "a real number", tostring(alpha)), 4)
+          fam == "renyi" and "in (0, inf]" or "a real number", tostring(alpha)))
       end
       label = label or string.format("%s(%s)", fam, fmt_alpha(alpha))
     elseif alpha ~= nil then
-      argerror(string.format("divergences[%d]: %s takes no alpha", i, fam), 4)
+      argerror(string.format("divergences[%d]: %s takes no alpha", i, fam))
     end
     label = label or fam
     if not seen[label] then
@@ -387,18 +387,23 @@ end
 function Scenario:plot(path, opts)
   opts = opts or {}
   if type(opts) ~= "table" then
-    error("bad argument #2 to 'scenario:plot' (table expected, got " .. type(opts) .. ")", 2)
+    error("bad argument #2 to 'scenario:plot' (table expected, got " .. type(opts) .. ")", 0)
   end
   for k in pairs(opts) do
     if k ~= "x" and k ~= "y" and k ~= "title" and k ~= "logx" and k ~= "logy" then
-      error("bad argument #2 to 'scenario:plot' (unknown option '" .. tostring(k) .. "')", 2)
+      error("bad argument #2 to 'scenario:plot' (unknown option '" .. tostring(k)
+        .. "' (expected x, y, title, logx, logy))", 0)
     end
   end
   local rows = rows_of(self)
-  local have = {}
-  for _, c in ipairs(self:columns()) do have[c] = true end
+  local have, names = {}, {}
+  for _, c in ipairs(self:columns()) do have[c], names[#names + 1] = true, c end
+  local function nocolumn(which, c)
+    error("bad argument #2 to 'scenario:plot' (" .. which .. ": no column '" .. tostring(c)
+      .. "' (the columns are " .. table.concat(names, ", ") .. "))", 0)
+  end
   local x = opts.x or self.policy.param
-  if not have[x] then error("bad argument #2 to 'scenario:plot' (x: no column '" .. tostring(x) .. "')", 2) end
+  if not have[x] then nocolumn("x", x) end
   local ys = opts.y or {}
   if type(ys) == "string" then ys = { ys } end
   if #ys == 0 then
@@ -409,7 +414,7 @@ function Scenario:plot(path, opts)
   end
   local series = {}
   for _, y in ipairs(ys) do
-    if not have[y] then error("bad argument #2 to 'scenario:plot' (y: no column '" .. tostring(y) .. "')", 2) end
+    if not have[y] then nocolumn("y", y) end
     local se = (y == "proxy_mc" or (y == "proxy_gain" and all_mc(rows, "proxy_kind"))) and "proxy_se"
       or (y == "gold_mc" or (y == "gold_gain" and all_mc(rows, "gold_kind"))) and "gold_se" or nil
     if se and not have[se] then se = nil end
@@ -425,18 +430,18 @@ end
 -- largest gold_gain (or, without a joint model, the largest gold_lo, the
 -- golden gain guaranteed by the error model).
 -- @function scenario:peak
--- @treturn table `{param=, value=, index=, kl=, gold=, column=}`
+-- @treturn table `{param=, value=, index=, kl=, gold=, column=, interior=}` (interior false: the largest golden gain is at an end of the grid, not a peak)
 function Scenario:peak()
   local rows = rows_of(self)
   local col = rows[1].gold_gain ~= nil and "gold_gain" or rows[1].gold_lo ~= nil and "gold_lo" or nil
   if not col then
-    error("bad argument #1 to 'scenario:peak' (no golden gain: give joint= or error=)", 2)
+    error("bad argument #1 to 'scenario:peak' (no golden gain: give joint= or error=)", 0)
   end
   local best
   for i, r in ipairs(rows) do
     if r[col] == r[col] and (best == nil or r[col] > rows[best][col]) then best = i end
   end
-  if not best then error("bad argument #1 to 'scenario:peak' (every " .. col .. " is nan)", 2) end
+  if not best then error("bad argument #1 to 'scenario:peak' (every " .. col .. " is nan)", 0) end
   local r = rows[best]
   return { param = self.policy.param, value = r[self.policy.param], index = best, kl = r.kl,
     gold = r[col], column = col, interior = best > 1 and best < #rows }

@@ -52,5 +52,6 @@ print(string.format("The sub-Gaussian bound sqrt(2 s2 KL) with s2 = %.6g says %.
 -- the largest integer n with KL(best-of-n) <= budget (the KL grows with n)
 local n = math.max(1, math.floor(ab.bon.n_for_kl(budget)))
 if ab.bon.kl(n + 1) <= budget then n = n + 1 end -- n_for_kl rounded just below an integer
-print(string.format("Best-of-%d, the largest n with KL <= %g, spends KL <= %.6g and gains %.6g exactly on these samples.",
+print(string.format("Best-of-%d, the largest n with KL <= %g, spends KL <= %.6g and gains %.6g exactly "
+  .. "on these samples.",
   n, budget, ab.bon.kl(n), ab.bon.expected_gain(rewards, n)))

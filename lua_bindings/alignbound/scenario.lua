@@ -430,7 +430,8 @@ end
 -- largest gold_gain (or, without a joint model, the largest gold_lo, the
 -- golden gain guaranteed by the error model).
 -- @function scenario:peak
--- @treturn table `{param=, value=, index=, kl=, gold=, column=, interior=}` (interior false: the largest golden gain is at an end of the grid, not a peak)
+-- @treturn table `{param=, value=, index=, kl=, gold=, column=, interior=}`
+-- (interior false: the largest golden gain is at an end of the grid, not a peak)
 function Scenario:peak()
   local rows = rows_of(self)
   local col = rows[1].gold_gain ~= nil and "gold_gain" or rows[1].gold_lo ~= nil and "gold_lo" or nil

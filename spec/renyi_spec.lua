@@ -371,3 +371,39 @@ describe("renyi.gain", function()
     H.raises(with("divergence", function() return 0 / 0 end), "divergence function must return a number")
   end)
 end)
+
+describe("renyi.bon_proxy for beta laws with a shape below 1", function()
+  -- the best of n of Beta(a, 1) (CDF x^a) is Beta(n a, 1) (CDF x^(n a)): its left-tail
+  -- proxy, through renyi.gain's aligned tail (gain^2 = s_pi^2 at alpha = 1/2, D = 1/2)
+  local function left_proxy(t)
+    return ab.renyi.gain { reference = { variance = 0 }, aligned = t, divergence = 0.5, alpha = 0.5 } ^ 2
+  end
+  it("equals the left proxy of Beta(n a, 1), and its gain is n a/(n a + 1) - a/(a + 1)", function()
+    for _, a in ipairs { 0.05, 0.3, 0.9, 0.98 } do
+      for _, n in ipairs { 1, 2, 5, 40 } do
+        local what = string.format("Beta(%g, 1), n = %g", a, n)
+        H.close(ab.renyi.bon_proxy(ab.tail.beta { a = a, b = 1 }, n),
+          left_proxy(ab.tail.beta { a = n * a, b = 1 }), 1e-9, what)
+        if n > 1 then
+          H.close(ab.bon.expected_gain(ab.tail.beta { a = a, b = 1 }, n),
+            n * a / (n * a + 1) - a / (a + 1), 1e-10, what .. " gain")
+        end
+      end
+    end
+  end)
+  it("succeeds for a < 1 with any b (verifier: Beta(0.9, 4.4) raised a GSL failure)", function()
+    for _, a in ipairs { 0.1, 0.5, 0.9, 0.99 } do
+      for _, b in ipairs { 0.1, 1, 4.4, 20 } do
+        for _, n in ipairs { 1, 2, 10 } do
+          local v = ab.renyi.bon_proxy(ab.tail.beta { a = a, b = b }, n)
+          -- a law on [0, 1]: Hoeffding's 1/4 caps every proxy
+          assert(v > 0 and v <= 0.25, string.format("Beta(%g, %g), n = %g: %.17g", a, b, n, v))
+        end
+      end
+    end
+  end)
+  it("names the law and n when it fails", function()
+    H.raises(function() ab.renyi.bon_proxy(ab.tail.gamma { shape = 1e6, scale = 1 }, 2) end,
+      "renyi.bon_proxy", "gamma(shape=1000000", "n = 2")
+  end)
+end)

@@ -407,3 +407,30 @@ describe("renyi.bon_proxy for beta laws with a shape below 1", function()
       "renyi.bon_proxy", "gamma(shape=1000000", "n = 2")
   end)
 end)
+
+describe("best of n near n = 1 and at every integer n (verifier re-check)", function()
+  it("renyi.bon_proxy of the standard Gaussian succeeds for n = 1..400", function()
+    local g = ab.tail.gaussian { sd = 1 }
+    for n = 1, 400 do
+      local ok, v = pcall(ab.renyi.bon_proxy, g, n)
+      assert(ok, string.format("n = %d: %s", n, tostring(v)))
+      -- the best of n concentrates: its left proxy is positive and at most the parent's 1
+      assert(v > 0 and v <= 1 + 1e-9, string.format("n = %d: %.17g", n, v))
+    end
+  end)
+  it("bon.expected_gain at n = 1 + 1e-9 (mpmath references, 40 digits)", function()
+    local n = 1 + 1e-9
+    -- mpmath quad of int x (n Phi^(n-1) - 1) phi dx at the double n
+    H.close(ab.bon.expected_gain(ab.tail.gaussian { sd = 1 }, n), 9.0319735970369878e-10, 1e-10, "gaussian")
+    -- mpmath quad with F = 1 - (1 + x) e^-x, f = x e^-x
+    H.close(ab.bon.expected_gain(ab.tail.gamma { shape = 2, scale = 1 }, n), 1.0268108596059438e-9, 1e-10, "gamma 2")
+    -- closed form H_n - 1 = psi(n + 1) + gamma_E - 1 (mpmath), which cancels near n = 1
+    H.close(ab.bon.expected_gain(ab.tail.exponential { rate = 1 }, n), 6.4493412000825346e-10, 1e-13, "exponential")
+  end)
+  it("the exponential's closed form agrees with its quantile integral on (1, 2]", function()
+    local e = ab.tail.exponential { rate = 1 }
+    for _, n in ipairs { 1 + 2 ^ -40, 1 + 1e-6, 1.01, 1.2, 1.2499, 1.25, 1.7, 2 } do
+      H.close(ab.bon.expected_gain(e, n), ab.bon.expected_gain(e, n, { numeric = true }), 1e-10, "n = " .. n)
+    end
+  end)
+end)

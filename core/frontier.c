@@ -389,39 +389,144 @@ int ab_frontier_kl_needed(const ab_tail *t, int side, double g, double *out) {
 
 /* ---- optimal sub-Gaussian variance proxy ------------------------------- */
 
-/* r(l) = 2 phi(l) / l^2 on one side: scan a log grid upward (r need not be
- * unimodal), then refine the best interior grid point with Brent.  r tends
- * to the variance as l -> 0 (the caller takes that limit), and for a law
- * bounded above by sup, phi(l) <= l sup gives r <= 2 sup / l: the scan stops
- * once that ceiling falls below the best value found. */
+/* r(l) = 2 phi(l) / l^2 on one side, its supremum over l > 0 by branch and
+ * bound in z = log l.  r need not be unimodal (a discrete law can have an
+ * interior maximum well away from l -> 0), so no local search alone will do.
+ *
+ * The bound: phi is convex on l > 0 (a cgf), so on a cell [l0, l1] it lies
+ * below its chord A + s l, s = (phi1 - phi0)/(l1 - l0), A = phi0 - s l0, and
+ *   r(l) <= q(l) = 2 (A + s l) / l^2,
+ * whose maximum over the cell is -s^2 / (2 A) at l* = -2 A / s if l* falls
+ * inside, else max(r0, r1).  The chord errs by O(phi'' (l1 - l0)^2), second
+ * order in the cell width (relative excess cosh^2(w/2) - 1 ~ w^2/4 for a
+ * quadratic phi: 2.1% on the grid cells, w = ln 10 / 8), so bisecting every
+ * cell whose chord bound exceeds the best value found by more than 2.5%
+ * leaves O(1) live cells per level and excludes any maximum higher than
+ * that; Brent then polishes the best point, and any other strict grid
+ * maximum within 2.5% of it, to full precision.  (A tighter branch and bound
+ * would bisect everywhere for a flat r, as of near-Gaussian laws.)  The
+ * cells come from a log grid of 8 per decade
+ * over 14 decades from 1e-6 standard deviations; below it r tends to the
+ * variance (the caller takes that limit), and for a law bounded above by sup,
+ * phi(l) <= l sup gives r <= 2 sup / l, so the grid stops once that ceiling
+ * falls below the best value (beyond the last grid point of an unbounded
+ * side, r of a sub-Gaussian law has settled onto its limit).  A user
+ * cumulant need not be convex: the same search is then a careful heuristic. */
+typedef struct {
+  double z0, z1, p0, p1; /* cell ends in z and phi there */
+} proxy_cell;
+
+static double cell_l(double z) { return exp(z); }
+
+/* phi = r l^2 / 2 and r at z; the objective gives -r clipped at 1e300. */
+static int proxy_eval(objective_ctx *u, double z, double *r, double *phi) {
+  double v = objective(z, u);
+  if (u->status) return u->status;
+  double l = cell_l(z);
+  *r = -v;
+  *phi = 0.5 * *r * l * l;
+  return AB_OK;
+}
+
+static double cell_bound(const proxy_cell *c) {
+  double l0 = cell_l(c->z0), l1 = cell_l(c->z1);
+  double r0 = 2.0 * c->p0 / (l0 * l0), r1 = 2.0 * c->p1 / (l1 * l1);
+  double ub = fmax(r0, r1);
+  double s = (c->p1 - c->p0) / (l1 - l0), A = c->p0 - s * l0;
+  if (s > 0.0 && A < 0.0) {
+    double ls = -2.0 * A / s;
+    if (ls > l0 && ls < l1) ub = fmax(ub, -s * s / (2.0 * A));
+  }
+  return isnan(ub) ? INFINITY : ub;
+}
+
+/* Brent on -r from the bracket z -+ w around a point where r = rz; raises
+ * *best to the maximum found. */
+static int proxy_polish(objective_ctx *u, double z, double w, double rz,
+                        double *best) {
+  double fa = objective(z - w, u), fc = objective(z + w, u);
+  if (u->status) return u->status;
+  *best = fmax(*best, fmax(-fa, -fc));
+  if (!(-rz < fa && -rz < fc)) return AB_OK;
+  double fz, zz;
+  int st = brent(u, z - w, fa, z, -rz, z + w, fc, &fz, &zz);
+  if (st) return st;
+  *best = fmax(*best, -fz);
+  return AB_OK;
+}
+
 static int proxy_side(const ab_tail *t, int side, double *out) {
-  enum { PER_DECADE = 4, MAX = 14 * PER_DECADE + 1 };
+  enum { PER_DECADE = 8, MAX = 14 * PER_DECADE + 1, DEPTH = 64,
+         EVALS = 2000 };
+  const double tol = 2.5e-2, wmin = 1e-7;
   double scale = t->cgf ? sqrt(t->variance) : 1.0;
-  double zlo = log(1e-6 / scale), h = M_LN10 / PER_DECADE, f[MAX];
-  double sup = side_sup(t, side);
-  int besti = 0, n = 0;
+  double zlo = log(1e-6 / scale), h = M_LN10 / PER_DECADE;
+  double z[MAX], r[MAX], phi[MAX];
+  double sup = side_sup(t, side), best = -INFINITY, result, zb = 0.0, wb = h;
+  int n = 0, evals = 0;
   objective_ctx u = {t, side, 2, 0.0, AB_OK};
   for (; n < MAX; n++) {
-    double z = zlo + h * n;
-    f[n] = objective(z, &u);
-    if (u.status) return u.status;
-    if (f[n] < f[besti]) besti = n;
-    if (isfinite(sup) && 2.0 * sup / exp(z) < -f[besti] * (1.0 - 1e-12)) {
+    z[n] = zlo + h * n;
+    int st = proxy_eval(&u, z[n], &r[n], &phi[n]);
+    if (st) return st;
+    if (r[n] > best) {
+      best = r[n];
+      zb = z[n];
+    }
+    if (isfinite(sup) && 2.0 * sup / exp(z[n]) < best * (1.0 - 1e-12)) {
       n++;
       break;
     }
   }
-  double best = f[besti];
-  if (besti > 0 && besti < n - 1 && f[besti] < f[besti - 1] &&
-      f[besti] < f[besti + 1]) {
-    double fz, z;
-    double zb = zlo + h * besti;
-    int st = brent(&u, zb - h, f[besti - 1], zb, f[besti], zb + h,
-                   f[besti + 1], &fz, &z);
-    if (st) return st;
-    if (fz < best) best = fz;
+  result = best;
+  for (int i = 0; i + 1 < n; i++) {
+    proxy_cell stack[DEPTH];
+    int top = 0;
+    stack[top++] = (proxy_cell){z[i], z[i + 1], phi[i], phi[i + 1]};
+    while (top > 0) {
+      proxy_cell c = stack[--top];
+      double ub = cell_bound(&c);
+      if (ub <= best * (1.0 + tol)) continue;
+      if (c.z1 - c.z0 < wmin || top + 2 > DEPTH || evals >= EVALS) {
+        /* a cell left open (the budget spent) counts with its bound: the
+         * answer stays an upper bound on the supremum */
+        result = fmax(result, ub);
+        continue;
+      }
+      double zm = 0.5 * (c.z0 + c.z1), rm, pm;
+      int st = proxy_eval(&u, zm, &rm, &pm);
+      evals++;
+      if (st) return st;
+      if (rm > best) {
+        best = rm;
+        zb = zm;
+        wb = 0.5 * (c.z1 - c.z0);
+      }
+      proxy_cell a = {c.z0, zm, c.p0, pm}, b = {zm, c.z1, pm, c.p1};
+      /* the more promising half is bisected first */
+      if (cell_bound(&a) > cell_bound(&b)) {
+        stack[top++] = b;
+        stack[top++] = a;
+      } else {
+        stack[top++] = a;
+        stack[top++] = b;
+      }
+    }
   }
-  *out = -best;
+  /* polish: Brent on -r from the bracket zb -+ wb around the best point,
+   * and around up to two other strict grid maxima within tol of it (a second
+   * bump the branch and bound could not rank) */
+  int st = proxy_polish(&u, zb, wb, best, &best);
+  if (st) return st;
+  for (int i = 1, k = 0; i + 1 < n && k < 2; i++) {
+    if (z[i] == zb || !(r[i] > r[i - 1] && r[i] > r[i + 1]) ||
+        r[i] * (1.0 + tol) < best)
+      continue;
+    k++;
+    st = proxy_polish(&u, z[i], h, r[i], &best);
+    if (st) return st;
+  }
+  *out = fmax(result, best);
   return AB_OK;
 }
 

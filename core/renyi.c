@@ -161,9 +161,33 @@ int ab_renyi_gain(double s2_ref, double s2_pi, const ab_renyi_divergence *d,
                      &zbest)))
       return st;
   }
+  double abest_grid = 1.0 / (1.0 + exp(-zbest));
+  if (d->kind == AB_RENYI_FUNCTION && bi == 0) {
+    /* the infimum lies towards a -> 0, where the bound tends to its limit
+     * 2 s_pi^2 lim (1 - a) D_a / a (+ 0): the grid's smallest order, 3.8e-11,
+     * stops O(a) short of it (sqrt(2e-8 + 7.6e-11) for D_a = a, s_pi^2 =
+     * 1e-8, s_ref^2 = 1).  Orders down to e^-700 take it to rounding.  Each
+     * point is a bound, so the walk stops, keeping what it has, where the
+     * function fails, or returns 0 after a positive value (an underflow:
+     * D_a is nondecreasing in a, and 0 at one order means 0 at all). */
+    static const double zs[] = {-48.0, -96.0, -192.0, -384.0, -700.0};
+    double dprev = 0.0;
+    if (divergence_at(d, abest_grid, &dprev)) dprev = 0.0;
+    for (size_t i = 0; i < sizeof zs / sizeof zs[0]; i++) {
+      double a = 1.0 / (1.0 + exp(-zs[i]));
+      if (divergence_at(d, a, &dv) != AB_OK || (dv == 0.0 && dprev > 0.0))
+        break;
+      dprev = dv;
+      double v = squared_bound(s2_ref, s2_pi, a, dv);
+      if (v < gbest) {
+        gbest = v;
+        abest_grid = a;
+      }
+    }
+  }
   if (gbest < best) {
     best = gbest;
-    abest = 1.0 / (1.0 + exp(-zbest));
+    abest = abest_grid;
   }
   *bound = sqrt(best);
   *alpha_at = abest;

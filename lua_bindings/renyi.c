@@ -137,13 +137,15 @@ static int renyi_bon_proxy(lua_State *L) {
   if (!(n >= 1 && isfinite(n)))
     return abL_argerror(L, fn, 2, "n must be a number >= 1, got %f", n);
   int st = ab_bon_variance_proxy_left(u->t, n, &v);
-  if (st == AB_EUNDEF) {
-    char desc[160];
-    ab_tail_describe(u->t, desc, sizeof desc);
+  char desc[160];
+  if (st) ab_tail_describe(u->t, desc, sizeof desc);
+  if (st == AB_EUNDEF)
     return abL_argerror(L, fn, 1, "needs an exact or finite law, got %s",
                         desc);
-  }
-  if (st) return luaL_error(L, "%s: %s", fn, ab_strerror(st));
+  /* a failure names the law (argument 1) and n (argument 2) */
+  if (st)
+    return luaL_error(L, "%s: %s (%s, at n = %f)", fn, ab_strerror(st), desc,
+                      n);
   lua_pushnumber(L, v);
   return 1;
 }

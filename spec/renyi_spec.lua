@@ -371,3 +371,87 @@ describe("renyi.gain", function()
     H.raises(with("divergence", function() return 0 / 0 end), "divergence function must return a number")
   end)
 end)
+
+describe("renyi.bon_proxy for beta laws with a shape below 1", function()
+  -- the best of n of Beta(a, 1) (CDF x^a) is Beta(n a, 1) (CDF x^(n a)): its left-tail
+  -- proxy, through renyi.gain's aligned tail (gain^2 = s_pi^2 at alpha = 1/2, D = 1/2)
+  local function left_proxy(t)
+    return ab.renyi.gain { reference = { variance = 0 }, aligned = t, divergence = 0.5, alpha = 0.5 } ^ 2
+  end
+  it("equals the left proxy of Beta(n a, 1), and its gain is n a/(n a + 1) - a/(a + 1)", function()
+    for _, a in ipairs { 0.05, 0.3, 0.9, 0.98 } do
+      for _, n in ipairs { 1, 2, 5, 40 } do
+        local what = string.format("Beta(%g, 1), n = %g", a, n)
+        H.close(ab.renyi.bon_proxy(ab.tail.beta { a = a, b = 1 }, n),
+          left_proxy(ab.tail.beta { a = n * a, b = 1 }), 1e-9, what)
+        if n > 1 then
+          H.close(ab.bon.expected_gain(ab.tail.beta { a = a, b = 1 }, n),
+            n * a / (n * a + 1) - a / (a + 1), 1e-10, what .. " gain")
+        end
+      end
+    end
+  end)
+  it("succeeds for a < 1 with any b (verifier: Beta(0.9, 4.4) raised a GSL failure)", function()
+    for _, a in ipairs { 0.1, 0.5, 0.9, 0.99 } do
+      for _, b in ipairs { 0.1, 1, 4.4, 20 } do
+        for _, n in ipairs { 1, 2, 10 } do
+          local v = ab.renyi.bon_proxy(ab.tail.beta { a = a, b = b }, n)
+          -- a law on [0, 1]: Hoeffding's 1/4 caps every proxy
+          assert(v > 0 and v <= 0.25, string.format("Beta(%g, %g), n = %g: %.17g", a, b, n, v))
+        end
+      end
+    end
+  end)
+  it("names the law and n when it fails", function()
+    H.raises(function() ab.renyi.bon_proxy(ab.tail.gamma { shape = 1e6, scale = 1 }, 2) end,
+      "renyi.bon_proxy", "gamma(shape=1000000", "n = 2")
+  end)
+end)
+
+describe("best of n near n = 1 and at every integer n (verifier re-check)", function()
+  it("renyi.bon_proxy of the standard Gaussian succeeds for n = 1..400", function()
+    local g = ab.tail.gaussian { sd = 1 }
+    for n = 1, 400 do
+      local ok, v = pcall(ab.renyi.bon_proxy, g, n)
+      assert(ok, string.format("n = %d: %s", n, tostring(v)))
+      -- the best of n concentrates: its left proxy is positive and at most the parent's 1
+      assert(v > 0 and v <= 1 + 1e-9, string.format("n = %d: %.17g", n, v))
+    end
+  end)
+  it("bon.expected_gain at n = 1 + 1e-9 (mpmath references, 40 digits)", function()
+    local n = 1 + 1e-9
+    -- mpmath quad of int x (n Phi^(n-1) - 1) phi dx at the double n
+    H.close(ab.bon.expected_gain(ab.tail.gaussian { sd = 1 }, n), 9.0319735970369878e-10, 1e-10, "gaussian")
+    -- mpmath quad with F = 1 - (1 + x) e^-x, f = x e^-x
+    H.close(ab.bon.expected_gain(ab.tail.gamma { shape = 2, scale = 1 }, n), 1.0268108596059438e-9, 1e-10, "gamma 2")
+    -- closed form H_n - 1 = psi(n + 1) + gamma_E - 1 (mpmath), which cancels near n = 1
+    H.close(ab.bon.expected_gain(ab.tail.exponential { rate = 1 }, n), 6.4493412000825346e-10, 1e-13, "exponential")
+  end)
+  it("the exponential's closed form agrees with its quantile integral on (1, 2]", function()
+    local e = ab.tail.exponential { rate = 1 }
+    for _, n in ipairs { 1 + 2 ^ -40, 1 + 1e-6, 1.01, 1.2, 1.2499, 1.25, 1.7, 2 } do
+      H.close(ab.bon.expected_gain(e, n), ab.bon.expected_gain(e, n, { numeric = true }), 1e-10, "n = " .. n)
+    end
+  end)
+end)
+
+describe("renyi.gain with a user divergence whose infimum is the limit a -> 0", function()
+  it("reaches sqrt(2 s_pi^2 lim D_a / a) (verifier: 1.41688e-4 at a = 3.8e-11 for D_a = a)", function()
+    -- bound^2 = 2 ((1 - a) s_pi^2 + a s_ref^2) D_a / a = 2 ((1 - a) 1e-8 + a) for D_a = a
+    local g, a = ab.renyi.gain { reference = { variance = 1 }, aligned = { variance = 1e-8 },
+      divergence = function(a) return a end }
+    H.close(g, math.sqrt(2e-8), 1e-13, "D_a = a")
+    assert(a < 1e-30, "order " .. a)
+    -- D_a = a (1 + a): the same limit, approached from above
+    H.close(ab.renyi.gain { reference = { variance = 2 }, aligned = { variance = 3e-6 },
+      divergence = function(a) return a * (1 + a) end }, math.sqrt(6e-6), 1e-13, "D_a = a (1 + a)")
+  end)
+  it("keeps the points it has where the function fails or underflows at tiny orders", function()
+    H.close(ab.renyi.gain { reference = { variance = 1 }, aligned = { variance = 1e-8 },
+      divergence = function(a) if a < 1e-100 then error("out of range") end return a end },
+      math.sqrt(2e-8), 1e-13, "failing below 1e-100")
+    -- D_a = 1e-30 a underflows to 0 below a ~ 1e-294: that 0 is not taken for a limit of 0
+    H.close(ab.renyi.gain { reference = { variance = 1 }, aligned = { variance = 1e-8 },
+      divergence = function(a) return 1e-30 * a end }, math.sqrt(2e-38), 1e-13, "underflow")
+  end)
+end)

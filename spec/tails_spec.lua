@@ -412,3 +412,52 @@ describe("user cumulants", function()
     assert.is_true(u:gain(1) >= 0 and u:loss(1) >= 0)
   end)
 end)
+
+describe("one-sided variance proxy sup 2 psi(l) / l^2 (interior maxima)", function()
+  -- the right-tail proxy through renyi.gain at alpha = 1: gain = sqrt(2 s2 d), d = 1/2
+  local function right(t)
+    return ab.renyi.gain { reference = t, aligned = { variance = 1 }, divergence = 0.5, alpha = 1 } ^ 2
+  end
+  local function mirror(values, probs)
+    local v = {}
+    for i, x in ipairs(values) do v[i] = -x end
+    return ab.tail.discrete { values = v, probs = probs }
+  end
+
+  it("finds the maximum near l = 5.69 that a coarse scan took for a dip (verifier reproducer)", function()
+    local r = ab.tail.discrete { values = { 2.082, 0.918, -0.308, 1.052, -2.732, 0.057 },
+      probs = { 0.039770565013613944, 0.08375276673182282, 0.003388809184067649, 0.847612246997369,
+        0.007022171300206831, 0.018453440772919685 } }
+    -- mpmath (40 digits): sqrt(2 r(l*)), l* = 5.690914446151 the root of r'(l) = 0,
+    -- r(l) = 2 psi(l) / l^2 of the centred law: r(l*) = 0.17360534846246929
+    H.close(ab.renyi.gain { reference = r, aligned = { variance = 1 }, divergence = 1.0, alpha = 1 },
+      0.5892458713685982, 1e-10, "renyi.gain")
+    H.close(right(r), 0.17360534846246929, 1e-10, "right proxy")
+  end)
+
+  it("is >= 2 psi(l) / l^2 on a dense grid, and the two-sided proxy is the larger side (50 random laws)", function()
+    math.randomseed(20261127)
+    for law = 1, 50 do
+      local k = math.random(2, 8)
+      local values, probs = {}, {}
+      for i = 1, k do
+        values[i] = math.floor((math.random() * 6 - 3) * 1000) / 1000
+        probs[i] = math.random() ^ 3 + 1e-3
+      end
+      local sum = 0
+      for i = 1, k do sum = sum + probs[i] end
+      for i = 1, k do probs[i] = probs[i] / sum end
+      local t = ab.tail.discrete { values = values, probs = probs }
+      local m = mirror(values, probs)
+      local sr, sl = right(t), right(m)
+      for i = 0, 600 do
+        local l = 10 ^ (-3 + i * 0.01) -- 1e-3 .. 1e3, 100 a decade
+        local what = string.format("law %d (%d atoms) at l = %.4g", law, k, l)
+        local rr, rl = 2 * t:cumulant(l) / l ^ 2, 2 * t:cumulant(-l) / l ^ 2
+        assert(sr >= rr * (1 - 1e-12), what .. string.format(": right %.17g < %.17g", sr, rr))
+        assert(sl >= rl * (1 - 1e-12), what .. string.format(": left %.17g < %.17g", sl, rl))
+      end
+      H.close(t:variance_proxy(), math.max(sr, sl), 1e-12, "law " .. law .. " two-sided proxy")
+    end
+  end)
+end)

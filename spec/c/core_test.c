@@ -702,6 +702,29 @@ static void test_budgets(void) {
   ab_tail_free(t);
 }
 
+/* The one-sided variance proxy finds an interior maximum of 2 psi(l) / l^2
+ * (the verifier's law: the right proxy peaks at l = 5.690914, 0.17360534846246929
+ * by mpmath, above the variance 0.16839), and the two-sided proxy is the
+ * larger of the two sides. */
+static void test_proxy_interior_max(void) {
+  const double v[6] = {2.082, 0.918, -0.308, 1.052, -2.732, 0.057};
+  const double p[6] = {0.039770565013613944, 0.08375276673182282,
+                       0.003388809184067649, 0.847612246997369,
+                       0.007022171300206831, 0.018453440772919685};
+  ab_tail *t = NULL;
+  double right = 0.0, left = 0.0, both = 0.0, psi = 0.0;
+  CHECK(ab_tail_discrete(v, p, 6, &t) == AB_OK);
+  CHECK(ab_tail_variance_proxy_side(t, AB_GAIN, &right) == AB_OK);
+  CHECK(ab_tail_variance_proxy_side(t, AB_LOSS, &left) == AB_OK);
+  CHECK(ab_tail_variance_proxy(t, AB_CLOSED, &both) == AB_OK);
+  CHECK_CLOSE(right, 0.17360534846246929, 1e-10);
+  CHECK_CLOSE(both, fmax(right, left), 1e-13);
+  CHECK(ab_tail_cumulant_eval(t, 0, 5.690914446151071, &psi) == AB_OK);
+  CHECK(right >= 2.0 * psi / (5.690914446151071 * 5.690914446151071) *
+                     (1.0 - 1e-13));
+  ab_tail_free(t);
+}
+
 int main(void) {
   ab_init();
   test_laws_issue9();
@@ -723,5 +746,6 @@ int main(void) {
   test_tilt_saturation();
   test_rules();
   test_budgets();
+  test_proxy_interior_max();
   return check_report("core_test");
 }

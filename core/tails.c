@@ -392,7 +392,7 @@ static int closed_bound(const ab_tail *t, int side, double kl, double *out) {
   switch (t->kind) {
   case AB_KIND_SUBGAUSSIAN:
   case AB_KIND_GAUSSIAN:
-    *out = kl == 0.0 ? 0.0 : t->aux[0] * sqrt(2.0 * kl);
+    *out = kl == 0.0 ? 0.0 : t->aux[0] * (M_SQRT2 * sqrt(kl)); /* 2 kl may overflow */
     return AB_OK;
   case AB_KIND_BOUNDED:
     *out = kl >= 2.0 ? p[1] - p[0] : (p[1] - p[0]) * sqrt(0.5 * kl);
@@ -401,11 +401,11 @@ static int closed_bound(const ab_tail *t, int side, double kl, double *out) {
     if (side < 0) return AB_EUNDEF;
     /* (kl = 0 and c = 0 must not meet an infinite factor) */
     *out = kl == 0.0 ? 0.0
-                     : sqrt(p[0]) * sqrt(2.0 * kl) + (p[1] > 0.0 ? p[1] * kl : 0.0);
+                     : sqrt(p[0]) * (M_SQRT2 * sqrt(kl)) + (p[1] > 0.0 ? p[1] * kl : 0.0);
     return AB_OK;
   case AB_KIND_SUBEXPONENTIAL: {
     double nu = p[0], b = p[1];
-    *out = kl <= 0.5 * (nu / b) * (nu / b) ? nu * sqrt(2.0 * kl)
+    *out = kl <= 0.5 * (nu / b) * (nu / b) ? nu * (M_SQRT2 * sqrt(kl))
                                            : b * kl + 0.5 * nu * (nu / b);
     return AB_OK;
   }
@@ -436,12 +436,14 @@ static int closed_kl_needed(const ab_tail *t, int side, double g,
   }
   case AB_KIND_SUBGAMMA: {
     /* sqrt(kl) = 2 g / (sqrt(2v) (1 + sqrt(1 + 2 c g / v))), rationalised:
-     * kl = 2 (g / D)^2 with D = sqrt(v) + sqrt(v + 2 c g), each factor
-     * formed without overflow (the limit v -> 0 is g / c) */
+     * kl = 2 (g / D)^2 with D = sqrt(v) + sqrt(v + 2 c g) (the limit v -> 0
+     * is g / c); */
     if (side < 0) return AB_EUNDEF;
-    double v = p[0], c = p[1];
-    double d = sqrt(v) + hypot(sqrt(v), c > 0.0 ? M_SQRT2 * sqrt(c) * sqrt(g) : 0.0);
-    double r = g / d;
+    /* divided through by sqrt(g): kl = 2 r^2, r = sqrt(g) / (a + hypot(a,
+     * sqrt(2c))), a = sqrt(v / g) (sqrt(c g) alone overflows at c, g ~ 1e308;
+     * a overflows only where kl underflows) */
+    double v = p[0], c = p[1], s = sqrt(g), a = sqrt(v) / s;
+    double r = s / (a + hypot(a, c > 0.0 ? M_SQRT2 * sqrt(c) : 0.0));
     *out = 2.0 * r * r;
     return AB_OK;
   }
@@ -593,7 +595,7 @@ int ab_tail_bound_vec(const ab_tail *t, int side, int method, const double *kl,
         if (failed_at) *failed_at = i;
         return AB_EDOM;
       }
-      out[i] = sd * sqrt(2.0 * k);
+      out[i] = sd * (M_SQRT2 * sqrt(k)); /* 2 k may overflow */
     }
     return AB_OK;
   }

@@ -386,13 +386,19 @@ int ab_tail_describe(const ab_tail *t, char *buf, size_t len) {
 
 /* ---- bounds ------------------------------------------------------------- */
 
+/* sqrt(2 x), also for x > DBL_MAX / 2 where 2 x overflows (sqrt(2) sqrt(x)
+ * there: the direct form elsewhere keeps sqrt(2 * 0.5) exactly 1). */
+static double sqrt2x(double x) {
+  return x <= 0.5 * DBL_MAX ? sqrt(2.0 * x) : M_SQRT2 * sqrt(x);
+}
+
 /* Closed form of the bound, or -1 if the tail has none. */
 static int closed_bound(const ab_tail *t, int side, double kl, double *out) {
   const double *p = t->par;
   switch (t->kind) {
   case AB_KIND_SUBGAUSSIAN:
   case AB_KIND_GAUSSIAN:
-    *out = kl == 0.0 ? 0.0 : t->aux[0] * (M_SQRT2 * sqrt(kl)); /* 2 kl may overflow */
+    *out = kl == 0.0 ? 0.0 : t->aux[0] * sqrt2x(kl);
     return AB_OK;
   case AB_KIND_BOUNDED:
     *out = kl >= 2.0 ? p[1] - p[0] : (p[1] - p[0]) * sqrt(0.5 * kl);
@@ -401,11 +407,11 @@ static int closed_bound(const ab_tail *t, int side, double kl, double *out) {
     if (side < 0) return AB_EUNDEF;
     /* (kl = 0 and c = 0 must not meet an infinite factor) */
     *out = kl == 0.0 ? 0.0
-                     : sqrt(p[0]) * (M_SQRT2 * sqrt(kl)) + (p[1] > 0.0 ? p[1] * kl : 0.0);
+                     : sqrt(p[0]) * sqrt2x(kl) + (p[1] > 0.0 ? p[1] * kl : 0.0);
     return AB_OK;
   case AB_KIND_SUBEXPONENTIAL: {
     double nu = p[0], b = p[1];
-    *out = kl <= 0.5 * (nu / b) * (nu / b) ? nu * (M_SQRT2 * sqrt(kl))
+    *out = kl <= 0.5 * (nu / b) * (nu / b) ? nu * sqrt2x(kl)
                                            : b * kl + 0.5 * nu * (nu / b);
     return AB_OK;
   }
@@ -595,7 +601,7 @@ int ab_tail_bound_vec(const ab_tail *t, int side, int method, const double *kl,
         if (failed_at) *failed_at = i;
         return AB_EDOM;
       }
-      out[i] = sd * (M_SQRT2 * sqrt(k)); /* 2 k may overflow */
+      out[i] = sd * sqrt2x(k);
     }
     return AB_OK;
   }

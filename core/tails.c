@@ -163,7 +163,9 @@ int ab_tail_exponential(double rate, ab_tail **out) {
 }
 
 int ab_tail_gumbel(double loc, double scale, ab_tail **out) {
-  if (!isfinite(loc) || !positive(scale) || !isfinite(scale * scale))
+  /* a subnormal scale has no reciprocal: lambda_max = 1/scale = inf */
+  if (!isfinite(loc) || !positive(scale) || !isfinite(scale * scale) ||
+      scale < DBL_MIN)
     return AB_EDOM;
   ab_tail *t = new_tail(AB_KIND_GUMBEL);
   if (!t) return AB_ENOMEM;
@@ -183,7 +185,9 @@ int ab_tail_gumbel(double loc, double scale, ab_tail **out) {
 }
 
 int ab_tail_logistic(double loc, double scale, ab_tail **out) {
-  if (!isfinite(loc) || !positive(scale) || !isfinite(scale * scale))
+  /* a subnormal scale has no reciprocal: lambda_max = 1/scale = inf */
+  if (!isfinite(loc) || !positive(scale) || !isfinite(scale * scale) ||
+      scale < DBL_MIN)
     return AB_EDOM;
   ab_tail *t = new_tail(AB_KIND_LOGISTIC);
   if (!t) return AB_ENOMEM;

@@ -473,3 +473,22 @@ describe("sub-exponential and sub-gamma closed forms at extreme parameters", fun
     H.close(t2:kl_needed(5e3, { numeric = true }), (5e3 - 0.5 / 1e-3) / 1e-3, 1e-10)
   end)
 end)
+
+-- Fuzz finding (fuzz_tail): logistic{loc=-5.125e-8, scale=1e-320} was
+-- accepted with lambda_max = 1/scale = inf, and tilt.compare_bon(t, 1e308)
+-- returned tilt_gain NaN (the cumulant at lambda = inf); gains were wrong
+-- (logistic{scale=1e-310}:gain(1) was 9.9e-305, not 2.8e-310).
+describe("gumbel and logistic with a subnormal scale", function()
+  for _, k in ipairs { "gumbel", "logistic" } do
+    it(k .. " refuses a scale below DBL_MIN and scales down to it", function()
+      H.raises(function() return ab.tail[k] { loc = -5.125e-8, scale = 1e-320 } end, "tail." .. k, "scale")
+      H.raises(function() return ab.tail[k] { loc = 0, scale = 1e-310 } end, "tail." .. k, "scale")
+      local DMIN = 2.2250738585072014e-308
+      local small, unit = ab.tail[k] { loc = 0, scale = DMIN }, ab.tail[k] { loc = 0, scale = 1 }
+      H.close(small:gain(1) / DMIN, unit:gain(1), 1e-13, k .. " gain scales")
+      local cs, cu = ab.tilt.compare_bon(small, 1e308), ab.tilt.compare_bon(unit, 1e308)
+      H.close(cs.tilt_gain / DMIN, cu.tilt_gain, 1e-10, k .. " compare_bon tilt_gain scales")
+      assert.is_true(cs.kl_bon_tilt == cs.kl_bon_tilt and cs.kl_bon_tilt >= 0)
+    end)
+  end
+end)

@@ -437,10 +437,15 @@ static void bon_group(bon_walk *w, const ab_record *k, size_t lo, size_t hi,
     if (lo + 1 == hi) {
       w->policy[(size_t)k[lo].b] = g; /* no tie: the outcome is its group */
     } else {
-      /* the share of the outcome in its group first: g p / q underflows */
+      /* the share of the outcome in its group first: g p / q underflows;
+       * and p / q itself where 1 / q overflows (a subnormal q) */
       double iq = 1.0 / q;
-      for (size_t j = lo; j < hi; j++)
-        w->policy[(size_t)k[j].b] = g * (k[j].a * iq);
+      if (isinf(iq))
+        for (size_t j = lo; j < hi; j++)
+          w->policy[(size_t)k[j].b] = g * (k[j].a / q);
+      else
+        for (size_t j = lo; j < hi; j++)
+          w->policy[(size_t)k[j].b] = g * (k[j].a * iq);
     }
   }
   ab_sum_add(&w->kl, term);

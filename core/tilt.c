@@ -362,7 +362,8 @@ int ab_tilt_policy(const double *probs, const double *rewards, size_t m,
   if (isinf(lambda)) {
     limit_weights(probs, rewards, m, lambda, f.top, policy);
     out.kl = -log(ptop);
-    out.gain = f.top - f.mean;
+    /* the mean is at most the top reward: a rounded mean is not above it */
+    out.gain = fmax(f.top - f.mean, 0.0);
     out.log_z = INFINITY;
   } else if (lambda > 0.0) {
     /* lambda = 1/beta carries its rounding along: x = lambda (r - top)

@@ -373,3 +373,17 @@ describe("tilt.policy with tiny top atoms and huge reward gaps", function()
     end
   end)
 end)
+
+-- Fuzz finding (fuzz_bon): at beta = 5e-324 (lambda = 1/beta = inf) the gain
+-- is top - mean, and the rounded mean of {1e-6 (mass 1 - 5e-324), 0} came
+-- out above the top: gain -2.1e-22.
+describe("tilt.policy at an infinite lambda", function()
+  it("has a gain >= 0 even where the mean rounds above the top", function()
+    local p = { 9.9999900000100006e-07, 0.99999900000100006, 4.9406564584124654e-324 }
+    local r = ab.tilt.policy(p, { 1e-6, 1e-6, 0 }, { beta = 4.9406564584124654e-324 })
+    assert.is_true(r.gain >= 0, "gain " .. r.gain)
+    -- exact: top - mean = 1e-6 * 5e-324 / total, below the smallest double
+    assert.is_true(r.gain <= 1e-300, "gain " .. r.gain)
+    assert.are.equal(0, r.policy[3])
+  end)
+end)

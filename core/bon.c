@@ -884,7 +884,8 @@ int ab_bon_expected_gain(const ab_tail *t, double n, int method, double *out) {
     return finite_gain(t, n, out);
   case AB_KIND_UNIFORM:
     if (method == AB_CLOSED) {
-      *out = (a[1] - a[0]) * (n - 1.0) / (2.0 * (n + 1.0)); /* n/(n+1) - 1/2 */
+      /* n/(n+1) - 1/2, the ratio first: w (n - 1) overflows at n = 1e308 */
+      *out = 0.5 * (a[1] - a[0]) * ((n - 1.0) / (n + 1.0));
       return AB_OK;
     }
     break;

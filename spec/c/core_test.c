@@ -722,6 +722,16 @@ static void test_bon_subnormal_ties(void) {
   CHECK_CLOSE(pol2[1], g * (p2[1] / q), 1e-12);
   CHECK_CLOSE(pol2[2], g * (p2[2] / q), 1e-12);
   CHECK_CLOSE(pol2[0], 1.0 - g, 1e-12);
+  /* uniform(-1, 1): E max - E = (hi - lo) (n - 1) / (2 (n + 1)), and
+   * (hi - lo) (n - 1) overflowed at n = 1e308 (NaN, found by fuzz_lua) */
+  ab_tail *t;
+  double y = NAN;
+  CHECK(ab_tail_uniform(-1.0, 1.0, &t) == AB_OK);
+  CHECK(ab_bon_expected_gain(t, 1e308, AB_CLOSED, &y) == AB_OK);
+  CHECK_CLOSE(y, 1.0, 1e-15);
+  CHECK(ab_bon_expected_gain(t, 3.0, AB_CLOSED, &y) == AB_OK);
+  CHECK_CLOSE(y, 0.5, 1e-15);
+  ab_tail_free(t);
 }
 
 int main(void) {

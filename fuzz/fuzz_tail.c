@@ -38,9 +38,13 @@ static int cumulant_fn(void *ctx, double l, double *psi) {
  * run, the invariants are not asserted.  One line each; the lead empties
  * this after merging. */
 static int known_defect(int ctor, const double *par, const user_cumulant *u) {
-  (void)ctor, (void)par, (void)u;
+  (void)u;
   if (FUZZ_NO_KNOWN) return 0;
-  return 0; /* none open */
+  /* open: bernoulli with a subnormal p is off by 1% (bernoulli{p=5e-324}
+   * gain at kl = 1e-16: 1.41420e-19 scalar, 1.41435e-19 vector with a hint,
+   * exact 1.42847e-19 by mpmath); the vector and scalar forms disagree */
+  if (ctor == 7 && !(par[0] >= DBL_MIN && 1.0 - par[0] >= DBL_MIN)) return 1;
+  return 0;
 }
 
 static int build(fuzz_in *in, int *ctor, double *par, user_cumulant *u,
@@ -90,13 +94,14 @@ static void methods(fuzz_in *in, const ab_tail *t) {
     int op = (int)fuzz_choice(in, 14);
     FUZZ_LOG("  op %d x %.17g side %d method %d\n", op, x, side, method);
     int relaxed = fuzz_relaxed;
-    /* open: best-of-n gain, compare_bon and the best-of-n and tilted
+    /* open: best-of-n (expected) gain, compare_bon and the best-of-n and tilted
      * samplers of a beta law with a or b above ~1e4 take seconds (GSL's beta
      * CDF, whose cost grows with the parameters): ab_bon_gain(beta{a=1e4,
      * b=1e4}, 100) 1.7 s, beta{a=1e6, b=1e6} over 10 s, beta{a=1e300,
      * b=1e300} hangs; ab_bon_sample / ab_tilt_sample on beta{a=1e12,
-     * b=1e12} with n, beta = 1e12 over 8 s */
-    if ((op == 8 || op >= 10) && current_ctor == 12 && current_beta_max > 1e3 &&
+     * b=1e12} with n, beta = 1e12 over 8 s; ab_bon_expected_gain(beta{a=DBL_MAX,
+     * b=10}, 1e12) over 30 s */
+    if ((op == 7 || op == 8 || op >= 10) && current_ctor == 12 && current_beta_max > 1e3 &&
         !FUZZ_NO_KNOWN)
       continue;
     switch (op) {

@@ -438,10 +438,15 @@ static void bon_group(bon_walk *w, const ab_record *k, size_t lo, size_t hi,
     if (lo + 1 == hi) {
       w->policy[(size_t)k[lo].b] = g; /* no tie: the outcome is its group */
     } else {
-      /* the share of the outcome in its group first: g p / q underflows */
+      /* the share of the outcome in its group first: g p / q underflows;
+       * and p / q itself where 1 / q overflows (a subnormal q) */
       double iq = 1.0 / q;
-      for (size_t j = lo; j < hi; j++)
-        w->policy[(size_t)k[j].b] = g * (k[j].a * iq);
+      if (isinf(iq))
+        for (size_t j = lo; j < hi; j++)
+          w->policy[(size_t)k[j].b] = g * (k[j].a / q);
+      else
+        for (size_t j = lo; j < hi; j++)
+          w->policy[(size_t)k[j].b] = g * (k[j].a * iq);
     }
   }
   ab_sum_add(&w->kl, term);
@@ -889,7 +894,8 @@ int ab_bon_expected_gain(const ab_tail *t, double n, int method, double *out) {
     return finite_gain(t, n, out);
   case AB_KIND_UNIFORM:
     if (method == AB_CLOSED) {
-      *out = (a[1] - a[0]) * (n - 1.0) / (2.0 * (n + 1.0)); /* n/(n+1) - 1/2 */
+      /* n/(n+1) - 1/2, the ratio first: w (n - 1) overflows at n = 1e308 */
+      *out = 0.5 * (a[1] - a[0]) * ((n - 1.0) / (n + 1.0));
       return AB_OK;
     }
     break;

@@ -375,7 +375,9 @@ int ab_frontier_kl_needed(const ab_tail *t, int side, double g, double *out) {
     st = eval_side(t, side, end, 0.0, &c);
     if (st) return st;
     if (c.dpsi <= g) {
-      *out = end * g - c.psi;
+      /* end g - psi(end) = end (g - psi'(end)) + KL(end): two terms >= 0,
+       * so no inf - inf when end g and psi(end) both overflow */
+      *out = end * (g - c.dpsi) + c.kl;
       return AB_OK;
     }
   }

@@ -163,7 +163,9 @@ int ab_tail_exponential(double rate, ab_tail **out) {
 }
 
 int ab_tail_gumbel(double loc, double scale, ab_tail **out) {
-  if (!isfinite(loc) || !positive(scale) || !isfinite(scale * scale))
+  /* a subnormal scale has no reciprocal: lambda_max = 1/scale = inf */
+  if (!isfinite(loc) || !positive(scale) || !isfinite(scale * scale) ||
+      scale < DBL_MIN)
     return AB_EDOM;
   ab_tail *t = new_tail(AB_KIND_GUMBEL);
   if (!t) return AB_ENOMEM;
@@ -183,7 +185,9 @@ int ab_tail_gumbel(double loc, double scale, ab_tail **out) {
 }
 
 int ab_tail_logistic(double loc, double scale, ab_tail **out) {
-  if (!isfinite(loc) || !positive(scale) || !isfinite(scale * scale))
+  /* a subnormal scale has no reciprocal: lambda_max = 1/scale = inf */
+  if (!isfinite(loc) || !positive(scale) || !isfinite(scale * scale) ||
+      scale < DBL_MIN)
     return AB_EDOM;
   ab_tail *t = new_tail(AB_KIND_LOGISTIC);
   if (!t) return AB_ENOMEM;
@@ -386,13 +390,19 @@ int ab_tail_describe(const ab_tail *t, char *buf, size_t len) {
 
 /* ---- bounds ------------------------------------------------------------- */
 
+/* sqrt(2 x), also for x > DBL_MAX / 2 where 2 x overflows (sqrt(2) sqrt(x)
+ * there: the direct form elsewhere keeps sqrt(2 * 0.5) exactly 1). */
+static double sqrt2x(double x) {
+  return x <= 0.5 * DBL_MAX ? sqrt(2.0 * x) : M_SQRT2 * sqrt(x);
+}
+
 /* Closed form of the bound, or -1 if the tail has none. */
 static int closed_bound(const ab_tail *t, int side, double kl, double *out) {
   const double *p = t->par;
   switch (t->kind) {
   case AB_KIND_SUBGAUSSIAN:
   case AB_KIND_GAUSSIAN:
-    *out = kl == 0.0 ? 0.0 : t->aux[0] * sqrt(2.0 * kl);
+    *out = kl == 0.0 ? 0.0 : t->aux[0] * sqrt2x(kl);
     return AB_OK;
   case AB_KIND_BOUNDED:
     *out = kl >= 2.0 ? p[1] - p[0] : (p[1] - p[0]) * sqrt(0.5 * kl);
@@ -401,11 +411,11 @@ static int closed_bound(const ab_tail *t, int side, double kl, double *out) {
     if (side < 0) return AB_EUNDEF;
     /* (kl = 0 and c = 0 must not meet an infinite factor) */
     *out = kl == 0.0 ? 0.0
-                     : sqrt(p[0]) * sqrt(2.0 * kl) + (p[1] > 0.0 ? p[1] * kl : 0.0);
+                     : sqrt(p[0]) * sqrt2x(kl) + (p[1] > 0.0 ? p[1] * kl : 0.0);
     return AB_OK;
   case AB_KIND_SUBEXPONENTIAL: {
     double nu = p[0], b = p[1];
-    *out = kl <= 0.5 * (nu / b) * (nu / b) ? nu * sqrt(2.0 * kl)
+    *out = kl <= 0.5 * (nu / b) * (nu / b) ? nu * sqrt2x(kl)
                                            : b * kl + 0.5 * nu * (nu / b);
     return AB_OK;
   }
@@ -436,12 +446,14 @@ static int closed_kl_needed(const ab_tail *t, int side, double g,
   }
   case AB_KIND_SUBGAMMA: {
     /* sqrt(kl) = 2 g / (sqrt(2v) (1 + sqrt(1 + 2 c g / v))), rationalised:
-     * kl = 2 (g / D)^2 with D = sqrt(v) + sqrt(v + 2 c g), each factor
-     * formed without overflow (the limit v -> 0 is g / c) */
+     * kl = 2 (g / D)^2 with D = sqrt(v) + sqrt(v + 2 c g) (the limit v -> 0
+     * is g / c); */
     if (side < 0) return AB_EUNDEF;
-    double v = p[0], c = p[1];
-    double d = sqrt(v) + hypot(sqrt(v), c > 0.0 ? M_SQRT2 * sqrt(c) * sqrt(g) : 0.0);
-    double r = g / d;
+    /* divided through by sqrt(g): kl = 2 r^2, r = sqrt(g) / (a + hypot(a,
+     * sqrt(2c))), a = sqrt(v / g) (sqrt(c g) alone overflows at c, g ~ 1e308;
+     * a overflows only where kl underflows) */
+    double v = p[0], c = p[1], s = sqrt(g), a = sqrt(v) / s;
+    double r = s / (a + hypot(a, c > 0.0 ? M_SQRT2 * sqrt(c) : 0.0));
     *out = 2.0 * r * r;
     return AB_OK;
   }
@@ -593,7 +605,7 @@ int ab_tail_bound_vec(const ab_tail *t, int side, int method, const double *kl,
         if (failed_at) *failed_at = i;
         return AB_EDOM;
       }
-      out[i] = sd * sqrt(2.0 * k);
+      out[i] = sd * sqrt2x(k);
     }
     return AB_OK;
   }

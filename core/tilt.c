@@ -63,7 +63,10 @@ static void tilt_exponent(const tilt_law *L, double r, double s, double *xh,
 }
 
 /* p e^{x} 2^k without intermediate underflow: p = mp 2^kp, and e^x 2^(kp+k)
- * = e^{x + (kp + k) ln 2} with the argument kept as a double-double. */
+ * = e^{x + (kp + k) ln 2} with the argument kept as a double-double.  The
+ * low part c = err + xl + j ln2_lo reaches 2e-7 for |j| ~ 1000 (ln2_lo is
+ * 2e-10): e^c, not 1 + c, whose missing c^2 / 2 cost 1e-14 (a policy entry
+ * 1 + 2.4e-15 when S and the entry were scaled by different j). */
 static double scaled_weight(double p, double xh, double xl, int k) {
   int kp;
   double mp = frexp(p, &kp);
@@ -72,7 +75,8 @@ static double scaled_weight(double p, double xh, double xl, int k) {
   double jh = j * AB_LN2_HI, s = xh + jh;
   double err = fabs(xh) >= fabs(jh) ? (xh - s) + jh : (jh - s) + xh;
   if (s > 709.0) return INFINITY;
-  return mp * (exp(s) * (1.0 + (err + xl + j * AB_LN2_LO)));
+  double e = exp(s);
+  return mp * (e + e * expm1(err + xl + j * AB_LN2_LO));
 }
 
 #define BLOCK 256
@@ -172,6 +176,10 @@ static void tilt_finish(tilt_law *L, double *w, double *kl, double *gain) {
       if (w) {
         if (fast && w[i] >= 0x1p-969) w[i] *= inv;
         else w[i] = scaled_weight(p, xh, xl, -ks) / ms;
+        /* an entry of a probability vector is at most 1: the weight and S
+         * are rounded apart (scaled by different powers of 2), which may put
+         * a lone top atom an ulp above */
+        w[i] = fmin(w[i], 1.0);
       }
       /* log(pi_i / ref_i) from the nearer of the two shifts: the rounding of
        * the difference is relative to the shifted exponent */
@@ -354,7 +362,8 @@ int ab_tilt_policy(const double *probs, const double *rewards, size_t m,
   if (isinf(lambda)) {
     limit_weights(probs, rewards, m, lambda, f.top, policy);
     out.kl = -log(ptop);
-    out.gain = f.top - f.mean;
+    /* the mean is at most the top reward: a rounded mean is not above it */
+    out.gain = fmax(f.top - f.mean, 0.0);
     out.log_z = INFINITY;
   } else if (lambda > 0.0) {
     /* lambda = 1/beta carries its rounding along: x = lambda (r - top)

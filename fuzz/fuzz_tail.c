@@ -14,9 +14,7 @@
 FUZZ_INIT
 
 static int current_ctor;    /* the constructor of the tail under test */
-static int huge_values;     /* a discrete law with a value beyond 1e290 */
-static int constant_values; /* a discrete law of one repeated value */
-static int extreme(double x) { return x != 0 && !(fabs(x) > 1e-290 && fabs(x) < 1e290); }
+static double current_beta_max; /* beta law: max(a, b) */
 
 /* A user cumulant whose behaviour the input chooses. */
 typedef struct {
@@ -40,19 +38,12 @@ static int cumulant_fn(void *ctx, double l, double *psi) {
  * run, the invariants are not asserted.  One line each; the lead empties
  * this after merging. */
 static int known_defect(int ctor, const double *par, const user_cumulant *u) {
+  (void)u;
   if (FUZZ_NO_KNOWN) return 0;
-  /* NaN at extreme but valid parameters (gaussian sd=7.2e-309 bound at kl=1e308, subgamma c=0 at kl=inf); fixed on branch f9-laws, remove after merge */
-  if (extreme(par[0]) || extreme(par[1]) || extreme(par[2]) || (ctor == 1 && par[1] == 0)) return 1;
-  /* a finite law with values near 1e308: NaN mean (ab.tail.empirical{1e308, 1e308}); fixed on branch f9-laws, remove after merge */
-  if (ctor == 13 && huge_values) return 1;
-  /* NEW, open on every branch: a constant finite law has loss bound -2.8e-14 (ab.tail.discrete{values={100 x9}, probs={1/9 x9}}:loss(10)) */
-  if (ctor == 13 && constant_values) return 1;
-  /* bernoulli near p = 0 or 1: bound -2.2e-17 (bernoulli{p=1-1e-16}:loss(1e-16, {numeric=true})); fixed on branch f9-laws, remove after merge */
-  if (ctor == 7 && !(par[0] > 1e-6 && par[0] < 1 - 1e-6)) return 1;
-  /* beta law: wrong values and NaN for large or small parameters; fixed on branch f9-laws, remove after merge */
-  if (ctor == 12) return 1;
-  /* a negative user cumulant gives negative bounds; fixed on branch f9-laws (AB_ENEGCUM), remove after merge */
-  if (ctor == 14 && (u->mode >= 4 || u->a < 0)) return 1;
+  /* open: bernoulli with a subnormal p is off by 1% (bernoulli{p=5e-324}
+   * gain at kl = 1e-16: 1.41420e-19 scalar, 1.41435e-19 vector with a hint,
+   * exact 1.42847e-19 by mpmath); the vector and scalar forms disagree */
+  if (ctor == 7 && !(par[0] >= DBL_MIN && 1.0 - par[0] >= DBL_MIN)) return 1;
   return 0;
 }
 
@@ -81,8 +72,6 @@ static int build(fuzz_in *in, int *ctor, double *par, user_cumulant *u,
     int eq = fuzz_byte(in) & 1;
     if (!eq) fuzz_probs(in, p, n);
     fuzz_log_array("values", v, n);
-    for (size_t i = 0; i < n; i++) huge_values |= !(fabs(v[i]) < 1e290);
-    for (size_t i = 1; i < n; i++) constant_values &= v[i] == v[0];
     if (!eq) fuzz_log_array("probs", p, n);
     return ab_tail_discrete(n ? v : NULL, eq || !n ? NULL : p, n, t);
   }
@@ -105,8 +94,16 @@ static void methods(fuzz_in *in, const ab_tail *t) {
     int op = (int)fuzz_choice(in, 14);
     FUZZ_LOG("  op %d x %.17g side %d method %d\n", op, x, side, method);
     int relaxed = fuzz_relaxed;
-    /* NaN at an extreme argument (exponential{rate=0.5}: tilt kl at lambda = -1.8e308); fixed on branch f9-laws, remove after merge */
-    if (!FUZZ_NO_KNOWN && extreme(x)) fuzz_relaxed = 1;
+    /* open: best-of-n (expected) gain, compare_bon and the best-of-n and tilted
+     * samplers of a beta law with a or b above ~1e4 take seconds (GSL's beta
+     * CDF, whose cost grows with the parameters): ab_bon_gain(beta{a=1e4,
+     * b=1e4}, 100) 1.7 s, beta{a=1e6, b=1e6} over 10 s, beta{a=1e300,
+     * b=1e300} hangs; ab_bon_sample / ab_tilt_sample on beta{a=1e12,
+     * b=1e12} with n, beta = 1e12 over 8 s; ab_bon_expected_gain(beta{a=DBL_MAX,
+     * b=10}, 1e12) over 30 s */
+    if ((op == 7 || op == 8 || op >= 10) && current_ctor == 12 && current_beta_max > 1e3 &&
+        !FUZZ_NO_KNOWN)
+      continue;
     switch (op) {
     case 0:
       st = ab_tail_bound(t, side, method, x, &y);
@@ -137,8 +134,6 @@ static void methods(fuzz_in *in, const ab_tail *t) {
       size_t n = fuzz_size(in, 4), at = 99;
       fuzz_doubles(in, xs, n);
       fuzz_log_array("xs", xs, n);
-      for (size_t i = 0; i < n; i++) /* as for x above: known, f9-laws */
-        if (!FUZZ_NO_KNOWN && extreme(xs[i])) fuzz_relaxed = 1;
       int which = (int)fuzz_choice(in, 3);
       if (which == 0) st = ab_tail_bound_vec(t, side, method, xs, n, out, &at);
       else if (which == 1)
@@ -150,6 +145,14 @@ static void methods(fuzz_in *in, const ab_tail *t) {
         FUZZ_REQUIRE(n == 0 || at < n, "failed_at names an element");
         break;
       }
+      /* open: the scalar bound at a subnormal kl loses digits (KL(l) of the
+       * solver is subnormal too): gumbel{loc=0, scale=0.1} loss bound at kl
+       * = 5e-324 is 4.0248e-163, exact sigma sqrt(2 kl) = 4.0316e-163 (the
+       * vector form, started from a hint, gets it); ab_frontier_bound could
+       * take sqrt(2 var kl) below DBL_MIN */
+      for (size_t i = 0; i < n; i++)
+        if (which == 0 && xs[i] > 0 && xs[i] < DBL_MIN && !FUZZ_NO_KNOWN)
+          fuzz_relaxed = 1;
       for (size_t i = 0; i < n; i++) {
         int s1 = which == 0   ? ab_tail_bound(t, side, method, xs[i], &y)
                  : which == 1 ? ab_tail_kl_needed(t, side, method, xs[i], &y)
@@ -202,7 +205,7 @@ static void methods(fuzz_in *in, const ab_tail *t) {
       double out[8];
       size_t n = fuzz_size(in, 8);
       int which = (int)fuzz_choice(in, 3);
-      /* NEW, open on every branch: the tilted beta sampler takes seconds per draw at a strong tilt
+      /* open: the tilted beta sampler takes seconds per draw at a strong tilt
        * (ab.tilt.sample(ab.tail.beta{a=2, b=3}, {beta=0.001}, 1, ab.rng(1)): 2.7 s; 11 s at lambda 7e5) */
       if (which == 2 && current_ctor == 12 && !FUZZ_NO_KNOWN) {
         fuzz_relaxed = relaxed;
@@ -230,8 +233,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   double par[3];
   user_cumulant u = {0, 0, 0};
   ab_tail *t = NULL;
-  huge_values = 0;
-  constant_values = 1;
   int st = build(&in, &ctor, par, &u, &t);
   FUZZ_LOG("ctor %d (%.17g, %.17g, %.17g) user mode %d: status %d\n", ctor,
            par[0], par[1], par[2], u.mode, st);
@@ -239,10 +240,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   FUZZ_REQUIRE((st == AB_OK) == (t != NULL) || st != AB_OK, "tail on success");
   if (st != AB_OK) return 0;
   current_ctor = ctor;
+  current_beta_max = fmax(par[0], par[1]);
   fuzz_relaxed = known_defect(ctor, par, &u);
-  /* beta law with a parameter > 100 or < 1e-4: hangs (beta{a=1e12, b=1e12}:gain(1), GSL's 1F1; beta{a=5e-324, b=5e-324}
-   * compare_bon); fixed on branch f9-laws (small parameters refused), remove after merge */
-  if (FUZZ_NO_KNOWN || !(ctor == 12 && !(fmax(par[0], par[1]) <= 100 && fmin(par[0], par[1]) >= 1e-4))) methods(&in, t);
+  methods(&in, t);
   ab_tail_free(t);
   return 0;
 }

@@ -461,3 +461,83 @@ describe("one-sided variance proxy sup 2 psi(l) / l^2 (interior maxima)", functi
     end
   end)
 end)
+
+-- Fuzz finding (fuzz_tail): the numeric inverse of subexponential{nu=1e-16,
+-- b=1e-300} at gain = DBL_MAX was end g - psi(end) = inf - inf = NaN; and the
+-- closed forms formed sqrt(2 kl), infinite for kl > DBL_MAX / 2.
+describe("sub-exponential and sub-gamma closed forms at extreme parameters", function()
+  local DMAX = 1.7976931348623157e308
+  local PAR = { 5e-324, 1e-300, 1e-160, 1e-16, 1, 1e16, 1e150, 1e300, DMAX }
+  local GAINS = { 0, 5e-324, 1e-300, 1e-16, 1, 1e16, 1e300, 1e308, DMAX, math.huge }
+  local function tails()
+    local out = {}
+    for _, a in ipairs(PAR) do
+      for _, b in ipairs(PAR) do
+        local ok, t = pcall(ab.tail.subexponential, { nu = a, b = b })
+        if ok then out[#out + 1] = t end
+        t = ab.tail.subgamma { v = a, c = b }
+        out[#out + 1] = t
+      end
+    end
+    return out
+  end
+  it("kl_needed and gain are never NaN, monotone, and invert each other", function()
+    for _, t in ipairs(tails()) do
+      local prev_k, prev_g = -1, -1
+      for _, g in ipairs(GAINS) do
+        local k = t:kl_needed(g)
+        local what = string.format("%s at gain %.17g", tostring(t), g)
+        assert.is_true(k == k and k >= prev_k, what .. ": kl_needed " .. k)
+        prev_k = k
+        local back = t:gain(k)
+        assert.is_true(back == back and back >= prev_g, what .. ": gain " .. back)
+        prev_g = back
+        -- the round trip wherever the KL is a normal number (a subnormal
+        -- KL carries fewer digits) and the gain is finite
+        if g > 0 and g < math.huge and k >= 2.2250738585072014e-308 and k < math.huge
+            and g <= 1e308 then
+          H.close(back, g, 1e-13, what .. ": gain(kl_needed(g))")
+        end
+      end
+      for _, k in ipairs(GAINS) do
+        local g = t:gain(k)
+        assert.is_true(g == g and g >= 0, tostring(t) .. ": gain at kl " .. k)
+      end
+    end
+  end)
+  it("sqrt(2 kl) does not overflow at kl near DBL_MAX", function()
+    -- sd sqrt(2 kl) = 1e-100 sqrt(2e308) = 1.4142135623730950e54
+    H.close(ab.tail.subgaussian { sigma = 1e-100 }:gain(1e308), math.sqrt(2) * 1e154 * 1e-100, 1e-13)
+    -- sqrt(v) sqrt(2 kl) + c kl with v = 1e-200, c = 1e-300: 1.4142135623730950e54 + 1e8
+    H.close(ab.tail.subgamma { v = 1e-200, c = 1e-300 }:gain(1e308), math.sqrt(2) * 1e54 + 1e8, 1e-13)
+    H.close(ab.tail.subexponential { nu = 1e-100, b = 1e-300 }:gain(1e308), math.sqrt(2) * 1e54, 1e-13)
+  end)
+  it("the numeric inverse at the end of the domain is +inf, not NaN", function()
+    local t = ab.tail.subexponential { nu = 1e-16, b = 1e-300 }
+    for _, g in ipairs { 1e300, DMAX } do
+      assert.are.equal(math.huge, t:kl_needed(g, { numeric = true }))
+    end
+    -- below the overflow: end g - psi(end) = 1e300 (1e60 - 1e268 / 2) + ... : KL = g/b - nu^2/(2 b^2)
+    local t2 = ab.tail.subexponential { nu = 1, b = 1e-3 }
+    H.close(t2:kl_needed(5e3, { numeric = true }), (5e3 - 0.5 / 1e-3) / 1e-3, 1e-10)
+  end)
+end)
+
+-- Fuzz finding (fuzz_tail): logistic{loc=-5.125e-8, scale=1e-320} was
+-- accepted with lambda_max = 1/scale = inf, and tilt.compare_bon(t, 1e308)
+-- returned tilt_gain NaN (the cumulant at lambda = inf); gains were wrong
+-- (logistic{scale=1e-310}:gain(1) was 9.9e-305, not 2.8e-310).
+describe("gumbel and logistic with a subnormal scale", function()
+  for _, k in ipairs { "gumbel", "logistic" } do
+    it(k .. " refuses a scale below DBL_MIN and scales down to it", function()
+      H.raises(function() return ab.tail[k] { loc = -5.125e-8, scale = 1e-320 } end, "tail." .. k, "scale")
+      H.raises(function() return ab.tail[k] { loc = 0, scale = 1e-310 } end, "tail." .. k, "scale")
+      local DMIN = 2.2250738585072014e-308
+      local small, unit = ab.tail[k] { loc = 0, scale = DMIN }, ab.tail[k] { loc = 0, scale = 1 }
+      H.close(small:gain(1) / DMIN, unit:gain(1), 1e-13, k .. " gain scales")
+      local cs, cu = ab.tilt.compare_bon(small, 1e308), ab.tilt.compare_bon(unit, 1e308)
+      H.close(cs.tilt_gain / DMIN, cu.tilt_gain, 1e-10, k .. " compare_bon tilt_gain scales")
+      assert.is_true(cs.kl_bon_tilt == cs.kl_bon_tilt and cs.kl_bon_tilt >= 0)
+    end)
+  end
+end)

@@ -317,3 +317,73 @@ describe("best-of-n against the tilt", function()
       "needs an exact or finite law")
   end)
 end)
+
+-- Fuzz finding (fuzz_bon): with the top atoms tiny (S < 2^-900) the weights
+-- are rescaled by 2^j, and e^{x + j ln 2} took its low part c = j ln2_lo
+-- (~2e-7) as 1 + c: an error of c^2 / 2 ~ 1e-14, which put a policy entry at
+-- 1.0000000000000024.
+describe("tilt.policy with tiny top atoms and huge reward gaps", function()
+  it("is a probability vector on the fuzzer's input", function()
+    local r = ab.tilt.policy({ 1, 5.5626846462680041e-303 }, { -1e300, -5.1875000000000005e-17 },
+      { kl = 7.6250000000000006e-15 })
+    for i = 1, 2 do
+      assert.is_true(r.policy[i] >= 0 and r.policy[i] <= 1, "entry " .. i .. ": " .. r.policy[i])
+    end
+    H.close(r.policy[1] + r.policy[2], 1, 2.3e-16, "sum")
+    H.close(r.kl, 7.6250000000000006e-15, 1e-10, "kl")
+  end)
+  it("keeps every digit of the rescaled entries", function()
+    -- pi = {e^-g, 2^-1000} / (e^-g + 2^-1000) at beta = 1; references by
+    -- mpmath at 40 digits: 2^-1000 / (exp(-g) + 2^-1000)
+    local cases = {
+      { 600, 3.5212225787319794504e-41 },
+      { 650, 1.8256502171337321899e-19 },
+      { 640.5, 1.3665325948733776961e-23 },
+    }
+    for _, c in ipairs(cases) do
+      local r = ab.tilt.policy({ 1, 2 ^ -1000 }, { -c[1], 0 }, { beta = 1 })
+      H.close(r.policy[2], c[2], 2e-15, "entry 2 at gap " .. c[1])
+      H.close(r.policy[1], 1 - c[2], 2.3e-16, "entry 1 at gap " .. c[1])
+    end
+  end)
+  it("is a probability vector for huge gaps, tiny masses, tiny and huge budgets", function()
+    local laws = {
+      { { 1, 5.5626846462680041e-303 }, { -1e300, -5.1875e-17 } },
+      { { 1, 2 ^ -1000 }, { -1e300, 1e300 } },
+      { { 1 - 1e-12, 1e-12 - 5e-324, 5e-324 }, { 0, 1, 1e300 } },
+      { { 0.5, 0.5 - 1e-300, 1e-300 }, { -1e308, 0, 1e-300 } },
+      { { 1e-300, 1 - 2e-300, 1e-300 }, { -1e300, 0, 1e300 } },
+      { { 1, 1e-310 }, { 0, 1 } },
+    }
+    for _, law in ipairs(laws) do
+      for _, opt in ipairs { { kl = 1e-300 }, { kl = 1e-15 }, { kl = 0.3 }, { kl = 30 }, { kl = 1e300 },
+        { beta = 1e-300 }, { beta = 1e-3 }, { beta = 1 }, { beta = 1e300 } } do
+        local r = ab.tilt.policy(law[1], law[2], opt)
+        local what = string.format("probs[2] %g, rewards[1] %g, %s %g", law[1][2], law[2][1],
+          next(opt), opt.kl or opt.beta)
+        local s = 0
+        for i = 1, #law[1] do
+          local x = r.policy[i]
+          assert.is_true(x >= 0 and x <= 1, what .. ": entry " .. i .. " = " .. x)
+          s = s + x
+        end
+        assert.is_true(math.abs(s - 1) <= 1e-15, what .. ": sum " .. s)
+        assert.is_true(r.kl >= 0 and r.gain >= 0, what .. ": kl " .. r.kl .. ", gain " .. r.gain)
+      end
+    end
+  end)
+end)
+
+-- Fuzz finding (fuzz_bon): at beta = 5e-324 (lambda = 1/beta = inf) the gain
+-- is top - mean, and the rounded mean of {1e-6 (mass 1 - 5e-324), 0} came
+-- out above the top: gain -2.1e-22.
+describe("tilt.policy at an infinite lambda", function()
+  it("has a gain >= 0 even where the mean rounds above the top", function()
+    local p = { 9.9999900000100006e-07, 0.99999900000100006, 4.9406564584124654e-324 }
+    local r = ab.tilt.policy(p, { 1e-6, 1e-6, 0 }, { beta = 4.9406564584124654e-324 })
+    assert.is_true(r.gain >= 0, "gain " .. r.gain)
+    -- exact: top - mean = 1e-6 * 5e-324 / total, below the smallest double
+    assert.is_true(r.gain <= 1e-300, "gain " .. r.gain)
+    assert.are.equal(0, r.policy[3])
+  end)
+end)

@@ -725,6 +725,40 @@ static void test_proxy_interior_max(void) {
   ab_tail_free(t);
 }
 
+/* Fuzz finding (fuzz_bon): tied outcomes of subnormal total mass q got
+ * their share of the group as p (1/q) with 1/q = inf: NaN entries
+ * (probs {0, 0.147, 3.3e-309, 1.5e-321, 0.853}, rewards {-0, 1e300, 0, 0, 1},
+ * n = 2).  At n = 1e308 the subnormal group on top takes g = 1 - (1 - q)^n
+ * = 1 - e^{-0.3}, shared 1 : 2. */
+static void test_bon_subnormal_ties(void) {
+  double p[5] = {0, 0.14678899082568808, 3.2661634620289196e-309,
+                 1.4673749681485022e-321, 0.85321100917431192};
+  double r[5] = {-0.0, 1e300, 0, 0, 1}, pol[5], sum = 0.0;
+  ab_bon_summary s;
+  CHECK(ab_bon_policy(p, r, 5, 2.0, pol, &s) == AB_OK);
+  for (int i = 0; i < 5; i++) {
+    CHECK(pol[i] >= 0.0 && pol[i] <= 1.0);
+    sum += pol[i];
+  }
+  CHECK_CLOSE(sum, 1.0, 1e-15);
+  double p2[3] = {1.0, 1e-309, 2e-309}, r2[3] = {0, 1, 1}, pol2[3];
+  double q = p2[1] + p2[2], g = -expm1(-1e308 * q); /* log1p(-q) = -q here */
+  CHECK(ab_bon_policy(p2, r2, 3, 1e308, pol2, &s) == AB_OK);
+  CHECK_CLOSE(pol2[1], g * (p2[1] / q), 1e-12);
+  CHECK_CLOSE(pol2[2], g * (p2[2] / q), 1e-12);
+  CHECK_CLOSE(pol2[0], 1.0 - g, 1e-12);
+  /* uniform(-1, 1): E max - E = (hi - lo) (n - 1) / (2 (n + 1)), and
+   * (hi - lo) (n - 1) overflowed at n = 1e308 (NaN, found by fuzz_lua) */
+  ab_tail *t;
+  double y = NAN;
+  CHECK(ab_tail_uniform(-1.0, 1.0, &t) == AB_OK);
+  CHECK(ab_bon_expected_gain(t, 1e308, AB_CLOSED, &y) == AB_OK);
+  CHECK_CLOSE(y, 1.0, 1e-15);
+  CHECK(ab_bon_expected_gain(t, 3.0, AB_CLOSED, &y) == AB_OK);
+  CHECK_CLOSE(y, 0.5, 1e-15);
+  ab_tail_free(t);
+}
+
 int main(void) {
   ab_init();
   test_laws_issue9();
@@ -747,5 +781,6 @@ int main(void) {
   test_rules();
   test_budgets();
   test_proxy_interior_max();
+  test_bon_subnormal_ties();
   return check_report("core_test");
 }

@@ -942,60 +942,18 @@ int ab_bon_expected_gain(const ab_tail *t, double n, int method, double *out) {
 
 /* ---- sampling the best of n ------------------------------------------------ */
 
+/* U^{1/n} and its complement, each to full precision (Renyi
+ * representation: the best of n is Q(U^{1/n})) */
+static void bon_draw(void *ctx, ab_rng *r, double *v, double *w) {
+  double lu = log(ab_rng_uniform(r)) / *(const double *)ctx;
+  *v = exp(lu);
+  *w = -expm1(lu);
+}
+
 int ab_bon_sample(const ab_tail *t, double n, ab_rng *r, size_t k,
                   double *out) {
   if (check_n(n)) return AB_EDOM;
-  if (!ab_is_finite_law(t)) {
-    double v;
-    /* probe once: classes and user cumulants have no quantile */
-    int st = centred_quantile(t, 0.5, 0.5, &v);
-    if (st) return st;
-    for (size_t i = 0; i < k; i++) {
-      /* U^{1/n} and its complement, each to full precision */
-      double lu = log(ab_rng_uniform(r)) / n;
-      double p = exp(lu), q = -expm1(lu);
-      if ((st = centred_quantile(t, p, q, &v))) return st;
-      out[i] = v + t->mean;
-    }
-    return AB_OK;
-  }
-  /* a finite law: atoms from the top with the mass above each, T[j] =
-   * P(R > v_j); the best of n is v_j for the last j with T[j] <= q */
-  size_t m = t->n;
-  ab_record *a = ab_alloc_large(m * sizeof *a);
-  double *T = malloc(m * sizeof *T);
-  if (!a || !T) {
-    free(a);
-    free(T);
-    return AB_ENOMEM;
-  }
-  for (size_t i = 0; i < m; i++) {
-    a[i].key = ab_sort_key(-t->x[i]); /* descending */
-    a[i].a = t->w ? t->w[i] : 1.0 / (double)m;
-  }
-  int st = ab_sort_records(a, m);
-  if (!st) {
-    double s = 0.0, c = 0.0;
-    for (size_t j = 0; j < m; j++) {
-      T[j] = s + c;
-      double u = s + a[j].a;
-      c += (s >= a[j].a) ? (s - u) + a[j].a : (a[j].a - u) + s;
-      s = u;
-    }
-    for (size_t i = 0; i < k; i++) {
-      double q = -expm1(log(ab_rng_uniform(r)) / n);
-      size_t lo = 0, hi = m; /* T[lo] <= q; find the last such index */
-      while (hi - lo > 1) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (T[mid] <= q) lo = mid;
-        else hi = mid;
-      }
-      out[i] = -ab_sort_unkey(a[lo].key) + t->mean;
-    }
-  }
-  free(a);
-  free(T);
-  return st;
+  return ab_sample_quantile(t, bon_draw, &n, r, k, out);
 }
 
 /* ---- certificates for the gain ------------------------------------------- */

@@ -233,6 +233,11 @@ static inline double ab_sum_value(const ab_sum *a) {
 
 /* sample.c: the GSL generator behind an ab_rng. */
 gsl_rng *ab_rng_gsl(ab_rng *r);
+/* sample.c: k draws Q(V) of a quantile rule; draw(ctx, r, &v, &w) gives V
+ * and 1 - V to full precision. */
+typedef void (*ab_quantile_draw)(void *ctx, ab_rng *r, double *v, double *w);
+int ab_sample_quantile(const ab_tail *t, ab_quantile_draw draw, void *ctx,
+                       ab_rng *r, size_t k, double *out);
 
 /* numeric.c: log(1 + x) - x to full precision (GSL), -inf at x = -1. */
 double ab_log1pmx(double x);

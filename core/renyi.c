@@ -304,7 +304,7 @@ static int bon_peak(const bon_integrand *c, double *S, double *xs) {
   enum { MAXN = 1024 };
   const double h = 0.125 * M_LN2, u0 = -30.0 * M_LN2;
   const double ureach = log(700.0 * c->n);
-  double u[MAXN], f[MAXN];
+  double u[MAXN], f[MAXN] = {0}; /* {0}: gcc -O1 cannot see f[bk] is set */
   peak_ctx k = {c, AB_OK};
   int m = 0, bk = 0;
   for (; m < MAXN - 1 && u0 + h * m < ureach; m++) u[m] = u0 + h * m;

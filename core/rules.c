@@ -592,56 +592,23 @@ static void rule_draw(int rule, double p, ab_rng *r, double *v, double *w) {
   }
 }
 
+typedef struct {
+  int rule;
+  double p;
+} rule_ctx;
+
+static void rule_draw_ctx(void *ctx, ab_rng *r, double *v, double *w) {
+  const rule_ctx *c = ctx;
+  rule_draw(c->rule, c->p, r, v, w);
+}
+
 int ab_rule_sample(const ab_tail *t, int rule, double p, ab_rng *r, size_t k,
                    double *out) {
   int st = ab_rule_check(rule, p);
   if (st) return st;
   if (rule == AB_RULE_BEST_OF_N) return ab_bon_sample(t, p, r, k, out);
-  if (!ab_is_finite_law(t)) {
-    double v, a, b;
-    if ((st = ab_quantile_centred(t, 0.5, 0.5, &v))) return st;
-    for (size_t i = 0; i < k; i++) {
-      rule_draw(rule, p, r, &a, &b);
-      if ((st = ab_quantile_centred(t, a, b, &v))) return st;
-      out[i] = v + t->mean;
-    }
-    return AB_OK;
-  }
-  /* a finite law: the atom whose upper masses bracket 1 - V, T[j] = P(R > v_j)
-   * from the top (the quantile of V, so ties get G(F<=) - G(F<)) */
-  size_t m = t->n;
-  ab_record *a = ab_alloc_large(m * sizeof *a);
-  double *T = malloc(m * sizeof *T);
-  if (!a || !T) {
-    free(a);
-    free(T);
-    return AB_ENOMEM;
-  }
-  for (size_t i = 0; i < m; i++) {
-    a[i].key = ab_sort_key(-t->x[i]);
-    a[i].a = t->w ? t->w[i] : 1.0 / (double)m;
-  }
-  if (!(st = ab_sort_records(a, m))) {
-    ab_sum s = {0.0, 0.0};
-    for (size_t j = 0; j < m; j++) {
-      T[j] = ab_sum_value(&s);
-      ab_sum_add(&s, a[j].a);
-    }
-    for (size_t i = 0; i < k; i++) {
-      double v, q;
-      rule_draw(rule, p, r, &v, &q);
-      size_t lo = 0, hi = m;
-      while (hi - lo > 1) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (T[mid] <= q) lo = mid;
-        else hi = mid;
-      }
-      out[i] = -ab_sort_unkey(a[lo].key) + t->mean;
-    }
-  }
-  free(a);
-  free(T);
-  return st;
+  rule_ctx c = {rule, p};
+  return ab_sample_quantile(t, rule_draw_ctx, &c, r, k, out);
 }
 
 /* ---- soft best-of-n ---------------------------------------------------------- */

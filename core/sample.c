@@ -182,3 +182,58 @@ int ab_tilt_sample(const ab_tail *t, double l, ab_rng *r, size_t k,
   }
   return AB_OK;
 }
+
+/* Draws Q(V) for a rule that keeps a reference draw by its reward quantile
+ * (DESIGN 3.6): draw() gives V and 1 - V, each to full precision.  An exact
+ * law reads its quantile at V; a finite law sorts its atoms from the top
+ * with the mass above each, T[j] = P(R > v_j), and takes the last j with
+ * T[j] <= 1 - V (ties get G(F<=) - G(F<)).  O(1) per draw for an exact
+ * law, O(log m) for a finite one. */
+int ab_sample_quantile(const ab_tail *t, ab_quantile_draw draw, void *ctx,
+                       ab_rng *r, size_t k, double *out) {
+  int st;
+  if (!ab_is_finite_law(t)) {
+    double v, p, q;
+    /* probe once: classes and user cumulants have no quantile */
+    if ((st = ab_quantile_centred(t, 0.5, 0.5, &v))) return st;
+    for (size_t i = 0; i < k; i++) {
+      draw(ctx, r, &p, &q);
+      if ((st = ab_quantile_centred(t, p, q, &v))) return st;
+      out[i] = v + t->mean;
+    }
+    return AB_OK;
+  }
+  size_t m = t->n;
+  ab_record *a = ab_alloc_large(m * sizeof *a);
+  double *T = malloc(m * sizeof *T);
+  if (!a || !T) {
+    free(a);
+    free(T);
+    return AB_ENOMEM;
+  }
+  for (size_t i = 0; i < m; i++) {
+    a[i].key = ab_sort_key(-t->x[i]); /* descending */
+    a[i].a = t->w ? t->w[i] : 1.0 / (double)m;
+  }
+  if (!(st = ab_sort_records(a, m))) {
+    ab_sum s = {0.0, 0.0};
+    for (size_t j = 0; j < m; j++) {
+      T[j] = ab_sum_value(&s);
+      ab_sum_add(&s, a[j].a);
+    }
+    for (size_t i = 0; i < k; i++) {
+      double v, q;
+      draw(ctx, r, &v, &q);
+      size_t lo = 0, hi = m; /* T[lo] <= q: find the last such index */
+      while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (T[mid] <= q) lo = mid;
+        else hi = mid;
+      }
+      out[i] = -ab_sort_unkey(a[lo].key) + t->mean;
+    }
+  }
+  free(a);
+  free(T);
+  return st;
+}

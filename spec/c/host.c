@@ -10,8 +10,8 @@
 
 #include "alignbound.h"
 #include "check.h"
+#include "lua_host.h"
 
-int luaopen_alignbound_core(lua_State *L);
 
 static const char *SCRIPT =
     "local ab = require 'alignbound'\n"
@@ -19,25 +19,8 @@ static const char *SCRIPT =
     "local s = ab.tail.subgaussian{sigma = 1.5}\n"
     "return t:gain(0.3), s:gain(ab.vector{0.5, 2})[2], ab.version\n";
 
-/* Open the module the way a host does, with the Lua front loaded from the
- * source tree; package.cpath is emptied so nothing can be dlopen'ed. */
 static lua_State *open_state(const char *front) {
-  lua_State *L = luaL_newstate();
-  luaL_openlibs(L);
-  luaL_requiref(L, "alignbound.core", luaopen_alignbound_core, 0);
-  lua_pop(L, 1);
-  lua_getglobal(L, "package");
-  lua_pushliteral(L, "");
-  lua_setfield(L, -2, "cpath");
-  lua_getfield(L, -1, "preload");
-  if (luaL_loadfile(L, front) != LUA_OK) {
-    fprintf(stderr, "host: %s\n", lua_tostring(L, -1));
-    lua_close(L);
-    return NULL;
-  }
-  lua_setfield(L, -2, "alignbound");
-  lua_pop(L, 2);
-  return L;
+  return host_open_state(front, "host");
 }
 
 /* A host's own GSL handler: it must survive later requires of the module. */

@@ -14,8 +14,8 @@
 
 #include "alignbound.h"
 #include "check.h"
+#include "lua_host.h"
 
-int luaopen_alignbound_core(lua_State *L);
 
 enum { THREADS = 4, NTAILS = 6, NKL = 5, ROUNDS = 20 };
 
@@ -42,25 +42,7 @@ static const char *SCRIPT =
     "end\n"
     "return s\n";
 
-static lua_State *open_state(void) {
-  lua_State *L = luaL_newstate();
-  if (!L) return NULL;
-  luaL_openlibs(L);
-  luaL_requiref(L, "alignbound.core", luaopen_alignbound_core, 0);
-  lua_pop(L, 1);
-  lua_getglobal(L, "package");
-  lua_pushliteral(L, "");
-  lua_setfield(L, -2, "cpath");
-  lua_getfield(L, -1, "preload");
-  if (luaL_loadfile(L, front) != LUA_OK) {
-    fprintf(stderr, "tsan_host: %s\n", lua_tostring(L, -1));
-    lua_close(L);
-    return NULL;
-  }
-  lua_setfield(L, -2, "alignbound");
-  lua_pop(L, 2);
-  return L;
-}
+static lua_State *open_state(void) { return host_open_state(front, "tsan_host"); }
 
 /* The shared-tail computations: bound, KL needed, cumulant. */
 static int shared(const ab_tail *t, double kl, double out[3]) {

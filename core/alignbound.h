@@ -263,6 +263,14 @@ int ab_tilt_policy(const double *probs, const double *rewards, size_t m,
  * lambda psi'(lambda) - psi(lambda) (the penalty-to-budget conversion). */
 int ab_tail_tilt_kl(const ab_tail *t, double lambda, double *kl);
 
+/* D_f(pi_l || ref) of the tilt pi_l = ref e^{l r} / Z of a law with a
+ * cumulant: the likelihood ratio is g = e^{l (R - m) - psi(l)}, so
+ * E_ref g^a = e^{psi(a l) - a psi(l)} gives every power-type family (kl,
+ * reverse_kl = psi(l), chi2, hellinger, renyi, alpha); tv, js and a user f
+ * have no such form (AB_EUNDEF).  +inf where a l leaves the domain. */
+int ab_tail_tilt_divergence(const ab_tail *t, double lambda,
+                            const ab_family *f, double *out);
+
 /* Best-of-n against the tilt at the same KL (DESIGN 3.2, 3.1). */
 typedef struct {
   double kl;          /* KL(bon_n || ref): log n - (n-1)/n, exact with ties */

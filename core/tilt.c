@@ -422,15 +422,78 @@ int ab_tail_tilt_kl(const ab_tail *t, double lambda, double *kl) {
   return AB_OK;
 }
 
+/* An assumption class: its cumulant is a bound, not a law's. */
+static int is_class(const ab_tail *t) {
+  return t->kind == AB_KIND_SUBGAUSSIAN || t->kind == AB_KIND_SUBGAMMA ||
+         t->kind == AB_KIND_SUBEXPONENTIAL || t->kind == AB_KIND_BOUNDED;
+}
+
+/* psi(x) - a psi(l), +inf where x leaves the domain of psi */
+static int tilt_log_moment(const ab_tail *t, double x, double a, double pl,
+                           double *out) {
+  double px;
+  if (!(x < t->lmax && x > t->lmin)) {
+    *out = INFINITY;
+    return AB_OK;
+  }
+  int st = ab_tail_cumulant_eval(t, 0, x, &px);
+  if (st) return st;
+  *out = px - a * pl;
+  return AB_OK;
+}
+
+int ab_tail_tilt_divergence(const ab_tail *t, double lambda,
+                            const ab_family *f, double *out) {
+  int st = ab_family_check(f);
+  if (st) return st;
+  if (!t->cgf || is_class(t)) return AB_EUNDEF;
+  if (isnan(lambda)) return AB_EDOM;
+  if (!(lambda < t->lmax && lambda > t->lmin)) return AB_EDOM;
+  if (lambda == 0.0) {
+    *out = 0.0;
+    return AB_OK;
+  }
+  double pl, v;
+  if ((st = ab_tail_cumulant_eval(t, 0, lambda, &pl))) return st;
+  double a = f->alpha;
+  switch (f->kind) {
+  case AB_KL:
+    return ab_tail_tilt_kl(t, lambda, out);
+  case AB_REVERSE_KL: /* E_ref[-log g] = psi(l) */
+    *out = pl;
+    return AB_OK;
+  case AB_CHI2: /* E g^2 - 1 */
+    if ((st = tilt_log_moment(t, 2.0 * lambda, 2.0, pl, &v))) return st;
+    *out = expm1(v);
+    return AB_OK;
+  case AB_HELLINGER: /* 1 - E sqrt g */
+    if ((st = tilt_log_moment(t, 0.5 * lambda, 0.5, pl, &v))) return st;
+    *out = -expm1(v);
+    return AB_OK;
+  case AB_RENYI:
+  case AB_ALPHA:
+    if (a == 1.0) return ab_tail_tilt_kl(t, lambda, out);
+    if (f->kind == AB_ALPHA && a == 0.0) {
+      *out = pl;
+      return AB_OK;
+    }
+    if (isinf(a)) return AB_EUNDEF; /* log ess sup g: unbounded for most laws */
+    if ((st = tilt_log_moment(t, a * lambda, a, pl, &v))) return st;
+    *out = f->kind == AB_RENYI ? v / (a - 1.0)
+                               : expm1(v) / a / (a - 1.0);
+    if (*out < 0.0) *out = 0.0; /* a rounding below 0 of a tiny divergence */
+    return AB_OK;
+  default:
+    return AB_EUNDEF;
+  }
+}
+
 int ab_tilt_compare_bon(const ab_tail *t, double n, ab_bon_tilt *out) {
   ab_family kl = {AB_KL, 1.0, NULL, NULL};
   double lambda;
   int st;
   if (!(n >= 1.0 && isfinite(n))) return AB_EDOM;
-  if (!t->cgf || t->kind == AB_KIND_SUBGAUSSIAN ||
-      t->kind == AB_KIND_SUBGAMMA || t->kind == AB_KIND_SUBEXPONENTIAL ||
-      t->kind == AB_KIND_BOUNDED)
-    return AB_EUNDEF;
+  if (!t->cgf || is_class(t)) return AB_EUNDEF;
   if (ab_is_finite_law(t)) {
     /* exact with ties: both laws on the atoms, their KL by summation */
     size_t m = t->n;

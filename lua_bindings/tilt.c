@@ -106,6 +106,45 @@ static int tilt_beta(lua_State *L) {
 
 typedef struct {
   const ab_tail *t;
+  double lambda, r;
+  ab_family f;
+} divergence_call;
+
+static int divergence_run(void *arg) {
+  divergence_call *c = arg;
+  return ab_tail_tilt_divergence(c->t, c->lambda, &c->f, &c->r);
+}
+
+/* ab.tilt.divergence(dist, lambda, family [, {alpha=}]): D_f of the tilt
+ * ref e^{lambda r} / Z from ref */
+static int tilt_divergence(lua_State *L) {
+  const char *fn = "tilt.divergence";
+  abL_callback frame, cb;
+  divergence_call c;
+  lua_settop(L, 4);
+  abL_tail *u = abL_checktail(L, 1, fn, 1);
+  c.t = u->t;
+  c.lambda = abL_checknumber(L, 2, fn, 2, "lambda");
+  abL_family(L, 3, 4, fn, 3, &c.f, &cb);
+  if (c.f.kind == AB_USER)
+    return abL_argerror(L, fn, 3, "a user f has no closed form on a tilt; "
+                        "give a named family");
+  abL_tail_prepare(L, 1, &frame);
+  int st = abL_tail_run(u, &frame, divergence_run, &c);
+  if (st) {
+    abL_site site = {fn, 2, "lambda must lie inside the domain of the cumulant",
+                     &frame, u->t, 1,
+                     "needs an exact or finite law, and a family of power "
+                     "form (kl, reverse_kl, chi2, hellinger, renyi or alpha "
+                     "of finite order)"};
+    abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
+  }
+  lua_pushnumber(L, c.r);
+  return 1;
+}
+
+typedef struct {
+  const ab_tail *t;
   double n;
   ab_bon_tilt c;
 } compare_call;
@@ -147,6 +186,7 @@ static int tilt_compare_bon(lua_State *L) {
 void abL_open_tilt(lua_State *L) {
   static const luaL_Reg fns[] = {{"policy", tilt_policy},
                                  {"kl", tilt_kl},
+                                 {"divergence", tilt_divergence},
                                  {"beta", tilt_beta},
                                  {"compare_bon", tilt_compare_bon},
                                  {NULL, NULL}};

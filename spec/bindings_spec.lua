@@ -303,7 +303,7 @@ describe("error messages", function()
     ["bon.policy"] = { P, R, 4 }, ["bon.from_samples"] = { { 1, 2, 3 }, { 4, 5, 6 }, 2 },
     ["bon.sample"] = { g, 4, 3, ab.rng(1) }, ["bon.n_for_kl"] = { 0.5 }, ["frontier.win_rate"] = { 0.5 },
     ["tilt.policy"] = { P, R, { beta = 1 } }, ["tilt.kl"] = { g, 1 }, ["tilt.beta"] = { g, 1 },
-    ["tilt.compare_bon"] = { g, 4 }, ["tilt.sample"] = { g, { kl = 1 }, 3, ab.rng(1) },
+    ["tilt.compare_bon"] = { g, 4 }, ["tilt.divergence"] = { g, 0.5, "chi2" }, ["tilt.sample"] = { g, { kl = 1 }, 3, ab.rng(1) },
     ["estimate.mean"] = { { 1, 2 } }, ["estimate.kl"] = { { -1, -2 }, { -1.5, -1 } },
     ["estimate.renyi"] = { { -1, -2 }, { -1.5, -1 }, { alpha = 2 } },
     ["estimate.variance_proxy"] = { { 1, 2, 4 }, { rng = ab.rng(1), resamples = 10 } },

@@ -387,3 +387,51 @@ describe("tilt.policy at an infinite lambda", function()
     assert.are.equal(0, r.policy[3])
   end)
 end)
+
+describe("tilt.divergence", function()
+  -- e^x - 1 without cancellation, for the references (series below 1e-5)
+  local function em1(x) return math.abs(x) < 1e-5 and x + x * x / 2 + x * x * x / 6 or math.exp(x) - 1 end
+
+  it("matches the Gaussian closed forms (the tilt of N(0, s2) by l is N(l s2, s2))", function()
+    for _, sd in ipairs { 0.3, 1, 4 } do
+      local g = ab.tail.gaussian { mean = 2, sd = sd }
+      for _, l in ipairs { 1e-6, 0.1, 0.7 } do
+        local x = (l * sd) ^ 2
+        H.close(ab.tilt.divergence(g, l, "kl"), x / 2, 1e-12, "kl")
+        H.close(ab.tilt.divergence(g, l, "reverse_kl"), x / 2, 1e-12, "reverse kl")
+        H.close(ab.tilt.divergence(g, l, "chi2"), em1(x), 1e-12, "chi2")
+        H.close(ab.tilt.divergence(g, l, "hellinger"), -em1(-x / 8), 1e-12, "hellinger")
+        H.close(ab.tilt.divergence(g, l, "renyi", { alpha = 3 }), 3 * x / 2, 1e-12, "renyi 3")
+        H.close(ab.tilt.divergence(g, l, "alpha", { alpha = 0.5 }),
+          em1(0.5 * -0.5 * x / 2) / (0.5 * -0.5), 1e-12, "alpha 1/2")
+      end
+    end
+  end)
+
+  it("equals the divergence of the exact tilt of a finite law", function()
+    local probs, rewards = { 0.1, 0.25, 0.4, 0.25 }, { -1, 0, 0.5, 2 }
+    local t = ab.tail.discrete { values = rewards, probs = probs }
+    for _, l in ipairs { 0.05, 0.8, 3 } do
+      local pol = ab.tilt.policy(probs, rewards, { beta = 1 / l }).policy
+      for _, f in ipairs { { "chi2" }, { "hellinger" }, { "reverse_kl" }, { "renyi", 2.5 }, { "alpha", -0.5 } } do
+        local opts = f[2] and { alpha = f[2] } or nil
+        H.close(ab.tilt.divergence(t, l, f[1], opts), ab.divergence(pol, probs, f[1], opts), 1e-10,
+          f[1] .. " at l = " .. l)
+      end
+    end
+  end)
+
+  it("is +inf where the moment leaves the domain, and refuses what has no closed form", function()
+    -- exponential(1): E g^2 needs psi(2 l), finite only for 2 l < 1
+    assert.are.equal(math.huge, ab.tilt.divergence(ab.tail.exponential { rate = 1 }, 0.6, "chi2"))
+    assert.is_true(ab.tilt.divergence(ab.tail.exponential { rate = 1 }, 0.4, "chi2") < math.huge)
+    local g = ab.tail.gaussian { sd = 1 }
+    H.raises(function() return ab.tilt.divergence(g, 0.5, "tv") end, "bad argument #1 to 'tilt.divergence'",
+      "power form")
+    H.raises(function() return ab.tilt.divergence(ab.tail.subgaussian { sigma = 1 }, 0.5, "chi2") end,
+      "bad argument #1 to 'tilt.divergence'")
+    H.raises(function() return ab.tilt.divergence(g, 0.5, ab.fdiv(function(x) return (x - 1) ^ 2 end)) end,
+      "bad argument #3 to 'tilt.divergence'", "named family")
+    H.raises(function() return ab.tilt.divergence(g, 0 / 0, "chi2") end, "bad argument #2 to 'tilt.divergence'")
+  end)
+end)

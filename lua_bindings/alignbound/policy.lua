@@ -143,17 +143,6 @@ function policy.define(rule)
   return make
 end
 
--- expm1 without cancellation (Kahan: (u - 1) x / log u, u = e^x, is exact to
--- a few ulps because the rounding of u cancels in the ratio).
-local function expm1(x)
-  local u = math.exp(x)
-  if u == 1 then return x end
-  local um1 = u - 1
-  if um1 == -1 then return -1 end
-  if u == math.huge then return u end
-  return um1 * x / math.log(u)
-end
-
 -- Divergences of a finite policy law from the reference atoms, exact.
 local function finite_divergences(ctx, law)
   local out = {}
@@ -163,38 +152,22 @@ local function finite_divergences(ctx, law)
   return out
 end
 
--- Divergences of the tilt pi_l = ref e^{l r} / Z of an exact law from its
--- centred cumulant P: the likelihood ratio is g = e^{l (R - m) - P(l)}, so
--- E_ref g^a = e^{P(a l) - a P(l)}, which gives every power-type family.
+-- Divergences of the tilt pi_l = ref e^{l r} / Z of an exact law from the
+-- reference, in closed form from the cumulant (core: tilt.divergence); tv,
+-- js and a user f have none.
 local function tilt_divergences(ctx, l, kl, who)
-  local law = ctx.law
-  local function P(x) return law:cumulant(x) end
   local out = {}
-  local pl
   for _, d in ipairs(ctx.needs) do
-    local f, v = d.family
-    pl = pl or P(l)
-    if f == "kl" then
+    local v
+    if d.family == "kl" or (d.alpha == 1 and (d.family == "renyi" or d.family == "alpha")) then
       v = kl
-    elseif f == "reverse_kl" then
-      v = pl
-    elseif f == "chi2" then
-      v = expm1(P(2 * l) - 2 * pl)
-    elseif f == "hellinger" then
-      v = -expm1(P(l / 2) - pl / 2)
-    elseif f == "renyi" and d.alpha == 1 then
-      v = kl
-    elseif f == "renyi" and d.alpha < math.huge then
-      v = (P(d.alpha * l) - d.alpha * pl) / (d.alpha - 1)
-    elseif f == "alpha" and d.alpha == 0 then
-      v = pl
-    elseif f == "alpha" and d.alpha == 1 then
-      v = kl
-    elseif f == "alpha" then
-      v = expm1(P(d.alpha * l) - d.alpha * pl) / (d.alpha * (d.alpha - 1))
-    elseif not d.optional then
-      error(string.format("%s: divergence '%s' of a tilt needs a finite reference law ({values=, probs=})",
-        who, d.label), 0)
+    else
+      local ok, r = pcall(core.tilt.divergence, ctx.law, l, d.family, d.alpha and { alpha = d.alpha } or nil)
+      if ok then v = r
+      elseif not d.optional then
+        error(string.format("%s: divergence '%s' of a tilt needs a finite reference law ({values=, probs=})",
+          who, d.label), 0)
+      end
     end
     out[d.label] = v
   end

@@ -438,10 +438,10 @@ end)
 describe("renyi.gain with a user divergence whose infimum is the limit a -> 0", function()
   it("reaches sqrt(2 s_pi^2 lim D_a / a) (verifier: 1.41688e-4 at a = 3.8e-11 for D_a = a)", function()
     -- bound^2 = 2 ((1 - a) s_pi^2 + a s_ref^2) D_a / a = 2 ((1 - a) 1e-8 + a) for D_a = a
-    local g, at = ab.renyi.gain { reference = { variance = 1 }, aligned = { variance = 1e-8 },
+    local g, order = ab.renyi.gain { reference = { variance = 1 }, aligned = { variance = 1e-8 },
       divergence = function(a) return a end }
     H.close(g, math.sqrt(2e-8), 1e-13, "D_a = a")
-    assert(at < 1e-30, "order " .. at)
+    assert(order < 1e-30, "order " .. order)
     -- D_a = a (1 + a): the same limit, approached from above
     H.close(ab.renyi.gain { reference = { variance = 2 }, aligned = { variance = 3e-6 },
       divergence = function(a) return a * (1 + a) end }, math.sqrt(6e-6), 1e-13, "D_a = a (1 + a)")

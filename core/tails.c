@@ -147,14 +147,16 @@ static int gamma_like(int kind, double shape, double scale, ab_tail **out) {
 }
 
 int ab_tail_gamma(double shape, double scale, ab_tail **out) {
-  if (!positive(shape) || !positive(scale) ||
+  /* a subnormal scale has too few digits, and 1/scale (lambda_max) none */
+  if (!positive(shape) || !positive(scale) || scale < DBL_MIN ||
       !positive(shape * scale * scale) || !isfinite(shape * scale * scale))
     return AB_EDOM;
   return gamma_like(AB_KIND_GAMMA, shape, scale, out);
 }
 
 int ab_tail_exponential(double rate, ab_tail **out) {
-  if (!positive(rate) || !positive(1.0 / rate) ||
+  /* the scale 1/rate must be a normal double (see gamma) */
+  if (!positive(rate) || !(1.0 / rate >= DBL_MIN) ||
       !isfinite(1.0 / (rate * rate)))
     return AB_EDOM;
   int st = gamma_like(AB_KIND_EXPONENTIAL, 1.0, 1.0 / rate, out);

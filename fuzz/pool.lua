@@ -45,7 +45,22 @@ end
 -- made at all) and {kind = "nan" | "message", text = ...} after.
 -- The lead empties this list after merging the fixes (FUZZ_NO_KNOWN=1 in the
 -- environment ignores it, to check).
+-- a beta tail in the labels whose (a, b) satisfy pred
+local function beta_law(labels, pred)
+  for _, x in ipairs(labels) do
+    local a, b = x:match("^beta%(a=([^,]+), b=([^)]+)%)")
+    if a and pred(tonumber(a), tonumber(b)) then return true end
+  end
+  return false
+end
+
 fuzz.KNOWN = {
+  -- open: Beta laws with a or b above ~1e3 are slow in best-of-n gains, comparisons and sampling
+  -- (GSL's beta CDF: bon.gain(beta{a=1e4, b=1e4}, 100) 1.7 s; a = b = 9.4e81 does not return in 24 s)
+  { "slow large beta", function(n, l)
+    return (n:find("^bon%.") or n:find("^mc%.") or n:find("^tilt%.") or n:find("^renyi%.") or n == "tail:sample")
+      and beta_law(l, function(a, b) return math.max(a, b) > 1e3 end)
+  end },
   -- open: tilt.sample of a beta law at a strong tilt takes seconds per draw
   -- (ab.tilt.sample(ab.tail.beta{a=2, b=3}, {beta=0.001}, 1, ab.rng(1)): 2.7 s; rejection sampler)
   { "slow tilted beta sampler", function(n, l)

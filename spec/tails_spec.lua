@@ -541,3 +541,14 @@ describe("gumbel and logistic with a subnormal scale", function()
     end)
   end
 end)
+
+describe("exponential and gamma laws with a subnormal scale", function()
+  it("are refused (found by the fuzzer: exponential{rate=DBL_MAX}:cumulant(1e308) was -inf)", function()
+    H.raises(function() return ab.tail.exponential { rate = 1.7976931348623157e308 } end, "tail.exponential")
+    H.raises(function() return ab.tail.gamma { shape = 2, scale = 1e-310 } end, "tail.gamma")
+    -- the largest accepted rate still has an exact, nonnegative cumulant
+    local t = ab.tail.exponential { rate = 4e307 }
+    local c = t:cumulant(2e307) -- l / rate = 1/2: -log(1/2) - 1/2
+    H.close(c, math.log(2) - 0.5, 1e-12, "psi at half the rate")
+  end)
+end)

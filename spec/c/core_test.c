@@ -759,6 +759,22 @@ static void test_bon_subnormal_ties(void) {
   ab_tail_free(t);
 }
 
+/* Fuzz finding: the Gumbel tilt's KL at lambda -> -inf was inf - inf = NaN
+ * (lngamma and (y - 1) digamma overflow together); now Stirling's form.
+ * Reference: mpmath, kl = -x digamma(1 - x) - lngamma(1 - x), x = beta l. */
+static void test_gumbel_far_left(void) {
+  ab_tail *t;
+  double kl;
+  CHECK(ab_tail_gumbel(0.0, 0.5, &t) == AB_OK);
+  CHECK(ab_tail_tilt_kl(t, -1e9, &kl) == AB_OK);
+  CHECK_CLOSE(kl, 499999989.56600214, 1e-15);
+  CHECK(ab_tail_tilt_kl(t, -1e8, &kl) == AB_OK);
+  CHECK_CLOSE(kl, 49999990.717294682, 1e-14);
+  CHECK(ab_tail_tilt_kl(t, -1.7976931348623157e308, &kl) == AB_OK);
+  CHECK(kl > 1e307 && !isnan(kl));
+  ab_tail_free(t);
+}
+
 int main(void) {
   ab_init();
   test_laws_issue9();
@@ -782,5 +798,6 @@ int main(void) {
   test_budgets();
   test_proxy_interior_max();
   test_bon_subnormal_ties();
+  test_gumbel_far_left();
   return check_report("core_test");
 }

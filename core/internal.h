@@ -48,6 +48,7 @@ enum {
 
 #define AB_BETA_TERMS 40
 #define AB_BETA_MIN 1e-8 /* smallest Beta parameter (laws.c) */
+#define AB_BETA_MAX 1e15 /* largest: the range laws.c is checked on */
 
 struct ab_tail {
   int kind;

@@ -208,7 +208,7 @@ int ab_tail_beta(double a, double b, ab_tail **out) {
   /* below 1e-8 the methods of laws.c are not checked: refused rather than
    * answered to unknown accuracy */
   if (!positive(a) || !positive(b) || !isfinite(a + b) || a < AB_BETA_MIN ||
-      b < AB_BETA_MIN)
+      b < AB_BETA_MIN || a > AB_BETA_MAX || b > AB_BETA_MAX)
     return AB_EDOM;
   ab_tail *t = new_tail(AB_KIND_BETA);
   if (!t) return AB_ENOMEM;

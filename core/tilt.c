@@ -271,6 +271,8 @@ static double finite_tilt(const double *p, const double *r, size_t m,
 static int check_law(const double *p, const double *r, size_t m,
                      law_facts *f, double *ptop) {
   ab_sum total = {0.0, 0.0}, s = {0.0, 0.0}, at = {0.0, 0.0};
+  double low = INFINITY, big = 0.0;
+  int e;
   if (m == 0 || !r) return AB_EDOM;
   f->top = -INFINITY;
   f->heavy_mass = -1.0;
@@ -278,16 +280,25 @@ static int check_law(const double *p, const double *r, size_t m,
     double w = p ? p[i] : 1.0;
     if (!(w >= 0.0) || !isfinite(w) || !isfinite(r[i])) return AB_EDOM;
     ab_sum_add(&total, w);
-    ab_sum_add(&s, w * r[i]);
+    big = fmax(big, fabs(r[i]));
     if (w > 0.0 && r[i] > f->top) f->top = r[i];
+    if (w > 0.0 && r[i] < low) low = r[i];
     if (w > f->heavy_mass) {
       f->heavy_mass = w;
       f->heavy = r[i];
     }
   }
   f->total = ab_sum_value(&total);
-  f->mean = ab_sum_value(&s) / f->total;
   if (p && !(fabs(f->total - 1.0) <= 1e-9)) return AB_EDOM;
+  /* the mean with the rewards scaled by a power of two (no overflow near
+   * DBL_MAX), kept inside the range of the atoms (a constant law is its
+   * value, not that value rounded) */
+  frexp(big, &e);
+  for (size_t i = 0; i < m; i++)
+    ab_sum_add(&s, (p ? p[i] : 1.0) * ldexp(r[i], -e));
+  f->mean = low == f->top ? low
+                          : fmin(fmax(ldexp(ab_sum_value(&s) / f->total, e),
+                                      low), f->top);
   if (ptop) {
     for (size_t i = 0; i < m; i++)
       if (r[i] == f->top) ab_sum_add(&at, p ? p[i] : 1.0);

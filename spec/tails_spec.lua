@@ -546,6 +546,8 @@ describe("exponential and gamma laws with a subnormal scale", function()
   it("are refused (found by the fuzzer: exponential{rate=DBL_MAX}:cumulant(1e308) was -inf)", function()
     H.raises(function() return ab.tail.exponential { rate = 1.7976931348623157e308 } end, "tail.exponential")
     H.raises(function() return ab.tail.gamma { shape = 2, scale = 1e-310 } end, "tail.gamma")
+    -- Beta beyond the checked range [1e-8, 1e15] likewise (beta{1e300, 100}:cumulant(-1e300) was < 0)
+    H.raises(function() return ab.tail.beta { a = 1e300, b = 100 } end, "tail.beta")
     -- the largest accepted rate still has an exact, nonnegative cumulant
     local t = ab.tail.exponential { rate = 4e307 }
     local c = t:cumulant(2e307) -- l / rate = 1/2: -log(1/2) - 1/2

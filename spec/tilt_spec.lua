@@ -435,3 +435,14 @@ describe("tilt.divergence", function()
     H.raises(function() return ab.tilt.divergence(g, 0 / 0, "chi2") end, "bad argument #2 to 'tilt.divergence'")
   end)
 end)
+
+describe("tilt.policy of a constant law at the largest rewards", function()
+  it("is the reference, with gain and KL 0 (found by the fuzzer: the mean overflowed, gain NaN)", function()
+    local M = 1.7976931348623157e308
+    local p = { 0.14285714285714285, 0.11428571428571428, 0, 0.37142857142857144, 0.37142857142857144 }
+    local r = ab.tilt.policy(p, { M, M, M, M, M }, { beta = M })
+    assert.are.equal(0, r.gain)
+    assert.are.equal(0, r.kl)
+    for i = 1, 5 do H.close(r.policy[i], p[i], 1e-15, "entry " .. i) end
+  end)
+end)

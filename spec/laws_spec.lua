@@ -371,7 +371,8 @@ describe("extreme parameters", function()
         assert.is_string(t)
       end
     end
-    assert.is_true(built > 60, "most extreme laws are built (" .. built .. ")")
+    -- refused by design: subnormal scales and Beta parameters outside [1e-8, 1e15]
+    assert.is_true(built >= 50, "enough extreme laws are built to check (" .. built .. " of " .. #cases .. ")")
   end)
 end)
 

@@ -604,12 +604,7 @@ int ab_bon_policy(const double *probs, const double *rewards, size_t m,
    * probabilities stay as given and the walk divides by their total */
   ab_record *k = ab_alloc_large(m * sizeof *k);
   if (!k) return AB_ENOMEM;
-  for (size_t i = 0; i < m; i++) {
-    k[i].key = ab_sort_key(rewards[i]);
-    k[i].a = probs[i];
-    k[i].b = (double)i;
-  }
-  if (ab_sort_records(k, m)) {
+  if (ab_sort_law(probs, rewards, m, k)) {
     free(k);
     return AB_ENOMEM;
   }

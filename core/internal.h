@@ -155,6 +155,10 @@ typedef struct {
 uint64_t ab_sort_key(double x);
 double ab_sort_unkey(uint64_t k);
 int ab_sort_records(ab_record *r, size_t n);
+/* probs and rewards as records (key reward, a probability, b index), sorted
+ * by reward; AB_ENOMEM if the sort's scratch cannot be had */
+int ab_sort_law(const double *probs, const double *rewards, size_t m,
+                ab_record *k);
 void *ab_alloc_large(size_t bytes);
 
 /* e^x - 1 - x for |x| <= 0.5 by its Taylor series to x^17 (remainder below

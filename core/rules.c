@@ -431,12 +431,7 @@ int ab_rule_policy(const double *probs, const double *rewards, size_t m,
     free(above);
     return AB_ENOMEM;
   }
-  for (size_t i = 0; i < m; i++) {
-    k[i].key = ab_sort_key(rewards[i]);
-    k[i].a = probs[i];
-    k[i].b = (double)i;
-  }
-  if (ab_sort_records(k, m)) {
+  if (ab_sort_law(probs, rewards, m, k)) {
     free(k);
     free(above);
     return AB_ENOMEM;
@@ -656,12 +651,7 @@ int ab_soft_bon_policy(const double *probs, const double *rewards, size_t m,
     return AB_ENOMEM;
   }
   double *gw = gq + m, *gr = gw + m, *gi = gr + m;
-  for (size_t i = 0; i < m; i++) {
-    k[i].key = ab_sort_key(rewards[i]);
-    k[i].a = probs[i];
-    k[i].b = (double)i;
-  }
-  if (ab_sort_records(k, m)) {
+  if (ab_sort_law(probs, rewards, m, k)) {
     free(k);
     free(gq);
     return AB_ENOMEM;

@@ -87,3 +87,15 @@ int ab_sort_records(ab_record *r, size_t n) {
   free(count);
   return AB_OK;
 }
+
+/* A discrete law as records (reward, probability, index) sorted by reward,
+ * ascending: the start of every walk over groups of tied rewards. */
+int ab_sort_law(const double *probs, const double *rewards, size_t m,
+                ab_record *k) {
+  for (size_t i = 0; i < m; i++) {
+    k[i].key = ab_sort_key(rewards[i]);
+    k[i].a = probs[i];
+    k[i].b = (double)i;
+  }
+  return ab_sort_records(k, m);
+}

@@ -649,6 +649,111 @@ size_t ab_tail_atoms(const ab_tail *t);
 int ab_budget_policy(const ab_tail *t, const ab_family *f, double budget,
                      double *policy);
 
+/* ------------------------------------------------------------------------ */
+/* Verifiable (binary) rewards: GRPO dynamics (DESIGN 3.8; Mroueh 2025,
+ * arXiv 2503.06639) and best-of-n on a binary reward.  Success
+ * probabilities are carried in log-odds x = log(p / (1 - p)), so that p
+ * within e^-700 of 1 (or of 0) keeps its digits. */
+
+/* Variants of the recurrence (Omega(p) = (p (1 - p) + eps)^(-1/2)):
+ *   AB_GRPO_STANDARD  logit p_n = logit p_ref + Omega(p_{n-1}) / beta
+ *   AB_GRPO_DR        logit p_n = logit p_ref + 1 / beta   (Dr. GRPO)
+ *   AB_GRPO_MIRROR    logit p_n = logit p_{n-1} + Omega(p_{n-1}) / beta
+ *   AB_GRPO_TWO_KL    logit p_n = alpha logit p_ref + (1 - alpha) logit p_{n-1}
+ *                                 + Omega(p_{n-1}) / beta */
+enum { AB_GRPO_STANDARD = 1, AB_GRPO_DR, AB_GRPO_MIRROR, AB_GRPO_TWO_KL };
+
+typedef struct {
+  int variant;  /* AB_GRPO_... */
+  double p_ref; /* in [0, 1]; 0 and 1 are absorbing */
+  double beta;  /* > 0, finite */
+  double eps;   /* >= 0, finite */
+  double alpha; /* in [0, 1], two_kl only (0: mirror, 1: standard) */
+} ab_grpo;
+
+/* The variant named "grpo", "dr_grpo", "mirror" or "two_kl" (0: unknown),
+ * and the name of a variant (NULL: unknown). */
+int ab_grpo_variant(const char *name);
+const char *ab_grpo_variant_name(int variant);
+/* AB_OK if every field is in its domain, else AB_EDOM. */
+int ab_grpo_check(const ab_grpo *g);
+/* The log-odds log(p / (1 - p)) of p in [0, 1] (+-inf at 1 and 0), and p
+ * and 1 - p from log-odds x, each to full relative precision. */
+int ab_logit(double p, double *x);
+void ab_logistic(double x, double *p, double *one_minus_p);
+
+/* One step of the recurrence from log-odds x (+-inf allowed: a previous
+ * policy that never or always succeeds keeps that support where the variant
+ * keeps a KL to it).  AB_EDOM for two_kl with 0 < alpha < 1 when the
+ * reference and the previous policy put all their mass on opposite
+ * outcomes (the geometric mixture is then zero). */
+int ab_grpo_step(const ab_grpo *g, double x, double *next);
+/* The same from a probability: *p_next and its log-odds *x_next. */
+int ab_grpo_step_p(const ab_grpo *g, double p, double *p_next,
+                   double *x_next);
+/* p_1 .. p_steps from p_0 = p_ref, with their log-odds (x may be NULL). */
+int ab_grpo_trajectory(const ab_grpo *g, size_t steps, double *p, double *x);
+
+/* A fixed point (or a point of a cycle) of the recurrence. */
+typedef struct {
+  double p;          /* the success probability */
+  double logit;      /* its log-odds */
+  double slope;      /* h'(p*): the map's derivative there (the same in p
+                        and in log-odds at a fixed point) */
+  int attracting;    /* |slope| < 1 */
+  double kl;         /* kl_bin(p* || p_ref), the KL of the policy to ref */
+  double gain;       /* p* - p_ref */
+} ab_grpo_point;
+
+#define AB_GRPO_MAX_POINTS 8
+/* Every fixed point in (0, 1), ascending (at most AB_GRPO_MAX_POINTS;
+ * AB_ERANGE beyond, or when a fixed point's log-odds overflow a double).
+ * Bracketed in log-odds by a subdivision that excludes a cell only when a
+ * bound on the map over the cell proves it holds no root (Omega is monotone
+ * on each side of p = 1/2) or proves the map monotone there (a bound on its
+ * derivative), then Brent's method (GSL).  None for dr_grpo's single point
+ * logit p_ref + 1/beta aside; none for mirror (Omega > 0: it only climbs)
+ * and for p_ref = 0 or 1 (absorbing). */
+int ab_grpo_fixed_points(const ab_grpo *g, ab_grpo_point *pts,
+                         size_t *count);
+
+/* Where the iteration from p_0 = p_ref goes. */
+enum {
+  AB_GRPO_ABSORBING = 1, /* p_ref = 0 or 1: it stays there */
+  AB_GRPO_FIXED,         /* to a fixed point */
+  AB_GRPO_CYCLE,         /* to a two-cycle h(a) = b, h(b) = a */
+  AB_GRPO_CERTAINTY,     /* p_n -> 1 (mirror; eps = 0 without a fixed point
+                            in reach) */
+  AB_GRPO_IRREGULAR      /* none of these within AB_GRPO_MAX_STEPS steps */
+};
+#define AB_GRPO_MAX_STEPS 1000000
+typedef struct {
+  int kind;                    /* AB_GRPO_ABSORBING ... */
+  size_t npoints;              /* 1 (fixed, absorbing, certainty), 2 (cycle) */
+  ab_grpo_point point[2];      /* the limit, or the cycle's points ascending */
+  double p, kl, gain;          /* the limit; for a cycle the averages over it;
+                                  irregular: the last iterate */
+  double multiplier;           /* slope, or h'(a) h'(b) for a cycle */
+  double p_min, p_max;         /* irregular: the range of the last 1000 */
+  size_t steps;                /* iterations taken to detect it */
+} ab_grpo_limit_result;
+int ab_grpo_limit(const ab_grpo *g, ab_grpo_limit_result *out);
+
+/* Best-of-n on a binary reward with success probability p in [0, 1], real
+ * n >= 1 (up to 1e15; p down to 1e-300): pass@n q = 1 - (1-p)^n =
+ * -expm1(n log1p(-p)); the law is ref q/p on successes and ref (1-p)^(n-1)
+ * on failures, so its KL is kl_bin(q || p), on the tilt frontier; the win
+ * rate against a reference sample (ties count one half) (1 + q - p)/2; the
+ * matching tilt logit q - logit p (0 when p is 0 or 1). */
+typedef struct {
+  double pass;     /* q */
+  double fail;     /* 1 - q = (1 - p)^n */
+  double kl;       /* kl_bin(q || p) */
+  double win_rate; /* (1 + q - p) / 2 */
+  double tilt;     /* logit q - logit p */
+} ab_bon_binary_result;
+int ab_bon_binary(double p, double n, ab_bon_binary_result *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -817,4 +817,80 @@ ab.plot = plot.plot
 -- @function write_csv
 ab.write_csv = io_.write_csv
 
+--- Verifiable (binary) rewards: GRPO dynamics (DESIGN 3.8; Mroueh 2025,
+-- arXiv 2503.06639).  With a reward in {0, 1}, the optimum of each GRPO
+-- iteration (no clipping, over all policies) is a tilt of the reference, so
+-- only the success probability p moves, by a recurrence in log-odds
+-- (Omega(p) = (p (1-p) + eps)^(-1/2)):
+--
+-- - `"grpo"` (standardised advantages, the default): logit p_n = logit p_ref + Omega(p_{n-1}) / beta
+-- - `"dr_grpo"` (mean-only advantages): logit p_n = logit p_ref + 1 / beta
+-- - `"mirror"` (KL to the previous policy only): logit p_n = logit p_{n-1} + Omega(p_{n-1}) / beta
+-- - `"two_kl"` (weight alpha on the reference, 1 - alpha on the previous policy):
+--   logit p_n = alpha logit p_ref + (1 - alpha) logit p_{n-1} + Omega(p_{n-1}) / beta
+--
+-- Options of every function: `{beta=, eps=1e-5, variant="grpo", alpha=0.5}`
+-- (beta > 0 finite, eps >= 0 finite, alpha in [0, 1] and for two_kl only).
+-- Success probabilities are carried in log-odds, so values within e^-700 of
+-- 1 keep their digits (read them from `logit`).  p_ref = 0 and 1 are
+-- absorbing: every variant stays there.
+-- @section grpo
+ab.grpo = core.grpo
+
+--- One step of the recurrence from p (a number, a table or a vector).
+-- @function grpo.step
+-- @tparam number|table|alignbound.vector p in [0, 1] (log-odds with `logit=true`)
+-- @tparam table opts `{p_ref=, beta= [, eps=, variant=, alpha=, logit=false]}`
+-- (p_ref may be left out for the mirror variant)
+-- @return the next p and its log-odds, each in the shape of p
+-- @usage local p1, x1 = ab.grpo.step(0.2, {p_ref = 0.2, beta = 1})
+
+--- The sequence p_1 .. p_steps from p_0 = p_ref.
+-- @function grpo.trajectory
+-- @tparam number p_ref in [0, 1]
+-- @tparam table opts `{beta=, steps= [, eps=, variant=, alpha=]}`
+-- @return a vector of p_n (v[n] = p_n) and a vector of their log-odds
+
+--- Every fixed point p* in (0, 1), ascending: `{p=, logit=, slope=,
+-- attracting=, kl=, gain=}` with slope h'(p*), attracting |slope| < 1,
+-- kl = kl_bin(p* || p_ref) (the policy is the tilt of the reference with
+-- that success rate) and gain p* - p_ref.  Found in log-odds by a
+-- subdivision that drops a cell only when bounds of h(x) - x or of its
+-- derivative over the cell prove it holds no root or at most one (Omega is
+-- monotone on each side of p = 1/2 and bounded by eps^(-1/2)), then Brent's
+-- method: none is missed.  dr_grpo has one, mirror none (p only climbs),
+-- p_ref = 0 or 1 none.
+-- @function grpo.fixed_points
+-- @tparam number p_ref in [0, 1]
+-- @tparam table opts `{beta= [, eps=, variant=, alpha=]}`
+-- @treturn table a list of fixed points
+
+--- Where the iteration from p_0 = p_ref goes: `{kind=, p=, logit=, kl=,
+-- gain=, slope=, attracting=, steps=, points=}`.  kind "fixed_point"
+-- (points = {the point}), "cycle" (a two-cycle h(a) = b, h(b) = a, solved
+-- from h(h(x)) = x: points = {a, b}, p, kl and gain their averages, slope
+-- h'(a) h'(b)), "certainty" (p -> 1: the mirror variant, or eps = 0 past
+-- the last fixed point; kl = -log p_ref), "absorbing" (p_ref = 0 or 1) or
+-- "irregular" (none of these in 10^6 steps: p is the last iterate, p_min
+-- and p_max the range of the last 1000).
+-- @function grpo.limit
+-- @tparam number p_ref in [0, 1]
+-- @tparam table opts `{beta= [, eps=, variant=, alpha=]}`
+-- @treturn table
+-- @usage local l = ab.grpo.limit(0.001, {beta = 5, eps = 1e-5}) -- a two-cycle
+
+--- Best-of-n on a binary reward with success probability p, real n >= 1:
+-- pass@n q = 1 - (1-p)^n = -expm1(n log1p(-p)); the law is ref q/p on
+-- successes and ref (1-p)^(n-1) on failures, so its exact KL is
+-- kl_bin(q || p) (the tilt's KL at the same success rate: best-of-n sits on
+-- the frontier of a binary reward); win rate against a reference sample
+-- (ties count one half) (1 + q - p)/2; the matching tilt logit q - logit p.
+-- Accurate for p down to 1e-300 and n up to 1e15.
+-- @function bon.binary
+-- @tparam number|table|alignbound.vector p in [0, 1]
+-- @tparam number n
+-- @treturn table `{pass=, fail=, kl=, win_rate=, tilt=}` (fail = (1-p)^n),
+-- each in the shape of p
+-- @usage local b = ab.bon.binary(0.01, 64) -- b.pass = 0.4744
+
 return ab

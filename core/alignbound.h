@@ -724,17 +724,23 @@ enum {
   AB_GRPO_CYCLE,         /* to a two-cycle h(a) = b, h(b) = a */
   AB_GRPO_CERTAINTY,     /* p_n -> 1 (mirror; eps = 0 without a fixed point
                             in reach) */
-  AB_GRPO_IRREGULAR      /* none of these within AB_GRPO_MAX_STEPS steps */
+  AB_GRPO_IRREGULAR,     /* none of these within AB_GRPO_MAX_STEPS steps
+                            (chaos: the standard map can be chaotic) */
+  AB_GRPO_PERIODIC       /* to a cycle of period 3 to 64 */
 };
-#define AB_GRPO_MAX_STEPS 1000000
+#define AB_GRPO_MAX_STEPS 100000
 typedef struct {
   int kind;                    /* AB_GRPO_ABSORBING ... */
   size_t npoints;              /* 1 (fixed, absorbing, certainty), 2 (cycle) */
   ab_grpo_point point[2];      /* the limit, or the cycle's points ascending */
-  double p, kl, gain;          /* the limit; for a cycle the averages over it;
-                                  irregular: the last iterate */
-  double multiplier;           /* slope, or h'(a) h'(b) for a cycle */
-  double p_min, p_max;         /* irregular: the range of the last 1000 */
+  double p, kl, gain;          /* the limit; for a cycle the averages over it
+                                  (periodic: over its k points); irregular:
+                                  the last iterate */
+  double multiplier;           /* slope, or h'(a) h'(b) for a cycle (NaN
+                                  for periodic and irregular) */
+  double p_min, p_max;         /* the range of a cycle; irregular: of the
+                                  last 1000 iterates */
+  size_t period;               /* 1, 2, 3..64 (periodic), 0 (irregular) */
   size_t steps;                /* iterations taken to detect it */
 } ab_grpo_limit_result;
 int ab_grpo_limit(const ab_grpo *g, ab_grpo_limit_result *out);

@@ -383,11 +383,14 @@ static int cmp_double(const void *a, const void *b) {
  * G(d) >= e^{(xr+d)/2}/b - d > 0 and grows.  On x <= 0 Omega decreases, so
  * G' <= -1 and one sign change at most. */
 static int find_roots(const grpo_ctx *c, roots_t *r) {
-  double dlo = 1.0 / sqrt(0.25 + c->eps) / c->b, dhi;
+  /* the ends are moved out by a few ulps so that G's signs there hold
+   * under rounding (G can be flat at dhi: Omega = eps^(-1/2) in doubles) */
+  double dlo = 1.0 / sqrt(0.25 + c->eps) / c->b * (1.0 - 64.0 * DBL_EPSILON);
+  double dhi;
   r->n = 0;
   if (!isfinite(dlo)) return c->eps > 0 ? AB_ERANGE : AB_OK;
   if (c->eps > 0) {
-    dhi = 1.0 / sqrt(c->eps) / c->b;
+    dhi = 1.0 / sqrt(c->eps) / c->b * (1.0 + 64.0 * DBL_EPSILON);
     if (!isfinite(dhi) || !isfinite(c->xr + dhi)) return AB_ERANGE;
   } else {
     /* K(D) = e^{(xr+D)/2}/b - D is increasing once e^{(xr+D)/2} >= 2b */
@@ -494,6 +497,7 @@ static void limit_single(ab_grpo_limit_result *out, int kind, const ab_grpo_poin
   out->gain = pt->gain;
   out->multiplier = pt->slope;
   out->p_min = out->p_max = pt->p;
+  out->period = 1;
   out->steps = steps;
 }
 
@@ -536,6 +540,8 @@ int ab_grpo_limit(const ab_grpo *g, ab_grpo_limit_result *out) {
   ab_grpo_point fixed[AB_GRPO_MAX_POINTS];
   for (size_t i = 0; i < r.n; i++) make_point(&c, r.d[i], &fixed[i]);
   double x0 = c.xr, x1 = c.xr, x2, q;
+  enum { RING = 128 };
+  double ring[RING];
   double lo = INFINITY, hi = -INFINITY;
   for (size_t n = 1; n <= AB_GRPO_MAX_STEPS; n++) {
     if ((st = step(&c, x1, &x2))) return st;
@@ -562,7 +568,7 @@ int ab_grpo_limit(const ab_grpo *g, ab_grpo_limit_result *out) {
     int near = 0;
     if (r.n) {
       pt = fixed[best];
-      near = fabs(pt.logit - x2) <= 1e-10 * scale && pt.attracting;
+      near = fabs(pt.logit - x2) <= 1e-10 * (1.0 + fabs(x2)) && pt.attracting;
     }
     if (near || fabs(x2 - x1) <= tol) {
       if (!near && !(r.n && fabs(pt.logit - x2) <= 1e-6 * scale))
@@ -591,8 +597,45 @@ int ab_grpo_limit(const ab_grpo *g, ab_grpo_limit_result *out) {
       out->gain = 0.5 * (out->point[0].gain + out->point[1].gain);
       out->p_min = out->point[0].p;
       out->p_max = out->point[1].p;
+      out->period = 2;
       out->steps = n;
       return AB_OK;
+    }
+    ring[n % RING] = x2;
+    if (n % 256 == 0 && n >= 2 * RING) {
+      /* a longer cycle (period doubling goes on to chaos): the last k
+       * iterates repeat the k before them */
+      for (size_t k = 3; k <= RING / 2; k++) {
+        size_t j = 0;
+        for (; j < k; j++) {
+          double a = ring[(n - j) % RING], b = ring[(n - j - k) % RING];
+          if (!(fabs(a - b) <= 1e-10 * (1.0 + fabs(a)))) break;
+        }
+        if (j < k) continue;
+        ab_sum ps = {0, 0}, ks = {0, 0}, gs = {0, 0};
+        lo = INFINITY;
+        hi = -INFINITY;
+        for (j = 0; j < k; j++) {
+          double x = ring[(n - j) % RING];
+          make_point(&c, x - c.xr, &pt);
+          ab_sum_add(&ps, pt.p);
+          ab_sum_add(&ks, pt.kl);
+          ab_sum_add(&gs, pt.gain);
+          lo = fmin(lo, x);
+          hi = fmax(hi, x);
+        }
+        out->kind = AB_GRPO_PERIODIC;
+        out->npoints = 0;
+        out->period = k;
+        out->p = ab_sum_value(&ps) / (double)k;
+        out->kl = ab_sum_value(&ks) / (double)k;
+        out->gain = ab_sum_value(&gs) / (double)k;
+        ab_logistic(lo, &out->p_min, &q);
+        ab_logistic(hi, &out->p_max, &q);
+        out->multiplier = NAN;
+        out->steps = n;
+        return AB_OK;
+      }
     }
     if (n + 1000 > AB_GRPO_MAX_STEPS) {
       lo = fmin(lo, x2);
@@ -604,6 +647,8 @@ int ab_grpo_limit(const ab_grpo *g, ab_grpo_limit_result *out) {
   /* neither: report where it wanders */
   make_point(&c, x1 - c.xr, &pt);
   limit_single(out, AB_GRPO_IRREGULAR, &pt, AB_GRPO_MAX_STEPS);
+  out->period = 0;
+  out->multiplier = NAN;
   ab_logistic(lo, &out->p_min, &q);
   ab_logistic(hi, &out->p_max, &q);
   return AB_OK;

@@ -202,8 +202,9 @@ static int grpo_fixed_points(lua_State *L) {
   return 1;
 }
 
-static const char *const KINDS[] = {NULL, "absorbing", "fixed_point",
-                                    "cycle", "certainty", "irregular"};
+static const char *const KINDS[] = {NULL,        "absorbing", "fixed_point",
+                                    "cycle",     "certainty", "irregular",
+                                    "periodic"};
 
 /* ab.grpo.limit(p_ref, opts) */
 static int grpo_limit(lua_State *L) {
@@ -222,16 +223,22 @@ static int grpo_limit(lua_State *L) {
   if (r.kind != AB_GRPO_CYCLE) abL_setnumber(L, "logit", r.point[0].logit);
   abL_setnumber(L, "kl", r.kl);
   abL_setnumber(L, "gain", r.gain);
-  abL_setnumber(L, "slope", r.multiplier);
-  lua_pushboolean(L, fabs(r.multiplier) < 1 || r.kind == AB_GRPO_CERTAINTY ||
-                         r.kind == AB_GRPO_ABSORBING);
-  lua_setfield(L, -2, "attracting");
+  if (!isnan(r.multiplier)) {
+    abL_setnumber(L, "slope", r.multiplier);
+    lua_pushboolean(L, fabs(r.multiplier) < 1 ||
+                           r.kind == AB_GRPO_CERTAINTY ||
+                           r.kind == AB_GRPO_ABSORBING);
+    lua_setfield(L, -2, "attracting");
+  }
   lua_pushinteger(L, (lua_Integer)r.steps);
   lua_setfield(L, -2, "steps");
-  if (r.kind == AB_GRPO_IRREGULAR) {
+  if (r.kind == AB_GRPO_IRREGULAR || r.kind == AB_GRPO_PERIODIC ||
+      r.kind == AB_GRPO_CYCLE) {
     abL_setnumber(L, "p_min", r.p_min);
     abL_setnumber(L, "p_max", r.p_max);
   }
+  lua_pushinteger(L, (lua_Integer)r.period);
+  lua_setfield(L, -2, "period");
   lua_createtable(L, (int)r.npoints, 0);
   for (size_t i = 0; i < r.npoints; i++) {
     push_point(L, &r.point[i]);

@@ -603,4 +603,195 @@ function policy.soft_best_of_n(opts)
     check_context = soft_context }, Family)
 end
 
+-- ---- GRPO on a verifiable (binary) reward (DESIGN 3.8) --------------------
+
+--- GRPO's limit policy on a binary reward, one row per beta: the policy the
+-- iteration from the reference settles on (ab.grpo.limit).  Without
+-- clipping each iterate is a tilt of the reference, so the limit is the
+-- binary law with success rate q: probs q/p_ref on the top reward's atoms
+-- and (1 - q)/(1 - p_ref) on the others (p_ref the reference's probability
+-- of the top reward), KL kl_bin(q || p_ref), gain (hi - lo)(q - p_ref).
+-- For a two-cycle the row is the average of the cycle's two policies
+-- (q their mean success rate); for "certainty" (mirror) all the mass is on
+-- the top reward.  The row's `lambda` is the matching tilt
+-- (logit q - logit p_ref) / (hi - lo).  Needs a reference with two reward
+-- values (ab.tail.bernoulli, or a discrete or empirical law on two values);
+-- golden transfer through error= and golden= as for every family.
+-- Methods: p:law(probs, rewards) (`{policy=, kl=, win_rate=, mean=, q=,
+-- kind=}`), p:gain(dist), p:sample(dist, k, rng), and p:kl{reference=},
+-- p:win_rate{reference=}, p:divergence(family, {reference= [, alpha=]})
+-- with a binary reference law.
+-- @function grpo
+-- @tparam table opts `{beta = {...} [, eps=1e-5, variant="grpo", alpha=0.5]}`
+-- (the options of ab.grpo.limit)
+-- @usage local fam = ab.policy.grpo{beta = {0.5, 1, 2}, eps = 1e-5}
+-- local rows = ab.scenario{reference = ab.tail.bernoulli{p = 0.2}, policy = fam}:run()
+
+-- The binary law of finite atoms: p_ref (mass on the top reward), the top
+-- and the bottom reward (nil, or why it is not binary).
+local function binary_of(probs, values)
+  local hi, lo
+  for i = 1, #values do
+    if probs[i] > 0 then
+      local v = values[i]
+      hi, lo = math.max(hi or v, v), math.min(lo or v, v)
+    end
+  end
+  local p_ref = 0
+  for i = 1, #values do
+    if probs[i] > 0 then
+      local v = values[i]
+      if v ~= hi and v ~= lo then return nil, "a reward law with two values (a verifiable reward)" end
+      if v == hi then p_ref = p_ref + probs[i] end
+    end
+  end
+  if lo == nil then return nil, "a law with positive probabilities" end
+  return { p_ref = math.min(p_ref, 1), hi = hi, lo = lo }
+end
+
+-- The limit of one beta on the binary law b, with q its success rate.
+local function grpo_limit(self, beta, b)
+  local o = { beta = beta, eps = self.opts.eps, variant = self.opts.variant, alpha = self.opts.alpha }
+  local l = core.grpo.limit(b.p_ref, o)
+  return l, l.p
+end
+
+-- The law on the atoms (probs, values) of the limit: the probabilities of
+-- the top atoms scaled by q/p_ref, the others by (1-q)/(1-p_ref).
+local function grpo_law(self, beta, probs, values, fname)
+  local b, why = binary_of(probs, values)
+  if not b then error(fname .. ": needs " .. why, 0) end
+  local l, q = grpo_limit(self, beta, b)
+  local up = b.p_ref > 0 and q / b.p_ref or 0
+  local down = b.p_ref < 1 and (1 - q) / (1 - b.p_ref) or 0
+  local law = core.vector(#values)
+  for i = 1, #values do law[i] = probs[i] * (values[i] == b.hi and up or down) end
+  return law, l, q, b
+end
+
+local function grpo_atoms(fname, ref)
+  local scenario = require "alignbound.scenario"
+  if type(ref) == "table" and ref.values ~= nil and ref.probs ~= nil then return ref end
+  local a = ref ~= nil and scenario.atoms[ref]
+  if not a then
+    error(fname .. ": needs reference= a binary law (ab.tail.bernoulli, a discrete or empirical law on two "
+      .. "values, or {values=, probs=}), got " .. tostring(ref), 0)
+  end
+  return a
+end
+
+local function grpo_reference(fname, opts, with_alpha)
+  if opts ~= nil and type(opts) ~= "table" then
+    error("bad argument #1 to '" .. fname .. "' (table of options expected, got " .. type(opts) .. ")", 0)
+  end
+  for k in pairs(opts or {}) do
+    if k ~= "reference" and not (with_alpha and k == "alpha") then
+      error("bad argument #1 to '" .. fname .. "' (unknown option '" .. tostring(k) .. "' (expected reference"
+        .. (with_alpha and ", alpha" or "") .. "))", 0)
+    end
+  end
+  return grpo_atoms(fname, (opts or {}).reference)
+end
+
+local grpo_methods = {
+  law = function(self, beta, probs, rewards)
+    local law, l, q, b = grpo_law(self, beta, core.vector(probs):totable(), core.vector(rewards):totable(),
+      "policy.grpo:law")
+    local mean = 0
+    local values = core.vector(rewards)
+    for i = 1, #law do mean = mean + law[i] * values[i] end
+    return { policy = law, kl = l.kl, win_rate = 0.5 * (1 + q - b.p_ref), mean = mean, q = q, kind = l.kind }
+  end,
+  kl = function(self, beta, opts)
+    local a = grpo_reference("policy.grpo:kl", opts)
+    local b, why = binary_of(a.probs, a.values)
+    if not b then error("policy.grpo:kl: needs " .. why, 0) end
+    return (grpo_limit(self, beta, b)).kl
+  end,
+  win_rate = function(self, beta, opts)
+    local a = grpo_reference("policy.grpo:win_rate", opts)
+    local b, why = binary_of(a.probs, a.values)
+    if not b then error("policy.grpo:win_rate: needs " .. why, 0) end
+    local _, q = grpo_limit(self, beta, b)
+    return 0.5 * (1 + q - b.p_ref)
+  end,
+  gain = function(self, beta, dist)
+    local a = grpo_atoms("policy.grpo:gain", dist)
+    local b, why = binary_of(a.probs, a.values)
+    if not b then error("policy.grpo:gain: needs " .. why, 0) end
+    return (b.hi - b.lo) * (grpo_limit(self, beta, b)).gain
+  end,
+  divergence = function(self, beta, family, opts)
+    local a = grpo_reference("policy.grpo:divergence", opts, true)
+    local law = grpo_law(self, beta, a.probs, a.values, "policy.grpo:divergence")
+    return core.divergence(law, a.probs, family, opts and opts.alpha ~= nil and { alpha = opts.alpha } or nil)
+  end,
+  sample = function(self, beta, dist, k, rng)
+    local a = grpo_atoms("policy.grpo:sample", dist)
+    local law = grpo_law(self, beta, a.probs, a.values, "policy.grpo:sample")
+    -- the law on the atoms, drawn by the core's finite-law sampler
+    local d = core.tail.discrete { values = a.values, probs = law }
+    return d:sample(k, rng)
+  end,
+}
+
+local function grpo_evaluate(self, ctx, beta)
+  local law, l, q, b = grpo_law(self, beta, ctx.atoms.probs:totable(), ctx.atoms.values:totable(), "policy.grpo")
+  local row = { kl = l.kl, kl_exact = true, divergences = finite_divergences(ctx, law) }
+  if l.kind == "cycle" then row.kl = core.divergence(law, ctx.atoms.probs, "kl") end
+  local width = b.hi - b.lo
+  local function logit(p) return math.log(p) - math.log(1 - p) end
+  if l.kind == "absorbing" or width == 0 then row.lambda = 0
+  elseif l.kind == "certainty" then row.lambda = math.huge
+  else
+    -- the fixed point's own log-odds keep q's digits near 1
+    row.lambda = ((l.kind == "fixed_point" and l.logit or logit(q)) - logit(b.p_ref)) / width
+  end
+  row.proxy_exact = width * l.gain
+  row.proxy_bound = ctx.law:gain(row.kl)
+  row.renyi_divergence = function(a)
+    if a == 1 then return row.kl end
+    return core.divergence(law, ctx.atoms.probs, "renyi", { alpha = a })
+  end
+  local rng = mc_rng(ctx)
+  if rng then
+    local d = core.tail.discrete { values = ctx.atoms.values, probs = law }
+    local m, se = core.estimate.mean(d:sample(ctx.monte_carlo.draws, rng))
+    row.proxy_mc, row.proxy_se = m - ctx.law:mean(), se
+  end
+  return row
+end
+
+local function grpo_context(_, ctx)
+  if not ctx.atoms then
+    return "policy grpo needs a binary reference law (ab.tail.bernoulli, or a discrete or empirical law on "
+      .. "two values), got " .. (ctx.joint and tostring(ctx.joint) or tostring(ctx.law))
+  end
+  local b, why = binary_of(ctx.atoms.probs:totable(), ctx.atoms.values:totable())
+  if not b then return "policy grpo needs " .. why .. ", got " .. tostring(ctx.law) end
+end
+
+function policy.grpo(opts)
+  local fname = "policy.grpo"
+  if type(opts) ~= "table" then argerror(fname, "table expected, got " .. type(opts)) end
+  for k in pairs(opts) do
+    if k ~= "beta" and k ~= "eps" and k ~= "variant" and k ~= "alpha" then
+      argerror(fname, "unknown option '" .. tostring(k) .. "' (expected beta, eps, variant, alpha)")
+    end
+  end
+  if opts.beta == nil then argerror(fname, "beta is required") end
+  local betas = parameters(fname, "beta", opts.beta,
+    function(b) if not (b > 0 and b < math.huge) then return "a finite number > 0" end end)
+  -- the other options are checked once here by the core, on a valid p_ref
+  local ok, err = pcall(core.grpo.limit, 0.5, { beta = betas[1], eps = opts.eps, variant = opts.variant,
+    alpha = opts.alpha })
+  if not ok then
+    argerror(fname, (tostring(err):gsub("^bad argument #%d+ to '[^']*' %((.*)%)$", "%1")))
+  end
+  return setmetatable({ name = "grpo", param = "beta", field = "beta", values = betas,
+    scalar = type(opts.beta) == "number", methods = grpo_methods, evaluate = grpo_evaluate,
+    check_context = grpo_context, opts = { eps = opts.eps, variant = opts.variant, alpha = opts.alpha } },
+    Family)
+end
+
 return policy

@@ -328,6 +328,9 @@ describe("error messages", function()
     ["write_csv"] = { os.tmpname(), { { a = 1 } } },
     ["plot"] = { { path = os.tmpname(), series = { { x = { 1, 2 }, y = { 1, 2 } } }, formats = { "svg" } } },
     ["goodhart.fit"] = { { 0.5, 1, 2, 3 }, { 0.4, 0.6, 0.5, 0.3 }, "bon" },
+    ["grpo.step"] = { 0.3, { p_ref = 0.2, beta = 1 } }, ["grpo.trajectory"] = { 0.2, { beta = 1, steps = 3 } },
+    ["grpo.fixed_points"] = { 0.2, { beta = 1 } }, ["grpo.limit"] = { 0.2, { beta = 1 } },
+    ["bon.binary"] = { 0.2, 4 }, ["policy.grpo"] = { { beta = { 1, 2 } } },
     -- methods, named type:method; self is the first value
     ["tail:gain"] = { g, 1 }, ["tail:loss"] = { g, 1 }, ["tail:kl_needed"] = { g, 1 },
     ["tail:tilt"] = { g, 1 }, ["tail:cumulant"] = { g, 1 }, ["tail:variance_proxy"] = { g, { numeric = true } },

@@ -775,6 +775,98 @@ static void test_gumbel_far_left(void) {
   ab_tail_free(t);
 }
 
+/* GRPO on a binary reward (issue 12, DESIGN 3.8): the step against the
+ * recurrence written out here, DESIGN's example against mpmath (40-digit
+ * findroot of logit(0.001) + (u + 1e-5)^(-1/2) / 5 = x and of h(h(x)) = x),
+ * the absorbing ends, bad fields, and binary best-of-n at p = 1e-300,
+ * n = 1e15 against mpmath (q = -expm1(n log1p(-p)), kl = q log(q/p) +
+ * (1-q)(n-1) log1p(-p)). */
+static void test_grpo(void) {
+  ab_grpo g = {AB_GRPO_STANDARD, 0.001, 5.0, 1e-5, 0.5};
+  double x, y, p, q;
+  /* one step from p = 0.3: logit 0.001 + (0.21 + 1e-5)^(-1/2) / 5 */
+  CHECK(ab_grpo_step_p(&g, 0.3, &p, &x) == AB_OK);
+  CHECK_CLOSE(x, log(0.001 / 0.999) + 1.0 / sqrt(0.3 * 0.7 + 1e-5) / 5.0,
+              1e-14);
+  CHECK_CLOSE(p, 1.0 / (1.0 + exp(-x)), 1e-15);
+  ab_grpo_point pts[AB_GRPO_MAX_POINTS];
+  size_t n;
+  CHECK(ab_grpo_fixed_points(&g, pts, &n) == AB_OK);
+  CHECK(n == 3);
+  if (n == 3) {
+    CHECK_CLOSE(pts[0].logit, -4.7447749710148471746, 1e-14);
+    CHECK_CLOSE(pts[1].logit, 8.7889063066672816836, 1e-14);
+    CHECK_CLOSE(pts[2].logit, 56.338798424719030554, 1e-14);
+    CHECK_CLOSE(pts[0].kl, 0.010981743676752351975, 1e-13);
+    CHECK(!pts[0].attracting && !pts[1].attracting && pts[2].attracting);
+    for (size_t i = 0; i < n; i++) {
+      CHECK(ab_grpo_step(&g, pts[i].logit, &y) == AB_OK);
+      CHECK_CLOSE(y, pts[i].logit, 1e-14);
+    }
+  }
+  ab_grpo_limit_result L;
+  CHECK(ab_grpo_limit(&g, &L) == AB_OK);
+  CHECK(L.kind == AB_GRPO_CYCLE && L.npoints == 2 && L.period == 2);
+  CHECK_CLOSE(L.point[0].logit, -6.0561007395973108865, 1e-13);
+  CHECK_CLOSE(L.point[1].logit, -2.7745369597228063602, 1e-13);
+  CHECK(ab_grpo_step(&g, L.point[0].logit, &y) == AB_OK);
+  CHECK_CLOSE(y, L.point[1].logit, 1e-13);
+  CHECK(fabs(L.multiplier) < 1);
+  /* the trajectory is the step iterated */
+  double traj[6], tx[6];
+  CHECK(ab_grpo_trajectory(&g, 6, traj, tx) == AB_OK);
+  ab_logit(0.001, &x);
+  for (int i = 0; i < 6; i++) {
+    CHECK(ab_grpo_step(&g, x, &x) == AB_OK);
+    CHECK(x == tx[i]);
+  }
+  /* absorbing ends */
+  g.p_ref = 0.0;
+  CHECK(ab_grpo_limit(&g, &L) == AB_OK && L.kind == AB_GRPO_ABSORBING);
+  CHECK(ab_grpo_step_p(&g, 0.7, &p, &x) == AB_OK && p == 0.0);
+  g.p_ref = 1.0;
+  CHECK(ab_grpo_fixed_points(&g, pts, &n) == AB_OK && n == 0);
+  /* mirror: certainty, kl = -log p_ref */
+  ab_grpo m = {AB_GRPO_MIRROR, 0.25, 2.0, 1e-5, 0.5};
+  CHECK(ab_grpo_limit(&m, &L) == AB_OK && L.kind == AB_GRPO_CERTAINTY);
+  CHECK_CLOSE(L.kl, log(4.0), 1e-15);
+  /* bad fields */
+  ab_grpo bad[] = {{AB_GRPO_STANDARD, -0.1, 1, 0, 0},
+                   {AB_GRPO_STANDARD, 0.5, 0, 0, 0},
+                   {AB_GRPO_STANDARD, 0.5, INFINITY, 0, 0},
+                   {AB_GRPO_STANDARD, 0.5, 1, -1e-9, 0},
+                   {AB_GRPO_TWO_KL, 0.5, 1, 0, 1.5},
+                   {99, 0.5, 1, 0, 0.5}};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    CHECK(ab_grpo_check(&bad[i]) == AB_EDOM);
+    CHECK(ab_grpo_limit(&bad[i], &L) == AB_EDOM);
+    CHECK(ab_grpo_step(&bad[i], 0.0, &y) == AB_EDOM);
+  }
+  /* two_kl between opposite supports is undefined */
+  ab_grpo two = {AB_GRPO_TWO_KL, 1.0, 1.0, 1e-5, 0.5};
+  CHECK(ab_grpo_step(&two, -INFINITY, &y) == AB_EDOM);
+  CHECK(ab_grpo_variant("two_kl") == AB_GRPO_TWO_KL && ab_grpo_variant("ppo") == 0);
+  /* log-odds keep both tails */
+  CHECK(ab_logit(1e-300, &x) == AB_OK);
+  CHECK_CLOSE(x, log(1e-300), 1e-16);
+  ab_logistic(740.0, &p, &q);
+  CHECK(p == 1.0);
+  CHECK_CLOSE(q, exp(-740.0), 1e-13);
+  /* binary best-of-n */
+  ab_bon_binary_result b;
+  CHECK(ab_bon_binary(1e-300, 1e15, &b) == AB_OK);
+  CHECK_CLOSE(b.pass, 1.0000000000000000251e-285, 1e-14);
+  CHECK_CLOSE(b.kl, 3.3538776394910687101e-284, 1e-13);
+  CHECK_CLOSE(b.tilt, 34.53877639491068526, 1e-14);
+  CHECK(ab_bon_binary(0.01, 64, &b) == AB_OK);
+  CHECK_CLOSE(b.pass, 0.47440351247443767218, 1e-15);
+  CHECK_CLOSE(b.kl, 1.4981550857346191893, 1e-14);
+  CHECK_CLOSE(b.win_rate, 0.73220175623721883599, 1e-15);
+  CHECK(ab_bon_binary(0.5, 0.5, &b) == AB_EDOM);
+  CHECK(ab_bon_binary(NAN, 2, &b) == AB_EDOM);
+  CHECK(ab_bon_binary(0.5, INFINITY, &b) == AB_EDOM);
+}
+
 int main(void) {
   ab_init();
   test_laws_issue9();
@@ -799,5 +891,6 @@ int main(void) {
   test_proxy_interior_max();
   test_bon_subnormal_ties();
   test_gumbel_far_left();
+  test_grpo();
   return check_report("core_test");
 }

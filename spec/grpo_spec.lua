@@ -516,3 +516,22 @@ describe("bad input", function()
     H.raises(function() return ab.bon.binary({ 0.5, 2 }, 2) end, "element 2")
   end)
 end)
+
+describe("the README's GRPO example", function()
+  it("prints what the README says it prints", function()
+    local text = assert(H.slurp("README.md"))
+    local sec = text:match("\n## Verifiable rewards: GRPO and pass@n\n.-```lua\n(.-)```")
+    assert.truthy(sec, "no GRPO example in the README")
+    local out = {}
+    local env = setmetatable({ print = function(...)
+      local t = table.pack(...)
+      for i = 1, t.n do t[i] = tostring(t[i]) end
+      out[#out + 1] = table.concat(t, "\t")
+    end, require = function() return ab end }, { __index = _G })
+    assert(load(sec, "README example", "t", env))()
+    local want = {}
+    for line in sec:gmatch("%-%-> ([^\n]*)") do want[#want + 1] = line end
+    assert.are.equal(#want, #out)
+    for i = 1, #want do assert.are.equal(want[i], out[i]) end
+  end)
+end)

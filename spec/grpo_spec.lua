@@ -470,8 +470,9 @@ describe("policy.grpo", function()
   end)
 
   it("refuses a reference that is not binary and bad options", function()
-    H.raises(function() return ab.scenario { reference = ab.tail.gaussian { sd = 1 }, policy = ab.policy.grpo { beta = 1 } } end,
-      "policy grpo needs a binary reference law")
+    H.raises(function()
+      return ab.scenario { reference = ab.tail.gaussian { sd = 1 }, policy = ab.policy.grpo { beta = 1 } }
+    end, "policy grpo needs a binary reference law")
     H.raises(function() return ab.scenario { reference = { values = { 0, 1, 2 }, probs = { 0.2, 0.3, 0.5 } },
       policy = ab.policy.grpo { beta = 1 } } end, "two values")
     H.raises(function() return ab.policy.grpo { beta = { 1, -1 } } end, "bad argument #1 to 'policy.grpo'", "beta[2]")

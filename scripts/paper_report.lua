@@ -484,6 +484,173 @@ do
     g4(at.kl[i01]), g4(at.chi2[i01]), g4(at.tv[i01]))
 end
 
+-- Figures 11-12: GRPO on a verifiable (binary) reward (DESIGN 3.8) ----------------
+-- A heat map through gnuplot's `with image` (ab.plot draws curves only): the
+-- cells on a regular grid, with marks over them.
+local function heatmap(name, title, cells, marks, labels, sentences)
+  local data, script, errs = os.tmpname(), os.tmpname(), os.tmpname()
+  local f = assert(io.open(data, "w"))
+  local lines = {}
+  for _, c in ipairs(cells) do lines[#lines + 1] = string.format("%.17g %.17g %.17g", c[1], c[2], c[3]) end
+  f:write(table.concat(lines, "\n"), "\n")
+  for _, m in ipairs(marks) do
+    local pts = {}
+    for _, xy in ipairs(m.points) do pts[#pts + 1] = string.format("%.17g %.17g", xy[1], xy[2]) end
+    if #pts == 0 then pts[1] = "? ?" end
+    f:write("\n\n", table.concat(pts, "\n"), "\n")
+  end
+  f:close()
+  local q = function(x) return "'" .. tostring(x):gsub("'", "''") .. "'" end
+  local parts = { q(data) .. " index 0 using 1:2:3 with image notitle" }
+  for i, m in ipairs(marks) do
+    parts[#parts + 1] = string.format("%s index %d using 1:2 with points pt %d ps 0.6 lc rgb %s title %s", q(data), i,
+      m.pt, q(m.color), q(m.title))
+  end
+  local text = {}
+  for _, fmt in ipairs { "svg", "png" } do
+    text[#text + 1] = fmt == "svg" and "set terminal svg size 800,560 dynamic noenhanced font 'Arial,12'"
+      or "set terminal pngcairo size 800,560 noenhanced font 'Arial,10'"
+    text[#text + 1] = "set output " .. q(OUT .. "/" .. name .. "." .. fmt)
+    text[#text + 1] = "set datafile missing '?'"
+    text[#text + 1] = "set title " .. q(title)
+    text[#text + 1] = "set xlabel " .. q(labels.x)
+    text[#text + 1] = "set ylabel " .. q(labels.y)
+    text[#text + 1] = "set cblabel " .. q(labels.z)
+    text[#text + 1] = "set palette rgbformulae 33,13,10"
+    text[#text + 1] = "set key outside bottom center horizontal"
+    text[#text + 1] = "set autoscale xfix; set autoscale yfix"
+    text[#text + 1] = "plot " .. table.concat(parts, ", ")
+    text[#text + 1] = "unset output"
+  end
+  f = assert(io.open(script, "w"))
+  f:write(table.concat(text, "\n"), "\n")
+  f:close()
+  local ok = os.execute(string.format("gnuplot '%s' 2>'%s'", script, errs))
+  local msg = assert(io.open(errs)):read("a")
+  os.remove(data); os.remove(script); os.remove(errs)
+  if not ok then error("gnuplot failed on " .. name .. ": " .. msg, 0) end
+  figures = figures + 1
+  say(string.format("### Figure %d. %s\n", figures, title))
+  say(string.format("![%s](%s.svg)\n", title, name))
+  say(table.concat(sentences, " ") .. string.format(" (PNG: [%s.png](%s.png).)\n", name, name))
+end
+
+if has("grpo", "limit") then
+  local NX, NY, EPS = 64, 48, 1e-5
+  local cells, by_kind = {}, {}
+  local marks = {
+    { kind = "cycle", title = "two-cycle", pt = 7, color = "black", points = {} },
+    { kind = "periodic", title = "longer cycle (period 3-64)", pt = 5, color = "white", points = {} },
+    { kind = "irregular", title = "no limit (chaos)", pt = 2, color = "magenta", points = {} },
+  }
+  local mark_of = {}
+  for _, m in ipairs(marks) do mark_of[m.kind] = m end
+  local cyc_lo, cyc_hi, zero_certain = math.huge, -math.huge, 0
+  for i = 1, NX do
+    local lx = -4 + 3.9 * (i - 1) / (NX - 1)
+    for j = 1, NY do
+      local ly = -1 + 3 * (j - 1) / (NY - 1)
+      local l = ab.grpo.limit(10 ^ lx, { beta = 10 ^ ly, eps = EPS })
+      cells[#cells + 1] = { lx, ly, l.p }
+      by_kind[l.kind] = (by_kind[l.kind] or 0) + 1
+      local m = mark_of[l.kind]
+      if m then
+        m.points[#m.points + 1] = { lx, ly }
+        cyc_lo, cyc_hi = math.min(cyc_lo, 10 ^ ly), math.max(cyc_hi, 10 ^ ly)
+      end
+      if ab.grpo.limit(10 ^ lx, { beta = 10 ^ ly, eps = 0 }).kind == "certainty" then
+        zero_certain = zero_certain + 1
+      end
+    end
+  end
+  local total = NX * NY
+  local function share(k) return string.format("%d (%.1f%%)", by_kind[k] or 0, 100 * (by_kind[k] or 0) / total) end
+  local near1 = 0
+  for _, c in ipairs(cells) do if c[3] > 0.99 then near1 = near1 + 1 end end
+  heatmap("grpo_limit", string.format("GRPO's limit success rate from the reference (eps = %g)", EPS), cells, marks,
+    { x = "log10 p_ref (reference success rate)", y = "log10 beta (KL penalty)", z = "limit success rate" }, {
+      string.format("Iterating GRPO's exact recurrence from the reference on a %d x %d grid of (p_ref, beta): %s "
+        .. "grid points converge to a fixed point, %s to a two-cycle, %s to a longer cycle and %s wander "
+        .. "without a limit (chaos, the period-doubling cascade of the standardised advantage Omega = "
+        .. "(p(1-p)+eps)^(-1/2)); cycles and chaos occur only for rare successes and beta between %s and %s.",
+        NX, NY, share("fixed_point"), share("cycle"), share("periodic"), share("irregular"), g4(cyc_lo),
+        g4(cyc_hi)),
+      string.format("A small beta drives the success rate to within 1%% of certainty on %.1f%% of the grid (the "
+        .. "colour is the average over a cycle); without the stabiliser (eps = 0) %.1f%% of the grid diverges "
+        .. "to certainty instead of converging, since Omega is then unbounded.", 100 * near1 / total,
+        100 * zero_certain / total),
+    })
+  summary[#summary + 1] = string.format("GRPO limits (eps %g): %s fixed, %s two-cycles, %s longer cycles, %s chaos",
+    EPS, share("fixed_point"), share("cycle"), share("periodic"), share("irregular"))
+
+  -- Figure 12: GRPO against best-of-n and the tilt frontier, p_ref = 0.001
+  local p0 = 0.001
+  local bern = ab.tail.bernoulli { p = p0 }
+  local kls = logspace(-4, math.log(-math.log(p0), 10), 60)
+  local fq = {}
+  for i, k in ipairs(kls) do fq[i] = p0 + bern:gain(k) end
+  local bk, bq = {}, {}
+  for k = 1, 24 do
+    local b = ab.bon.binary(p0, 2 ^ (k * 0.5))
+    bk[k], bq[k] = b.kl, b.pass
+  end
+  local fx, fy, cx, cy, ix, iy = {}, {}, {}, {}, {}, {}
+  local worst, worst_beta, worst_front, fixed_off = nil, nil, nil, 0
+  for _, beta in ipairs(logspace(-0.5, 2, 60)) do
+    local l = ab.grpo.limit(p0, { beta = beta, eps = EPS })
+    if l.kind == "fixed_point" then
+      fx[#fx + 1], fy[#fy + 1] = l.kl, l.p
+      fixed_off = math.max(fixed_off, math.abs(l.p - (p0 + bern:gain(l.kl))) / l.p)
+    elseif l.kind == "cycle" then
+      for _, pt in ipairs(l.points) do ix[#ix + 1], iy[#iy + 1] = pt.kl, pt.p end
+      cx[#cx + 1], cy[#cy + 1] = l.kl, l.p
+      local front = p0 + bern:gain(l.kl)
+      if not worst or l.p / front < worst then worst, worst_beta, worst_front = l.p / front, beta, front end
+    end
+  end
+  -- the best-of-n that spends the cycle's average KL: n by bisection in log n
+  -- (at beta as printed, so that the sentence can be checked from it)
+  local n_same
+  if worst then
+    worst_beta = tonumber(g4(worst_beta))
+    local l = ab.grpo.limit(p0, { beta = worst_beta, eps = EPS })
+    worst_front = p0 + bern:gain(l.kl)
+    worst = l.p / worst_front
+    local target = select(1, ab.grpo.limit(p0, { beta = worst_beta, eps = EPS })).kl
+    local lo, hi = 0, 60
+    for _ = 1, 200 do
+      local mid = 0.5 * (lo + hi)
+      if ab.bon.binary(p0, math.exp(mid)).kl < target then lo = mid else hi = mid end
+    end
+    n_same = math.exp(0.5 * (lo + hi))
+  end
+  local series = {
+    { x = kls, y = fq, title = "tilt frontier (largest success rate at that KL)", style = "lines" },
+    { x = bk, y = bq, title = "best-of-n, n = 2^(k/2)", style = "points" },
+    { x = fx, y = fy, title = "GRPO fixed point (one per beta)", style = "points" },
+  }
+  if #cx > 0 then
+    series[#series + 1] = { x = ix, y = iy, title = "GRPO two-cycle: its two policies", style = "points" }
+    series[#series + 1] = { x = cx, y = cy, title = "GRPO two-cycle: average success at average KL",
+      style = "points" }
+  end
+  figure("grpo_vs_bon", "Verifiable reward (p_ref = 0.001): GRPO, best-of-n and the tilt frontier", {
+    series = series, logx = true, logy = true, xlabel = "KL to the reference (nats)", ylabel = "success rate",
+  }, {
+    string.format("For a binary reward best-of-n is a tilt of the reference, so every pass@n sits on the "
+      .. "frontier, and so does every GRPO fixed point (each iterate is a tilt): the %d fixed points over beta "
+      .. "lie on it to %.1e relative, and GRPO's limit at a penalty beta matches best-of-n with "
+      .. "n = log(1 - p*)/log(1 - p_ref).", #fx, fixed_off),
+    worst and string.format("Where GRPO cycles (%d of the 60 betas), each policy of the cycle is on the frontier "
+      .. "but the run alternates between them: at beta = %s it averages a success rate of %s for an average "
+      .. "KL of %s, %.1f%% of the frontier's %s at that KL, which best-of-n reaches with n = %.1f.",
+      #cx, g4(worst_beta), g4(worst * worst_front), g4(ab.grpo.limit(p0, { beta = worst_beta, eps = EPS }).kl),
+      100 * worst, g4(worst_front), n_same) or "GRPO does not cycle at this p_ref.",
+  })
+  summary[#summary + 1] = string.format("GRPO p_ref 0.001: %d fixed points on the frontier, %d two-cycles below it",
+    #fx, #cx)
+end
+
 -- The tables of the text report -------------------------------------------------
 local function text_table(head, rows)
   local w = {}

@@ -365,6 +365,22 @@ describe("scripts/paper_report.lua", function()
     local gain50 = b * (psi_lgamma(1) - psi_lgamma(alo))
     assert.truthy(md:find(string.format("(it is %.4g at KL = 50 against 10)", gain50), 1, true),
       string.format("Gumbel at KL = 50 should read %.4g", gain50))
+    -- GRPO (issue 12): the fixed points on the binary frontier, and the
+    -- cycle's averages against a plain iteration of logit p_n = logit p_ref
+    -- + (p_{n-1}(1 - p_{n-1}) + eps)^(-1/2) / beta from p_ref = 0.001
+    local off = tonumber(md:match("fixed points over beta lie on it to (%S+) relative"))
+    assert.truthy(off and off < 1e-12, "GRPO fixed points off the frontier")
+    local beta, rate, kl = md:match("at beta = (%S+) it averages a success rate of (%S+) for an average KL of (%S+),")
+    assert.truthy(beta, "no GRPO cycle sentence")
+    local x0, x, prev = math.log(0.001 / 0.999), math.log(0.001 / 0.999), nil
+    for _ = 1, 5000 do
+      local p = 1 / (1 + math.exp(-x))
+      prev, x = x, x0 + 1 / math.sqrt(p * (1 - p) + 1e-5) / tonumber(beta)
+    end
+    local pa, pb = 1 / (1 + math.exp(-x)), 1 / (1 + math.exp(-prev))
+    local function klb(q, p0) return q * math.log(q / p0) + (1 - q) * math.log((1 - q) / (1 - p0)) end
+    assert.are.equal(string.format("%.4g", (pa + pb) / 2), rate)
+    assert.are.equal(string.format("%.4g", (klb(pa, 0.001) + klb(pb, 0.001)) / 2), kl:gsub(",$", ""))
     assert.truthy(out:find("wrote " .. dir .. "/report.md with " .. figs .. " figures", 1, true))
     os.execute("rm -r '" .. dir .. "'")
   end)

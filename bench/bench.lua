@@ -360,3 +360,72 @@ do
   print(string.format("vector of 10^7 doubles              %8.1f MiB peak RSS over an empty process "
     .. "(8e7 bytes = 76.3 MiB); a Lua table: %.1f MiB", vec - none, tab - none))
 end
+
+-- 12. GRPO on a binary reward (issue 12): every fixed point and the limit
+-- from p_ref over a 1000 x 1000 grid of (p_ref, beta) (p_ref from 1e-4 to
+-- 10^-0.1, beta from 0.1 to 100, log-spaced; eps = 1e-5), against a plain
+-- Lua iteration of the recurrence until it settles (a step below 1e-12, or
+-- a two-cycle; at most 10^5 steps: chaotic points cost that many, as in the
+-- core before it learnt to detect chaos), timed on a 100 x 100 subgrid and
+-- scaled per point.
+do
+  local N, SUB, EPS = 1000, 100, 1e-5
+  local function pref(i, n) return 10 ^ (-4 + 3.9 * (i - 1) / (n - 1)) end
+  local function beta(j, n) return 10 ^ (-1 + 3 * (j - 1) / (n - 1)) end
+  local o = { beta = 1, eps = EPS }
+  local kinds = {}
+  local t_lim = best_of(1, function()
+    for i = 1, N do
+      local p = pref(i, N)
+      for j = 1, N do
+        o.beta = beta(j, N)
+        local k = ab.grpo.limit(p, o).kind
+        kinds[k] = (kinds[k] or 0) + 1
+      end
+    end
+  end)
+  local nfixed = 0
+  local t_fix = best_of(1, function()
+    for i = 1, N do
+      local p = pref(i, N)
+      for j = 1, N do
+        o.beta = beta(j, N)
+        nfixed = nfixed + #ab.grpo.fixed_points(p, o)
+      end
+    end
+  end)
+  local steps, agree = 0, 0
+  local t_lua = best_of(1, function()
+    for i = 1, SUB do
+      local p = pref(i, SUB)
+      local xr = math.log(p) - math.log(1 - p)
+      for j = 1, SUB do
+        local b = beta(j, SUB)
+        local x0, x1, x = xr, xr, xr
+        for _ = 1, 100000 do
+          local q = 1 / (1 + math.exp(-x1))
+          x = xr + 1 / math.sqrt(q * (1 - q) + EPS) / b
+          steps = steps + 1
+          if math.abs(x - x1) <= 1e-12 * (1 + math.abs(x)) or math.abs(x - x0) <= 1e-12 * (1 + math.abs(x)) then
+            break
+          end
+          x0, x1 = x1, x
+        end
+        if j % 10 == 0 then
+          o.beta = b
+          local l = ab.grpo.limit(p, o)
+          if l.kind == "fixed_point" and math.abs(l.logit - x) <= 1e-8 * (1 + math.abs(x)) then agree = agree + 1 end
+        end
+      end
+    end
+  end)
+  local per_lim, per_fix, per_lua = t_lim / N ^ 2, t_fix / N ^ 2, t_lua / SUB ^ 2
+  print(string.format("grpo.limit, 1000 x 1000 (p_ref, beta) %8.2f s (%.2f us/point: %d fixed, %d two-cycles, "
+    .. "%d longer cycles, %d chaos)", t_lim, per_lim * 1e6, kinds.fixed_point or 0, kinds.cycle or 0,
+    kinds.periodic or 0, kinds.irregular or 0))
+  print(string.format("grpo.fixed_points, same grid          %8.2f s (%.2f us/point, %d fixed points in all)",
+    t_fix, per_fix * 1e6, nfixed))
+  print(string.format("plain Lua iteration (100 x 100 subgrid) %6.2f us/point (%.0f steps/point; %d checked "
+    .. "fixed points agree)   ratio %.1fx against grpo.limit", per_lua * 1e6, steps / SUB ^ 2, agree,
+    per_lua / per_lim))
+end

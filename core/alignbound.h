@@ -724,8 +724,10 @@ enum {
   AB_GRPO_CYCLE,         /* to a two-cycle h(a) = b, h(b) = a */
   AB_GRPO_CERTAINTY,     /* p_n -> 1 (mirror; eps = 0 without a fixed point
                             in reach) */
-  AB_GRPO_IRREGULAR,     /* none of these within AB_GRPO_MAX_STEPS steps
-                            (chaos: the standard map can be chaotic) */
+  AB_GRPO_IRREGULAR,     /* none of these: chaos (the standard map can be
+                            chaotic), found by a positive Lyapunov exponent
+                            over steps 10^4..2 10^4, or no limit within
+                            AB_GRPO_MAX_STEPS steps */
   AB_GRPO_PERIODIC       /* to a cycle of period 3 to 64 */
 };
 #define AB_GRPO_MAX_STEPS 100000
@@ -739,7 +741,7 @@ typedef struct {
   double multiplier;           /* slope, or h'(a) h'(b) for a cycle (NaN
                                   for periodic and irregular) */
   double p_min, p_max;         /* the range of a cycle; irregular: of the
-                                  last 1000 iterates */
+                                  iterates after the first 10^4 */
   size_t period;               /* 1, 2, 3..64 (periodic), 0 (irregular) */
   size_t steps;                /* iterations taken to detect it */
 } ab_grpo_limit_result;

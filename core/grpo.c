@@ -540,10 +540,11 @@ int ab_grpo_limit(const ab_grpo *g, ab_grpo_limit_result *out) {
   ab_grpo_point fixed[AB_GRPO_MAX_POINTS];
   for (size_t i = 0; i < r.n; i++) make_point(&c, r.d[i], &fixed[i]);
   double x0 = c.xr, x1 = c.xr, x2, q;
-  enum { RING = 128 };
-  double ring[RING];
+  enum { RING = 128, LYAP_FROM = 10000 };
+  double ring[RING], lyap = 0.0;
   double lo = INFINITY, hi = -INFINITY;
-  for (size_t n = 1; n <= AB_GRPO_MAX_STEPS; n++) {
+  size_t n;
+  for (n = 1; n <= AB_GRPO_MAX_STEPS; n++) {
     if ((st = step(&c, x1, &x2))) return st;
     if (x2 == INFINITY || (c.eps == 0.0 && x2 >= 0.0 && x2 > top && x2 > x1)) {
       /* eps = 0 past the largest fixed point: G > 0 there and the map
@@ -637,16 +638,22 @@ int ab_grpo_limit(const ab_grpo *g, ab_grpo_limit_result *out) {
         return AB_OK;
       }
     }
-    if (n + 1000 > AB_GRPO_MAX_STEPS) {
+    if (n > LYAP_FROM) {
+      /* chaos: a positive Lyapunov exponent, the mean of log |h'| over
+       * 10^4 iterates (an attracting cycle has a negative one); checked
+       * once, then the range of the iterates is kept for the report */
+      if (n <= 2 * LYAP_FROM) lyap += log(fabs(step_slope(&c, x2)));
       lo = fmin(lo, x2);
       hi = fmax(hi, x2);
+      if (n == 2 * LYAP_FROM && lyap > 0.01 * LYAP_FROM) break;
     }
     x0 = x1;
     x1 = x2;
   }
-  /* neither: report where it wanders */
-  make_point(&c, x1 - c.xr, &pt);
-  limit_single(out, AB_GRPO_IRREGULAR, &pt, AB_GRPO_MAX_STEPS);
+  /* neither: report where it wanders (over the last stretch of iterates
+   * that the Lyapunov exponent was taken on) */
+  make_point(&c, x2 - c.xr, &pt);
+  limit_single(out, AB_GRPO_IRREGULAR, &pt, n > AB_GRPO_MAX_STEPS ? AB_GRPO_MAX_STEPS : n);
   out->period = 0;
   out->multiplier = NAN;
   ab_logistic(lo, &out->p_min, &q);

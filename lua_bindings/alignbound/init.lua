@@ -871,8 +871,11 @@ ab.grpo = core.grpo
 -- from h(h(x)) = x: points = {a, b}, p, kl and gain their averages, slope
 -- h'(a) h'(b)), "certainty" (p -> 1: the mirror variant, or eps = 0 past
 -- the last fixed point; kl = -log p_ref), "absorbing" (p_ref = 0 or 1) or
--- "irregular" (none of these in 10^6 steps: p is the last iterate, p_min
--- and p_max the range of the last 1000).
+-- "periodic" (a cycle of period 3 to 64: `period`, p, kl and gain its
+-- averages, p_min and p_max its range) or "irregular" (chaos, found by a
+-- positive Lyapunov exponent over steps 10^4 to 2 10^4, or no limit in 10^5
+-- steps: p is the last iterate, p_min and p_max the range after the first
+-- 10^4).  `steps` is the number of steps taken to tell.
 -- @function grpo.limit
 -- @tparam number p_ref in [0, 1]
 -- @tparam table opts `{beta= [, eps=, variant=, alpha=]}`

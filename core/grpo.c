@@ -108,6 +108,7 @@ static int setup(const ab_grpo *g, grpo_ctx *c) {
  * (u below 1e-300) in logarithms, where u itself would underflow. */
 typedef struct {
   double omega, ratio, th, lu; /* th = tanh(|x|/2) >= 0, lu = log u */
+  double lom;                  /* log Omega, finite where Omega overflows */
 } omega_t;
 
 static void omega_at(const grpo_ctx *c, double x, omega_t *o) {
@@ -118,11 +119,13 @@ static void omega_at(const grpo_ctx *c, double x, omega_t *o) {
     o->omega = 1.0 / sqrt(s);
     o->ratio = u / s;
     o->lu = log(u);
+    o->lom = -0.5 * log(s);
     return;
   }
   o->lu = -a - 2.0 * log1p(e);
   double ls = log_add(o->lu, c->log_eps);
-  o->omega = exp(-0.5 * ls); /* +inf at x = +-inf with eps = 0 */
+  o->lom = -0.5 * ls;
+  o->omega = exp(o->lom); /* +inf at x = +-inf with eps = 0 */
   o->ratio = isfinite(ls) ? exp(o->lu - ls) : 1.0;
 }
 
@@ -252,10 +255,21 @@ static void make_point(const grpo_ctx *c, double d, ab_grpo_point *pt) {
 
 /* ---- fixed points ------------------------------------------------------ */
 
+/* Omega / b, through logarithms where it overflows (eps = 0 far out with a
+ * huge b), capped at DBL_MAX so that the root finder sees finite values. */
+static double over_b(const grpo_ctx *c, double omega_value, double lom) {
+  double q = omega_value / c->b;
+  if (isfinite(q)) return q;
+  return fmin(exp(lom - log(c->b)), DBL_MAX);
+}
+
 /* G(d) = Omega(xr + d) / b - d: its roots d > 0 are the fixed points
  * xr + d (standard: b = beta; two_kl: alpha x = alpha xr + Omega / beta). */
 static double G(const grpo_ctx *c, double d) {
-  return omega(c, c->xr + d) / c->b - d;
+  omega_t o;
+  omega_at(c, c->xr + d, &o);
+  double g = over_b(c, o.omega, o.lom) - d;
+  return fmax(fmin(g, DBL_MAX), -DBL_MAX);
 }
 
 static double G_gsl(double d, void *c) { return G(c, d); }
@@ -334,18 +348,19 @@ static int search_right(const grpo_ctx *c, gsl_root_fsolver *s, roots_t *r,
     double xa = c->xr + a, xb = c->xr + b;
     omega_at(c, xa, &oa);
     omega_at(c, xb, &ob);
+    double qa = over_b(c, oa.omega, oa.lom), qb = over_b(c, ob.omega, ob.lom);
     double slack = 8.0 * DBL_EPSILON *
-                   ((oa.omega + ob.omega) / c->b * (2.0 + fabs(xb)) +
-                    fabs(a) + fabs(b));
-    double gmin = oa.omega / c->b - b, gmax = ob.omega / c->b - a;
+                   ((qa + qb) * (2.0 + fabs(xb)) + fabs(a) + fabs(b));
+    double gmin = qa - b, gmax = qb - a;
     if (gmin > slack || gmax < -slack) continue; /* no root in the cell */
     /* phi over the cell: u runs from u(xb) (small) to u(xa) */
-    double phia = oa.ratio * oa.omega, phib = ob.ratio * ob.omega;
+    /* phi / b = ratio Omega / b */
+    double phia = oa.ratio * qa, phib = ob.ratio * qb;
     double phimin = fmin(phia, phib), phimax = fmax(phia, phib);
-    if (c->eps > 0 && ob.lu <= l2e && l2e <= oa.lu) phimax = phi_peak;
+    if (c->eps > 0 && ob.lu <= l2e && l2e <= oa.lu) phimax = phi_peak / c->b;
     if (c->eps == 0.0) phimax = phib; /* phi = u^(-1/2), largest at xb */
-    double dmin = 0.5 * oa.th * phimin / c->b - 1.0;
-    double dmax = 0.5 * ob.th * phimax / c->b - 1.0;
+    double dmin = 0.5 * oa.th * phimin - 1.0;
+    double dmax = 0.5 * ob.th * phimax - 1.0;
     if (dmin > 1e-9 || dmax < -1e-9 ||
         b - a <= 8.0 * DBL_EPSILON * (fabs(a) + fabs(b) + fabs(xa))) {
       int st = settle(c, s, r, a, ga, b, gb);

@@ -536,3 +536,49 @@ describe("the README's GRPO example", function()
     for i = 1, #want do assert.are.equal(want[i], out[i]) end
   end)
 end)
+
+describe("extreme parameters", function()
+  it("finds both fixed points with eps = 0 and a huge beta (Omega / beta through logarithms)", function()
+    -- was "numerical solve did not converge": Omega overflowed before / beta
+    local fp = ab.grpo.fixed_points(0.75, { beta = 2e237, eps = 0 })
+    assert.are.equal(2, #fp)
+    -- the far one: log(x - xr) = x/2 + log1p(e^-x) - log beta (u = e^-x (1 + e^-x)^-2)
+    local xr, x = logit(0.75), fp[2].logit
+    H.close(log(x - xr), x / 2 + H.log1p(exp(-x)) - log(2e237), 1e-13, "far fixed point")
+    H.close(fp[1].gain, 0.75 * 0.25 * (1 / sqrt(0.1875)) / 2e237, 1e-12, "near one: gain p(1-p) Omega / beta")
+  end)
+
+  it("never returns NaN or a negative KL, and fails only where log-odds overflow", function()
+    math.randomseed(99)
+    local variants = { "grpo", "dr_grpo", "mirror", "two_kl" }
+    for _ = 1, 400 do
+      local v = variants[math.random(4)]
+      local pr = ({ 0, 1, loguniform(-320, 0), 1 - loguniform(-16, 0), math.random() })[math.random(5)]
+      local o = { beta = loguniform(-300, 300), eps = ({ 0, loguniform(-320, 300), loguniform(-8, 0) })[math.random(3)],
+        variant = v, alpha = v == "two_kl" and ({ 0, 1, math.random() })[math.random(3)] or nil }
+      local what = string.format("%s p_ref %.17g beta %.17g eps %.17g", v, pr, o.beta, o.eps)
+      local ok, l = pcall(ab.grpo.limit, pr, o)
+      if ok then
+        assert(l.p == l.p and l.kl == l.kl and l.gain == l.gain, what .. ": NaN")
+        assert(l.kl >= 0 and l.p >= 0 and l.p <= 1, what .. ": out of range")
+      else
+        assert(tostring(l):find("log-odds overflow a double", 1, true), what .. ": " .. tostring(l))
+      end
+      local ok2, fp = pcall(ab.grpo.fixed_points, pr, o)
+      assert.are.equal(ok, ok2, what)
+      for _, f in ipairs(ok2 and fp or {}) do
+        assert(f.kl >= 0 and f.logit == f.logit and f.slope == f.slope, what .. ": fixed point")
+      end
+      local p, x = ab.grpo.step(math.random(), { p_ref = pr, beta = o.beta, eps = o.eps, variant = v, alpha = o.alpha })
+      assert(p == p and x == x, what .. ": step")
+    end
+    for _ = 1, 2000 do
+      local p = ({ loguniform(-320, 0), 1 - loguniform(-16, 0), math.random() })[math.random(3)]
+      local n = 1 + loguniform(-15, 15)
+      local b = ab.bon.binary(p, n)
+      for k, v in pairs(b) do assert(v == v, k .. " NaN") end
+      assert(b.kl >= 0 and b.pass >= p * (1 - 1e-15) and b.pass <= 1 and b.win_rate >= 0.5 and b.win_rate <= 1,
+        string.format("bon.binary(%.17g, %.17g)", p, n))
+    end
+  end)
+end)

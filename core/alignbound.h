@@ -711,9 +711,10 @@ typedef struct {
  * Bracketed in log-odds by a subdivision that excludes a cell only when a
  * bound on the map over the cell proves it holds no root (Omega is monotone
  * on each side of p = 1/2) or proves the map monotone there (a bound on its
- * derivative), then Brent's method (GSL).  None for dr_grpo's single point
- * logit p_ref + 1/beta aside; none for mirror (Omega > 0: it only climbs)
- * and for p_ref = 0 or 1 (absorbing). */
+ * derivative), then Brent's method (GSL).  A double root (a tangency, at
+ * a bifurcation) counts only where h(x) - x changes sign in floating point.
+ * dr_grpo has its single point logit p_ref + 1/beta; mirror none (Omega > 0:
+ * it only climbs), nor p_ref = 0 or 1 (absorbing). */
 int ab_grpo_fixed_points(const ab_grpo *g, ab_grpo_point *pts,
                          size_t *count);
 

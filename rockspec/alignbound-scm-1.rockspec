@@ -38,6 +38,7 @@ build = {
         "lua_bindings/bon.c", "lua_bindings/divergences.c", "lua_bindings/estimate.c", "lua_bindings/fit.c", "lua_bindings/golden.c",
         "lua_bindings/module.c", "lua_bindings/renyi.c", "lua_bindings/rules.c", "lua_bindings/sample.c", "lua_bindings/tails.c",
         "lua_bindings/terminal.c", "lua_bindings/tilt.c", "lua_bindings/vector.c",
+        "core/grpo.c", "lua_bindings/grpo.c",
       },
       defines = {},
       incdirs = { "core", "lua_bindings", "$(GSL_INCDIR)" },

@@ -858,8 +858,10 @@ ab.grpo = core.grpo
 -- subdivision that drops a cell only when bounds of h(x) - x or of its
 -- derivative over the cell prove it holds no root or at most one (Omega is
 -- monotone on each side of p = 1/2 and bounded by eps^(-1/2)), then Brent's
--- method: none is missed.  dr_grpo has one, mirror none (p only climbs),
--- p_ref = 0 or 1 none.
+-- method: none is missed (a double root, at a bifurcation, counts where
+-- h(x) - x changes sign in floating point).  dr_grpo has one, mirror none
+-- (p only climbs), p_ref = 0 or 1 none.  An error if a fixed point's
+-- log-odds overflow a double (beta below about eps^(-1/2) / 1e308).
 -- @function grpo.fixed_points
 -- @tparam number p_ref in [0, 1]
 -- @tparam table opts `{beta= [, eps=, variant=, alpha=]}`

@@ -533,20 +533,35 @@ end
 -- @section check
 
 local CHECK_FIELDS = { ref_rewards = true, policy_rewards = true, logp_policy = true,
-  logp_ref = true, level = true, resamples = true, rng = true }
+  logp_ref = true, level = true, resamples = true, rng = true, seed = true, threads = true,
+  progress = true }
 
 --- From reference-policy reward samples, policy reward samples and the
 -- policy's log-probabilities (under the policy and the reference) on its own
 -- samples: the estimated KL (k3, with its error), the measured gain (with its
 -- error), the bound at that KL under the estimated sub-Gaussian tail (and
 -- under its bootstrap upper bound), the exact frontier of the empirical
--- reference law at that KL, and the fraction of the limit the run achieves.
+-- reference law at that KL (with its bootstrap error), and the fraction of
+-- the limit the run achieves.
+--
+-- Errors: `kl_se` and `gain_se` are the usual sd / sqrt(n); the proxy and
+-- the frontier are bootstrapped over the reference rewards (`resamples`
+-- resamples from `seed`, see `estimate.variance_proxy` and
+-- `estimate.frontier`), the frontier's error also carrying the KL estimate's
+-- (slope of the frontier times `kl_se`, added in quadrature); `fraction_se`
+-- by the delta method from `gain_se` and `frontier_se` (their correlation
+-- through the reference rewards neglected).  When the reference rewards have
+-- a heavy tail the proxy cannot be trusted: `variance_proxy_trusted` is false,
+-- `variance_proxy_caveat` says why, and the bootstrap "upper bound" is no
+-- bound on the law's proxy.
 -- @tparam table run `{ref_rewards=, policy_rewards=, logp_policy=, logp_ref=,
--- [level=0.95, resamples=100, rng=ab.rng(0)]}`
+-- [level=0.95, resamples=100, seed=0 | rng=, threads=0, progress=true]}`
 -- @treturn table `{kl=, kl_se=, gain=, gain_se=, variance_proxy=,
--- variance_proxy_upper=, bound_subgaussian=, bound_subgaussian_upper=,
--- frontier=, fraction=}`; fraction is nil when the frontier is 0 (constant
--- reference rewards)
+-- variance_proxy_se=, variance_proxy_upper=, variance_proxy_trusted=,
+-- variance_proxy_caveat=, bound_subgaussian=, bound_subgaussian_upper=,
+-- frontier=, frontier_se=, frontier_lo=, frontier_hi=, fraction=,
+-- fraction_se=}`; fraction is nil when the frontier is 0 (constant reference
+-- rewards)
 function ab.check_run(run)
   -- no position (level 0), as the C functions' argument errors
   local function bad(msg) error("bad argument #1 to 'check_run' (" .. msg .. ")", 0) end
@@ -569,21 +584,40 @@ function ab.check_run(run)
   local kl, kl_se = call("logp_policy, logp_ref", core.estimate.kl, run.logp_policy, run.logp_ref)
   local mref, sref = call("ref_rewards", core.estimate.mean, run.ref_rewards)
   local mpol, spol = call("policy_rewards", core.estimate.mean, run.policy_rewards)
-  local s2, s2_up = call("ref_rewards, level, resamples, rng", core.estimate.variance_proxy,
-    run.ref_rewards, { level = run.level or 0.95, resamples = run.resamples or 100, rng = run.rng or core.rng(0) })
-  local frontier = call("ref_rewards", core.tail.empirical, run.ref_rewards):gain(kl)
+  local boot = { level = run.level or 0.95, resamples = run.resamples or 100, seed = run.seed,
+    rng = run.rng, threads = run.threads, progress = run.progress }
+  if boot.seed == nil and boot.rng == nil then boot.seed = 0 end
+  local s2, s2_up, proxy = call("ref_rewards, level, resamples, seed, rng, threads, progress",
+    core.estimate.variance_proxy, run.ref_rewards, boot)
+  -- the frontier's bootstrap resamples the same way from the same seed
+  local fboot = { level = boot.level, resamples = boot.resamples, seed = proxy.seed,
+    threads = boot.threads, progress = boot.progress }
+  local frontier, frontier_se, fr = call("ref_rewards", core.estimate.frontier, run.ref_rewards, kl, fboot)
+  -- the KL's own error moves the frontier by its slope d gain / d kl
+  local emp = call("ref_rewards", core.tail.empirical, run.ref_rewards)
+  local lo_kl, hi_kl = math.max(kl - kl_se, 0), kl + kl_se
+  local slope_part = hi_kl > lo_kl and (emp:gain(hi_kl) - emp:gain(lo_kl)) / 2 or 0
+  frontier_se = math.sqrt(frontier_se ^ 2 + slope_part ^ 2)
   local gain = mpol - mref
+  local gain_se = math.sqrt(sref ^ 2 + spol ^ 2)
   -- the sub-Gaussian bound of the estimated proxy (0 for constant rewards)
   local function bound(v) return v > 0 and core.tail.subgaussian { variance = v }:gain(kl) or 0 end
+  local fraction, fraction_se
+  if frontier > 0 then
+    fraction = gain / frontier
+    fraction_se = math.abs(fraction) * math.sqrt((gain_se / gain) ^ 2 + (frontier_se / frontier) ^ 2)
+    if gain == 0 then fraction_se = gain_se / frontier end
+  end
   return {
     kl = kl, kl_se = kl_se,
-    gain = gain, gain_se = math.sqrt(sref ^ 2 + spol ^ 2),
-    variance_proxy = s2, variance_proxy_upper = s2_up,
+    gain = gain, gain_se = gain_se,
+    variance_proxy = s2, variance_proxy_se = proxy.se, variance_proxy_upper = s2_up,
+    variance_proxy_trusted = proxy.trusted, variance_proxy_caveat = proxy.caveat,
     bound_subgaussian = bound(s2),
     bound_subgaussian_upper = bound(s2_up),
-    frontier = frontier,
+    frontier = frontier, frontier_se = frontier_se, frontier_lo = fr.lo, frontier_hi = fr.hi,
     -- nil when there is no limit to reach (constant reference rewards)
-    fraction = frontier > 0 and gain / frontier or nil,
+    fraction = fraction, fraction_se = fraction_se,
   }
 end
 

@@ -404,12 +404,49 @@ ab.estimate = core.estimate
 -- @tparam table opts `{alpha=}`
 -- @return estimate, se (delta method)
 
---- The empirical optimal sub-Gaussian variance proxy, and with an rng a
--- bootstrap upper confidence bound (percentile method).
+--- The empirical optimal sub-Gaussian variance proxy, a bootstrap upper
+-- confidence bound (percentile method) and a report with its standard error
+-- and the heavy-tail checks.  Resample r draws from its own generator seeded
+-- from (seed, r): reproducible, shardable (`variance_proxy_resamples`) and
+-- the same on any number of threads.  `trusted` is false, and `caveat` says
+-- why, when dropping the 3 largest and 3 smallest samples lowers the
+-- estimate by more than 1.5 se, or its mean over four random quarters of the
+-- samples is lower by more than 1 se (a heavy tail: the law's proxy may be
+-- infinite and the bound is none), or with fewer than 32 samples.
 -- @function estimate.variance_proxy
 -- @tparam table|alignbound.vector samples
--- @tparam[opt] table opts `{level=0.95, resamples=200, rng=}`
--- @return estimate, upper bound (nil without rng)
+-- @tparam[opt] table opts `{level=0.95, resamples=200, seed=0 | rng=,
+-- threads=0 (every core), progress=true (a line on stderr if a terminal),
+-- groups= (first row of each group, then n + 1: resample groups),
+-- values= (the resample values of a run, e.g. merged shards)}`
+-- @return estimate, upper bound, report `{estimate=, se=, upper=, level=,
+-- resamples=, seed=, method=, drop=, quarter=, trusted=, caveat=, values=}`
+
+--- The bootstrap values of the variance proxy for resamples first ..
+-- first + count - 1 of the run with this seed: a shard of a run, whose
+-- values, concatenated in order, `variance_proxy{values=}` merges.
+-- @function estimate.variance_proxy_resamples
+-- @tparam table|alignbound.vector samples
+-- @tparam table opts `{seed=0, first=1, count=200, threads=, progress=, groups=}`
+-- @treturn alignbound.vector
+
+--- Best-of-n from logged samples (`bon.from_samples(scores, values, n)`)
+-- with its bootstrap over the samples (or `groups=`).
+-- @function estimate.bon
+-- @tparam table|alignbound.vector scores
+-- @tparam table|alignbound.vector values
+-- @tparam integer n
+-- @tparam[opt] table opts as `variance_proxy` (no `values=`)
+-- @return estimate, se, report `{estimate=, se=, lo=, hi=, level=,
+-- resamples=, seed=, method=, values=}` (lo, hi: the percentile interval)
+
+--- The empirical frontier `tail.empirical(samples):gain(kl)` with its
+-- bootstrap over the samples (or `groups=`).
+-- @function estimate.frontier
+-- @tparam table|alignbound.vector samples
+-- @tparam number kl
+-- @tparam[opt] table opts as `variance_proxy` (no `values=`)
+-- @return estimate, se, report as `estimate.bon`
 
 --- Read numeric columns of a CSV file (header of names, comma or tab, quoted
 -- header fields, blank lines, CRLF) into vectors.  A malformed or missing

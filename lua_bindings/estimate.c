@@ -141,6 +141,8 @@ static void boot_options(lua_State *L, int t, const char *fname, int argn,
     abL_argerror(L, fname, argn, "threads must be at most 1024, got %d",
                  (int)o->w.threads);
   o->progress = abL_optboolean(L, t, fname, argn, "progress", 1);
+  /* a shard: the run's resamples start at `first` (1-based) */
+  o->b.first = opt_count(L, t, fname, argn, "first", 1, 1) - 1;
   lua_getfield(L, t, "seed");
   if (!lua_isnil(L, -1)) {
     int isint;
@@ -189,6 +191,28 @@ done:
   o->b.resamples = o->resamples;
 }
 
+/* The `values=` option (resample values of a run, e.g. merged from its
+ * shards): NULL if absent; else their count in *m (the array stays on the
+ * stack).  Only non-negative values are allowed when nonneg (a proxy). */
+static const double *opt_values(lua_State *L, int t, const char *fname,
+                                int argn, int nonneg, size_t *m) {
+  const double *v = NULL;
+  *m = 0;
+  if (!lua_istable(L, t)) return NULL;
+  lua_getfield(L, t, "values");
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  v = abL_todoubles(L, lua_gettop(L), fname, argn, "values", m);
+  if (*m == 0) abL_argerror(L, fname, argn, "values is empty");
+  for (size_t i = 0; i < *m; i++)
+    if (nonneg ? !(v[i] >= 0) : isnan(v[i]))
+      abL_argerror(L, fname, argn, "values[%d] must be %s, got %f", (int)i + 1,
+                   nonneg ? "a proxy >= 0" : "a number", v[i]);
+  return v;
+}
+
 /* Raise the core's failure of a bootstrap (after erasing the progress line) */
 static int boot_fail(lua_State *L, abL_progress *p, const char *fname, int st) {
   abL_progress_end(p);
@@ -229,6 +253,8 @@ static void set_run(lua_State *L, const boot_opts *o) {
   lua_setfield(L, -2, "resamples");
   lua_pushinteger(L, (lua_Integer)o->b.seed);
   lua_setfield(L, -2, "seed");
+  lua_pushinteger(L, (lua_Integer)o->b.first + 1);
+  lua_setfield(L, -2, "first");
   lua_pushstring(L, o->b.groups ? "groups" : "samples");
   lua_setfield(L, -2, "method");
 }
@@ -248,19 +274,8 @@ static int est_proxy(lua_State *L) {
   lua_settop(L, 2);
   const double *x = samples_arg(L, 1, fname, "samples", &n);
   boot_options(L, 2, fname, 2, fields, n, &o);
-  if (lua_istable(L, 2)) {
-    lua_getfield(L, 2, "values");
-    if (!lua_isnil(L, -1)) {
-      /* the resample values of a run, e.g. merged from its shards */
-      given_v = abL_todoubles(L, lua_gettop(L), fname, 2, "values", &given);
-      if (given == 0) return abL_argerror(L, fname, 2, "values is empty");
-      for (size_t i = 0; i < given; i++)
-        if (!(given_v[i] >= 0))
-          return abL_argerror(L, fname, 2, "values[%d] must be a proxy >= 0, "
-                              "got %f", (int)i + 1, given_v[i]);
-      o.b.resamples = given;
-    }
-  }
+  given_v = opt_values(L, 2, fname, 2, 1, &given);
+  if (given_v) o.b.resamples = given;
   abL_vector *vals = abL_newvector(L, o.b.resamples);
   if (given) memcpy(vals->data, given_v, given * sizeof(double));
   abL_progress_init(&prog, fname, o.progress, &o.w);
@@ -326,9 +341,7 @@ static int est_proxy_resamples(lua_State *L) {
     return abL_argerror(L, fname, 2, "table {seed=, first=, count=} expected, "
                         "got %s", luaL_typename(L, 2));
   boot_options(L, 2, fname, 2, fields, n, &o);
-  size_t first = opt_count(L, 2, fname, 2, "first", 1, 1);
   size_t count = opt_count(L, 2, fname, 2, "count", 200, 1);
-  o.b.first = first - 1;
   o.b.resamples = count;
   abL_vector *v = abL_newvector(L, count);
   abL_progress_init(&prog, fname, o.progress, &o.w);
@@ -342,8 +355,11 @@ static int est_proxy_resamples(lua_State *L) {
  * unbiased best-of-n estimate (bon.from_samples) with its bootstrap */
 static int est_bon(lua_State *L) {
   static const char *const fields[] = {"level", "resamples", "rng", "seed",
-                                       "threads", "progress", "groups", NULL};
+                                       "threads", "progress", "groups",
+                                       "first", "values", NULL};
   const char *fname = "estimate.bon";
+  const double *given_v;
+  size_t given;
   size_t ns, nv;
   boot_opts o;
   abL_progress prog = {fname, 0, 0, 0};
@@ -359,14 +375,19 @@ static int est_bon(lua_State *L) {
     return abL_argerror(L, fname, 3, "n must lie in [1, %d] (the number of "
                         "samples), got %d", (int)ns, (int)nbest);
   boot_options(L, 4, fname, 4, fields, ns, &o);
+  given_v = opt_values(L, 4, fname, 4, 0, &given);
+  if (given_v) o.b.resamples = given;
   int st = ab_bon_from_samples(s, v, ns, nbest, &est);
   if (st) return boot_fail(L, &prog, fname, st);
   abL_vector *vals = abL_newvector(L, o.b.resamples);
   int vidx = lua_gettop(L);
-  abL_progress_init(&prog, fname, o.progress, &o.w);
-  st = ab_estimate_bon_boot(s, v, ns, nbest, &o.b, &o.w, vals->data);
-  abL_progress_end(&prog);
-  if (st) return boot_fail(L, &prog, fname, st);
+  if (given_v) memcpy(vals->data, given_v, given * sizeof *given_v);
+  else {
+    abL_progress_init(&prog, fname, o.progress, &o.w);
+    st = ab_estimate_bon_boot(s, v, ns, nbest, &o.b, &o.w, vals->data);
+    abL_progress_end(&prog);
+    if (st) return boot_fail(L, &prog, fname, st);
+  }
   lua_pushnumber(L, est);
   lua_createtable(L, 0, 10);
   abL_setnumber(L, "estimate", est);
@@ -383,8 +404,11 @@ static int est_bon(lua_State *L) {
  * frontier of the samples' empirical law at kl with its bootstrap */
 static int est_frontier(lua_State *L) {
   static const char *const fields[] = {"level", "resamples", "rng", "seed",
-                                       "threads", "progress", "groups", NULL};
+                                       "threads", "progress", "groups",
+                                       "first", "values", NULL};
   const char *fname = "estimate.frontier";
+  const double *given_v;
+  size_t given;
   size_t n;
   boot_opts o;
   abL_progress prog = {fname, 0, 0, 0};
@@ -399,6 +423,8 @@ static int est_frontier(lua_State *L) {
   if (!(kl >= 0) || isinf(kl))
     return abL_argerror(L, fname, 2, "kl must be finite and >= 0, got %f", kl);
   boot_options(L, 3, fname, 3, fields, n, &o);
+  given_v = opt_values(L, 3, fname, 3, 0, &given);
+  if (given_v) o.b.resamples = given;
   int st = ab_tail_discrete(x, NULL, n, &t);
   if (!st) {
     st = ab_tail_bound(t, AB_GAIN, AB_CLOSED, kl, &gain);
@@ -407,10 +433,13 @@ static int est_frontier(lua_State *L) {
   if (st) return boot_fail(L, &prog, fname, st);
   abL_vector *vals = abL_newvector(L, o.b.resamples);
   int vidx = lua_gettop(L);
-  abL_progress_init(&prog, fname, o.progress, &o.w);
-  st = ab_estimate_frontier_boot(x, n, kl, &o.b, &o.w, vals->data);
-  abL_progress_end(&prog);
-  if (st) return boot_fail(L, &prog, fname, st);
+  if (given_v) memcpy(vals->data, given_v, given * sizeof *given_v);
+  else {
+    abL_progress_init(&prog, fname, o.progress, &o.w);
+    st = ab_estimate_frontier_boot(x, n, kl, &o.b, &o.w, vals->data);
+    abL_progress_end(&prog);
+    if (st) return boot_fail(L, &prog, fname, st);
+  }
   lua_pushnumber(L, gain);
   lua_createtable(L, 0, 10);
   abL_setnumber(L, "estimate", gain);

@@ -284,6 +284,24 @@ describe("the bootstraps (issue 10)", function()
     end
     assert.is_true(covered >= 15, "covered " .. covered .. " of 20")
     H.raises(function() return ab.estimate.frontier({ 1, 2 }, -1) end, "kl must be finite and >= 0")
+    -- shards with first=, merged by values=: the unsharded run's error and interval
+    local x = gauss:sample(3000, ab.rng(1))
+    local g, se, r = ab.estimate.frontier(x, 0.5, { seed = 4, resamples = 30, threads = 1 })
+    local v = {}
+    for first = 1, 30, 10 do
+      local _, _, part = ab.estimate.frontier(x, 0.5, { seed = 4, resamples = 10, first = first, threads = 2 })
+      assert.are.equal(first, part.first)
+      for i = 1, 10 do v[first + i - 1] = part.values[i] end
+    end
+    local gm, sem, rm = ab.estimate.frontier(x, 0.5, { values = v })
+    assert.are.same({ g, se, r.lo, r.hi }, { gm, sem, rm.lo, rm.hi })
+    local s, val = x, gauss:sample(3000, ab.rng(2))
+    local b, bse = ab.estimate.bon(s, val, 8, { seed = 4, resamples = 20 })
+    local b1 = select(3, ab.estimate.bon(s, val, 8, { seed = 4, resamples = 12 })).values:totable()
+    local b2 = select(3, ab.estimate.bon(s, val, 8, { seed = 4, resamples = 8, first = 13 })).values:totable()
+    for i = 1, 8 do b1[12 + i] = b2[i] end
+    local bm, bsem = ab.estimate.bon(s, val, 8, { values = b1 })
+    assert.are.same({ b, bse }, { bm, bsem })
   end)
 
   it("progress: a line on a terminal only, and progress=false turns it off", function()

@@ -420,7 +420,8 @@ ab.estimate = core.estimate
 -- groups= (first row of each group, then n + 1: resample groups),
 -- values= (the resample values of a run, e.g. merged shards)}`
 -- @return estimate, upper bound, report `{estimate=, se=, upper=, level=,
--- resamples=, seed=, method=, drop=, quarter=, trusted=, caveat=, values=}`
+-- resamples=, seed=, first=, method=, drop=, quarter=, trusted=, caveat=,
+-- values=}`
 
 --- The bootstrap values of the variance proxy for resamples first ..
 -- first + count - 1 of the run with this seed: a shard of a run, whose
@@ -436,16 +437,18 @@ ab.estimate = core.estimate
 -- @tparam table|alignbound.vector scores
 -- @tparam table|alignbound.vector values
 -- @tparam integer n
--- @tparam[opt] table opts as `variance_proxy` (no `values=`)
+-- @tparam[opt] table opts as `variance_proxy`, and `first=` (the run's
+-- resamples start there: a shard); `values=` merges the shards' values
 -- @return estimate, se, report `{estimate=, se=, lo=, hi=, level=,
--- resamples=, seed=, method=, values=}` (lo, hi: the percentile interval)
+-- resamples=, seed=, first=, method=, values=}` (lo, hi: the percentile
+-- interval)
 
 --- The empirical frontier `tail.empirical(samples):gain(kl)` with its
 -- bootstrap over the samples (or `groups=`).
 -- @function estimate.frontier
 -- @tparam table|alignbound.vector samples
 -- @tparam number kl
--- @tparam[opt] table opts as `variance_proxy` (no `values=`)
+-- @tparam[opt] table opts as `estimate.bon`
 -- @return estimate, se, report as `estimate.bon`
 
 --- Read numeric columns of a CSV file (header of names, comma or tab, quoted

@@ -341,7 +341,9 @@ int ab_estimate_renyi(const double *logp_policy, const double *logp_ref,
                       size_t n, double a, double *est, double *se);
 /* The empirical optimal sub-Gaussian variance proxy of the samples, and a
  * bootstrap upper confidence bound at the level (e.g. 0.95) from the given
- * number of resamples drawn with r. */
+ * number of resamples, on one thread, the run seeded by one 32-bit draw of r
+ * (ab_estimate_variance_proxy_report gives the error and the heavy-tail
+ * checks too). */
 int ab_estimate_variance_proxy(const double *x, size_t n, double level,
                                size_t resamples, ab_rng *r, double *est,
                                double *upper);

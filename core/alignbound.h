@@ -17,6 +17,7 @@
 #define ALIGNBOUND_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -38,8 +39,25 @@ enum {
   AB_EPARSE,   /* a file could not be parsed */
   AB_ENEGCUM,  /* a user cumulant returned a negative value (a centred
                   cumulant is >= 0) */
-  AB_ERANGE    /* values too large: their spread or variance overflows */
+  AB_ERANGE,   /* values too large: their spread or variance overflows */
+  AB_ECANCEL   /* the progress callback asked the run to stop */
 };
+
+/* Progress of a long computation: called with the work done so far and the
+ * total (same units, done == total at the end); returning non-zero cancels
+ * the run, which then frees what it holds and returns AB_ECANCEL.  Called
+ * on the calling thread only. */
+typedef int (*ab_progress_fn)(void *ud, double done, double total);
+
+/* How a long computation runs: `threads` POSIX threads (0: every online
+ * core), and a progress callback (NULL: none) with its user data.  Results
+ * are bit-identical for any number of threads (each item is computed by one
+ * thread, and reductions run in item order). */
+typedef struct {
+  unsigned threads;
+  ab_progress_fn progress;
+  void *progress_ud;
+} ab_work;
 
 /* Human-readable name of a status code (static string). */
 const char *ab_strerror(int status);
@@ -323,10 +341,87 @@ int ab_estimate_renyi(const double *logp_policy, const double *logp_ref,
                       size_t n, double a, double *est, double *se);
 /* The empirical optimal sub-Gaussian variance proxy of the samples, and a
  * bootstrap upper confidence bound at the level (e.g. 0.95) from the given
- * number of resamples drawn with r. */
+ * number of resamples, on one thread, the run seeded by one 32-bit draw of r
+ * (ab_estimate_variance_proxy_report gives the error and the heavy-tail
+ * checks too). */
 int ab_estimate_variance_proxy(const double *x, size_t n, double level,
                                size_t resamples, ab_rng *r, double *est,
                                double *upper);
+/* A bootstrap run: `resamples` resamples numbered first .. first +
+ * resamples - 1 (a shard of a larger run starts at its own first).  Resample
+ * r draws with replacement with its own generator (xoshiro256** seeded from
+ * (seed, r) by splitmix64), so any slice of a run reproduces exactly its part
+ * of the full run, whatever the threads.  Without groups it draws n samples;
+ * with groups (ngroups + 1 offsets, group g holding rows groups[g] ..
+ * groups[g+1] - 1, e.g. the responses of one prompt) it draws ngroups groups
+ * and keeps each drawn group's rows whole (the bootstrap over prompts). */
+typedef struct {
+  size_t resamples;
+  unsigned long long seed;
+  size_t first;
+  const size_t *groups;
+  size_t ngroups;
+} ab_boot;
+
+/* The counts of resample r (absolute index) over n rows: how many times each
+ * row is drawn (with groups, each row of a group drawn k times counts k).
+ * Without groups the proxy applies them to the samples in sorted order, the
+ * other bootstraps to the rows in their given order. */
+int ab_estimate_resample_counts(const ab_boot *b, size_t n, size_t r,
+                                uint32_t *count);
+
+/* Bootstrap values of the empirical variance proxy: out[i] is the proxy of
+ * resample first + i.  Each agrees with the exact proxy of its resample
+ * (ab_tail_variance_proxy of the resampled law) to about 1e-12 relative. */
+int ab_estimate_variance_proxy_boot(const double *x, size_t n,
+                                    const ab_boot *b, const ab_work *work,
+                                    double *out);
+
+/* The empirical variance proxy with its bootstrap error and the checks that
+ * say when it cannot be trusted (heavy tails: the proxy of a law without a
+ * sub-Gaussian tail grows without bound with the sample size, so the
+ * estimate and its bootstrap only describe the samples at hand). */
+enum {
+  AB_PROXY_TOP = 1,       /* dropping the AB_PROXY_DROP largest and smallest
+                             samples lowers it by more than 1.5 se */
+  AB_PROXY_GROWS = 2,     /* the mean proxy of four random quarters of the
+                             samples is below it by more than se */
+  AB_PROXY_FEW_SAMPLES = 4 /* fewer than AB_PROXY_FEW samples: unchecked */
+};
+#define AB_PROXY_DROP 3
+#define AB_PROXY_FEW 32
+typedef struct {
+  double est;     /* the proxy of the samples */
+  double se;      /* bootstrap standard error: sd of the resample values */
+  double upper;   /* the level quantile of the resample values */
+  double drop;    /* the proxy without the AB_PROXY_DROP extreme samples
+                     on each side (NaN with AB_PROXY_FEW_SAMPLES) */
+  double quarter; /* the mean proxy of four random quarters (likewise) */
+  int flags;      /* AB_PROXY_* above; 0: no reason for doubt found */
+} ab_proxy_report;
+/* values[0 .. b->resamples - 1] receives the resample values, or, with
+ * given != 0, holds them already (the merged values of sharded runs). */
+int ab_estimate_variance_proxy_report(const double *x, size_t n, double level,
+                                      const ab_boot *b, const ab_work *work,
+                                      double *values, int given,
+                                      ab_proxy_report *out);
+
+/* Bootstrap values of ab_bon_from_samples(scores, values, N, n) (n >= 1):
+ * out[i] from resample first + i of the rows (AB_EDOM if a resample of
+ * groups has fewer than n rows). */
+int ab_estimate_bon_boot(const double *scores, const double *values, size_t N,
+                         size_t n, const ab_boot *b, const ab_work *work,
+                         double *out);
+/* Bootstrap values of the empirical frontier at kl: the exact gain bound
+ * (ab_tail_bound, AB_GAIN) of each resample's empirical law. */
+int ab_estimate_frontier_boot(const double *x, size_t n, double kl,
+                              const ab_boot *b, const ab_work *work,
+                              double *out);
+/* The standard deviation (n - 1) of m values; +inf if one is infinite. */
+int ab_estimate_spread(const double *v, size_t m, double *sd);
+/* The p-quantile (0 <= p <= 1) of m values, interpolated linearly between
+ * order statistics (the percentile bootstrap). */
+int ab_estimate_percentile(const double *v, size_t m, double p, double *q);
 
 /* ------------------------------------------------------------------------ */
 /* Numeric CSV: a header line of column names (quoted or not), then rows of

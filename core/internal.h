@@ -236,6 +236,16 @@ static inline double ab_sum_value(const ab_sum *a) {
   return isfinite(a->s) ? a->s + a->c : a->s;
 }
 
+/* pool.c: a worker pool for one call.  job(ctx, worker, item) computes item
+ * (0 <= item < count) on worker (0 <= worker < threads, 0 the calling
+ * thread), writing only its own results; see pool.c for progress and
+ * cancellation. */
+typedef int (*ab_pool_job)(void *ctx, size_t worker, size_t item);
+/* the threads to use: requested (0: online cores), at most count */
+unsigned ab_pool_threads(unsigned requested, size_t count);
+int ab_pool_run(unsigned threads, size_t count, ab_pool_job job, void *ctx,
+                ab_progress_fn progress, void *ud);
+
 /* sample.c: the GSL generator behind an ab_rng. */
 gsl_rng *ab_rng_gsl(ab_rng *r);
 /* sample.c: k draws Q(V) of a quantile rule; draw(ctx, r, &v, &w) gives V

@@ -26,6 +26,7 @@ const char *ab_strerror(int status) {
            "is >= 0";
   case AB_ERANGE:
     return "values out of range: their spread or variance overflows a double";
+  case AB_ECANCEL: return "cancelled by the progress callback";
   default: return "unknown status";
   }
 }

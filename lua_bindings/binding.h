@@ -31,6 +31,17 @@ abL_vector *abL_newvector(lua_State *L, size_t n);
 abL_vector *abL_testvector(lua_State *L, int idx);
 void abL_open_vector(lua_State *L);
 void abL_open_terminal(lua_State *L); /* core._isatty */
+/* terminal.c: the progress line of a long core run on stderr, when enabled
+ * and stderr is a terminal (init sets w's callback, or NULL); end erases it
+ * (call it also when the run fails, before raising). */
+typedef struct {
+  const char *name;
+  double start, last;
+  int shown;
+} abL_progress;
+void abL_progress_init(abL_progress *p, const char *name, int enabled,
+                       ab_work *w);
+void abL_progress_end(abL_progress *p);
 
 /* The doubles of a table or vector argument at idx (a scratch copy is pushed
  * for a table).  The elements must be numbers; empty is allowed. */

@@ -33,7 +33,7 @@ build = {
     ["alignbound.core"] = {
       sources = {
         "core/bon.c", "core/budgets.c", "core/csv.c", "core/discrete.c", "core/divergences.c", "core/frontier.c",
-        "core/estimate.c", "core/fit.c", "core/golden.c", "core/laws.c", "core/numeric.c", "core/renyi.c", "core/rules.c", "core/sample.c", "core/sort.c", "core/status.c",
+        "core/estimate.c", "core/fit.c", "core/golden.c", "core/laws.c", "core/numeric.c", "core/pool.c", "core/renyi.c", "core/rules.c", "core/sample.c", "core/sort.c", "core/status.c",
         "core/tails.c", "core/tilt.c",
         "lua_bindings/bon.c", "lua_bindings/divergences.c", "lua_bindings/estimate.c", "lua_bindings/fit.c", "lua_bindings/golden.c",
         "lua_bindings/module.c", "lua_bindings/renyi.c", "lua_bindings/rules.c", "lua_bindings/sample.c", "lua_bindings/tails.c",
@@ -43,7 +43,7 @@ build = {
       defines = {},
       incdirs = { "core", "lua_bindings", "$(GSL_INCDIR)" },
       libdirs = { "$(GSL_LIBDIR)" },
-      libraries = { "gsl", "gslcblas", "m" },
+      libraries = { "gsl", "gslcblas", "m", "pthread" },
     },
   },
 }

@@ -5,6 +5,9 @@
 -- policy_reward (rewards of policy samples), logp_policy and logp_ref (the
 -- log-probability of each policy sample under the policy and under the
 -- reference).  Default: examples/run.csv, made by scripts/make_example_run.lua.
+-- Errors are standard errors (+-) and 95% bootstrap intervals over the
+-- reference rewards (seed 0, reproducible); when those rewards have a heavy
+-- tail the proxy gets a caveat instead of a bound.
 local ab = require "alignbound"
 
 local USAGE = "usage: check_run.lua [FILE.csv]"
@@ -31,15 +34,39 @@ print(string.format("alignbound %s: check of %s (%d rows)", ab.version, path, ro
 print(string.rep("-", 72))
 print(string.format("KL(policy || ref), k3 estimate     %10.4f  +- %.4f nats", r.kl, r.kl_se))
 print(string.format("measured reward gain               %10.4f  +- %.4f", r.gain, r.gain_se))
-print(string.format("sub-Gaussian proxy of the reward   %10.4f  (95%% bootstrap bound %.4f)",
-  r.variance_proxy, r.variance_proxy_upper))
-print(string.format("bound sqrt(2 s2 KL) at that KL     %10.4f  (with the bootstrap bound %.4f)",
-  r.bound_subgaussian, r.bound_subgaussian_upper))
-print(string.format("exact limit: the empirical frontier %9.4f  (the tilted policy's gain)", r.frontier))
+if r.variance_proxy_trusted then
+  print(string.format("sub-Gaussian proxy of the reward   %10.4f  +- %.4f (95%% bootstrap bound %.4f)",
+    r.variance_proxy, r.variance_proxy_se, r.variance_proxy_upper))
+  print(string.format("bound sqrt(2 s2 KL) at that KL     %10.4f  (with the bootstrap bound %.4f)",
+    r.bound_subgaussian, r.bound_subgaussian_upper))
+else
+  -- a heavy tail: no 95% bound, and the sub-Gaussian bound rests on it
+  print(string.format("sub-Gaussian proxy of the reward   %10.4f  +- %.4f  (NOT TRUSTED, see below)",
+    r.variance_proxy, r.variance_proxy_se))
+  print(string.format("bound sqrt(2 s2 KL) at that KL     %10.4f  (not a bound if the tail is heavy)",
+    r.bound_subgaussian))
+end
+print(string.format("exact limit: the empirical frontier %9.4f  +- %.4f (95%% bootstrap %.4f .. %.4f)",
+  r.frontier, r.frontier_se, r.frontier_lo, r.frontier_hi))
 if r.fraction then
-  print(string.format("fraction of the limit achieved     %10.1f %%", 100 * r.fraction))
+  print(string.format("fraction of the limit achieved     %10.1f %% +- %.1f %%", 100 * r.fraction,
+    100 * r.fraction_se))
 else -- constant reference rewards: the limit is 0
   print("fraction of the limit achieved            n/a (the limit is 0)")
+end
+if not r.variance_proxy_trusted then
+  print(string.rep("-", 72))
+  -- the caveat, wrapped at 72 columns
+  local line = "caveat:"
+  for word in r.variance_proxy_caveat:gmatch("%S+") do
+    if #line + 1 + #word > 72 then
+      print(line)
+      line = "  " .. word
+    else
+      line = line .. " " .. word
+    end
+  end
+  print(line)
 end
 print(string.rep("-", 72))
 print("The limit is what the best policy at this KL could gain on these reference rewards;")

@@ -308,6 +308,9 @@ describe("error messages", function()
     ["estimate.mean"] = { { 1, 2 } }, ["estimate.kl"] = { { -1, -2 }, { -1.5, -1 } },
     ["estimate.renyi"] = { { -1, -2 }, { -1.5, -1 }, { alpha = 2 } },
     ["estimate.variance_proxy"] = { { 1, 2, 4 }, { rng = ab.rng(1), resamples = 10 } },
+    ["estimate.variance_proxy_resamples"] = { { 1, 2, 4 }, { seed = 1, count = 5 } },
+    ["estimate.bon"] = { { 1, 2, 3 }, { 4, 5, 6 }, 2, { resamples = 10 } },
+    ["estimate.frontier"] = { { 1, 2, 4 }, 0.5, { resamples = 10 } },
     ["mc.bon_gain"] = { g, 4, 10, ab.rng(1) }, ["mc.tilt_gain"] = { g, 1, 10, ab.rng(1) },
     ["mc.mean"] = { g, 10, ab.rng(1) },
     ["tail.student_t"] = { { df = 3, scale = 1 } }, ["tail.pareto"] = { { xm = 1, alpha = 3 } },
@@ -345,6 +348,7 @@ describe("error messages", function()
   local OPTIONAL = {
     ["rng"] = { [2] = true }, ["read_csv"] = { [2] = true }, ["tail.cumulant"] = { [2] = true },
     ["bon.from_samples"] = { [3] = true }, ["estimate.variance_proxy"] = { [2] = true },
+    ["estimate.bon"] = { [4] = true }, ["estimate.frontier"] = { [3] = true },
     ["tail:variance_proxy"] = { [1] = true }, ["rng:uniform"] = { [1] = true },
   }
 

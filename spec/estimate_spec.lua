@@ -73,7 +73,10 @@ describe("estimators", function()
       if u >= truth then covered = covered + 1 end
     end
     assert.is_true(covered >= 15, "covered " .. covered .. " of 20")
-    assert.is_nil(select(2, ab.estimate.variance_proxy(x)))
+    -- without a generator, the bootstrap runs from seed 0: reproducible
+    local _, u0 = ab.estimate.variance_proxy(x)
+    assert.are.equal(u0, select(2, ab.estimate.variance_proxy(x, { seed = 0 })))
+    assert.is_true(u0 >= est)
     H.raises(function() return ab.estimate.variance_proxy(x, { level = 1.5 }) end, "level must lie in (0, 1)")
     H.raises(function() return ab.estimate.variance_proxy(x, { levl = 0.9 }) end, "unknown option 'levl'")
   end)
@@ -141,6 +144,195 @@ describe("estimators", function()
     H.raises(function() return ab.estimate.kl({ 1, 2 }, { 1 }) end, "differ in length (2 and 1)")
     H.raises(function() return ab.estimate.kl({ 1 }, { 0 / 0 }) end, "must be finite")
     H.raises(function() return ab.estimate.kl({ 1 }, { 1 }, { estimator = "k4" }) end, "estimator must be")
+  end)
+end)
+
+describe("the bootstraps (issue 10)", function()
+  local function law_sample(d, k, seed) return d:sample(k, ab.rng(seed)) end
+  local gauss, gumbel = ab.tail.gaussian { mean = 0, sd = 1 }, ab.tail.gumbel { loc = 0, scale = 1 }
+  local t3 = ab.tail.student_t { df = 3, scale = 1 }
+
+  it("variance_proxy: Gaussian samples pass, Gumbel and Student-t(3) samples get the heavy-tail caveat", function()
+    -- the checks (dropping the 3 largest and smallest samples; four quarters)
+    -- measured over seeds 1-6 at n = 2000, 20000, 100000: Gaussian drops by at
+    -- most 1.15 se, Gumbel and t(3) by at least 1.9 se
+    for _, c in ipairs { { gauss, true }, { gumbel, false }, { t3, false } } do
+      for seed = 1, 3 do
+        local x = law_sample(c[1], 20000, seed)
+        local est, up, r = ab.estimate.variance_proxy(x, { seed = seed, resamples = 100 })
+        local what = tostring(c[1]) .. " seed " .. seed
+        assert.are.equal(c[2], r.trusted, what)
+        assert.are.equal(est, r.estimate)
+        assert.are.equal(up, r.upper)
+        assert.is_true(r.se > 0 and r.drop < est, what)
+        if c[2] then
+          assert.is_nil(r.caveat, what)
+        else
+          assert.truthy(r.caveat:find("heavy tail: the estimate cannot be trusted", 1, true), what)
+          assert.truthy(r.caveat:find("no bound on the law's proxy", 1, true), what)
+        end
+      end
+    end
+    -- a uniform law (bounded: the best case) passes too
+    local _, _, r = ab.estimate.variance_proxy(law_sample(ab.tail.uniform { lo = 0, hi = 1 }, 5000, 1), { seed = 1 })
+    assert.is_true(r.trusted)
+    -- too few samples to check
+    _, _, r = ab.estimate.variance_proxy({ 1, 2, 3, 5 }, { seed = 1, resamples = 20 })
+    assert.is_false(r.trusted)
+    assert.truthy(r.caveat:find("only 4 samples", 1, true))
+  end)
+
+  it("variance_proxy: the bootstrap is the same on 1 and 2 threads, and its shards merge into the full run", function()
+    local x = law_sample(gumbel, 5000, 7)
+    local e1, u1, r1 = ab.estimate.variance_proxy(x, { seed = 11, resamples = 40, threads = 1 })
+    local e2, u2, r2 = ab.estimate.variance_proxy(x, { seed = 11, resamples = 40, threads = 2, progress = false })
+    assert.are.equal(e1, e2)
+    assert.are.equal(u1, u2)
+    assert.are.equal(r1.se, r2.se)
+    assert.are.same(r1.values:totable(), r2.values:totable())
+    -- four shards of 10 resamples, in any order, give the run's values
+    local merged = {}
+    for shard = 4, 1, -1 do
+      local v = ab.estimate.variance_proxy_resamples(x, { seed = 11, first = 10 * (shard - 1) + 1, count = 10,
+        threads = shard % 2 + 1 })
+      for i = 1, 10 do merged[10 * (shard - 1) + i] = v[i] end
+    end
+    assert.are.same(r1.values:totable(), merged)
+    local em, um, rm = ab.estimate.variance_proxy(x, { values = merged })
+    assert.are.equal(e1, em)
+    assert.are.equal(u1, um)
+    assert.are.equal(r1.se, rm.se)
+    assert.are.equal(r1.trusted, rm.trusted)
+    H.raises(function() return ab.estimate.variance_proxy(x, { values = { 1, -1 } }) end,
+      "values[2] must be a proxy >= 0")
+    H.raises(function() return ab.estimate.variance_proxy_resamples(x, { first = 0 }) end, "first must be >= 1")
+  end)
+
+  it("variance_proxy: the resample values centre on the estimate", function()
+    -- the C test test_boot_proxy_exact compares every value with the exact
+    -- proxy of its resample to 1e-11; here the values' law: their mean is
+    -- the estimate up to the bootstrap's own error and a small bias
+    local x = ab.tail.bernoulli { p = 0.2 }:sample(4000, ab.rng(9))
+    local est, _, r = ab.estimate.variance_proxy(x, { seed = 3, resamples = 200 })
+    local m = ab.estimate.mean(r.values)
+    assert.is_true(math.abs(m - est) < 4 * r.se / math.sqrt(200) + 0.1 * r.se, "mean " .. m .. " est " .. est)
+  end)
+
+  it("groups: a bootstrap over prompts keeps each prompt's rows together", function()
+    -- 200 prompts of 10 responses, each prompt with its own offset: rows of a
+    -- prompt are correlated, so the bootstrap over prompts sees a larger error
+    local k, per = 200, 10
+    local off = ab.tail.gaussian { mean = 0, sd = 2 }:sample(k, ab.rng(1))
+    local noise = ab.tail.gaussian { mean = 0, sd = 0.2 }:sample(k * per, ab.rng(2))
+    local x, groups = {}, {}
+    for p = 1, k do
+      groups[p] = (p - 1) * per + 1
+      for j = 1, per do x[#x + 1] = off[p] + noise[(p - 1) * per + j] end
+    end
+    groups[k + 1] = k * per + 1
+    local _, se_rows = ab.estimate.frontier(x, 0.5, { seed = 1, resamples = 60 })
+    local _, se_prompts, r = ab.estimate.frontier(x, 0.5, { seed = 1, resamples = 60, groups = groups })
+    assert.are.equal("groups", r.method)
+    -- independent prompts: the error is that of 200 draws, not 2000 (about sqrt(10) x)
+    assert.is_true(se_prompts > 2 * se_rows, se_prompts .. " vs " .. se_rows)
+    local _, _, rp = ab.estimate.variance_proxy(x, { seed = 1, resamples = 30, groups = groups })
+    assert.are.equal("groups", rp.method)
+    H.raises(function() return ab.estimate.frontier(x, 0.5, { groups = { 1, 5 } }) end,
+      "groups must start at 1 and end at n + 1")
+    H.raises(function() return ab.estimate.frontier(x, 0.5, { groups = { 1, 7, 5, 2001 } }) end,
+      "groups[3] must be an integer")
+  end)
+
+  it("bon: the best-of-n estimate with a bootstrap error that covers the truth", function()
+    -- jointly Gaussian score and value with correlation rho: selecting on the
+    -- score gives E[value] = rho E[max of n N(0,1)], and E max of 4 = 1.0293753730039641
+    -- (mpmath: 4 * quad(x phi(x) Phi(x)^3))
+    local rho, truth, covered = 0.6, 0.6 * 1.0293753730039641, 0
+    for seed = 1, 20 do
+      local z1 = gauss:sample(1000, ab.rng(100 + seed))
+      local z2 = gauss:sample(1000, ab.rng(200 + seed))
+      local s, v = ab.vector(1000), ab.vector(1000)
+      for i = 1, 1000 do
+        s[i] = z1[i]
+        v[i] = rho * z1[i] + math.sqrt(1 - rho * rho) * z2[i]
+      end
+      local est, se, r = ab.estimate.bon(s, v, 4, { seed = seed, resamples = 100 })
+      assert.are.equal(est, ab.bon.from_samples(s, v, 4))
+      assert.is_true(se > 0.01 and se < 0.1, "se " .. se)
+      assert.is_true(r.lo < est and est < r.hi)
+      if r.lo <= truth and truth <= r.hi then covered = covered + 1 end
+    end
+    assert.is_true(covered >= 16, "covered " .. covered .. " of 20")
+    -- n = 1 is the mean of the values: its bootstrap error is sd / sqrt(N)
+    local v = gauss:sample(4000, ab.rng(3))
+    local m, sm = ab.estimate.mean(v)
+    local est, se = ab.estimate.bon(v, v, 1, { seed = 1, resamples = 400 })
+    H.close(est, m, 1e-12, "n = 1")
+    assert.is_true(math.abs(se / sm - 1) < 0.15, "se " .. se .. " vs " .. sm)
+    H.raises(function() return ab.estimate.bon({ 1, 2 }, { 1, 2 }, 3) end, "n must lie in [1, 2]")
+  end)
+
+  it("frontier: the empirical frontier with a bootstrap interval that covers the law's", function()
+    -- Gaussian sd 1: the exact frontier at KL 0.5 is sqrt(2 * 0.5) = 1
+    local covered = 0
+    for seed = 1, 20 do
+      local x = gauss:sample(2000, ab.rng(300 + seed))
+      local g, se, r = ab.estimate.frontier(x, 0.5, { seed = seed, resamples = 60 })
+      H.close(g, ab.tail.empirical(x):gain(0.5), 1e-15, "the empirical frontier")
+      assert.is_true(se > 0 and r.lo <= g and g <= r.hi)
+      if r.lo <= 1 and 1 <= r.hi then covered = covered + 1 end
+    end
+    assert.is_true(covered >= 15, "covered " .. covered .. " of 20")
+    H.raises(function() return ab.estimate.frontier({ 1, 2 }, -1) end, "kl must be finite and >= 0")
+    -- shards with first=, merged by values=: the unsharded run's error and interval
+    local x = gauss:sample(3000, ab.rng(1))
+    local g, se, r = ab.estimate.frontier(x, 0.5, { seed = 4, resamples = 30, threads = 1 })
+    local v = {}
+    for first = 1, 30, 10 do
+      local _, _, part = ab.estimate.frontier(x, 0.5, { seed = 4, resamples = 10, first = first, threads = 2 })
+      assert.are.equal(first, part.first)
+      for i = 1, 10 do v[first + i - 1] = part.values[i] end
+    end
+    local gm, sem, rm = ab.estimate.frontier(x, 0.5, { values = v })
+    assert.are.same({ g, se, r.lo, r.hi }, { gm, sem, rm.lo, rm.hi })
+    local s, val = x, gauss:sample(3000, ab.rng(2))
+    local b, bse = ab.estimate.bon(s, val, 8, { seed = 4, resamples = 20 })
+    local b1 = select(3, ab.estimate.bon(s, val, 8, { seed = 4, resamples = 12 })).values:totable()
+    local b2 = select(3, ab.estimate.bon(s, val, 8, { seed = 4, resamples = 8, first = 13 })).values:totable()
+    for i = 1, 8 do b1[12 + i] = b2[i] end
+    local bm, bsem = ab.estimate.bon(s, val, 8, { values = b1 })
+    assert.are.same({ b, bse }, { bm, bsem })
+  end)
+
+  it("progress: a line on a terminal only, and progress=false turns it off", function()
+    -- script(1) gives the child a terminal; the bootstrap lasts over the half
+    -- second after which the line appears
+    local code = [[local ab = require "alignbound"
+      local x = ab.tail.gaussian{sd = 1}:sample(200000, ab.rng(1))
+      ab.estimate.variance_proxy(x, {resamples = 300, threads = 1, progress = %s})
+      io.stdout:write("done\n")]]
+    local function run(progress, tty)
+      local f = os.tmpname()
+      local h = assert(io.open(f, "w"))
+      h:write(code:format(progress))
+      h:close()
+      local cmd = tty and ("script -qefc 'lua5.4 " .. f .. "' /dev/null 2>&1")
+        or ("lua5.4 " .. f .. " 2>&1")
+      local p = assert(io.popen(cmd))
+      local out = p:read("a")
+      p:close()
+      os.remove(f)
+      return out
+    end
+    if os.execute("command -v script >/dev/null 2>&1") then
+      local out = run("true", true)
+      assert.truthy(out:find("estimate.variance_proxy: +%d+%% %(%d+ of %d+%)"), out)
+      assert.truthy(out:find("\r\27%[K"), "the line is erased at the end")
+      out = run("false", true)
+      assert.is_nil(out:find("%%"), out)
+    end
+    -- not a terminal: nothing but the output
+    assert.are.equal("done\n", run("true", false))
   end)
 end)
 
@@ -279,6 +471,42 @@ describe("check_run", function()
     local c = ab.tilt.compare_bon(ref, 4)
     assert.is_true(math.abs(b.fraction - c.bon_gain / c.tilt_gain) < 0.05, "bon fraction " .. b.fraction)
     assert.is_true(b.fraction < 1)
+  end)
+
+  it("gives every estimate an error, and a heavy-tail caveat on Gumbel reference rewards", function()
+    local tilt = ab.tilt.policy(probs, atoms, { kl = 0.3 }).policy:totable()
+    local run = run_of(tilt, 5000, 3)
+    local r = ab.check_run(run)
+    assert.is_true(r.variance_proxy_trusted)
+    assert.is_nil(r.variance_proxy_caveat)
+    for _, k in ipairs { "variance_proxy_se", "frontier_se", "fraction_se" } do
+      assert.is_true(r[k] > 0 and r[k] < math.huge, k)
+    end
+    assert.is_true(r.frontier_lo <= r.frontier and r.frontier <= r.frontier_hi)
+    -- the same run on Gumbel reference rewards
+    run.ref_rewards = ab.tail.gumbel { loc = 0, scale = 1 }:sample(20000, ab.rng(4))
+    run.rng = nil
+    run.seed = 5
+    local h = ab.check_run(run)
+    assert.is_false(h.variance_proxy_trusted)
+    assert.truthy(h.variance_proxy_caveat:find("heavy tail", 1, true))
+    -- and scripts/check_run.lua prints the caveat instead of a 95% bound
+    local path = os.tmpname()
+    local f = assert(io.open(path, "w"))
+    f:write("ref_reward,policy_reward,logp_policy,logp_ref\n")
+    for i = 1, 20000 do
+      local j = (i - 1) % #run.policy_rewards + 1
+      f:write(string.format("%.17g,%.17g,%.17g,%.17g\n", run.ref_rewards[i], run.policy_rewards[j],
+        run.logp_policy[j], run.logp_ref[j]))
+    end
+    f:close()
+    local p = assert(io.popen("lua5.4 scripts/check_run.lua " .. path .. " 2>&1"))
+    local out = p:read("a")
+    p:close()
+    os.remove(path)
+    assert.truthy(out:find("NOT TRUSTED", 1, true), out)
+    assert.truthy(out:find("caveat: heavy tail", 1, true), out)
+    assert.is_nil(out:find("95% bootstrap bound", 1, true), out)
   end)
 
   it("rejects a run without its parts", function()

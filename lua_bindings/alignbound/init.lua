@@ -404,12 +404,52 @@ ab.estimate = core.estimate
 -- @tparam table opts `{alpha=}`
 -- @return estimate, se (delta method)
 
---- The empirical optimal sub-Gaussian variance proxy, and with an rng a
--- bootstrap upper confidence bound (percentile method).
+--- The empirical optimal sub-Gaussian variance proxy, a bootstrap upper
+-- confidence bound (percentile method) and a report with its standard error
+-- and the heavy-tail checks.  Resample r draws from its own generator seeded
+-- from (seed, r): reproducible, shardable (`variance_proxy_resamples`) and
+-- the same on any number of threads.  `trusted` is false, and `caveat` says
+-- why, when dropping the 3 largest and 3 smallest samples lowers the
+-- estimate by more than 1.5 se, or its mean over four random quarters of the
+-- samples is lower by more than 1 se (a heavy tail: the law's proxy may be
+-- infinite and the bound is none), or with fewer than 32 samples.
 -- @function estimate.variance_proxy
 -- @tparam table|alignbound.vector samples
--- @tparam[opt] table opts `{level=0.95, resamples=200, rng=}`
--- @return estimate, upper bound (nil without rng)
+-- @tparam[opt] table opts `{level=0.95, resamples=200, seed=0 | rng=,
+-- threads=0 (every core), progress=true (a line on stderr if a terminal),
+-- groups= (first row of each group, then n + 1: resample groups),
+-- values= (the resample values of a run, e.g. merged shards)}`
+-- @return estimate, upper bound, report `{estimate=, se=, upper=, level=,
+-- resamples=, seed=, first=, method=, drop=, quarter=, trusted=, caveat=,
+-- values=}`
+
+--- The bootstrap values of the variance proxy for resamples first ..
+-- first + count - 1 of the run with this seed: a shard of a run, whose
+-- values, concatenated in order, `variance_proxy{values=}` merges.
+-- @function estimate.variance_proxy_resamples
+-- @tparam table|alignbound.vector samples
+-- @tparam table opts `{seed=0, first=1, count=200, threads=, progress=, groups=}`
+-- @treturn alignbound.vector
+
+--- Best-of-n from logged samples (`bon.from_samples(scores, values, n)`)
+-- with its bootstrap over the samples (or `groups=`).
+-- @function estimate.bon
+-- @tparam table|alignbound.vector scores
+-- @tparam table|alignbound.vector values
+-- @tparam integer n
+-- @tparam[opt] table opts as `variance_proxy`, and `first=` (the run's
+-- resamples start there: a shard); `values=` merges the shards' values
+-- @return estimate, se, report `{estimate=, se=, lo=, hi=, level=,
+-- resamples=, seed=, first=, method=, values=}` (lo, hi: the percentile
+-- interval)
+
+--- The empirical frontier `tail.empirical(samples):gain(kl)` with its
+-- bootstrap over the samples (or `groups=`).
+-- @function estimate.frontier
+-- @tparam table|alignbound.vector samples
+-- @tparam number kl
+-- @tparam[opt] table opts as `estimate.bon`
+-- @return estimate, se, report as `estimate.bon`
 
 --- Read numeric columns of a CSV file (header of names, comma or tab, quoted
 -- header fields, blank lines, CRLF) into vectors.  A malformed or missing
@@ -533,20 +573,35 @@ end
 -- @section check
 
 local CHECK_FIELDS = { ref_rewards = true, policy_rewards = true, logp_policy = true,
-  logp_ref = true, level = true, resamples = true, rng = true }
+  logp_ref = true, level = true, resamples = true, rng = true, seed = true, threads = true,
+  progress = true }
 
 --- From reference-policy reward samples, policy reward samples and the
 -- policy's log-probabilities (under the policy and the reference) on its own
 -- samples: the estimated KL (k3, with its error), the measured gain (with its
 -- error), the bound at that KL under the estimated sub-Gaussian tail (and
 -- under its bootstrap upper bound), the exact frontier of the empirical
--- reference law at that KL, and the fraction of the limit the run achieves.
+-- reference law at that KL (with its bootstrap error), and the fraction of
+-- the limit the run achieves.
+--
+-- Errors: `kl_se` and `gain_se` are the usual sd / sqrt(n); the proxy and
+-- the frontier are bootstrapped over the reference rewards (`resamples`
+-- resamples from `seed`, see `estimate.variance_proxy` and
+-- `estimate.frontier`), the frontier's error also carrying the KL estimate's
+-- (slope of the frontier times `kl_se`, added in quadrature); `fraction_se`
+-- by the delta method from `gain_se` and `frontier_se` (their correlation
+-- through the reference rewards neglected).  When the reference rewards have
+-- a heavy tail the proxy cannot be trusted: `variance_proxy_trusted` is false,
+-- `variance_proxy_caveat` says why, and the bootstrap "upper bound" is no
+-- bound on the law's proxy.
 -- @tparam table run `{ref_rewards=, policy_rewards=, logp_policy=, logp_ref=,
--- [level=0.95, resamples=100, rng=ab.rng(0)]}`
+-- [level=0.95, resamples=100, seed=0 | rng=, threads=0, progress=true]}`
 -- @treturn table `{kl=, kl_se=, gain=, gain_se=, variance_proxy=,
--- variance_proxy_upper=, bound_subgaussian=, bound_subgaussian_upper=,
--- frontier=, fraction=}`; fraction is nil when the frontier is 0 (constant
--- reference rewards)
+-- variance_proxy_se=, variance_proxy_upper=, variance_proxy_trusted=,
+-- variance_proxy_caveat=, bound_subgaussian=, bound_subgaussian_upper=,
+-- frontier=, frontier_se=, frontier_lo=, frontier_hi=, fraction=,
+-- fraction_se=}`; fraction is nil when the frontier is 0 (constant reference
+-- rewards)
 function ab.check_run(run)
   -- no position (level 0), as the C functions' argument errors
   local function bad(msg) error("bad argument #1 to 'check_run' (" .. msg .. ")", 0) end
@@ -569,21 +624,40 @@ function ab.check_run(run)
   local kl, kl_se = call("logp_policy, logp_ref", core.estimate.kl, run.logp_policy, run.logp_ref)
   local mref, sref = call("ref_rewards", core.estimate.mean, run.ref_rewards)
   local mpol, spol = call("policy_rewards", core.estimate.mean, run.policy_rewards)
-  local s2, s2_up = call("ref_rewards, level, resamples, rng", core.estimate.variance_proxy,
-    run.ref_rewards, { level = run.level or 0.95, resamples = run.resamples or 100, rng = run.rng or core.rng(0) })
-  local frontier = call("ref_rewards", core.tail.empirical, run.ref_rewards):gain(kl)
+  local boot = { level = run.level or 0.95, resamples = run.resamples or 100, seed = run.seed,
+    rng = run.rng, threads = run.threads, progress = run.progress }
+  if boot.seed == nil and boot.rng == nil then boot.seed = 0 end
+  local s2, s2_up, proxy = call("ref_rewards, level, resamples, seed, rng, threads, progress",
+    core.estimate.variance_proxy, run.ref_rewards, boot)
+  -- the frontier's bootstrap resamples the same way from the same seed
+  local fboot = { level = boot.level, resamples = boot.resamples, seed = proxy.seed,
+    threads = boot.threads, progress = boot.progress }
+  local frontier, frontier_se, fr = call("ref_rewards", core.estimate.frontier, run.ref_rewards, kl, fboot)
+  -- the KL's own error moves the frontier by its slope d gain / d kl
+  local emp = call("ref_rewards", core.tail.empirical, run.ref_rewards)
+  local lo_kl, hi_kl = math.max(kl - kl_se, 0), kl + kl_se
+  local slope_part = hi_kl > lo_kl and (emp:gain(hi_kl) - emp:gain(lo_kl)) / 2 or 0
+  frontier_se = math.sqrt(frontier_se ^ 2 + slope_part ^ 2)
   local gain = mpol - mref
+  local gain_se = math.sqrt(sref ^ 2 + spol ^ 2)
   -- the sub-Gaussian bound of the estimated proxy (0 for constant rewards)
   local function bound(v) return v > 0 and core.tail.subgaussian { variance = v }:gain(kl) or 0 end
+  local fraction, fraction_se
+  if frontier > 0 then
+    fraction = gain / frontier
+    fraction_se = math.abs(fraction) * math.sqrt((gain_se / gain) ^ 2 + (frontier_se / frontier) ^ 2)
+    if gain == 0 then fraction_se = gain_se / frontier end
+  end
   return {
     kl = kl, kl_se = kl_se,
-    gain = gain, gain_se = math.sqrt(sref ^ 2 + spol ^ 2),
-    variance_proxy = s2, variance_proxy_upper = s2_up,
+    gain = gain, gain_se = gain_se,
+    variance_proxy = s2, variance_proxy_se = proxy.se, variance_proxy_upper = s2_up,
+    variance_proxy_trusted = proxy.trusted, variance_proxy_caveat = proxy.caveat,
     bound_subgaussian = bound(s2),
     bound_subgaussian_upper = bound(s2_up),
-    frontier = frontier,
+    frontier = frontier, frontier_se = frontier_se, frontier_lo = fr.lo, frontier_hi = fr.hi,
     -- nil when there is no limit to reach (constant reference rewards)
-    fraction = frontier > 0 and gain / frontier or nil,
+    fraction = fraction, fraction_se = fraction_se,
   }
 end
 

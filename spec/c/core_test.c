@@ -865,6 +865,7 @@ static void test_grpo(void) {
   CHECK(ab_bon_binary(0.5, 0.5, &b) == AB_EDOM);
   CHECK(ab_bon_binary(NAN, 2, &b) == AB_EDOM);
   CHECK(ab_bon_binary(0.5, INFINITY, &b) == AB_EDOM);
+}
 
 
 /* ---- issue 10: the bootstrap engine, threads, shards, cancellation ---- */

@@ -282,14 +282,26 @@ typedef struct {
 int ab_tilt_compare_bon(const ab_tail *t, double n, ab_bon_tilt *out);
 
 /* ------------------------------------------------------------------------ */
-/* Sampling: a GSL mt19937 generator per (seed, stream).  The pair is mixed
- * (splitmix64) into the generator's 32-bit seed, so that nearby seeds and
- * streams give unrelated sequences (GSL's mt19937 alone maps seeds 1 and
- * 1 + 2^32 to the same stream).  A generator is not shared between threads. */
+/* Sampling: a generator per (seed, stream), both full 64-bit words.  The
+ * default is xoshiro256** (Blackman and Vigna 2018; period 2^256 - 1) run
+ * as a GSL generator type, so every GSL sampler draws from it: distinct
+ * pairs start from distinct 256-bit states, so no two share a sequence.
+ * AB_RNG_MT19937 is GSL's mt19937 (the default of earlier versions): the
+ * pair is mixed (splitmix64) into its 32-bit seed, so among 2^16 pairs two
+ * share a sequence with probability about 1/2 (the birthday bound).
+ * A generator is not shared between threads. */
+
+enum { AB_RNG_XOSHIRO256SS = 0, AB_RNG_MT19937 = 1 };
 
 typedef struct ab_rng ab_rng;
+/* ab_rng_new_type(AB_RNG_XOSHIRO256SS, seed, stream, out); */
 int ab_rng_new(unsigned long long seed, unsigned long long stream,
                ab_rng **out);
+/* A generator of the given type (AB_EDOM for an unknown one). */
+int ab_rng_new_type(int type, unsigned long long seed,
+                    unsigned long long stream, ab_rng **out);
+/* The type of r (AB_RNG_...). */
+int ab_rng_type(const ab_rng *r);
 void ab_rng_free(ab_rng *r);
 /* Uniform on (0, 1), never 0 or 1. */
 double ab_rng_uniform(ab_rng *r);

@@ -66,7 +66,7 @@ static int rng_new(lua_State *L) {
 }
 
 static ab_rng *checkrng(lua_State *L, int idx, const char *fname, int argn) {
-  abL_rng *u = luaL_testudata(L, idx, ABL_RNG);
+  abL_rng *u = (abL_rng *)luaL_testudata(L, idx, ABL_RNG);
   if (!u || !u->r)
     abL_argerror(L, fname, argn, ABL_RNG " expected, got %s",
                  u ? "a closed generator" : luaL_typename(L, idx));
@@ -75,14 +75,14 @@ static ab_rng *checkrng(lua_State *L, int idx, const char *fname, int argn) {
 
 /* __gc and __close: free once */
 static int rng_close(lua_State *L) {
-  abL_rng *u = abL_checkself(L, ABL_RNG, "rng:__close");
+  abL_rng *u = (abL_rng *)abL_checkself(L, ABL_RNG, "rng:__close");
   ab_rng_free(u->r);
   u->r = NULL;
   return 0;
 }
 
 static int rng_tostring(lua_State *L) {
-  abL_rng *u = abL_checkself(L, ABL_RNG, "rng:__tostring");
+  abL_rng *u = (abL_rng *)abL_checkself(L, ABL_RNG, "rng:__tostring");
   if (!u->r)
     lua_pushfstring(L, "rng(seed=%I, stream=%I, closed)", u->seed, u->stream);
   else
@@ -93,7 +93,7 @@ static int rng_tostring(lua_State *L) {
 
 /* r:uniform([k]): one number, or a vector of k, uniform on (0, 1) */
 static int rng_uniform(lua_State *L) {
-  abL_rng *u = abL_checkself(L, ABL_RNG, "rng:uniform");
+  abL_rng *u = (abL_rng *)abL_checkself(L, ABL_RNG, "rng:uniform");
   if (!u->r)
     return luaL_error(L, "calling 'rng:uniform' on bad self (a closed "
                       ABL_RNG ")");
@@ -151,7 +151,7 @@ typedef struct {
 } tilt_call;
 
 static int tilt_run(void *arg) {
-  tilt_call *c = arg;
+  tilt_call *c = (tilt_call *)arg;
   return ab_tail_tilt(c->t, AB_GAIN, c->kl, &c->lambda);
 }
 

@@ -300,4 +300,5 @@ test-repro:
 # Everything a build, test, demo or bench wrote (the luarocks build writes
 # nothing here: rock-install).
 clean:
-	rm -rf $(BUILD) build build-san build-fuzz build-tsan build-werror build-repro doc/api out
+	rm -rf $(BUILD) build build-san build-fuzz build-tsan build-werror build-repro doc/api out \
+	  luarocks-tree

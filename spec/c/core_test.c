@@ -824,6 +824,15 @@ static void test_rng_xoshiro(void) {
   CHECK(ab_rng_new_type(7, 1, 2, &r) == AB_EDOM);
 }
 
+/* The version numbers spell the version string, ab_version returns it. */
+static void test_version(void) {
+  char v[32];
+  snprintf(v, sizeof v, "%d.%d.%d", ALIGNBOUND_VERSION_MAJOR,
+           ALIGNBOUND_VERSION_MINOR, ALIGNBOUND_VERSION_PATCH);
+  CHECK(strcmp(v, ALIGNBOUND_VERSION) == 0);
+  CHECK(strcmp(ab_version(), ALIGNBOUND_VERSION) == 0);
+}
+
 int main(void) {
   ab_init();
   test_laws_issue9();
@@ -849,5 +858,6 @@ int main(void) {
   test_bon_subnormal_ties();
   test_gumbel_far_left();
   test_rng_xoshiro();
+  test_version();
   return check_report("core_test");
 }

@@ -302,3 +302,4 @@ test-repro:
 clean:
 	rm -rf $(BUILD) build build-san build-fuzz build-tsan build-werror build-repro doc/api out \
 	  luarocks-tree
+	-rmdir doc 2>/dev/null || true

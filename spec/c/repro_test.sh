@@ -12,7 +12,9 @@ rc=0 i=0 first=
 for b in $builds; do
   cc=${b%%:*} flags=$(echo "${b#*:}" | tr _ ' ')
   dir=build-repro/$i
+  i=$((i + 1))
   rm -rf "$dir"
+  mkdir -p build-repro
   # shellcheck disable=SC2086
   if ! $MAKE -s BUILD="$dir" CC="$cc" OPT="$flags" "$dir/libalignbound.a" >"$dir.log" 2>&1 ||
      ! $cc -std=c11 $flags -Icore spec/c/repro.c -o "$dir/repro" "$dir/libalignbound.a" $gsl ||
@@ -30,6 +32,5 @@ for b in $builds; do
     diff "$first" "$dir/table.txt" | grep '^[<>]' | head -6
     rc=1
   fi
-  i=$((i + 1))
 done
 exit $rc

@@ -99,6 +99,12 @@ $(BUILD)/host: spec/c/host.c $(BIND_OBJ) $(BUILD)/libalignbound.a
 	$(CC) $(CFLAGS) $(LUA_INC) -Ilua_bindings -Ispec/c $< $(BIND_OBJ) -o $@ $(BUILD)/libalignbound.a \
 	  -llua5.4 $(GSL_LIBS) $(LDFLAGS)
 
+# The static host of make test-install, linked against the build tree's
+# libraries: the whole module from libalignbound_lua.a, no file read.
+$(BUILD)/static_host: spec/c/static_host.c $(BUILD)/libalignbound_lua.a $(BUILD)/libalignbound.a
+	$(CC) $(CFLAGS) $(LUA_INC) -Ilua_bindings -Ispec/c $< -o $@ $(BUILD)/libalignbound_lua.a \
+	  $(BUILD)/libalignbound.a -llua5.4 $(GSL_LIBS) $(LDFLAGS)
+
 # Environment for the in-tree build: eval "$(make -s env)"
 env:
 	@echo 'export LUA_PATH_5_4="$(CURDIR)/lua_bindings/?.lua;$(CURDIR)/lua_bindings/?/init.lua;;"'
@@ -121,7 +127,7 @@ deps:
 	else echo "deps: run as root: apt-get update && apt-get install -y$$missing"; exit 1; fi
 
 test: check-deps
-	@$(MAKE) -s all $(BUILD)/core_test $(BUILD)/host
+	@$(MAKE) -s all $(BUILD)/core_test $(BUILD)/host $(BUILD)/static_host
 	@$(INTREE) BUILD=$(BUILD) LUA=$(LUA) sh spec/run_all.sh
 
 # The same tests with AddressSanitizer + UndefinedBehaviorSanitizer: the C
@@ -132,7 +138,7 @@ SAN = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
       -fno-sanitize-recover=all
 test-san: check-deps
 	@$(MAKE) -s BUILD=build-san OPT="$(SAN)" LDFLAGS="-fsanitize=address,undefined" \
-	  all build-san/core_test build-san/host
+	  all build-san/core_test build-san/host build-san/static_host
 	@LUA_PATH_5_4="$(CURDIR)/lua_bindings/?.lua;$(CURDIR)/lua_bindings/?/init.lua;;" \
 	  LUA_CPATH_5_4="$(CURDIR)/build-san/?.so;;" BUILD=build-san LUA=$(LUA) \
 	  SPEC_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
@@ -140,8 +146,8 @@ test-san: check-deps
 
 # The C tests under valgrind's memcheck.
 test-valgrind: check-deps
-	@$(MAKE) -s all $(BUILD)/core_test $(BUILD)/host
-	@for t in core_test host; do \
+	@$(MAKE) -s all $(BUILD)/core_test $(BUILD)/host $(BUILD)/static_host
+	@for t in core_test host static_host; do \
 	  valgrind -q --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	    $(BUILD)/$$t || exit 1; done
 

@@ -2,7 +2,8 @@
  * alignbound (pkg-config --static alignbound-lua, see install_test.sh): it
  * opens the whole module, Lua front included, with no file on disk
  * (package.path and package.cpath empty, loadfile and dofile refused, run
- * from an empty directory), once through alignbound_preload and require,
+ * from an empty directory in test-install; make test runs it against the
+ * build tree), once through alignbound_preload and require,
  * once through luaL_requiref(L, "alignbound", luaopen_alignbound, 1). */
 #include <lauxlib.h>
 #include <lua.h>

@@ -317,6 +317,13 @@ int ab_rng_new_type(int type, unsigned long long seed,
 /* The type of r (AB_RNG_...). */
 int ab_rng_type(const ab_rng *r);
 void ab_rng_free(ab_rng *r);
+/* For GSL's own samplers (this header does not include GSL's): the
+ * generator inside r, a gsl_rng * that r owns, e.g.
+ * gsl_ran_beta((gsl_rng *)ab_rng_gsl(r), 2, 3); and xoshiro256** as a
+ * const gsl_rng_type *, for gsl_rng_alloc (gsl_rng_set(g, s) then seeds it
+ * as the pair (s, stream 0), the same draws as ab_rng_new(s, 0)). */
+void *ab_rng_gsl(ab_rng *r);
+const void *ab_rng_xoshiro256ss(void);
 /* Uniform on (0, 1), never 0 or 1. */
 double ab_rng_uniform(ab_rng *r);
 

@@ -236,11 +236,7 @@ static inline double ab_sum_value(const ab_sum *a) {
   return isfinite(a->s) ? a->s + a->c : a->s;
 }
 
-/* sample.c: the GSL generator behind an ab_rng. */
-gsl_rng *ab_rng_gsl(ab_rng *r);
-/* sample.c: xoshiro256** as a GSL generator type (gsl_rng_alloc), seeded
- * from gsl_rng_set's seed as the pair (seed, stream 0). */
-extern const gsl_rng_type *ab_gsl_rng_xoshiro256ss;
+/* sample.c: ab_rng_gsl (alignbound.h) gives the gsl_rng behind an ab_rng. */
 /* sample.c: k draws Q(V) of a quantile rule; draw(ctx, r, &v, &w) gives V
  * and 1 - V to full precision. */
 typedef void (*ab_quantile_draw)(void *ctx, ab_rng *r, double *v, double *w);

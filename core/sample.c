@@ -78,7 +78,7 @@ static const gsl_rng_type xoshiro_type = {
     "xoshiro256**", ULONG_MAX, 0, sizeof(xoshiro_state),
     xoshiro_set,    xoshiro_get, xoshiro_get_double};
 
-const gsl_rng_type *ab_gsl_rng_xoshiro256ss = &xoshiro_type;
+const void *ab_rng_xoshiro256ss(void) { return &xoshiro_type; }
 
 int ab_rng_new_type(int type, unsigned long long seed,
                     unsigned long long stream, ab_rng **out) {
@@ -120,7 +120,7 @@ void ab_rng_free(ab_rng *r) {
 
 double ab_rng_uniform(ab_rng *r) { return gsl_rng_uniform_pos(r->g); }
 
-gsl_rng *ab_rng_gsl(ab_rng *r) { return r->g; }
+void *ab_rng_gsl(ab_rng *r) { return r->g; }
 
 /* Draws from a finite law with weights (alias method, GSL's Walker tables),
  * or uniformly over the atoms when w is NULL. */

@@ -782,10 +782,9 @@ static void test_gumbel_far_left(void) {
  * samplers run on it. */
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
-extern const gsl_rng_type *ab_gsl_rng_xoshiro256ss;
 
 static void test_rng_xoshiro(void) {
-  gsl_rng *g = gsl_rng_alloc(ab_gsl_rng_xoshiro256ss);
+  gsl_rng *g = gsl_rng_alloc((const gsl_rng_type *)ab_rng_xoshiro256ss());
   CHECK(g != NULL);
   if (!g) return;
   CHECK(strcmp(gsl_rng_name(g), "xoshiro256**") == 0);
@@ -807,6 +806,11 @@ static void test_rng_xoshiro(void) {
   CHECK(ab_rng_new(99, 0, &r) == AB_OK);
   gsl_rng_set(g, 99);
   for (int i = 0; i < 5; i++) CHECK(ab_rng_uniform(r) == gsl_rng_uniform_pos(g));
+  /* the generator inside r is a gsl_rng of that type, in step with r */
+  gsl_rng *inside = (gsl_rng *)ab_rng_gsl(r);
+  CHECK(gsl_rng_name(inside) == gsl_rng_name(g));
+  CHECK(gsl_rng_get(inside) == gsl_rng_get(g));
+  CHECK(ab_rng_uniform(r) == gsl_rng_uniform_pos(g));
   ab_rng_free(r);
   /* a GSL sampler on it: the mean of 10^5 exponentials of mean 2 within
    * 5 standard errors (sd 2 / sqrt(10^5)) */

@@ -1,23 +1,41 @@
 # alignbound - build, test, demo, bench, install, doc.
-# `make` builds the core library (static and shared) and the Lua module.
+# `make` builds the core library (static, and shared with a SONAME), the Lua
+# module (core.so) and the static Lua bindings with the Lua front compiled
+# in (libalignbound_lua.a).
 
 LUA        ?= lua5.4
 LUA_INC    ?= $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
 GSL_LIBS   ?= $(shell gsl-config --libs 2>/dev/null || echo -lgsl -lgslcblas -lm)
+GSL_INC    ?=
 CC         ?= cc
+CXX        ?= c++
 OPT        ?= -O2
 WARN       ?= -Wall -Wextra -pedantic
-CFLAGS     += -std=c11 $(OPT) $(WARN) -fPIC -Icore
+# -ffp-contract=off: no fused multiply-adds that the source does not ask
+# for, so results are the same bits at every optimisation level, with gcc
+# and clang, with or without -march=native (README, "Reproducible numbers").
+FP         ?= -ffp-contract=off
+CFLAGS     += -std=c11 $(OPT) $(WARN) $(FP) -fPIC -Icore $(GSL_INC)
 BUILD      ?= build
 PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
 LUA_LIBDIR ?= $(PREFIX)/lib/lua/5.4
 LUA_SHARE  ?= $(PREFIX)/share/lua/5.4
 
+# The version is AB_VERSION in core/alignbound.h (ab.version in Lua); the
+# shared library's SONAME carries its first number.
+VERSION   := $(shell sed -n 's/^\#define AB_VERSION "\([0-9.]*\)".*/\1/p' core/alignbound.h)
+SOVERSION := $(firstword $(subst ., ,$(VERSION)))
+SONAME     = libalignbound.so.$(SOVERSION)
+
 CORE_SRC = $(wildcard core/*.c)
 BIND_SRC = $(wildcard lua_bindings/*.c)
+FRONT    = $(sort $(wildcard lua_bindings/alignbound/*.lua))
 CORE_OBJ = $(CORE_SRC:core/%.c=$(BUILD)/core/%.o)
 BIND_OBJ = $(BIND_SRC:lua_bindings/%.c=$(BUILD)/lua_bindings/%.o)
-HEADERS  = $(wildcard core/*.h) lua_bindings/binding.h
+STATIC_OBJ = $(BUILD)/lua_bindings/static/preload.o $(BUILD)/lua_bindings/static/front.o
+HEADERS  = $(wildcard core/*.h) lua_bindings/binding.h lua_bindings/alignbound_lua.h
 
 DEBIAN_PACKAGES = lua5.4 liblua5.4-dev libgsl-dev lua-busted luarocks \
                   lua-check lua-ldoc valgrind pkg-config gnuplot-nox
@@ -26,10 +44,11 @@ FUZZ_PACKAGES   = clang libclang-rt-14-dev
 PACKAGES       ?= $(DEBIAN_PACKAGES)
 
 .PHONY: all test test-san test-valgrind test-tsan fuzz fuzz-ci fuzz-build \
-        demo bench install uninstall doc env deps check-deps clean
+        demo bench install uninstall doc env deps check-deps clean \
+        test-install test-cxx test-repro rock-install install-module
 
 all: $(BUILD)/libalignbound.a $(BUILD)/libalignbound.so \
-     $(BUILD)/alignbound/core.so
+     $(BUILD)/alignbound/core.so $(BUILD)/libalignbound_lua.a
 
 $(BUILD)/core/%.o: core/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -40,14 +59,36 @@ $(BUILD)/lua_bindings/%.o: lua_bindings/%.c $(HEADERS)
 	$(CC) $(CFLAGS) $(LUA_INC) -c $< -o $@
 
 $(BUILD)/libalignbound.a: $(CORE_OBJ)
+	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/libalignbound.so: $(CORE_OBJ)
-	$(CC) -shared -o $@ $^ $(GSL_LIBS) $(LDFLAGS)
+$(BUILD)/libalignbound.so.$(VERSION): $(CORE_OBJ)
+	$(CC) -shared -Wl,-soname,$(SONAME) -o $@ $^ $(GSL_LIBS) $(LDFLAGS)
+
+$(BUILD)/libalignbound.so: $(BUILD)/libalignbound.so.$(VERSION)
+	ln -sf libalignbound.so.$(VERSION) $(BUILD)/$(SONAME)
+	ln -sf libalignbound.so.$(VERSION) $@
 
 $(BUILD)/alignbound/core.so: $(BIND_OBJ) $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) -shared -o $@ $^ $(GSL_LIBS) $(LDFLAGS)
+
+# The Lua front compiled in: its sources as C arrays (embed.sh), registered
+# as package.preload loaders by alignbound_preload (static/preload.c).
+$(BUILD)/lua_bindings/static/front.c: $(FRONT) lua_bindings/static/embed.sh
+	@mkdir -p $(dir $@)
+	sh lua_bindings/static/embed.sh $@ $(FRONT)
+
+$(BUILD)/lua_bindings/static/front.o: $(BUILD)/lua_bindings/static/front.c lua_bindings/static/front.h
+	$(CC) $(CFLAGS) -Ilua_bindings/static -c $< -o $@
+
+$(BUILD)/lua_bindings/static/preload.o: lua_bindings/static/preload.c lua_bindings/static/front.h $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LUA_INC) -Ilua_bindings -Ilua_bindings/static -c $< -o $@
+
+$(BUILD)/libalignbound_lua.a: $(BIND_OBJ) $(STATIC_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
 
 # C-level tests: the core with no Lua, and an embedding host that links the
 # core and the module statically and opens them with luaL_requiref.
@@ -55,8 +96,14 @@ $(BUILD)/core_test: spec/c/core_test.c $(BUILD)/libalignbound.a
 	$(CC) $(CFLAGS) -Ispec/c $< -o $@ $(BUILD)/libalignbound.a $(GSL_LIBS) -lpthread $(LDFLAGS)
 
 $(BUILD)/host: spec/c/host.c $(BIND_OBJ) $(BUILD)/libalignbound.a
-	$(CC) $(CFLAGS) $(LUA_INC) -Ispec/c $< $(BIND_OBJ) -o $@ $(BUILD)/libalignbound.a \
+	$(CC) $(CFLAGS) $(LUA_INC) -Ilua_bindings -Ispec/c $< $(BIND_OBJ) -o $@ $(BUILD)/libalignbound.a \
 	  -llua5.4 $(GSL_LIBS) $(LDFLAGS)
+
+# The static host of make test-install, linked against the build tree's
+# libraries: the whole module from libalignbound_lua.a, no file read.
+$(BUILD)/static_host: spec/c/static_host.c $(BUILD)/libalignbound_lua.a $(BUILD)/libalignbound.a
+	$(CC) $(CFLAGS) $(LUA_INC) -Ilua_bindings -Ispec/c $< -o $@ $(BUILD)/libalignbound_lua.a \
+	  $(BUILD)/libalignbound.a -llua5.4 $(GSL_LIBS) $(LDFLAGS)
 
 # Environment for the in-tree build: eval "$(make -s env)"
 env:
@@ -80,7 +127,7 @@ deps:
 	else echo "deps: run as root: apt-get update && apt-get install -y$$missing"; exit 1; fi
 
 test: check-deps
-	@$(MAKE) -s all $(BUILD)/core_test $(BUILD)/host
+	@$(MAKE) -s all $(BUILD)/core_test $(BUILD)/host $(BUILD)/static_host
 	@$(INTREE) BUILD=$(BUILD) LUA=$(LUA) sh spec/run_all.sh
 
 # The same tests with AddressSanitizer + UndefinedBehaviorSanitizer: the C
@@ -91,7 +138,7 @@ SAN = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
       -fno-sanitize-recover=all
 test-san: check-deps
 	@$(MAKE) -s BUILD=build-san OPT="$(SAN)" LDFLAGS="-fsanitize=address,undefined" \
-	  all build-san/core_test build-san/host
+	  all build-san/core_test build-san/host build-san/static_host
 	@LUA_PATH_5_4="$(CURDIR)/lua_bindings/?.lua;$(CURDIR)/lua_bindings/?/init.lua;;" \
 	  LUA_CPATH_5_4="$(CURDIR)/build-san/?.so;;" BUILD=build-san LUA=$(LUA) \
 	  SPEC_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
@@ -99,8 +146,8 @@ test-san: check-deps
 
 # The C tests under valgrind's memcheck.
 test-valgrind: check-deps
-	@$(MAKE) -s all $(BUILD)/core_test $(BUILD)/host
-	@for t in core_test host; do \
+	@$(MAKE) -s all $(BUILD)/core_test $(BUILD)/host $(BUILD)/static_host
+	@for t in core_test host static_host; do \
 	  valgrind -q --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	    $(BUILD)/$$t || exit 1; done
 
@@ -181,19 +228,84 @@ $(BUILD)/bench_baseline: bench/baseline.c
 doc:
 	ldoc -d doc/api -c config.ld .
 
+# make install [PREFIX=/usr/local] [DESTDIR=]: the header files, both
+# libraries (the shared one as libalignbound.so.VERSION with its SONAME and
+# development links), the static Lua bindings, the pkg-config files
+# alignbound (the core; GSL for --static) and alignbound-lua (the static Lua
+# bindings, on alignbound and lua5.4) written for PREFIX, and the Lua module
+# (core.so and the front).  make uninstall removes exactly these.
+INSTALLED_LIBS = libalignbound.a libalignbound_lua.a libalignbound.so.$(VERSION) \
+                 $(SONAME) libalignbound.so
 install: all
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
-	  $(DESTDIR)$(LUA_LIBDIR)/alignbound $(DESTDIR)$(LUA_SHARE)/alignbound
-	install -m 644 $(BUILD)/libalignbound.a $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(BUILD)/libalignbound.so $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 core/alignbound.h $(DESTDIR)$(PREFIX)/include/
-	install -m 755 $(BUILD)/alignbound/core.so $(DESTDIR)$(LUA_LIBDIR)/alignbound/
-	install -m 644 lua_bindings/alignbound/*.lua $(DESTDIR)$(LUA_SHARE)/alignbound/
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)
+	install -m 644 $(BUILD)/libalignbound.a $(BUILD)/libalignbound_lua.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(BUILD)/libalignbound.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf libalignbound.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf libalignbound.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libalignbound.so
+	install -m 644 core/alignbound.h lua_bindings/alignbound_lua.h $(DESTDIR)$(INCLUDEDIR)/
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
+	  'Name: alignbound' \
+	  'Description: Information-theoretic limits of LLM alignment (C core)' \
+	  'Version: $(VERSION)' 'Requires.private: gsl' \
+	  'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lalignbound' 'Libs.private: -lm' \
+	  >$(DESTDIR)$(LIBDIR)/pkgconfig/alignbound.pc
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
+	  'Name: alignbound-lua' \
+	  'Description: alignbound for Lua 5.4 hosts: the static module with its Lua front' \
+	  'Version: $(VERSION)' 'Requires: alignbound = $(VERSION), lua5.4' \
+	  'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lalignbound_lua' \
+	  >$(DESTDIR)$(LIBDIR)/pkgconfig/alignbound-lua.pc
+	@$(MAKE) -s install-module MODULE_SO=$(BUILD)/alignbound/core.so
+
+# The Lua module alone (what the rockspec installs, through rock-install).
+install-module:
+	install -d $(DESTDIR)$(LUA_LIBDIR)/alignbound $(DESTDIR)$(LUA_SHARE)/alignbound
+	install -m 755 $(MODULE_SO) $(DESTDIR)$(LUA_LIBDIR)/alignbound/core.so
+	install -m 644 $(FRONT) $(DESTDIR)$(LUA_SHARE)/alignbound/
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/lib/libalignbound.a $(DESTDIR)$(PREFIX)/lib/libalignbound.so \
-	  $(DESTDIR)$(PREFIX)/include/alignbound.h $(DESTDIR)$(LUA_LIBDIR)/alignbound/core.so
-	rm -rf $(DESTDIR)$(LUA_SHARE)/alignbound
+	rm -f $(INSTALLED_LIBS:%=$(DESTDIR)$(LIBDIR)/%) \
+	  $(DESTDIR)$(INCLUDEDIR)/alignbound.h $(DESTDIR)$(INCLUDEDIR)/alignbound_lua.h \
+	  $(DESTDIR)$(LIBDIR)/pkgconfig/alignbound.pc $(DESTDIR)$(LIBDIR)/pkgconfig/alignbound-lua.pc \
+	  $(DESTDIR)$(LUA_LIBDIR)/alignbound/core.so $(FRONT:lua_bindings/%=$(DESTDIR)$(LUA_SHARE)/%)
+	-rmdir $(DESTDIR)$(LUA_LIBDIR)/alignbound $(DESTDIR)$(LUA_SHARE)/alignbound 2>/dev/null
 
+# luarocks (rockspec/, build type make): builds the module in a temporary
+# directory and installs it, so that nothing is written in the source tree.
+rock-install:
+	@tmp=$$(mktemp -d) && { $(MAKE) -s BUILD=$$tmp $$tmp/alignbound/core.so && \
+	  $(MAKE) -s install-module MODULE_SO=$$tmp/alignbound/core.so; st=$$?; \
+	  rm -rf $$tmp; exit $$st; }
+
+# An install into a temporary DESTDIR, then a C host and a C++ host built
+# against it with pkg-config --static, linked statically (-static: not even
+# the C library is shared), run with the install gone from every path but
+# the binaries; then make uninstall must leave no file behind.
+test-install: all
+	@sh spec/c/install_test.sh "$(MAKE)" "$(CC)" "$(CXX)" "$(VERSION)" "$(SONAME)"
+
+# The bindings compile as C++ too (g++ -x c++), and the public headers
+# under -Wall -Wextra -pedantic from C++.
+test-cxx:
+	@for f in $(BIND_SRC) lua_bindings/static/preload.c; do \
+	  $(CXX) -x c++ -std=c++11 -fsyntax-only -Wall -Wextra -Wno-missing-field-initializers -Werror -Icore -Ilua_bindings \
+	    -Ilua_bindings/static $(LUA_INC) $$f || exit 1; done
+	@echo '#include "alignbound.h"' | $(CXX) -x c++ -std=c++11 -fsyntax-only -Wall -Wextra \
+	  -pedantic -Werror -Icore -
+	@echo "test-cxx: $(words $(BIND_SRC) x) binding files compile as C++"
+
+# The same table of results (spec/c/repro.c) from gcc and clang at -O0 to
+# -O3, with and without -march=native, must agree to the bit.  Without
+# -ffp-contract=off clang fuses a * b + c into an FMA where the CPU has one
+# (make test-repro FP=: 133 of 1048 results differ on an AVX2 machine), and
+# so does gcc in GNU C modes (FP=-std=gnu11: 113 differ).
+REPRO_BUILDS ?= gcc:-O0 gcc:-O3_-march=native clang:-O2 clang:-O2_-march=native
+test-repro:
+	@MAKE="$(MAKE)" sh spec/c/repro_test.sh "$(REPRO_BUILDS)" "$(GSL_LIBS)"
+
+# Everything a build, test, demo or bench wrote (the luarocks build writes
+# nothing here: rock-install).
 clean:
-	rm -rf $(BUILD) build-san build-fuzz build-tsan doc/api
+	rm -rf $(BUILD) build build-san build-fuzz build-tsan build-werror build-repro doc/api out \
+	  luarocks-tree
+	-rmdir doc 2>/dev/null || true

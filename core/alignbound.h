@@ -12,6 +12,11 @@
  * No function aborts, and the library holds no global mutable state: objects
  * may be shared read-only between threads.  Call ab_init() once per process
  * before anything else (it turns GSL's abort-on-error handler off).
+ *
+ * The header works from C and C++ (extern "C").  Link with pkg-config
+ * alignbound (add --static for libalignbound.a); a host that embeds Lua
+ * opens the module with alignbound_lua.h (pkg-config alignbound-lua).
+ * README.md, "Embed from C", shows both.
  */
 #ifndef ALIGNBOUND_H
 #define ALIGNBOUND_H
@@ -23,7 +28,14 @@
 extern "C" {
 #endif
 
+/* The version: ab.version in Lua, pkg-config --modversion alignbound; the
+ * shared library is libalignbound.so.VERSION with the SONAME
+ * libalignbound.so.MAJOR.  The numbers spell AB_VERSION. */
 #define AB_VERSION "0.1.0"
+#define ALIGNBOUND_VERSION AB_VERSION
+#define ALIGNBOUND_VERSION_MAJOR 0
+#define ALIGNBOUND_VERSION_MINOR 1
+#define ALIGNBOUND_VERSION_PATCH 0
 
 /* Status codes. */
 enum {
@@ -230,7 +242,8 @@ enum {
   AB_CERT_KL = 1,   /* the transport bound at KL(bon_n || ref) */
   AB_CERT_CHI2,     /* sd sqrt(chi2(bon_n || ref)) */
   AB_CERT_TV,       /* (sup - inf) tv(bon_n, ref) */
-  AB_CERT_RENYI     /* min_a sqrt(2 s2 D_a / a), s2 = (range)^2/4 (DESIGN 3.3) */
+  AB_CERT_RENYI     /* min_a sqrt(2 s2 D_a / a), s2 = (range)^2/4 (the
+                       Renyi refinement below) */
 };
 const char *ab_certificate_name(int cert);
 /* The tightest of the certificates that apply to the tail. */
@@ -289,7 +302,8 @@ int ab_tail_tilt_kl(const ab_tail *t, double lambda, double *kl);
 int ab_tail_tilt_divergence(const ab_tail *t, double lambda,
                             const ab_family *f, double *out);
 
-/* Best-of-n against the tilt at the same KL (DESIGN 3.2, 3.1). */
+/* Best-of-n against the tilt at the same KL (README, "The mathematics":
+ * best-of-n). */
 typedef struct {
   double kl;          /* KL(bon_n || ref): log n - (n-1)/n, exact with ties */
   double bon_gain;    /* E R_(n) - E R */
@@ -300,15 +314,34 @@ typedef struct {
 int ab_tilt_compare_bon(const ab_tail *t, double n, ab_bon_tilt *out);
 
 /* ------------------------------------------------------------------------ */
-/* Sampling: a GSL mt19937 generator per (seed, stream).  The pair is mixed
- * (splitmix64) into the generator's 32-bit seed, so that nearby seeds and
- * streams give unrelated sequences (GSL's mt19937 alone maps seeds 1 and
- * 1 + 2^32 to the same stream).  A generator is not shared between threads. */
+/* Sampling: a generator per (seed, stream), both full 64-bit words.  The
+ * default is xoshiro256** (Blackman and Vigna 2018; period 2^256 - 1) run
+ * as a GSL generator type, so every GSL sampler draws from it: distinct
+ * pairs start from distinct 256-bit states, so no two share a sequence.
+ * AB_RNG_MT19937 is GSL's mt19937 (the default of earlier versions): the
+ * pair is mixed (splitmix64) into its 32-bit seed, so among 2^16 pairs two
+ * share a sequence with probability about 1/2 (the birthday bound).
+ * A generator is not shared between threads. */
+
+enum { AB_RNG_XOSHIRO256SS = 0, AB_RNG_MT19937 = 1 };
 
 typedef struct ab_rng ab_rng;
+/* ab_rng_new_type(AB_RNG_XOSHIRO256SS, seed, stream, out); */
 int ab_rng_new(unsigned long long seed, unsigned long long stream,
                ab_rng **out);
+/* A generator of the given type (AB_EDOM for an unknown one). */
+int ab_rng_new_type(int type, unsigned long long seed,
+                    unsigned long long stream, ab_rng **out);
+/* The type of r (AB_RNG_...). */
+int ab_rng_type(const ab_rng *r);
 void ab_rng_free(ab_rng *r);
+/* For GSL's own samplers (this header does not include GSL's): the
+ * generator inside r, a gsl_rng * that r owns, e.g.
+ * gsl_ran_beta((gsl_rng *)ab_rng_gsl(r), 2, 3); and xoshiro256** as a
+ * const gsl_rng_type *, for gsl_rng_alloc (gsl_rng_set(g, s) then seeds it
+ * as the pair (s, stream 0), the same draws as ab_rng_new(s, 0)). */
+void *ab_rng_gsl(ab_rng *r);
+const void *ab_rng_xoshiro256ss(void);
 /* Uniform on (0, 1), never 0 or 1. */
 double ab_rng_uniform(ab_rng *r);
 
@@ -447,9 +480,10 @@ int ab_csv_read(const char *path, const char *const *columns, size_t ncols,
 void ab_table_free(ab_table *t);
 
 /* ------------------------------------------------------------------------ */
-/* The Renyi refinement (DESIGN 3.3): with the reward s_ref^2-sub-Gaussian on
- * its right tail under the reference and s_pi^2-sub-Gaussian on its left
- * tail under the aligned policy pi, for every order a in (0, 1]
+/* The Renyi refinement (README, "Proxy and golden rewards"): with the
+ * reward s_ref^2-sub-Gaussian on its right tail under the reference and
+ * s_pi^2-sub-Gaussian on its left tail under the aligned policy pi, for
+ * every order a in (0, 1]
  *   gain <= sqrt(2 ((1 - a) s_pi^2 + a s_ref^2) D_a(pi || ref) / a)
  * (the Renyi variational formula at g = lambda r), the KL bound at a = 1; as
  * a -> 0, (1 - a) D_a / a -> KL(ref || pi). */
@@ -499,10 +533,11 @@ int ab_renyi_gain(double s2_ref, double s2_pi, const ab_renyi_divergence *d,
                   double alpha, double *bound, double *alpha_at);
 
 /* ------------------------------------------------------------------------ */
-/* Proxy to golden reward (DESIGN 3.4).  The proxy reward r_p is what a policy
- * is optimised against, the golden reward r_g what is wanted; e = r_p - r_g.
- * gold_gain = proxy_gain - (E_pi e - E_ref e), so a bound D on
- * |E_pi e - E_ref e| turns a proxy gain into [proxy_gain - D, proxy_gain + D]. */
+/* Proxy to golden reward (README, "Proxy and golden rewards").  The proxy
+ * reward r_p is what a policy is optimised against, the golden reward r_g
+ * what is wanted; e = r_p - r_g.  gold_gain = proxy_gain - (E_pi e -
+ * E_ref e), so a bound D on |E_pi e - E_ref e| turns a proxy gain into
+ * [proxy_gain - D, proxy_gain + D]. */
 
 /* Error models for e under the reference. */
 enum {
@@ -608,8 +643,9 @@ int ab_joint_samples_tilt(const double *proxy, const double *gold, size_t N,
                           double lambda, ab_joint_result *out);
 
 /* ------------------------------------------------------------------------ */
-/* Selection rules in quantile space (DESIGN 3.6).  A rule keeps a reference
- * sample by its reward quantile u = F(r) with density q(u), CDF G:
+/* Selection rules in quantile space (README, "Selection rules").  A rule
+ * keeps a reference sample by its reward quantile u = F(r) with density
+ * q(u), CDF G:
  *   best-of-n (n >= 1):             q = n u^{n-1}, G = u^n (bon.c);
  *   best-of-Poisson (mu >= 0):      N = 1 + Poisson(mu) candidates,
  *                                   q = (1 + mu u) e^{mu (u-1)}, G = u e^{mu (u-1)};
@@ -667,8 +703,8 @@ int ab_soft_bon_sample(const ab_tail *t, double n, double tau, ab_rng *r,
                        size_t k, double *out);
 
 /* ------------------------------------------------------------------------ */
-/* Goodhart fits (DESIGN 3.4): the golden gain against d = sqrt(KL), by least
- * squares (GSL multifit) without intercept:
+/* Goodhart fits (README, "Proxy and golden rewards"): the golden gain
+ * against d = sqrt(KL), by least squares (GSL multifit) without intercept:
  *   AB_FIT_BON: gold = alpha d - beta d^2      (best-of-n overoptimisation)
  *   AB_FIT_RL:  gold = alpha d - beta d log d  (RL runs; d log d = 0 at 0)
  * With standard errors se (NULL: none) the fit is weighted by 1 / se^2 and
@@ -691,7 +727,7 @@ int ab_goodhart_fit(const double *kl, const double *gold, const double *se,
                     size_t n, int form, ab_goodhart *out);
 
 /* ------------------------------------------------------------------------ */
-/* Every divergence budget (DESIGN 3.5): the largest gain
+/* Every divergence budget (README, "The mathematics"): the largest gain
  *   sup { E_pi r - E_ref r : D(pi || ref) <= budget }
  * for the families kl, chi2, tv, hellinger, reverse_kl, renyi (order in
  * (0, inf], 1 = kl) and alpha (any real order) of ab_family (not js or a

@@ -246,8 +246,7 @@ unsigned ab_pool_threads(unsigned requested, size_t count);
 int ab_pool_run(unsigned threads, size_t count, ab_pool_job job, void *ctx,
                 ab_progress_fn progress, void *ud);
 
-/* sample.c: the GSL generator behind an ab_rng. */
-gsl_rng *ab_rng_gsl(ab_rng *r);
+/* sample.c: ab_rng_gsl (alignbound.h) gives the gsl_rng behind an ab_rng. */
 /* sample.c: k draws Q(V) of a quantile rule; draw(ctx, r, &v, &w) gives V
  * and 1 - V to full precision. */
 typedef void (*ab_quantile_draw)(void *ctx, ab_rng *r, double *v, double *w);

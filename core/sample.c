@@ -1,9 +1,12 @@
 /*
- * sample.c - reproducible sampling: a GSL mt19937 generator per (seed,
- * stream), draws from every exact and finite law, and from their tilts.
+ * sample.c - reproducible sampling: a GSL generator per (seed, stream)
+ * (xoshiro256** by default, GSL's mt19937 on request), draws from every
+ * exact and finite law, and from their tilts.
  */
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -12,31 +15,101 @@ struct ab_rng {
   gsl_rng *g;
 };
 
-/* splitmix64 (Steele, Lea and Flood 2014): a bijective mixer whose outputs
- * for consecutive inputs are unrelated. */
-static unsigned long long splitmix64(unsigned long long x) {
+/* splitmix64 (Steele, Lea and Flood 2014): a bijection of 64-bit words
+ * whose outputs for consecutive inputs are unrelated. */
+static uint64_t splitmix64(uint64_t x) {
   x += 0x9e3779b97f4a7c15ull;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
   return x ^ (x >> 31);
 }
 
-int ab_rng_new(unsigned long long seed, unsigned long long stream,
-               ab_rng **out) {
+/* xoshiro256** 1.0 (Blackman and Vigna 2018, prng.di.unimi.it): 256 bits
+ * of state, period 2^256 - 1, 64-bit outputs that pass BigCrush. */
+typedef struct {
+  uint64_t s[4];
+} xoshiro_state;
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static uint64_t xoshiro_next(xoshiro_state *st) {
+  uint64_t *s = st->s;
+  uint64_t result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = rotl(s[3], 45);
+  return result;
+}
+
+/* The state of (seed, stream): s0 = f(seed) and s1 = f(f(seed) ^ g(stream))
+ * with f, g bijections, so distinct pairs give distinct states (no two
+ * pairs share a sequence, unlike a 32-bit seed); s1 alone makes the first
+ * output, and it depends on all 128 bits.  The states are spread over the
+ * 2^256 - 1 cycle: two sequences of 2^64 draws from 2^32 pairs overlap with
+ * probability below 2^-100. */
+static void xoshiro_seed(xoshiro_state *st, uint64_t seed, uint64_t stream) {
+  uint64_t a = splitmix64(seed), b = splitmix64(stream ^ 0x6a09e667f3bcc909ull);
+  st->s[0] = a;
+  st->s[1] = splitmix64(a ^ b);
+  st->s[2] = splitmix64(st->s[1] + a);
+  st->s[3] = splitmix64(st->s[2] + b);
+  if (!(st->s[0] | st->s[1] | st->s[2] | st->s[3])) st->s[3] = 1; /* never all 0 */
+}
+
+/* The GSL face of xoshiro256**: gsl_rng_get gives the top bits that fit an
+ * unsigned long, gsl_rng_uniform the top 53 bits times 2^-53. */
+static void xoshiro_set(void *state, unsigned long seed) {
+  xoshiro_seed(state, seed, 0);
+}
+
+static unsigned long xoshiro_get(void *state) {
+  return (unsigned long)(xoshiro_next(state) >>
+                         (64 - CHAR_BIT * sizeof(unsigned long)));
+}
+
+static double xoshiro_get_double(void *state) {
+  return (double)(xoshiro_next(state) >> 11) * 0x1.0p-53;
+}
+
+static const gsl_rng_type xoshiro_type = {
+    "xoshiro256**", ULONG_MAX, 0, sizeof(xoshiro_state),
+    xoshiro_set,    xoshiro_get, xoshiro_get_double};
+
+const void *ab_rng_xoshiro256ss(void) { return &xoshiro_type; }
+
+int ab_rng_new_type(int type, unsigned long long seed,
+                    unsigned long long stream, ab_rng **out) {
+  if (type != AB_RNG_XOSHIRO256SS && type != AB_RNG_MT19937) return AB_EDOM;
   ab_rng *r = malloc(sizeof *r);
   if (!r) return AB_ENOMEM;
-  r->g = gsl_rng_alloc(gsl_rng_mt19937);
+  r->g = gsl_rng_alloc(type == AB_RNG_MT19937 ? gsl_rng_mt19937 : &xoshiro_type);
   if (!r->g) {
     free(r);
     return AB_ENOMEM;
   }
-  /* all 64 bits of the seed and of the stream reach the 32-bit seed that
-   * mt19937 keeps (GSL maps 0 to its default seed: avoid it) */
-  unsigned long long h = splitmix64(splitmix64(seed) ^ stream);
-  unsigned long s = (unsigned long)((h ^ (h >> 32)) & 0xffffffffull);
-  gsl_rng_set(r->g, s ? s : 0x6a09e667ul);
+  if (type == AB_RNG_XOSHIRO256SS) {
+    xoshiro_seed(r->g->state, seed, stream);
+  } else {
+    /* all 64 bits of the seed and of the stream reach the 32-bit seed that
+     * mt19937 keeps (GSL maps 0 to its default seed: avoid it) */
+    uint64_t h = splitmix64(splitmix64(seed) ^ stream);
+    unsigned long s = (unsigned long)((h ^ (h >> 32)) & 0xffffffffull);
+    gsl_rng_set(r->g, s ? s : 0x6a09e667ul);
+  }
   *out = r;
   return AB_OK;
+}
+
+int ab_rng_new(unsigned long long seed, unsigned long long stream,
+               ab_rng **out) {
+  return ab_rng_new_type(AB_RNG_XOSHIRO256SS, seed, stream, out);
+}
+
+int ab_rng_type(const ab_rng *r) {
+  return r->g->type == &xoshiro_type ? AB_RNG_XOSHIRO256SS : AB_RNG_MT19937;
 }
 
 void ab_rng_free(ab_rng *r) {
@@ -47,7 +120,7 @@ void ab_rng_free(ab_rng *r) {
 
 double ab_rng_uniform(ab_rng *r) { return gsl_rng_uniform_pos(r->g); }
 
-gsl_rng *ab_rng_gsl(ab_rng *r) { return r->g; }
+void *ab_rng_gsl(ab_rng *r) { return r->g; }
 
 /* Draws from a finite law with weights (alias method, GSL's Walker tables),
  * or uniformly over the atoms when w is NULL. */

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "alignbound.h"
+#include "alignbound_lua.h"
 
 #define ABL_VECTOR "alignbound.vector"
 #define ABL_TAIL "alignbound.tail"

@@ -17,7 +17,7 @@ typedef struct {
 
 static int vec_divergence(void *ud, const double *x, size_t n, double *y,
                           size_t *at) {
-  bon_args *a = ud;
+  bon_args *a = (bon_args *)ud;
   for (size_t i = 0; i < n; i++) {
     int st = ab_bon_divergence(x[i], a->f, a->method, &y[i], NULL);
     if (st) {
@@ -41,7 +41,7 @@ static int vec_win_rate(void *ud, const double *x, size_t n, double *y,
 
 static int vec_kl_estimate(void *ud, const double *x, size_t n, double *y,
                            size_t *at) {
-  bon_args *a = ud;
+  bon_args *a = (bon_args *)ud;
   for (size_t i = 0; i < n; i++)
     if (ab_bon_kl_estimate(x[i], a->n, &y[i])) {
       *at = i;
@@ -52,7 +52,7 @@ static int vec_kl_estimate(void *ud, const double *x, size_t n, double *y,
 
 static int vec_expected_gain(void *ud, const double *x, size_t n, double *y,
                              size_t *at) {
-  bon_args *a = ud;
+  bon_args *a = (bon_args *)ud;
   for (size_t i = 0; i < n; i++) {
     int st = ab_bon_expected_gain(a->t, x[i], a->method, &y[i]);
     if (st) {
@@ -65,7 +65,7 @@ static int vec_expected_gain(void *ud, const double *x, size_t n, double *y,
 
 static int vec_gain(void *ud, const double *x, size_t n, double *y,
                     size_t *at) {
-  bon_args *a = ud;
+  bon_args *a = (bon_args *)ud;
   for (size_t i = 0; i < n; i++) {
     int st = ab_bon_gain(a->t, x[i], &y[i], &a->certs[i]);
     if (st) {
@@ -196,7 +196,7 @@ static int bon_gain(lua_State *L) {
   else if (abL_testvector(L, 2)) n = abL_testvector(L, 2)->n;
   if (n >= ABL_MAX_VECTOR)
     return abL_argerror(L, "bon.gain", 2, "n has too many elements");
-  int *certs = lua_newuserdatauv(L, (n + 1) * sizeof(int), 0);
+  int *certs = (int *)lua_newuserdatauv(L, (n + 1) * sizeof(int), 0);
   abL_tail_prepare(L, 1, &frame);
   bon_args a = {NULL, AB_CLOSED, u->t, 0, certs};
   abL_tailmap tm = {u, &frame, vec_gain, &a};

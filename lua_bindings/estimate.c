@@ -476,7 +476,7 @@ static int read_csv(lua_State *L) {
                             "names");
       int names = lua_gettop(L);
       ncols = lua_rawlen(L, names);
-      cols = lua_newuserdatauv(L, (ncols + 1) * sizeof *cols, 0);
+      cols = (const char **)lua_newuserdatauv(L, (ncols + 1) * sizeof *cols, 0);
       for (size_t i = 0; i < ncols; i++) {
         /* the strings stay alive in the table, which stays on the stack */
         lua_rawgeti(L, names, (lua_Integer)i + 1);
@@ -492,7 +492,7 @@ static int read_csv(lua_State *L) {
   }
   /* the table lives in a userdata whose __gc frees it, so that a memory
    * error while the vectors are made cannot leak it */
-  ab_table *t = lua_newuserdatauv(L, sizeof *t, 0);
+  ab_table *t = (ab_table *)lua_newuserdatauv(L, sizeof *t, 0);
   memset(t, 0, sizeof *t);
   luaL_setmetatable(L, ABL_TABLE);
   int st = ab_csv_read(path, cols, ncols, t, err, sizeof err);
@@ -515,7 +515,7 @@ static int read_csv(lua_State *L) {
 }
 
 static int table_gc(lua_State *L) {
-  ab_table_free(abL_checkself(L, ABL_TABLE, "csv_table:__gc"));
+  ab_table_free((ab_table *)abL_checkself(L, ABL_TABLE, "csv_table:__gc"));
   return 0;
 }
 

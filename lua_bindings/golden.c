@@ -43,7 +43,7 @@ static double positive_field(lua_State *L, int idx, const char *fname,
 }
 
 static int push_error(lua_State *L, int kind, double par) {
-  abL_error *u = lua_newuserdatauv(L, sizeof *u, 0);
+  abL_error *u = (abL_error *)lua_newuserdatauv(L, sizeof *u, 0);
   u->m.kind = kind;
   u->m.par = par;
   luaL_setmetatable(L, ABL_ERROR);
@@ -102,7 +102,7 @@ static int error_overestimation(lua_State *L) {
 }
 
 static abL_error *check_error(lua_State *L, const char *fname) {
-  abL_error *u = luaL_testudata(L, 1, ABL_ERROR);
+  abL_error *u = (abL_error *)luaL_testudata(L, 1, ABL_ERROR);
   if (!u)
     luaL_error(L, "calling '%s' on bad self (" ABL_ERROR " expected, got %s)",
                fname, luaL_typename(L, 1));
@@ -212,7 +212,7 @@ typedef struct {
 } abL_joint;
 
 static abL_joint *new_joint(lua_State *L, int kind) {
-  abL_joint *j = lua_newuserdatauv(L, sizeof *j, 2);
+  abL_joint *j = (abL_joint *)lua_newuserdatauv(L, sizeof *j, 2);
   memset(j, 0, sizeof *j);
   j->kind = kind;
   luaL_setmetatable(L, ABL_JOINT);
@@ -250,7 +250,7 @@ static int joint_gaussian(lua_State *L) {
 static void law_field(lua_State *L, const char *fn, const char *key) {
   lua_getfield(L, 1, key);
   if (lua_isnil(L, -1)) abL_argerror(L, fn, 1, "%s is required", key);
-  abL_tail *u = luaL_testudata(L, -1, ABL_TAIL);
+  abL_tail *u = (abL_tail *)luaL_testudata(L, -1, ABL_TAIL);
   if (!u || !u->t)
     abL_argerror(L, fn, 1, "%s must be an " ABL_TAIL ", got %s", key,
                  luaL_typename(L, -1));
@@ -314,7 +314,7 @@ static int joint_samples(lua_State *L) {
 }
 
 static abL_joint *check_joint(lua_State *L, const char *fname) {
-  abL_joint *j = luaL_testudata(L, 1, ABL_JOINT);
+  abL_joint *j = (abL_joint *)luaL_testudata(L, 1, ABL_JOINT);
   if (!j)
     luaL_error(L, "calling '%s' on bad self (" ABL_JOINT " expected, got %s)",
                fname, luaL_typename(L, 1));
@@ -352,7 +352,7 @@ static ab_tail *uservalue_tail(lua_State *L, int n) {
 
 static const abL_vector *uservalue_vector(lua_State *L, int n) {
   lua_getiuservalue(L, 1, n);
-  const abL_vector *v = lua_touserdata(L, -1);
+  const abL_vector *v = (const abL_vector *)lua_touserdata(L, -1);
   lua_pop(L, 1); /* the joint userdata keeps it alive */
   return v;
 }

@@ -49,7 +49,7 @@ const double *abL_todoubles(lua_State *L, int idx, const char *fname, int argn,
   }
   if (len > SIZE_MAX / sizeof(double))
     abL_argerror(L, fname, argn, "%s is too long", what);
-  double *buf = lua_newuserdatauv(L, len * sizeof(double) + 1, 0);
+  double *buf = (double *)lua_newuserdatauv(L, len * sizeof(double) + 1, 0);
   for (size_t i = 0; i < len; i++) {
     /* numbers only, as in option fields: a numeric string is an error */
     if (lua_rawgeti(L, idx, (lua_Integer)i + 1) != LUA_TNUMBER)
@@ -218,7 +218,7 @@ int abL_map(lua_State *L, int idx, const char *fname, int argn,
     abL_argerror(L, fname, argn, "%s must be a number, table or " ABL_VECTOR
                  ", got %s", what, luaL_typename(L, idx));
   const double *x = abL_todoubles(L, idx, fname, argn, what, &n);
-  double *y = lua_newuserdatauv(L, n * sizeof(double) + 1, 0);
+  double *y = (double *)lua_newuserdatauv(L, n * sizeof(double) + 1, 0);
   st = fn(ud, x, n, y, failed_at);
   if (st) {
     *failed_value = failed_element(x, n, failed_at);
@@ -258,7 +258,7 @@ typedef struct {
  * returns nothing on success (y set), else the message.  Formatting the
  * message allocates, so it too must run protected. */
 static int callback_protected(lua_State *L) {
-  callback_args *a = lua_touserdata(L, 2);
+  callback_args *a = (callback_args *)lua_touserdata(L, 2);
   const abL_callback *c = a->c;
   lua_pushvalue(L, 1);
   lua_pushnumber(L, a->x);
@@ -282,7 +282,7 @@ static int callback_protected(lua_State *L) {
 }
 
 int abL_callback_number(void *ctx, double x, double *y) {
-  const abL_callback *c = ctx;
+  const abL_callback *c = (const abL_callback *)ctx;
   lua_State *L = c->L;
   callback_args a = {c, x, NAN, 0};
   /* nothing here may raise: the core is on the C stack between us and the
@@ -317,7 +317,7 @@ void abL_callback_raise(lua_State *L, const abL_callback *c,
 /* ---- tails and their user cumulant ------------------------------------- */
 
 abL_tail *abL_checktail(lua_State *L, int idx, const char *fname, int argn) {
-  abL_tail *u = luaL_testudata(L, idx, ABL_TAIL);
+  abL_tail *u = (abL_tail *)luaL_testudata(L, idx, ABL_TAIL);
   if (!u || !u->t)
     abL_argerror(L, fname, argn, ABL_TAIL " expected, got %s",
                  u ? "a freed tail" : luaL_typename(L, idx));
@@ -325,7 +325,7 @@ abL_tail *abL_checktail(lua_State *L, int idx, const char *fname, int argn) {
 }
 
 abL_tail *abL_checktailself(lua_State *L, const char *fname) {
-  abL_tail *u = abL_checkself(L, ABL_TAIL, fname);
+  abL_tail *u = (abL_tail *)abL_checkself(L, ABL_TAIL, fname);
   if (!u->t)
     luaL_error(L, "calling '%s' on bad self (a freed " ABL_TAIL ")", fname);
   return u;
@@ -356,13 +356,13 @@ typedef struct {
 } tailmap_call;
 
 static int tailmap_run(void *arg) {
-  tailmap_call *c = arg;
+  tailmap_call *c = (tailmap_call *)arg;
   return c->tm->fn(c->tm->ud, c->x, c->n, c->y, c->at);
 }
 
 int abL_tailmap_fn(void *ud, const double *x, size_t n, double *y,
                    size_t *failed_at) {
-  abL_tailmap *tm = ud;
+  abL_tailmap *tm = (abL_tailmap *)ud;
   tailmap_call c = {tm, x, n, y, failed_at};
   return abL_tail_run(tm->u, tm->frame, tailmap_run, &c);
 }

@@ -13,7 +13,7 @@ typedef struct {
 } proxy_call;
 
 static int proxy_run(void *arg) {
-  proxy_call *c = arg;
+  proxy_call *c = (proxy_call *)arg;
   return ab_tail_variance_proxy_side(c->t, c->side, &c->r);
 }
 
@@ -26,7 +26,7 @@ static double proxy_field(lua_State *L, const char *key, int side) {
   lua_getfield(L, 1, key);
   int idx = lua_gettop(L);
   if (lua_isnil(L, idx)) abL_argerror(L, FN, 1, "%s is required", key);
-  abL_tail *u = luaL_testudata(L, idx, ABL_TAIL);
+  abL_tail *u = (abL_tail *)luaL_testudata(L, idx, ABL_TAIL);
   if (u && u->t) {
     abL_callback frame;
     abL_tail_prepare(L, idx, &frame);

@@ -88,12 +88,12 @@ typedef struct {
 } rule_call;
 
 static int gain_run(void *arg) {
-  rule_call *c = arg;
+  rule_call *c = (rule_call *)arg;
   return ab_rule_expected_gain(c->t, c->rule, c->p, &c->out);
 }
 
 static int sample_run(void *arg) {
-  rule_call *c = arg;
+  rule_call *c = (rule_call *)arg;
   return ab_rule_sample(c->t, c->rule, c->p, c->r, c->k, c->draws);
 }
 

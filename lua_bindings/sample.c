@@ -12,6 +12,9 @@ typedef struct {
   lua_Integer seed, stream;
 } abL_rng;
 
+/* the generator types by name, in the order of AB_RNG_... */
+static const char *const rng_types[] = {"xoshiro256**", "mt19937", NULL};
+
 static lua_Integer checkinteger(lua_State *L, int idx, const char *fname,
                                 int argn, const char *what) {
   int ok;
@@ -25,22 +28,45 @@ static lua_Integer checkinteger(lua_State *L, int idx, const char *fname,
   return v;
 }
 
+/* ab.rng(seed [, stream [, {type=}]]) */
 static int rng_new(lua_State *L) {
+  static const char *const fields[] = {"type", NULL};
   lua_Integer seed = checkinteger(L, 1, "rng", 1, "seed");
   lua_Integer stream =
       lua_isnoneornil(L, 2) ? 0 : checkinteger(L, 2, "rng", 2, "stream");
-  abL_rng *u = lua_newuserdatauv(L, sizeof *u, 0);
+  int type = AB_RNG_XOSHIRO256SS;
+  if (!lua_isnoneornil(L, 3)) {
+    if (!lua_istable(L, 3))
+      return abL_argerror(L, "rng", 3, "table {type=} expected, got %s",
+                          luaL_typename(L, 3));
+    abL_checkfields(L, 3, "rng", 3, fields);
+    lua_getfield(L, 3, "type");
+    if (!lua_isnil(L, -1)) {
+      if (lua_type(L, -1) != LUA_TSTRING)
+        return abL_argerror(L, "rng", 3, "type must be a string, got %s",
+                            luaL_typename(L, -1));
+      const char *name = lua_tostring(L, -1);
+      for (type = 0; rng_types[type]; type++)
+        if (strcmp(rng_types[type], name) == 0) break;
+      if (!rng_types[type])
+        return abL_argerror(L, "rng", 3, "type must be 'xoshiro256**' or "
+                            "'mt19937', got '%s'", name);
+    }
+    lua_pop(L, 1);
+  }
+  abL_rng *u = (abL_rng *)lua_newuserdatauv(L, sizeof *u, 0);
   u->r = NULL;
   u->seed = seed;
   u->stream = stream;
   luaL_setmetatable(L, ABL_RNG);
-  if (ab_rng_new((unsigned long long)seed, (unsigned long long)stream, &u->r))
+  if (ab_rng_new_type(type, (unsigned long long)seed,
+                      (unsigned long long)stream, &u->r))
     return luaL_error(L, "rng: out of memory");
   return 1;
 }
 
 static ab_rng *checkrng(lua_State *L, int idx, const char *fname, int argn) {
-  abL_rng *u = luaL_testudata(L, idx, ABL_RNG);
+  abL_rng *u = (abL_rng *)luaL_testudata(L, idx, ABL_RNG);
   if (!u || !u->r)
     abL_argerror(L, fname, argn, ABL_RNG " expected, got %s",
                  u ? "a closed generator" : luaL_typename(L, idx));
@@ -49,21 +75,25 @@ static ab_rng *checkrng(lua_State *L, int idx, const char *fname, int argn) {
 
 /* __gc and __close: free once */
 static int rng_close(lua_State *L) {
-  abL_rng *u = abL_checkself(L, ABL_RNG, "rng:__close");
+  abL_rng *u = (abL_rng *)abL_checkself(L, ABL_RNG, "rng:__close");
   ab_rng_free(u->r);
   u->r = NULL;
   return 0;
 }
 
 static int rng_tostring(lua_State *L) {
-  abL_rng *u = abL_checkself(L, ABL_RNG, "rng:__tostring");
-  lua_pushfstring(L, "rng(seed=%I, stream=%I)", u->seed, u->stream);
+  abL_rng *u = (abL_rng *)abL_checkself(L, ABL_RNG, "rng:__tostring");
+  if (!u->r)
+    lua_pushfstring(L, "rng(seed=%I, stream=%I, closed)", u->seed, u->stream);
+  else
+    lua_pushfstring(L, "rng(seed=%I, stream=%I, type=%s)", u->seed, u->stream,
+                    rng_types[ab_rng_type(u->r)]);
   return 1;
 }
 
 /* r:uniform([k]): one number, or a vector of k, uniform on (0, 1) */
 static int rng_uniform(lua_State *L) {
-  abL_rng *u = abL_checkself(L, ABL_RNG, "rng:uniform");
+  abL_rng *u = (abL_rng *)abL_checkself(L, ABL_RNG, "rng:uniform");
   if (!u->r)
     return luaL_error(L, "calling 'rng:uniform' on bad self (a closed "
                       ABL_RNG ")");
@@ -121,7 +151,7 @@ typedef struct {
 } tilt_call;
 
 static int tilt_run(void *arg) {
-  tilt_call *c = arg;
+  tilt_call *c = (tilt_call *)arg;
   return ab_tail_tilt(c->t, AB_GAIN, c->kl, &c->lambda);
 }
 

@@ -10,7 +10,7 @@
  * methods runs (from its own user cumulant), it would free what the core is
  * using, so that is refused. */
 static int tail_gc(lua_State *L) {
-  abL_tail *u = abL_checkself(L, ABL_TAIL, "tail:__gc");
+  abL_tail *u = (abL_tail *)abL_checkself(L, ABL_TAIL, "tail:__gc");
   if (u->active)
     return luaL_error(L, "tail:__gc: the tail is in use by a running method");
   ab_tail_free(u->t);
@@ -21,7 +21,7 @@ static int tail_gc(lua_State *L) {
 /* The core's callback for a user cumulant: ctx is the abL_tail; the frame of
  * the binding call running the core is u->active (NULL: no call, fail). */
 static int tail_callback(void *ctx, double lambda, double *psi) {
-  abL_tail *u = ctx;
+  abL_tail *u = (abL_tail *)ctx;
   if (!u->active) return 1;
   return abL_callback_number(u->active, lambda, psi);
 }
@@ -29,7 +29,7 @@ static int tail_callback(void *ctx, double lambda, double *psi) {
 /* ---- constructors ------------------------------------------------------- */
 
 static void push_tail(lua_State *L, ab_tail *t) {
-  abL_tail *u = lua_newuserdatauv(L, sizeof *u, 1);
+  abL_tail *u = (abL_tail *)lua_newuserdatauv(L, sizeof *u, 1);
   memset(u, 0, sizeof *u);
   u->t = t;
   luaL_setmetatable(L, ABL_TAIL);
@@ -39,7 +39,7 @@ static void push_tail(lua_State *L, ab_tail *t) {
  * strikes in between. */
 static abL_tail *new_slot(lua_State *L) {
   push_tail(L, NULL);
-  return lua_touserdata(L, -1);
+  return (abL_tail *)lua_touserdata(L, -1);
 }
 
 static void built(lua_State *L, const char *fname, int st) {
@@ -306,19 +306,19 @@ typedef struct {
 
 static int vec_bound(void *ud, const double *x, size_t n, double *y,
                      size_t *at) {
-  map_args *a = ud;
+  map_args *a = (map_args *)ud;
   return ab_tail_bound_vec(a->t, a->side, a->method, x, n, y, at);
 }
 
 static int vec_kl_needed(void *ud, const double *x, size_t n, double *y,
                          size_t *at) {
-  map_args *a = ud;
+  map_args *a = (map_args *)ud;
   return ab_tail_kl_needed_vec(a->t, a->side, a->method, x, n, y, at);
 }
 
 static int vec_tilt(void *ud, const double *x, size_t n, double *y,
                     size_t *at) {
-  map_args *a = ud;
+  map_args *a = (map_args *)ud;
   for (size_t i = 0; i < n; i++) {
     int st = ab_tail_tilt(a->t, a->side, x[i], &y[i]);
     if (st) {
@@ -331,7 +331,7 @@ static int vec_tilt(void *ud, const double *x, size_t n, double *y,
 
 static int vec_cumulant(void *ud, const double *x, size_t n, double *y,
                         size_t *at) {
-  map_args *a = ud;
+  map_args *a = (map_args *)ud;
   return ab_tail_cumulant_vec(a->t, a->order, x, n, y, at);
 }
 
@@ -410,7 +410,7 @@ typedef struct {
 
 static int vec_budget(void *ud, const double *x, size_t n, double *y,
                       size_t *at) {
-  budget_args *b = ud;
+  budget_args *b = (budget_args *)ud;
   int *r = n == 1 ? b->route : NULL;
   return b->needed ? ab_budget_needed(b->t, &b->f, x, n, y, r, at)
                    : ab_budget_gain(b->t, &b->f, x, n, y, r, at);
@@ -594,7 +594,7 @@ typedef struct {
 } proxy_call;
 
 static int proxy_run(void *arg) {
-  proxy_call *c = arg;
+  proxy_call *c = (proxy_call *)arg;
   return ab_tail_variance_proxy(c->t, c->method, &c->r);
 }
 

@@ -46,7 +46,7 @@ static int tilt_policy(lua_State *L) {
 
 static int vec_kl_of_beta(void *ud, const double *x, size_t n, double *y,
                           size_t *at) {
-  const ab_tail *t = ud;
+  const ab_tail *t = (const ab_tail *)ud;
   for (size_t i = 0; i < n; i++) {
     int st = !(x[i] > 0) ? AB_EDOM : ab_tail_tilt_kl(t, 1.0 / x[i], &y[i]);
     if (st) {
@@ -59,7 +59,7 @@ static int vec_kl_of_beta(void *ud, const double *x, size_t n, double *y,
 
 static int vec_beta_of_kl(void *ud, const double *x, size_t n, double *y,
                           size_t *at) {
-  const ab_tail *t = ud;
+  const ab_tail *t = (const ab_tail *)ud;
   for (size_t i = 0; i < n; i++) {
     double lambda;
     int st = ab_tail_tilt(t, AB_GAIN, x[i], &lambda);
@@ -111,7 +111,7 @@ typedef struct {
 } divergence_call;
 
 static int divergence_run(void *arg) {
-  divergence_call *c = arg;
+  divergence_call *c = (divergence_call *)arg;
   return ab_tail_tilt_divergence(c->t, c->lambda, &c->f, &c->r);
 }
 
@@ -150,7 +150,7 @@ typedef struct {
 } compare_call;
 
 static int compare_run(void *arg) {
-  compare_call *c = arg;
+  compare_call *c = (compare_call *)arg;
   return ab_tilt_compare_bon(c->t, c->n, &c->c);
 }
 

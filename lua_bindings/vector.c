@@ -9,19 +9,19 @@
 abL_vector *abL_newvector(lua_State *L, size_t n) {
   if (n > ABL_MAX_VECTOR) /* callers check counts from Lua first */
     luaL_error(L, "a vector of %I elements is too large", (lua_Integer)n);
-  abL_vector *v =
-      lua_newuserdatauv(L, sizeof(abL_vector) + n * sizeof(double), 0);
+  abL_vector *v = (abL_vector *)lua_newuserdatauv(
+      L, sizeof(abL_vector) + n * sizeof(double), 0);
   v->n = n;
   luaL_setmetatable(L, ABL_VECTOR);
   return v;
 }
 
 abL_vector *abL_testvector(lua_State *L, int idx) {
-  return luaL_testudata(L, idx, ABL_VECTOR);
+  return (abL_vector *)luaL_testudata(L, idx, ABL_VECTOR);
 }
 
 static abL_vector *checkvector(lua_State *L, const char *fname) {
-  return abL_checkself(L, ABL_VECTOR, fname);
+  return (abL_vector *)abL_checkself(L, ABL_VECTOR, fname);
 }
 
 /* ab.vector{...} copies a table (or vector); ab.vector(n [, fill]). */

@@ -22,28 +22,22 @@ external_dependencies = {
     library = "gsl",
   },
 }
+-- The Makefile builds the module (one build description for make and
+-- luarocks): its rock-install target compiles in a temporary directory and
+-- installs core.so and the Lua front, so that nothing is written in the
+-- source tree.
 build = {
-  type = "builtin",
-  modules = {
-    ["alignbound"] = "lua_bindings/alignbound/init.lua",
-    ["alignbound.io"] = "lua_bindings/alignbound/io.lua",
-    ["alignbound.plot"] = "lua_bindings/alignbound/plot.lua",
-    ["alignbound.policy"] = "lua_bindings/alignbound/policy.lua",
-    ["alignbound.scenario"] = "lua_bindings/alignbound/scenario.lua",
-    ["alignbound.core"] = {
-      sources = {
-        "core/bon.c", "core/budgets.c", "core/csv.c", "core/discrete.c", "core/divergences.c", "core/frontier.c",
-        "core/estimate.c", "core/fit.c", "core/golden.c", "core/laws.c", "core/numeric.c", "core/pool.c", "core/renyi.c", "core/rules.c", "core/sample.c", "core/sort.c", "core/status.c",
-        "core/tails.c", "core/tilt.c",
-        "lua_bindings/bon.c", "lua_bindings/divergences.c", "lua_bindings/estimate.c", "lua_bindings/fit.c", "lua_bindings/golden.c",
-        "lua_bindings/module.c", "lua_bindings/renyi.c", "lua_bindings/rules.c", "lua_bindings/sample.c", "lua_bindings/tails.c",
-        "lua_bindings/terminal.c", "lua_bindings/tilt.c", "lua_bindings/vector.c",
-        "core/grpo.c", "lua_bindings/grpo.c",
-      },
-      defines = {},
-      incdirs = { "core", "lua_bindings", "$(GSL_INCDIR)" },
-      libdirs = { "$(GSL_LIBDIR)" },
-      libraries = { "gsl", "gslcblas", "m", "pthread" },
-    },
+  type = "make",
+  build_pass = false,
+  install_target = "rock-install",
+  -- for both passes (build_pass is off); luarocks' CFLAGS become the
+  -- optimisation flags, the Makefile adds its own (-std=c11, -ffp-contract=off)
+  variables = {
+    OPT = "$(CFLAGS)",
+    LUA_LIBDIR = "$(LIBDIR)",
+    LUA_SHARE = "$(LUADIR)",
+    LUA_INC = "-I$(LUA_INCDIR)",
+    GSL_INC = "-I$(GSL_INCDIR)",
+    GSL_LIBS = "-L$(GSL_LIBDIR) -lgsl -lgslcblas -lm",
   },
 }

@@ -286,7 +286,7 @@ describe("error messages", function()
     ["divergence"] = { P, { 0.5, 0.5 }, "kl" },
     ["generator"] = { "kl", 2 },
     ["fdiv"] = { function(t) return (t - 1) ^ 2 end },
-    ["rng"] = { 1, 2 },
+    ["rng"] = { 1, 2, { type = "mt19937" } },
     ["read_csv"] = { "/nonexistent/file.csv", { columns = { "a" } } },
     ["check_run"] = { { ref_rewards = { 0, 1, 2 }, policy_rewards = { 1, 2 }, logp_policy = { -1, -1 },
       logp_ref = { -1.5, -1.2 } } },
@@ -346,7 +346,7 @@ describe("error messages", function()
   local PREDICATES = { ["policy.is_family"] = true }
   -- arguments that may be nil (optional); the rest are required
   local OPTIONAL = {
-    ["rng"] = { [2] = true }, ["read_csv"] = { [2] = true }, ["tail.cumulant"] = { [2] = true },
+    ["rng"] = { [2] = true, [3] = true }, ["read_csv"] = { [2] = true }, ["tail.cumulant"] = { [2] = true },
     ["bon.from_samples"] = { [3] = true }, ["estimate.variance_proxy"] = { [2] = true },
     ["estimate.bon"] = { [4] = true }, ["estimate.frontier"] = { [3] = true },
     ["tail:variance_proxy"] = { [1] = true }, ["rng:uniform"] = { [1] = true },

@@ -12,6 +12,20 @@ local SEED, CALLS = 20260927, 30000
 
 describe("random arguments to every public function", function()
   it("return without NaN or raise an error naming the function", function()
+    -- write_csv and plot take any string as a path: files the calls write
+    -- in the current directory (e.g. "kl") are removed after the run
+    local function listing()
+      local names, p = {}, assert(io.popen("ls -A"))
+      for name in p:lines() do names[name] = true end
+      p:close()
+      return names
+    end
+    local before = listing()
+    finally(function()
+      for name in pairs(listing()) do
+        if not before[name] then os.remove(name) end
+      end
+    end)
     local path = os.tmpname()
     local fh = assert(io.open(path, "w"))
     fh:write("a,b\n1,2\n3,4.5\n")

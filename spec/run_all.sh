@@ -14,7 +14,7 @@ count() { # add the "N passed, M failed" line of a C test
   failed=$((failed + ${f:-1}))
 }
 
-for t in core_test host; do
+for t in core_test host static_host; do
   out=$("$BUILD/$t" 2>&1)
   rc=$?
   printf '%s\n' "$out"

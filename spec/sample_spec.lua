@@ -61,18 +61,100 @@ describe("rng", function()
     local others = { ab.rng(7, 4), ab.rng(8, 3), ab.rng(1), ab.rng(1 + (1 << 32)), ab.rng(-7, 3) }
     for _, r in ipairs(others) do assert.are_not.equal(a[1], r:uniform()) end
     assert.are_not.equal(ab.rng(1):uniform(), ab.rng(1 + (1 << 32)):uniform(), "not mt19937's 32-bit alias")
-    assert.truthy(tostring(ab.rng(5, 2)):find("rng(seed=5, stream=2)", 1, true))
+    assert.truthy(tostring(ab.rng(5, 2)):find("rng(seed=5, stream=2, type=xoshiro256**)", 1, true))
+    assert.truthy(tostring(ab.rng(5, 2, { type = "mt19937" })):find("type=mt19937", 1, true))
   end)
 
   it("draws uniforms on (0, 1) that pass a KS test, with independent streams", function()
-    local u = ab.rng(11):uniform(20000)
-    local d, crit = ks(u, function(x) return x end)
-    assert.is_true(d < crit, "KS " .. d)
+    -- KS at the 0.1% level on five seeds: a sound generator fails two of
+    -- them with probability about 1e-5
+    local failed = 0
+    for seed = 11, 15 do
+      local d, crit = ks(ab.rng(seed):uniform(20000), function(x) return x end)
+      if d >= crit then failed = failed + 1 end
+    end
+    assert.is_true(failed <= 1, failed .. " of 5 seeds fail KS at 0.1%")
     -- two streams of one seed are uncorrelated
     local x, y = ab.rng(11, 0):uniform(20000), ab.rng(11, 1):uniform(20000)
     local s = 0
     for i = 1, #x do s = s + (x[i] - 0.5) * (y[i] - 0.5) end
     assert.is_true(math.abs(s / #x) < 4 * (1 / 12) / math.sqrt(#x))
+  end)
+
+  -- The first draws of many generators: the number of pairs of them that
+  -- are equal.
+  local function first_draw_collisions(make, count)
+    local seen, collisions = {}, 0
+    for i = 1, count do
+      local u = make(i):uniform()
+      if seen[u] then collisions = collisions + 1 end
+      seen[u] = true
+    end
+    return collisions
+  end
+
+  it("gives 200,000 distinct seeds distinct first draws (64-bit seeds, no birthday collisions)", function()
+    -- seeds spread over all 64 bits: i times an odd constant (a bijection)
+    local function seed(i) return i * 0x9e3779b97f4a7c15 end
+    assert.are.equal(0, first_draw_collisions(function(i) return ab.rng(seed(i)) end, 200000))
+    -- the same for streams of one seed
+    assert.are.equal(0, first_draw_collisions(function(i) return ab.rng(42, seed(i)) end, 200000))
+    -- the check has power: mt19937 keeps a 32-bit seed, so 200,000 seeds
+    -- share first draws (about 200000^2 / 2^33 = 4.7 pairs expected)
+    assert.is_true(first_draw_collisions(function(i) return ab.rng(seed(i), 0, { type = "mt19937" }) end,
+      200000) >= 1)
+  end)
+
+  it("seeds and streams that differ in any bit, or are swapped, give other sequences", function()
+    local base = ab.rng(0x0123456789abcdef, 0x0fedcba987654321):uniform(4)
+    for bit = 0, 63 do
+      local a = ab.rng(0x0123456789abcdef ~ (1 << bit), 0x0fedcba987654321):uniform(4)
+      local b = ab.rng(0x0123456789abcdef, 0x0fedcba987654321 ~ (1 << bit)):uniform(4)
+      for j = 1, 4 do
+        assert.are_not.equal(base[j], a[j], "seed bit " .. bit)
+        assert.are_not.equal(base[j], b[j], "stream bit " .. bit)
+      end
+    end
+    assert.are_not.equal(ab.rng(1, 2):uniform(), ab.rng(2, 1):uniform())
+    assert.are_not.equal(ab.rng(5, 5):uniform(), ab.rng(5, 0):uniform())
+    assert.are_not.equal(ab.rng(math.mininteger):uniform(), ab.rng(0):uniform())
+  end)
+
+  it("draws with the mean, variance and serial independence of U(0, 1)", function()
+    local n = 200000
+    local u = ab.rng(2024, 7):uniform(n)
+    local s, s2, lag, lo = 0, 0, 0, 1
+    for i = 1, n do
+      local x = u[i] - 0.5
+      s, s2 = s + x, s2 + x * x
+      if i > 1 then lag = lag + x * (u[i - 1] - 0.5) end
+      lo = math.min(lo, u[i])
+    end
+    -- standard errors: sd(U) = 1/sqrt(12); sd(U^2 - 1/12) = 1/sqrt(180);
+    -- a lag-1 product has sd 1/12; bounds at 5 standard errors
+    assert.is_true(math.abs(s / n) < 5 / math.sqrt(12 * n), "mean " .. s / n)
+    assert.is_true(math.abs(s2 / n - 1 / 12) < 5 / math.sqrt(180 * n), "variance " .. s2 / n)
+    assert.is_true(math.abs(lag / (n - 1)) < 5 / 12 / math.sqrt(n), "lag-1 " .. lag / (n - 1))
+    assert.is_true(lo > 0)
+  end)
+
+  it("keeps GSL's mt19937 by name; the samplers draw from either type", function()
+    local a = ab.rng(7, 1, { type = "mt19937" }):uniform(3)
+    local b = ab.rng(7, 1, { type = "mt19937" }):uniform(3)
+    local c = ab.rng(7, 1, { type = "xoshiro256**" }):uniform(3)
+    assert.are.same(a:totable(), b:totable())
+    assert.are.same(ab.rng(7, 1):uniform(3):totable(), c:totable())
+    assert.are_not.equal(a[1], c[1])
+    local g = ab.tail.gaussian { mean = 1, sd = 2 }
+    for _, ty in ipairs { "mt19937", "xoshiro256**" } do
+      local d, crit = ks(g:sample(20000, ab.rng(3, 0, { type = ty })), function(x) return phi((x - 1) / 2) end)
+      assert.is_true(d < crit, ty .. ": KS " .. d)
+    end
+    H.raises(function() return ab.rng(1, 0, { type = "ranlux" }) end, "bad argument #3 to 'rng'",
+      "type must be 'xoshiro256**' or 'mt19937', got 'ranlux'")
+    H.raises(function() return ab.rng(1, 0, { tpye = "mt19937" }) end, "bad argument #3 to 'rng'", "tpye")
+    H.raises(function() return ab.rng(1, 0, { type = 1 }) end, "type must be a string")
+    H.raises(function() return ab.rng(1, 0, "mt19937") end, "table {type=} expected")
   end)
 
   it("rejects seeds that are not integers and bad counts", function()

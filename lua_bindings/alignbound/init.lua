@@ -359,13 +359,18 @@ ab.tilt = core.tilt
 --- Sampling
 -- @section sampling
 
---- A reproducible generator (GSL mt19937): the same seed and stream give the
--- same numbers on every run and machine; (seed, stream) is mixed with
--- splitmix64 into the generator's seed, so streams of one seed are unrelated
--- and sweeps can be split across processes and merged.  `r:uniform([k])`.
+--- A reproducible generator: the same seed and stream give the same numbers
+-- on every run and machine.  The default, xoshiro256** run as a GSL
+-- generator type, takes the full 64 bits of the seed and of the stream:
+-- distinct pairs start from distinct 256-bit states, so streams of one seed
+-- are unrelated and sweeps can be split across processes and merged.
+-- `{type="mt19937"}` gives GSL's mt19937 (the default of earlier versions),
+-- whose 32-bit seed makes some of many pairs share a sequence.
+-- `r:uniform([k])`.
 -- @function rng
 -- @tparam integer seed
 -- @tparam[opt=0] integer stream
+-- @tparam[opt] table opts `{type="xoshiro256**"}` or `{type="mt19937"}`
 ab.rng = core.rng
 
 --- k draws from an exact or finite law: `dist:sample(k, rng)` (a vector).

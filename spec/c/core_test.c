@@ -993,7 +993,10 @@ static void test_boot_progress_cancel(void) {
     cancel_state k = {0, 0.0, 0.0, 1};
     ab_work wc = {th, cancel_halfway, &k};
     CHECK(ab_estimate_variance_proxy_boot(x, N, &b, &wc, v) == AB_ECANCEL);
-    CHECK(k.last_done >= R / 2 && k.last_done < R);
+    /* on two threads the other worker may finish the rest before the
+     * calling thread reports again (a loaded machine): the run still ends
+     * cancelled, with nothing leaked */
+    CHECK(k.last_done >= R / 2 && (th > 1 || k.last_done < R));
     k = (cancel_state){0, 0.0, 0.0, 1};
     CHECK(ab_estimate_frontier_boot(x, N, 0.3, &b, &wc, v) == AB_ECANCEL);
     k = (cancel_state){0, 0.0, 0.0, 1};

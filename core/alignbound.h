@@ -54,6 +54,38 @@ const char *ab_version(void);
 void ab_init(void);
 
 /* ------------------------------------------------------------------------ */
+/* Memory.  Every allocation the core makes itself goes through an allocator
+ * with the contract of Lua's lua_Alloc (a lua_Alloc can be passed as it is):
+ *   alloc(ud, NULL, tag, n)       allocates n > 0 bytes (tag: any value);
+ *   alloc(ud, p, osize, n)        resizes the block p of osize bytes to n;
+ *   alloc(ud, p, osize, 0)        frees it and returns NULL.
+ * A NULL return for n > 0 is a failure: the call returns AB_ENOMEM having
+ * freed everything it had taken.  The core never asks for 0 bytes and always
+ * passes a block's true size back.
+ * GSL allocates a few objects itself with malloc, which no hook reaches: the
+ * quadrature workspaces, root finders and minimisers of the numerical
+ * routines, Walker tables for weighted sampling and the fit's matrices
+ * (README.md, "Embedding", lists which calls). */
+typedef void *(*ab_alloc_fn)(void *ud, void *ptr, size_t osize, size_t nsize);
+
+/* An allocator and its user data.  alloc == NULL means the process
+ * allocator. */
+typedef struct {
+  ab_alloc_fn alloc;
+  void *ud;
+} ab_allocator;
+
+/* Process-wide configuration, like ab_init: set the allocator of every later
+ * allocation (NULL: back to libc's malloc, realloc and free).  Call it once,
+ * before any other call of the library and before any thread uses it; it is
+ * not meant to change while objects made with the previous allocator are
+ * alive (objects remember the allocator that made them and free themselves
+ * through it, but scratch memory of a running call would not). */
+void ab_set_allocator(ab_alloc_fn alloc, void *ud);
+/* The process allocator in effect. */
+void ab_get_allocator(ab_allocator *out);
+
+/* ------------------------------------------------------------------------ */
 /* Tails: the law (or an assumption on the law) of the reward under the
  * reference policy.  A tail is immutable once built. */
 
@@ -98,6 +130,12 @@ int ab_tail_pareto(double xm, double alpha, ab_tail **out);
  * to 1 within 1e-9 relative; they are renormalised.  The arrays are copied. */
 int ab_tail_discrete(const double *values, const double *probs, size_t n,
                      ab_tail **out);
+/* ab_tail_discrete with an allocator of its own for this one object (NULL:
+ * the process allocator): the tail and its arrays are allocated and freed
+ * through a, which must stay valid until ab_tail_free.  A Lua binding passes
+ * its state's lua_Alloc, so that the state's limits apply to the law. */
+int ab_tail_discrete_a(const ab_allocator *a, const double *values,
+                       const double *probs, size_t n, ab_tail **out);
 /* A user cumulant bound, solved numerically (right tail only). */
 int ab_tail_cumulant(ab_cumulant_fn fn, void *ctx, double lambda_max,
                      ab_tail **out);
@@ -290,6 +328,10 @@ int ab_tilt_compare_bon(const ab_tail *t, double n, ab_bon_tilt *out);
 typedef struct ab_rng ab_rng;
 int ab_rng_new(unsigned long long seed, unsigned long long stream,
                ab_rng **out);
+/* ab_rng_new with an allocator for this generator and its state (NULL: the
+ * process allocator); a must stay valid until ab_rng_free. */
+int ab_rng_new_a(const ab_allocator *a, unsigned long long seed,
+                 unsigned long long stream, ab_rng **out);
 void ab_rng_free(ab_rng *r);
 /* Uniform on (0, 1), never 0 or 1. */
 double ab_rng_uniform(ab_rng *r);

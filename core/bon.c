@@ -605,13 +605,13 @@ int ab_bon_policy(const double *probs, const double *rewards, size_t m,
   ab_record *k = ab_alloc_large(m * sizeof *k);
   if (!k) return AB_ENOMEM;
   if (ab_sort_law(probs, rewards, m, k)) {
-    free(k);
+    ab_free(k, m * sizeof *k);
     return AB_ENOMEM;
   }
   bon_walk w;
   bon_walk_start(&w, n, &total, policy);
   bon_walk_groups(&w, k, m);
-  free(k);
+  ab_free(k, m * sizeof *k);
   if (s) {
     s->kl_bound = bon_kl(n);
     /* the exact KL is at most the continuous value; rounding may not push
@@ -636,13 +636,13 @@ static int finite_gain(const ab_tail *t, double n, double *out) {
     ab_sum_add(&total, k[i].a);
   }
   if (ab_sort_records(k, m)) {
-    free(k);
+    ab_free(k, m * sizeof *k);
     return AB_ENOMEM;
   }
   bon_walk w;
   bon_walk_start(&w, n, &total, NULL);
   bon_walk_groups(&w, k, m);
-  free(k);
+  ab_free(k, m * sizeof *k);
   *out = ab_sum_value(&w.gain);
   return AB_OK;
 }
@@ -992,7 +992,11 @@ int ab_bon_gain(const ab_tail *t, double n, double *out, int *certificate) {
       best = v;
       cert = AB_CERT_TV;
     }
-    if (ab_bon_renyi_certificate(t, n, range, &v) == AB_OK && v < best) {
+    /* a certificate that does not apply is skipped, but running out of
+     * memory is reported: the result must not depend on the heap */
+    st = ab_bon_renyi_certificate(t, n, range, &v);
+    if (st == AB_ENOMEM) return st;
+    if (st == AB_OK && v < best) {
       best = v;
       cert = AB_CERT_RENYI;
     }
@@ -1036,7 +1040,7 @@ int ab_bon_from_samples(const double *scores, const double *values, size_t N,
     a[i].a = values[i];
   }
   if (ab_sort_records(a, N)) {
-    free(a);
+    ab_free(a, N * sizeof *a);
     return AB_ENOMEM;
   }
   /* ties in the ranking are broken at random: tied samples share the mean
@@ -1056,6 +1060,6 @@ int ab_bon_from_samples(const double *scores, const double *values, size_t N,
   if (n > 0) *out = estimate(a, N, n);
   else
     for (size_t k = 1; k <= N; k++) out[k - 1] = estimate(a, N, k);
-  free(a);
+  ab_free(a, N * sizeof *a);
   return AB_OK;
 }

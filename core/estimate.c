@@ -158,10 +158,11 @@ int ab_estimate_variance_proxy(const double *x, size_t n, double level,
   ab_tail_free(t);
   if (st || !upper) return st;
   if (resamples == 0 || !r) return AB_EDOM;
-  double *boot = malloc(resamples * sizeof *boot), *y = malloc(n * sizeof *y);
+  double *boot = ab_malloc_n(resamples, sizeof *boot);
+  double *y = ab_malloc_n(n, sizeof *y);
   if (!boot || !y) {
-    free(boot);
-    free(y);
+    ab_free(boot, resamples * sizeof *boot);
+    ab_free(y, n * sizeof *y);
     return AB_ENOMEM;
   }
   gsl_rng *g = ab_rng_gsl(r);
@@ -183,7 +184,7 @@ int ab_estimate_variance_proxy(const double *x, size_t n, double level,
      * a + frac (b - a) would be inf - inf */
     *upper = (frac == 0.0 || a == b) ? a : isinf(b) ? b : a + frac * (b - a);
   }
-  free(boot);
-  free(y);
+  ab_free(boot, resamples * sizeof *boot);
+  ab_free(y, n * sizeof *y);
   return st;
 }

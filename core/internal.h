@@ -9,6 +9,27 @@
 
 #include "alignbound.h"
 
+/* alloc.c: every allocation of the core goes through these (never through
+ * malloc, calloc, realloc or free): the process allocator of
+ * ab_set_allocator, or with the _a forms an object's own (a NULL or empty
+ * allocator means the process one).  Frees and resizes take the block's size
+ * as it was allocated (lua_Alloc's contract); a NULL pointer is freed as a
+ * no-op.  ab_malloc_n and ab_calloc return NULL when count * size
+ * overflows.  ab_alloc_large: a big scratch buffer (huge pages under libc's
+ * allocator), freed with ab_free. */
+void *ab_malloc(size_t bytes);
+void *ab_malloc_n(size_t count, size_t size);
+void *ab_calloc(size_t count, size_t size);
+void *ab_realloc(void *p, size_t osize, size_t nsize);
+void ab_free(void *p, size_t bytes);
+void *ab_alloc_large(size_t bytes);
+void *ab_malloc_a(const ab_allocator *a, size_t bytes);
+void *ab_calloc_a(const ab_allocator *a, size_t count, size_t size);
+void *ab_realloc_a(const ab_allocator *a, void *p, size_t osize,
+                   size_t nsize);
+void ab_free_a(const ab_allocator *a, void *p, size_t bytes);
+const ab_allocator *ab_allocator_or_process(const ab_allocator *a);
+
 /* The centred cumulant and what the tilting frontier needs at one l:
  * psi(l), psi'(l), psi''(l) and kl = l psi'(l) - psi(l), the KL divergence of
  * the tilted law ref e^{l r} / Z from ref.  Each is computed without
@@ -79,6 +100,7 @@ struct ab_tail {
   /* Beta: sd, the largest |l| of the series, log of the untilted
    * integral, the scale of the series variable */
   double aux[4];
+  ab_allocator alloc; /* the allocator of the object and its arrays */
 };
 
 /* A finite law: atoms in x (and weights in w), tilted and walked exactly. */
@@ -159,7 +181,6 @@ int ab_sort_records(ab_record *r, size_t n);
  * by reward; AB_ENOMEM if the sort's scratch cannot be had */
 int ab_sort_law(const double *probs, const double *rewards, size_t m,
                 ab_record *k);
-void *ab_alloc_large(size_t bytes);
 
 /* e^x - 1 - x for |x| <= 0.5 by its Taylor series to x^17 (remainder below
  * 2e-19 of x^2/2): no exp, no branch, for the hot loops. */

@@ -8,8 +8,13 @@
 
 #include "internal.h"
 
+/* The generator and its state are allocated through the allocator kept in
+ * the object (gsl_rng_alloc would use malloc): g points at gen, whose state
+ * block is type->size bytes. */
 struct ab_rng {
   gsl_rng *g;
+  gsl_rng gen;
+  ab_allocator alloc;
 };
 
 /* splitmix64 (Steele, Lea and Flood 2014): a bijective mixer whose outputs
@@ -21,15 +26,20 @@ static unsigned long long splitmix64(unsigned long long x) {
   return x ^ (x >> 31);
 }
 
-int ab_rng_new(unsigned long long seed, unsigned long long stream,
-               ab_rng **out) {
-  ab_rng *r = malloc(sizeof *r);
+int ab_rng_new_a(const ab_allocator *a, unsigned long long seed,
+                 unsigned long long stream, ab_rng **out) {
+  const gsl_rng_type *type = gsl_rng_mt19937;
+  a = ab_allocator_or_process(a);
+  ab_rng *r = ab_malloc_a(a, sizeof *r);
   if (!r) return AB_ENOMEM;
-  r->g = gsl_rng_alloc(gsl_rng_mt19937);
-  if (!r->g) {
-    free(r);
+  r->alloc = *a;
+  r->gen.type = type;
+  r->gen.state = ab_calloc_a(a, 1, type->size);
+  if (!r->gen.state) {
+    ab_free_a(a, r, sizeof *r);
     return AB_ENOMEM;
   }
+  r->g = &r->gen;
   /* all 64 bits of the seed and of the stream reach the 32-bit seed that
    * mt19937 keeps (GSL maps 0 to its default seed: avoid it) */
   unsigned long long h = splitmix64(splitmix64(seed) ^ stream);
@@ -39,10 +49,16 @@ int ab_rng_new(unsigned long long seed, unsigned long long stream,
   return AB_OK;
 }
 
+int ab_rng_new(unsigned long long seed, unsigned long long stream,
+               ab_rng **out) {
+  return ab_rng_new_a(NULL, seed, stream, out);
+}
+
 void ab_rng_free(ab_rng *r) {
   if (!r) return;
-  gsl_rng_free(r->g);
-  free(r);
+  ab_allocator a = r->alloc;
+  ab_free_a(&a, r->gen.state, r->gen.type->size);
+  ab_free_a(&a, r, sizeof *r);
 }
 
 double ab_rng_uniform(ab_rng *r) { return gsl_rng_uniform_pos(r->g); }
@@ -127,14 +143,14 @@ int ab_tilt_sample(const ab_tail *t, double l, ab_rng *r, size_t k,
   if (l == 0.0) return ab_tail_sample(t, r, k, out);
   if (ab_is_finite_law(t)) {
     size_t m = t->n;
-    double *w = malloc(m * sizeof *w), top = l > 0 ? t->sup : t->inf;
+    double *w = ab_malloc_n(m, sizeof *w), top = l > 0 ? t->sup : t->inf;
     if (!w) return AB_ENOMEM;
     for (size_t i = 0; i < m; i++) {
       double p = t->w ? t->w[i] : 1.0;
       w[i] = isinf(l) ? (t->x[i] == top ? p : 0.0) : p * exp(l * (t->x[i] - top));
     }
     int st = finite_draws(t->x, w, m, t->mean, r, k, out);
-    free(w);
+    ab_free(w, m * sizeof *w);
     return st;
   }
   if (!(l < t->lmax && l > t->lmin)) return AB_EDOM;
@@ -205,10 +221,10 @@ int ab_sample_quantile(const ab_tail *t, ab_quantile_draw draw, void *ctx,
   }
   size_t m = t->n;
   ab_record *a = ab_alloc_large(m * sizeof *a);
-  double *T = malloc(m * sizeof *T);
+  double *T = ab_malloc_n(m, sizeof *T);
   if (!a || !T) {
-    free(a);
-    free(T);
+    ab_free(a, m * sizeof *a);
+    ab_free(T, m * sizeof *T);
     return AB_ENOMEM;
   }
   for (size_t i = 0; i < m; i++) {
@@ -233,7 +249,7 @@ int ab_sample_quantile(const ab_tail *t, ab_quantile_draw draw, void *ctx,
       out[i] = -ab_sort_unkey(a[lo].key) + t->mean;
     }
   }
-  free(a);
-  free(T);
+  ab_free(a, m * sizeof *a);
+  ab_free(T, m * sizeof *T);
   return st;
 }

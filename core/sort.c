@@ -8,9 +8,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 
 #include "internal.h"
 
@@ -31,23 +28,6 @@ double ab_sort_unkey(uint64_t k) {
   return x;
 }
 
-/* A large scratch buffer.  On Linux it is 2 MiB-aligned and marked for
- * transparent huge pages: touching 10^7 records a page at a time costs more
- * page faults than the sort costs work.  Free it with free(). */
-void *ab_alloc_large(size_t bytes) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  if (bytes >= (4u << 20)) {
-    void *p = NULL;
-    size_t huge = (size_t)2 << 20;
-    if (posix_memalign(&p, huge, (bytes + huge - 1) / huge * huge) != 0)
-      return NULL;
-    madvise(p, (bytes + huge - 1) / huge * huge, MADV_HUGEPAGE);
-    return p;
-  }
-#endif
-  return malloc(bytes);
-}
-
 #define DIGIT 16
 #define BUCKETS (1u << DIGIT)
 #define PASSES ((64 + DIGIT - 1) / DIGIT)
@@ -57,11 +37,11 @@ void *ab_alloc_large(size_t bytes) {
  * every key has the same digit (the sign and exponent bits of most data). */
 int ab_sort_records(ab_record *r, size_t n) {
   if (n < 2) return AB_OK;
-  size_t(*count)[BUCKETS] = calloc(PASSES, sizeof *count);
+  size_t(*count)[BUCKETS] = ab_calloc(PASSES, sizeof *count);
   ab_record *tmp = ab_alloc_large(n * sizeof *tmp);
   if (!count || !tmp) {
-    free(count);
-    free(tmp);
+    ab_free(count, PASSES * sizeof *count);
+    ab_free(tmp, n * sizeof *tmp);
     return AB_ENOMEM;
   }
   for (size_t i = 0; i < n; i++)
@@ -83,8 +63,8 @@ int ab_sort_records(ab_record *r, size_t n) {
     dst = t;
   }
   if (src != r) memcpy(r, src, n * sizeof *r);
-  free(tmp);
-  free(count);
+  ab_free(tmp, n * sizeof *tmp);
+  ab_free(count, PASSES * sizeof *count);
   return AB_OK;
 }
 

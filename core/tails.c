@@ -21,9 +21,13 @@
 
 static int positive(double x) { return isfinite(x) && x > 0.0; }
 
-static ab_tail *new_tail(int kind) {
-  ab_tail *t = calloc(1, sizeof *t);
+/* A tail allocated through a (NULL: the process allocator), which it keeps
+ * for its arrays and its own release. */
+static ab_tail *new_tail_a(const ab_allocator *a, int kind) {
+  a = ab_allocator_or_process(a);
+  ab_tail *t = ab_calloc_a(a, 1, sizeof *t);
   if (!t) return NULL;
+  t->alloc = *a;
   t->kind = kind;
   t->mean = NAN;
   t->variance = NAN;
@@ -35,11 +39,14 @@ static ab_tail *new_tail(int kind) {
   return t;
 }
 
+static ab_tail *new_tail(int kind) { return new_tail_a(NULL, kind); }
+
 void ab_tail_free(ab_tail *t) {
   if (!t) return;
-  free(t->x);
-  free(t->w);
-  free(t);
+  ab_allocator a = t->alloc;
+  ab_free_a(&a, t->x, t->n * sizeof *t->x);
+  ab_free_a(&a, t->w, t->n * sizeof *t->w);
+  ab_free_a(&a, t, sizeof *t);
 }
 
 /* A law or class whose cumulant is sd^2 l^2 / 2 on (lmin, lmax).  sd is kept
@@ -284,9 +291,9 @@ static int heavy(const ab_tail *t) {
   return t->kind == AB_KIND_STUDENT_T || t->kind == AB_KIND_PARETO;
 }
 
-static int finite_law(int kind, const double *v, const double *p, size_t n,
-                      ab_tail **out) {
-  ab_tail *t = new_tail(kind);
+static int finite_law(const ab_allocator *a, int kind, const double *v,
+                      const double *p, size_t n, ab_tail **out) {
+  ab_tail *t = new_tail_a(a, kind);
   if (!t) return AB_ENOMEM;
   int st = ab_discrete_setup(t, v, p, n);
   if (st) {
@@ -297,16 +304,21 @@ static int finite_law(int kind, const double *v, const double *p, size_t n,
   return AB_OK;
 }
 
+int ab_tail_discrete_a(const ab_allocator *a, const double *values,
+                       const double *probs, size_t n, ab_tail **out) {
+  return finite_law(a, probs ? AB_KIND_DISCRETE : AB_KIND_EMPIRICAL, values,
+                    probs, n, out);
+}
+
 int ab_tail_discrete(const double *values, const double *probs, size_t n,
                      ab_tail **out) {
-  return finite_law(probs ? AB_KIND_DISCRETE : AB_KIND_EMPIRICAL, values,
-                    probs, n, out);
+  return ab_tail_discrete_a(NULL, values, probs, n, out);
 }
 
 int ab_tail_bernoulli(double p, ab_tail **out) {
   if (!(p >= 0.0 && p <= 1.0)) return AB_EDOM;
   double v[2] = {0.0, 1.0}, q[2] = {1.0 - p, p};
-  int st = finite_law(AB_KIND_BERNOULLI, v, q, 2, out);
+  int st = finite_law(NULL, AB_KIND_BERNOULLI, v, q, 2, out);
   if (!st) (*out)->par[0] = p;
   return st;
 }
@@ -320,7 +332,7 @@ int ab_tail_bounded_mean(double lo, double hi, double mean, ab_tail **out) {
     return AB_EDOM;
   double p = (mean - lo) / w;
   double v[2] = {lo, hi}, q[2] = {1.0 - p, p};
-  int st = finite_law(AB_KIND_BOUNDED_MEAN, v, q, 2, out);
+  int st = finite_law(NULL, AB_KIND_BOUNDED_MEAN, v, q, 2, out);
   if (st) return st;
   (*out)->par[0] = lo;
   (*out)->par[1] = hi;

@@ -418,11 +418,11 @@ int ab_tail_tilt_kl(const ab_tail *t, double lambda, double *kl) {
     if (lambda > 0.0) {
       tail_tilt(t, t->x, lambda, NULL, kl);
     } else { /* the lower tilt: rewards mirrored */
-      double *neg = malloc(t->n * sizeof *neg);
+      double *neg = ab_malloc_n(t->n, sizeof *neg);
       if (!neg) return AB_ENOMEM;
       for (size_t i = 0; i < t->n; i++) neg[i] = -t->x[i];
       tail_tilt(t, neg, -lambda, NULL, kl);
-      free(neg);
+      ab_free(neg, t->n * sizeof *neg);
     }
     return AB_OK;
   }
@@ -508,8 +508,8 @@ int ab_tilt_compare_bon(const ab_tail *t, double n, ab_bon_tilt *out) {
   if (ab_is_finite_law(t)) {
     /* exact with ties: both laws on the atoms, their KL by summation */
     size_t m = t->n;
-    double *w = malloc(m * sizeof *w), *bon = malloc(m * sizeof *bon);
-    double *tilt = malloc(m * sizeof *tilt);
+    double *w = ab_malloc_n(m, sizeof *w), *bon = ab_malloc_n(m, sizeof *bon);
+    double *tilt = ab_malloc_n(m, sizeof *tilt);
     ab_bon_summary bs;
     double tilt_kl;
     if (!w || !bon || !tilt) {
@@ -530,9 +530,9 @@ int ab_tilt_compare_bon(const ab_tail *t, double n, ab_bon_tilt *out) {
     out->beta = 1.0 / lambda;
     st = ab_divergence(bon, tilt, m, &kl, &out->kl_bon_tilt);
   done:
-    free(w);
-    free(bon);
-    free(tilt);
+    ab_free(w, m * sizeof *w);
+    ab_free(bon, m * sizeof *bon);
+    ab_free(tilt, m * sizeof *tilt);
     return st;
   }
   /* a continuous law: KL(bon || tilt) = KL - lambda E_bon[R - E R] + psi */

@@ -293,9 +293,9 @@ static void test_divergence_extremes(void) {
   CHECK(ab_divergence(one, half, 2, &neg, &d) == AB_OK && d == INFINITY);
 }
 
-/* Out of memory while reading is AB_ENOMEM, not AB_EIO.  The core has no
- * allocator hook, so a child process reads a large sparse file under an
- * address-space limit a few MB above its current size.  Skipped under
+/* Out of memory while reading is AB_ENOMEM, not AB_EIO.  Under libc's
+ * allocator (no hook set), a child process reads a large sparse file under
+ * an address-space limit a few MB above its current size.  Skipped under
  * AddressSanitizer and valgrind, whose allocators do not return NULL. */
 #if defined(__SANITIZE_ADDRESS__)
 #define AB_TEST_ASAN 1

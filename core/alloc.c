@@ -99,3 +99,72 @@ void *ab_alloc_large(size_t bytes) {
 #endif
   return ab_malloc(bytes);
 }
+
+/* ---- GSL objects in the core's memory ------------------------------------
+ * gsl_integration_workspace_alloc makes 7 mallocs (the struct and six
+ * arrays), gsl_min_fminimizer_alloc and gsl_root_fsolver_alloc 2 each, all
+ * beyond any hook.  Their structs are public, so each is built here in one
+ * block from the core's allocator, filled as GSL's own _alloc fills it (the
+ * _set and integration calls initialise the rest), and freed here. */
+
+/* The offset of a part after a struct of the given size, 16-byte aligned. */
+static size_t after(size_t bytes) { return (bytes + 15) / 16 * 16; }
+
+static size_t quad_bytes(size_t limit) {
+  return after(sizeof(gsl_integration_workspace)) +
+         limit * (4 * sizeof(double) + 2 * sizeof(size_t));
+}
+
+gsl_integration_workspace *ab_quad_new(size_t limit) {
+  if (limit == 0 || limit > SIZE_MAX / 64) return NULL;
+  char *b = ab_malloc(quad_bytes(limit));
+  if (!b) return NULL;
+  gsl_integration_workspace *w = (gsl_integration_workspace *)b;
+  double *d = (double *)(b + after(sizeof *w));
+  w->alist = d;
+  w->blist = d + limit;
+  w->rlist = d + 2 * limit;
+  w->elist = d + 3 * limit;
+  w->order = (size_t *)(d + 4 * limit);
+  w->level = w->order + limit;
+  w->size = 0;
+  w->limit = limit;
+  w->maximum_level = 0;
+  w->nrmax = 0;
+  w->i = 0;
+  return w;
+}
+
+void ab_quad_free(gsl_integration_workspace *w) {
+  if (w) ab_free(w, quad_bytes(w->limit));
+}
+
+gsl_min_fminimizer *ab_fminimizer_new(const gsl_min_fminimizer_type *type) {
+  char *b = ab_malloc(after(sizeof(gsl_min_fminimizer)) + type->size);
+  if (!b) return NULL;
+  gsl_min_fminimizer *s = (gsl_min_fminimizer *)b;
+  memset(s, 0, sizeof *s);
+  s->type = type;
+  s->function = NULL;
+  s->state = b + after(sizeof *s);
+  return s;
+}
+
+void ab_fminimizer_free(gsl_min_fminimizer *s) {
+  if (s) ab_free(s, after(sizeof *s) + s->type->size);
+}
+
+gsl_root_fsolver *ab_root_fsolver_new(const gsl_root_fsolver_type *type) {
+  char *b = ab_malloc(after(sizeof(gsl_root_fsolver)) + type->size);
+  if (!b) return NULL;
+  gsl_root_fsolver *s = (gsl_root_fsolver *)b;
+  memset(s, 0, sizeof *s);
+  s->type = type;
+  s->function = NULL;
+  s->state = b + after(sizeof *s);
+  return s;
+}
+
+void ab_root_fsolver_free(gsl_root_fsolver *s) {
+  if (s) ab_free(s, after(sizeof *s) + s->type->size);
+}

@@ -226,7 +226,7 @@ static int integral(double n, const ab_family *f, double *out, double *abserr) {
     if (abserr) *abserr = 0.0;
     return AB_OK;
   }
-  gsl_integration_workspace *ws = gsl_integration_workspace_alloc(QUAD_LIMIT);
+  gsl_integration_workspace *ws = ab_quad_new(QUAD_LIMIT);
   if (!ws) return AB_ENOMEM;
   int st;
   if (e <= 1.0) {
@@ -239,7 +239,7 @@ static int integral(double n, const ab_family *f, double *out, double *abserr) {
     if (!st) st = piece(ws, &c, 1, ln, ln + 50.0, &sum, &err);
     if (!st) st = piece(ws, &c, 0, (ln + 50.0) / e, INFINITY, &sum, &err);
   }
-  gsl_integration_workspace_free(ws);
+  ab_quad_free(ws);
   if (st) return st;
   if (!(err <= 1e-10 * fabs(sum)) && isfinite(sum) && sum > 1e-300)
     return AB_ENOCONV;
@@ -855,7 +855,7 @@ static int quantile_gain(const ab_tail *t, double n, double *out) {
   if (!cdf_holds(t)) return AB_ENOCONV;
   gsl_function F = {quantile_integrand, &c};
   double r1, e1, r2 = 0.0, e2 = 0.0;
-  gsl_integration_workspace *ws = gsl_integration_workspace_alloc(QUAD_LIMIT);
+  gsl_integration_workspace *ws = ab_quad_new(QUAD_LIMIT);
   if (!ws) return AB_ENOMEM;
   int s1 = gsl_integration_qags(&F, 0.0, 1.0, 0.0, 1e-12, QUAD_LIMIT, ws,
                                 &r1, &e1);
@@ -864,7 +864,7 @@ static int quantile_gain(const ab_tail *t, double n, double *out) {
   int s2 = c.status ? GSL_SUCCESS
                     : gsl_integration_qags(&F, 1.0, 78.0, 0.0, 1e-12,
                                            QUAD_LIMIT, ws, &r2, &e2);
-  gsl_integration_workspace_free(ws);
+  ab_quad_free(ws);
   if (c.status) return c.status;
   double r = r1 + r2, e = e1 + e2;
   if ((s1 || s2) && !(e <= 1e-10 * fabs(r) + 1e-15 * t->variance))

@@ -208,7 +208,7 @@ static int expect(const ab_tail *t, const kernel *k, double e[NK]) {
     for (int j = 0; j < NK; j++) e[j] = ab_sum_value(&acc[j]);
     return AB_OK;
   }
-  gsl_integration_workspace *ws = gsl_integration_workspace_alloc(QUAD_LIMIT);
+  gsl_integration_workspace *ws = ab_quad_new(QUAD_LIMIT);
   if (!ws) return AB_ENOMEM;
   quad_ctx c = {t, k, 0, AB_OK};
   gsl_function F = {quad_fn, &c};
@@ -265,7 +265,7 @@ static int expect(const ab_tail *t, const kernel *k, double e[NK]) {
       if (bad[i] && !(err[i] <= ok)) st = AB_ENOCONV;
     e[j] = sum;
   }
-  gsl_integration_workspace_free(ws);
+  ab_quad_free(ws);
   return st;
 }
 
@@ -339,7 +339,7 @@ static int brent(solve_ctx *c, double lo, double hi, double *root) {
   if (flo == 0.0) { *root = lo; return AB_OK; }
   if (fhi == 0.0) { *root = hi; return AB_OK; }
   if (!(flo < 0.0 && fhi > 0.0)) return AB_ENOCONV;
-  gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
+  gsl_root_fsolver *s = ab_root_fsolver_new(gsl_root_fsolver_brent);
   if (!s) return AB_ENOMEM;
   int st = gsl_root_fsolver_set(s, &F, lo, hi);
   for (int it = 0; !st && !c->status && it < 300; it++) {
@@ -350,7 +350,7 @@ static int brent(solve_ctx *c, double lo, double hi, double *root) {
     if (gsl_root_test_interval(lo, hi, 1e-300, 4e-16) == GSL_SUCCESS) break;
   }
   *root = gsl_root_fsolver_root(s);
-  gsl_root_fsolver_free(s);
+  ab_root_fsolver_free(s);
   if (c->status) return c->status;
   return st ? AB_ENOCONV : AB_OK;
 }
@@ -623,11 +623,11 @@ static int tv_exact(const ab_tail *t, double c, double *out) {
   }
   quantile_ctx q = {t, AB_OK};
   gsl_function F = {quantile_fn, &q};
-  gsl_integration_workspace *ws = gsl_integration_workspace_alloc(200);
+  gsl_integration_workspace *ws = ab_quad_new(200);
   if (!ws) return AB_ENOMEM;
   double r, e;
   int st = gsl_integration_qags(&F, 0.0, c, 0.0, 1e-12, 200, ws, &r, &e);
-  gsl_integration_workspace_free(ws);
+  ab_quad_free(ws);
   if (q.status) return q.status;
   if (st) return AB_ENOCONV;
   *out = c * t->sup - r;
@@ -688,11 +688,11 @@ static int rinf_exact(const ab_tail *t, double c, double *out) {
   int bottom = m > 0.5;
   quantile_ctx q = {t, AB_OK};
   gsl_function F = {bottom ? quantile_fn : quantile_upper_fn, &q};
-  gsl_integration_workspace *ws = gsl_integration_workspace_alloc(QUAD_LIMIT);
+  gsl_integration_workspace *ws = ab_quad_new(QUAD_LIMIT);
   if (!ws) return AB_ENOMEM;
   int st = gsl_integration_qags(&F, 0.0, bottom ? -expm1(-c) : m, 0.0, 1e-12,
                                 QUAD_LIMIT, ws, &r, &e);
-  gsl_integration_workspace_free(ws);
+  ab_quad_free(ws);
   if (q.status) return q.status;
   if (st && !(e <= 1e-9 * fabs(r))) return AB_ENOCONV;
   *out = (bottom ? -r : r) / m;

@@ -2,8 +2,11 @@
 #ifndef ALIGNBOUND_INTERNAL_H
 #define ALIGNBOUND_INTERNAL_H
 
+#include <gsl/gsl_integration.h>
 #include <gsl/gsl_math.h> /* M_PI, M_LN2 */
+#include <gsl/gsl_min.h>
 #include <gsl/gsl_rng.h>
+#include <gsl/gsl_roots.h>
 #include <math.h>
 #include <stdint.h>
 
@@ -29,6 +32,15 @@ void *ab_realloc_a(const ab_allocator *a, void *p, size_t osize,
                    size_t nsize);
 void ab_free_a(const ab_allocator *a, void *p, size_t bytes);
 const ab_allocator *ab_allocator_or_process(const ab_allocator *a);
+/* GSL's workspaces, minimisers and root solvers in one block each from the
+ * process allocator (never gsl_*_alloc, which mallocs): NULL when memory
+ * runs out; the _free forms take NULL. */
+gsl_integration_workspace *ab_quad_new(size_t limit);
+void ab_quad_free(gsl_integration_workspace *w);
+gsl_min_fminimizer *ab_fminimizer_new(const gsl_min_fminimizer_type *type);
+void ab_fminimizer_free(gsl_min_fminimizer *s);
+gsl_root_fsolver *ab_root_fsolver_new(const gsl_root_fsolver_type *type);
+void ab_root_fsolver_free(gsl_root_fsolver *s);
 
 /* The centred cumulant and what the tilting frontier needs at one l:
  * psi(l), psi'(l), psi''(l) and kl = l psi'(l) - psi(l), the KL divergence of

@@ -80,7 +80,7 @@ static double objective(double z, void *vctx) {
  * ends; returns the best value seen and its z. */
 static int refine(objective_ctx *c, double zb, double h, double fl, double fb,
                   double fr, double *best, double *zbest) {
-  gsl_min_fminimizer *s = gsl_min_fminimizer_alloc(gsl_min_fminimizer_brent);
+  gsl_min_fminimizer *s = ab_fminimizer_new(gsl_min_fminimizer_brent);
   gsl_function F = {objective, c};
   if (!s) return AB_ENOMEM;
   int st = gsl_min_fminimizer_set_with_values(s, &F, zb, fb, zb - h, fl,
@@ -97,7 +97,7 @@ static int refine(objective_ctx *c, double zb, double h, double fl, double fb,
                               0.0) == GSL_SUCCESS)
       break;
   }
-  gsl_min_fminimizer_free(s);
+  ab_fminimizer_free(s);
   return c->status;
 }
 
@@ -255,7 +255,7 @@ static double bon_density(double x, void *vctx) {
 static int bon_integral(bon_integrand *c, const double *cuts, int ncuts,
                         double rel, double *out) {
   gsl_function F = {bon_density, c};
-  gsl_integration_workspace *ws = gsl_integration_workspace_alloc(1000);
+  gsl_integration_workspace *ws = ab_quad_new(1000);
   if (!ws) return AB_ENOMEM;
   double a = 0.0, total = 0.0, err = 0.0;
   int bad = 0;
@@ -273,7 +273,7 @@ static int bon_integral(bon_integrand *c, const double *cuts, int ncuts,
     total += r;
     err += e;
   }
-  gsl_integration_workspace_free(ws);
+  ab_quad_free(ws);
   if (c->status) return c->status;
   if (bad && !(err <= fmax(1e-6, rel) * fabs(total))) return AB_ENOCONV;
   *out = total;
@@ -317,7 +317,7 @@ static int bon_peak(const bon_integrand *c, double *S, double *xs) {
   double best = f[bk], ub = u[bk];
   if (bk > 0 && bk < m - 1 && f[bk - 1] > best && f[bk + 1] > best &&
       f[bk - 1] < 1e300 && f[bk + 1] < 1e300) {
-    gsl_min_fminimizer *mn = gsl_min_fminimizer_alloc(gsl_min_fminimizer_brent);
+    gsl_min_fminimizer *mn = ab_fminimizer_new(gsl_min_fminimizer_brent);
     gsl_function F = {peak_objective, &k};
     if (!mn) return AB_ENOMEM;
     int st = gsl_min_fminimizer_set_with_values(mn, &F, ub, best, u[bk - 1],
@@ -334,7 +334,7 @@ static int bon_peak(const bon_integrand *c, double *S, double *xs) {
                                 0.0) == GSL_SUCCESS)
         break;
     }
-    gsl_min_fminimizer_free(mn);
+    ab_fminimizer_free(mn);
     if (k.status) return k.status;
   }
   *S = -best;

@@ -187,11 +187,11 @@ static int rule_integral(int rule, double p, const ab_family *f, double *out) {
   }
   if (!put && xc > pts[np - 1] * (1.0 + 1e-9)) pts[np++] = xc;
   pts[np++] = 1.0;
-  gsl_integration_workspace *ws = gsl_integration_workspace_alloc(QUAD_LIMIT);
+  gsl_integration_workspace *ws = ab_quad_new(QUAD_LIMIT);
   if (!ws) return AB_ENOMEM;
   int st = gsl_integration_qagp(&F, pts, np, 0.0, 1e-13, QUAD_LIMIT, ws, &r,
                                 &e);
-  gsl_integration_workspace_free(ws);
+  ab_quad_free(ws);
   if (c.status) return c.status;
   if (isinf(r) || isnan(r) || st == GSL_EDIVERGE) {
     *out = INFINITY;
@@ -370,10 +370,10 @@ int ab_frontier_win_rate(double kl, double *win, double *c) {
     double lo = 0.5 * log(24.0 * kl) - 1.0, hi = fmax(kl + 2.0, lo + 2.0);
     if (lo > hi - 1.0) lo = hi - 10.0;
     gsl_function F = {tilt_kl_root, &kl};
-    gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
+    gsl_root_fsolver *s = ab_root_fsolver_new(gsl_root_fsolver_brent);
     if (!s) return AB_ENOMEM;
     if (gsl_root_fsolver_set(s, &F, lo, hi) != GSL_SUCCESS) {
-      gsl_root_fsolver_free(s);
+      ab_root_fsolver_free(s);
       return AB_ENOCONV;
     }
     int st = GSL_CONTINUE;
@@ -383,7 +383,7 @@ int ab_frontier_win_rate(double kl, double *win, double *c) {
                                   gsl_root_fsolver_x_upper(s), 1e-300, 4e-16);
     }
     lc = gsl_root_fsolver_root(s);
-    gsl_root_fsolver_free(s);
+    ab_root_fsolver_free(s);
     if (st != GSL_SUCCESS) return AB_ENOCONV;
   }
   double cc = exp(lc);
@@ -528,7 +528,7 @@ int ab_rule_expected_gain(const ab_tail *t, int rule, double p, double *out) {
     *out = 0.0;
     return AB_OK;
   }
-  gsl_integration_workspace *ws = gsl_integration_workspace_alloc(QUAD_LIMIT);
+  gsl_integration_workspace *ws = ab_quad_new(QUAD_LIMIT);
   if (!ws) return AB_ENOMEM;
   double sum = 0.0, ls = log(rule_scale(rule, p));
   for (int upper = 0; upper < 2 && !st; upper++) {
@@ -549,7 +549,7 @@ int ab_rule_expected_gain(const ab_tail *t, int rule, double p, double *out) {
       st = AB_ENOCONV;
     sum += r;
   }
-  gsl_integration_workspace_free(ws);
+  ab_quad_free(ws);
   if (st) return st;
   *out = sum > 0.0 ? sum : 0.0; /* every rule here favours higher rewards */
   return AB_OK;

@@ -75,6 +75,19 @@ typedef struct {
   void *ud;
 } ab_allocator;
 
+/* A workspace: scratch that outlives a call, for hot loops.  The _ws forms
+ * below (w NULL: the plain form) take from it what they would otherwise
+ * allocate per call: a quadrature workspace (made with the workspace) and a
+ * buffer that grows to the largest law seen; ab_workspace_reserve sizes it
+ * in advance (AB_WORKSPACE_BYTES(m) covers every _ws form on m outcomes),
+ * so that a frame loop allocates nothing after setup.  A workspace is used
+ * by one call at a time (one per thread). */
+typedef struct ab_workspace ab_workspace;
+int ab_workspace_new(ab_workspace **out);
+void ab_workspace_free(ab_workspace *w);
+int ab_workspace_reserve(ab_workspace *w, size_t bytes);
+#define AB_WORKSPACE_BYTES(m) ((size_t)(m) * 48u + ((size_t)1 << 21) + 64u)
+
 /* Process-wide configuration, like ab_init: set the allocator of every later
  * allocation (NULL: back to libc's malloc, realloc and free).  Call it once,
  * before any other call of the library and before any thread uses it; it is
@@ -236,6 +249,8 @@ int ab_divergence(const double *p, const double *q, size_t n,
  * absolute error (0 for closed forms). */
 int ab_bon_divergence(double n, const ab_family *f, int method, double *out,
                       double *abserr);
+int ab_bon_divergence_ws(ab_workspace *w, double n, const ab_family *f,
+                         int method, double *out, double *abserr);
 /* P(best of n beats an independent reference sample) = n / (n + 1). */
 int ab_bon_win_rate(double n, double *out);
 /* Beirami et al. (2024) KL estimate from the reference probability eps of
@@ -244,6 +259,8 @@ int ab_bon_kl_estimate(double eps, double n, double *out);
 /* The exact gain E R_(n) - E R of best-of-n for an exact law or a finite
  * law (ties broken uniformly); AB_EUNDEF for assumption classes. */
 int ab_bon_expected_gain(const ab_tail *t, double n, int method, double *out);
+int ab_bon_expected_gain_ws(ab_workspace *w, const ab_tail *t, double n,
+                            int method, double *out);
 
 /* Certificates for a bound on the best-of-n gain. */
 enum {
@@ -267,6 +284,9 @@ typedef struct {
 } ab_bon_summary;
 int ab_bon_policy(const double *probs, const double *rewards, size_t m,
                   double n, double *policy, ab_bon_summary *summary);
+int ab_bon_policy_ws(ab_workspace *w, const double *probs,
+                     const double *rewards, size_t m, double n, double *policy,
+                     ab_bon_summary *summary);
 
 /* Unbiased estimate of the best-of-n average of values when selecting on
  * scores, from N logged samples (n <= N): sort by score; the i-th (1-based)
@@ -274,6 +294,9 @@ int ab_bon_policy(const double *probs, const double *rewards, size_t m,
  * With n = 0, out[k-1] gets the estimate for every k = 1..N. */
 int ab_bon_from_samples(const double *scores, const double *values, size_t N,
                         size_t n, double *out);
+int ab_bon_from_samples_ws(ab_workspace *w, const double *scores,
+                           const double *values, size_t N, size_t n,
+                           double *out);
 
 /* ------------------------------------------------------------------------ */
 /* Exponential tilting: the exact optimum of KL-regularised RL,
@@ -296,6 +319,9 @@ typedef struct {
 int ab_tilt_policy(const double *probs, const double *rewards, size_t m,
                    int mode, double value, double *policy,
                    ab_tilt_summary *summary);
+int ab_tilt_policy_ws(ab_workspace *w, const double *probs,
+                      const double *rewards, size_t m, int mode, double value,
+                      double *policy, ab_tilt_summary *summary);
 
 /* KL of the tilt at lambda for a tail with derivatives:
  * lambda psi'(lambda) - psi(lambda) (the penalty-to-budget conversion). */

@@ -168,3 +168,58 @@ gsl_root_fsolver *ab_root_fsolver_new(const gsl_root_fsolver_type *type) {
 void ab_root_fsolver_free(gsl_root_fsolver *s) {
   if (s) ab_free(s, after(sizeof *s) + s->type->size);
 }
+
+/* ---- workspaces: scratch that outlives a call ---------------------------- */
+
+struct ab_workspace {
+  gsl_integration_workspace *quad; /* AB_QUAD_LIMIT intervals */
+  void *buf;                       /* cap bytes, grown on demand */
+  size_t cap;
+};
+
+int ab_workspace_new(ab_workspace **out) {
+  ab_workspace *w = ab_calloc(1, sizeof *w);
+  if (!w) return AB_ENOMEM;
+  if (!(w->quad = ab_quad_new(AB_QUAD_LIMIT))) {
+    ab_free(w, sizeof *w);
+    return AB_ENOMEM;
+  }
+  *out = w;
+  return AB_OK;
+}
+
+void ab_workspace_free(ab_workspace *w) {
+  if (!w) return;
+  ab_quad_free(w->quad);
+  ab_free(w->buf, w->cap);
+  ab_free(w, sizeof *w);
+}
+
+int ab_workspace_reserve(ab_workspace *w, size_t bytes) {
+  if (!w) return AB_EDOM;
+  if (bytes <= w->cap) return AB_OK;
+  /* the old contents are scratch: free first, no copy */
+  ab_free(w->buf, w->cap);
+  w->buf = NULL;
+  w->cap = 0;
+  if (!(w->buf = ab_malloc(bytes))) return AB_ENOMEM;
+  w->cap = bytes;
+  return AB_OK;
+}
+
+gsl_integration_workspace *ab_ws_quad(ab_workspace *w, size_t limit) {
+  return w && limit <= AB_QUAD_LIMIT ? w->quad : ab_quad_new(limit);
+}
+
+void ab_ws_quad_done(ab_workspace *w, gsl_integration_workspace *q) {
+  if (!w || q != w->quad) ab_quad_free(q);
+}
+
+void *ab_ws_buffer(ab_workspace *w, size_t bytes) {
+  if (!w) return ab_malloc(bytes);
+  return ab_workspace_reserve(w, bytes) ? NULL : w->buf;
+}
+
+void ab_ws_buffer_done(ab_workspace *w, void *p, size_t bytes) {
+  if (!w) ab_free(p, bytes);
+}

@@ -41,6 +41,15 @@ gsl_min_fminimizer *ab_fminimizer_new(const gsl_min_fminimizer_type *type);
 void ab_fminimizer_free(gsl_min_fminimizer *s);
 gsl_root_fsolver *ab_root_fsolver_new(const gsl_root_fsolver_type *type);
 void ab_root_fsolver_free(gsl_root_fsolver *s);
+/* Scratch of a call from a workspace (w NULL: allocated for this call and
+ * freed by the _done form): a quadrature workspace of limit intervals (w's
+ * own up to AB_QUAD_LIMIT), a buffer of bytes (w's, grown if needed: one
+ * user at a time). */
+#define AB_QUAD_LIMIT 1000
+gsl_integration_workspace *ab_ws_quad(ab_workspace *w, size_t limit);
+void ab_ws_quad_done(ab_workspace *w, gsl_integration_workspace *q);
+void *ab_ws_buffer(ab_workspace *w, size_t bytes);
+void ab_ws_buffer_done(ab_workspace *w, void *p, size_t bytes);
 
 /* The centred cumulant and what the tilting frontier needs at one l:
  * psi(l), psi'(l), psi''(l) and kl = l psi'(l) - psi(l), the KL divergence of
@@ -146,6 +155,10 @@ int ab_gumbel_setup(ab_tail *t);
 int ab_cgf_discrete(const ab_tail *t, double l, double gap, ab_cgf *out);
 int ab_discrete_setup(ab_tail *t, const double *values, const double *probs,
                       size_t n);
+/* tails.c: a finite law in caller memory: *t, and x, w of n entries each
+ * (w unused for probs == NULL); nothing to free. */
+int ab_tail_discrete_in(ab_tail *t, const double *values, const double *probs,
+                        size_t n, double *x, double *w);
 
 /* frontier.c: the generic engine on one side of a tail. */
 /* A warm start for a run of solves (the vector forms): the last solution and
@@ -189,10 +202,16 @@ typedef struct {
 uint64_t ab_sort_key(double x);
 double ab_sort_unkey(uint64_t k);
 int ab_sort_records(ab_record *r, size_t n);
+/* The same in caller scratch of ab_sort_scratch_bytes(n) bytes (16-byte
+ * aligned): no allocation. */
+size_t ab_sort_scratch_bytes(size_t n);
+void ab_sort_records_in(ab_record *r, size_t n, void *scratch);
 /* probs and rewards as records (key reward, a probability, b index), sorted
  * by reward; AB_ENOMEM if the sort's scratch cannot be had */
 int ab_sort_law(const double *probs, const double *rewards, size_t m,
                 ab_record *k);
+void ab_sort_law_in(const double *probs, const double *rewards, size_t m,
+                    ab_record *k, void *scratch);
 
 /* e^x - 1 - x for |x| <= 0.5 by its Taylor series to x^17 (remainder below
  * 2e-19 of x^2/2): no exp, no branch, for the hot loops. */

@@ -34,16 +34,10 @@ double ab_sort_unkey(uint64_t k) {
 
 /* Stable LSD radix sort by key, 16 bits a pass (four passes: fewer, wider
  * passes beat narrow ones here, the sort being bound by memory traffic), skipping the passes in which
- * every key has the same digit (the sign and exponent bits of most data). */
-int ab_sort_records(ab_record *r, size_t n) {
-  if (n < 2) return AB_OK;
-  size_t(*count)[BUCKETS] = ab_calloc(PASSES, sizeof *count);
-  ab_record *tmp = ab_alloc_large(n * sizeof *tmp);
-  if (!count || !tmp) {
-    ab_free(count, PASSES * sizeof *count);
-    ab_free(tmp, n * sizeof *tmp);
-    return AB_ENOMEM;
-  }
+ * every key has the same digit (the sign and exponent bits of most data).
+ * tmp holds n records, count PASSES x BUCKETS zeroed counters. */
+static void radix_sort(ab_record *r, size_t n, ab_record *tmp,
+                       size_t (*count)[BUCKETS]) {
   for (size_t i = 0; i < n; i++)
     for (int p = 0; p < PASSES; p++)
       count[p][(r[i].key >> (p * DIGIT)) & (BUCKETS - 1)]++;
@@ -63,19 +57,59 @@ int ab_sort_records(ab_record *r, size_t n) {
     dst = t;
   }
   if (src != r) memcpy(r, src, n * sizeof *r);
+}
+
+int ab_sort_records(ab_record *r, size_t n) {
+  if (n < 2) return AB_OK;
+  size_t(*count)[BUCKETS] = ab_calloc(PASSES, sizeof *count);
+  ab_record *tmp = ab_alloc_large(n * sizeof *tmp);
+  if (!count || !tmp) {
+    ab_free(count, PASSES * sizeof *count);
+    ab_free(tmp, n * sizeof *tmp);
+    return AB_ENOMEM;
+  }
+  radix_sort(r, n, tmp, count);
   ab_free(tmp, n * sizeof *tmp);
   ab_free(count, PASSES * sizeof *count);
   return AB_OK;
 }
 
+/* the records, then the counters (AB_WORKSPACE_BYTES counts on this) */
+static size_t tmp_bytes(size_t n) {
+  return (n * sizeof(ab_record) + 15) / 16 * 16;
+}
+
+size_t ab_sort_scratch_bytes(size_t n) {
+  return tmp_bytes(n) + PASSES * sizeof(size_t[BUCKETS]);
+}
+
+void ab_sort_records_in(ab_record *r, size_t n, void *scratch) {
+  if (n < 2) return;
+  size_t(*count)[BUCKETS] =
+      (size_t(*)[BUCKETS])((char *)scratch + tmp_bytes(n));
+  memset(count, 0, PASSES * sizeof *count);
+  radix_sort(r, n, scratch, count);
+}
+
 /* A discrete law as records (reward, probability, index) sorted by reward,
  * ascending: the start of every walk over groups of tied rewards. */
-int ab_sort_law(const double *probs, const double *rewards, size_t m,
-                ab_record *k) {
+static void load_law(const double *probs, const double *rewards, size_t m,
+                     ab_record *k) {
   for (size_t i = 0; i < m; i++) {
     k[i].key = ab_sort_key(rewards[i]);
     k[i].a = probs[i];
     k[i].b = (double)i;
   }
+}
+
+int ab_sort_law(const double *probs, const double *rewards, size_t m,
+                ab_record *k) {
+  load_law(probs, rewards, m, k);
   return ab_sort_records(k, m);
+}
+
+void ab_sort_law_in(const double *probs, const double *rewards, size_t m,
+                    ab_record *k, void *scratch) {
+  load_law(probs, rewards, m, k);
+  ab_sort_records_in(k, m, scratch);
 }

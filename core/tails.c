@@ -14,6 +14,7 @@
 #include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -23,11 +24,8 @@ static int positive(double x) { return isfinite(x) && x > 0.0; }
 
 /* A tail allocated through a (NULL: the process allocator), which it keeps
  * for its arrays and its own release. */
-static ab_tail *new_tail_a(const ab_allocator *a, int kind) {
-  a = ab_allocator_or_process(a);
-  ab_tail *t = ab_calloc_a(a, 1, sizeof *t);
-  if (!t) return NULL;
-  t->alloc = *a;
+static void init_tail(ab_tail *t, int kind) {
+  memset(t, 0, sizeof *t);
   t->kind = kind;
   t->mean = NAN;
   t->variance = NAN;
@@ -36,10 +34,26 @@ static ab_tail *new_tail_a(const ab_allocator *a, int kind) {
   t->sup = INFINITY;
   t->inf = -INFINITY;
   t->two_sided = 1;
+}
+
+static ab_tail *new_tail_a(const ab_allocator *a, int kind) {
+  a = ab_allocator_or_process(a);
+  ab_tail *t = ab_malloc_a(a, sizeof *t);
+  if (!t) return NULL;
+  init_tail(t, kind);
+  t->alloc = *a;
   return t;
 }
 
 static ab_tail *new_tail(int kind) { return new_tail_a(NULL, kind); }
+
+int ab_tail_discrete_in(ab_tail *t, const double *values, const double *probs,
+                        size_t n, double *x, double *w) {
+  init_tail(t, probs ? AB_KIND_DISCRETE : AB_KIND_EMPIRICAL);
+  t->x = x;
+  t->w = probs ? w : NULL;
+  return ab_discrete_setup(t, values, probs, n);
+}
 
 void ab_tail_free(ab_tail *t) {
   if (!t) return;

@@ -353,6 +353,12 @@ static void refine_lambda(const double *p, const double *r, size_t m,
 int ab_tilt_policy(const double *probs, const double *rewards, size_t m,
                    int mode, double value, double *policy,
                    ab_tilt_summary *s) {
+  return ab_tilt_policy_ws(NULL, probs, rewards, m, mode, value, policy, s);
+}
+
+int ab_tilt_policy_ws(ab_workspace *ws, const double *probs,
+                      const double *rewards, size_t m, int mode, double value,
+                      double *policy, ab_tilt_summary *s) {
   double lambda, ptop;
   law_facts f;
   if (mode == AB_TILT_BETA ? !(value > 0.0) : !(value >= 0.0)) return AB_EDOM;
@@ -363,10 +369,14 @@ int ab_tilt_policy(const double *probs, const double *rewards, size_t m,
   if (mode == AB_TILT_BETA) {
     lambda = 1.0 / value;
   } else { /* the frontier engine turns the budget into lambda */
-    ab_tail *t;
-    if ((st = ab_tail_discrete(rewards, probs, m, &t))) return st;
-    st = ab_tail_tilt(t, AB_GAIN, value, &lambda);
-    ab_tail_free(t);
+    /* the law as a tail on the stack, its arrays in scratch */
+    ab_tail t;
+    size_t bytes = 2 * m * sizeof(double);
+    double *x = m <= SIZE_MAX / 16 ? ab_ws_buffer(ws, bytes) : NULL;
+    if (!x) return AB_ENOMEM;
+    st = ab_tail_discrete_in(&t, rewards, probs, m, x, x + m);
+    if (!st) st = ab_tail_tilt(&t, AB_GAIN, value, &lambda);
+    ab_ws_buffer_done(ws, x, bytes);
     if (st) return st;
   }
   ab_tilt_summary out = {1.0 / lambda, lambda, 0.0, 0.0, 0.0};

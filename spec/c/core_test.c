@@ -970,12 +970,97 @@ out:
   return st;
 }
 
+static int sc_workspace(void) {
+  ab_workspace *w = NULL;
+  ab_tail *g = NULL;
+  int st = AB_OK;
+  double v, est[8];
+  static double pol[5000];
+  ab_tilt_summary ts;
+  ab_bon_summary bs;
+  ab_family js = {AB_JS, 0, NULL, NULL};
+  TRY(ab_workspace_new(&w));
+  TRY(ab_tail_gaussian(0.0, 1.0, &g));
+  TRY(ab_bon_divergence_ws(w, 8.0, &js, AB_CLOSED, &v, NULL));
+  TRY(ab_bon_expected_gain_ws(w, g, 8.0, AB_NUMERIC, &v));
+  /* the buffer grows with the law */
+  TRY(ab_tilt_policy_ws(w, heap_p100, heap_values, 100, AB_TILT_KL, 0.5, pol,
+                        &ts));
+  TRY(ab_bon_policy_ws(w, heap_probs, heap_values, 5000, 8.0, pol, &bs));
+  TRY(ab_bon_from_samples_ws(w, heap_scores, heap_values, 5000, 8, est));
+out:
+  ab_tail_free(g);
+  ab_workspace_free(w);
+  return st;
+}
+
+/* A host's frame loop: after setup (the tails, a workspace reserved for the
+ * largest law), bounds, best-of-n divergences and gains, tilts and policies
+ * allocate nothing, and the _ws forms give the plain forms' results. */
+static void test_frame_loop(counting_heap *h) {
+  ab_workspace *ws = NULL;
+  ab_tail *g = NULL, *fl = NULL, *be = NULL;
+  ab_family js = {AB_JS, 0, NULL, NULL};
+  static double policy[5000], ref_policy[5000], est[5000];
+  CHECK(ab_workspace_new(&ws) == AB_OK);
+  CHECK(ab_workspace_reserve(ws, AB_WORKSPACE_BYTES(5000)) == AB_OK);
+  CHECK(ab_tail_gaussian(1.0, 2.0, &g) == AB_OK);
+  CHECK(ab_tail_discrete(heap_values, heap_probs, 5000, &fl) == AB_OK);
+  CHECK(ab_tail_beta(2.0, 5.0, &be) == AB_OK);
+  if (!ws || !g || !fl || !be) return;
+  double ref[8];
+  ab_tilt_summary ts, ref_ts;
+  ab_bon_summary bs, ref_bs;
+  CHECK(ab_bon_divergence(8.0, &js, AB_CLOSED, &ref[0], NULL) == AB_OK);
+  CHECK(ab_bon_expected_gain(g, 8.0, AB_NUMERIC, &ref[1]) == AB_OK);
+  CHECK(ab_bon_expected_gain(fl, 8.0, AB_CLOSED, &ref[2]) == AB_OK);
+  CHECK(ab_tilt_policy(heap_probs, heap_values, 5000, AB_TILT_KL, 0.5,
+                       ref_policy, &ref_ts) == AB_OK);
+  CHECK(ab_bon_policy(heap_probs, heap_values, 5000, 8.0, policy, &ref_bs) ==
+        AB_OK);
+  CHECK(ab_bon_from_samples(heap_scores, heap_values, 5000, 8, &ref[3]) ==
+        AB_OK);
+  h->requests = 0;
+  int ok = 1;
+  for (int frame = 0; frame < 20; frame++) {
+    double v, kl = 0.05 * (frame + 1);
+    ok &= ab_tail_bound(g, AB_GAIN, AB_CLOSED, kl, &v) == AB_OK;
+    ok &= ab_tail_bound(fl, AB_GAIN, AB_CLOSED, kl, &v) == AB_OK;
+    ok &= ab_tail_bound(be, AB_LOSS, AB_CLOSED, kl, &v) == AB_OK;
+    ok &= ab_tail_kl_needed(fl, AB_GAIN, AB_CLOSED, 0.5, &v) == AB_OK;
+    ok &= ab_tail_tilt(fl, AB_GAIN, kl, &v) == AB_OK;
+    ok &= ab_tail_tilt_kl(be, 0.7, &v) == AB_OK;
+    ok &= ab_bon_divergence_ws(ws, 8.0, &js, AB_CLOSED, &v, NULL) == AB_OK &&
+          v == ref[0];
+    ok &= ab_bon_expected_gain_ws(ws, g, 8.0, AB_NUMERIC, &v) == AB_OK &&
+          v == ref[1];
+    ok &= ab_bon_expected_gain_ws(ws, fl, 8.0, AB_CLOSED, &v) == AB_OK &&
+          v == ref[2];
+    ok &= ab_tilt_policy_ws(ws, heap_probs, heap_values, 5000, AB_TILT_KL, 0.5,
+                            policy, &ts) == AB_OK &&
+          ts.kl == ref_ts.kl && policy[17] == ref_policy[17];
+    ok &= ab_bon_policy_ws(ws, heap_probs, heap_values, 5000, 8.0, policy,
+                           &bs) == AB_OK && bs.kl == ref_bs.kl;
+    ok &= ab_bon_from_samples_ws(ws, heap_scores, heap_values, 5000, 8,
+                                 est) == AB_OK && est[0] == ref[3];
+  }
+  CHECK(ok);
+  CHECK(h->requests == 0);
+  if (h->requests)
+    fprintf(stderr, "frame loop: %zu allocations\n", h->requests);
+  ab_tail_free(g);
+  ab_tail_free(fl);
+  ab_tail_free(be);
+  ab_workspace_free(ws);
+  CHECK(h->live == 0);
+}
+
 static void test_allocator(void) {
   counting_heap h = {0, 0, 0, 0, 0};
   int (*scenario[])(void) = {sc_constructors, sc_finite_law, sc_policies,
-                             sc_joint_and_rest};
+                             sc_joint_and_rest, sc_workspace};
   const char *name[] = {"constructors", "finite law", "policies",
-                        "joint and the rest"};
+                        "joint and the rest", "workspace"};
   /* data: ties among the values, probabilities summing to 1 */
   for (int i = 0; i < 5000; i++) {
     heap_values[i] = (double)((i * 7919) % 1000) / 100.0;
@@ -1029,6 +1114,7 @@ static void test_allocator(void) {
     CHECK(bad == 0);
   }
   CHECK(h.wrong_size == 0);
+  test_frame_loop(&h);
   /* per-object allocators: the object lives and dies through its own */
   counting_heap own = {0, 0, 0, 0, 0};
   ab_allocator a = {counting_alloc, &own};

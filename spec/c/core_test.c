@@ -1030,6 +1030,14 @@ static void test_frame_loop(counting_heap *h) {
     ok &= ab_tail_kl_needed(fl, AB_GAIN, AB_CLOSED, 0.5, &v) == AB_OK;
     ok &= ab_tail_tilt(fl, AB_GAIN, kl, &v) == AB_OK;
     ok &= ab_tail_tilt_kl(be, 0.7, &v) == AB_OK;
+    ok &= ab_tail_tilt_kl(fl, 0.7, &v) == AB_OK;
+    ok &= ab_tail_cumulant_eval(fl, 2, 0.3, &v) == AB_OK;
+    double kls[3] = {0.1, kl, 1.0}, outs[3];
+    ok &= ab_tail_bound_vec(fl, AB_LOSS, AB_CLOSED, kls, 3, outs, NULL) == AB_OK;
+    ok &= ab_tail_kl_needed_vec(be, AB_GAIN, AB_CLOSED, kls, 3, outs, NULL) ==
+          AB_OK;
+    ok &= ab_tilt_policy(heap_probs, heap_values, 5000, AB_TILT_BETA, 2.0,
+                         policy, &ts) == AB_OK;
     ok &= ab_bon_divergence_ws(ws, 8.0, &js, AB_CLOSED, &v, NULL) == AB_OK &&
           v == ref[0];
     ok &= ab_bon_expected_gain_ws(ws, g, 8.0, AB_NUMERIC, &v) == AB_OK &&

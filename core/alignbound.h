@@ -97,6 +97,12 @@ int ab_workspace_reserve(ab_workspace *w, size_t bytes);
 void ab_set_allocator(ab_alloc_fn alloc, void *ud);
 /* The process allocator in effect. */
 void ab_get_allocator(ab_allocator *out);
+/* A hint for a big block that is about to be written for the first time
+ * (a result array): on Linux, its 2 MiB-aligned interior is marked for
+ * transparent huge pages (madvise MADV_HUGEPAGE, as numpy does), so that
+ * first writes fault 2 MiB at a time instead of 4 KiB; blocks under 4 MiB
+ * and other systems: nothing. */
+void ab_advise_huge_pages(void *p, size_t bytes);
 
 /* ------------------------------------------------------------------------ */
 /* Tails: the law (or an assumption on the law) of the reward under the

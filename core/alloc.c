@@ -6,6 +6,9 @@
  * resized: the helpers below take it, and a zero size is kept as one byte
  * both ways (nsize = 0 means "free" in that contract).
  */
+/* madvise's MADV_HUGEPAGE and posix_memalign are not in strict C11: without
+ * this the huge-page paths below compiled to nothing */
+#define _DEFAULT_SOURCE
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +83,18 @@ void *ab_malloc_n(size_t count, size_t size) {
   return ab_malloc(count * size);
 }
 
+void ab_advise_huge_pages(void *p, size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  const uintptr_t huge = (uintptr_t)2 << 20;
+  if (!p || bytes < 2 * huge) return;
+  uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+  uintptr_t hi = ((uintptr_t)p + bytes) & ~(huge - 1);
+  if (hi > lo) madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+  (void)p, (void)bytes;
+#endif
+}
+
 /* A large scratch buffer (free it with ab_free(p, bytes)).  With libc's
  * allocator on Linux it is 2 MiB-aligned and marked for transparent huge
  * pages: touching 10^7 records a page at a time costs more page faults than
@@ -93,7 +108,7 @@ void *ab_alloc_large(size_t bytes) {
     if (bytes > SIZE_MAX - huge) return NULL;
     if (posix_memalign(&p, huge, (bytes + huge - 1) / huge * huge) != 0)
       return NULL;
-    madvise(p, (bytes + huge - 1) / huge * huge, MADV_HUGEPAGE);
+    ab_advise_huge_pages(p, (bytes + huge - 1) / huge * huge);
     return p;
   }
 #endif

@@ -15,6 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "internal.h"
 
@@ -625,15 +628,33 @@ int ab_tail_bound_vec(const ab_tail *t, int side, int method, const double *kl,
   }
   if (method == AB_CLOSED &&
       (t->kind == AB_KIND_SUBGAUSSIAN || t->kind == AB_KIND_GAUSSIAN)) {
-    /* the hot path: sd sqrt(2 kl), streamed */
+    /* the hot path: sd sqrt(2 kl), streamed in chunks: a chunk whose
+     * values are all in [0, DBL_MAX / 2] is computed two at a time (SSE2's
+     * sqrtpd, correctly rounded like sqrt, which the compiler does not
+     * vectorise while libm's sqrt may set errno); any other chunk element
+     * by element (the failing index, sqrt2x beyond DBL_MAX / 2) */
     double sd = t->aux[0];
-    for (size_t i = 0; i < n; i++) {
-      double k = kl[i];
-      if (!(k >= 0.0)) {
-        if (failed_at) *failed_at = i;
-        return AB_EDOM;
+    for (size_t lo = 0; lo < n; lo += 1024) {
+      size_t hi = n - lo > 1024 ? lo + 1024 : n, i = lo;
+      int plain = 1;
+      for (size_t j = lo; j < hi; j++)
+        plain &= kl[j] >= 0.0 && kl[j] <= 0.5 * DBL_MAX;
+#if defined(__SSE2__)
+      if (plain) {
+        const __m128d two = _mm_set1_pd(2.0), s = _mm_set1_pd(sd);
+        for (; i + 2 <= hi; i += 2)
+          _mm_storeu_pd(out + i, _mm_mul_pd(s, _mm_sqrt_pd(_mm_mul_pd(
+                                                   two, _mm_loadu_pd(kl + i)))));
       }
-      out[i] = sd * sqrt2x(k);
+#endif
+      for (; i < hi; i++) {
+        double k = kl[i];
+        if (!(k >= 0.0)) {
+          if (failed_at) *failed_at = i;
+          return AB_EDOM;
+        }
+        out[i] = sd * sqrt2x(k);
+      }
     }
     return AB_OK;
   }

@@ -11,7 +11,9 @@
  * Every function returns AB_OK or an AB_E... status; ab_strerror() names it.
  * No function aborts, and the library holds no global mutable state: objects
  * may be shared read-only between threads.  Call ab_init() once per process
- * before anything else (it turns GSL's abort-on-error handler off).
+ * before anything else (it turns GSL's abort-on-error handler off), and
+ * ab_set_allocator() next if the host wants the core's memory (see Memory
+ * below; both are process-wide configuration, set once).
  */
 #ifndef ALIGNBOUND_H
 #define ALIGNBOUND_H

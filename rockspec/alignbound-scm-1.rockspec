@@ -32,7 +32,7 @@ build = {
     ["alignbound.scenario"] = "lua_bindings/alignbound/scenario.lua",
     ["alignbound.core"] = {
       sources = {
-        "core/bon.c", "core/budgets.c", "core/csv.c", "core/discrete.c", "core/divergences.c", "core/frontier.c",
+        "core/alloc.c", "core/bon.c", "core/budgets.c", "core/csv.c", "core/discrete.c", "core/divergences.c", "core/frontier.c",
         "core/estimate.c", "core/fit.c", "core/golden.c", "core/laws.c", "core/numeric.c", "core/renyi.c", "core/rules.c", "core/sample.c", "core/sort.c", "core/status.c",
         "core/tails.c", "core/tilt.c",
         "lua_bindings/bon.c", "lua_bindings/divergences.c", "lua_bindings/estimate.c", "lua_bindings/fit.c", "lua_bindings/golden.c",

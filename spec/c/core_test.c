@@ -1025,6 +1025,55 @@ out:
   return st;
 }
 
+/* The entry points that need no memory: under the counting allocator they
+ * make no request at all (the scenario list checks requests > 0, so this
+ * one runs apart). */
+static int sc_no_memory(void) {
+  ab_tail *t = NULL;
+  ab_rng *r = NULL;
+  int st = AB_OK, routes[3], route;
+  double v, lo, hi, se, lp[3] = {-1, -2, -0.5}, lq[3] = {-1.5, -1, -0.7};
+  char buf[64];
+  ab_family kl = {AB_KL, 1, NULL, NULL}, hel = {AB_HELLINGER, 0, NULL, NULL};
+  ab_error_model em = {AB_ERROR_BOUNDED, 0.1};
+  ab_divergences dv = {0.2, NAN, NAN};
+  ab_joint_gaussian jg = {0.5, 1.0, 1.0};
+  ab_joint_result jr;
+  TRY(ab_tail_gaussian(0.0, 1.0, &t));
+  TRY(ab_rng_new(3, 0, &r));
+  if (ab_strerror(AB_EDOM)[0] == 0 || ab_version()[0] == 0) st = AB_EDOM;
+  if (!ab_certificate_name(AB_CERT_KL) || !ab_route_name(AB_ROUTE_KL) ||
+      !ab_budget_route_name(AB_BUDGET_EXACT))
+    st = AB_EDOM;
+  if (st) goto out;
+  ab_tail_describe(t, buf, sizeof buf);
+  v = ab_tail_mean(t) + (double)ab_tail_atoms(t) + ab_rng_uniform(r);
+  TRY(ab_tail_tilt_divergence(t, 0.5, &hel, &v));
+  TRY(ab_family_check(&kl));
+  TRY(ab_f_eval(&kl, 2.0, &v));
+  TRY(ab_bon_win_rate(4.0, &v));
+  TRY(ab_bon_kl_estimate(0.1, 4.0, &v));
+  TRY(ab_bon_n_for_kl(0.5, &v));
+  TRY(ab_rule_check(AB_RULE_TOP_FRACTION, 0.5));
+  TRY(ab_rule_kl(AB_RULE_TOP_FRACTION, 0.5, &v));
+  TRY(ab_rule_win_rate(AB_RULE_TOP_FRACTION, 0.5, &v));
+  TRY(ab_error_check(&em));
+  if (ab_error_routes(&em, routes) < 1) st = AB_EDOM;
+  if (st) goto out;
+  TRY(ab_error_golden(&em, 0.3, &dv, &lo, &hi, &route));
+  TRY(ab_estimate_mean(lp, 3, &v, &se));
+  TRY(ab_estimate_kl(lp, lq, 3, AB_K3, &v, &se));
+  TRY(ab_estimate_renyi(lp, lq, 3, 0.5, &v, &se));
+  TRY(ab_renyi_bound(1.0, 1.0, 0.5, 0.1, &v));
+  TRY(ab_joint_gaussian_check(&jg));
+  TRY(ab_joint_gaussian_tilt(&jg, 0.5, &jr));
+  ab_advise_huge_pages(lp, sizeof lp);
+out:
+  ab_rng_free(r);
+  ab_tail_free(t);
+  return st;
+}
+
 /* A host's frame loop: after setup (the tails, a workspace reserved for the
  * largest law), bounds, best-of-n divergences and gains, tilts and policies
  * allocate nothing, and the _ws forms give the plain forms' results. */
@@ -1153,6 +1202,10 @@ static void test_allocator(void) {
     CHECK(bad == 0);
   }
   CHECK(h.wrong_size == 0);
+  /* the rest of the API: only the tail and generator it makes allocate */
+  h.requests = 0;
+  CHECK(sc_no_memory() == AB_OK);
+  CHECK(h.requests == 3 && h.live == 0);
   test_frame_loop(&h);
   /* per-object allocators: the object lives and dies through its own */
   counting_heap own = {0, 0, 0, 0, 0};

@@ -8,7 +8,9 @@
  */
 /* madvise's MADV_HUGEPAGE and posix_memalign are not in strict C11: without
  * this the huge-page paths below compiled to nothing */
+#ifndef _DEFAULT_SOURCE
 #define _DEFAULT_SOURCE
+#endif
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -57,6 +57,18 @@ do
   local base_fresh = run_baseline("fresh", n)
   print(string.format("subgaussian:gain, 10^7 KL, new vec  %8.2f ms   C+malloc %6.2f ms   ratio %.2fx",
     fresh * 1e3, base_fresh * 1e3, fresh / base_fresh))
+  -- numpy's np.sqrt(2 * s2 * kl) in the same run, when a python3 with numpy
+  -- is there (BENCH_PYTHON names it; best of 5 CPU times, as here)
+  local p = io.popen((os.getenv("BENCH_PYTHON") or "python3") .. " -c 'import numpy as np, time\n"
+    .. "kl = np.arange(1, 10**7 + 1) * 1e-7\nb = 1e9\n"
+    .. "for _ in range(5):\n t0 = time.process_time(); np.sqrt(2 * 2.25 * kl)\n"
+    .. " b = min(b, time.process_time() - t0)\nprint(b)' 2>/dev/null")
+  local np_time = p and tonumber(p:read("a"):match("^(%S+)"))
+  if p then p:close() end
+  if np_time then
+    print(string.format("numpy np.sqrt(2 * s2 * kl), 10^7   %8.2f ms   out= %.2fx, new vec %.2fx numpy's time",
+      np_time * 1e3, into / np_time, fresh / np_time))
+  end
 end
 
 -- 2. exact laws through the numerical engine

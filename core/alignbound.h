@@ -11,7 +11,9 @@
  * Every function returns AB_OK or an AB_E... status; ab_strerror() names it.
  * No function aborts, and the library holds no global mutable state: objects
  * may be shared read-only between threads.  Call ab_init() once per process
- * before anything else (it turns GSL's abort-on-error handler off).
+ * before anything else (it turns GSL's abort-on-error handler off), and
+ * ab_set_allocator() next if the host wants the core's memory (see Memory
+ * below; both are process-wide configuration, set once).
  *
  * The header works from C and C++ (extern "C").  Link with pkg-config
  * alignbound (add --static for libalignbound.a); a host that embeds Lua
@@ -84,6 +86,57 @@ const char *ab_version(void);
 void ab_init(void);
 
 /* ------------------------------------------------------------------------ */
+/* Memory.  Every allocation the core makes itself goes through an allocator
+ * with the contract of Lua's lua_Alloc (a lua_Alloc can be passed as it is):
+ *   alloc(ud, NULL, tag, n)       allocates n > 0 bytes (tag: any value);
+ *   alloc(ud, p, osize, n)        resizes the block p of osize bytes to n;
+ *   alloc(ud, p, osize, 0)        frees it and returns NULL.
+ * A NULL return for n > 0 is a failure: the call returns AB_ENOMEM having
+ * freed everything it had taken.  The core never asks for 0 bytes and always
+ * passes a block's true size back.
+ * GSL allocates a few objects itself with malloc, which no hook reaches: the
+ * quadrature workspaces, root finders and minimisers of the numerical
+ * routines, Walker tables for weighted sampling and the fit's matrices
+ * (README.md, "Embedding", lists which calls). */
+typedef void *(*ab_alloc_fn)(void *ud, void *ptr, size_t osize, size_t nsize);
+
+/* An allocator and its user data.  alloc == NULL means the process
+ * allocator. */
+typedef struct {
+  ab_alloc_fn alloc;
+  void *ud;
+} ab_allocator;
+
+/* A workspace: scratch that outlives a call, for hot loops.  The _ws forms
+ * below (w NULL: the plain form) take from it what they would otherwise
+ * allocate per call: a quadrature workspace (made with the workspace) and a
+ * buffer that grows to the largest law seen; ab_workspace_reserve sizes it
+ * in advance (AB_WORKSPACE_BYTES(m) covers every _ws form on m outcomes),
+ * so that a frame loop allocates nothing after setup.  A workspace is used
+ * by one call at a time (one per thread). */
+typedef struct ab_workspace ab_workspace;
+int ab_workspace_new(ab_workspace **out);
+void ab_workspace_free(ab_workspace *w);
+int ab_workspace_reserve(ab_workspace *w, size_t bytes);
+#define AB_WORKSPACE_BYTES(m) ((size_t)(m) * 48u + ((size_t)1 << 21) + 64u)
+
+/* Process-wide configuration, like ab_init: set the allocator of every later
+ * allocation (NULL: back to libc's malloc, realloc and free).  Call it once,
+ * before any other call of the library and before any thread uses it; it is
+ * not meant to change while objects made with the previous allocator are
+ * alive (objects remember the allocator that made them and free themselves
+ * through it, but scratch memory of a running call would not). */
+void ab_set_allocator(ab_alloc_fn alloc, void *ud);
+/* The process allocator in effect. */
+void ab_get_allocator(ab_allocator *out);
+/* A hint for a big block that is about to be written for the first time
+ * (a result array): on Linux, its 2 MiB-aligned interior is marked for
+ * transparent huge pages (madvise MADV_HUGEPAGE, as numpy does), so that
+ * first writes fault 2 MiB at a time instead of 4 KiB; blocks under 4 MiB
+ * and other systems: nothing. */
+void ab_advise_huge_pages(void *p, size_t bytes);
+
+/* ------------------------------------------------------------------------ */
 /* Tails: the law (or an assumption on the law) of the reward under the
  * reference policy.  A tail is immutable once built. */
 
@@ -128,6 +181,12 @@ int ab_tail_pareto(double xm, double alpha, ab_tail **out);
  * to 1 within 1e-9 relative; they are renormalised.  The arrays are copied. */
 int ab_tail_discrete(const double *values, const double *probs, size_t n,
                      ab_tail **out);
+/* ab_tail_discrete with an allocator of its own for this one object (NULL:
+ * the process allocator): the tail and its arrays are allocated and freed
+ * through a, which must stay valid until ab_tail_free.  A Lua binding passes
+ * its state's lua_Alloc, so that the state's limits apply to the law. */
+int ab_tail_discrete_a(const ab_allocator *a, const double *values,
+                       const double *probs, size_t n, ab_tail **out);
 /* A user cumulant bound, solved numerically (right tail only). */
 int ab_tail_cumulant(ab_cumulant_fn fn, void *ctx, double lambda_max,
                      ab_tail **out);
@@ -228,6 +287,8 @@ int ab_divergence(const double *p, const double *q, size_t n,
  * absolute error (0 for closed forms). */
 int ab_bon_divergence(double n, const ab_family *f, int method, double *out,
                       double *abserr);
+int ab_bon_divergence_ws(ab_workspace *w, double n, const ab_family *f,
+                         int method, double *out, double *abserr);
 /* P(best of n beats an independent reference sample) = n / (n + 1). */
 int ab_bon_win_rate(double n, double *out);
 /* Beirami et al. (2024) KL estimate from the reference probability eps of
@@ -236,6 +297,8 @@ int ab_bon_kl_estimate(double eps, double n, double *out);
 /* The exact gain E R_(n) - E R of best-of-n for an exact law or a finite
  * law (ties broken uniformly); AB_EUNDEF for assumption classes. */
 int ab_bon_expected_gain(const ab_tail *t, double n, int method, double *out);
+int ab_bon_expected_gain_ws(ab_workspace *w, const ab_tail *t, double n,
+                            int method, double *out);
 
 /* Certificates for a bound on the best-of-n gain. */
 enum {
@@ -260,6 +323,9 @@ typedef struct {
 } ab_bon_summary;
 int ab_bon_policy(const double *probs, const double *rewards, size_t m,
                   double n, double *policy, ab_bon_summary *summary);
+int ab_bon_policy_ws(ab_workspace *w, const double *probs,
+                     const double *rewards, size_t m, double n, double *policy,
+                     ab_bon_summary *summary);
 
 /* Unbiased estimate of the best-of-n average of values when selecting on
  * scores, from N logged samples (n <= N): sort by score; the i-th (1-based)
@@ -267,6 +333,9 @@ int ab_bon_policy(const double *probs, const double *rewards, size_t m,
  * With n = 0, out[k-1] gets the estimate for every k = 1..N. */
 int ab_bon_from_samples(const double *scores, const double *values, size_t N,
                         size_t n, double *out);
+int ab_bon_from_samples_ws(ab_workspace *w, const double *scores,
+                           const double *values, size_t N, size_t n,
+                           double *out);
 
 /* ------------------------------------------------------------------------ */
 /* Exponential tilting: the exact optimum of KL-regularised RL,
@@ -289,6 +358,9 @@ typedef struct {
 int ab_tilt_policy(const double *probs, const double *rewards, size_t m,
                    int mode, double value, double *policy,
                    ab_tilt_summary *summary);
+int ab_tilt_policy_ws(ab_workspace *w, const double *probs,
+                      const double *rewards, size_t m, int mode, double value,
+                      double *policy, ab_tilt_summary *summary);
 
 /* KL of the tilt at lambda for a tail with derivatives:
  * lambda psi'(lambda) - psi(lambda) (the penalty-to-budget conversion). */
@@ -334,6 +406,13 @@ int ab_rng_new_type(int type, unsigned long long seed,
                     unsigned long long stream, ab_rng **out);
 /* The type of r (AB_RNG_...). */
 int ab_rng_type(const ab_rng *r);
+/* ab_rng_new with an allocator for this generator and its state (NULL: the
+ * process allocator); a must stay valid until ab_rng_free. */
+int ab_rng_new_a(const ab_allocator *a, unsigned long long seed,
+                 unsigned long long stream, ab_rng **out);
+/* ab_rng_new_type with an allocator, likewise. */
+int ab_rng_new_type_a(const ab_allocator *a, int type, unsigned long long seed,
+                      unsigned long long stream, ab_rng **out);
 void ab_rng_free(ab_rng *r);
 /* For GSL's own samplers (this header does not include GSL's): the
  * generator inside r, a gsl_rng * that r owns, e.g.

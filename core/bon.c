@@ -218,7 +218,8 @@ static int piece(gsl_integration_workspace *ws, integrand_ctx *c, int sform,
 }
 
 /* int_0^1 f~(n u^(n-1)) du for the family's normalised generator. */
-static int integral(double n, const ab_family *f, double *out, double *abserr) {
+static int integral(ab_workspace *w, double n, const ab_family *f, double *out,
+                    double *abserr) {
   double e = n - 1.0, sum = 0.0, err = 0.0;
   integrand_ctx c = {f, n, e, log1p(e), 0, AB_OK};
   if (e == 0.0) {
@@ -226,7 +227,7 @@ static int integral(double n, const ab_family *f, double *out, double *abserr) {
     if (abserr) *abserr = 0.0;
     return AB_OK;
   }
-  gsl_integration_workspace *ws = gsl_integration_workspace_alloc(QUAD_LIMIT);
+  gsl_integration_workspace *ws = ab_ws_quad(w, QUAD_LIMIT);
   if (!ws) return AB_ENOMEM;
   int st;
   if (e <= 1.0) {
@@ -239,7 +240,7 @@ static int integral(double n, const ab_family *f, double *out, double *abserr) {
     if (!st) st = piece(ws, &c, 1, ln, ln + 50.0, &sum, &err);
     if (!st) st = piece(ws, &c, 0, (ln + 50.0) / e, INFINITY, &sum, &err);
   }
-  gsl_integration_workspace_free(ws);
+  ab_ws_quad_done(w, ws);
   if (st) return st;
   if (!(err <= 1e-10 * fabs(sum)) && isfinite(sum) && sum > 1e-300)
     return AB_ENOCONV;
@@ -250,6 +251,11 @@ static int integral(double n, const ab_family *f, double *out, double *abserr) {
 
 int ab_bon_divergence(double n, const ab_family *f, int method, double *out,
                       double *abserr) {
+  return ab_bon_divergence_ws(NULL, n, f, method, out, abserr);
+}
+
+int ab_bon_divergence_ws(ab_workspace *w, double n, const ab_family *f,
+                         int method, double *out, double *abserr) {
   int st = ab_family_check(f);
   if (st) return st;
   if ((st = check_n(n))) return st;
@@ -267,25 +273,25 @@ int ab_bon_divergence(double n, const ab_family *f, int method, double *out,
     }
     if (a == 1.0) {
       ab_family kl = {AB_KL, 1.0, NULL, NULL};
-      return integral(n, &kl, out, abserr);
+      return integral(w, n, &kl, out, abserr);
     }
     /* D_a = log M / (a-1) with M = int t^a; where M is near 1, from the
      * Amari-alpha divergence A instead, M = 1 + a (a-1) A, which keeps the
      * digits that 1 + (M - 1) would lose */
     ab_family moment = {AB_MOMENT, a, NULL, NULL};
-    st = integral(n, &moment, &am, abserr);
+    st = integral(w, n, &moment, &am, abserr);
     if (st) return st;
     if (fabs(am - 1.0) > 0.25 || isinf(am)) {
       *out = log(am) / (a - 1.0);
       return AB_OK;
     }
     ab_family alpha = {AB_ALPHA, a, NULL, NULL};
-    st = integral(n, &alpha, &am, abserr);
+    st = integral(w, n, &alpha, &am, abserr);
     if (st) return st;
     *out = log1p(a * (a - 1.0) * am) / (a - 1.0);
     return AB_OK;
   }
-  if ((st = integral(n, f, out, abserr))) return st;
+  if ((st = integral(w, n, f, out, abserr))) return st;
   *out = ab_family_clamp(f, *out);
   return AB_OK;
 }
@@ -577,6 +583,24 @@ static void bon_walk_start(bon_walk *w, double n, const ab_sum *total,
 
 int ab_bon_policy(const double *probs, const double *rewards, size_t m,
                   double n, double *policy, ab_bon_summary *s) {
+  return ab_bon_policy_ws(NULL, probs, rewards, m, n, policy, s);
+}
+
+/* Records and their sort's scratch in one block from w (or allocated):
+ * *k gets the records, *sort the scratch after them. */
+static size_t records_bytes(size_t m) {
+  return (m * sizeof(ab_record) + 15) / 16 * 16;
+}
+
+static void *records_get(ab_workspace *w, size_t m, size_t *bytes) {
+  if (m > SIZE_MAX / (2 * sizeof(ab_record)) - 1) return NULL;
+  *bytes = records_bytes(m) + ab_sort_scratch_bytes(m);
+  return w ? ab_ws_buffer(w, *bytes) : ab_alloc_large(*bytes);
+}
+
+int ab_bon_policy_ws(ab_workspace *ws, const double *probs,
+                     const double *rewards, size_t m, double n, double *policy,
+                     ab_bon_summary *s) {
   ab_sum total = {0.0, 0.0};
   if (check_n(n) || m == 0 || !probs || !rewards) return AB_EDOM;
   for (size_t i = 0; i < m; i++) {
@@ -602,16 +626,14 @@ int ab_bon_policy(const double *probs, const double *rewards, size_t m,
   }
   /* records (reward, probability, index) sorted by reward; the
    * probabilities stay as given and the walk divides by their total */
-  ab_record *k = ab_alloc_large(m * sizeof *k);
+  size_t bytes;
+  ab_record *k = records_get(ws, m, &bytes);
   if (!k) return AB_ENOMEM;
-  if (ab_sort_law(probs, rewards, m, k)) {
-    free(k);
-    return AB_ENOMEM;
-  }
+  ab_sort_law_in(probs, rewards, m, k, (char *)k + records_bytes(m));
   bon_walk w;
   bon_walk_start(&w, n, &total, policy);
   bon_walk_groups(&w, k, m);
-  free(k);
+  ab_ws_buffer_done(ws, k, bytes);
   if (s) {
     s->kl_bound = bon_kl(n);
     /* the exact KL is at most the continuous value; rounding may not push
@@ -624,10 +646,11 @@ int ab_bon_policy(const double *probs, const double *rewards, size_t m,
 }
 
 /* Exact gain of best-of-n for a finite law: sum_g (bon(g) - ref(g)) v_g. */
-static int finite_gain(const ab_tail *t, double n, double *out) {
-  size_t m = t->n;
+static int finite_gain(ab_workspace *ws, const ab_tail *t, double n,
+                       double *out) {
+  size_t m = t->n, bytes;
   ab_sum total = {0.0, 0.0};
-  ab_record *k = ab_alloc_large(m * sizeof *k);
+  ab_record *k = records_get(ws, m, &bytes);
   if (!k) return AB_ENOMEM;
   for (size_t i = 0; i < m; i++) {
     k[i].key = ab_sort_key(t->x[i]);
@@ -635,14 +658,11 @@ static int finite_gain(const ab_tail *t, double n, double *out) {
     k[i].b = 0.0;
     ab_sum_add(&total, k[i].a);
   }
-  if (ab_sort_records(k, m)) {
-    free(k);
-    return AB_ENOMEM;
-  }
+  ab_sort_records_in(k, m, (char *)k + records_bytes(m));
   bon_walk w;
   bon_walk_start(&w, n, &total, NULL);
   bon_walk_groups(&w, k, m);
-  free(k);
+  ab_ws_buffer_done(ws, k, bytes);
   *out = ab_sum_value(&w.gain);
   return AB_OK;
 }
@@ -850,12 +870,13 @@ static double quantile_integrand(double x, void *vctx) {
   return v * exp(-x);
 }
 
-static int quantile_gain(const ab_tail *t, double n, double *out) {
+static int quantile_gain(ab_workspace *w, const ab_tail *t, double n,
+                         double *out) {
   quantile_ctx c = {t, n, log(n), n < 2.0, AB_OK};
   if (!cdf_holds(t)) return AB_ENOCONV;
   gsl_function F = {quantile_integrand, &c};
   double r1, e1, r2 = 0.0, e2 = 0.0;
-  gsl_integration_workspace *ws = gsl_integration_workspace_alloc(QUAD_LIMIT);
+  gsl_integration_workspace *ws = ab_ws_quad(w, QUAD_LIMIT);
   if (!ws) return AB_ENOMEM;
   int s1 = gsl_integration_qags(&F, 0.0, 1.0, 0.0, 1e-12, QUAD_LIMIT, ws,
                                 &r1, &e1);
@@ -864,7 +885,7 @@ static int quantile_gain(const ab_tail *t, double n, double *out) {
   int s2 = c.status ? GSL_SUCCESS
                     : gsl_integration_qags(&F, 1.0, 78.0, 0.0, 1e-12,
                                            QUAD_LIMIT, ws, &r2, &e2);
-  gsl_integration_workspace_free(ws);
+  ab_ws_quad_done(w, ws);
   if (c.status) return c.status;
   double r = r1 + r2, e = e1 + e2;
   if ((s1 || s2) && !(e <= 1e-10 * fabs(r) + 1e-15 * t->variance))
@@ -875,6 +896,11 @@ static int quantile_gain(const ab_tail *t, double n, double *out) {
 }
 
 int ab_bon_expected_gain(const ab_tail *t, double n, int method, double *out) {
+  return ab_bon_expected_gain_ws(NULL, t, n, method, out);
+}
+
+int ab_bon_expected_gain_ws(ab_workspace *w, const ab_tail *t, double n,
+                            int method, double *out) {
   const double *a = t->par;
   if (check_n(n)) return AB_EDOM;
   if (n == 1.0) {
@@ -886,7 +912,7 @@ int ab_bon_expected_gain(const ab_tail *t, double n, int method, double *out) {
   case AB_KIND_EMPIRICAL:
   case AB_KIND_BERNOULLI:
   case AB_KIND_BOUNDED_MEAN:
-    return finite_gain(t, n, out);
+    return finite_gain(w, t, n, out);
   case AB_KIND_UNIFORM:
     if (method == AB_CLOSED) {
       /* n/(n+1) - 1/2, the ratio first: w (n - 1) overflows at n = 1e308 */
@@ -932,7 +958,7 @@ int ab_bon_expected_gain(const ab_tail *t, double n, int method, double *out) {
   default:
     return AB_EUNDEF;
   }
-  return quantile_gain(t, n, out);
+  return quantile_gain(w, t, n, out);
 }
 
 /* ---- sampling the best of n ------------------------------------------------ */
@@ -992,7 +1018,11 @@ int ab_bon_gain(const ab_tail *t, double n, double *out, int *certificate) {
       best = v;
       cert = AB_CERT_TV;
     }
-    if (ab_bon_renyi_certificate(t, n, range, &v) == AB_OK && v < best) {
+    /* a certificate that does not apply is skipped, but running out of
+     * memory is reported: the result must not depend on the heap */
+    st = ab_bon_renyi_certificate(t, n, range, &v);
+    if (st == AB_ENOMEM) return st;
+    if (st == AB_OK && v < best) {
       best = v;
       cert = AB_CERT_RENYI;
     }
@@ -1026,19 +1056,23 @@ static double estimate(const ab_record *a, size_t N, size_t n) {
 
 int ab_bon_from_samples(const double *scores, const double *values, size_t N,
                         size_t n, double *out) {
+  return ab_bon_from_samples_ws(NULL, scores, values, N, n, out);
+}
+
+int ab_bon_from_samples_ws(ab_workspace *ws, const double *scores,
+                           const double *values, size_t N, size_t n,
+                           double *out) {
   if (N == 0 || !scores || !values || n > N) return AB_EDOM;
   for (size_t i = 0; i < N; i++)
     if (!isfinite(scores[i]) || !isfinite(values[i])) return AB_EDOM;
-  ab_record *a = ab_alloc_large(N * sizeof *a);
+  size_t bytes;
+  ab_record *a = records_get(ws, N, &bytes);
   if (!a) return AB_ENOMEM;
   for (size_t i = 0; i < N; i++) {
     a[i].key = ab_sort_key(scores[i]);
     a[i].a = values[i];
   }
-  if (ab_sort_records(a, N)) {
-    free(a);
-    return AB_ENOMEM;
-  }
+  ab_sort_records_in(a, N, (char *)a + records_bytes(N));
   /* ties in the ranking are broken at random: tied samples share the mean
    * of their values, summed as v / k (the plain sum of 1e308s overflows) */
   for (size_t lo = 0; lo < N;) {
@@ -1056,6 +1090,6 @@ int ab_bon_from_samples(const double *scores, const double *values, size_t N,
   if (n > 0) *out = estimate(a, N, n);
   else
     for (size_t k = 1; k <= N; k++) out[k - 1] = estimate(a, N, k);
-  free(a);
+  ab_ws_buffer_done(ws, a, bytes);
   return AB_OK;
 }

@@ -208,7 +208,7 @@ static int expect(const ab_tail *t, const kernel *k, double e[NK]) {
     for (int j = 0; j < NK; j++) e[j] = ab_sum_value(&acc[j]);
     return AB_OK;
   }
-  gsl_integration_workspace *ws = gsl_integration_workspace_alloc(QUAD_LIMIT);
+  gsl_integration_workspace *ws = ab_quad_new(QUAD_LIMIT);
   if (!ws) return AB_ENOMEM;
   quad_ctx c = {t, k, 0, AB_OK};
   gsl_function F = {quad_fn, &c};
@@ -265,7 +265,7 @@ static int expect(const ab_tail *t, const kernel *k, double e[NK]) {
       if (bad[i] && !(err[i] <= ok)) st = AB_ENOCONV;
     e[j] = sum;
   }
-  gsl_integration_workspace_free(ws);
+  ab_quad_free(ws);
   return st;
 }
 
@@ -339,7 +339,7 @@ static int brent(solve_ctx *c, double lo, double hi, double *root) {
   if (flo == 0.0) { *root = lo; return AB_OK; }
   if (fhi == 0.0) { *root = hi; return AB_OK; }
   if (!(flo < 0.0 && fhi > 0.0)) return AB_ENOCONV;
-  gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
+  gsl_root_fsolver *s = ab_root_fsolver_new(gsl_root_fsolver_brent);
   if (!s) return AB_ENOMEM;
   int st = gsl_root_fsolver_set(s, &F, lo, hi);
   for (int it = 0; !st && !c->status && it < 300; it++) {
@@ -350,7 +350,7 @@ static int brent(solve_ctx *c, double lo, double hi, double *root) {
     if (gsl_root_test_interval(lo, hi, 1e-300, 4e-16) == GSL_SUCCESS) break;
   }
   *root = gsl_root_fsolver_root(s);
-  gsl_root_fsolver_free(s);
+  ab_root_fsolver_free(s);
   if (c->status) return c->status;
   return st ? AB_ENOCONV : AB_OK;
 }
@@ -442,16 +442,17 @@ static int solve_param(const ab_tail *t, const shape *sh, int on_gain,
  * S_k, mean mu_k and variance V_k (Welford, no cancellation) and the mass
  * below them (a suffix sum, so that 1 - S_k keeps its digits). */
 typedef struct {
-  size_t k;
+  size_t k, cap; /* cap: the arrays' length */
   double *x, *S, *mu, *V, *below;
 } chi2_table;
 
 static void chi2_free(chi2_table *c) {
-  free(c->x);
-  free(c->S);
-  free(c->mu);
-  free(c->V);
-  free(c->below);
+  size_t bytes = c->cap * sizeof(double);
+  ab_free(c->x, bytes);
+  ab_free(c->S, bytes);
+  ab_free(c->mu, bytes);
+  ab_free(c->V, bytes);
+  ab_free(c->below, bytes);
 }
 
 static int chi2_setup(const ab_tail *t, chi2_table *c) {
@@ -465,13 +466,14 @@ static int chi2_setup(const ab_tail *t, chi2_table *c) {
     r[i].b = weight(t, i);
   }
   int st = ab_sort_records(r, n);
-  c->x = malloc(n * sizeof *c->x);
-  c->S = malloc(n * sizeof *c->S);
-  c->mu = malloc(n * sizeof *c->mu);
-  c->V = malloc(n * sizeof *c->V);
-  c->below = malloc(n * sizeof *c->below);
+  c->cap = n;
+  c->x = ab_malloc_n(n, sizeof *c->x);
+  c->S = ab_malloc_n(n, sizeof *c->S);
+  c->mu = ab_malloc_n(n, sizeof *c->mu);
+  c->V = ab_malloc_n(n, sizeof *c->V);
+  c->below = ab_malloc_n(n, sizeof *c->below);
   if (st || !c->x || !c->S || !c->mu || !c->V || !c->below) {
-    free(r);
+    ab_free(r, n * sizeof *r);
     chi2_free(c);
     return st ? st : AB_ENOMEM;
   }
@@ -497,7 +499,7 @@ static int chi2_setup(const ab_tail *t, chi2_table *c) {
     /* the mass of group j is S_j - S_{j-1} */
     ab_sum_add(&below, c->S[j] - (j ? c->S[j - 1] : 0.0));
   }
-  free(r);
+  ab_free(r, n * sizeof *r);
   c->k = k;
   c->mu[k - 1] = 0.0; /* the law is centred: its mean is 0 exactly */
   return AB_OK;
@@ -568,7 +570,7 @@ static int tv_setup(const ab_tail *t, tv_table *v) {
     v->r[i].b = weight(t, i);
   }
   int st = ab_sort_records(v->r, t->n);
-  if (st) free(v->r);
+  if (st) ab_free(v->r, v->n * sizeof *v->r);
   return st;
 }
 
@@ -621,11 +623,11 @@ static int tv_exact(const ab_tail *t, double c, double *out) {
   }
   quantile_ctx q = {t, AB_OK};
   gsl_function F = {quantile_fn, &q};
-  gsl_integration_workspace *ws = gsl_integration_workspace_alloc(200);
+  gsl_integration_workspace *ws = ab_quad_new(200);
   if (!ws) return AB_ENOMEM;
   double r, e;
   int st = gsl_integration_qags(&F, 0.0, c, 0.0, 1e-12, 200, ws, &r, &e);
-  gsl_integration_workspace_free(ws);
+  ab_quad_free(ws);
   if (q.status) return q.status;
   if (st) return AB_ENOCONV;
   *out = c * t->sup - r;
@@ -686,11 +688,11 @@ static int rinf_exact(const ab_tail *t, double c, double *out) {
   int bottom = m > 0.5;
   quantile_ctx q = {t, AB_OK};
   gsl_function F = {bottom ? quantile_fn : quantile_upper_fn, &q};
-  gsl_integration_workspace *ws = gsl_integration_workspace_alloc(QUAD_LIMIT);
+  gsl_integration_workspace *ws = ab_quad_new(QUAD_LIMIT);
   if (!ws) return AB_ENOMEM;
   int st = gsl_integration_qags(&F, 0.0, bottom ? -expm1(-c) : m, 0.0, 1e-12,
                                 QUAD_LIMIT, ws, &r, &e);
-  gsl_integration_workspace_free(ws);
+  ab_quad_free(ws);
   if (q.status) return q.status;
   if (st && !(e <= 1e-9 * fabs(r))) return AB_ENOCONV;
   *out = (bottom ? -r : r) / m;
@@ -820,7 +822,7 @@ typedef struct {
 
 static void prep_free(prep *p) {
   if (p->has_chi2) chi2_free(&p->chi2);
-  if (p->has_tv) free(p->tv.r);
+  if (p->has_tv) ab_free(p->tv.r, p->tv.n * sizeof *p->tv.r);
 }
 
 static int prep_init(const ab_tail *t, const ab_family *f, prep *p) {
@@ -1148,12 +1150,12 @@ int ab_budget_policy(const ab_tail *t, const ab_family *f, double budget,
   int st = prep_init(t, f, &p);
   if (!st && p.sh.kind == SH_KL) {
     /* the tilt: ab_tilt_policy on the atoms */
-    double *w = malloc(t->n * sizeof *w);
+    double *w = ab_malloc_n(t->n, sizeof *w);
     ab_tilt_summary s;
     if (!w) st = AB_ENOMEM;
     for (size_t i = 0; !st && i < t->n; i++) w[i] = weight(t, i);
     if (!st) st = ab_tilt_policy(w, t->x, t->n, AB_TILT_KL, budget, policy, &s);
-    free(w);
+    ab_free(w, t->n * sizeof *w);
   } else if (!st) {
     st = policy_ratios(&p, budget, policy);
     ab_sum z = {0, 0};

@@ -22,34 +22,38 @@ static int fail(char *err, size_t len, int status, const char *fmt, ...) {
   return status;
 }
 
-void ab_table_free(ab_table *t) {
-  if (!t) return;
+/* Free a table whose columns hold cap doubles each (rows once read). */
+static void table_free_cap(ab_table *t, size_t cap) {
   for (size_t j = 0; j < t->cols; j++) {
-    if (t->names) free(t->names[j]);
-    if (t->data) free(t->data[j]);
+    if (t->names && t->names[j]) ab_free(t->names[j], strlen(t->names[j]) + 1);
+    if (t->data) ab_free(t->data[j], cap * sizeof(double));
   }
-  free(t->names);
-  free(t->data);
+  ab_free(t->names, t->cols * sizeof *t->names);
+  ab_free(t->data, t->cols * sizeof *t->data);
   t->names = NULL;
   t->data = NULL;
   t->rows = t->cols = 0;
 }
 
-/* Read the whole file into *buf (NUL-terminated): AB_OK, AB_ENOMEM when a
- * buffer cannot be had, AB_EIO when the file cannot be opened or read (errno
- * says why). */
-static int slurp(const char *path, char **buf, size_t *len) {
+void ab_table_free(ab_table *t) {
+  if (t) table_free_cap(t, t->rows);
+}
+
+/* Read the whole file into *buf (NUL-terminated, *bufcap bytes allocated):
+ * AB_OK, AB_ENOMEM when a buffer cannot be had, AB_EIO when the file cannot
+ * be opened or read (errno says why). */
+static int slurp(const char *path, char **buf, size_t *len, size_t *bufcap) {
   FILE *f = fopen(path, "rb");
   *buf = NULL;
   if (!f) return AB_EIO;
   size_t cap = 1 << 16, n = 0;
-  char *b = malloc(cap);
+  char *b = ab_malloc(cap);
   int st = b ? AB_OK : AB_ENOMEM;
   while (!st) {
     size_t got = fread(b + n, 1, cap - n - 1, f);
     n += got;
     if (n + 1 < cap) break;
-    char *nb = cap <= SIZE_MAX / 2 ? realloc(b, cap * 2) : NULL;
+    char *nb = cap <= SIZE_MAX / 2 ? ab_realloc(b, cap, cap * 2) : NULL;
     if (!nb) {
       st = AB_ENOMEM;
       break;
@@ -62,20 +66,22 @@ static int slurp(const char *path, char **buf, size_t *len) {
   fclose(f);
   errno = saved;
   if (st) {
-    free(b);
+    ab_free(b, cap);
     return st;
   }
   b[n] = '\0';
   *buf = b;
   *len = n;
+  *bufcap = cap;
   return AB_OK;
 }
 
-/* Split the header at p into names; returns the start of the next line. */
+/* Split the header at p into names (*count of them in an array of *ncap);
+ * returns the start of the next line. */
 static char *parse_header(char *p, char sep, char ***names, size_t *count,
-                          int *status) {
+                          size_t *ncap, int *status) {
   size_t cap = 8, n = 0;
-  char **v = malloc(cap * sizeof *v);
+  char **v = ab_malloc(cap * sizeof *v);
   *status = AB_ENOMEM;
   if (!v) return NULL;
   for (;;) {
@@ -94,12 +100,12 @@ static char *parse_header(char *p, char sep, char ***names, size_t *count,
       while (end > start && end[-1] == ' ') end--;
     }
     if (n == cap) {
-      char **nv = realloc(v, 2 * cap * sizeof *nv);
+      char **nv = ab_realloc(v, cap * sizeof *nv, 2 * cap * sizeof *nv);
       if (!nv) break;
       v = nv;
       cap *= 2;
     }
-    v[n] = malloc((size_t)(end - start) + 1);
+    v[n] = ab_malloc((size_t)(end - start) + 1);
     if (!v[n]) break;
     memcpy(v[n], start, (size_t)(end - start));
     v[n][end - start] = '\0';
@@ -112,24 +118,25 @@ static char *parse_header(char *p, char sep, char ***names, size_t *count,
     if (*p == '\n') p++;
     *names = v;
     *count = n;
+    *ncap = cap;
     *status = AB_OK;
     return p;
   }
-  for (size_t i = 0; i < n; i++) free(v[i]);
-  free(v);
+  for (size_t i = 0; i < n; i++) ab_free(v[i], strlen(v[i]) + 1);
+  ab_free(v, cap * sizeof *v);
   return NULL;
 }
 
 int ab_csv_read(const char *path, const char *const *columns, size_t ncols,
                 ab_table *out, char *err, size_t errlen) {
-  size_t len, nnames = 0;
+  size_t len, nnames = 0, namecap = 0, bufcap = 0;
   char **names = NULL;
   int st;
   memset(out, 0, sizeof *out);
   if (!path) return fail(err, errlen, AB_EDOM, "no file name");
   char *buf, *text;
   errno = 0;
-  st = slurp(path, &buf, &len);
+  st = slurp(path, &buf, &len, &bufcap);
   if (st == AB_ENOMEM) return fail(err, errlen, st, "%s: out of memory", path);
   if (st)
     return fail(err, errlen, AB_EIO, "%s: %s", path,
@@ -146,19 +153,19 @@ int ab_csv_read(const char *path, const char *const *columns, size_t ncols,
   size_t hl = eol ? (size_t)(eol - text) : len;
   char sep = (memchr(text, '\t', hl) && !memchr(text, ',', hl)) ? '\t' : ',';
   if (hl == 0 || (hl == 1 && text[0] == '\r')) {
-    free(buf);
+    ab_free(buf, bufcap);
     return fail(err, errlen, AB_EPARSE, "%s:1: missing header line", path);
   }
-  char *p = parse_header(text, sep, &names, &nnames, &st);
+  char *p = parse_header(text, sep, &names, &nnames, &namecap, &st);
   if (!p) {
-    free(buf);
+    ab_free(buf, bufcap);
     return fail(err, errlen, st, "%s: out of memory", path);
   }
   /* which file column feeds which output column */
   size_t want = ncols ? ncols : nnames;
-  long *map = malloc(nnames * sizeof *map);
-  out->names = calloc(want, sizeof *out->names);
-  out->data = calloc(want, sizeof *out->data);
+  long *map = ab_malloc_n(nnames, sizeof *map);
+  out->names = ab_calloc(want, sizeof *out->names);
+  out->data = ab_calloc(want, sizeof *out->data);
   out->cols = want;
   size_t cap = 1024, rows = 0;
   st = (map && out->names && out->data) ? AB_OK : AB_ENOMEM;
@@ -198,10 +205,11 @@ int ab_csv_read(const char *path, const char *const *columns, size_t ncols,
       }
     if (st) break;
     map[j] = (long)c;
-    out->names[c] = malloc(strlen(name) + 1);
-    out->data[c] = malloc(cap * sizeof(double));
+    /* a name is copied at once: it is freed by its length */
+    out->names[c] = ab_malloc(strlen(name) + 1);
+    if (out->names[c]) strcpy(out->names[c], name);
+    out->data[c] = ab_malloc_n(cap, sizeof(double));
     if (!out->names[c] || !out->data[c]) st = AB_ENOMEM;
-    else strcpy(out->names[c], name);
   }
   size_t line = 1;
   while (!st && *p) {
@@ -211,13 +219,26 @@ int ab_csv_read(const char *path, const char *const *columns, size_t ncols,
       continue;
     }
     if (rows == cap) {
-      cap *= 2;
+      /* every column grows, or none (their capacity is one number) */
+      size_t grown = 0;
       for (size_t c = 0; c < want && !st; c++) {
-        double *nd = realloc(out->data[c], cap * sizeof(double));
+        double *nd = cap <= SIZE_MAX / 2 / sizeof(double)
+                         ? ab_realloc(out->data[c], cap * sizeof(double),
+                                      2 * cap * sizeof(double))
+                         : NULL;
         if (!nd) st = AB_ENOMEM;
-        else out->data[c] = nd;
+        else out->data[c] = nd, grown++;
+      }
+      for (size_t c = 0; st && c < grown; c++) {
+        /* back to cap, the size the error path frees (a shrink the
+         * allocator refuses: the block goes now) */
+        double *nd = ab_realloc(out->data[c], 2 * cap * sizeof(double),
+                                cap * sizeof(double));
+        if (!nd) ab_free(out->data[c], 2 * cap * sizeof(double));
+        out->data[c] = nd;
       }
       if (st) break;
+      cap *= 2;
     }
     for (size_t j = 0; j < nnames; j++) {
       char *end;
@@ -266,12 +287,25 @@ int ab_csv_read(const char *path, const char *const *columns, size_t ncols,
     if (*p == '\n') p++;
     rows++;
   }
+  /* the columns shrink to their rows, the size ab_table_free frees */
+  for (size_t c = 0; !st && c < want; c++) {
+    double *nd = ab_realloc(out->data[c], cap * sizeof(double),
+                            rows * sizeof(double));
+    if (!nd) st = AB_ENOMEM;
+    else out->data[c] = nd;
+    if (st) { /* columns before c are already shrunk */
+      for (size_t k = 0; k < c; k++) {
+        ab_free(out->data[k], rows * sizeof(double));
+        out->data[k] = NULL;
+      }
+    }
+  }
   out->rows = rows;
   if (st == AB_ENOMEM) fail(err, errlen, st, "%s: out of memory", path);
-  for (size_t j = 0; j < nnames; j++) free(names[j]);
-  free(names);
-  free(map);
-  free(buf);
-  if (st) ab_table_free(out);
+  for (size_t j = 0; j < nnames; j++) ab_free(names[j], strlen(names[j]) + 1);
+  ab_free(names, namecap * sizeof *names);
+  ab_free(map, nnames * sizeof *map);
+  ab_free(buf, bufcap);
+  if (st) table_free_cap(out, cap);
   return st;
 }

@@ -69,10 +69,14 @@ int ab_discrete_setup(ab_tail *t, const double *values, const double *probs,
   }
   if (probs && !(fabs(total - 1.0) <= 1e-9)) return AB_EDOM;
   if (!probs) keep = n;
-  t->x = malloc(keep * sizeof *t->x);
+  if (keep > SIZE_MAX / sizeof *t->x) return AB_ENOMEM;
+  /* t->n sizes the arrays for ab_tail_free from here on; arrays the caller
+   * placed (ab_tail_discrete_in) are used as they are */
+  t->n = keep;
+  if (!t->x) t->x = ab_malloc_a(&t->alloc, keep * sizeof *t->x);
   if (!t->x) return AB_ENOMEM;
   if (probs) {
-    t->w = malloc(keep * sizeof *t->w);
+    if (!t->w) t->w = ab_malloc_a(&t->alloc, keep * sizeof *t->w);
     if (!t->w) return AB_ENOMEM;
     size_t j = 0;
     for (size_t i = 0; i < n; i++)

@@ -151,8 +151,9 @@ int ab_estimate_renyi(const double *lp, const double *lq, size_t n, double a,
 /* ---- the bootstrap of the empirical variance proxy ----------------------
  *
  * Resample r draws n samples with replacement from the sorted samples with
- * its own generator, seeded from (seed, r) by splitmix64, so that any slice
- * of the resamples (a shard) reproduces its part of a full run exactly.  A
+ * its own xoshiro256** generator (internal.h), seeded from (seed, r), so
+ * that any slice of the resamples (a shard) reproduces its part of a full
+ * run exactly.  A
  * resample is a vector of counts over the sorted samples: no copy, no sort.
  *
  * Its proxy sup_l 2 psi(l) / l^2 is searched by the same branch and bound as
@@ -180,6 +181,7 @@ typedef struct {
   size_t n, nbins;
   double *xs;            /* sorted samples, (x - shift) 2^-e */
   int e;
+  size_t cap;            /* bins allocated */
   size_t *start;         /* bin b holds xs[start[b] .. start[b+1]) */
   double *centre, *half; /* per bin */
   double hmax;           /* the largest half-width */
@@ -189,6 +191,7 @@ typedef struct {
   double *out;           /* the values of the run's resamples */
   double *diag;          /* the heavy-tail checks' proxies (report) */
   struct boot_work *work;
+  unsigned nwork;        /* workers allocated */
 } boot_data;
 
 typedef struct boot_work {
@@ -202,47 +205,16 @@ typedef struct boot_work {
   size_t lo, hi;     /* its smallest and largest sample (indices in xs) */
 } boot_work;
 
-/* splitmix64 (Steele, Lea and Flood 2014): a bijective mixer, the seed of
- * each resample's xoshiro256** (Blackman and Vigna 2018) generator. */
-static uint64_t mix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
-typedef struct {
-  uint64_t s[4];
-} xoshiro;
-
-static void xoshiro_seed(xoshiro *g, uint64_t seed, uint64_t stream) {
-  uint64_t h = mix64(mix64(seed) ^ mix64(stream + 0x632be59bd9b4e019ull));
-  for (int i = 0; i < 4; i++) g->s[i] = h = mix64(h);
-}
-
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static uint64_t xoshiro_next(xoshiro *g) {
-  uint64_t *s = g->s, r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl(s[3], 45);
-  return r;
-}
-
 __extension__ typedef unsigned __int128 u128;
 
 /* Uniform on [0, n) without bias (Lemire 2019: multiply, reject rarely). */
-static size_t xoshiro_below(xoshiro *g, uint64_t n) {
-  u128 m = (u128)xoshiro_next(g) * n;
+static size_t xoshiro_below(ab_xoshiro *g, uint64_t n) {
+  u128 m = (u128)ab_xoshiro_next(g) * n;
   uint64_t low = (uint64_t)m;
   if (low < n) {
     uint64_t floor_ = -n % n;
     while (low < floor_) {
-      m = (u128)xoshiro_next(g) * n;
+      m = (u128)ab_xoshiro_next(g) * n;
       low = (uint64_t)m;
     }
   }
@@ -252,9 +224,9 @@ static size_t xoshiro_below(xoshiro *g, uint64_t n) {
 /* Counts of n draws of n positions, resample r of the run with this seed. */
 static int sample_counts(unsigned long long seed, size_t r, size_t n,
                          uint32_t *count) {
-  xoshiro g;
+  ab_xoshiro g;
   if (n == 0 || n > UINT32_MAX || !count) return AB_EDOM;
-  xoshiro_seed(&g, seed, r);
+  ab_xoshiro_seed(&g, seed, r);
   memset(count, 0, n * sizeof *count);
   for (size_t i = 0; i < n; i++) count[xoshiro_below(&g, n)]++;
   return AB_OK;
@@ -414,8 +386,8 @@ static int boot_proxy(boot_work *w, double *out) {
 
 /* Counts of resample r over the groups (b->groups) into gcount. */
 static void group_counts(const ab_boot *b, size_t r, uint32_t *gcount) {
-  xoshiro g;
-  xoshiro_seed(&g, b->seed, r);
+  ab_xoshiro g;
+  ab_xoshiro_seed(&g, b->seed, r);
   memset(gcount, 0, b->ngroups * sizeof *gcount);
   for (size_t i = 0; i < b->ngroups; i++)
     gcount[xoshiro_below(&g, b->ngroups)]++;
@@ -434,8 +406,8 @@ static void diag_counts(const boot_data *d, size_t item, uint32_t *count) {
     return;
   }
   /* each sorted sample falls in one quarter, from the run's seed */
-  xoshiro g;
-  xoshiro_seed(&g, d->boot->seed, QUARTER_STREAM);
+  ab_xoshiro g;
+  ab_xoshiro_seed(&g, d->boot->seed, QUARTER_STREAM);
   for (size_t j = 0; j < n; j++)
     count[j] = xoshiro_below(&g, 4) == item - 1;
 }
@@ -467,19 +439,21 @@ static int boot_job(void *ctx, size_t worker, size_t item) {
   return boot_proxy(w, out);
 }
 
-static void boot_free(boot_data *d, unsigned workers) {
+/* Frees what boot_setup allocated (sizes from d: n, cap, nbins, nwork). */
+static void boot_free(boot_data *d) {
+  size_t n = d->n, ng = d->boot && d->boot->groups ? d->boot->ngroups : 0;
   if (d->work)
-    for (unsigned i = 0; i < workers; i++) {
-      free(d->work[i].count);
-      free(d->work[i].gcount);
-      free(d->work[i].bm);
+    for (unsigned i = 0; i < d->nwork; i++) {
+      ab_free(d->work[i].count, n * sizeof *d->work[i].count);
+      ab_free(d->work[i].gcount, ng * sizeof *d->work[i].gcount);
+      ab_free(d->work[i].bm, d->nbins * TERMS * sizeof *d->work[i].bm);
     }
-  free(d->work);
-  free(d->group);
-  free(d->xs);
-  free(d->start);
-  free(d->centre);
-  free(d->half);
+  ab_free(d->work, d->nwork * sizeof *d->work);
+  ab_free(d->group, n * sizeof *d->group);
+  ab_free(d->xs, n * sizeof *d->xs);
+  ab_free(d->start, (d->cap + 1) * sizeof *d->start);
+  ab_free(d->centre, d->cap * sizeof *d->centre);
+  ab_free(d->half, d->cap * sizeof *d->half);
 }
 
 /* Sorted, shifted and scaled samples, their bins, and scratch for `workers`
@@ -503,12 +477,12 @@ static int boot_setup(const double *x, size_t n, const ab_boot *boot,
     if (!isfinite(x[i])) return AB_EDOM;
   d->boot = boot;
   d->n = n;
-  d->xs = malloc(n * sizeof *d->xs);
+  d->xs = ab_malloc_n(n, sizeof *d->xs);
   if (!d->xs) return AB_ENOMEM;
   /* sorted by the radix sort of sort.c (GSL's heapsort takes 0.4 s on 10^6) */
-  ab_record *rec = malloc(n * sizeof *rec);
+  ab_record *rec = ab_malloc_n(n, sizeof *rec);
   if (!rec) {
-    boot_free(d, 0);
+    boot_free(d);
     return AB_ENOMEM;
   }
   for (size_t i = 0; i < n; i++)
@@ -516,8 +490,8 @@ static int boot_setup(const double *x, size_t n, const ab_boot *boot,
   int st = ab_sort_records(rec, n);
   if (!st && boot->groups) {
     /* the group of each sorted sample, from its row (the payload) */
-    uint32_t *row_group = malloc(n * sizeof *row_group);
-    d->group = malloc(n * sizeof *d->group);
+    uint32_t *row_group = ab_malloc_n(n, sizeof *row_group);
+    d->group = ab_malloc_n(n, sizeof *d->group);
     if (!row_group || !d->group) st = AB_ENOMEM;
     else {
       for (size_t g = 0; g < boot->ngroups; g++)
@@ -525,17 +499,17 @@ static int boot_setup(const double *x, size_t n, const ab_boot *boot,
           row_group[i] = (uint32_t)g;
       for (size_t j = 0; j < n; j++) d->group[j] = row_group[(size_t)rec[j].a];
     }
-    free(row_group);
+    ab_free(row_group, n * sizeof *row_group);
   }
   for (size_t i = 0; i < n && !st; i++) d->xs[i] = ab_sort_unkey(rec[i].key);
-  free(rec);
+  ab_free(rec, n * sizeof *rec);
   if (st) {
-    boot_free(d, 0);
+    boot_free(d);
     return st;
   }
   double lo = d->xs[0], hi = d->xs[n - 1], range = hi - lo;
   if (!isfinite(range)) {
-    boot_free(d, 0);
+    boot_free(d);
     return AB_ERANGE; /* as ab_tail_discrete: a spread beyond DBL_MAX */
   }
   double shift = 0.5 * lo + 0.5 * hi;
@@ -543,12 +517,14 @@ static int boot_setup(const double *x, size_t n, const ab_boot *boot,
   for (size_t i = 0; i < n; i++) d->xs[i] = ldexp(d->xs[i] - shift, -d->e);
   double width = ldexp(range, -d->e) / BOOT_BINS;
   size_t cap = n < BOOT_BINS + 2 ? n : BOOT_BINS + 2;
-  d->start = malloc((cap + 1) * sizeof *d->start);
-  d->centre = malloc(cap * sizeof *d->centre);
-  d->half = malloc(cap * sizeof *d->half);
-  d->work = calloc(workers, sizeof *d->work);
+  d->cap = cap;
+  d->start = ab_malloc_n(cap + 1, sizeof *d->start);
+  d->centre = ab_malloc_n(cap, sizeof *d->centre);
+  d->half = ab_malloc_n(cap, sizeof *d->half);
+  d->work = ab_calloc(workers, sizeof *d->work);
+  if (d->work) d->nwork = workers;
   if (!d->start || !d->centre || !d->half || !d->work) {
-    boot_free(d, 0);
+    boot_free(d);
     return AB_ENOMEM;
   }
   size_t nb = 0;
@@ -576,13 +552,13 @@ static int boot_setup(const double *x, size_t n, const ab_boot *boot,
   }
   for (unsigned i = 0; i < workers; i++) {
     d->work[i].d = d;
-    d->work[i].count = malloc(n * sizeof *d->work[i].count);
-    d->work[i].bm = malloc(nb * TERMS * sizeof *d->work[i].bm);
+    d->work[i].count = ab_malloc_n(n, sizeof *d->work[i].count);
+    d->work[i].bm = ab_malloc_n(nb * TERMS, sizeof *d->work[i].bm);
     if (boot->groups)
-      d->work[i].gcount = malloc(boot->ngroups * sizeof *d->work[i].gcount);
+      d->work[i].gcount = ab_malloc_n(boot->ngroups, sizeof *d->work[i].gcount);
     if (!d->work[i].count || !d->work[i].bm ||
         (boot->groups && !d->work[i].gcount)) {
-      boot_free(d, workers);
+      boot_free(d);
       return AB_ENOMEM;
     }
   }
@@ -607,7 +583,7 @@ static int proxy_run(const double *x, size_t n, const ab_boot *b,
   d.diag = diag;
   st = ab_pool_run(threads, items, boot_job, &d, work ? work->progress : NULL,
                    work ? work->progress_ud : NULL);
-  boot_free(&d, threads);
+  boot_free(&d);
   return st;
 }
 
@@ -623,11 +599,11 @@ int ab_estimate_variance_proxy_boot(const double *x, size_t n,
  * (a + frac (b - a) would be inf - inf). */
 int ab_estimate_percentile(const double *v, size_t m, double p, double *q) {
   if (m == 0 || !v || !(p >= 0.0 && p <= 1.0)) return AB_EDOM;
-  double *s = malloc(m * sizeof *s);
+  double *s = ab_malloc_n(m, sizeof *s);
   if (!s) return AB_ENOMEM;
   for (size_t i = 0; i < m; i++) {
     if (isnan(v[i])) {
-      free(s);
+      ab_free(s, m * sizeof *s);
       return AB_EDOM;
     }
     s[i] = v[i];
@@ -638,7 +614,7 @@ int ab_estimate_percentile(const double *v, size_t m, double p, double *q) {
   double frac = pos - (double)lo;
   double a = s[lo], b = lo + 1 < m ? s[lo + 1] : a;
   *q = (frac == 0.0 || a == b) ? a : isinf(b) ? b : a + frac * (b - a);
-  free(s);
+  ab_free(s, m * sizeof *s);
   return AB_OK;
 }
 
@@ -664,7 +640,7 @@ int ab_estimate_variance_proxy(const double *x, size_t n, double level,
   ab_tail_free(t);
   if (st || !upper) return st;
   if (resamples == 0 || !r) return AB_EDOM;
-  double *boot = malloc(resamples * sizeof *boot);
+  double *boot = ab_malloc_n(resamples, sizeof *boot);
   if (!boot) return AB_ENOMEM;
   /* the run's seed: one 32-bit draw of the generator, so that the caller's
    * generator moves on as before */
@@ -672,7 +648,7 @@ int ab_estimate_variance_proxy(const double *x, size_t n, double level,
   ab_work w = {1, NULL, NULL};
   st = ab_estimate_variance_proxy_boot(x, n, &b, &w, boot);
   if (!st) st = ab_estimate_percentile(boot, resamples, level, upper);
-  free(boot);
+  ab_free(boot, resamples * sizeof *boot);
   return st;
 }
 
@@ -759,14 +735,14 @@ static int row_run(row_boot *rb, const ab_work *work) {
     return AB_EDOM;
   unsigned threads = ab_pool_threads(work ? work->threads : 0, b->resamples);
   int st = AB_OK;
-  rb->count = calloc(threads, sizeof *rb->count);
-  rb->buf = calloc(threads, sizeof *rb->buf);
-  rb->gcount = b->groups ? calloc(threads, sizeof *rb->gcount) : NULL;
+  rb->count = ab_calloc(threads, sizeof *rb->count);
+  rb->buf = ab_calloc(threads, sizeof *rb->buf);
+  rb->gcount = b->groups ? ab_calloc(threads, sizeof *rb->gcount) : NULL;
   if (!rb->count || !rb->buf || (b->groups && !rb->gcount)) st = AB_ENOMEM;
   for (unsigned i = 0; i < threads && !st; i++) {
-    rb->count[i] = malloc(rb->n * sizeof **rb->count);
-    rb->buf[i] = malloc(2 * rb->n * sizeof **rb->buf);
-    if (b->groups) rb->gcount[i] = malloc(b->ngroups * sizeof **rb->gcount);
+    rb->count[i] = ab_malloc_n(rb->n, sizeof **rb->count);
+    rb->buf[i] = ab_malloc_n(rb->n, 2 * sizeof **rb->buf);
+    if (b->groups) rb->gcount[i] = ab_malloc_n(b->ngroups, sizeof **rb->gcount);
     if (!rb->count[i] || !rb->buf[i] || (b->groups && !rb->gcount[i]))
       st = AB_ENOMEM;
   }
@@ -775,13 +751,13 @@ static int row_run(row_boot *rb, const ab_work *work) {
                      work ? work->progress : NULL,
                      work ? work->progress_ud : NULL);
   for (unsigned i = 0; i < threads; i++) {
-    if (rb->count) free(rb->count[i]);
-    if (rb->buf) free(rb->buf[i]);
-    if (rb->gcount) free(rb->gcount[i]);
+    if (rb->count) ab_free(rb->count[i], rb->n * sizeof **rb->count);
+    if (rb->buf) ab_free(rb->buf[i], 2 * rb->n * sizeof **rb->buf);
+    if (rb->gcount) ab_free(rb->gcount[i], b->ngroups * sizeof **rb->gcount);
   }
-  free(rb->count);
-  free(rb->buf);
-  free(rb->gcount);
+  ab_free(rb->count, threads * sizeof *rb->count);
+  ab_free(rb->buf, threads * sizeof *rb->buf);
+  ab_free(rb->gcount, b->groups ? threads * sizeof *rb->gcount : 0);
   return st;
 }
 
@@ -861,9 +837,9 @@ int ab_estimate_resample_counts(const ab_boot *b, size_t n, size_t r,
   if (!b || !count || n == 0 || n > UINT32_MAX || !groups_ok(b, n))
     return AB_EDOM;
   uint32_t *gcount = NULL;
-  if (b->groups && !(gcount = malloc(b->ngroups * sizeof *gcount)))
+  if (b->groups && !(gcount = ab_malloc_n(b->ngroups, sizeof *gcount)))
     return AB_ENOMEM;
   row_counts(b, n, r, count, gcount);
-  free(gcount);
+  ab_free(gcount, b->groups ? b->ngroups * sizeof *gcount : 0);
   return AB_OK;
 }

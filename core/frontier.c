@@ -219,7 +219,7 @@ static int brent(objective_ctx *u, double a, double fa, double b, double fb,
   *fmin = fb;
   if (fa < *fmin) { *zmin = a; *fmin = fa; }
   if (fc < *fmin) { *zmin = c; *fmin = fc; }
-  gsl_min_fminimizer *s = gsl_min_fminimizer_alloc(gsl_min_fminimizer_brent);
+  gsl_min_fminimizer *s = ab_fminimizer_new(gsl_min_fminimizer_brent);
   if (!s) return AB_ENOMEM;
   gsl_function F = {objective, u};
   int st = gsl_min_fminimizer_set_with_values(s, &F, b, fb, a, fa, c, fc);
@@ -235,7 +235,7 @@ static int brent(objective_ctx *u, double a, double fa, double b, double fb,
     double hi = gsl_min_fminimizer_x_upper(s);
     if (gsl_min_test_interval(lo, hi, 1e-8, 1e-8) == GSL_SUCCESS) break;
   }
-  gsl_min_fminimizer_free(s);
+  ab_fminimizer_free(s);
   return u->status;
 }
 

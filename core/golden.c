@@ -206,7 +206,7 @@ int ab_joint_additive_sample(const ab_tail *gold, const ab_tail *error,
                              size_t k, unsigned long long seed, double *out) {
   ab_rng *r;
   if (!gold || !error) return AB_EDOM;
-  double *e = malloc((k ? k : 1) * sizeof *e);
+  double *e = ab_malloc_n(k, sizeof *e);
   if (!e) return AB_ENOMEM;
   int st = ab_rng_new(seed, 0, &r);
   if (!st) {
@@ -215,7 +215,7 @@ int ab_joint_additive_sample(const ab_tail *gold, const ab_tail *error,
     for (size_t i = 0; !st && i < k; i++) out[i] += e[i];
     ab_rng_free(r);
   }
-  free(e);
+  ab_free(e, k * sizeof *e);
   return st;
 }
 
@@ -238,15 +238,16 @@ int ab_joint_additive_bon(const ab_tail *gold, const ab_tail *error, double n,
   }
   size_t nn = (size_t)n, per = nn >= 65536 ? 1 : 65536 / nn;
   if (per > draws) per = draws;
-  double *g = malloc(per * nn * sizeof *g), *e = malloc(per * nn * sizeof *e);
+  double *g = ab_malloc_n(per * nn, sizeof *g);
+  double *e = ab_malloc_n(per * nn, sizeof *e);
   if (!g || !e) {
-    free(g);
-    free(e);
+    ab_free(g, per * nn * sizeof *g);
+    ab_free(e, per * nn * sizeof *e);
     return AB_ENOMEM;
   }
   if ((st = ab_rng_new(seed, 0, &r))) {
-    free(g);
-    free(e);
+    ab_free(g, per * nn * sizeof *g);
+    ab_free(e, per * nn * sizeof *e);
     return st;
   }
   running rp = {0, 0, 0}, rg = {0, 0, 0};
@@ -272,8 +273,8 @@ int ab_joint_additive_bon(const ab_tail *gold, const ab_tail *error, double n,
     done += k;
   }
   ab_rng_free(r);
-  free(g);
-  free(e);
+  ab_free(g, per * nn * sizeof *g);
+  ab_free(e, per * nn * sizeof *e);
   if (st) return st;
   ab_joint_result res = {rp.mean - (gold->mean + error->mean),
                          rg.mean - gold->mean, 0.0, running_se(&rp),
@@ -293,8 +294,8 @@ static int draw_pairs(const ab_tail *gold, const ab_tail *error, size_t draws,
                       unsigned long long seed, tilt_draws *d) {
   ab_rng *r;
   int st;
-  d->g = malloc(draws * sizeof *d->g);
-  d->p = malloc(draws * sizeof *d->p);
+  d->g = ab_malloc_n(draws, sizeof *d->g);
+  d->p = ab_malloc_n(draws, sizeof *d->p);
   if (!d->g || !d->p) {
     st = AB_ENOMEM;
     goto fail;
@@ -312,8 +313,8 @@ static int draw_pairs(const ab_tail *gold, const ab_tail *error, size_t draws,
   }
   return AB_OK;
 fail:
-  free(d->g);
-  free(d->p);
+  ab_free(d->g, draws * sizeof *d->g);
+  ab_free(d->p, draws * sizeof *d->p);
   return st;
 }
 
@@ -386,8 +387,8 @@ int ab_joint_additive_tilt(const ab_tail *gold, const ab_tail *error,
     return AB_EUNDEF;
   if ((st = draw_pairs(gold, error, draws, seed, &d))) return st;
   draws_tilt(&d, lambda, gold->mean, gold->mean + error->mean, out);
-  free(d.g);
-  free(d.p);
+  ab_free(d.g, draws * sizeof *d.g);
+  ab_free(d.p, draws * sizeof *d.p);
   return AB_OK;
 }
 
@@ -437,8 +438,8 @@ int ab_joint_additive_tilt_kl(const ab_tail *gold, const ab_tail *error,
     *lambda = hi;
     draws_tilt(&d, hi, gold->mean, gold->mean + error->mean, out);
   }
-  free(d.g);
-  free(d.p);
+  ab_free(d.g, draws * sizeof *d.g);
+  ab_free(d.p, draws * sizeof *d.p);
   return st;
 }
 
@@ -446,6 +447,7 @@ int ab_joint_additive_tilt_kl(const ab_tail *gold, const ab_tail *error,
 
 typedef struct {
   double *probs, *policy;
+  size_t n; /* their length */
 } pair_scratch;
 
 static int pairs_start(const double *proxy, const double *gold, size_t N,
@@ -453,11 +455,12 @@ static int pairs_start(const double *proxy, const double *gold, size_t N,
   if (N == 0 || !proxy || !gold) return AB_EDOM;
   for (size_t i = 0; i < N; i++)
     if (!isfinite(proxy[i]) || !isfinite(gold[i])) return AB_EDOM;
-  w->probs = malloc(N * sizeof *w->probs);
-  w->policy = malloc(N * sizeof *w->policy);
+  w->n = N;
+  w->probs = ab_malloc_n(N, sizeof *w->probs);
+  w->policy = ab_malloc_n(N, sizeof *w->policy);
   if (!w->probs || !w->policy) {
-    free(w->probs);
-    free(w->policy);
+    ab_free(w->probs, N * sizeof *w->probs);
+    ab_free(w->policy, N * sizeof *w->policy);
     return AB_ENOMEM;
   }
   for (size_t i = 0; i < N; i++) w->probs[i] = 1.0 / (double)N;
@@ -478,8 +481,8 @@ static int pairs_finish(pair_scratch *w, const double *proxy,
                         ab_joint_result *out) {
   ab_joint_result r = {pair_gain(w->policy, proxy, N),
                        pair_gain(w->policy, gold, N), kl, 0.0, 0.0, 0.0, 1};
-  free(w->probs);
-  free(w->policy);
+  ab_free(w->probs, w->n * sizeof *w->probs);
+  ab_free(w->policy, w->n * sizeof *w->policy);
   *out = r;
   return AB_OK;
 }
@@ -494,8 +497,8 @@ int ab_joint_samples_bon(const double *proxy, const double *gold, size_t N,
   int st = pairs_start(proxy, gold, N, &w);
   if (st) return st;
   if ((st = ab_bon_policy(w.probs, proxy, N, n, w.policy, &s))) {
-    free(w.probs);
-    free(w.policy);
+    ab_free(w.probs, w.n * sizeof *w.probs);
+    ab_free(w.policy, w.n * sizeof *w.policy);
     return st;
   }
   return pairs_finish(&w, proxy, gold, N, s.kl, out);
@@ -515,8 +518,8 @@ int ab_joint_samples_tilt(const double *proxy, const double *gold, size_t N,
            : ab_tilt_policy(w.probs, proxy, N, AB_TILT_BETA, 1.0 / lambda,
                             w.policy, &s);
   if (st) {
-    free(w.probs);
-    free(w.policy);
+    ab_free(w.probs, w.n * sizeof *w.probs);
+    ab_free(w.policy, w.n * sizeof *w.policy);
     return st;
   }
   return pairs_finish(&w, proxy, gold, N, s.kl, out);
@@ -532,8 +535,8 @@ int ab_joint_samples_tilt_kl(const double *proxy, const double *gold, size_t N,
   int st = pairs_start(proxy, gold, N, &w);
   if (st) return st;
   if ((st = ab_tilt_policy(w.probs, proxy, N, AB_TILT_KL, kl, w.policy, &s))) {
-    free(w.probs);
-    free(w.policy);
+    ab_free(w.probs, w.n * sizeof *w.probs);
+    ab_free(w.policy, w.n * sizeof *w.policy);
     return st;
   }
   *lambda = s.lambda;

@@ -421,7 +421,7 @@ static int find_roots(const grpo_ctx *c, roots_t *r) {
     if (c->eps > 0) r->d[r->n++] = dlo;
     return AB_OK;
   }
-  gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
+  gsl_root_fsolver *s = ab_root_fsolver_new(gsl_root_fsolver_brent);
   if (!s) return AB_ENOMEM;
   int st = AB_OK;
   double d0 = -c->xr; /* x = 0 */
@@ -430,7 +430,7 @@ static int find_roots(const grpo_ctx *c, roots_t *r) {
     st = settle(c, s, r, dlo, G(c, dlo), b, G(c, b));
   }
   if (!st && dhi > d0) st = search_right(c, s, r, fmax(dlo, d0), dhi);
-  gsl_root_fsolver_free(s);
+  ab_root_fsolver_free(s);
   if (st) return st;
   qsort(r->d, r->n, sizeof(double), cmp_double);
   return AB_OK;
@@ -482,7 +482,7 @@ static int polish_cycle(const grpo_ctx *c, double x, double err, double gap,
       return AB_OK;
     }
     if ((flo > 0) == (fhi > 0)) continue;
-    gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
+    gsl_root_fsolver *s = ab_root_fsolver_new(gsl_root_fsolver_brent);
     if (!s) return AB_ENOMEM;
     int st = gsl_root_fsolver_set(s, &F, lo, hi);
     for (int it = 0; !st && it < 200; it++) {
@@ -495,7 +495,7 @@ static int polish_cycle(const grpo_ctx *c, double x, double err, double gap,
         break;
     }
     *a = gsl_root_fsolver_root(s);
-    gsl_root_fsolver_free(s);
+    ab_root_fsolver_free(s);
     return st ? AB_ENOCONV : AB_OK;
   }
   *a = x; /* the iterate itself: converged to the last bits already */

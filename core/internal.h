@@ -2,12 +2,54 @@
 #ifndef ALIGNBOUND_INTERNAL_H
 #define ALIGNBOUND_INTERNAL_H
 
+#include <gsl/gsl_integration.h>
 #include <gsl/gsl_math.h> /* M_PI, M_LN2 */
+#include <gsl/gsl_min.h>
 #include <gsl/gsl_rng.h>
+#include <gsl/gsl_roots.h>
 #include <math.h>
 #include <stdint.h>
 
 #include "alignbound.h"
+
+/* alloc.c: every allocation of the core goes through these (never through
+ * malloc, calloc, realloc or free): the process allocator of
+ * ab_set_allocator, or with the _a forms an object's own (a NULL or empty
+ * allocator means the process one).  Frees and resizes take the block's size
+ * as it was allocated (lua_Alloc's contract); a NULL pointer is freed as a
+ * no-op.  ab_malloc_n and ab_calloc return NULL when count * size
+ * overflows.  ab_alloc_large: a big scratch buffer (huge pages under libc's
+ * allocator), freed with ab_free. */
+void *ab_malloc(size_t bytes);
+void *ab_malloc_n(size_t count, size_t size);
+void *ab_calloc(size_t count, size_t size);
+void *ab_realloc(void *p, size_t osize, size_t nsize);
+void ab_free(void *p, size_t bytes);
+void *ab_alloc_large(size_t bytes);
+void *ab_malloc_a(const ab_allocator *a, size_t bytes);
+void *ab_calloc_a(const ab_allocator *a, size_t count, size_t size);
+void *ab_realloc_a(const ab_allocator *a, void *p, size_t osize,
+                   size_t nsize);
+void ab_free_a(const ab_allocator *a, void *p, size_t bytes);
+const ab_allocator *ab_allocator_or_process(const ab_allocator *a);
+/* GSL's workspaces, minimisers and root solvers in one block each from the
+ * process allocator (never gsl_*_alloc, which mallocs): NULL when memory
+ * runs out; the _free forms take NULL. */
+gsl_integration_workspace *ab_quad_new(size_t limit);
+void ab_quad_free(gsl_integration_workspace *w);
+gsl_min_fminimizer *ab_fminimizer_new(const gsl_min_fminimizer_type *type);
+void ab_fminimizer_free(gsl_min_fminimizer *s);
+gsl_root_fsolver *ab_root_fsolver_new(const gsl_root_fsolver_type *type);
+void ab_root_fsolver_free(gsl_root_fsolver *s);
+/* Scratch of a call from a workspace (w NULL: allocated for this call and
+ * freed by the _done form): a quadrature workspace of limit intervals (w's
+ * own up to AB_QUAD_LIMIT), a buffer of bytes (w's, grown if needed: one
+ * user at a time). */
+#define AB_QUAD_LIMIT 1000
+gsl_integration_workspace *ab_ws_quad(ab_workspace *w, size_t limit);
+void ab_ws_quad_done(ab_workspace *w, gsl_integration_workspace *q);
+void *ab_ws_buffer(ab_workspace *w, size_t bytes);
+void ab_ws_buffer_done(ab_workspace *w, void *p, size_t bytes);
 
 /* The centred cumulant and what the tilting frontier needs at one l:
  * psi(l), psi'(l), psi''(l) and kl = l psi'(l) - psi(l), the KL divergence of
@@ -79,6 +121,7 @@ struct ab_tail {
   /* Beta: sd, the largest |l| of the series, log of the untilted
    * integral, the scale of the series variable */
   double aux[4];
+  ab_allocator alloc; /* the allocator of the object and its arrays */
 };
 
 /* A finite law: atoms in x (and weights in w), tilted and walked exactly. */
@@ -112,6 +155,10 @@ int ab_gumbel_setup(ab_tail *t);
 int ab_cgf_discrete(const ab_tail *t, double l, double gap, ab_cgf *out);
 int ab_discrete_setup(ab_tail *t, const double *values, const double *probs,
                       size_t n);
+/* tails.c: a finite law in caller memory: *t, and x, w of n entries each
+ * (w unused for probs == NULL); nothing to free. */
+int ab_tail_discrete_in(ab_tail *t, const double *values, const double *probs,
+                        size_t n, double *x, double *w);
 
 /* frontier.c: the generic engine on one side of a tail. */
 /* A warm start for a run of solves (the vector forms): the last solution and
@@ -155,11 +202,16 @@ typedef struct {
 uint64_t ab_sort_key(double x);
 double ab_sort_unkey(uint64_t k);
 int ab_sort_records(ab_record *r, size_t n);
+/* The same in caller scratch of ab_sort_scratch_bytes(n) bytes (16-byte
+ * aligned): no allocation. */
+size_t ab_sort_scratch_bytes(size_t n);
+void ab_sort_records_in(ab_record *r, size_t n, void *scratch);
 /* probs and rewards as records (key reward, a probability, b index), sorted
  * by reward; AB_ENOMEM if the sort's scratch cannot be had */
 int ab_sort_law(const double *probs, const double *rewards, size_t m,
                 ab_record *k);
-void *ab_alloc_large(size_t bytes);
+void ab_sort_law_in(const double *probs, const double *rewards, size_t m,
+                    ab_record *k, void *scratch);
 
 /* e^x - 1 - x for |x| <= 0.5 by its Taylor series to x^17 (remainder below
  * 2e-19 of x^2/2): no exp, no branch, for the hot loops. */
@@ -234,6 +286,56 @@ static inline void ab_sum_add(ab_sum *a, double term) {
 
 static inline double ab_sum_value(const ab_sum *a) {
   return isfinite(a->s) ? a->s + a->c : a->s;
+}
+
+/* splitmix64 (Steele, Lea and Flood 2014): a bijection of 64-bit words
+ * whose outputs for consecutive inputs are unrelated. */
+static inline uint64_t ab_splitmix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+/* xoshiro256** 1.0 (Blackman and Vigna 2018, prng.di.unimi.it): 256 bits
+ * of state, period 2^256 - 1, 64-bit outputs that pass BigCrush.  The
+ * generator behind ab_rng (sample.c) and the bootstrap's per-resample
+ * streams (estimate.c). */
+typedef struct {
+  uint64_t s[4];
+} ab_xoshiro;
+
+static inline uint64_t ab_rotl64(uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
+
+static inline uint64_t ab_xoshiro_next(ab_xoshiro *st) {
+  uint64_t *s = st->s;
+  uint64_t result = ab_rotl64(s[1] * 5, 7) * 9, t = s[1] << 17;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = ab_rotl64(s[3], 45);
+  return result;
+}
+
+/* The state of (seed, stream): s0 = f(seed) and s1 = f(f(seed) ^ g(stream))
+ * with f, g bijections, so distinct pairs give distinct states (no two
+ * pairs share a sequence, unlike a 32-bit seed); s1 alone makes the first
+ * output, and it depends on all 128 bits.  The states are spread over the
+ * 2^256 - 1 cycle: two sequences of 2^64 draws from 2^32 pairs overlap with
+ * probability below 2^-100. */
+static inline void ab_xoshiro_seed(ab_xoshiro *st, uint64_t seed,
+                                   uint64_t stream) {
+  uint64_t a = ab_splitmix64(seed);
+  uint64_t b = ab_splitmix64(stream ^ 0x6a09e667f3bcc909ull);
+  st->s[0] = a;
+  st->s[1] = ab_splitmix64(a ^ b);
+  st->s[2] = ab_splitmix64(st->s[1] + a);
+  st->s[3] = ab_splitmix64(st->s[2] + b);
+  if (!(st->s[0] | st->s[1] | st->s[2] | st->s[3])) st->s[3] = 1; /* never all 0 */
 }
 
 /* pool.c: a worker pool for one call.  job(ctx, worker, item) computes item

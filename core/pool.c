@@ -99,12 +99,12 @@ int ab_pool_run(unsigned threads, size_t count, ab_pool_job job, void *ctx,
   worker_arg *args = NULL;
   unsigned started = 0;
   if (threads > 1) {
-    tid = malloc((threads - 1) * sizeof *tid);
-    args = malloc((threads - 1) * sizeof *args);
+    tid = ab_malloc_n(threads - 1, sizeof *tid);
+    args = ab_malloc_n(threads - 1, sizeof *args);
     if (!tid || !args) {
       /* no pool: the calling thread does every item */
-      free(tid);
-      free(args);
+      ab_free(tid, (threads - 1) * sizeof *tid);
+      ab_free(args, (threads - 1) * sizeof *args);
       tid = NULL;
       args = NULL;
     } else {
@@ -126,8 +126,8 @@ int ab_pool_run(unsigned threads, size_t count, ab_pool_job job, void *ctx,
     }
   }
   for (unsigned w = 0; w < started; w++) pthread_join(tid[w], NULL);
-  free(tid);
-  free(args);
+  ab_free(tid, (threads - 1) * sizeof *tid);
+  ab_free(args, (threads - 1) * sizeof *args);
   pthread_mutex_destroy(&p.lock);
   if (p.fail_status) return p.fail_status;
   if (cancelled) return AB_ECANCEL;

@@ -80,7 +80,7 @@ static double objective(double z, void *vctx) {
  * ends; returns the best value seen and its z. */
 static int refine(objective_ctx *c, double zb, double h, double fl, double fb,
                   double fr, double *best, double *zbest) {
-  gsl_min_fminimizer *s = gsl_min_fminimizer_alloc(gsl_min_fminimizer_brent);
+  gsl_min_fminimizer *s = ab_fminimizer_new(gsl_min_fminimizer_brent);
   gsl_function F = {objective, c};
   if (!s) return AB_ENOMEM;
   int st = gsl_min_fminimizer_set_with_values(s, &F, zb, fb, zb - h, fl,
@@ -97,7 +97,7 @@ static int refine(objective_ctx *c, double zb, double h, double fl, double fb,
                               0.0) == GSL_SUCCESS)
       break;
   }
-  gsl_min_fminimizer_free(s);
+  ab_fminimizer_free(s);
   return c->status;
 }
 
@@ -255,7 +255,7 @@ static double bon_density(double x, void *vctx) {
 static int bon_integral(bon_integrand *c, const double *cuts, int ncuts,
                         double rel, double *out) {
   gsl_function F = {bon_density, c};
-  gsl_integration_workspace *ws = gsl_integration_workspace_alloc(1000);
+  gsl_integration_workspace *ws = ab_quad_new(1000);
   if (!ws) return AB_ENOMEM;
   double a = 0.0, total = 0.0, err = 0.0;
   int bad = 0;
@@ -273,7 +273,7 @@ static int bon_integral(bon_integrand *c, const double *cuts, int ncuts,
     total += r;
     err += e;
   }
-  gsl_integration_workspace_free(ws);
+  ab_quad_free(ws);
   if (c->status) return c->status;
   if (bad && !(err <= fmax(1e-6, rel) * fabs(total))) return AB_ENOCONV;
   *out = total;
@@ -317,7 +317,7 @@ static int bon_peak(const bon_integrand *c, double *S, double *xs) {
   double best = f[bk], ub = u[bk];
   if (bk > 0 && bk < m - 1 && f[bk - 1] > best && f[bk + 1] > best &&
       f[bk - 1] < 1e300 && f[bk + 1] < 1e300) {
-    gsl_min_fminimizer *mn = gsl_min_fminimizer_alloc(gsl_min_fminimizer_brent);
+    gsl_min_fminimizer *mn = ab_fminimizer_new(gsl_min_fminimizer_brent);
     gsl_function F = {peak_objective, &k};
     if (!mn) return AB_ENOMEM;
     int st = gsl_min_fminimizer_set_with_values(mn, &F, ub, best, u[bk - 1],
@@ -334,7 +334,7 @@ static int bon_peak(const bon_integrand *c, double *S, double *xs) {
                                 0.0) == GSL_SUCCESS)
         break;
     }
-    gsl_min_fminimizer_free(mn);
+    ab_fminimizer_free(mn);
     if (k.status) return k.status;
   }
   *S = -best;
@@ -454,10 +454,11 @@ static int cgf_bon_law(const ab_tail *t, double l, double gap, ab_cgf *out) {
 static int finite_bon_law(const ab_tail *t, double n, ab_tail *b) {
   size_t m = t->n, g = 0;
   ab_record *k = ab_alloc_large(m * sizeof *k);
-  b->x = malloc(m * sizeof *b->x);
-  b->w = malloc(m * sizeof *b->w);
+  /* b's arrays hold m entries (the caller frees them so) */
+  b->x = ab_malloc_n(m, sizeof *b->x);
+  b->w = ab_malloc_n(m, sizeof *b->w);
   if (!k || !b->x || !b->w) {
-    free(k);
+    ab_free(k, m * sizeof *k);
     return AB_ENOMEM;
   }
   for (size_t i = 0; i < m; i++) {
@@ -465,7 +466,7 @@ static int finite_bon_law(const ab_tail *t, double n, ab_tail *b) {
     k[i].a = t->w ? t->w[i] : 1.0 / (double)m;
   }
   if (ab_sort_records(k, m)) {
-    free(k);
+    ab_free(k, m * sizeof *k);
     return AB_ENOMEM;
   }
   ab_sum above = {0, 0}, mean = {0, 0};
@@ -486,7 +487,7 @@ static int finite_bon_law(const ab_tail *t, double n, ab_tail *b) {
     A = B;
     hi = lo;
   }
-  free(k);
+  ab_free(k, m * sizeof *k);
   b->n = g;
   double mu = ab_sum_value(&mean);
   ab_sum var = {0, 0};
@@ -548,8 +549,8 @@ int ab_bon_variance_proxy_left(const ab_tail *t, double n, double *out) {
     }
     st = ab_frontier_variance_proxy_side(&b, AB_LOSS, out);
   }
-  free(b.x);
-  free(b.w);
+  ab_free(b.x, t->n * sizeof *b.x);
+  ab_free(b.w, t->n * sizeof *b.w);
   return st;
 }
 
@@ -563,13 +564,17 @@ int ab_bon_renyi_certificate(const ab_tail *t, double n, double range,
                              double *out) {
   double hoeffding = 0.25 * range * range, s2_ref, s2_pi = hoeffding, at;
   ab_renyi_divergence d = {AB_RENYI_BON, 0.0, n, NULL, NULL};
-  if (ab_tail_variance_proxy_side(t, AB_GAIN, &s2_ref) != AB_OK)
-    s2_ref = hoeffding;
+  /* a proxy that cannot be had falls back on Hoeffding's, but running out
+   * of memory is reported (the result must not depend on the heap) */
+  int st = ab_tail_variance_proxy_side(t, AB_GAIN, &s2_ref);
+  if (st == AB_ENOMEM) return st;
+  if (st != AB_OK) s2_ref = hoeffding;
   s2_ref = fmin(s2_ref, hoeffding);
-  if ((!ab_is_finite_law(t) || t->n <= 65536) &&
-      ab_bon_variance_proxy_left(t, n, &s2_pi) == AB_OK)
-    s2_pi = fmin(s2_pi, hoeffding);
-  else
-    s2_pi = hoeffding;
+  st = (!ab_is_finite_law(t) || t->n <= 65536)
+           ? ab_bon_variance_proxy_left(t, n, &s2_pi)
+           : AB_EUNDEF;
+  if (st == AB_ENOMEM) return st;
+  if (st == AB_OK) s2_pi = fmin(s2_pi, hoeffding);
+  else s2_pi = hoeffding;
   return ab_renyi_gain(s2_ref, s2_pi, &d, NAN, out, &at);
 }

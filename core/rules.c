@@ -187,11 +187,11 @@ static int rule_integral(int rule, double p, const ab_family *f, double *out) {
   }
   if (!put && xc > pts[np - 1] * (1.0 + 1e-9)) pts[np++] = xc;
   pts[np++] = 1.0;
-  gsl_integration_workspace *ws = gsl_integration_workspace_alloc(QUAD_LIMIT);
+  gsl_integration_workspace *ws = ab_quad_new(QUAD_LIMIT);
   if (!ws) return AB_ENOMEM;
   int st = gsl_integration_qagp(&F, pts, np, 0.0, 1e-13, QUAD_LIMIT, ws, &r,
                                 &e);
-  gsl_integration_workspace_free(ws);
+  ab_quad_free(ws);
   if (c.status) return c.status;
   if (isinf(r) || isnan(r) || st == GSL_EDIVERGE) {
     *out = INFINITY;
@@ -370,10 +370,10 @@ int ab_frontier_win_rate(double kl, double *win, double *c) {
     double lo = 0.5 * log(24.0 * kl) - 1.0, hi = fmax(kl + 2.0, lo + 2.0);
     if (lo > hi - 1.0) lo = hi - 10.0;
     gsl_function F = {tilt_kl_root, &kl};
-    gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
+    gsl_root_fsolver *s = ab_root_fsolver_new(gsl_root_fsolver_brent);
     if (!s) return AB_ENOMEM;
     if (gsl_root_fsolver_set(s, &F, lo, hi) != GSL_SUCCESS) {
-      gsl_root_fsolver_free(s);
+      ab_root_fsolver_free(s);
       return AB_ENOCONV;
     }
     int st = GSL_CONTINUE;
@@ -383,7 +383,7 @@ int ab_frontier_win_rate(double kl, double *win, double *c) {
                                   gsl_root_fsolver_x_upper(s), 1e-300, 4e-16);
     }
     lc = gsl_root_fsolver_root(s);
-    gsl_root_fsolver_free(s);
+    ab_root_fsolver_free(s);
     if (st != GSL_SUCCESS) return AB_ENOCONV;
   }
   double cc = exp(lc);
@@ -425,15 +425,15 @@ int ab_rule_policy(const double *probs, const double *rewards, size_t m,
   double T = ab_sum_value(&total);
   if (!(fabs(T - 1.0) <= 1e-9)) return AB_EDOM;
   ab_record *k = ab_alloc_large(m * sizeof *k);
-  double *above = malloc(m * sizeof *above); /* per group start index */
+  double *above = ab_malloc_n(m, sizeof *above); /* per group start index */
   if (!k || !above) {
-    free(k);
-    free(above);
+    ab_free(k, m * sizeof *k);
+    ab_free(above, m * sizeof *above);
     return AB_ENOMEM;
   }
   if (ab_sort_law(probs, rewards, m, k)) {
-    free(k);
-    free(above);
+    ab_free(k, m * sizeof *k);
+    ab_free(above, m * sizeof *above);
     return AB_ENOMEM;
   }
   /* the mass strictly above each group, summed from the top, so that a
@@ -468,8 +468,8 @@ int ab_rule_policy(const double *probs, const double *rewards, size_t m,
     }
     for (size_t j = lo; j < hi; j++) ab_sum_add(&below, k[j].a);
   }
-  free(k);
-  free(above);
+  ab_free(k, m * sizeof *k);
+  ab_free(above, m * sizeof *above);
   if (s) {
     ab_rule_kl(rule, p, &s->kl_bound);
     s->kl = fmax(0.0, fmin(ab_sum_value(&kl), s->kl_bound));
@@ -507,18 +507,18 @@ int ab_rule_expected_gain(const ab_tail *t, int rule, double p, double *out) {
   if (rule == AB_RULE_BEST_OF_N) return ab_bon_expected_gain(t, p, AB_CLOSED, out);
   if (ab_is_finite_law(t)) {
     size_t m = t->n;
-    double *w = malloc(m * sizeof *w), *pol = malloc(m * sizeof *pol);
+    double *w = ab_malloc_n(m, sizeof *w), *pol = ab_malloc_n(m, sizeof *pol);
     if (!w || !pol) {
-      free(w);
-      free(pol);
+      ab_free(w, m * sizeof *w);
+      ab_free(pol, m * sizeof *pol);
       return AB_ENOMEM;
     }
     for (size_t i = 0; i < m; i++) w[i] = t->w ? t->w[i] : 1.0 / (double)m;
     st = ab_rule_policy(w, t->x, m, rule, p, pol, NULL);
     ab_sum g = {0.0, 0.0};
     for (size_t i = 0; !st && i < m; i++) ab_sum_add(&g, (pol[i] - w[i]) * t->x[i]);
-    free(w);
-    free(pol);
+    ab_free(w, m * sizeof *w);
+    ab_free(pol, m * sizeof *pol);
     if (!st) *out = ab_sum_value(&g);
     return st;
   }
@@ -528,7 +528,7 @@ int ab_rule_expected_gain(const ab_tail *t, int rule, double p, double *out) {
     *out = 0.0;
     return AB_OK;
   }
-  gsl_integration_workspace *ws = gsl_integration_workspace_alloc(QUAD_LIMIT);
+  gsl_integration_workspace *ws = ab_quad_new(QUAD_LIMIT);
   if (!ws) return AB_ENOMEM;
   double sum = 0.0, ls = log(rule_scale(rule, p));
   for (int upper = 0; upper < 2 && !st; upper++) {
@@ -549,7 +549,7 @@ int ab_rule_expected_gain(const ab_tail *t, int rule, double p, double *out) {
       st = AB_ENOCONV;
     sum += r;
   }
-  gsl_integration_workspace_free(ws);
+  ab_quad_free(ws);
   if (st) return st;
   *out = sum > 0.0 ? sum : 0.0; /* every rule here favours higher rewards */
   return AB_OK;
@@ -644,16 +644,16 @@ int ab_soft_bon_policy(const double *probs, const double *rewards, size_t m,
   if (!(fabs(T - 1.0) <= 1e-9)) return AB_EDOM;
   ab_record *k = ab_alloc_large(m * sizeof *k);
   /* per group: its mass, weight, reward and integral */
-  double *gq = malloc(4 * m * sizeof *gq);
+  double *gq = m <= SIZE_MAX / 4 ? ab_malloc_n(4 * m, sizeof *gq) : NULL;
   if (!k || !gq) {
-    free(k);
-    free(gq);
+    ab_free(k, m * sizeof *k);
+    ab_free(gq, 4 * m * sizeof *gq);
     return AB_ENOMEM;
   }
   double *gw = gq + m, *gr = gw + m, *gi = gr + m;
   if (ab_sort_law(probs, rewards, m, k)) {
-    free(k);
-    free(gq);
+    ab_free(k, m * sizeof *k);
+    ab_free(gq, 4 * m * sizeof *gq);
     return AB_ENOMEM;
   }
   size_t K = 0;
@@ -759,8 +759,8 @@ int ab_soft_bon_policy(const double *probs, const double *rewards, size_t m,
     ab_sum_add(&below, qn);
     lo = hi;
   }
-  free(k);
-  free(gq);
+  ab_free(k, m * sizeof *k);
+  ab_free(gq, 4 * m * sizeof *gq);
   if (s) {
     ab_family f = {AB_KL, 1.0, NULL, NULL};
     ab_bon_divergence(n, &f, AB_CLOSED, &s->kl_bound, NULL);
@@ -777,13 +777,14 @@ int ab_soft_bon_expected_gain(const ab_tail *t, double n, double tau,
   if (!ab_is_finite_law(t)) return AB_EUNDEF;
   size_t m = t->n;
   if (m == 0) return AB_EDOM;
-  double *w = malloc(2 * m * sizeof *w), *pol = w + m;
+  double *w = m <= SIZE_MAX / 2 ? ab_malloc_n(2 * m, sizeof *w) : NULL;
   if (!w) return AB_ENOMEM;
+  double *pol = w + m;
   for (size_t i = 0; i < m; i++) w[i] = t->w ? t->w[i] : 1.0 / (double)m;
   int st = ab_soft_bon_policy(w, t->x, m, n, tau, pol, NULL);
   ab_sum g = {0.0, 0.0};
   for (size_t i = 0; !st && i < m; i++) ab_sum_add(&g, (pol[i] - w[i]) * t->x[i]);
-  free(w);
+  ab_free(w, 2 * m * sizeof *w);
   if (!st) *out = ab_sum_value(&g);
   return st;
 }
@@ -796,7 +797,7 @@ int ab_soft_bon_sample(const ab_tail *t, double n, double tau, ab_rng *r,
                        size_t k, double *out) {
   if (!(n >= 1.0 && n == floor(n) && n <= 1e7) || !(tau > 0.0)) return AB_EDOM;
   size_t nn = (size_t)n;
-  double *buf = malloc(nn * sizeof *buf);
+  double *buf = ab_malloc_n(nn, sizeof *buf);
   if (!buf) return AB_ENOMEM;
   int st = AB_OK;
   for (size_t i = 0; i < k && !st; i++) {
@@ -810,6 +811,6 @@ int ab_soft_bon_sample(const ab_tail *t, double n, double tau, ab_rng *r,
       }
     }
   }
-  free(buf);
+  ab_free(buf, nn * sizeof *buf);
   return st;
 }

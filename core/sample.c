@@ -11,91 +11,61 @@
 
 #include "internal.h"
 
+/* The generator and its state are allocated through the allocator kept in
+ * the object (gsl_rng_alloc would use malloc): g points at gen, whose state
+ * block is type->size bytes. */
 struct ab_rng {
   gsl_rng *g;
+  gsl_rng gen;
+  ab_allocator alloc;
 };
-
-/* splitmix64 (Steele, Lea and Flood 2014): a bijection of 64-bit words
- * whose outputs for consecutive inputs are unrelated. */
-static uint64_t splitmix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
-/* xoshiro256** 1.0 (Blackman and Vigna 2018, prng.di.unimi.it): 256 bits
- * of state, period 2^256 - 1, 64-bit outputs that pass BigCrush. */
-typedef struct {
-  uint64_t s[4];
-} xoshiro_state;
-
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static uint64_t xoshiro_next(xoshiro_state *st) {
-  uint64_t *s = st->s;
-  uint64_t result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl(s[3], 45);
-  return result;
-}
-
-/* The state of (seed, stream): s0 = f(seed) and s1 = f(f(seed) ^ g(stream))
- * with f, g bijections, so distinct pairs give distinct states (no two
- * pairs share a sequence, unlike a 32-bit seed); s1 alone makes the first
- * output, and it depends on all 128 bits.  The states are spread over the
- * 2^256 - 1 cycle: two sequences of 2^64 draws from 2^32 pairs overlap with
- * probability below 2^-100. */
-static void xoshiro_seed(xoshiro_state *st, uint64_t seed, uint64_t stream) {
-  uint64_t a = splitmix64(seed), b = splitmix64(stream ^ 0x6a09e667f3bcc909ull);
-  st->s[0] = a;
-  st->s[1] = splitmix64(a ^ b);
-  st->s[2] = splitmix64(st->s[1] + a);
-  st->s[3] = splitmix64(st->s[2] + b);
-  if (!(st->s[0] | st->s[1] | st->s[2] | st->s[3])) st->s[3] = 1; /* never all 0 */
-}
 
 /* The GSL face of xoshiro256**: gsl_rng_get gives the top bits that fit an
  * unsigned long, gsl_rng_uniform the top 53 bits times 2^-53. */
 static void xoshiro_set(void *state, unsigned long seed) {
-  xoshiro_seed(state, seed, 0);
+  ab_xoshiro_seed(state, seed, 0);
 }
 
 static unsigned long xoshiro_get(void *state) {
-  return (unsigned long)(xoshiro_next(state) >>
+  return (unsigned long)(ab_xoshiro_next(state) >>
                          (64 - CHAR_BIT * sizeof(unsigned long)));
 }
 
 static double xoshiro_get_double(void *state) {
-  return (double)(xoshiro_next(state) >> 11) * 0x1.0p-53;
+  return (double)(ab_xoshiro_next(state) >> 11) * 0x1.0p-53;
 }
 
 static const gsl_rng_type xoshiro_type = {
-    "xoshiro256**", ULONG_MAX, 0, sizeof(xoshiro_state),
+    "xoshiro256**", ULONG_MAX, 0, sizeof(ab_xoshiro),
     xoshiro_set,    xoshiro_get, xoshiro_get_double};
 
 const void *ab_rng_xoshiro256ss(void) { return &xoshiro_type; }
 
-int ab_rng_new_type(int type, unsigned long long seed,
-                    unsigned long long stream, ab_rng **out) {
+/* A generator of the given type whose object and state come from the
+ * allocator a (NULL: the process allocator), kept in the object for
+ * ab_rng_free; the gsl_rng is built by hand (gsl_rng_alloc would use
+ * malloc). */
+int ab_rng_new_type_a(const ab_allocator *a, int type, unsigned long long seed,
+                      unsigned long long stream, ab_rng **out) {
   if (type != AB_RNG_XOSHIRO256SS && type != AB_RNG_MT19937) return AB_EDOM;
-  ab_rng *r = malloc(sizeof *r);
+  const gsl_rng_type *gt = type == AB_RNG_MT19937 ? gsl_rng_mt19937 : &xoshiro_type;
+  a = ab_allocator_or_process(a);
+  ab_rng *r = ab_malloc_a(a, sizeof *r);
   if (!r) return AB_ENOMEM;
-  r->g = gsl_rng_alloc(type == AB_RNG_MT19937 ? gsl_rng_mt19937 : &xoshiro_type);
-  if (!r->g) {
-    free(r);
+  r->alloc = *a;
+  r->gen.type = gt;
+  r->gen.state = ab_calloc_a(a, 1, gt->size);
+  if (!r->gen.state) {
+    ab_free_a(a, r, sizeof *r);
     return AB_ENOMEM;
   }
+  r->g = &r->gen;
   if (type == AB_RNG_XOSHIRO256SS) {
-    xoshiro_seed(r->g->state, seed, stream);
+    ab_xoshiro_seed(r->g->state, seed, stream);
   } else {
     /* all 64 bits of the seed and of the stream reach the 32-bit seed that
      * mt19937 keeps (GSL maps 0 to its default seed: avoid it) */
-    uint64_t h = splitmix64(splitmix64(seed) ^ stream);
+    uint64_t h = ab_splitmix64(ab_splitmix64(seed) ^ stream);
     unsigned long s = (unsigned long)((h ^ (h >> 32)) & 0xffffffffull);
     gsl_rng_set(r->g, s ? s : 0x6a09e667ul);
   }
@@ -105,7 +75,17 @@ int ab_rng_new_type(int type, unsigned long long seed,
 
 int ab_rng_new(unsigned long long seed, unsigned long long stream,
                ab_rng **out) {
-  return ab_rng_new_type(AB_RNG_XOSHIRO256SS, seed, stream, out);
+  return ab_rng_new_type_a(NULL, AB_RNG_XOSHIRO256SS, seed, stream, out);
+}
+
+int ab_rng_new_type(int type, unsigned long long seed,
+                    unsigned long long stream, ab_rng **out) {
+  return ab_rng_new_type_a(NULL, type, seed, stream, out);
+}
+
+int ab_rng_new_a(const ab_allocator *a, unsigned long long seed,
+                 unsigned long long stream, ab_rng **out) {
+  return ab_rng_new_type_a(a, AB_RNG_XOSHIRO256SS, seed, stream, out);
 }
 
 int ab_rng_type(const ab_rng *r) {
@@ -114,8 +94,9 @@ int ab_rng_type(const ab_rng *r) {
 
 void ab_rng_free(ab_rng *r) {
   if (!r) return;
-  gsl_rng_free(r->g);
-  free(r);
+  ab_allocator a = r->alloc;
+  ab_free_a(&a, r->gen.state, r->gen.type->size);
+  ab_free_a(&a, r, sizeof *r);
 }
 
 double ab_rng_uniform(ab_rng *r) { return gsl_rng_uniform_pos(r->g); }
@@ -200,14 +181,14 @@ int ab_tilt_sample(const ab_tail *t, double l, ab_rng *r, size_t k,
   if (l == 0.0) return ab_tail_sample(t, r, k, out);
   if (ab_is_finite_law(t)) {
     size_t m = t->n;
-    double *w = malloc(m * sizeof *w), top = l > 0 ? t->sup : t->inf;
+    double *w = ab_malloc_n(m, sizeof *w), top = l > 0 ? t->sup : t->inf;
     if (!w) return AB_ENOMEM;
     for (size_t i = 0; i < m; i++) {
       double p = t->w ? t->w[i] : 1.0;
       w[i] = isinf(l) ? (t->x[i] == top ? p : 0.0) : p * exp(l * (t->x[i] - top));
     }
     int st = finite_draws(t->x, w, m, t->mean, r, k, out);
-    free(w);
+    ab_free(w, m * sizeof *w);
     return st;
   }
   if (!(l < t->lmax && l > t->lmin)) return AB_EDOM;
@@ -278,10 +259,10 @@ int ab_sample_quantile(const ab_tail *t, ab_quantile_draw draw, void *ctx,
   }
   size_t m = t->n;
   ab_record *a = ab_alloc_large(m * sizeof *a);
-  double *T = malloc(m * sizeof *T);
+  double *T = ab_malloc_n(m, sizeof *T);
   if (!a || !T) {
-    free(a);
-    free(T);
+    ab_free(a, m * sizeof *a);
+    ab_free(T, m * sizeof *T);
     return AB_ENOMEM;
   }
   for (size_t i = 0; i < m; i++) {
@@ -306,7 +287,7 @@ int ab_sample_quantile(const ab_tail *t, ab_quantile_draw draw, void *ctx,
       out[i] = -ab_sort_unkey(a[lo].key) + t->mean;
     }
   }
-  free(a);
-  free(T);
+  ab_free(a, m * sizeof *a);
+  ab_free(T, m * sizeof *T);
   return st;
 }

@@ -8,9 +8,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 
 #include "internal.h"
 
@@ -31,39 +28,16 @@ double ab_sort_unkey(uint64_t k) {
   return x;
 }
 
-/* A large scratch buffer.  On Linux it is 2 MiB-aligned and marked for
- * transparent huge pages: touching 10^7 records a page at a time costs more
- * page faults than the sort costs work.  Free it with free(). */
-void *ab_alloc_large(size_t bytes) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  if (bytes >= (4u << 20)) {
-    void *p = NULL;
-    size_t huge = (size_t)2 << 20;
-    if (posix_memalign(&p, huge, (bytes + huge - 1) / huge * huge) != 0)
-      return NULL;
-    madvise(p, (bytes + huge - 1) / huge * huge, MADV_HUGEPAGE);
-    return p;
-  }
-#endif
-  return malloc(bytes);
-}
-
 #define DIGIT 16
 #define BUCKETS (1u << DIGIT)
 #define PASSES ((64 + DIGIT - 1) / DIGIT)
 
 /* Stable LSD radix sort by key, 16 bits a pass (four passes: fewer, wider
  * passes beat narrow ones here, the sort being bound by memory traffic), skipping the passes in which
- * every key has the same digit (the sign and exponent bits of most data). */
-int ab_sort_records(ab_record *r, size_t n) {
-  if (n < 2) return AB_OK;
-  size_t(*count)[BUCKETS] = calloc(PASSES, sizeof *count);
-  ab_record *tmp = ab_alloc_large(n * sizeof *tmp);
-  if (!count || !tmp) {
-    free(count);
-    free(tmp);
-    return AB_ENOMEM;
-  }
+ * every key has the same digit (the sign and exponent bits of most data).
+ * tmp holds n records, count PASSES x BUCKETS zeroed counters. */
+static void radix_sort(ab_record *r, size_t n, ab_record *tmp,
+                       size_t (*count)[BUCKETS]) {
   for (size_t i = 0; i < n; i++)
     for (int p = 0; p < PASSES; p++)
       count[p][(r[i].key >> (p * DIGIT)) & (BUCKETS - 1)]++;
@@ -83,19 +57,59 @@ int ab_sort_records(ab_record *r, size_t n) {
     dst = t;
   }
   if (src != r) memcpy(r, src, n * sizeof *r);
-  free(tmp);
-  free(count);
+}
+
+int ab_sort_records(ab_record *r, size_t n) {
+  if (n < 2) return AB_OK;
+  size_t(*count)[BUCKETS] = ab_calloc(PASSES, sizeof *count);
+  ab_record *tmp = ab_alloc_large(n * sizeof *tmp);
+  if (!count || !tmp) {
+    ab_free(count, PASSES * sizeof *count);
+    ab_free(tmp, n * sizeof *tmp);
+    return AB_ENOMEM;
+  }
+  radix_sort(r, n, tmp, count);
+  ab_free(tmp, n * sizeof *tmp);
+  ab_free(count, PASSES * sizeof *count);
   return AB_OK;
+}
+
+/* the records, then the counters (AB_WORKSPACE_BYTES counts on this) */
+static size_t tmp_bytes(size_t n) {
+  return (n * sizeof(ab_record) + 15) / 16 * 16;
+}
+
+size_t ab_sort_scratch_bytes(size_t n) {
+  return tmp_bytes(n) + PASSES * sizeof(size_t[BUCKETS]);
+}
+
+void ab_sort_records_in(ab_record *r, size_t n, void *scratch) {
+  if (n < 2) return;
+  size_t(*count)[BUCKETS] =
+      (size_t(*)[BUCKETS])((char *)scratch + tmp_bytes(n));
+  memset(count, 0, PASSES * sizeof *count);
+  radix_sort(r, n, scratch, count);
 }
 
 /* A discrete law as records (reward, probability, index) sorted by reward,
  * ascending: the start of every walk over groups of tied rewards. */
-int ab_sort_law(const double *probs, const double *rewards, size_t m,
-                ab_record *k) {
+static void load_law(const double *probs, const double *rewards, size_t m,
+                     ab_record *k) {
   for (size_t i = 0; i < m; i++) {
     k[i].key = ab_sort_key(rewards[i]);
     k[i].a = probs[i];
     k[i].b = (double)i;
   }
+}
+
+int ab_sort_law(const double *probs, const double *rewards, size_t m,
+                ab_record *k) {
+  load_law(probs, rewards, m, k);
   return ab_sort_records(k, m);
+}
+
+void ab_sort_law_in(const double *probs, const double *rewards, size_t m,
+                    ab_record *k, void *scratch) {
+  load_law(probs, rewards, m, k);
+  ab_sort_records_in(k, m, scratch);
 }

@@ -14,6 +14,10 @@
 #include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "internal.h"
 
@@ -21,9 +25,10 @@
 
 static int positive(double x) { return isfinite(x) && x > 0.0; }
 
-static ab_tail *new_tail(int kind) {
-  ab_tail *t = calloc(1, sizeof *t);
-  if (!t) return NULL;
+/* A tail allocated through a (NULL: the process allocator), which it keeps
+ * for its arrays and its own release. */
+static void init_tail(ab_tail *t, int kind) {
+  memset(t, 0, sizeof *t);
   t->kind = kind;
   t->mean = NAN;
   t->variance = NAN;
@@ -32,14 +37,33 @@ static ab_tail *new_tail(int kind) {
   t->sup = INFINITY;
   t->inf = -INFINITY;
   t->two_sided = 1;
+}
+
+static ab_tail *new_tail_a(const ab_allocator *a, int kind) {
+  a = ab_allocator_or_process(a);
+  ab_tail *t = ab_malloc_a(a, sizeof *t);
+  if (!t) return NULL;
+  init_tail(t, kind);
+  t->alloc = *a;
   return t;
+}
+
+static ab_tail *new_tail(int kind) { return new_tail_a(NULL, kind); }
+
+int ab_tail_discrete_in(ab_tail *t, const double *values, const double *probs,
+                        size_t n, double *x, double *w) {
+  init_tail(t, probs ? AB_KIND_DISCRETE : AB_KIND_EMPIRICAL);
+  t->x = x;
+  t->w = probs ? w : NULL;
+  return ab_discrete_setup(t, values, probs, n);
 }
 
 void ab_tail_free(ab_tail *t) {
   if (!t) return;
-  free(t->x);
-  free(t->w);
-  free(t);
+  ab_allocator a = t->alloc;
+  ab_free_a(&a, t->x, t->n * sizeof *t->x);
+  ab_free_a(&a, t->w, t->n * sizeof *t->w);
+  ab_free_a(&a, t, sizeof *t);
 }
 
 /* A law or class whose cumulant is sd^2 l^2 / 2 on (lmin, lmax).  sd is kept
@@ -284,9 +308,9 @@ static int heavy(const ab_tail *t) {
   return t->kind == AB_KIND_STUDENT_T || t->kind == AB_KIND_PARETO;
 }
 
-static int finite_law(int kind, const double *v, const double *p, size_t n,
-                      ab_tail **out) {
-  ab_tail *t = new_tail(kind);
+static int finite_law(const ab_allocator *a, int kind, const double *v,
+                      const double *p, size_t n, ab_tail **out) {
+  ab_tail *t = new_tail_a(a, kind);
   if (!t) return AB_ENOMEM;
   int st = ab_discrete_setup(t, v, p, n);
   if (st) {
@@ -297,16 +321,21 @@ static int finite_law(int kind, const double *v, const double *p, size_t n,
   return AB_OK;
 }
 
+int ab_tail_discrete_a(const ab_allocator *a, const double *values,
+                       const double *probs, size_t n, ab_tail **out) {
+  return finite_law(a, probs ? AB_KIND_DISCRETE : AB_KIND_EMPIRICAL, values,
+                    probs, n, out);
+}
+
 int ab_tail_discrete(const double *values, const double *probs, size_t n,
                      ab_tail **out) {
-  return finite_law(probs ? AB_KIND_DISCRETE : AB_KIND_EMPIRICAL, values,
-                    probs, n, out);
+  return ab_tail_discrete_a(NULL, values, probs, n, out);
 }
 
 int ab_tail_bernoulli(double p, ab_tail **out) {
   if (!(p >= 0.0 && p <= 1.0)) return AB_EDOM;
   double v[2] = {0.0, 1.0}, q[2] = {1.0 - p, p};
-  int st = finite_law(AB_KIND_BERNOULLI, v, q, 2, out);
+  int st = finite_law(NULL, AB_KIND_BERNOULLI, v, q, 2, out);
   if (!st) (*out)->par[0] = p;
   return st;
 }
@@ -320,7 +349,7 @@ int ab_tail_bounded_mean(double lo, double hi, double mean, ab_tail **out) {
     return AB_EDOM;
   double p = (mean - lo) / w;
   double v[2] = {lo, hi}, q[2] = {1.0 - p, p};
-  int st = finite_law(AB_KIND_BOUNDED_MEAN, v, q, 2, out);
+  int st = finite_law(NULL, AB_KIND_BOUNDED_MEAN, v, q, 2, out);
   if (st) return st;
   (*out)->par[0] = lo;
   (*out)->par[1] = hi;
@@ -599,15 +628,33 @@ int ab_tail_bound_vec(const ab_tail *t, int side, int method, const double *kl,
   }
   if (method == AB_CLOSED &&
       (t->kind == AB_KIND_SUBGAUSSIAN || t->kind == AB_KIND_GAUSSIAN)) {
-    /* the hot path: sd sqrt(2 kl), streamed */
+    /* the hot path: sd sqrt(2 kl), streamed in chunks: a chunk whose
+     * values are all in [0, DBL_MAX / 2] is computed two at a time (SSE2's
+     * sqrtpd, correctly rounded like sqrt, which the compiler does not
+     * vectorise while libm's sqrt may set errno); any other chunk element
+     * by element (the failing index, sqrt2x beyond DBL_MAX / 2) */
     double sd = t->aux[0];
-    for (size_t i = 0; i < n; i++) {
-      double k = kl[i];
-      if (!(k >= 0.0)) {
-        if (failed_at) *failed_at = i;
-        return AB_EDOM;
+    for (size_t lo = 0; lo < n; lo += 1024) {
+      size_t hi = n - lo > 1024 ? lo + 1024 : n, i = lo;
+      int plain = 1;
+      for (size_t j = lo; j < hi; j++)
+        plain &= kl[j] >= 0.0 && kl[j] <= 0.5 * DBL_MAX;
+#if defined(__SSE2__)
+      if (plain) {
+        const __m128d two = _mm_set1_pd(2.0), s = _mm_set1_pd(sd);
+        for (; i + 2 <= hi; i += 2)
+          _mm_storeu_pd(out + i, _mm_mul_pd(s, _mm_sqrt_pd(_mm_mul_pd(
+                                                   two, _mm_loadu_pd(kl + i)))));
       }
-      out[i] = sd * sqrt2x(k);
+#endif
+      for (; i < hi; i++) {
+        double k = kl[i];
+        if (!(k >= 0.0)) {
+          if (failed_at) *failed_at = i;
+          return AB_EDOM;
+        }
+        out[i] = sd * sqrt2x(k);
+      }
     }
     return AB_OK;
   }

@@ -353,6 +353,12 @@ static void refine_lambda(const double *p, const double *r, size_t m,
 int ab_tilt_policy(const double *probs, const double *rewards, size_t m,
                    int mode, double value, double *policy,
                    ab_tilt_summary *s) {
+  return ab_tilt_policy_ws(NULL, probs, rewards, m, mode, value, policy, s);
+}
+
+int ab_tilt_policy_ws(ab_workspace *ws, const double *probs,
+                      const double *rewards, size_t m, int mode, double value,
+                      double *policy, ab_tilt_summary *s) {
   double lambda, ptop;
   law_facts f;
   if (mode == AB_TILT_BETA ? !(value > 0.0) : !(value >= 0.0)) return AB_EDOM;
@@ -363,10 +369,14 @@ int ab_tilt_policy(const double *probs, const double *rewards, size_t m,
   if (mode == AB_TILT_BETA) {
     lambda = 1.0 / value;
   } else { /* the frontier engine turns the budget into lambda */
-    ab_tail *t;
-    if ((st = ab_tail_discrete(rewards, probs, m, &t))) return st;
-    st = ab_tail_tilt(t, AB_GAIN, value, &lambda);
-    ab_tail_free(t);
+    /* the law as a tail on the stack, its arrays in scratch */
+    ab_tail t;
+    size_t bytes = 2 * m * sizeof(double);
+    double *x = m <= SIZE_MAX / 16 ? ab_ws_buffer(ws, bytes) : NULL;
+    if (!x) return AB_ENOMEM;
+    st = ab_tail_discrete_in(&t, rewards, probs, m, x, x + m);
+    if (!st) st = ab_tail_tilt(&t, AB_GAIN, value, &lambda);
+    ab_ws_buffer_done(ws, x, bytes);
     if (st) return st;
   }
   ab_tilt_summary out = {1.0 / lambda, lambda, 0.0, 0.0, 0.0};
@@ -418,11 +428,11 @@ int ab_tail_tilt_kl(const ab_tail *t, double lambda, double *kl) {
     if (lambda > 0.0) {
       tail_tilt(t, t->x, lambda, NULL, kl);
     } else { /* the lower tilt: rewards mirrored */
-      double *neg = malloc(t->n * sizeof *neg);
+      double *neg = ab_malloc_n(t->n, sizeof *neg);
       if (!neg) return AB_ENOMEM;
       for (size_t i = 0; i < t->n; i++) neg[i] = -t->x[i];
       tail_tilt(t, neg, -lambda, NULL, kl);
-      free(neg);
+      ab_free(neg, t->n * sizeof *neg);
     }
     return AB_OK;
   }
@@ -508,8 +518,8 @@ int ab_tilt_compare_bon(const ab_tail *t, double n, ab_bon_tilt *out) {
   if (ab_is_finite_law(t)) {
     /* exact with ties: both laws on the atoms, their KL by summation */
     size_t m = t->n;
-    double *w = malloc(m * sizeof *w), *bon = malloc(m * sizeof *bon);
-    double *tilt = malloc(m * sizeof *tilt);
+    double *w = ab_malloc_n(m, sizeof *w), *bon = ab_malloc_n(m, sizeof *bon);
+    double *tilt = ab_malloc_n(m, sizeof *tilt);
     ab_bon_summary bs;
     double tilt_kl;
     if (!w || !bon || !tilt) {
@@ -530,9 +540,9 @@ int ab_tilt_compare_bon(const ab_tail *t, double n, ab_bon_tilt *out) {
     out->beta = 1.0 / lambda;
     st = ab_divergence(bon, tilt, m, &kl, &out->kl_bon_tilt);
   done:
-    free(w);
-    free(bon);
-    free(tilt);
+    ab_free(w, m * sizeof *w);
+    ab_free(bon, m * sizeof *bon);
+    ab_free(tilt, m * sizeof *tilt);
     return st;
   }
   /* a continuous law: KL(bon || tilt) = KL - lambda E_bon[R - E R] + psi */

@@ -318,16 +318,15 @@ void abL_callback_raise(lua_State *L, const abL_callback *c,
 
 abL_tail *abL_checktail(lua_State *L, int idx, const char *fname, int argn) {
   abL_tail *u = (abL_tail *)luaL_testudata(L, idx, ABL_TAIL);
-  if (!u || !u->t)
-    abL_argerror(L, fname, argn, ABL_TAIL " expected, got %s",
-                 u ? "a freed tail" : luaL_typename(L, idx));
+  if (!u) abL_argerror(L, fname, argn, ABL_TAIL " expected, got %s",
+                       luaL_typename(L, idx));
+  if (!u->t) abL_argerror(L, fname, argn, "tail is closed");
   return u;
 }
 
 abL_tail *abL_checktailself(lua_State *L, const char *fname) {
   abL_tail *u = (abL_tail *)abL_checkself(L, ABL_TAIL, fname);
-  if (!u->t)
-    luaL_error(L, "calling '%s' on bad self (a freed " ABL_TAIL ")", fname);
+  if (!u->t) luaL_error(L, "%s: tail is closed", fname);
   return u;
 }
 
@@ -372,6 +371,8 @@ int abL_tailmap_fn(void *ud, const double *x, size_t n, double *y,
 int abL_fail(lua_State *L, const abL_site *s, int st, int shape, size_t at,
              double value) {
   char desc[160] = "";
+  /* worded as Lua's own allocation failures */
+  if (st == AB_ENOMEM) return luaL_error(L, "%s: not enough memory", s->fname);
   if (st == AB_EFUNC && s->cb) abL_callback_raise(L, s->cb, s->fname);
   if (s->tail) ab_tail_describe(s->tail, desc, sizeof desc);
   if (st == AB_EUNDEF) {

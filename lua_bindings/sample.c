@@ -59,9 +59,12 @@ static int rng_new(lua_State *L) {
   u->seed = seed;
   u->stream = stream;
   luaL_setmetatable(L, ABL_RNG);
-  if (ab_rng_new_type(type, (unsigned long long)seed,
-                      (unsigned long long)stream, &u->r))
-    return luaL_error(L, "rng: out of memory");
+  /* the generator's state comes from the state's allocator */
+  ab_allocator a;
+  a.alloc = lua_getallocf(L, &a.ud);
+  if (ab_rng_new_type_a(&a, type, (unsigned long long)seed,
+                        (unsigned long long)stream, &u->r))
+    return luaL_error(L, "rng: not enough memory");
   return 1;
 }
 

@@ -1,18 +1,20 @@
 /* tails.c - alignbound.tail objects: constructors ab.tail.* and the methods
  * gain, loss, kl_needed, budget_needed, optimal_policy, tilt, cumulant,
  * variance_proxy, mean. */
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
 #include "binding.h"
 
-/* __gc: free the core tail once.  Called by hand while one of the tail's
- * methods runs (from its own user cumulant), it would free what the core is
- * using, so that is refused. */
+/* __gc and __close: free the core tail once (a closed tail then raises
+ * "tail is closed").  Called by hand while one of the tail's methods runs
+ * (from its own user cumulant), it would free what the core is using, so
+ * that is refused. */
 static int tail_gc(lua_State *L) {
-  abL_tail *u = (abL_tail *)abL_checkself(L, ABL_TAIL, "tail:__gc");
+  abL_tail *u = (abL_tail *)abL_checkself(L, ABL_TAIL, "tail:__close");
   if (u->active)
-    return luaL_error(L, "tail:__gc: the tail is in use by a running method");
+    return luaL_error(L, "tail:__close: the tail is in use by a running method");
   ab_tail_free(u->t);
   u->t = NULL;
   return 0;
@@ -40,6 +42,24 @@ static void push_tail(lua_State *L, ab_tail *t) {
 static abL_tail *new_slot(lua_State *L) {
   push_tail(L, NULL);
   return (abL_tail *)lua_touserdata(L, -1);
+}
+
+/* A finite law's arrays (its size grows with the data) come from the
+ * state's own allocator, so that a host's limits apply to them, and their
+ * size is announced to the collector as an incremental step of that many
+ * bytes, so that a loop making big tails collects the old ones (the
+ * collector counts only what Lua itself allocates).  A stopped collector
+ * stays stopped. */
+static int finite_law(lua_State *L, abL_tail *u, const double *values,
+                      const double *probs, size_t n) {
+  ab_allocator a;
+  a.alloc = lua_getallocf(L, &a.ud);
+  int st = ab_tail_discrete_a(&a, values, probs, n, &u->t);
+  if (!st && lua_gc(L, LUA_GCISRUNNING)) {
+    size_t kb = n * sizeof(double) * (probs ? 2 : 1) / 1024;
+    lua_gc(L, LUA_GCSTEP, kb < INT_MAX ? (int)kb : INT_MAX);
+  }
+  return st;
 }
 
 static void built(lua_State *L, const char *fname, int st) {
@@ -257,7 +277,7 @@ static int tail_discrete(lua_State *L) {
     total += p[i];
   }
   abL_tail *u = new_slot(L);
-  int st = ab_tail_discrete(v, p, nv, &u->t);
+  int st = finite_law(L, u, v, p, nv);
   if (st == AB_EDOM)
     return abL_argerror(L, "tail.discrete", 1,
                         "probs must sum to 1 within 1e-9, got sum %f", total);
@@ -271,7 +291,7 @@ static int tail_empirical(lua_State *L) {
   if (n == 0) return abL_argerror(L, "tail.empirical", 1, "samples is empty");
   check_finite_all(L, "tail.empirical", "samples", x, n);
   abL_tail *u = new_slot(L);
-  built(L, "tail.empirical", ab_tail_discrete(x, NULL, n, &u->t));
+  built(L, "tail.empirical", finite_law(L, u, x, NULL, n));
   return 1;
 }
 
@@ -626,7 +646,11 @@ static int tail_mean(lua_State *L) {
 }
 
 static int tail_tostring(lua_State *L) {
-  abL_tail *u = abL_checktailself(L, "tail:__tostring");
+  abL_tail *u = abL_checkself(L, ABL_TAIL, "tail:__tostring");
+  if (!u->t) { /* like Lua's "file (closed)" */
+    lua_pushliteral(L, "tail (closed)");
+    return 1;
+  }
   char buf[160];
   ab_tail_describe(u->t, buf, sizeof buf);
   lua_pushstring(L, buf);
@@ -668,6 +692,8 @@ void abL_open_tail(lua_State *L) {
   luaL_newmetatable(L, ABL_TAIL);
   lua_pushcfunction(L, tail_gc);
   lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, tail_gc);
+  lua_setfield(L, -2, "__close");
   lua_pushcfunction(L, tail_tostring);
   lua_setfield(L, -2, "__tostring");
   luaL_newlib(L, methods);

@@ -293,9 +293,9 @@ static void test_divergence_extremes(void) {
   CHECK(ab_divergence(one, half, 2, &neg, &d) == AB_OK && d == INFINITY);
 }
 
-/* Out of memory while reading is AB_ENOMEM, not AB_EIO.  The core has no
- * allocator hook, so a child process reads a large sparse file under an
- * address-space limit a few MB above its current size.  Skipped under
+/* Out of memory while reading is AB_ENOMEM, not AB_EIO.  Under libc's
+ * allocator (no hook set), a child process reads a large sparse file under
+ * an address-space limit a few MB above its current size.  Skipped under
  * AddressSanitizer and valgrind, whose allocators do not return NULL. */
 #if defined(__SANITIZE_ADDRESS__)
 #define AB_TEST_ASAN 1
@@ -1070,6 +1070,464 @@ static void test_version(void) {
   CHECK(strcmp(ab_version(), ALIGNBOUND_VERSION) == 0);
 }
 
+/* The streamed sub-Gaussian bound (SSE2 two at a time in plain chunks)
+ * gives the scalar bound bit for bit, at chunk edges, for 0, subnormals and
+ * values beyond DBL_MAX / 2, and names the failing element of a later
+ * chunk. */
+static void test_bound_vec_stream(void) {
+  enum { N = 3000 };
+  static double kl[N], out[N];
+  ab_tail *t;
+  CHECK(ab_tail_subgaussian(2.25, &t) == AB_OK);
+  for (int i = 0; i < N; i++)
+    kl[i] = i % 7 == 0 ? 0.0 : i % 11 == 0 ? 4.9e-324 * i : 1e-3 * i * i;
+  kl[1500] = 1.5e308; /* one chunk element by element */
+  CHECK(ab_tail_bound_vec(t, AB_GAIN, AB_CLOSED, kl, N, out, NULL) == AB_OK);
+  int same = 1;
+  for (int i = 0; i < N; i++) {
+    double v;
+    ab_tail_bound(t, AB_GAIN, AB_CLOSED, kl[i], &v);
+    same &= v == out[i];
+  }
+  CHECK(same);
+  CHECK(isfinite(out[1500]) && out[1500] > 1e154);
+  size_t at = 0;
+  kl[2049] = -1.0;
+  CHECK(ab_tail_bound_vec(t, AB_LOSS, AB_CLOSED, kl, N, out, &at) == AB_EDOM);
+  CHECK(at == 2049);
+  kl[2049] = NAN;
+  CHECK(ab_tail_bound_vec(t, AB_GAIN, AB_CLOSED, kl, N, out, &at) == AB_EDOM);
+  CHECK(at == 2049);
+  ab_tail_free(t);
+}
+
+/* ---- the allocator hook (issue 11) ---------------------------------------
+ * A counting allocator with the lua_Alloc contract: each block carries its
+ * size in a header, so a free or resize with a wrong size is caught; the
+ * live bytes must come back to zero after every scenario; and failing the
+ * k-th request, for every k a scenario makes, must give AB_ENOMEM with the
+ * live bytes back to zero (nothing leaked on any error path). */
+typedef struct {
+  size_t live, requests, bytes_seen, wrong_size;
+  size_t fail_at; /* the request (1-based) that fails; 0: none */
+} counting_heap;
+
+#define HEAP_HEADER 16 /* keeps the blocks 16-byte aligned */
+
+static void *counting_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  counting_heap *h = ud;
+  char *base = ptr ? (char *)ptr - HEAP_HEADER : NULL;
+  if (ptr) {
+    size_t had;
+    memcpy(&had, base, sizeof had);
+    if (had != osize) h->wrong_size++;
+  }
+  if (nsize == 0) {
+    if (ptr) h->live -= osize;
+    free(base);
+    return NULL;
+  }
+  h->requests++;
+  if (h->fail_at && h->requests == h->fail_at) return NULL;
+  char *nb = realloc(base, nsize + HEAP_HEADER);
+  if (!nb) return NULL;
+  memcpy(nb, &nsize, sizeof nsize);
+  h->live += nsize - (ptr ? osize : 0);
+  h->bytes_seen += nsize;
+  return nb + HEAP_HEADER;
+}
+
+static double heap_values[5000], heap_probs[5000], heap_scores[5000];
+static double heap_p100[100]; /* a law on 100 outcomes */
+static char heap_csv[64];
+
+/* Each scenario calls public entry points and frees what it made; it
+ * returns the first status that is not AB_OK (then everything it made is
+ * freed too). */
+#define TRY(call)                                                           \
+  do {                                                                      \
+    if ((st = (call)) != AB_OK) goto out;                                   \
+  } while (0)
+
+static int sc_constructors(void) {
+  ab_tail *t = NULL;
+  int st = AB_OK;
+#define MAKE(call)                                                          \
+  do {                                                                      \
+    TRY(call);                                                              \
+    ab_tail_free(t);                                                        \
+    t = NULL;                                                               \
+  } while (0)
+  MAKE(ab_tail_subgaussian(1.0, &t));
+  MAKE(ab_tail_subgamma(1.0, 0.5, &t));
+  MAKE(ab_tail_subexponential(1.0, 2.0, &t));
+  MAKE(ab_tail_bounded(0.0, 1.0, &t));
+  MAKE(ab_tail_bounded_mean(0.0, 1.0, 0.3, &t));
+  MAKE(ab_tail_gaussian(0.0, 1.0, &t));
+  MAKE(ab_tail_uniform(0.0, 1.0, &t));
+  MAKE(ab_tail_bernoulli(0.3, &t));
+  MAKE(ab_tail_exponential(2.0, &t));
+  MAKE(ab_tail_gamma(2.0, 1.0, &t));
+  MAKE(ab_tail_gumbel(0.0, 1.0, &t));
+  MAKE(ab_tail_logistic(0.0, 1.0, &t));
+  MAKE(ab_tail_beta(2.0, 3.0, &t));
+  MAKE(ab_tail_student_t(3.0, 1.0, &t));
+  MAKE(ab_tail_pareto(1.0, 3.0, &t));
+  MAKE(ab_tail_discrete(heap_values, heap_p100, 100, &t));
+  MAKE(ab_tail_discrete(heap_values, NULL, 5000, &t));
+  MAKE(ab_tail_cumulant(user_quadratic, &(double){1.0}, 10.0, &t));
+#undef MAKE
+out:
+  ab_tail_free(t);
+  return st;
+}
+
+static int sc_finite_law(void) {
+  ab_tail *t = NULL;
+  ab_rng *r = NULL;
+  int st = AB_OK;
+  double v, kl[3] = {0.1, 0.5, 2.0}, out[3], draws[64];
+  ab_family chi2 = {AB_CHI2, 0, NULL, NULL}, tv = {AB_TV, 0, NULL, NULL};
+  ab_family klf = {AB_KL, 1.0, NULL, NULL};
+  ab_bon_tilt bt;
+  TRY(ab_tail_discrete(heap_values, NULL, 2000, &t));
+  TRY(ab_tail_bound(t, AB_GAIN, AB_CLOSED, 0.3, &v));
+  TRY(ab_tail_bound_vec(t, AB_LOSS, AB_CLOSED, kl, 3, out, NULL));
+  TRY(ab_tail_kl_needed_vec(t, AB_GAIN, AB_CLOSED, kl, 3, out, NULL));
+  TRY(ab_tail_cumulant_vec(t, 1, kl, 3, out, NULL));
+  TRY(ab_tail_tilt(t, AB_GAIN, 0.3, &v));
+  TRY(ab_tail_tilt_kl(t, -0.7, &v));
+  TRY(ab_tail_variance_proxy(t, AB_CLOSED, &v));
+  TRY(ab_tail_variance_proxy_side(t, AB_LOSS, &v));
+  TRY(ab_bon_expected_gain(t, 4.0, AB_CLOSED, &v));
+  TRY(ab_bon_gain(t, 4.0, &v, NULL));
+  TRY(ab_bon_variance_proxy_left(t, 4.0, &v));
+  TRY(ab_tilt_compare_bon(t, 4.0, &bt));
+  TRY(ab_rule_expected_gain(t, AB_RULE_TOP_FRACTION, 0.1, &v));
+  TRY(ab_soft_bon_expected_gain(t, 4.0, 0.5, &v));
+  TRY(ab_budget_gain(t, &chi2, kl, 3, out, NULL, NULL));
+  TRY(ab_budget_needed(t, &tv, kl, 3, out, NULL, NULL));
+  double *policy = malloc(2000 * sizeof *policy);
+  if (!policy) goto out;
+  st = ab_budget_policy(t, &klf, 0.3, policy);
+  if (!st) st = ab_budget_policy(t, &chi2, 0.3, policy);
+  free(policy);
+  if (st) goto out;
+  TRY(ab_rng_new(7, 1, &r));
+  TRY(ab_tail_sample(t, r, 64, draws));
+  TRY(ab_bon_sample(t, 4.0, r, 64, draws));
+  TRY(ab_tilt_sample(t, 0.5, r, 64, draws));
+  TRY(ab_rule_sample(t, AB_RULE_BEST_OF_POISSON, 2.0, r, 64, draws));
+  TRY(ab_soft_bon_sample(t, 4.0, 0.5, r, 8, draws));
+  TRY(ab_estimate_variance_proxy(heap_values, 200, 0.9, 20, r, &v, &out[0]));
+out:
+  ab_rng_free(r);
+  ab_tail_free(t);
+  return st;
+}
+
+static int sc_policies(void) {
+  static double policy[5000];
+  int st = AB_OK;
+  ab_bon_summary bs;
+  ab_tilt_summary ts;
+  ab_joint_result jr;
+  double lam, est[5000];
+  TRY(ab_bon_policy(heap_probs, heap_values, 5000, 8.0, policy, &bs));
+  TRY(ab_tilt_policy(heap_probs, heap_values, 5000, AB_TILT_KL, 0.5, policy,
+                     &ts));
+  TRY(ab_rule_policy(heap_probs, heap_values, 5000, AB_RULE_WIN_RATE_TILT, 2.0,
+                     policy, &bs));
+  TRY(ab_soft_bon_policy(heap_p100, heap_values, 100, 4.0, 0.5, policy, &bs));
+  TRY(ab_bon_from_samples(heap_scores, heap_values, 5000, 8, est));
+  TRY(ab_bon_from_samples(heap_scores, heap_values, 300, 0, est));
+  TRY(ab_joint_samples_bon(heap_scores, heap_values, 500, 4.0, &jr));
+  TRY(ab_joint_samples_tilt(heap_scores, heap_values, 500, 0.5, &jr));
+  TRY(ab_joint_samples_tilt_kl(heap_scores, heap_values, 500, 0.2, &jr, &lam));
+out:
+  return st;
+}
+
+static int sc_joint_and_rest(void) {
+  ab_tail *g = NULL, *e = NULL;
+  int st = AB_OK;
+  ab_joint_result jr;
+  ab_joint_gaussian jg = {0.5, 1.0, 1.0};
+  ab_family js = {AB_JS, 0, NULL, NULL}, kl = {AB_KL, 1, NULL, NULL};
+  ab_renyi_divergence bon = {AB_RENYI_BON, 0, 8.0, NULL, NULL};
+  double v, a, lam, x[64];
+  double fk[5] = {0.1, 0.4, 0.9, 1.6, 2.5}, fg[5] = {0.3, 0.5, 0.6, 0.55, 0.4};
+  ab_goodhart fit;
+  TRY(ab_tail_discrete(heap_values, NULL, 300, &g));
+  TRY(ab_tail_gaussian(0.0, 0.5, &e));
+  TRY(ab_joint_additive_bon(g, e, 4.0, 200, 3, &jr));
+  TRY(ab_joint_additive_tilt(g, e, 0.5, 200, 3, &jr));
+  TRY(ab_joint_additive_tilt_kl(g, e, 0.1, 200, 3, &jr, &lam));
+  TRY(ab_joint_additive_sample(g, e, 64, 3, x));
+  TRY(ab_joint_gaussian_bon(&jg, 4.0, &jr));
+  TRY(ab_joint_gaussian_tilt_kl(&jg, 0.3, &jr, &lam));
+  TRY(ab_bon_divergence(8.0, &js, AB_NUMERIC, &v, NULL));
+  TRY(ab_bon_divergence(8.0, &kl, AB_CLOSED, &v, NULL));
+  TRY(ab_divergence(heap_p100, heap_p100, 100, &js, &v));
+  TRY(ab_rule_divergence(AB_RULE_BEST_OF_POISSON, 2.0, &js, &v));
+  TRY(ab_renyi_gain(1.0, 1.0, &bon, NAN, &v, &a));
+  TRY(ab_goodhart_fit(fk, fg, NULL, 5, AB_FIT_BON, &fit));
+  /* the numerical routines on an exact law: quadrature, minimisers and
+   * root solvers (GSL's, built in the core's memory) */
+  ab_family chi2 = {AB_CHI2, 0, NULL, NULL}, hel = {AB_HELLINGER, 0, NULL, NULL};
+  double budget[2] = {0.1, 1.0}, gains[2];
+  TRY(ab_budget_gain(e, &chi2, budget, 2, gains, NULL, NULL));
+  TRY(ab_budget_needed(e, &hel, budget, 2, gains, NULL, NULL));
+  TRY(ab_rule_expected_gain(e, AB_RULE_BEST_OF_POISSON, 2.0, &v));
+  TRY(ab_bon_expected_gain(e, 4.0, AB_NUMERIC, &v));
+  TRY(ab_bon_variance_proxy_left(e, 4.0, &v));
+  TRY(ab_tail_bound(e, AB_GAIN, AB_NUMERIC, 0.5, &v));
+  TRY(ab_rule_divergence(AB_RULE_TOP_FRACTION, 0.2, &js, &v));
+  TRY(ab_frontier_win_rate(0.5, &v, &a));
+  ab_table tab;
+  const char *cols[] = {"b"};
+  TRY(ab_csv_read(heap_csv, cols, 1, &tab, NULL, 0));
+  ab_table_free(&tab);
+  TRY(ab_csv_read(heap_csv, NULL, 0, &tab, NULL, 0));
+  ab_table_free(&tab);
+out:
+  ab_tail_free(g);
+  ab_tail_free(e);
+  return st;
+}
+
+static int sc_workspace(void) {
+  ab_workspace *w = NULL;
+  ab_tail *g = NULL;
+  int st = AB_OK;
+  double v, est[8];
+  static double pol[5000];
+  ab_tilt_summary ts;
+  ab_bon_summary bs;
+  ab_family js = {AB_JS, 0, NULL, NULL};
+  TRY(ab_workspace_new(&w));
+  TRY(ab_tail_gaussian(0.0, 1.0, &g));
+  TRY(ab_bon_divergence_ws(w, 8.0, &js, AB_CLOSED, &v, NULL));
+  TRY(ab_bon_expected_gain_ws(w, g, 8.0, AB_NUMERIC, &v));
+  /* the buffer grows with the law */
+  TRY(ab_tilt_policy_ws(w, heap_p100, heap_values, 100, AB_TILT_KL, 0.5, pol,
+                        &ts));
+  TRY(ab_bon_policy_ws(w, heap_probs, heap_values, 5000, 8.0, pol, &bs));
+  TRY(ab_bon_from_samples_ws(w, heap_scores, heap_values, 5000, 8, est));
+out:
+  ab_tail_free(g);
+  ab_workspace_free(w);
+  return st;
+}
+
+/* The entry points that need no memory: under the counting allocator they
+ * make no request at all (the scenario list checks requests > 0, so this
+ * one runs apart). */
+static int sc_no_memory(void) {
+  ab_tail *t = NULL;
+  ab_rng *r = NULL;
+  int st = AB_OK, routes[3], route;
+  double v, lo, hi, se, lp[3] = {-1, -2, -0.5}, lq[3] = {-1.5, -1, -0.7};
+  char buf[64];
+  ab_family kl = {AB_KL, 1, NULL, NULL}, hel = {AB_HELLINGER, 0, NULL, NULL};
+  ab_error_model em = {AB_ERROR_BOUNDED, 0.1};
+  ab_divergences dv = {0.2, NAN, NAN};
+  ab_joint_gaussian jg = {0.5, 1.0, 1.0};
+  ab_joint_result jr;
+  TRY(ab_tail_gaussian(0.0, 1.0, &t));
+  TRY(ab_rng_new(3, 0, &r));
+  if (ab_strerror(AB_EDOM)[0] == 0 || ab_version()[0] == 0) st = AB_EDOM;
+  if (!ab_certificate_name(AB_CERT_KL) || !ab_route_name(AB_ROUTE_KL) ||
+      !ab_budget_route_name(AB_BUDGET_EXACT))
+    st = AB_EDOM;
+  if (st) goto out;
+  ab_tail_describe(t, buf, sizeof buf);
+  v = ab_tail_mean(t) + (double)ab_tail_atoms(t) + ab_rng_uniform(r);
+  TRY(ab_tail_tilt_divergence(t, 0.5, &hel, &v));
+  TRY(ab_family_check(&kl));
+  TRY(ab_f_eval(&kl, 2.0, &v));
+  TRY(ab_bon_win_rate(4.0, &v));
+  TRY(ab_bon_kl_estimate(0.1, 4.0, &v));
+  TRY(ab_bon_n_for_kl(0.5, &v));
+  TRY(ab_rule_check(AB_RULE_TOP_FRACTION, 0.5));
+  TRY(ab_rule_kl(AB_RULE_TOP_FRACTION, 0.5, &v));
+  TRY(ab_rule_win_rate(AB_RULE_TOP_FRACTION, 0.5, &v));
+  TRY(ab_error_check(&em));
+  if (ab_error_routes(&em, routes) < 1) st = AB_EDOM;
+  if (st) goto out;
+  TRY(ab_error_golden(&em, 0.3, &dv, &lo, &hi, &route));
+  TRY(ab_estimate_mean(lp, 3, &v, &se));
+  TRY(ab_estimate_kl(lp, lq, 3, AB_K3, &v, &se));
+  TRY(ab_estimate_renyi(lp, lq, 3, 0.5, &v, &se));
+  TRY(ab_renyi_bound(1.0, 1.0, 0.5, 0.1, &v));
+  TRY(ab_joint_gaussian_check(&jg));
+  TRY(ab_joint_gaussian_tilt(&jg, 0.5, &jr));
+  ab_advise_huge_pages(lp, sizeof lp);
+out:
+  ab_rng_free(r);
+  ab_tail_free(t);
+  return st;
+}
+
+/* A host's frame loop: after setup (the tails, a workspace reserved for the
+ * largest law), bounds, best-of-n divergences and gains, tilts and policies
+ * allocate nothing, and the _ws forms give the plain forms' results. */
+static void test_frame_loop(counting_heap *h) {
+  ab_workspace *ws = NULL;
+  ab_tail *g = NULL, *fl = NULL, *be = NULL;
+  ab_family js = {AB_JS, 0, NULL, NULL};
+  static double policy[5000], ref_policy[5000], est[5000];
+  CHECK(ab_workspace_new(&ws) == AB_OK);
+  CHECK(ab_workspace_reserve(ws, AB_WORKSPACE_BYTES(5000)) == AB_OK);
+  CHECK(ab_tail_gaussian(1.0, 2.0, &g) == AB_OK);
+  CHECK(ab_tail_discrete(heap_values, heap_probs, 5000, &fl) == AB_OK);
+  CHECK(ab_tail_beta(2.0, 5.0, &be) == AB_OK);
+  if (!ws || !g || !fl || !be) return;
+  double ref[8];
+  ab_tilt_summary ts, ref_ts;
+  ab_bon_summary bs, ref_bs;
+  CHECK(ab_bon_divergence(8.0, &js, AB_CLOSED, &ref[0], NULL) == AB_OK);
+  CHECK(ab_bon_expected_gain(g, 8.0, AB_NUMERIC, &ref[1]) == AB_OK);
+  CHECK(ab_bon_expected_gain(fl, 8.0, AB_CLOSED, &ref[2]) == AB_OK);
+  CHECK(ab_tilt_policy(heap_probs, heap_values, 5000, AB_TILT_KL, 0.5,
+                       ref_policy, &ref_ts) == AB_OK);
+  CHECK(ab_bon_policy(heap_probs, heap_values, 5000, 8.0, policy, &ref_bs) ==
+        AB_OK);
+  CHECK(ab_bon_from_samples(heap_scores, heap_values, 5000, 8, &ref[3]) ==
+        AB_OK);
+  h->requests = 0;
+  int ok = 1;
+  for (int frame = 0; frame < 20; frame++) {
+    double v, kl = 0.05 * (frame + 1);
+    ok &= ab_tail_bound(g, AB_GAIN, AB_CLOSED, kl, &v) == AB_OK;
+    ok &= ab_tail_bound(fl, AB_GAIN, AB_CLOSED, kl, &v) == AB_OK;
+    ok &= ab_tail_bound(be, AB_LOSS, AB_CLOSED, kl, &v) == AB_OK;
+    ok &= ab_tail_kl_needed(fl, AB_GAIN, AB_CLOSED, 0.5, &v) == AB_OK;
+    ok &= ab_tail_tilt(fl, AB_GAIN, kl, &v) == AB_OK;
+    ok &= ab_tail_tilt_kl(be, 0.7, &v) == AB_OK;
+    ok &= ab_tail_tilt_kl(fl, 0.7, &v) == AB_OK;
+    ok &= ab_tail_cumulant_eval(fl, 2, 0.3, &v) == AB_OK;
+    double kls[3] = {0.1, kl, 1.0}, outs[3];
+    ok &= ab_tail_bound_vec(fl, AB_LOSS, AB_CLOSED, kls, 3, outs, NULL) == AB_OK;
+    ok &= ab_tail_kl_needed_vec(be, AB_GAIN, AB_CLOSED, kls, 3, outs, NULL) ==
+          AB_OK;
+    ok &= ab_tilt_policy(heap_probs, heap_values, 5000, AB_TILT_BETA, 2.0,
+                         policy, &ts) == AB_OK;
+    ok &= ab_bon_divergence_ws(ws, 8.0, &js, AB_CLOSED, &v, NULL) == AB_OK &&
+          v == ref[0];
+    ok &= ab_bon_expected_gain_ws(ws, g, 8.0, AB_NUMERIC, &v) == AB_OK &&
+          v == ref[1];
+    ok &= ab_bon_expected_gain_ws(ws, fl, 8.0, AB_CLOSED, &v) == AB_OK &&
+          v == ref[2];
+    ok &= ab_tilt_policy_ws(ws, heap_probs, heap_values, 5000, AB_TILT_KL, 0.5,
+                            policy, &ts) == AB_OK &&
+          ts.kl == ref_ts.kl && policy[17] == ref_policy[17];
+    ok &= ab_bon_policy_ws(ws, heap_probs, heap_values, 5000, 8.0, policy,
+                           &bs) == AB_OK && bs.kl == ref_bs.kl;
+    ok &= ab_bon_from_samples_ws(ws, heap_scores, heap_values, 5000, 8,
+                                 est) == AB_OK && est[0] == ref[3];
+  }
+  CHECK(ok);
+  CHECK(h->requests == 0);
+  if (h->requests)
+    fprintf(stderr, "frame loop: %zu allocations\n", h->requests);
+  ab_tail_free(g);
+  ab_tail_free(fl);
+  ab_tail_free(be);
+  ab_workspace_free(ws);
+  CHECK(h->live == 0);
+}
+
+static void test_allocator(void) {
+  counting_heap h = {0, 0, 0, 0, 0};
+  int (*scenario[])(void) = {sc_constructors, sc_finite_law, sc_policies,
+                             sc_joint_and_rest, sc_workspace};
+  const char *name[] = {"constructors", "finite law", "policies",
+                        "joint and the rest", "workspace"};
+  /* data: ties among the values, probabilities summing to 1 */
+  for (int i = 0; i < 5000; i++) {
+    heap_values[i] = (double)((i * 7919) % 1000) / 100.0;
+    heap_probs[i] = 1.0 / 5000.0;
+    heap_scores[i] = (double)((i * 104729) % 4999);
+  }
+  for (int i = 0; i < 100; i++) heap_p100[i] = 0.01;
+  /* a csv of 3000 rows: its columns grow past their first capacity */
+  strcpy(heap_csv, "/tmp/alignbound_heap_XXXXXX");
+  int fd = mkstemp(heap_csv);
+  CHECK(fd >= 0);
+  if (fd < 0) return;
+  FILE *f = fdopen(fd, "w");
+  fprintf(f, "a,\"b\"\n");
+  for (int i = 0; i < 3000; i++) fprintf(f, "%d,%g\n", i, heap_values[i]);
+  fclose(f);
+
+  /* the library is idle here (no object alive): the allocator may be set */
+  ab_allocator before;
+  ab_get_allocator(&before);
+  ab_set_allocator(counting_alloc, &h);
+  ab_allocator now;
+  ab_get_allocator(&now);
+  CHECK(now.alloc == counting_alloc && now.ud == &h);
+  for (size_t s = 0; s < sizeof scenario / sizeof *scenario; s++) {
+    h.requests = h.bytes_seen = h.fail_at = 0;
+    int st = scenario[s]();
+    size_t requests = h.requests;
+    if (st != AB_OK || h.live != 0 || requests == 0)
+      fprintf(stderr, "allocator: %s: status %d, %zu bytes live, %zu "
+              "requests\n", name[s], st, h.live, requests);
+    if (getenv("AB_TEST_VERBOSE"))
+      printf("allocator: %s: %zu requests, %zu bytes\n", name[s], requests,
+             h.bytes_seen);
+    CHECK(st == AB_OK);
+    CHECK(requests > 0 && h.bytes_seen > 0);
+    CHECK(h.live == 0);
+    /* fail each request in turn (under valgrind, every 5th: it is slow) */
+    const char *pre = getenv("LD_PRELOAD");
+    size_t stride = pre && strstr(pre, "vgpreload") ? 5 : 1, bad = 0;
+    for (size_t k = 1; k <= requests; k += stride) {
+      h.requests = 0;
+      h.fail_at = k;
+      st = scenario[s]();
+      if ((st != AB_ENOMEM || h.live != 0) && bad++ < 5)
+        fprintf(stderr, "allocator: %s: request %zu of %zu failed: status "
+                "%d, %zu bytes live\n", name[s], k, requests, st, h.live);
+      h.live = 0; /* one leak reported once */
+    }
+    h.fail_at = 0;
+    CHECK(bad == 0);
+  }
+  CHECK(h.wrong_size == 0);
+  /* the rest of the API: only the tail and generator it makes allocate */
+  h.requests = 0;
+  CHECK(sc_no_memory() == AB_OK);
+  CHECK(h.requests == 3 && h.live == 0);
+  test_frame_loop(&h);
+  /* per-object allocators: the object lives and dies through its own */
+  counting_heap own = {0, 0, 0, 0, 0};
+  ab_allocator a = {counting_alloc, &own};
+  ab_tail *t;
+  ab_rng *r;
+  size_t process_requests = h.requests;
+  CHECK(ab_tail_discrete_a(&a, heap_values, NULL, 1000, &t) == AB_OK);
+  CHECK(own.live >= 1000 * sizeof(double));
+  CHECK(ab_rng_new_a(&a, 1, 2, &r) == AB_OK);
+  CHECK(h.requests == process_requests);
+  double v;
+  CHECK(ab_tail_bound(t, AB_GAIN, AB_CLOSED, 0.5, &v) == AB_OK);
+  ab_rng_free(r);
+  ab_tail_free(t);
+  CHECK(own.live == 0 && own.wrong_size == 0);
+  own.requests = 0;
+  own.fail_at = 2; /* the arrays after the object */
+  CHECK(ab_tail_discrete_a(&a, heap_values, heap_p100, 100, &t) ==
+        AB_ENOMEM);
+  CHECK(own.live == 0);
+  ab_set_allocator(NULL, NULL);
+  ab_get_allocator(&now);
+  CHECK(now.alloc != counting_alloc && now.alloc == before.alloc);
+  remove(heap_csv);
+}
+
 int main(void) {
   ab_init();
   test_laws_issue9();
@@ -1100,5 +1558,7 @@ int main(void) {
   test_boot_progress_cancel();
   test_rng_xoshiro();
   test_version();
+  test_allocator();
+  test_bound_vec_stream();
   return check_report("core_test");
 }

@@ -1296,6 +1296,36 @@ out:
   return st;
 }
 
+/* The bootstraps (one thread: the pool's own arrays are tried on two threads
+ * below; a pool that cannot get them runs on the calling thread) and GRPO's
+ * root solvers. */
+static uint32_t heap_counts[5000];
+static int sc_bootstrap(void) {
+  int st = AB_OK;
+  size_t groups[51];
+  for (size_t g = 0; g <= 50; g++) groups[g] = g * 100;
+  ab_boot b = {8, 7, 0, NULL, 0}, bg = {8, 7, 3, groups, 50};
+  ab_work w = {1, NULL, NULL};
+  double v[8], q;
+  ab_proxy_report rep;
+  TRY(ab_estimate_variance_proxy_boot(heap_values, 5000, &b, &w, v));
+  TRY(ab_estimate_variance_proxy_boot(heap_values, 5000, &bg, &w, v));
+  TRY(ab_estimate_variance_proxy_report(heap_values, 5000, 0.9, &bg, &w, v, 0,
+                                        &rep));
+  TRY(ab_estimate_bon_boot(heap_scores, heap_values, 5000, 4, &bg, &w, v));
+  TRY(ab_estimate_frontier_boot(heap_values, 1000, 0.3, &b, &w, v));
+  TRY(ab_estimate_resample_counts(&bg, 5000, 3, heap_counts));
+  TRY(ab_estimate_percentile(v, 8, 0.5, &q));
+  ab_grpo gr = {AB_GRPO_STANDARD, 0.001, 5.0, 1e-5, 0.5};
+  ab_grpo_point pts[AB_GRPO_MAX_POINTS];
+  size_t np;
+  ab_grpo_limit_result lr;
+  TRY(ab_grpo_fixed_points(&gr, pts, &np));
+  TRY(ab_grpo_limit(&gr, &lr));
+out:
+  return st;
+}
+
 static int sc_workspace(void) {
   ab_workspace *w = NULL;
   ab_tail *g = NULL;
@@ -1441,9 +1471,9 @@ static void test_frame_loop(counting_heap *h) {
 static void test_allocator(void) {
   counting_heap h = {0, 0, 0, 0, 0};
   int (*scenario[])(void) = {sc_constructors, sc_finite_law, sc_policies,
-                             sc_joint_and_rest, sc_workspace};
+                             sc_joint_and_rest, sc_workspace, sc_bootstrap};
   const char *name[] = {"constructors", "finite law", "policies",
-                        "joint and the rest", "workspace"};
+                        "joint and the rest", "workspace", "bootstrap"};
   /* data: ties among the values, probabilities summing to 1 */
   for (int i = 0; i < 5000; i++) {
     heap_values[i] = (double)((i * 7919) % 1000) / 100.0;
@@ -1495,6 +1525,17 @@ static void test_allocator(void) {
     }
     h.fail_at = 0;
     CHECK(bad == 0);
+  }
+  {
+    /* the pool's arrays on two threads, sizes and all returned */
+    ab_boot b = {6, 7, 0, NULL, 0};
+    ab_work w2 = {2, NULL, NULL};
+    double v[6];
+    CHECK(ab_estimate_variance_proxy_boot(heap_values, 5000, &b, &w2, v) ==
+          AB_OK);
+    CHECK(ab_estimate_bon_boot(heap_scores, heap_values, 5000, 4, &b, &w2, v) ==
+          AB_OK);
+    CHECK(h.live == 0);
   }
   CHECK(h.wrong_size == 0);
   /* the rest of the API: only the tail and generator it makes allocate */

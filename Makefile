@@ -4,6 +4,9 @@
 LUA        ?= lua5.4
 LUA_INC    ?= $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
 GSL_LIBS   ?= $(shell gsl-config --libs 2>/dev/null || echo -lgsl -lgslcblas -lm)
+# json-c parses the lines of ab_jsonl_read (core/jsonl.c)
+JSON_LIBS  ?= $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
+CORE_LIBS   = $(GSL_LIBS) $(JSON_LIBS)
 CC         ?= cc
 OPT        ?= -O2
 WARN       ?= -Wall -Wextra -pedantic
@@ -20,7 +23,7 @@ BIND_OBJ = $(BIND_SRC:lua_bindings/%.c=$(BUILD)/lua_bindings/%.o)
 HEADERS  = $(wildcard core/*.h) lua_bindings/binding.h
 
 DEBIAN_PACKAGES = lua5.4 liblua5.4-dev libgsl-dev lua-busted luarocks \
-                  lua-check lua-ldoc valgrind pkg-config gnuplot-nox
+                  lua-check lua-ldoc valgrind pkg-config gnuplot-nox libjson-c-dev
 # what `make fuzz` and `make fuzz-ci` need besides (libFuzzer comes with clang)
 FUZZ_PACKAGES   = clang libclang-rt-14-dev
 PACKAGES       ?= $(DEBIAN_PACKAGES)
@@ -43,20 +46,20 @@ $(BUILD)/libalignbound.a: $(CORE_OBJ)
 	$(AR) rcs $@ $^
 
 $(BUILD)/libalignbound.so: $(CORE_OBJ)
-	$(CC) -shared -o $@ $^ $(GSL_LIBS) $(LDFLAGS)
+	$(CC) -shared -o $@ $^ $(CORE_LIBS) $(LDFLAGS)
 
 $(BUILD)/alignbound/core.so: $(BIND_OBJ) $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -shared -o $@ $^ $(GSL_LIBS) $(LDFLAGS)
+	$(CC) -shared -o $@ $^ $(CORE_LIBS) $(LDFLAGS)
 
 # C-level tests: the core with no Lua, and an embedding host that links the
 # core and the module statically and opens them with luaL_requiref.
 $(BUILD)/core_test: spec/c/core_test.c $(BUILD)/libalignbound.a
-	$(CC) $(CFLAGS) -Ispec/c $< -o $@ $(BUILD)/libalignbound.a $(GSL_LIBS) -lpthread $(LDFLAGS)
+	$(CC) $(CFLAGS) -Ispec/c $< -o $@ $(BUILD)/libalignbound.a $(CORE_LIBS) -lpthread $(LDFLAGS)
 
 $(BUILD)/host: spec/c/host.c $(BIND_OBJ) $(BUILD)/libalignbound.a
 	$(CC) $(CFLAGS) $(LUA_INC) -Ispec/c $< $(BIND_OBJ) -o $@ $(BUILD)/libalignbound.a \
-	  -llua5.4 $(GSL_LIBS) $(LDFLAGS)
+	  -llua5.4 $(CORE_LIBS) $(LDFLAGS)
 
 # Environment for the in-tree build: eval "$(make -s env)"
 env:
@@ -136,7 +139,7 @@ fuzz-build:
 build-fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h build-fuzz/libalignbound.a
 	$(FUZZ_CC) -std=c11 $(FUZZ_SAN) -fsanitize=fuzzer -Icore -Ifuzz $(LUA_INC) \
 	  -DAB_SOURCE_DIR='"$(CURDIR)"' $< $(BIND_SRC:lua_bindings/%.c=build-fuzz/lua_bindings/%.o) \
-	  -o $@ build-fuzz/libalignbound.a -llua5.4 $(GSL_LIBS)
+	  -o $@ build-fuzz/libalignbound.a -llua5.4 $(CORE_LIBS)
 
 fuzz: fuzz-build
 	@for t in $(FUZZ_TARGETS); do mkdir -p build-fuzz/corpus/$$t build-fuzz/artifacts; \
@@ -164,7 +167,7 @@ test-tsan: check-deps
 	  $(BIND_SRC:lua_bindings/%.c=build-tsan/lua_bindings/%.o)
 	@$(CC) $(CFLAGS) $(TSAN) $(LUA_INC) -Ispec/c spec/c/tsan_host.c \
 	  $(BIND_SRC:lua_bindings/%.c=build-tsan/lua_bindings/%.o) -o build-tsan/tsan_host \
-	  build-tsan/libalignbound.a -llua5.4 $(GSL_LIBS) -fsanitize=thread -lpthread
+	  build-tsan/libalignbound.a -llua5.4 $(CORE_LIBS) -fsanitize=thread -lpthread
 	@TSAN_OPTIONS="halt_on_error=1 exitcode=66 $(TSAN_OPTIONS)" build-tsan/tsan_host
 
 demo: check-deps

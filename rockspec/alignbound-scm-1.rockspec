@@ -21,6 +21,10 @@ external_dependencies = {
     header = "gsl/gsl_sf_hyperg.h",
     library = "gsl",
   },
+  JSONC = {
+    header = "json-c/json_tokener.h",
+    library = "json-c",
+  },
 }
 build = {
   type = "builtin",
@@ -34,15 +38,15 @@ build = {
       sources = {
         "core/bon.c", "core/budgets.c", "core/csv.c", "core/discrete.c", "core/divergences.c", "core/frontier.c",
         "core/estimate.c", "core/fit.c", "core/golden.c", "core/laws.c", "core/numeric.c", "core/renyi.c", "core/rules.c", "core/sample.c", "core/sort.c", "core/status.c",
-        "core/tails.c", "core/tilt.c",
+        "core/table.c", "core/tails.c", "core/tilt.c", "core/jsonl.c",
         "lua_bindings/bon.c", "lua_bindings/divergences.c", "lua_bindings/estimate.c", "lua_bindings/fit.c", "lua_bindings/golden.c",
         "lua_bindings/module.c", "lua_bindings/renyi.c", "lua_bindings/rules.c", "lua_bindings/sample.c", "lua_bindings/tails.c",
-        "lua_bindings/terminal.c", "lua_bindings/tilt.c", "lua_bindings/vector.c",
+        "lua_bindings/table.c", "lua_bindings/terminal.c", "lua_bindings/tilt.c", "lua_bindings/vector.c",
       },
       defines = {},
-      incdirs = { "core", "lua_bindings", "$(GSL_INCDIR)" },
-      libdirs = { "$(GSL_LIBDIR)" },
-      libraries = { "gsl", "gslcblas", "m" },
+      incdirs = { "core", "lua_bindings", "$(GSL_INCDIR)", "$(JSONC_INCDIR)" },
+      libdirs = { "$(GSL_LIBDIR)", "$(JSONC_LIBDIR)" },
+      libraries = { "gsl", "gslcblas", "m", "json-c" },
     },
   },
 }

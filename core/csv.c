@@ -222,7 +222,7 @@ static int parse_record(reader *r, const char *p, const char *end, int eof,
                                 r->names[j]);
           if (st) return st;
         } else {
-          double v;
+          double v = 0;
           int under;
           if (len == 0)
             return ab_read_fail(r->err, r->errlen, AB_EPARSE, "%s:%zu: "
@@ -339,7 +339,7 @@ static int plan(reader *r, const ab_columns *want, const char ***list,
                 int **is_text, size_t *count) {
   size_t n = want->nnumbers + want->ntext;
   int all = want->nnumbers == 0;
-  if (all) n = r->nnames; /* at most */
+  if (all) n = r->nnames + want->ntext; /* at most */
   *list = malloc((n ? n : 1) * sizeof **list);
   *is_text = malloc((n ? n : 1) * sizeof **is_text);
   r->kind = malloc(r->nnames * sizeof *r->kind + 1);

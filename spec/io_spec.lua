@@ -246,3 +246,26 @@ describe("read_jsonl", function()
     H.raises(function() return ab.read_jsonl("x.jsonl", { columns = { "a" } }) end, "unknown option 'columns'")
   end)
 end)
+
+describe("README reading real logs", function()
+  it("prints what its example says", function()
+    local f = assert(io.open("README.md"))
+    local text = f:read("a")
+    f:close()
+    local code = text:match("%*%*Reading real logs%.%*%*.-```lua\n(.-)```")
+    assert.truthy(code, "no example")
+    local printed = {}
+    local env = setmetatable({ print = function(...)
+      local parts = {}
+      for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
+      printed[#printed + 1] = table.concat(parts, "  ")
+    end }, { __index = _G })
+    assert(load(code, "README", "t", env))()
+    local k = 0
+    for shown in code:gmatch("%-%-> ([^\n]*)") do
+      k = k + 1
+      assert.are.equal((shown:gsub("%s*%(.*%)$", "")), printed[k])
+    end
+    assert.are.equal(2, k)
+  end)
+end)

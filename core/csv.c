@@ -63,8 +63,7 @@ static int scan(const char *p, const char *end, int eof, char sep, field *f,
     for (;;) {
       const char *r = memchr(q, '"', (size_t)(end - q));
       if (!r) return eof ? FIELD_UNCLOSED : FIELD_MORE;
-      if (r + 1 == end && !eof) return FIELD_MORE; /* "" or the close? */
-      if (r[1] == '"') {
+      if (r[1] == '"') { /* at the chunk's end r[1] is its NUL: see below */
         f->doubled++;
         q = r + 2;
         continue;

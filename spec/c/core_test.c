@@ -892,6 +892,65 @@ static void test_csv_chunks(void) {
   remove(path);
 }
 
+/* Every place the reader's first 1 MiB chunk can end inside a record: the
+ * record after a filler of 2^20 - k bytes, for every k across it (quoted
+ * field with a doubled quote, a line break and a comma, CRLF, a number with
+ * an exponent); it reads the same wherever the chunk ends. */
+static void test_csv_chunk_edges(void) {
+  char path[] = "/tmp/alignbound_csv_XXXXXX", err[256];
+  int fd = mkstemp(path);
+  CHECK(fd >= 0);
+  close(fd);
+  const char *rec = "\"q\"\"x\r\n, y\",-1.5e-3 \r\n";
+  const size_t chunk = (size_t)1 << 20, len = strlen(rec);
+  const char *num[1] = {"x"}, *text[1] = {"id"};
+  ab_columns want = {num, 1, text, 1};
+  int all = 1;
+  for (size_t k = 1; k <= len + 2; k++) {
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (!f) return;
+    size_t at = 0, rows = 0;
+    at += (size_t)fprintf(f, "id,x\r\n");
+    while (at + 2 * 5 < chunk - k) { /* rows of 5 bytes, then one to fit */
+      fputs("a,1\r\n", f);
+      at += 5;
+      rows++;
+    }
+    size_t pad = chunk - k - at - 4; /* "<pad a's>,1\r\n" */
+    for (size_t i = 0; i < pad; i++) fputc('a', f);
+    fputs(",1\r\n", f);
+    rows++;
+    fputs(rec, f);
+    fputs("z,2", f); /* no line end at the end of the file */
+    fclose(f);
+    ab_table t;
+    int st = ab_csv_read_columns(path, &want, &t, err, sizeof err);
+    int ok = st == AB_OK && t.rows == rows + 2 && t.data[0][rows] == -1.5e-3 &&
+             t.data[0][rows + 1] == 2 && strcmp(cell(&t, 1, rows), "q\"x\r\n, y") == 0 &&
+             strcmp(cell(&t, 1, rows + 1), "z") == 0 && t.text[1].count == 4;
+    if (!ok) fprintf(stderr, "  the chunk ending %zu bytes into the record: %s\n", k,
+                     st ? err : "wrong values");
+    all &= ok;
+    if (st == AB_OK) ab_table_free(&t);
+    /* and the lines are counted right across the edge: the header, the
+     * rows, two for the record, z, then the bad line */
+    f = fopen(path, "ab");
+    CHECK(f != NULL);
+    if (!f) return;
+    fputs("\r\nw,oops\r\n", f);
+    fclose(f);
+    char where[64];
+    snprintf(where, sizeof where, ":%zu: column 2 ('x')", rows + 5);
+    st = ab_csv_read_columns(path, &want, &t, err, sizeof err);
+    ok = st == AB_EPARSE && strstr(err, where) != NULL;
+    if (!ok) fprintf(stderr, "  the chunk ending %zu bytes into the record: %s\n", k, err);
+    all &= ok;
+  }
+  CHECK(all);
+  remove(path);
+}
+
 /* JSON Lines: nested fields by dotted path (a key with dots first), integer
  * ids as text, blank lines and CRLF; errors naming file, line and field. */
 static void test_jsonl(void) {
@@ -980,6 +1039,7 @@ int main(void) {
   test_gumbel_far_left();
   test_csv_text_columns();
   test_csv_chunks();
+  test_csv_chunk_edges();
   test_jsonl();
   return check_report("core_test");
 }

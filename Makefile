@@ -117,7 +117,7 @@ test-valgrind: check-deps
 FUZZ_CC      ?= clang
 FUZZ_SAN      = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                 -fno-sanitize-recover=all
-FUZZ_TARGETS  = csv tail bon divergence lua
+FUZZ_TARGETS  = csv jsonl tail bon divergence lua
 FUZZ_SECONDS ?= 60
 # fuzz-ci: per target, at most this many executions and at most
 # FUZZ_CI_SECONDS seconds (some tail inputs take a second each, so the run
@@ -126,7 +126,7 @@ FUZZ_SECONDS ?= 60
 # findings (a NaN sample, slow inputs: see the closing note of issue 9) are
 # being fixed: libFuzzer's runs are not reproducible run to run, and a
 # known open finding must not make CI fail at random; `make fuzz` runs it.
-FUZZ_CI_RUNS    ?= csv=150000 tail=0 bon=40000 divergence=1000000 lua=4000
+FUZZ_CI_RUNS    ?= csv=150000 jsonl=150000 tail=0 bon=40000 divergence=1000000 lua=4000
 FUZZ_CI_SECONDS ?= 12
 FUZZ_FLAGS   ?= -timeout=20 -rss_limit_mb=2048 -max_len=1024 -print_final_stats=1
 

@@ -455,7 +455,8 @@ int ab_csv_read_columns(const char *path, const ab_columns *want,
   }
   if (st == AB_ENOMEM) ab_read_fail(err, errlen, st, "%s: out of memory", path);
   if (st == AB_EIO)
-    ab_read_fail(err, errlen, st, "%s:%zu: read error", path, line);
+    ab_read_fail(err, errlen, st, "%s: %s", path,
+                 errno ? strerror(errno) : "read error");
   if (built) ab_builder_finish(&r.b, rows);
   if (st) ab_table_free(out);
   free_names(&r);

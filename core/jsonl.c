@@ -284,7 +284,8 @@ int ab_jsonl_read(const char *path, const ab_columns *want, ab_table *out,
   }
   if (st == AB_ENOMEM) ab_read_fail(err, errlen, st, "%s: out of memory", path);
   if (st == AB_EIO && opened)
-    ab_read_fail(err, errlen, st, "%s:%zu: read error", path, w.line);
+    ab_read_fail(err, errlen, st, "%s: %s", path,
+                 errno ? strerror(errno) : "read error");
   if (built) ab_builder_finish(&b, rows);
   if (st) ab_table_free(out);
   if (opened) ab_source_close(&s);

@@ -79,6 +79,7 @@ int ab_source_fill(ab_source *s, size_t keep) {
     s->buf = nb;
     s->cap *= 2;
   }
+  errno = 0; /* what a read error leaves in it names the error */
   while (!s->eof && s->len < s->cap) {
     size_t got = fread(s->buf + s->len, 1, s->cap - s->len, s->f);
     s->len += got;

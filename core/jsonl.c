@@ -6,13 +6,14 @@
  * line after line; the line's objects are freed before the next, so memory
  * holds the columns and one line.
  *
- * json-c rather than cJSON (also packaged, and 2.4x faster per line in our
- * measurement: 420 against 1030 ns on a 125-byte line): cJSON writes a
- * process-wide error slot on every failed parse, and the library keeps no
- * global mutable state (readers may run in several threads); json-c's
- * tokener is per call.  json-c also reads the NaN and Infinity that Python's
- * json module writes, so a NaN reward is reported by its field rather than as
- * a syntax error.
+ * json-c rather than cJSON (libcjson-dev, 2.4x faster per line in our
+ * measurement: 420 against 1030 ns on a 125-byte line): cJSON's parse
+ * writes a process-wide error slot (global_error) on every call, success or
+ * not, a data race as soon as two threads read logs, and the library keeps
+ * no global mutable state; json-c's tokener is per reader.  json-c also reads
+ * the NaN and Infinity that Python's json module writes, so a NaN reward is
+ * reported by its field rather than as a syntax error.  json-c's parse is
+ * most of the time: 10^7 lines of 76 bytes take 8.5 s (90 MB/s).
  */
 #include <errno.h>
 #include <inttypes.h>

@@ -186,10 +186,11 @@ static int store(ab_builder *b, const where_t *w, const path_of *f, size_t c,
   return st;
 }
 
-/* One line's object into row `row`. */
+/* One line's object, p[0, len) (the line from byte `skipped` on), into row
+ * `row`. */
 static int parse_line(ab_builder *b, json_tokener *tok, const where_t *w,
                       const path_of *f, size_t n, const char *p, size_t len,
-                      size_t row) {
+                      size_t skipped, size_t row) {
   if (len > INT_MAX)
     return ab_read_fail(w->err, w->errlen, AB_EPARSE, "%s:%zu: line longer "
                         "than 2^31 bytes", w->path, w->line);
@@ -203,15 +204,15 @@ static int parse_line(ab_builder *b, json_tokener *tok, const where_t *w,
                           "error: the line ends inside a value", w->path,
                           w->line);
     return ab_read_fail(w->err, w->errlen, AB_EPARSE, "%s:%zu: JSON syntax "
-                        "error at column %zu: %s", w->path, w->line, end + 1,
-                        json_tokener_error_desc(e));
+                        "error at column %zu: %s", w->path, w->line,
+                        skipped + end + 1, json_tokener_error_desc(e));
   }
   int st = AB_OK;
   while (end < len && (p[end] == ' ' || p[end] == '\t')) end++;
   if (end < len)
     st = ab_read_fail(w->err, w->errlen, AB_EPARSE, "%s:%zu: JSON syntax "
                       "error at column %zu: text after the object", w->path,
-                      w->line, end + 1);
+                      w->line, skipped + end + 1);
   else if (!json_object_is_type(obj, json_type_object))
     st = ab_read_fail(w->err, w->errlen, AB_EPARSE, "%s:%zu: a %s, not a JSON"
                       " object", w->path, w->line,
@@ -277,10 +278,12 @@ int ab_jsonl_read(const char *path, const ab_columns *want, ab_table *out,
     w.line++;
     if (len && p[len - 1] == '\r') len--;
     size_t k = 0;
+    /* a UTF-8 byte order mark (some Windows tools write one) */
+    if (w.line == 1 && len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) k = 3;
     while (k < len && (p[k] == ' ' || p[k] == '\t')) k++;
     if (k == len) continue; /* a blank line */
     st = ab_builder_reserve(&b, rows);
-    if (!st) st = parse_line(&b, tok, &w, f, n, p, len, rows);
+    if (!st) st = parse_line(&b, tok, &w, f, n, p + k, len - k, k, rows);
     if (!st) rows++;
   }
   if (st == AB_ENOMEM) ab_read_fail(err, errlen, st, "%s: out of memory", path);

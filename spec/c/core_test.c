@@ -952,13 +952,14 @@ static void test_csv_chunk_edges(void) {
 }
 
 /* JSON Lines: nested fields by dotted path (a key with dots first), integer
- * ids as text, blank lines and CRLF; errors naming file, line and field. */
+ * ids as text, a byte order mark, blank lines and CRLF; errors naming file,
+ * line and field (columns counted from the line's start). */
 static void test_jsonl(void) {
   char path[] = "/tmp/alignbound_jsonl_XXXXXX", err[256];
   int fd = mkstemp(path);
   CHECK(fd >= 0);
   close(fd);
-  write_file(path, "{\"r\": 1.5, \"meta\": {\"id\": \"p1\", \"n\": 2}, \"a.b\": 7}\r\n"
+  write_file(path, "\xEF\xBB\xBF{\"r\": 1.5, \"meta\": {\"id\": \"p1\", \"n\": 2}, \"a.b\": 7}\r\n"
                    "\n"
                    "  {\"meta\": {\"id\": 12345678901, \"n\": 3}, \"r\": -2, \"a.b\": 8}\n"
                    "{\"r\": 5e-324, \"meta\": {\"id\": \"p1\", \"n\": 4}, \"a.b\": 9}");
@@ -974,6 +975,7 @@ static void test_jsonl(void) {
   ab_table_free(&t);
   const char *bad[][2] = {
       {"{\"r\": 1}\n{\"r\": 2,}\n", ":2: JSON syntax error at column 9"},
+      {"{\"r\": 1}\n  {\"r\": 2,}\n", ":2: JSON syntax error at column 11"},
       {"{\"r\": 1}\n{\"r\": 2\n", ":2: JSON syntax error: the line ends inside"},
       {"{\"r\": 1} x\n", ":1: JSON syntax error at column 10"},
       {"[1]\n", ":1: a array, not a JSON object"},

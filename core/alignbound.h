@@ -341,7 +341,8 @@ int ab_estimate_variance_proxy(const double *x, size_t n, double level,
  * nan, overflow, an empty field and a nonzero value that underflows to 0 are
  * AB_EPARSE).
  *
- * JSON Lines: one JSON object per line (json-c parses each line); a field is
+ * JSON Lines: one JSON object per line (json-c parses each line; blank
+ * lines, CRLF and a leading byte order mark are accepted); a field is
  * named by its key or, for nested objects, by a dotted path ("meta.id": the
  * whole name is tried as a key first).  Numbers must be finite (NaN and
  * Infinity, which some writers emit, are AB_EPARSE naming the field). */

@@ -7,6 +7,9 @@ LUA        ?= lua5.4
 LUA_INC    ?= $(shell pkg-config --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
 GSL_LIBS   ?= $(shell gsl-config --libs 2>/dev/null || echo -lgsl -lgslcblas -lm)
 GSL_INC    ?=
+# json-c parses the lines of ab_jsonl_read (core/jsonl.c)
+JSON_LIBS  ?= $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
+CORE_LIBS   = $(GSL_LIBS) $(JSON_LIBS)
 CC         ?= cc
 CXX        ?= c++
 OPT        ?= -O2
@@ -38,7 +41,7 @@ STATIC_OBJ = $(BUILD)/lua_bindings/static/preload.o $(BUILD)/lua_bindings/static
 HEADERS  = $(wildcard core/*.h) lua_bindings/binding.h lua_bindings/alignbound_lua.h
 
 DEBIAN_PACKAGES = lua5.4 liblua5.4-dev libgsl-dev lua-busted luarocks \
-                  lua-check lua-ldoc valgrind pkg-config gnuplot-nox
+                  lua-check lua-ldoc valgrind pkg-config gnuplot-nox libjson-c-dev
 # what `make fuzz` and `make fuzz-ci` need besides (libFuzzer comes with clang)
 FUZZ_PACKAGES   = clang libclang-rt-14-dev
 PACKAGES       ?= $(DEBIAN_PACKAGES)
@@ -63,7 +66,7 @@ $(BUILD)/libalignbound.a: $(CORE_OBJ)
 	$(AR) rcs $@ $^
 
 $(BUILD)/libalignbound.so.$(VERSION): $(CORE_OBJ)
-	$(CC) -shared -Wl,-soname,$(SONAME) -o $@ $^ $(GSL_LIBS) $(LDFLAGS)
+	$(CC) -shared -Wl,-soname,$(SONAME) -o $@ $^ $(CORE_LIBS) $(LDFLAGS)
 
 $(BUILD)/libalignbound.so: $(BUILD)/libalignbound.so.$(VERSION)
 	ln -sf libalignbound.so.$(VERSION) $(BUILD)/$(SONAME)
@@ -71,7 +74,7 @@ $(BUILD)/libalignbound.so: $(BUILD)/libalignbound.so.$(VERSION)
 
 $(BUILD)/alignbound/core.so: $(BIND_OBJ) $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -shared -o $@ $^ $(GSL_LIBS) $(LDFLAGS)
+	$(CC) -shared -o $@ $^ $(CORE_LIBS) $(LDFLAGS)
 
 # The Lua front compiled in: its sources as C arrays (embed.sh), registered
 # as package.preload loaders by alignbound_preload (static/preload.c).
@@ -93,17 +96,17 @@ $(BUILD)/libalignbound_lua.a: $(BIND_OBJ) $(STATIC_OBJ)
 # C-level tests: the core with no Lua, and an embedding host that links the
 # core and the module statically and opens them with luaL_requiref.
 $(BUILD)/core_test: spec/c/core_test.c $(BUILD)/libalignbound.a
-	$(CC) $(CFLAGS) -Ispec/c $< -o $@ $(BUILD)/libalignbound.a $(GSL_LIBS) -lpthread $(LDFLAGS)
+	$(CC) $(CFLAGS) -Ispec/c $< -o $@ $(BUILD)/libalignbound.a $(CORE_LIBS) -lpthread $(LDFLAGS)
 
 $(BUILD)/host: spec/c/host.c $(BIND_OBJ) $(BUILD)/libalignbound.a
 	$(CC) $(CFLAGS) $(LUA_INC) -Ilua_bindings -Ispec/c $< $(BIND_OBJ) -o $@ $(BUILD)/libalignbound.a \
-	  -llua5.4 $(GSL_LIBS) $(LDFLAGS)
+	  -llua5.4 $(CORE_LIBS) $(LDFLAGS)
 
 # The static host of make test-install, linked against the build tree's
 # libraries: the whole module from libalignbound_lua.a, no file read.
 $(BUILD)/static_host: spec/c/static_host.c $(BUILD)/libalignbound_lua.a $(BUILD)/libalignbound.a
 	$(CC) $(CFLAGS) $(LUA_INC) -Ilua_bindings -Ispec/c $< -o $@ $(BUILD)/libalignbound_lua.a \
-	  $(BUILD)/libalignbound.a -llua5.4 $(GSL_LIBS) $(LDFLAGS)
+	  $(BUILD)/libalignbound.a -llua5.4 $(CORE_LIBS) $(LDFLAGS)
 
 # Environment for the in-tree build: eval "$(make -s env)"
 env:
@@ -161,7 +164,7 @@ test-valgrind: check-deps
 FUZZ_CC      ?= clang
 FUZZ_SAN      = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                 -fno-sanitize-recover=all
-FUZZ_TARGETS  = csv tail bon divergence lua
+FUZZ_TARGETS  = csv jsonl tail bon divergence lua
 FUZZ_SECONDS ?= 60
 # fuzz-ci: per target, at most this many executions and at most
 # FUZZ_CI_SECONDS seconds (some tail inputs take a second each, so the run
@@ -170,7 +173,7 @@ FUZZ_SECONDS ?= 60
 # findings (a NaN sample, slow inputs: see the closing note of issue 9) are
 # being fixed: libFuzzer's runs are not reproducible run to run, and a
 # known open finding must not make CI fail at random; `make fuzz` runs it.
-FUZZ_CI_RUNS    ?= csv=150000 tail=0 bon=40000 divergence=1000000 lua=4000
+FUZZ_CI_RUNS    ?= csv=150000 jsonl=150000 tail=0 bon=40000 divergence=1000000 lua=4000
 FUZZ_CI_SECONDS ?= 12
 FUZZ_FLAGS   ?= -timeout=20 -rss_limit_mb=2048 -max_len=1024 -print_final_stats=1
 
@@ -183,7 +186,7 @@ fuzz-build:
 build-fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h build-fuzz/libalignbound.a
 	$(FUZZ_CC) -std=c11 $(FUZZ_SAN) -fsanitize=fuzzer -Icore -Ifuzz $(LUA_INC) \
 	  -DAB_SOURCE_DIR='"$(CURDIR)"' $< $(BIND_SRC:lua_bindings/%.c=build-fuzz/lua_bindings/%.o) \
-	  -o $@ build-fuzz/libalignbound.a -llua5.4 $(GSL_LIBS)
+	  -o $@ build-fuzz/libalignbound.a -llua5.4 $(CORE_LIBS)
 
 fuzz: fuzz-build
 	@for t in $(FUZZ_TARGETS); do mkdir -p build-fuzz/corpus/$$t build-fuzz/artifacts; \
@@ -211,7 +214,7 @@ test-tsan: check-deps
 	  $(BIND_SRC:lua_bindings/%.c=build-tsan/lua_bindings/%.o)
 	@$(CC) $(CFLAGS) $(TSAN) $(LUA_INC) -Ispec/c spec/c/tsan_host.c \
 	  $(BIND_SRC:lua_bindings/%.c=build-tsan/lua_bindings/%.o) -o build-tsan/tsan_host \
-	  build-tsan/libalignbound.a -llua5.4 $(GSL_LIBS) -fsanitize=thread -lpthread
+	  build-tsan/libalignbound.a -llua5.4 $(CORE_LIBS) -fsanitize=thread -lpthread
 	@TSAN_OPTIONS="halt_on_error=1 exitcode=66 $(TSAN_OPTIONS)" build-tsan/tsan_host
 
 demo: check-deps
@@ -246,8 +249,8 @@ install: all
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
 	  'Name: alignbound' \
 	  'Description: Information-theoretic limits of LLM alignment (C core)' \
-	  'Version: $(VERSION)' 'Requires.private: gsl' \
-	  'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lalignbound' 'Libs.private: -lm' \
+	  'Version: $(VERSION)' 'Requires.private: gsl, json-c' \
+	  'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lalignbound' 'Libs.private: -lm -lpthread' \
 	  >$(DESTDIR)$(LIBDIR)/pkgconfig/alignbound.pc
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
 	  'Name: alignbound-lua' \
@@ -301,7 +304,7 @@ test-cxx:
 # so does gcc in GNU C modes (FP=-std=gnu11: 113 differ).
 REPRO_BUILDS ?= gcc:-O0 gcc:-O3_-march=native clang:-O2 clang:-O2_-march=native
 test-repro:
-	@MAKE="$(MAKE)" sh spec/c/repro_test.sh "$(REPRO_BUILDS)" "$(GSL_LIBS)"
+	@MAKE="$(MAKE)" sh spec/c/repro_test.sh "$(REPRO_BUILDS)" "$(CORE_LIBS)"
 
 # Everything a build, test, demo or bench wrote (the luarocks build writes
 # nothing here: rock-install).

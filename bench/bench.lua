@@ -230,6 +230,85 @@ do
     .. " (%.0f MB/s)   ratio %.1fx", size / 1e6, ours, size / 1e6 / ours, plain, size / 1e6 / plain, plain / ours))
 end
 
+-- 10b. a log with a text column, 10^7 rows (16 responses a prompt) as CSV and
+-- as JSON Lines: read_csv {text=} against io.lines + tonumber keeping the id
+-- strings, read_jsonl against lua-cjson decoding line by line (when the
+-- Debian package lua-cjson is installed; a bench comparison only)
+do
+  local csv, jsonl = "build/bench_text.csv", "build/bench.jsonl"
+  local f = io.open(csv)
+  if not f then
+    local fc, fj = assert(io.open(csv, "w")), assert(io.open(jsonl, "w"))
+    fc:write("prompt_id,reward,gold\n")
+    local rng = ab.rng(5)
+    for block = 0, 99 do
+      local u = rng:uniform(200000)
+      local lc, lj = {}, {}
+      for i = 1, 100000 do
+        local id = string.format("p%07d", (block * 100000 + i - 1) // 16)
+        local r, g = string.format("%.10g", u[2 * i - 1] - 0.5), string.format("%.10g", u[2 * i] * 3)
+        lc[i] = id .. "," .. r .. "," .. g
+        lj[i] = '{"prompt_id":"' .. id .. '","reward":' .. r .. ',"meta":{"gold":' .. g .. '}}'
+      end
+      fc:write(table.concat(lc, "\n"), "\n")
+      fj:write(table.concat(lj, "\n"), "\n")
+    end
+    fc:close()
+    fj:close()
+  else
+    f:close()
+  end
+  local function mb(path) local h = assert(io.open(path)); local n = h:seek("end"); h:close(); return n / 1e6 end
+  local cols, rows
+  local ours = best_of(1, function() cols, rows = ab.read_csv(csv, { text = { "prompt_id" } }) end)
+  assert(rows == 10000000 and cols.prompt_id[17] == "p0000001")
+  local held = {} -- what the Lua loops read, checked and then let go
+  local plain = best_of(1, function()
+    local id, r, g, n = {}, {}, {}, 0
+    local it = io.lines(csv)
+    it() -- header
+    for line in it do
+      local a, b, c = line:match("^([^,]*),([^,]*),([^,]*)$")
+      n = n + 1
+      id[n], r[n], g[n] = a, tonumber(b), tonumber(c)
+    end
+    held.csv = { id = id, reward = r, gold = g }
+  end)
+  assert(held.csv.id[10000000] == cols.prompt_id[10000000] and held.csv.gold[5] == cols.gold[5])
+  held.csv = nil
+  print(string.format("read_csv {text=}, 10^7 rows (%.0f MB)   %8.2f s (%.0f MB/s)   io.lines + tonumber %.2f s"
+    .. " (%.0f MB/s)   ratio %.1fx", mb(csv), ours, mb(csv) / ours, plain, mb(csv) / plain, plain / ours))
+  held.gold = cols.gold
+  cols = nil -- luacheck: ignore 311
+  collectgarbage()
+  local js = best_of(1, function()
+    cols, rows = ab.read_jsonl(jsonl, { fields = { "reward", "meta.gold" }, text = { "prompt_id" } })
+  end)
+  assert(rows == 10000000 and cols["meta.gold"][9999999] == held.gold[9999999])
+  cols, held.gold = nil, nil -- luacheck: ignore 311
+  collectgarbage()
+  local ok, cjson = pcall(require, "cjson")
+  local versus = "lua-cjson not installed"
+  if ok then
+    local decode = cjson.decode
+    local lua = best_of(1, function()
+      local id, r, g, n = {}, {}, {}, 0
+      for line in io.lines(jsonl) do
+        local o = decode(line)
+        n = n + 1
+        id[n], r[n], g[n] = o.prompt_id, o.reward, o.meta.gold
+      end
+      held.jsonl = { id = id, reward = r, gold = g }
+    end)
+    assert(#held.jsonl.id == 10000000)
+    held.jsonl = nil
+    versus = string.format("lua-cjson line by line %.2f s (%.0f MB/s)   ratio %.1fx", lua, mb(jsonl) / lua, lua / js)
+  end
+  print(string.format("read_jsonl, 10^7 rows (%.0f MB)       %8.2f s (%.0f MB/s)   %s", mb(jsonl), js,
+    mb(jsonl) / js, versus))
+  collectgarbage()
+end
+
 -- 11. scenarios: 20 best-of-n values with 10^5 Monte Carlo draws each, against
 -- a plain Lua loop making the same draws.  (a) A Gaussian reward: each draw of
 -- the best of n is one quantile draw, O(1) (the scenario on the jointly

@@ -536,27 +536,77 @@ int ab_estimate_spread(const double *v, size_t m, double *sd);
 int ab_estimate_percentile(const double *v, size_t m, double p, double *q);
 
 /* ------------------------------------------------------------------------ */
-/* Numeric CSV: a header line of column names (quoted or not), then rows of
- * numbers separated by commas or tabs (detected from the header); blank lines,
- * CRLF and a leading UTF-8 byte order mark are accepted.  Every value must be
- * a finite number (inf, nan, overflow, and a nonzero value that underflows
- * to 0 are AB_EPARSE). */
+/* Logs as columns: CSV (RFC 4180) and JSON Lines, read in chunks (the file
+ * is never held whole) into numeric columns and text columns.
+ *
+ * CSV: a header line of column names, then one record per line; commas or
+ * tabs (a tab in the header line and no comma means tabs).  A field may be
+ * quoted ("..."), and then holds commas, line breaks and doubled quotes ("");
+ * spaces around an unquoted field are dropped; blank lines, CRLF and a
+ * leading UTF-8 byte order mark are accepted.  Columns that are not read are
+ * skipped whatever they hold.  A numeric value must be a finite number (inf,
+ * nan, overflow, an empty field and a nonzero value that underflows to 0 are
+ * AB_EPARSE).
+ *
+ * JSON Lines: one JSON object per line (json-c parses each line; blank
+ * lines, CRLF and a leading byte order mark are accepted); a field is
+ * named by its key or, for nested objects, by a dotted path ("meta.id": the
+ * whole name is tried as a key first).  Numbers must be finite (NaN and
+ * Infinity, which some writers emit, are AB_EPARSE naming the field). */
+
+/* A text column, interned: each distinct string is stored once and every
+ * row holds the index of its string, so that a prompt id repeated over 16
+ * responses costs 4 bytes a row. */
+typedef struct {
+  size_t count;    /* distinct strings */
+  char *chars;     /* the strings one after another, each NUL-terminated */
+  size_t *start;   /* count + 1 offsets: string k is chars + start[k], of
+                      length start[k + 1] - start[k] - 1 (it may hold NULs) */
+  unsigned *index; /* rows entries in [0, count) (NULL for a numeric column) */
+} ab_text;
 
 typedef struct {
   size_t rows, cols;
   char **names;   /* cols names */
-  double **data;  /* cols arrays of rows values */
+  double **data;  /* cols arrays of rows values; NULL for a text column */
+  ab_text *text;  /* cols entries (NULL when no column is text) */
 } ab_table;
 
-/* Read the columns named in `columns` (all of them if ncols == 0).  On
- * failure, err (if not NULL) gets a message naming the file, the line and
- * the column; AB_EIO when the file cannot be read, AB_ENOMEM when memory
- * runs out, AB_EPARSE when its contents are wrong (including a column name
- * the header repeats, if that column is read), AB_EDOM for a requested
- * column it lacks or one requested twice. */
+/* Which columns to read: numbers (NULL with nnumbers == 0 means, for CSV,
+ * every column that is not text) and text columns, by name.  The table
+ * holds the numeric columns first, in the order given, then the text ones. */
+typedef struct {
+  const char *const *numbers;
+  size_t nnumbers;
+  const char *const *text;
+  size_t ntext;
+} ab_columns;
+
+/* Read the columns of a CSV file.  On failure, err (if not NULL) gets a
+ * message naming the file, the line and the column; AB_EIO when the file
+ * cannot be read, AB_ENOMEM when memory runs out, AB_EPARSE when its
+ * contents are wrong (a ragged row, a bad value, an unclosed quote, a column
+ * name the header repeats if that column is read), AB_EDOM for a requested
+ * column the header lacks (the message lists those it has) or a column
+ * requested twice, AB_ERANGE for a text column of more than 2^32 - 1
+ * distinct strings.  out is left empty on failure. */
+int ab_csv_read_columns(const char *path, const ab_columns *want,
+                        ab_table *out, char *err, size_t errlen);
+/* ab_csv_read_columns with numeric columns only: those named in `columns`
+ * (all of them if ncols == 0). */
 int ab_csv_read(const char *path, const char *const *columns, size_t ncols,
                 ab_table *out, char *err, size_t errlen);
+/* Read fields of a JSON Lines file; statuses as ab_csv_read_columns, with
+ * AB_EPARSE for a line that is not a JSON object, a missing field (the
+ * message lists the keys there are), a value of the wrong type (a text
+ * field takes a string or an integer) and a number that is not finite;
+ * AB_EDOM when no field is requested or one twice. */
+int ab_jsonl_read(const char *path, const ab_columns *want, ab_table *out,
+                  char *err, size_t errlen);
 void ab_table_free(ab_table *t);
+/* Free column j's values (its name stays), e.g. once they are copied out,
+ * so that a caller copying a table column by column never holds it twice. */
+void ab_table_drop(ab_table *t, size_t j);
 
 /* ------------------------------------------------------------------------ */
 /* The Renyi refinement (README, "Proxy and golden rewards"): with the

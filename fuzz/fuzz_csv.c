@@ -1,7 +1,7 @@
 /* fuzz_csv.c - libFuzzer target: ab_csv_read on the input as a file (an
  * anonymous memfd, read through /proc/self/fd, since the reader takes a
- * path), once for every column and once for a column list taken from the
- * input's first line.
+ * path), once for every column, once for a column list taken from the
+ * input's first line, and once with the first of those read as text.
  *
  * Invariants: the status is a documented code; on AB_OK the table has the
  * requested columns, every name is NUL-terminated, every value is finite
@@ -57,6 +57,41 @@ static void read_and_check(const char *path, const char *const *cols,
   ab_table_free(&t);
 }
 
+/* The first name read as text, the others as numbers: the text column is
+ * well formed (indices in range, strings NUL-terminated), and the numbers
+ * are those read without it (the same fields are scanned either way). */
+static void read_with_text(const char *path, const char *const *cols,
+                           size_t ncols) {
+  ab_columns want = {cols + 1, ncols - 1, cols, 1};
+  ab_table t, alone;
+  char err[128];
+  memset(err, 'x', sizeof err);
+  int st = ab_csv_read_columns(path, &want, &t, err, sizeof err);
+  FUZZ_STATUS(st);
+  if (st != AB_OK) {
+    FUZZ_REQUIRE(memchr(err, 0, sizeof err) != NULL, "error message NUL");
+    FUZZ_REQUIRE(t.cols == 0 && t.text == NULL, "a failed read left columns");
+    return;
+  }
+  const ab_text *x = &t.text[ncols - 1];
+  FUZZ_REQUIRE(t.cols == ncols && t.data[ncols - 1] == NULL, "the text column");
+  FUZZ_REQUIRE(x->count <= t.rows && x->start[0] == 0, "distinct strings");
+  for (size_t k = 0; k < x->count; k++)
+    FUZZ_REQUIRE(x->start[k + 1] > x->start[k] &&
+                     x->chars[x->start[k + 1] - 1] == '\0',
+                 "a text string is not NUL-terminated");
+  for (size_t i = 0; i < t.rows; i++)
+    FUZZ_REQUIRE(x->index[i] < x->count, "a text index out of range");
+  st = ab_csv_read(path, cols + 1, ncols - 1, &alone, NULL, 0);
+  FUZZ_REQUIRE(st == AB_OK, "numbers read with a text column fail alone");
+  FUZZ_REQUIRE(alone.rows == t.rows, "rows differ with a text column");
+  for (size_t j = 0; j + 1 < ncols; j++)
+    FUZZ_REQUIRE(memcmp(alone.data[j], t.data[j], t.rows * sizeof(double)) == 0,
+                 "numbers differ with a text column");
+  ab_table_free(&alone);
+  ab_table_free(&t);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int fd = memfd_create("fuzz_csv", 0);
   if (fd < 0) abort();
@@ -82,6 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     names[ncols][k++] = c;
   }
   if (ncols) read_and_check(path, cols, ncols);
+  if (ncols >= 2) read_with_text(path, cols, ncols);
   close(fd);
   return 0;
 }

@@ -1,12 +1,10 @@
-/* estimate.c - ab.estimate: estimators with standard errors, and
- * ab.read_csv for the logs they read. */
+/* estimate.c - ab.estimate: estimators with standard errors (the logs they
+ * read come from ab.read_csv and ab.read_jsonl, in table.c). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "binding.h"
-
-#define ABL_TABLE "alignbound.csv_table"
 
 /* ab.estimate.mean(x) -> mean, se */
 static int est_mean(lua_State *L) {
@@ -452,78 +450,7 @@ static int est_frontier(lua_State *L) {
   return 3;
 }
 
-/* ab.read_csv(path [, {columns={...}}]) -> {name = vector, ...}, rows;
- * nil, message if the file cannot be read (as io.open) */
-static int read_csv(lua_State *L) {
-  static const char *const fields[] = {"columns", NULL};
-  if (lua_type(L, 1) != LUA_TSTRING)
-    return abL_argerror(L, "read_csv", 1, "path must be a string, got %s",
-                        luaL_typename(L, 1));
-  const char *path = lua_tostring(L, 1);
-  const char **cols = NULL;
-  size_t ncols = 0;
-  char err[512];
-  lua_settop(L, 2);
-  if (!lua_isnil(L, 2)) {
-    if (!lua_istable(L, 2))
-      return abL_argerror(L, "read_csv", 2, "table of options expected, got %s",
-                          luaL_typename(L, 2));
-    abL_checkfields(L, 2, "read_csv", 2, fields);
-    lua_getfield(L, 2, "columns");
-    if (!lua_isnil(L, -1)) {
-      if (!lua_istable(L, -1))
-        return abL_argerror(L, "read_csv", 2, "columns must be a table of "
-                            "names");
-      int names = lua_gettop(L);
-      ncols = lua_rawlen(L, names);
-      cols = (const char **)lua_newuserdatauv(L, (ncols + 1) * sizeof *cols, 0);
-      for (size_t i = 0; i < ncols; i++) {
-        /* the strings stay alive in the table, which stays on the stack */
-        lua_rawgeti(L, names, (lua_Integer)i + 1);
-        if (lua_type(L, -1) != LUA_TSTRING)
-          return abL_argerror(L, "read_csv", 2, "columns[%d] must be a name",
-                              (int)i + 1);
-        cols[i] = lua_tostring(L, -1);
-        lua_pop(L, 1);
-      }
-      if (ncols == 0)
-        return abL_argerror(L, "read_csv", 2, "columns is empty");
-    }
-  }
-  /* the table lives in a userdata whose __gc frees it, so that a memory
-   * error while the vectors are made cannot leak it */
-  ab_table *t = (ab_table *)lua_newuserdatauv(L, sizeof *t, 0);
-  memset(t, 0, sizeof *t);
-  luaL_setmetatable(L, ABL_TABLE);
-  int st = ab_csv_read(path, cols, ncols, t, err, sizeof err);
-  if (st == AB_EIO) {
-    lua_pushnil(L);
-    lua_pushstring(L, err);
-    return 2;
-  }
-  if (st == AB_EDOM) return abL_argerror(L, "read_csv", 2, "%s", err);
-  if (st) return luaL_error(L, "read_csv: %s", err);
-  lua_createtable(L, 0, (int)t->cols);
-  for (size_t j = 0; j < t->cols; j++) {
-    abL_vector *v = abL_newvector(L, t->rows);
-    memcpy(v->data, t->data[j], t->rows * sizeof(double));
-    lua_setfield(L, -2, t->names[j]);
-  }
-  lua_pushinteger(L, (lua_Integer)t->rows);
-  ab_table_free(t);
-  return 2;
-}
-
-static int table_gc(lua_State *L) {
-  ab_table_free((ab_table *)abL_checkself(L, ABL_TABLE, "csv_table:__gc"));
-  return 0;
-}
-
 void abL_open_estimate(lua_State *L) {
-  luaL_newmetatable(L, ABL_TABLE);
-  lua_pushcfunction(L, table_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 1);
   static const luaL_Reg fns[] = {{"mean", est_mean},
                                  {"kl", est_kl},
                                  {"renyi", est_renyi},
@@ -534,6 +461,4 @@ void abL_open_estimate(lua_State *L) {
                                  {NULL, NULL}};
   luaL_newlib(L, fns);
   lua_setfield(L, -2, "estimate");
-  lua_pushcfunction(L, read_csv);
-  lua_setfield(L, -2, "read_csv");
 }

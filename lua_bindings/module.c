@@ -469,6 +469,7 @@ int luaopen_alignbound_core(lua_State *L) {
   abL_open_tilt(L);
   abL_open_sample(L);
   abL_open_estimate(L);
+  abL_open_table(L);
   abL_open_golden(L);
   abL_open_renyi(L);
   abL_open_fit(L);

@@ -21,6 +21,10 @@ external_dependencies = {
     header = "gsl/gsl_sf_hyperg.h",
     library = "gsl",
   },
+  JSONC = {
+    header = "json-c/json_tokener.h",
+    library = "json-c",
+  },
 }
 -- The Makefile builds the module (one build description for make and
 -- luarocks): its rock-install target compiles in a temporary directory and
@@ -37,7 +41,8 @@ build = {
     LUA_LIBDIR = "$(LIBDIR)",
     LUA_SHARE = "$(LUADIR)",
     LUA_INC = "-I$(LUA_INCDIR)",
-    GSL_INC = "-I$(GSL_INCDIR)",
+    GSL_INC = "-I$(GSL_INCDIR) -I$(JSONC_INCDIR)",
     GSL_LIBS = "-L$(GSL_LIBDIR) -lgsl -lgslcblas -lm",
+    JSON_LIBS = "-L$(JSONC_LIBDIR) -ljson-c",
   },
 }

@@ -288,6 +288,7 @@ describe("error messages", function()
     ["fdiv"] = { function(t) return (t - 1) ^ 2 end },
     ["rng"] = { 1, 2, { type = "mt19937" } },
     ["read_csv"] = { "/nonexistent/file.csv", { columns = { "a" } } },
+    ["read_jsonl"] = { "/nonexistent/file.jsonl", { fields = { "a" } } },
     ["check_run"] = { { ref_rewards = { 0, 1, 2 }, policy_rewards = { 1, 2 }, logp_policy = { -1, -1 },
       logp_ref = { -1.5, -1.2 } } },
     ["tail.subgaussian"] = { { sigma = 1 } }, ["tail.subgamma"] = { { v = 1, c = 1 } },

@@ -1,8 +1,11 @@
 -- ab.write_csv: exact numbers, RFC 4180 quoting, whole-or-nothing writes,
--- misuse raised, unwritable paths returned as nil, message.
+-- misuse raised, unwritable paths returned as nil, message.  ab.read_csv and
+-- ab.read_jsonl on real logs (issue 10): text columns, RFC 4180 fields,
+-- nested JSON fields, errors naming file, line and field.
 local ab = require "alignbound"
 local helper = require "helper"
 local raises = helper.raises
+local H = helper
 
 local slurp = helper.slurp
 
@@ -74,5 +77,206 @@ describe("write_csv", function()
     raises(function() ab.write_csv(path, { a = { 1 } }, {}) end, "bad argument #3 to 'write_csv'", "header")
     assert.is_false(exists(path))
     assert.is_false(exists(path .. ".tmp"))
+  end)
+end)
+
+local function write(text)
+  local path = os.tmpname()
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+  return path
+end
+
+describe("read_csv on real logs", function()
+  it("skips the columns it is not asked for, whatever they hold", function()
+    -- issue 10: any text column used to fail the read, asked for or not
+    local p = write('prompt_id,response,proxy,gold,note\n' ..
+      'p1,"Sure, here is ""the"" answer\nin two lines",0.5,1,\n' ..
+      'p2,,-1.25,2,"quoted"\n')
+    local t, rows = ab.read_csv(p, { columns = { "proxy", "gold" } })
+    os.remove(p)
+    assert.are.equal(2, rows)
+    assert.are.same({ 0.5, -1.25 }, t.proxy:totable())
+    assert.are.same({ 1, 2 }, t.gold:totable())
+    assert.is_nil(t.prompt_id)
+  end)
+
+  it("reads text columns as arrays of strings, with RFC 4180 quoting undone", function()
+    local rows = {
+      { prompt_id = "p1", response = 'say "hi", twice', reward = 0.25 },
+      { prompt_id = "p1", response = "two\nlines", reward = -1 },
+      { prompt_id = "p2", response = "", reward = 3e-7 },
+      { prompt_id = "p3,x", response = "plain", reward = 2 },
+    }
+    local p = os.tmpname()
+    assert(ab.write_csv(p, rows))
+    local t, n = ab.read_csv(p, { columns = { "reward" }, text = { "prompt_id", "response" } })
+    assert.are.equal(#rows, n)
+    assert.are.equal("table", type(t.prompt_id))
+    for i, r in ipairs(rows) do
+      assert.are.equal(r.prompt_id, t.prompt_id[i])
+      assert.are.equal(r.response, t.response[i])
+      assert.are.equal(r.reward, t.reward[i])
+    end
+    -- without columns=: every column that is not text, as numbers
+    local all = ab.read_csv(p, { text = { "prompt_id", "response" } })
+    assert.are.same(t.reward:totable(), all.reward:totable())
+    os.remove(p)
+  end)
+
+  it("names the file, the line and the column of a ragged row or an unclosed quote", function()
+    local cases = {
+      { 'id,r\n"a\nb",1\nc\n', ":4: column 1 ('id'): fewer fields than the header has (2)" },
+      { "id,r\na,1,2\n", ":2: column 2 ('r'): more fields than the header has (2)" },
+      { 'id,r\na,1\n"b,2\n', ":3: column 1 ('id'): quoted field not closed" },
+      { 'id,r\n"a"b,1\n', ":2: column 1 ('id'): text after the closing quote" },
+    }
+    for _, c in ipairs(cases) do
+      local p = write(c[1])
+      H.raises(function() return ab.read_csv(p, { columns = { "r" } }) end, "read_csv: " .. p .. c[2])
+      os.remove(p)
+    end
+    -- an empty last field is missing, not the next line's number (strtod
+    -- skips line breaks: this read as one row {a = 1, b = 5} before)
+    local p = write("a,b\n1,\n5\n")
+    H.raises(function() return ab.read_csv(p) end, "read_csv: " .. p .. ":2: column 2 ('b'): missing value")
+    os.remove(p)
+    p = write("prompt_id,reward\np1,1\n")
+    H.raises(function() return ab.read_csv(p, { columns = { "rewrd" } }) end,
+      "bad argument #2 to 'read_csv'", "no column named 'rewrd' (the columns are 'prompt_id', 'reward')")
+    H.raises(function() return ab.read_csv(p, { text = { "prompt" } }) end, "no column named 'prompt'")
+    H.raises(function() return ab.read_csv(p, { columns = { "reward" }, text = { "reward" } }) end,
+      "bad argument #2 to 'read_csv'", "column 'reward' requested twice")
+    H.raises(function() return ab.read_csv(p, { text = {} }) end, "bad argument #2 to 'read_csv'", "text is empty")
+    H.raises(function() return ab.read_csv(p, { text = { 1 } }) end, "text[1] must be a name")
+    H.raises(function() return ab.read_csv(p, { fields = { "reward" } }) end, "unknown option 'fields'")
+    os.remove(p)
+  end)
+
+  it("reads a file larger than its chunks the same as line by line in Lua", function()
+    -- 60000 records, some with quoted line breaks, about 2.5 MB: records
+    -- cross the reader's 1 MiB chunks
+    local rng = ab.rng(7)
+    local u = rng:uniform(60000)
+    local lines, ids, texts = { "id,x,text" }, {}, {}
+    for i = 1, #u do
+      ids[i] = "p" .. (i % 1000)
+      texts[i] = i % 3 == 0 and ("line " .. i .. "\n\"" .. i .. "\"") or ("t" .. i)
+      local quoted = i % 3 == 0 and ('"' .. texts[i]:gsub('"', '""') .. '"') or texts[i]
+      lines[#lines + 1] = string.format("%s,%.17g,%s", ids[i], u[i], quoted)
+    end
+    local p = write(table.concat(lines, "\r\n") .. "\r\n")
+    local t, n = ab.read_csv(p, { columns = { "x" }, text = { "id", "text" } })
+    os.remove(p)
+    assert.are.equal(#u, n)
+    local same = true
+    for i = 1, n do
+      same = same and t.x[i] == u[i] and t.id[i] == ids[i] and t.text[i] == texts[i]
+    end
+    assert.is_true(same)
+  end)
+end)
+
+describe("read_jsonl", function()
+  it("reads numeric and text fields, nested ones by dotted path, as read_csv does", function()
+    local p = write('{"reward": 0.5, "meta": {"prompt_id": "p1", "step": 3}, "gold": 1}\n' ..
+      '\n' ..
+      '{"meta": {"prompt_id": "p2", "step": 4}, "reward": -2.5e-3, "gold": 2, "extra": [1, {"x": null}]}\r\n' ..
+      '{"reward": 7, "gold": 3, "meta": {"prompt_id": 17, "step": 5}}')
+    local t, rows = ab.read_jsonl(p, { fields = { "reward", "meta.step" }, text = { "meta.prompt_id" } })
+    assert.are.equal(3, rows)
+    assert.are.same({ 0.5, -2.5e-3, 7 }, t.reward:totable())
+    assert.are.same({ 3, 4, 5 }, t["meta.step"]:totable())
+    assert.are.same({ "p1", "p2", "17" }, t["meta.prompt_id"])
+    assert.is_nil(t.gold)
+    local only = ab.read_jsonl(p, { text = { "meta.prompt_id" } })
+    assert.are.same(t["meta.prompt_id"], only["meta.prompt_id"])
+    os.remove(p)
+  end)
+
+  it("agrees with read_csv on the same log", function()
+    local rng = ab.rng(11)
+    local u = rng:uniform(3000)
+    local csv, jsonl = { "prompt_id,reward" }, {}
+    for i = 1, #u do
+      local id = "p" .. (i // 16)
+      csv[#csv + 1] = string.format("%s,%.17g", id, u[i] - 0.5)
+      jsonl[#jsonl + 1] = string.format('{"prompt_id": "%s", "reward": %.17g}', id, u[i] - 0.5)
+    end
+    local pc, pj = write(table.concat(csv, "\n")), write(table.concat(jsonl, "\n"))
+    local a = ab.read_csv(pc, { text = { "prompt_id" } })
+    local b = ab.read_jsonl(pj, { fields = { "reward" }, text = { "prompt_id" } })
+    os.remove(pc)
+    os.remove(pj)
+    assert.are.same(a.reward:totable(), b.reward:totable())
+    assert.are.same(a.prompt_id, b.prompt_id)
+  end)
+
+  it("names the file, the line and the field of bad input, and returns nothing", function()
+    local good = '{"prompt_id": "p1", "reward": 1}\n'
+    local cases = {
+      { good .. '{"prompt_id": "p2", "reward": NaN}\n', ":2: field 'reward' is NaN" },
+      { good .. '{"prompt_id": "p2", "reward": Infinity}\n', ":2: field 'reward': not a finite number" },
+      { good .. good .. '{"prompt_id": "p2", "reward": 1,}\n', ":3: JSON syntax error at column 33" },
+      { good .. '{"prompt_id": "p2", "reward": 1\n', ":2: JSON syntax error: the line ends inside a value" },
+      { good .. '{"prompt_id": "p2", "rewrd": 1}\n', ":2: no field 'reward' (the keys are 'prompt_id', 'rewrd')" },
+      { good .. '{"prompt_id": "p2", "reward": "1"}\n', ":2: field 'reward' is a string ('1'), not a number" },
+      { good .. '{"prompt_id": ["p2"], "reward": 1}\n', ":2: field 'prompt_id' is array, not a string" },
+      { good .. '"p2"\n', ":2: a string, not a JSON object" },
+    }
+    for _, c in ipairs(cases) do
+      local p = write(c[1])
+      local ok, err = pcall(ab.read_jsonl, p, { fields = { "reward" }, text = { "prompt_id" } })
+      os.remove(p)
+      assert.is_false(ok)
+      assert.truthy(tostring(err):find("read_jsonl: " .. p .. c[2], 1, true), tostring(err))
+    end
+  end)
+
+  it("raises on misuse and returns nil, message for a file it cannot read", function()
+    local t, msg = ab.read_jsonl("/nonexistent/run.jsonl", { fields = { "reward" } })
+    assert.is_nil(t)
+    assert.truthy(msg:find("/nonexistent/run.jsonl", 1, true))
+    -- a directory opens, and its read fails: the message says why
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir " .. dir))
+    t, msg = ab.read_jsonl(dir, { fields = { "reward" } })
+    assert.is_nil(t)
+    assert.truthy(msg:find(dir .. ": Is a directory", 1, true), msg)
+    t, msg = ab.read_csv(dir)
+    assert.is_nil(t)
+    assert.truthy(msg:find(dir .. ": Is a directory", 1, true), msg)
+    os.execute("rmdir " .. dir)
+    H.raises(function() return ab.read_jsonl("x.jsonl") end, "bad argument #2 to 'read_jsonl'", "{fields=, text=}")
+    H.raises(function() return ab.read_jsonl("x.jsonl", {}) end, "bad argument #2 to 'read_jsonl'",
+      "no fields requested")
+    H.raises(function() return ab.read_jsonl("x.jsonl", { fields = { "a" }, text = { "a" } }) end,
+      "bad argument #2 to 'read_jsonl'", "field 'a' requested twice")
+    H.raises(function() return ab.read_jsonl("x.jsonl", { columns = { "a" } }) end, "unknown option 'columns'")
+  end)
+end)
+
+describe("README reading real logs", function()
+  it("prints what its example says", function()
+    local f = assert(io.open("README.md"))
+    local text = f:read("a")
+    f:close()
+    local code = text:match("%*%*Reading real logs%.%*%*.-```lua\n(.-)```")
+    assert.truthy(code, "no example")
+    local printed = {}
+    local env = setmetatable({ print = function(...)
+      local parts = {}
+      for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
+      printed[#printed + 1] = table.concat(parts, "  ")
+    end }, { __index = _G })
+    assert(load(code, "README", "t", env))()
+    local k = 0
+    for shown in code:gmatch("%-%-> ([^\n]*)") do
+      k = k + 1
+      assert.are.equal((shown:gsub("%s*%(.*%)$", "")), printed[k])
+    end
+    assert.are.equal(2, k)
   end)
 end)

@@ -456,15 +456,40 @@ ab.estimate = core.estimate
 -- @tparam[opt] table opts as `estimate.bon`
 -- @return estimate, se, report as `estimate.bon`
 
---- Read numeric columns of a CSV file (header of names, comma or tab, quoted
--- header fields, blank lines, CRLF) into vectors.  A malformed or missing
--- value is an error naming the file, the line and the column; a file that
--- cannot be read returns nil and a message, as io.open does.
+--- Read columns of a CSV file (RFC 4180) into vectors and arrays of strings.
+-- A header of names, then records separated by commas or tabs (a tab in the
+-- header and no comma means tabs); fields may be quoted, and then hold
+-- commas, line breaks and doubled quotes; blank lines, CRLF and a UTF-8 byte
+-- order mark are fine.  Columns not asked for are skipped whatever they
+-- hold.  The file is read in chunks: memory holds the columns, not the file.
+-- A malformed or missing value, a ragged row or an unclosed quote is an
+-- error naming the file, the line and the column; a file that cannot be
+-- read returns nil and a message, as io.open does.
 -- @function read_csv
 -- @tparam string path
--- @tparam[opt] table opts `{columns={"a", "b"}}` (default: every column)
--- @return a table of vectors by column name, and the number of rows
+-- @tparam[opt] table opts `{columns={"a", "b"}, text={"prompt_id"}}`:
+-- `columns` are read as numbers (default: every column not in `text`),
+-- `text` as strings
+-- @return a table by column name (a vector for a numeric column, an array
+-- of strings for a text column), and the number of rows
+-- @usage local cols, rows = ab.read_csv("run.csv", { columns = { "reward" }, text = { "prompt_id" } })
 ab.read_csv = core.read_csv
+
+--- Read fields of a JSON Lines file (one JSON object per line) into
+-- vectors and arrays of strings, as `read_csv`.  A nested field is named by
+-- its dotted path (`"meta.prompt_id"`; a key holding the dots itself is
+-- tried first).  Lines are parsed one at a time by json-c.  A line that is
+-- not a JSON object, a missing field (the message lists the keys there
+-- are), a value of the wrong type (a text field takes a string or an
+-- integer) and NaN or an infinite number are errors naming the file, the
+-- line and the field; a file that cannot be read returns nil and a message.
+-- @function read_jsonl
+-- @tparam string path
+-- @tparam table opts `{fields={"reward"}, text={"meta.prompt_id"}}`:
+-- `fields` are read as numbers, `text` as strings (at least one of them)
+-- @return a table by field name, and the number of rows
+-- @usage local cols, rows = ab.read_jsonl("run.jsonl", { fields = { "reward" }, text = { "meta.prompt_id" } })
+ab.read_jsonl = core.read_jsonl
 
 --- Monte Carlo checks, each returning an estimate and its standard error.
 -- @section mc

@@ -1,0 +1,284 @@
+/*
+ * table.c - the columns the readers return, and what they share: a file
+ * read in chunks (memory stays with the columns, not the file) and text
+ * interned as it is read (a prompt id repeated over its responses is stored
+ * once).  Columns grow by doubling: pages reserved and not yet written are
+ * not resident, so the peak is the columns themselves.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "table.h"
+
+int ab_read_fail(char *err, size_t len, int status, const char *fmt, ...) {
+  if (err && len) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, len, fmt, ap);
+    va_end(ap);
+  }
+  return status;
+}
+
+void ab_table_drop(ab_table *t, size_t j) {
+  if (!t || j >= t->cols) return;
+  if (t->data) {
+    free(t->data[j]);
+    t->data[j] = NULL;
+  }
+  if (t->text) {
+    ab_text *x = &t->text[j];
+    free(x->chars);
+    free(x->start);
+    free(x->index);
+    memset(x, 0, sizeof *x);
+  }
+}
+
+void ab_table_free(ab_table *t) {
+  if (!t) return;
+  for (size_t j = 0; j < t->cols; j++) {
+    ab_table_drop(t, j);
+    if (t->names) free(t->names[j]);
+  }
+  free(t->names);
+  free(t->data);
+  free(t->text);
+  memset(t, 0, sizeof *t);
+}
+
+/* 1 MiB: large enough that refills are rare, small against the columns. */
+#define SOURCE_CHUNK ((size_t)1 << 20)
+
+int ab_source_open(ab_source *s, const char *path) {
+  memset(s, 0, sizeof *s);
+  s->f = fopen(path, "rb");
+  if (!s->f) return AB_EIO;
+  s->buf = malloc(SOURCE_CHUNK + 1);
+  if (!s->buf) {
+    fclose(s->f);
+    s->f = NULL;
+    return AB_ENOMEM;
+  }
+  s->cap = SOURCE_CHUNK;
+  s->buf[0] = '\0';
+  return AB_OK;
+}
+
+int ab_source_fill(ab_source *s, size_t keep) {
+  if (keep > s->len) keep = s->len;
+  s->len -= keep;
+  memmove(s->buf, s->buf + keep, s->len);
+  if (s->len == s->cap) { /* one record fills the buffer: grow it */
+    char *nb = s->cap <= SIZE_MAX / 4 ? realloc(s->buf, 2 * s->cap + 1) : NULL;
+    if (!nb) return AB_ENOMEM;
+    s->buf = nb;
+    s->cap *= 2;
+  }
+  errno = 0; /* what a read error leaves in it names the error */
+  while (!s->eof && s->len < s->cap) {
+    size_t got = fread(s->buf + s->len, 1, s->cap - s->len, s->f);
+    s->len += got;
+    if (got == 0) {
+      if (ferror(s->f)) return AB_EIO;
+      s->eof = 1;
+    }
+  }
+  s->buf[s->len] = '\0';
+  return AB_OK;
+}
+
+void ab_source_close(ab_source *s) {
+  if (s->f) fclose(s->f);
+  free(s->buf);
+  memset(s, 0, sizeof *s);
+}
+
+int ab_builder_init(ab_builder *b, ab_table *out, const char *const *names,
+                    const int *text, size_t cols) {
+  int any_text = 0, st = AB_OK;
+  memset(b, 0, sizeof *b);
+  memset(out, 0, sizeof *out);
+  b->out = out;
+  b->cap = 4096;
+  for (size_t j = 0; j < cols; j++) any_text |= text[j] != 0;
+  out->cols = cols;
+  out->names = calloc(cols, sizeof *out->names);
+  out->data = calloc(cols, sizeof *out->data);
+  if (any_text) {
+    out->text = calloc(cols, sizeof *out->text);
+    b->intern = calloc(cols, sizeof *b->intern);
+    if (!out->text || !b->intern) st = AB_ENOMEM;
+  }
+  if (!out->names || !out->data) st = AB_ENOMEM;
+  for (size_t j = 0; !st && j < cols; j++) {
+    size_t len = strlen(names[j]);
+    out->names[j] = malloc(len + 1);
+    if (!out->names[j]) {
+      st = AB_ENOMEM;
+      break;
+    }
+    memcpy(out->names[j], names[j], len + 1);
+    if (!text[j]) {
+      out->data[j] = malloc(b->cap * sizeof(double));
+      if (!out->data[j]) st = AB_ENOMEM;
+      continue;
+    }
+    ab_text *x = &out->text[j];
+    ab_intern *h = &b->intern[j];
+    h->mask = 1023;
+    h->chars_cap = 4096;
+    h->strings_cap = 512;
+    x->index = malloc(b->cap * sizeof *x->index);
+    x->chars = malloc(h->chars_cap);
+    x->start = malloc((h->strings_cap + 1) * sizeof *x->start);
+    h->hash = malloc(h->strings_cap * sizeof *h->hash);
+    h->slot = calloc(h->mask + 1, sizeof *h->slot);
+    if (!x->index || !x->chars || !x->start || !h->hash || !h->slot)
+      st = AB_ENOMEM;
+    else x->start[0] = 0;
+  }
+  if (st) {
+    ab_builder_finish(b, 0);
+    ab_table_free(out);
+  }
+  return st;
+}
+
+/* realloc to n elements of size sz, leaving *p as it was on failure */
+static int grow(void *p, size_t n, size_t sz) {
+  void **pp = p;
+  if (n > SIZE_MAX / sz) return AB_ENOMEM;
+  void *q = realloc(*pp, n * sz);
+  if (!q) return AB_ENOMEM;
+  *pp = q;
+  return AB_OK;
+}
+
+int ab_builder_reserve(ab_builder *b, size_t row) {
+  if (row < b->cap) return AB_OK;
+  ab_table *t = b->out;
+  size_t cap = b->cap * 2;
+  for (size_t j = 0; j < t->cols; j++) {
+    int st = t->data[j] ? grow(&t->data[j], cap, sizeof(double))
+                        : grow(&t->text[j].index, cap, sizeof(unsigned));
+    if (st) return st; /* columns already grown keep their larger size */
+  }
+  b->cap = cap;
+  return AB_OK;
+}
+
+/* FNV-1a (Fowler, Noll, Vo): one multiply a byte, enough for ids. */
+static unsigned hash_of(const char *s, size_t len) {
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < len; i++) {
+    h ^= (unsigned char)s[i];
+    h *= 16777619u;
+  }
+  return h;
+}
+
+static int rehash(ab_intern *h, size_t count) {
+  size_t mask = 2 * h->mask + 1;
+  unsigned *slot = calloc(mask + 1, sizeof *slot);
+  if (!slot) return AB_ENOMEM;
+  for (size_t k = 0; k < count; k++) {
+    size_t i = h->hash[k] & mask;
+    while (slot[i]) i = (i + 1) & mask;
+    slot[i] = (unsigned)k + 1;
+  }
+  free(h->slot);
+  h->slot = slot;
+  h->mask = mask;
+  return AB_OK;
+}
+
+int ab_builder_text(ab_builder *b, size_t j, size_t row, const char *s,
+                    size_t len) {
+  ab_text *x = &b->out->text[j];
+  ab_intern *h = &b->intern[j];
+  unsigned hv = hash_of(s, len);
+  size_t i = hv & h->mask;
+  for (unsigned k; (k = h->slot[i]) != 0; i = (i + 1) & h->mask) {
+    k--;
+    if (h->hash[k] == hv && x->start[k + 1] - x->start[k] - 1 == len &&
+        memcmp(x->chars + x->start[k], s, len) == 0) {
+      x->index[row] = k;
+      return AB_OK;
+    }
+  }
+  if (x->count >= UINT_MAX - 1) return AB_ERANGE;
+  size_t used = x->start[x->count];
+  if (len >= SIZE_MAX / 2 - used) return AB_ENOMEM;
+  if (used + len + 1 > h->chars_cap) {
+    size_t cap = 2 * h->chars_cap;
+    while (cap < used + len + 1) cap *= 2;
+    if (grow(&x->chars, cap, 1)) return AB_ENOMEM;
+    h->chars_cap = cap;
+  }
+  if (x->count == h->strings_cap) {
+    size_t cap = 2 * h->strings_cap;
+    if (grow(&x->start, cap + 1, sizeof *x->start) ||
+        grow(&h->hash, cap, sizeof *h->hash))
+      return AB_ENOMEM;
+    h->strings_cap = cap;
+  }
+  memcpy(x->chars + used, s, len);
+  x->chars[used + len] = '\0';
+  unsigned k = (unsigned)x->count;
+  x->start[k + 1] = used + len + 1;
+  h->hash[k] = hv;
+  h->slot[i] = k + 1;
+  x->index[row] = k;
+  x->count++;
+  return 2 * x->count > h->mask + 1 ? rehash(h, x->count) : AB_OK;
+}
+
+/* shrink *p to n elements of size sz (at least one); keep it if that fails */
+static void trim(void *p, size_t n, size_t sz) {
+  void **pp = p;
+  if (!*pp) return;
+  void *q = realloc(*pp, (n ? n : 1) * sz);
+  if (q) *pp = q;
+}
+
+void ab_builder_finish(ab_builder *b, size_t rows) {
+  ab_table *t = b->out;
+  for (size_t j = 0; t && j < t->cols; j++) {
+    if (t->data && t->data[j]) trim(&t->data[j], rows, sizeof(double));
+    if (t->text && t->text[j].index) {
+      ab_text *x = &t->text[j];
+      trim(&x->index, rows, sizeof(unsigned));
+      trim(&x->chars, x->start[x->count], 1);
+      trim(&x->start, x->count + 1, sizeof(size_t));
+    }
+    if (b->intern) {
+      free(b->intern[j].slot);
+      free(b->intern[j].hash);
+    }
+  }
+  free(b->intern);
+  b->intern = NULL;
+  if (t) t->rows = rows;
+}
+
+int ab_columns_check(const ab_columns *want, const char *path,
+                     const char *what, char *err, size_t errlen) {
+  size_t n = want->nnumbers + want->ntext;
+  for (size_t c = 0; c < n; c++) {
+    const char *a = c < want->nnumbers ? want->numbers[c]
+                                       : want->text[c - want->nnumbers];
+    for (size_t k = 0; k < c; k++) {
+      const char *b = k < want->nnumbers ? want->numbers[k]
+                                         : want->text[k - want->nnumbers];
+      if (strcmp(a, b) == 0)
+        return ab_read_fail(err, errlen, AB_EDOM, "%s: %s '%s' requested twice",
+                            path, what, a);
+    }
+  }
+  return AB_OK;
+}

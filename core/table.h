@@ -1,0 +1,68 @@
+/* table.h - what the CSV and JSON Lines readers share: a file read in
+ * chunks, and the columns being filled (grown geometrically, text interned
+ * as it is read).  Internal to the core. */
+#ifndef ALIGNBOUND_TABLE_H
+#define ALIGNBOUND_TABLE_H
+
+#include <stdio.h>
+
+#include "alignbound.h"
+
+/* A file read in chunks: buf[0, len) holds bytes read and not yet dropped,
+ * buf[len] == '\0' (so strtod and scans stop at the end of what is read). */
+typedef struct {
+  FILE *f;
+  char *buf;
+  size_t cap, len;
+  int eof; /* nothing more to read */
+} ab_source;
+
+/* AB_OK, AB_EIO (errno says why), AB_ENOMEM. */
+int ab_source_open(ab_source *s, const char *path);
+/* Drop buf[0, keep), move the rest to the front and read more; the buffer
+ * doubles when it is full from its start (a record longer than it).
+ * AB_OK (s->eof once the file is exhausted), AB_EIO, AB_ENOMEM. */
+int ab_source_fill(ab_source *s, size_t keep);
+void ab_source_close(ab_source *s);
+
+/* The interning table of one text column: open addressing over string
+ * indices (slot k + 1, 0 empty), at most half full. */
+typedef struct {
+  unsigned *slot, *hash; /* mask + 1 slots; a hash per distinct string */
+  size_t mask, chars_cap, strings_cap;
+} ab_intern;
+
+/* The table being filled: out's columns hold `cap` rows. */
+typedef struct {
+  ab_table *out;
+  size_t cap;
+  ab_intern *intern; /* out->cols entries, used for text columns */
+} ab_builder;
+
+/* Columns named names[0, cols), text[j] nonzero for a text column.
+ * AB_OK or AB_ENOMEM (out is then empty). */
+int ab_builder_init(ab_builder *b, ab_table *out, const char *const *names,
+                    const int *text, size_t cols);
+/* Make room for row `row` (the capacity doubles). */
+int ab_builder_reserve(ab_builder *b, size_t row);
+/* Set row `row` of text column j to s[0, len): AB_OK, AB_ENOMEM, AB_ERANGE
+ * (more distinct strings than an unsigned counts). */
+int ab_builder_text(ab_builder *b, size_t j, size_t row, const char *s,
+                    size_t len);
+/* rows rows were read: trim the columns to them and free the interning
+ * tables (also what to call on failure before ab_table_free). */
+void ab_builder_finish(ab_builder *b, size_t rows);
+
+/* The one check both readers make of the requested names: "column 'b'
+ * requested twice" (what = "column" or "field") into err, AB_EDOM. */
+int ab_columns_check(const ab_columns *want, const char *path,
+                     const char *what, char *err, size_t errlen);
+
+/* printf into err (if not NULL); returns status. */
+int ab_read_fail(char *err, size_t len, int status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+#endif

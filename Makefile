@@ -20,7 +20,7 @@ BIND_OBJ = $(BIND_SRC:lua_bindings/%.c=$(BUILD)/lua_bindings/%.o)
 HEADERS  = $(wildcard core/*.h) lua_bindings/binding.h
 
 DEBIAN_PACKAGES = lua5.4 liblua5.4-dev libgsl-dev lua-busted luarocks \
-                  lua-check lua-ldoc valgrind pkg-config gnuplot-nox
+                  lua-check lua-ldoc valgrind pkg-config gnuplot-nox parallel
 # what `make fuzz` and `make fuzz-ci` need besides (libFuzzer comes with clang)
 FUZZ_PACKAGES   = clang libclang-rt-14-dev
 PACKAGES       ?= $(DEBIAN_PACKAGES)

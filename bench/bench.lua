@@ -360,3 +360,86 @@ do
   print(string.format("vector of 10^7 doubles              %8.1f MiB peak RSS over an empty process "
     .. "(8e7 bytes = 76.3 MiB); a Lua table: %.1f MiB", vec - none, tab - none))
 end
+
+-- 5. per-prompt analysis (DESIGN 3.7) of 10^6 prompts x 16 responses (string
+-- ids, each prompt's responses together as logs hold them): grouping,
+-- pr:gain(kl) (the common tilt, a 1-D solve with one pass over all rows a
+-- step) and pr:best_of_n(n), against a plain Lua loop doing the same per
+-- prompt (a Lua table grouping, then ab.tilt.policy at the found beta and
+-- ab.bon.policy on each prompt), timed on 10^4 prompts and scaled by 100
+do
+  local P, m = 1000000, 16
+  local ids, reward = {}, ab.vector(P * m)
+  local u = ab.rng(5):uniform(P * m)
+  for i = 1, P * m do
+    ids[i] = "prompt-" .. ((i - 1) // m)
+    reward[i] = math.floor(u[i] * 10)
+  end
+  local pr, g, b
+  local t_group = best_of(1, function() pr = ab.prompts { ids = ids, reward = reward } end)
+  local t_gain = best_of(1, function() g = pr:gain(0.5) end)
+  local t_bon = best_of(1, function() b = pr:best_of_n(4) end)
+  assert(math.abs(g.kl - 0.5) < 1e-12 and b.gain > 0)
+  local Q = 10000
+  local t_lua = best_of(1, function()
+    local members, order = {}, {}
+    for i = 1, Q * m do
+      local id = ids[i]
+      local list = members[id]
+      if not list then
+        list = {}
+        members[id] = list
+        order[#order + 1] = id
+      end
+      list[#list + 1] = reward[i]
+    end
+    local probs = {}
+    for j = 1, m do probs[j] = 1 / m end
+    for _, id in ipairs(order) do
+      ab.tilt.policy(probs, members[id], { beta = g.beta })
+      ab.bon.policy(probs, members[id], 4)
+    end
+  end) * (P / Q)
+  local total = t_group + t_gain + t_bon
+  print(string.format("prompts 10^6 x 16: group %.2f s, gain(kl) %.2f s, best_of_n %.2f s = %.2f s   "
+    .. "Lua loop per prompt (one tilt, no solve) %.2f s   ratio %.2fx", t_group, t_gain, t_bon, total, t_lua,
+    total / t_lua))
+  ids, pr = nil, nil -- luacheck: ignore
+  collectgarbage()
+end
+
+-- 6. the same per-prompt check sharded k = 4 ways with GNU parallel against
+-- one process (spec/sh/shard_parallel.sh's run, 10^5 prompts x 16), wall time
+do
+  local has = os.execute("command -v parallel >/dev/null 2>&1")
+  if not has then
+    print("sharded check_run.lua, k = 4: skipped (GNU parallel missing)")
+  else
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. dir))
+    local f = assert(io.open(dir .. "/run.csv", "w"))
+    f:write("prompt,reward,logp_policy,logp_ref\n")
+    local u = ab.rng(6):uniform(3 * 1600000)
+    for i = 1, 1600000 do
+      local r, lr = math.floor(u[3 * i - 2] * 6), -1 - u[3 * i - 1]
+      f:write(string.format("%d,%d,%.17g,%.17g\n", (i - 1) // 16, r, lr + r / 2 + 0.1 * u[3 * i], lr))
+    end
+    f:close()
+    local lua = arg[-1] or "lua5.4"
+    local function wall(cmd)
+      local p = assert(io.popen("/usr/bin/time -f %e sh -c " .. string.format("%q", cmd) .. " 2>&1 >/dev/null"))
+      local out = p:read("a")
+      p:close()
+      return tonumber(out:match("([%d.]+)%s*$"))
+    end
+    local one = wall(lua .. " scripts/check_run.lua --prompts --beta 2 --n 4 " .. dir .. "/run.csv")
+    local four = wall("parallel --will-cite -j 4 " .. lua .. " scripts/check_run.lua --prompts --beta 2 --n 4 "
+      .. "--shard {}/4 --out " .. dir .. "/part.{} " .. dir .. "/run.csv ::: 1 2 3 4 && " .. lua
+      .. " scripts/check_run.lua --merge " .. dir .. "/part.1 " .. dir .. "/part.2 " .. dir .. "/part.3 "
+      .. dir .. "/part.4")
+    os.execute("rm -rf " .. dir)
+    print(string.format("check_run.lua --prompts, 10^5 x 16: one process %.2f s wall   4 shards (GNU parallel) + "
+      .. "merge %.2f s   ratio %.2fx", one or -1, four or -1, (four or 0) / (one or 1)))
+  end
+end

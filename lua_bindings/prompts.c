@@ -22,6 +22,27 @@ typedef struct {
 
 /* ---- the ids ------------------------------------------------------------- */
 
+/* A grouping held by a userdata whose __gc frees it: a Lua error (out of
+ * memory while the results are pushed) cannot leak it. */
+#define ABL_GROUPING "alignbound_internal.grouping"
+
+static int grouping_gc(lua_State *L) {
+  ab_grouping *g = luaL_testudata(L, 1, ABL_GROUPING);
+  if (g) ab_grouping_free(g);
+  return 0;
+}
+
+static ab_grouping *new_grouping(lua_State *L) {
+  ab_grouping *g = lua_newuserdatauv(L, sizeof *g, 0);
+  memset(g, 0, sizeof *g);
+  if (luaL_newmetatable(L, ABL_GROUPING)) {
+    lua_pushcfunction(L, grouping_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  return g;
+}
+
 /* Group the ids at idx (a table of strings or of numbers, or a vector). */
 static void group_ids(lua_State *L, int idx, const char *fname, int argn,
                       ab_grouping *g, uint64_t *hash) {
@@ -91,27 +112,23 @@ static const double *column(lua_State *L, int idx, const char *fname, int argn,
   return x;
 }
 
-/* Raise after a grouping failure, freeing it first. */
-static void group_fail(lua_State *L, ab_grouping *g, const char *fname) {
-  ab_grouping_free(g);
-  luaL_error(L, "%s: %s", fname, ab_strerror(AB_ENOMEM));
-}
-
 /* ab.group(ids, columns...) -> grouping, the columns grouped */
 static int group(lua_State *L) {
   const char *fname = "group";
+  if (lua_gettop(L) < 1) lua_settop(L, 1);
   int nargs = lua_gettop(L);
-  ab_grouping g;
-  if (nargs < 1) lua_settop(L, 1);
   if (!abL_testvector(L, 1) && !lua_istable(L, 1))
     return abL_argerror(L, fname, 1, "ids must be a table of strings or "
                         "numbers or a vector, got %s", luaL_typename(L, 1));
   size_t n = abL_testvector(L, 1) ? abL_testvector(L, 1)->n : lua_rawlen(L, 1);
+  luaL_checkstack(L, nargs + 8, "group: too many columns");
   const double **cols = lua_newuserdatauv(L, (nargs + 1) * sizeof *cols, 0);
   for (int a = 2; a <= nargs; a++)
     cols[a - 2] = column(L, a, fname, a, "column", n);
   uint64_t hash = 0;
-  group_ids(L, 1, fname, 1, &g, &hash);
+  ab_grouping *gp = new_grouping(L), g;
+  group_ids(L, 1, fname, 1, gp, &hash);
+  g = *gp;
   /* {prompts=, rows=, ids=, offsets=, columns=} */
   lua_createtable(L, 0, 5);
   int res = lua_gettop(L);
@@ -135,8 +152,7 @@ static int group(lua_State *L) {
   lua_pushvalue(L, res + 1);
   lua_setfield(L, res, "columns");
   lua_remove(L, res + 1);
-  ab_grouping_free(&g);
-  return nargs > 0 ? nargs : 1;
+  return nargs;
 }
 
 /* ---- the prompts object ------------------------------------------------------- */
@@ -145,13 +161,20 @@ static abL_prompts *checkprompts(lua_State *L, const char *fname) {
   return abL_checkself(L, ABL_PROMPTS, fname);
 }
 
+/* The object at 1 for a method that needs prompts (a shard may hold none:
+ * more shards than prompts). */
+static abL_prompts *checknonempty(lua_State *L, const char *fname) {
+  abL_prompts *u = checkprompts(L, fname);
+  if (u->prompts == 0) luaL_error(L, "%s: this shard holds no prompts", fname);
+  return u;
+}
+
 /* ab.prompts{ids=, reward=, [gold=, logp_policy=, logp_ref=, shard={index=,
  * count=}]} (the Lua front turns shard="i/k" into the table) */
 static int prompts_new(lua_State *L) {
   static const char *const fields[] = {"ids", "reward", "gold", "logp_policy",
                                        "logp_ref", "shard", NULL};
   const char *fname = "prompts";
-  ab_grouping g;
   lua_settop(L, 1);
   if (!lua_istable(L, 1))
     return abL_argerror(L, fname, 1, "table {ids=, reward=, ...} expected, got %s",
@@ -201,7 +224,9 @@ static int prompts_new(lua_State *L) {
   for (int c = 0; c < 4; c++)
     hash = col[c] ? ab_hash_bytes(hash, col[c], n * sizeof(double))
                   : ab_hash_bytes(hash, names[c], strlen(names[c]));
-  group_ids(L, 2, fname, 1, &g, &hash);
+  ab_grouping *gp = new_grouping(L), g;
+  group_ids(L, 2, fname, 1, gp, &hash);
+  g = *gp;
   /* this shard's prompts: a contiguous slice of the order of appearance */
   size_t P = g.prompts, lo = (size_t)(si - 1) * P / (size_t)sk;
   size_t hi = (size_t)si * P / (size_t)sk; /* as ab.shard.slice */
@@ -209,7 +234,6 @@ static int prompts_new(lua_State *L) {
   for (int c = 0; c < 4; c++) ncol += col[c] != NULL;
   size_t bytes = (np + 1) * sizeof(size_t) + rows * ncol * sizeof(double);
   abL_prompts *u = lua_newuserdatauv(L, sizeof *u + bytes, 3);
-  if (!u) group_fail(L, &g, fname);
   u->rows = rows;
   u->prompts = np;
   double *d = u->data;
@@ -230,7 +254,7 @@ static int prompts_new(lua_State *L) {
   snprintf(hex, sizeof hex, "%016llx", (unsigned long long)hash);
   lua_pushstring(L, hex);
   lua_setiuservalue(L, ud, 3);
-  ab_grouping_free(&g);
+  ab_grouping_free(gp);
   luaL_setmetatable(L, ABL_PROMPTS);
   return 1;
 }
@@ -263,7 +287,7 @@ static double *prompt_vector(lua_State *L, size_t P, const char *name) {
 /* pr:gain(kl) or pr:gain{beta=}: the common tilt */
 static int prompts_gain(lua_State *L) {
   const char *fname = "prompts:gain";
-  abL_prompts *u = checkprompts(L, fname);
+  abL_prompts *u = checknonempty(L, fname);
   double value;
   int mode;
   lua_settop(L, 2);
@@ -315,7 +339,7 @@ static int prompts_gain(lua_State *L) {
 /* pr:best_of_n(n) */
 static int prompts_best_of_n(lua_State *L) {
   const char *fname = "prompts:best_of_n";
-  abL_prompts *u = checkprompts(L, fname);
+  abL_prompts *u = checknonempty(L, fname);
   lua_settop(L, 2);
   double n = abL_checknumber(L, 2, fname, 1, "n");
   if (!(n >= 1.0 && isfinite(n)))
@@ -354,7 +378,7 @@ static abL_vector *proxies(lua_State *L, abL_prompts *u, const char *fname) {
 
 /* pr:variance_proxy() -> per-prompt vector, and the mean over prompts */
 static int prompts_variance_proxy(lua_State *L) {
-  abL_prompts *u = checkprompts(L, "prompts:variance_proxy");
+  abL_prompts *u = checknonempty(L, "prompts:variance_proxy");
   lua_settop(L, 1);
   abL_vector *v = proxies(L, u, "prompts:variance_proxy");
   abL_vector *copy = abL_newvector(L, v->n);
@@ -366,7 +390,7 @@ static int prompts_variance_proxy(lua_State *L) {
 /* pr:bound(kl): sqrt(2 E_x[s2(x)] kl) (Cauchy-Schwarz over prompts) */
 static int prompts_bound(lua_State *L) {
   const char *fname = "prompts:bound";
-  abL_prompts *u = checkprompts(L, fname);
+  abL_prompts *u = checknonempty(L, fname);
   lua_settop(L, 2);
   double kl = abL_checknumber(L, 2, fname, 1, "kl");
   if (!(kl >= 0.0))
@@ -394,7 +418,7 @@ static int prompts_bound(lua_State *L) {
  * log-probabilities */
 static int prompts_reweight(lua_State *L) {
   const char *fname = "prompts:check_run";
-  abL_prompts *u = checkprompts(L, fname);
+  abL_prompts *u = checknonempty(L, fname);
   lua_settop(L, 1);
   if (!u->lp)
     return luaL_error(L, "%s: needs logp_policy and logp_ref (give them to ab.prompts)",

@@ -268,6 +268,19 @@ describe("sharding", function()
     H.raises(function() return sharded:rows { kl = 1 } end, "needs every prompt")
   end)
 
+  it("merges more shards than prompts (empty shards) into the unsharded result", function()
+    local small = { ids = { 1, 1, 2, 2 }, reward = { 0, 1, 2, 3 } }
+    local parts = {}
+    for i = 1, 5 do
+      parts[i] = ab.prompts { ids = small.ids, reward = small.reward, shard = i .. "/5" }:partial { n = 2 }
+    end
+    local m = ab.shard.merge(parts)
+    assert.are.equal(2, #m.rows)
+    assert.are.equal(ab.prompts(small):summary { n = 2 }.bon_gain, m.summary.bon_gain)
+    local empty = ab.prompts { ids = small.ids, reward = small.reward, shard = "1/5" }
+    H.raises(function() return empty:gain(1) end, "prompts:gain: this shard holds no prompts")
+  end)
+
   it("slices cover every item once, in order", function()
     for _, n in ipairs { 0, 1, 7, 100 } do
       local next_lo = 1
@@ -302,5 +315,35 @@ describe("scripts/check_run.lua sharded with GNU parallel", function()
     end
     assert.are.equal(0, rc, out)
     assert.truthy(out:find("4 shards merged == unsharded", 1, true), out)
+  end)
+end)
+
+describe("the README's per-prompt example", function()
+  it("prints what the README shows", function()
+    local text = assert(io.open("README.md")):read("a")
+    local code = text:match("```lua\n(local ab = require \"alignbound\"\n%-%- three prompts.-)```")
+    assert.truthy(code, "no per-prompt example")
+    local path = os.tmpname()
+    finally(function() os.remove(path) end)
+    code = code:gsub('"prompts%.csv"', string.format("%q", path))
+    local printed = {}
+    local env = setmetatable({ print = function(...)
+      local t = table.pack(...)
+      for i = 1, t.n do t[i] = tostring(t[i]) end
+      printed[#printed + 1] = table.concat(t, "  ")
+    end }, { __index = _G })
+    assert(load(code, "README", "t", env))()
+    local shown = {}
+    for line in code:gmatch("[^\n]+") do
+      local v = line:match("^print%(.-%-%-> (%S+)")
+      if v then shown[#shown + 1] = v end
+    end
+    assert.are.equal(3, #shown)
+    for i = 1, 3 do assert.are.equal(shown[i], printed[i]:match("^(%S+)")) end
+    -- the CSV has one row per prompt, the prompt id first
+    local lines = {}
+    for l in io.lines(path) do lines[#lines + 1] = l end
+    assert.are.equal(4, #lines)
+    assert.truthy(lines[1]:find("^prompt,responses,variance_proxy,"), lines[1])
   end)
 end)

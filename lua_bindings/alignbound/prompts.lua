@@ -55,6 +55,7 @@ end
 
 local function rows(pr, opts)
   local ids = pr:ids()
+  if #ids == 0 then return {}, { "prompt" } end -- a shard with no prompts
   local resp = pr:responses()
   local s2 = pr:variance_proxy()
   local cols = { { "responses", resp }, { "variance_proxy", s2 } }
@@ -79,7 +80,10 @@ local function rows(pr, opts)
     cols[#cols + 1] = { "check_frontier", rw.frontier }
     if opts.check_beta then cols[#cols + 1] = { "check_gap", (gaps(rw, opts.check_beta)) } end
   end
-  local out = {}
+  local out, header = {}, { "prompt" }
+  for _, c in ipairs(cols) do
+    if c[2] then header[#header + 1] = c[1] end
+  end
   for q = 1, #ids do
     local r = { prompt = ids[q] }
     for _, c in ipairs(cols) do
@@ -87,7 +91,7 @@ local function rows(pr, opts)
     end
     out[q] = r
   end
-  return out
+  return out, header
 end
 
 -- The aggregates of per-prompt rows: each numeric field's mean over the
@@ -137,7 +141,8 @@ function M.bind(shard)
   -- `bon_gold_gain`, `bon_win_rate`), with `check=true` the reweighted
   -- policy of the logged log-probabilities (`check_kl`, `check_reverse_kl`,
   -- `check_gain`, `check_frontier`, and with `check_beta=` the tilt
-  -- identity's `check_gap`).  Usable by ab.write_csv.
+  -- identity's `check_gap`).  Returns the rows and the field names in
+  -- order (for `ab.write_csv(path, rows, header)`).
   -- @function prompts:rows
   function methods.rows(pr, opts)
     P.self(pr, "prompts:rows")

@@ -216,7 +216,7 @@ function M.bind(shard)
   -- @function prompts
   return function(opts)
     if type(opts) == "table" and opts.shard ~= nil then
-      local s = shard.parse(opts.shard, "prompts", 1)
+      local s = shard.internal.parse(opts.shard, "prompts", 1)
       local copy = {}
       for k, v in pairs(opts) do copy[k] = v end
       copy.shard = s

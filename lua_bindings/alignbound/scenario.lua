@@ -288,7 +288,7 @@ end
 -- @function scenario:partial
 -- @tparam string shard "i/k"
 function Scenario:partial(shard)
-  local s = self.ab.shard.parse(shard, "scenario:partial", 1)
+  local s = self.ab.shard.internal.parse(shard, "scenario:partial", 1)
   local values = {}
   for i, v in ipairs(self.policy.values) do values[i] = string.format("%a", v) end
   local mc = self.ctx.monte_carlo

@@ -13,11 +13,8 @@ local function argerror(fname, argn, msg)
   error(string.format("bad argument #%d to '%s' (%s)", argn, fname, msg), 0)
 end
 
---- Parse "i/k" (1 <= i <= k, integers) into `{index=i, count=k}`.
--- @tparam string|table s "i/k", or a table already parsed
--- @treturn table `{index=, count=}`
-function M.parse(s, fname, argn)
-  fname, argn = fname or "shard.parse", argn or 1
+-- parse on behalf of the public function fname, argument argn
+local function parse(s, fname, argn)
   if type(s) == "table" and math.type(s.index) == "integer" and math.type(s.count) == "integer"
     and s.index >= 1 and s.index <= s.count then
     return { index = s.index, count = s.count }
@@ -32,6 +29,17 @@ function M.parse(s, fname, argn)
   return { index = i, count = k }
 end
 
+--- Parse "i/k" (1 <= i <= k, integers) into `{index=i, count=k}`.
+-- @tparam string|table s "i/k", or a table already parsed
+-- @treturn table `{index=, count=}`
+function M.parse(s)
+  return parse(s, "shard.parse", 1)
+end
+
+-- For the modules that shard: parse on behalf of their own function (not
+-- public: ab.shard's functions are those above and below).
+M.internal = { parse = parse }
+
 --- The slice of n items that shard s holds: items lo..hi (1-based,
 -- inclusive; empty when hi < lo).  Shards 1..k cover 1..n once, in order.
 -- @tparam integer n
@@ -42,7 +50,7 @@ function M.slice(n, s)
   if math.type(n) ~= "integer" or n < 0 then
     argerror("shard.slice", 1, "n must be an integer >= 0, got " .. tostring(n))
   end
-  s = M.parse(s, "shard.slice", 2)
+  s = parse(s, "shard.slice", 2)
   return (s.index - 1) * n // s.count + 1, s.index * n // s.count
 end
 
@@ -93,7 +101,7 @@ local function check_partial(p, fname, argn)
   end
   local copy = {}
   for k, v in pairs(p) do copy[k] = v end
-  copy.shard = M.parse(p.shard, fname, argn)
+  copy.shard = parse(p.shard, fname, argn)
   return copy
 end
 

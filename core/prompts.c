@@ -206,7 +206,8 @@ static double mean_of(const double *x, size_t m) {
 static double weighted_gain(const double *w, const double *x, size_t m) {
   double c = mean_of(x, m);
   ab_sum s = {0.0, 0.0};
-  for (size_t j = 0; j < m; j++) ab_sum_add(&s, w[j] * (x[j] - c));
+  for (size_t j = 0; j < m; j++)
+    if (w[j] != 0.0) ab_sum_add(&s, w[j] * (x[j] - c)); /* 0 (x - c) is 0 */
   return ab_sum_value(&s);
 }
 
@@ -477,7 +478,7 @@ static void reweight_one(const double *r, const double *lp, const double *lr,
     double term = fabs(l) < 0.5 ? em1 * em1 - t[j] * em1x : t[j] * l - em1;
     ab_sum_add(&k, term);
     ab_sum_add(&rk, em1x);
-    ab_sum_add(&g, em1 * (r[j] - c));
+    if (em1 != 0.0) ab_sum_add(&g, em1 * (r[j] - c));
   }
   *kl = fmax(ab_sum_value(&k) / (double)m, 0.0);
   *rkl = fmax(ab_sum_value(&rk) / (double)m, 0.0);
@@ -497,7 +498,7 @@ int ab_prompts_reweight(const size_t *off, size_t P, const double *r,
   for (size_t q = 0; q < P; q++) {
     size_t a = off[q], m = off[q + 1] - a;
     for (size_t j = a; j < a + m; j++)
-      if (!isfinite(logp_policy[j]) || !isfinite(logp_ref[j])) {
+      if (!isfinite(logp_policy[j] - logp_ref[j])) { /* each, and their difference */
         *bad = q;
         free(t);
         return AB_EDOM;

@@ -165,7 +165,10 @@ static abL_prompts *checkprompts(lua_State *L, const char *fname) {
  * more shards than prompts). */
 static abL_prompts *checknonempty(lua_State *L, const char *fname) {
   abL_prompts *u = checkprompts(L, fname);
-  if (u->prompts == 0) luaL_error(L, "%s: this shard holds no prompts", fname);
+  if (u->prompts == 0) {
+    lua_pushfstring(L, "%s: this shard holds no prompts", fname);
+    lua_error(L);
+  }
   return u;
 }
 
@@ -271,9 +274,13 @@ static const char *prompt_name(lua_State *L, size_t q) {
  * SIZE_MAX. */
 static int method_fail(lua_State *L, const char *fname, int st, size_t bad,
                        const char *why) {
+  /* no position: the methods written in Lua call these, and the message
+   * names the public method */
   if (bad != SIZE_MAX)
-    return luaL_error(L, "%s: prompt '%s' %s", fname, prompt_name(L, bad), why);
-  return luaL_error(L, "%s: %s", fname, ab_strerror(st));
+    lua_pushfstring(L, "%s: prompt '%s' %s", fname, prompt_name(L, bad), why);
+  else
+    lua_pushfstring(L, "%s: %s", fname, ab_strerror(st));
+  return lua_error(L);
 }
 
 /* A per-prompt vector of the object at 1, set as field name of the table on
@@ -318,15 +325,6 @@ static int prompts_gain(lua_State *L) {
   lua_setfield(L, -2, "prompt");
   int st = ab_prompts_tilt(u->off, P, u->reward, u->gold, mode, value, kl_x,
                            gain_x, gold_x, &r);
-  if (st == AB_ERANGE) { /* every prompt's rewards are constant: no tilt moves them */
-    memset(kl_x, 0, P * sizeof *kl_x);
-    memset(gain_x, 0, P * sizeof *gain_x);
-    if (gold_x) memset(gold_x, 0, P * sizeof *gold_x);
-    r.lambda = INFINITY;
-    r.kl = r.gain = 0.0;
-    r.gold_gain = u->gold ? 0.0 : NAN;
-    st = AB_OK;
-  }
   if (st) return method_fail(L, fname, st, SIZE_MAX, NULL);
   abL_setnumber(L, "lambda", r.lambda);
   abL_setnumber(L, "beta", 1.0 / r.lambda);
@@ -420,9 +418,10 @@ static int prompts_reweight(lua_State *L) {
   const char *fname = "prompts:check_run";
   abL_prompts *u = checknonempty(L, fname);
   lua_settop(L, 1);
-  if (!u->lp)
-    return luaL_error(L, "%s: needs logp_policy and logp_ref (give them to ab.prompts)",
-                      fname);
+  if (!u->lp) {
+    lua_pushfstring(L, "%s: needs logp_policy and logp_ref (give them to ab.prompts)", fname);
+    return lua_error(L);
+  }
   size_t P = u->prompts, bad = SIZE_MAX;
   lua_createtable(L, 0, 4);
   double *kl_x = prompt_vector(L, P, "kl");

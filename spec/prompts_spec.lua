@@ -347,3 +347,42 @@ describe("the README's per-prompt example", function()
     assert.truthy(lines[1]:find("^prompt,responses,variance_proxy,"), lines[1])
   end)
 end)
+
+describe("prompts given extreme or bad input", function()
+  it("returns no NaN for rewards near DBL_MAX: a number or a clear error", function()
+    local pr = ab.prompts { ids = { 1, 1, 1, 2, 2 }, reward = { -1e308, 1e308, 1e308, 0, 1 },
+      gold = { 1e308, -1e308, 0, 0, 1 }, logp_policy = { -1, -2, -3, -1, -1 }, logp_ref = { -1, -1, -1, -2, -1 } }
+    local calls = {
+      function() return pr:gain(0.1).gain end, function() return pr:gain(100).gold_gain end,
+      function() return pr:best_of_n(3).gold_gain end, function() return pr:bound(0.5) end,
+      function() return pr:check_run { beta = 1 }.gain end,
+    }
+    for i, f in ipairs(calls) do
+      local ok, v = pcall(f)
+      if ok then
+        assert(v == v, "call " .. i .. " gave NaN")
+        -- below saturation (E_x -log P_x(top) = 0.55) a tilt gains: not a silent 0
+        if i == 1 then assert(v > 0, "gain(0.1) = " .. v) end
+      else
+        assert.truthy(tostring(v):find("^prompts:[%w_]+: "), tostring(v))
+      end
+    end
+  end)
+
+  it("names the prompt whose log-probability ratio is not finite", function()
+    local pr = ab.prompts { ids = { "x", "x" }, reward = { 0, 1 }, logp_policy = { 1e308, 0 },
+      logp_ref = { -1e308, 0 } }
+    H.raises(function() return pr:check_run() end, "prompts:check_run: prompt 'x' has a log-probability")
+  end)
+
+  it("refuses NaN rewards, ragged columns and unknown fields, naming them", function()
+    H.raises(function() return ab.prompts { ids = { 1, 1 }, reward = { 0, 0 / 0 } } end,
+      "bad argument #1 to 'prompts'", "reward: element 2 is not finite")
+    H.raises(function() return ab.prompts { ids = { 1, 1 }, reward = { 0 } } end,
+      "bad argument #1 to 'prompts'", "reward has 1 entries, ids has 2")
+    H.raises(function() return ab.prompts { ids = { 1 }, reward = { 0 }, rewards = { 1 } } end,
+      "bad argument #1 to 'prompts'", "rewards")
+    H.raises(function() return ab.prompts { ids = { 1 }, reward = { 0 }, logp_ref = { 1 } } end,
+      "give both logp_policy and logp_ref")
+  end)
+end)

@@ -265,9 +265,9 @@ static int prompts_new(lua_State *L) {
 /* The id of prompt q of the object at 1, as a string (for messages). */
 static const char *prompt_name(lua_State *L, size_t q) {
   lua_getiuservalue(L, 1, 1);
-  lua_rawgeti(L, -1, (lua_Integer)q + 1);
-  const char *s = luaL_tolstring(L, -1, NULL);
-  return s;
+  if (lua_rawgeti(L, -1, (lua_Integer)q + 1) == LUA_TNUMBER) /* 2, not 2.0 */
+    return lua_pushfstring(L, "%f", lua_tonumber(L, -1));
+  return luaL_tolstring(L, -1, NULL);
 }
 
 /* Raise for a core failure of a method; a prompt to blame when bad is not

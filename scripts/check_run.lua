@@ -75,11 +75,17 @@ if arg[1] == "--prompts" then
   if not path then fail("--prompts needs FILE.csv\n" .. USAGE) end
   if shard and not out then fail("--shard needs --out PART\n" .. USAGE) end
   local names = { "prompt", "reward", "logp_policy", "logp_ref" }
+  -- gold is optional: asked for only when the header has it
+  local f = io.open(path)
+  local header = f and f:read("l") or ""
+  if f then f:close() end
+  for name in header:gmatch("[^,]+") do
+    if name:match("^%s*\"?(.-)\"?%s*$") == "gold" then names[#names + 1] = "gold" end
+  end
   local ok, cols, rows = pcall(ab.read_csv, path, { columns = names })
   if not ok then fail(strip(cols)) end
   if not cols then fail(rows) end
-  local okg, g = pcall(ab.read_csv, path, { columns = { "gold" } }) -- optional
-  local gold = okg and g and g.gold or nil
+  local gold = cols.gold
   local okp, pr = pcall(ab.prompts, { ids = cols.prompt, reward = cols.reward, gold = gold,
     logp_policy = cols.logp_policy, logp_ref = cols.logp_ref, shard = shard })
   if not okp then fail(path .. ": " .. strip(pr)) end
@@ -92,7 +98,8 @@ if arg[1] == "--prompts" then
   end
   local okr, summary = pcall(pr.summary, pr, opts)
   if not okr then fail(path .. ": " .. strip(summary)) end
-  local c = pr:check_run { beta = opts.beta }
+  local okc, c = pcall(pr.check_run, pr, { beta = opts.beta })
+  if not okc then fail(path .. ": " .. strip(c)) end
   local P = pr:size()
   print(string.format("alignbound %s: per-prompt check of %s (%d rows, %d prompts)", ab.version, path, rows, P))
   print_summary(summary)

@@ -265,8 +265,12 @@ static int prompts_new(lua_State *L) {
 /* The id of prompt q of the object at 1, as a string (for messages). */
 static const char *prompt_name(lua_State *L, size_t q) {
   lua_getiuservalue(L, 1, 1);
-  if (lua_rawgeti(L, -1, (lua_Integer)q + 1) == LUA_TNUMBER) /* 2, not 2.0 */
-    return lua_pushfstring(L, "%f", lua_tonumber(L, -1));
+  if (lua_rawgeti(L, -1, (lua_Integer)q + 1) == LUA_TNUMBER) {
+    /* an id read from a CSV is a float: 2, not 2.0 */
+    double x = lua_tonumber(L, -1);
+    if (x == floor(x) && fabs(x) < 0x1p53)
+      return lua_pushfstring(L, "%I", (lua_Integer)x);
+  }
   return luaL_tolstring(L, -1, NULL);
 }
 

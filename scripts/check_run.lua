@@ -11,13 +11,14 @@
 -- reward, logp_policy, logp_ref (of reference responses) and optionally gold.
 -- Prints the per-prompt summary (means over prompts) and, unsharded, the
 -- overall check; with --shard it writes shard i of k's partial result to
--- PART instead.  check_run.lua --merge PART... merges the partials of all k
+-- PART instead (with --run NAME, FILE.csv holds shard i's own prompts: a log
+-- split by prompt beforehand).  check_run.lua --merge PART... merges the partials of all k
 -- shards and prints the same summary, bit for bit (see the README for GNU
 -- parallel and Slurm).
 local ab = require "alignbound"
 
 local USAGE = "usage: check_run.lua [FILE.csv]\n" ..
-  "       check_run.lua --prompts [--beta B] [--n N] [--shard i/k --out PART] FILE.csv\n" ..
+  "       check_run.lua --prompts [--beta B] [--n N] [--shard i/k [--run NAME] --out PART] FILE.csv\n" ..
   "       check_run.lua --merge PART..."
 local function fail(msg)
   io.stderr:write("check_run: ", msg, "\n")
@@ -48,7 +49,7 @@ if arg[1] == "--merge" then
 end
 
 if arg[1] == "--prompts" then
-  local opts, path, shard, out = { check = true }, nil, nil, nil
+  local opts, path, shard, out, run = { check = true }, nil, nil, nil, nil
   local i = 2
   while i <= #arg do
     local a = arg[i]
@@ -65,6 +66,9 @@ if arg[1] == "--prompts" then
     elseif a == "--out" then
       out = arg[i + 1]
       i = i + 2
+    elseif a == "--run" then
+      run = arg[i + 1]
+      i = i + 2
     elseif path == nil and a:sub(1, 2) ~= "--" then
       path = a
       i = i + 1
@@ -74,6 +78,7 @@ if arg[1] == "--prompts" then
   end
   if not path then fail("--prompts needs FILE.csv\n" .. USAGE) end
   if shard and not out then fail("--shard needs --out PART\n" .. USAGE) end
+  if run and not shard then fail("--run goes with --shard\n" .. USAGE) end
   local names = { "prompt", "reward", "logp_policy", "logp_ref" }
   -- gold is optional: asked for only when the header has it
   local f = io.open(path)
@@ -87,7 +92,7 @@ if arg[1] == "--prompts" then
   if not cols then fail(rows) end
   local gold = cols.gold
   local okp, pr = pcall(ab.prompts, { ids = cols.prompt, reward = cols.reward, gold = gold,
-    logp_policy = cols.logp_policy, logp_ref = cols.logp_ref, shard = shard })
+    logp_policy = cols.logp_policy, logp_ref = cols.logp_ref, shard = shard, run = run })
   if not okp then fail(path .. ": " .. strip(pr)) end
   if shard then
     local okr, part = pcall(pr.partial, pr, opts)

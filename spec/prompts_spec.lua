@@ -254,6 +254,28 @@ describe("sharding", function()
     end
   end)
 
+  it("merges a run split into files by prompt beforehand (run=) into the whole run", function()
+    local order, R, G = per_prompt(ids, reward, gold)
+    local parts = {}
+    for i = 1, 3 do
+      local lo, hi = ab.shard.slice(#order, i .. "/3")
+      local pid, pr_, pg = {}, {}, {}
+      for q = lo, hi do
+        for j = 1, #R[q] do
+          pid[#pid + 1], pr_[#pr_ + 1], pg[#pg + 1] = order[q], R[q][j], G[q][j]
+        end
+      end
+      parts[i] = ab.prompts { ids = pid, reward = pr_, gold = pg, shard = i .. "/3", run = "spec" }:partial { n = 3 }
+    end
+    local whole = ab.prompts { ids = ids, reward = reward, gold = gold }
+    local m = ab.shard.merge(parts)
+    same(m.rows, whole:rows { n = 3 }, "split run")
+    for k, v in pairs(whole:summary { n = 3 }) do assert.are.equal(v, m.summary[k], k) end
+    parts[2] = ab.prompts { ids = ids, reward = reward, shard = "2/3", run = "other" }:partial { n = 3 }
+    H.raises(function() return ab.shard.merge(parts) end, "another run")
+    H.raises(function() return ab.prompts { ids = ids, reward = reward, run = "x" } end, "run= goes with shard=")
+  end)
+
   it("refuses partials of another run, missing or doubled shards, bad shard strings", function()
     local a = ab.prompts { ids = ids, reward = reward, shard = "1/2" }:partial { n = 2 }
     local b = ab.prompts { ids = ids, reward = reward, shard = "2/2" }:partial { n = 3 }
@@ -315,6 +337,7 @@ describe("scripts/check_run.lua sharded with GNU parallel", function()
     end
     assert.are.equal(0, rc, out)
     assert.truthy(out:find("4 shards merged == unsharded", 1, true), out)
+    assert.truthy(out:find("4 pre-split files merged == their concatenation", 1, true), out)
   end)
 end)
 

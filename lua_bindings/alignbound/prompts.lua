@@ -10,6 +10,8 @@ local P = core._prompts
 -- the shard of each object ({index=, count=}), for the methods that need
 -- every prompt at once
 local SHARD = setmetatable({}, { __mode = "k" })
+-- the run's name of an object built from its shard's own rows (run=)
+local RUN = setmetatable({}, { __mode = "k" })
 
 local function argerror(fname, argn, msg)
   -- no position (level 0), as the C functions' argument errors
@@ -163,7 +165,8 @@ function M.bind(shard)
   function methods.partial(pr, opts)
     P.self(pr, "prompts:partial")
     opts = row_options(pr, "prompts:partial", opts)
-    return { kind = "prompts", fingerprint = pr:fingerprint() .. ":" .. option_key(opts),
+    local id = RUN[pr] and ("run " .. RUN[pr]) or pr:fingerprint()
+    return { kind = "prompts", fingerprint = id .. ":" .. option_key(opts),
       shard = SHARD[pr] or { index = 1, count = 1 }, rows = rows(pr, opts), options = opts }
   end
 
@@ -209,20 +212,28 @@ function M.bind(shard)
   end
 
   --- Group a logged run by prompt: `ab.prompts{ids=, reward=, [gold=,
-  -- logp_policy=, logp_ref=, shard="i/k"]}`.  ids: a table of strings or
-  -- numbers, or a vector; the columns: tables or vectors of the same length.
-  -- With shard=, the object holds only shard i of k (a contiguous slice of
-  -- the prompts in order of first appearance).
+  -- logp_policy=, logp_ref=, shard="i/k", run=]}`.  ids: a table of strings
+  -- or numbers, or a vector; the columns: tables or vectors of the same
+  -- length.  With shard=, the object holds only shard i of k (a contiguous
+  -- slice of the prompts in order of first appearance); with shard= and
+  -- run= (a name every shard of the run shares), the rows given are shard
+  -- i's own (a log split into k files by prompt beforehand), kept whole.
   -- @function prompts
   return function(opts)
-    if type(opts) == "table" and opts.shard ~= nil then
+    if type(opts) == "table" and (opts.shard ~= nil or opts.run ~= nil) then
+      if opts.run ~= nil and type(opts.run) ~= "string" then
+        argerror("prompts", 1, "run must be a string naming the run, got " .. type(opts.run))
+      end
+      if opts.shard == nil then argerror("prompts", 1, "run= goes with shard=: the name of a run split by prompt") end
       local s = shard.internal.parse(opts.shard, "prompts", 1)
       local copy = {}
       for k, v in pairs(opts) do copy[k] = v end
-      copy.shard = s
+      copy.run = nil
+      copy.shard = opts.run == nil and s or nil -- run=: these rows are the shard
       local ok, pr = pcall(P.new, copy)
       if not ok then error(pr, 2) end
       SHARD[pr] = s
+      RUN[pr] = opts.run
       return pr
     end
     local ok, pr = pcall(P.new, opts)

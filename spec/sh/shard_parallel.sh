@@ -36,3 +36,18 @@ if diff "$dir/whole.txt" "$dir/merged.txt"; then
 else
   echo "shard_parallel: the merged summary differs"; exit 1
 fi
+# the log split by prompt beforehand (the README's awk line), each shard
+# reading only its own file: merged == the files concatenated in shard order
+(cd "$dir" && awk -F, -v k=4 'NR == 1 { h = $0; next }
+  { f = "part-" ($1 % k + 1) ".csv"; if (!(f in s)) { print h > f; s[f] = 1 }; print > f }' run.csv)
+parallel --will-cite -j 4 $LUA scripts/check_run.lua --prompts --beta 2 --n 4 \
+  --shard {}/4 --run spec --out "$dir/split.{}" "$dir/part-{}.csv" ::: 1 2 3 4
+$LUA scripts/check_run.lua --merge "$dir"/split.1 "$dir"/split.2 "$dir"/split.3 "$dir"/split.4 \
+  | grep '^summary' >"$dir/split.txt"
+{ head -n 1 "$dir/run.csv"; for i in 1 2 3 4; do tail -n +2 "$dir/part-$i.csv"; done; } >"$dir/cat.csv"
+$LUA scripts/check_run.lua --prompts --beta 2 --n 4 "$dir/cat.csv" | grep '^summary' >"$dir/cat.txt"
+if diff "$dir/cat.txt" "$dir/split.txt"; then
+  echo "shard_parallel: 4 pre-split files merged == their concatenation"
+else
+  echo "shard_parallel: the merged summary of the split files differs"; exit 1
+fi

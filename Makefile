@@ -41,7 +41,7 @@ STATIC_OBJ = $(BUILD)/lua_bindings/static/preload.o $(BUILD)/lua_bindings/static
 HEADERS  = $(wildcard core/*.h) lua_bindings/binding.h lua_bindings/alignbound_lua.h
 
 DEBIAN_PACKAGES = lua5.4 liblua5.4-dev libgsl-dev lua-busted luarocks \
-                  lua-check lua-ldoc valgrind pkg-config gnuplot-nox libjson-c-dev
+                  lua-check lua-ldoc valgrind pkg-config gnuplot-nox libjson-c-dev parallel
 # what `make fuzz` and `make fuzz-ci` need besides (libFuzzer comes with clang)
 FUZZ_PACKAGES   = clang libclang-rt-14-dev
 PACKAGES       ?= $(DEBIAN_PACKAGES)

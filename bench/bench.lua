@@ -105,7 +105,7 @@ do
     .. "%.2f ms per pass (C exp loop %.2f ms)", secs * 1e3, secs / 100 / pass, pass * 1e3, base * 1e3))
 end
 
--- 5. best-of-n of a discrete reference: 10^7 outcomes in random order,
+-- 4. best-of-n of a discrete reference: 10^7 outcomes in random order,
 -- against a plain C qsort of the same rewards
 do
   local m = 10000000
@@ -133,7 +133,7 @@ do
     .. "(Laplace form: ~110 full quadrature nodes)", secs * 1e3, base * 1e3, secs / base))
 end
 
--- 6. best-of-n estimates from 10^6 logged samples
+-- 5. best-of-n estimates from 10^6 logged samples
 do
   local N = 1000000
   local s, v = ab.vector(N), ab.vector(N)
@@ -148,7 +148,7 @@ do
     one * 1e3, all))
 end
 
--- 7. best-of-n divergence through the integral, for a user f in Lua
+-- 6. best-of-n divergence through the integral, for a user f in Lua
 do
   local f = ab.fdiv(function(t) return (t - 1) ^ 2 / (t + 1) end)
   local parts = {}
@@ -162,7 +162,7 @@ do
     table.concat(parts, "  "), 200 / js))
 end
 
--- 8. best-of-n sampling: one quantile draw against the naive max of n draws
+-- 7. best-of-n sampling: one quantile draw against the naive max of n draws
 do
   local g = ab.tail.gaussian { sd = 1 }
   local n, k = 1024, 1000000
@@ -175,7 +175,7 @@ do
     .. " per 10^6   ratio %.0fx", secs * 1e3, naive * k * 1e3, naive * k / secs))
 end
 
--- 9. the tilt of 10^7 outcomes at a KL budget
+-- 8. the tilt of 10^7 outcomes at a KL budget
 do
   local m = 10000000
   local probs, rewards = ab.vector(m, 1 / m), golden_rewards(m)
@@ -189,7 +189,7 @@ do
     .. " cumulant evaluation)", secs * 1e3, secs / pass, pass * 1e3))
 end
 
--- 10. the CSV reader: 10^7 rows of 3 columns against io.lines + tonumber
+-- 9. the CSV reader: 10^7 rows of 3 columns against io.lines + tonumber
 do
   local path = "build/bench.csv"
   local f = io.open(path)
@@ -309,7 +309,7 @@ do
   collectgarbage()
 end
 
--- 11. scenarios: 20 best-of-n values with 10^5 Monte Carlo draws each, against
+-- 10. scenarios: 20 best-of-n values with 10^5 Monte Carlo draws each, against
 -- a plain Lua loop making the same draws.  (a) A Gaussian reward: each draw of
 -- the best of n is one quantile draw, O(1) (the scenario on the jointly
 -- Gaussian model itself is exact and needs no draws: timed too).  (b) An
@@ -407,7 +407,7 @@ do
     .. "(Lua timed on 10^4 draws per n, scaled)", ours_b * 1e3, plain_b * 1e3, plain_b / ours_b))
 end
 
--- 5. every divergence budget (issue 8): the exact chi2 frontier of an
+-- 11. every divergence budget (issue 8): the exact chi2 frontier of an
 -- empirical law of 10^6 samples at 100 budgets, against its KL frontier at
 -- the same 100 budgets (the other families should cost within 3x of KL)
 do
@@ -431,7 +431,7 @@ do
     .. "(timed on 5 budgets, scaled to 100)", t_h * 1e3, t_kl * 1e3, t_h / t_kl))
 end
 
--- 4. memory of a 10^7-element vector: peak RSS of a fresh process that makes
+-- 12. memory of a 10^7-element vector: peak RSS of a fresh process that makes
 -- one, against the same process making nothing and one filling a Lua table
 do
   local function peak(code)
@@ -452,7 +452,7 @@ do
     .. "(8e7 bytes = 76.3 MiB); a Lua table: %.1f MiB", vec - none, tab - none))
 end
 
--- 12. GRPO on a binary reward (issue 12): every fixed point and the limit
+-- 13. GRPO on a binary reward (issue 12): every fixed point and the limit
 -- from p_ref over a 1000 x 1000 grid of (p_ref, beta) (p_ref from 1e-4 to
 -- 10^-0.1, beta from 0.1 to 100, log-spaced; eps = 1e-5), against a plain
 -- Lua iteration of the recurrence until it settles (a step below 1e-12, or
@@ -519,9 +519,9 @@ do
   print(string.format("plain Lua iteration (100 x 100 subgrid) %6.2f us/point (%.0f steps/point; %d checked "
     .. "fixed points agree)   ratio %.1fx against grpo.limit", per_lua * 1e6, steps / SUB ^ 2, agree,
     per_lua / per_lim))
+end
 
-
--- 13. the variance-proxy bootstrap (issue 10): 10^6 Gaussian samples, 200
+-- 14. the variance-proxy bootstrap (issue 10): 10^6 Gaussian samples, 200
 -- resamples.  Before: each resample drawn, sorted into an empirical law and
 -- its proxy found by the exact cumulant (two resamples timed, scaled to 200;
 -- the issue measured 188 s); after: counts over the sorted samples and the
@@ -555,4 +555,87 @@ do
   print(string.format("variance_proxy bootstrap 10^6 x 200  before %.0f s CPU   after: threads=1 %.1f s CPU "
     .. "(%.0fx; %.1f s wall), threads=2 %.1f s wall (%.1f s CPU; wall depends on the load)", before, runs[1][2],
     before / runs[1][2], runs[1][1], runs[2][1], runs[2][2]))
+end
+
+-- 15. per-prompt analysis (DESIGN 3.7) of 10^6 prompts x 16 responses (string
+-- ids, each prompt's responses together as logs hold them): grouping,
+-- pr:gain(kl) (the common tilt, a 1-D solve with one pass over all rows a
+-- step) and pr:best_of_n(n), against a plain Lua loop doing the same per
+-- prompt (a Lua table grouping, then ab.tilt.policy at the found beta and
+-- ab.bon.policy on each prompt), timed on 10^4 prompts and scaled by 100
+do
+  local P, m = 1000000, 16
+  local ids, reward = {}, ab.vector(P * m)
+  local u = ab.rng(5):uniform(P * m)
+  for i = 1, P * m do
+    ids[i] = "prompt-" .. ((i - 1) // m)
+    reward[i] = math.floor(u[i] * 10)
+  end
+  local pr, g, b
+  local t_group = best_of(1, function() pr = ab.prompts { ids = ids, reward = reward } end)
+  local t_gain = best_of(1, function() g = pr:gain(0.5) end)
+  local t_bon = best_of(1, function() b = pr:best_of_n(4) end)
+  assert(math.abs(g.kl - 0.5) < 1e-12 and b.gain > 0)
+  local Q = 10000
+  local t_lua = best_of(1, function()
+    local members, order = {}, {}
+    for i = 1, Q * m do
+      local id = ids[i]
+      local list = members[id]
+      if not list then
+        list = {}
+        members[id] = list
+        order[#order + 1] = id
+      end
+      list[#list + 1] = reward[i]
+    end
+    local probs = {}
+    for j = 1, m do probs[j] = 1 / m end
+    for _, id in ipairs(order) do
+      ab.tilt.policy(probs, members[id], { beta = g.beta })
+      ab.bon.policy(probs, members[id], 4)
+    end
+  end) * (P / Q)
+  local total = t_group + t_gain + t_bon
+  print(string.format("prompts 10^6 x 16: group %.2f s, gain(kl) %.2f s, best_of_n %.2f s = %.2f s   "
+    .. "Lua loop per prompt (one tilt, no solve) %.2f s   ratio %.2fx", t_group, t_gain, t_bon, total, t_lua,
+    total / t_lua))
+  ids, pr = nil, nil -- luacheck: ignore
+  collectgarbage()
+end
+
+-- 16. the same per-prompt check sharded k = 4 ways with GNU parallel against
+-- one process (spec/sh/shard_parallel.sh's run, 10^5 prompts x 16), wall time
+do
+  local has = os.execute("command -v parallel >/dev/null 2>&1")
+  if not has then
+    print("sharded check_run.lua, k = 4: skipped (GNU parallel missing)")
+  else
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. dir))
+    local f = assert(io.open(dir .. "/run.csv", "w"))
+    f:write("prompt,reward,logp_policy,logp_ref\n")
+    local u = ab.rng(6):uniform(3 * 1600000)
+    for i = 1, 1600000 do
+      local r, lr = math.floor(u[3 * i - 2] * 6), -1 - u[3 * i - 1]
+      f:write(string.format("%d,%d,%.17g,%.17g\n", (i - 1) // 16, r, lr + r / 2 + 0.1 * u[3 * i], lr))
+    end
+    f:close()
+    local lua = arg[-1] or "lua5.4"
+    local function wall(cmd)
+      local p = assert(io.popen("/usr/bin/time -f %e sh -c " .. string.format("%q", cmd) .. " 2>&1 >/dev/null"))
+      local out = p:read("a")
+      p:close()
+      return tonumber(out:match("([%d.]+)%s*$"))
+    end
+    local one = wall(lua .. " scripts/check_run.lua --prompts --beta 2 --n 4 " .. dir .. "/run.csv")
+    local four = wall("parallel --will-cite -j 4 " .. lua .. " scripts/check_run.lua --prompts --beta 2 --n 4 "
+      .. "--shard {}/4 --out " .. dir .. "/part.{} " .. dir .. "/run.csv ::: 1 2 3 4 && " .. lua
+      .. " scripts/check_run.lua --merge " .. dir .. "/part.1 " .. dir .. "/part.2 " .. dir .. "/part.3 "
+      .. dir .. "/part.4")
+    os.execute("rm -rf " .. dir)
+    print(string.format("check_run.lua --prompts, 10^5 x 16: one process %.2f s wall   4 shards (GNU parallel) + "
+      .. "merge %.2f s   ratio %.2fx", one or -1, four or -1, (four or 0) / (one or 1)))
+  end
 end

@@ -1023,6 +1023,77 @@ typedef struct {
 } ab_bon_binary_result;
 int ab_bon_binary(double p, double n, ab_bon_binary_result *out);
 
+/* Logged runs per prompt (DESIGN 3.7).  Rows are grouped by prompt id; each
+ * prompt's responses, equally weighted, are its empirical reference law. */
+
+/* A grouping of n rows into P prompts, in the order of first appearance:
+ * first[g] is the row (0-based) where prompt g first appears, the grouped
+ * rows offsets[g] .. offsets[g+1] - 1 belong to it, and order[j] is the
+ * original row of grouped row j (rows keep their order within a prompt). */
+typedef struct {
+  size_t rows, prompts;
+  size_t *first;   /* prompts entries */
+  size_t *offsets; /* prompts + 1 entries */
+  size_t *order;   /* rows entries */
+} ab_grouping;
+/* Group by string ids (s[i] of len[i] bytes, compared bytewise) or by
+ * numeric ids (NaN refused; -0 is 0), by hashing: O(n).  Free with
+ * ab_grouping_free (also after a failure). */
+int ab_group_strings(const char *const *s, const size_t *len, size_t n,
+                     ab_grouping *g);
+int ab_group_numbers(const double *ids, size_t n, ab_grouping *g);
+void ab_grouping_free(ab_grouping *g);
+/* A running 64-bit hash of byte strings (not cryptographic): the
+ * fingerprint that keeps partial results of different runs apart. */
+uint64_t ab_hash_bytes(uint64_t h, const void *p, size_t len);
+/* out[j] = x[order[j]]: a column into grouped order. */
+void ab_group_permute(const ab_grouping *g, const double *x, double *out);
+
+/* Aggregates over prompts (each prompt weighs 1/P); NaN where not asked. */
+typedef struct {
+  double lambda;    /* the common tilt (tilts) */
+  double kl;        /* E_x KL_x */
+  double gain;      /* E_x gain_x on the reward */
+  double gold_gain; /* E_x gain_x on the gold column */
+  double win_rate;  /* E_x win rate (best-of-n) */
+} ab_prompts_result;
+
+/* The mean over P prompts of x, summed in prompt order (compensated): the
+ * one reduction of every aggregate, so that merged shards reduce alike. */
+double ab_prompts_mean(const double *x, size_t P);
+/* AB_EDOM (and *bad = the prompt) for a prompt with fewer than
+ * min_responses rows or a reward that is not finite. */
+int ab_prompts_check(const size_t *off, size_t P, const double *r,
+                     size_t min_responses, size_t *bad);
+/* One common tilt pi_x = ref_x e^{lambda r} / Z_x for every prompt: given
+ * lambda = 1/value (mode AB_TILT_BETA) or solved so that E_x KL_x = value
+ * (AB_TILT_KL; the optimum of max E_x gain_x s.t. E_x KL_x <= value, lambda
+ * = inf beyond saturation).  Per prompt: KL, gain, gold gain (gold may be
+ * NULL). */
+int ab_prompts_tilt(const size_t *off, size_t P, const double *r,
+                    const double *gold, int mode, double value, double *kl_x,
+                    double *gain_x, double *gold_x, ab_prompts_result *out);
+/* Exact best-of-n (n >= 1 real, ties broken uniformly) of every prompt's
+ * empirical law: KL, gain, gold gain, win rate per prompt. */
+int ab_prompts_bon(const size_t *off, size_t P, const double *r,
+                   const double *gold, double n, double *kl_x, double *gain_x,
+                   double *gold_x, double *win_x, ab_prompts_result *out);
+/* Each prompt's sub-Gaussian variance proxy sup_l 2 psi_x(l) / l^2 of its
+ * empirical law (as ab_tail_variance_proxy on ab_tail_discrete). */
+int ab_prompts_variance_proxy(const size_t *off, size_t P, const double *r,
+                              double *s2_x);
+/* The policy given by logged log-probabilities of reference responses:
+ * pi_x(j) proportional to e^{logp_policy - logp_ref} on prompt x's
+ * responses; its KL(pi||ref), KL(ref||pi) and gain per prompt.  At least two
+ * responses per prompt (else AB_EDOM with *bad the prompt). */
+int ab_prompts_reweight(const size_t *off, size_t P, const double *r,
+                        const double *logp_policy, const double *logp_ref,
+                        double *kl_x, double *rkl_x, double *gain_x,
+                        size_t *bad);
+/* Each prompt's own exact frontier at its own budget kl_x[q]. */
+int ab_prompts_frontier(const size_t *off, size_t P, const double *r,
+                        const double *kl_x, double *frontier_x);
+
 #ifdef __cplusplus
 }
 #endif

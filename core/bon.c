@@ -630,10 +630,16 @@ int ab_bon_policy_ws(ab_workspace *ws, const double *probs,
   ab_record *k = records_get(ws, m, &bytes);
   if (!k) return AB_ENOMEM;
   ab_sort_law_in(probs, rewards, m, k, (char *)k + records_bytes(m));
-  bon_walk w;
-  bon_walk_start(&w, n, &total, policy);
-  bon_walk_groups(&w, k, m);
+  ab_bon_sorted(k, m, n, &total, policy, s);
   ab_ws_buffer_done(ws, k, bytes);
+  return AB_OK;
+}
+
+void ab_bon_sorted(const ab_record *k, size_t m, double n, const ab_sum *total,
+                   double *policy, ab_bon_summary *s) {
+  bon_walk w;
+  bon_walk_start(&w, n, total, policy);
+  bon_walk_groups(&w, k, m);
   if (s) {
     s->kl_bound = bon_kl(n);
     /* the exact KL is at most the continuous value; rounding may not push
@@ -642,7 +648,6 @@ int ab_bon_policy_ws(ab_workspace *ws, const double *probs,
     s->win_rate = fmin(ab_sum_value(&w.win), 1.0);
     s->mean = ab_sum_value(&w.mean);
   }
-  return AB_OK;
 }
 
 /* Exact gain of best-of-n for a finite law: sum_g (bon(g) - ref(g)) v_g. */

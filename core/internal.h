@@ -213,6 +213,7 @@ int ab_sort_law(const double *probs, const double *rewards, size_t m,
 void ab_sort_law_in(const double *probs, const double *rewards, size_t m,
                     ab_record *k, void *scratch);
 
+
 /* e^x - 1 - x for |x| <= 0.5 by its Taylor series to x^17 (remainder below
  * 2e-19 of x^2/2): no exp, no branch, for the hot loops. */
 static inline double ab_em1x_series(double x) {
@@ -369,5 +370,14 @@ static inline double ab_log1pmx_fast(double x) {
   }
   return log1p(x) - x;
 }
+
+/* bon.c: ab_bon_policy's walk on records already sorted by reward (a: the
+ * probability, b: the index into policy), total their summed mass; n > 1. */
+void ab_bon_sorted(const ab_record *k, size_t m, double n, const ab_sum *total,
+                   double *policy, ab_bon_summary *s);
+/* tilt.c: the tilt at a finite lambda > 0 of m equally weighted rewards:
+ * KL, gain, the policy (w, may be NULL) and Var_pi r. */
+int ab_tilt_equal(const double *r, size_t m, double lambda, double *w,
+                  double *kl, double *gain, double *variance);
 
 #endif

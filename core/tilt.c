@@ -307,6 +307,19 @@ static int check_law(const double *p, const double *r, size_t m,
   return AB_OK;
 }
 
+/* The tilt at a finite lambda > 0 of m equally weighted rewards (one
+ * prompt's empirical law, DESIGN 3.7): KL, gain and, if w is not NULL, the
+ * policy; returns Var_pi r (the slope dKL/dlambda over lambda).  The same
+ * passes as ab_tilt_policy's; AB_EDOM for a reward that is not finite. */
+int ab_tilt_equal(const double *r, size_t m, double lambda, double *w,
+                  double *kl, double *gain, double *variance) {
+  law_facts f;
+  int st = check_law(NULL, r, m, &f, NULL);
+  if (st) return st;
+  *variance = finite_tilt(NULL, r, m, &f, lambda, 0.0, w, kl, gain, NULL);
+  return AB_OK;
+}
+
 /* The top atoms (lambda = inf) with the mass in proportion to the
  * reference; or the reference itself (lambda = 0). */
 static void limit_weights(const double *p, const double *r, size_t m,

@@ -191,6 +191,7 @@ void abL_open_renyi(lua_State *L);
 void abL_open_fit(lua_State *L);
 void abL_open_rules(lua_State *L); /* after abL_open_bon */
 void abL_open_grpo(lua_State *L);  /* after abL_open_bon */
+void abL_open_prompts(lua_State *L); /* ab.group, ab.prompts */
 /* t:sample(k, rng), a tail method */
 int abL_tail_sample(lua_State *L);
 /* The generator at idx (alignbound.rng), or a "bad argument" error. */

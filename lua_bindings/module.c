@@ -475,5 +475,6 @@ int luaopen_alignbound_core(lua_State *L) {
   abL_open_fit(L);
   abL_open_rules(L);
   abL_open_grpo(L);
+  abL_open_prompts(L);
   return 1;
 }

@@ -8,13 +8,122 @@
 -- Errors are standard errors (+-) and 95% bootstrap intervals over the
 -- reference rewards (seed 0, reproducible); when those rewards have a heavy
 -- tail the proxy gets a caveat instead of a bound.
+--
+-- Per prompt (DESIGN 3.7): check_run.lua --prompts [--beta B] [--n N]
+-- [--shard i/k --out PART] FILE.csv, with the columns prompt (the prompt id),
+-- reward, logp_policy, logp_ref (of reference responses) and optionally gold.
+-- Prints the per-prompt summary (means over prompts) and, unsharded, the
+-- overall check; with --shard it writes shard i of k's partial result to
+-- PART instead (with --run NAME, FILE.csv holds shard i's own prompts: a log
+-- split by prompt beforehand).  check_run.lua --merge PART... merges the partials of all k
+-- shards and prints the same summary, bit for bit (see the README for GNU
+-- parallel and Slurm).
 local ab = require "alignbound"
 
-local USAGE = "usage: check_run.lua [FILE.csv]"
+local USAGE = "usage: check_run.lua [FILE.csv]\n" ..
+  "       check_run.lua --prompts [--beta B] [--n N] [--shard i/k [--run NAME] --out PART] FILE.csv\n" ..
+  "       check_run.lua --merge PART..."
 local function fail(msg)
   io.stderr:write("check_run: ", msg, "\n")
   os.exit(1)
 end
+
+-- The per-prompt summary, one line per field, every bit shown.
+local function print_summary(summary)
+  local keys = {}
+  for k in pairs(summary) do keys[#keys + 1] = k end
+  table.sort(keys)
+  for _, k in ipairs(keys) do
+    print(string.format("summary %-22s %.17g", k, summary[k]))
+  end
+end
+
+local function strip(msg)
+  return (tostring(msg):gsub("^bad argument #%d+ to '[^']*' %((.*)%)$", "%1"))
+end
+
+if arg[1] == "--merge" then
+  if #arg < 2 then fail("--merge needs the partial files\n" .. USAGE) end
+  local ok, m = pcall(ab.shard.merge, { table.unpack(arg, 2) })
+  if not ok then fail(strip(m)) end
+  print(string.format("alignbound %s: merge of %d partial results (%d prompts)", ab.version, #arg - 1, #m.rows))
+  print_summary(m.summary)
+  os.exit(0)
+end
+
+if arg[1] == "--prompts" then
+  local opts, path, shard, out, run = { check = true }, nil, nil, nil, nil
+  local i = 2
+  while i <= #arg do
+    local a = arg[i]
+    if a == "--beta" or a == "--n" then
+      local v = tonumber(arg[i + 1])
+      if not v then fail(a .. " needs a number\n" .. USAGE) end
+      if a == "--beta" then opts.beta, opts.check_beta = v, v else opts.n = v end
+      i = i + 2
+    elseif a == "--shard" then
+      shard = arg[i + 1]
+      local ok, err = pcall(ab.shard.parse, shard)
+      if not ok then fail(strip(err)) end
+      i = i + 2
+    elseif a == "--out" then
+      out = arg[i + 1]
+      i = i + 2
+    elseif a == "--run" then
+      run = arg[i + 1]
+      i = i + 2
+    elseif path == nil and a:sub(1, 2) ~= "--" then
+      path = a
+      i = i + 1
+    else
+      fail("unexpected argument " .. a .. "\n" .. USAGE)
+    end
+  end
+  if not path then fail("--prompts needs FILE.csv\n" .. USAGE) end
+  if shard and not out then fail("--shard needs --out PART\n" .. USAGE) end
+  if run and not shard then fail("--run goes with --shard\n" .. USAGE) end
+  local names = { "prompt", "reward", "logp_policy", "logp_ref" }
+  -- gold is optional: asked for only when the header has it
+  local f = io.open(path)
+  local header = f and f:read("l") or ""
+  if f then f:close() end
+  for name in header:gmatch("[^,]+") do
+    if name:match("^%s*\"?(.-)\"?%s*$") == "gold" then names[#names + 1] = "gold" end
+  end
+  local ok, cols, rows = pcall(ab.read_csv, path, { columns = names })
+  if not ok then fail(strip(cols)) end
+  if not cols then fail(rows) end
+  local gold = cols.gold
+  local okp, pr = pcall(ab.prompts, { ids = cols.prompt, reward = cols.reward, gold = gold,
+    logp_policy = cols.logp_policy, logp_ref = cols.logp_ref, shard = shard, run = run })
+  if not okp then fail(path .. ": " .. strip(pr)) end
+  if shard then
+    local okr, part = pcall(pr.partial, pr, opts)
+    if not okr then fail(path .. ": " .. strip(part)) end
+    local saved, err = ab.shard.save(out, part)
+    if not saved then fail(err) end
+    os.exit(0)
+  end
+  local okr, summary = pcall(pr.summary, pr, opts)
+  if not okr then fail(path .. ": " .. strip(summary)) end
+  local okc, c = pcall(pr.check_run, pr, { beta = opts.beta })
+  if not okc then fail(path .. ": " .. strip(c)) end
+  local P = pr:size()
+  print(string.format("alignbound %s: per-prompt check of %s (%d rows, %d prompts)", ab.version, path, rows, P))
+  print_summary(summary)
+  print(string.rep("-", 72))
+  print(string.format("KL(policy || ref), mean over prompts %9.4f  +- %.4f nats", c.kl, c.kl_se))
+  print(string.format("reward gain, mean over prompts     %10.4f  +- %.4f", c.gain, c.gain_se))
+  print(string.format("exact limit: one common tilt        %9.4f", c.frontier))
+  print(string.format("bound sqrt(2 E_x[s2(x)] KL)        %10.4f", c.bound))
+  if c.fraction then print(string.format("fraction of the limit achieved     %10.1f %%", 100 * c.fraction)) end
+  if c.tilt then
+    print(string.format("tilt identity: gain - beta (KL + reverse KL) %.4g +- %.2g (beta %g)", c.tilt.gap,
+      c.tilt.gap_se, c.tilt.beta))
+  end
+  os.exit(0)
+end
+
 if #arg > 1 then fail("too many arguments\n" .. USAGE) end
 local path = arg[1] or "examples/run.csv"
 -- read_csv returns nil, message for an unreadable file and raises for a

@@ -186,6 +186,7 @@ local function instances()
     ["alignbound.tail"] = ab.tail.gaussian { sd = 1 },
     ["alignbound.fdiv"] = ab.fdiv(print),
     ["alignbound.rng"] = ab.rng(1),
+    ["alignbound.prompts"] = ab.prompts { ids = { 1, 1 }, reward = { 0, 1 } },
   }
 end
 
@@ -193,7 +194,8 @@ describe("every method and metamethod checks its self", function()
   local types = userdata_types()
 
   it("knows every userdata type", function()
-    for _, name in ipairs { "alignbound.vector", "alignbound.tail", "alignbound.fdiv", "alignbound.rng" } do
+    for _, name in ipairs { "alignbound.vector", "alignbound.tail", "alignbound.fdiv", "alignbound.rng",
+      "alignbound.prompts" } do
       assert.is_table(types[name], name)
     end
   end)
@@ -281,6 +283,8 @@ describe("error messages", function()
   -- function missing here fails the first test, so none is left out.
   local g = ab.tail.gaussian { sd = 1 }
   local P, R = { 0.25, 0.75 }, { 0, 1 }
+  local PR = ab.prompts { ids = { "a", "a", "b", "b" }, reward = { 0, 1, 2, 2.5 }, logp_policy = { -1, -2, -1, -1 },
+    logp_ref = { -1, -1, -2, -1 } }
   local VALID = {
     ["vector"] = { { 1, 2 } },
     ["divergence"] = { P, { 0.5, 0.5 }, "kl" },
@@ -342,6 +346,18 @@ describe("error messages", function()
     ["tail:budget_needed"] = { g, 0.5 },
     ["tail:optimal_policy"] = { ab.tail.discrete { values = R, probs = P }, 0.5 },
     ["rng:uniform"] = { ab.rng(1), 3 }, ["vector:totable"] = { ab.vector(2) },
+    ["group"] = { { "a", "b", "a" }, { 1, 2, 3 } },
+    ["prompts"] = { { ids = { "a", "a", "b", "b" }, reward = { 0, 1, 2, 2 } } },
+    ["shard.parse"] = { "2/4" }, ["shard.slice"] = { 10, "2/4" },
+    ["shard.save"] = { os.tmpname(), { kind = "x", fingerprint = "f", shard = "1/1", rows = {} } },
+    ["shard.load"] = { "/nonexistent/partial.lua" },
+    ["shard.merge"] = { { { kind = "x", fingerprint = "f", shard = "1/1", rows = { { a = 1 } } } } },
+    ["shard.summarize"] = { { { a = 1 }, { a = 2 } } },
+    ["prompts:gain"] = { PR, 0.5 }, ["prompts:best_of_n"] = { PR, 2 }, ["prompts:bound"] = { PR, 0.5 },
+    ["prompts:variance_proxy"] = { PR }, ["prompts:size"] = { PR }, ["prompts:ids"] = { PR },
+    ["prompts:responses"] = { PR }, ["prompts:fingerprint"] = { PR },
+    ["prompts:check_run"] = { PR, { beta = 1 } }, ["prompts:rows"] = { PR, { n = 2 } },
+    ["prompts:summary"] = { PR, { n = 2 } }, ["prompts:partial"] = { PR, { n = 2 } },
   }
   -- predicates take anything: no argument of theirs is bad
   local PREDICATES = { ["policy.is_family"] = true }
@@ -351,6 +367,8 @@ describe("error messages", function()
     ["bon.from_samples"] = { [3] = true }, ["estimate.variance_proxy"] = { [2] = true },
     ["estimate.bon"] = { [4] = true }, ["estimate.frontier"] = { [3] = true },
     ["tail:variance_proxy"] = { [1] = true }, ["rng:uniform"] = { [1] = true },
+    ["prompts:check_run"] = { [1] = true }, ["prompts:rows"] = { [1] = true },
+    ["prompts:summary"] = { [1] = true }, ["prompts:partial"] = { [1] = true },
   }
 
   -- every public function and method, with its qualified name
@@ -364,7 +382,7 @@ describe("error messages", function()
         end
       end
     end
-    local objects = { tail = g, rng = ab.rng(1), vector = ab.vector(2) }
+    local objects = { tail = g, rng = ab.rng(1), vector = ab.vector(2), prompts = PR }
     for tname, obj in pairs(objects) do
       local index = getmetatable(obj).__index
       if type(index) == "function" then index = select(2, debug.getupvalue(index, 1)) end

@@ -870,6 +870,8 @@ local policy = sibling "policy"
 local io_ = sibling "io"
 local plot = sibling "plot"
 local scenario = sibling "scenario" -- after the three it requires
+local shard = sibling "shard"
+local prompts = sibling "prompts"
 
 -- Finite laws remember their atoms (weakly), so that a scenario on them uses
 -- the exact law with ties (ab.bon.policy, ab.tilt.policy).  The constructor's
@@ -912,6 +914,29 @@ ab.policy = policy
 -- and `s:peak()`; see the module alignbound.scenario for every row field.
 -- @function scenario
 ab.scenario = scenario.bind(ab)
+
+--- Group rows by prompt id: `ab.group(ids, columns...)` returns
+-- `{prompts=, rows=, ids=, offsets=, columns=}` and the grouped columns.
+-- ids: a table of strings or of numbers, or a vector; prompts come in the
+-- order of their first appearance, rows keep their order within a prompt;
+-- prompt q holds the grouped rows offsets[q] .. offsets[q+1] - 1 (a vector
+-- of P + 1 entries); each column (table or vector of #ids numbers) is copied
+-- once into that order (a vector).  Hashing, O(rows).
+-- @function group
+ab.group = core.group
+
+--- A logged run per prompt (DESIGN 3.7); see alignbound.prompts and the
+-- README: `pr:gain(kl)`, `pr:bound(kl)`, `pr:best_of_n(n)`,
+-- `pr:check_run{[beta=]}`, `pr:rows(opts)`, `pr:summary(opts)`,
+-- `pr:partial(opts)`, `pr:variance_proxy()`, `pr:size()`, `pr:ids()`,
+-- `pr:responses()`, `pr:fingerprint()`.
+-- @function prompts
+ab.prompts = prompts.bind(shard)
+
+--- Sharding: `ab.shard.parse("i/k")`, `ab.shard.slice(n, s)`,
+-- `ab.shard.save(path, partial)`, `ab.shard.load(path)`,
+-- `ab.shard.merge(list)`, `ab.shard.summarize(rows)`; see alignbound.shard.
+ab.shard = shard
 
 --- Draw a figure with gnuplot to SVG and PNG; see alignbound.plot.
 -- @function plot

@@ -233,12 +233,24 @@ end
 --   one), the Renyi refinement (ab.renyi.gain) and the order that attains it
 -- @function scenario:run
 -- @treturn table an array of rows
-function Scenario:run()
+function Scenario:run(opts)
   local ctx, fam = self.ctx, self.policy
-  if ctx.monte_carlo then ctx.rng = core.rng(ctx.monte_carlo.seed) end
+  local lo, hi = 1, #fam.values
+  if opts ~= nil then
+    local function bad(msg) error("bad argument #1 to 'scenario:run' (" .. msg .. ")", 0) end
+    if type(opts) ~= "table" then bad("options must be a table {shard=}, got " .. type(opts)) end
+    for k in pairs(opts) do
+      if k ~= "shard" then bad("unknown option '" .. tostring(k) .. "' (expected shard)") end
+    end
+    if opts.shard ~= nil then lo, hi = self.ab.shard.slice(#fam.values, opts.shard) end
+  end
   local show = (ctx.monte_carlo ~= nil or ctx.joint ~= nil) and stderr_is_tty()
   local rows = {}
-  for i, v in ipairs(fam.values) do
+  for i = lo, hi do
+    local v = fam.values[i]
+    -- each row its own stream of the seed: a row's draws do not depend on
+    -- the rows run before it, so shards of the grid merge into the full run
+    if ctx.monte_carlo then ctx.rng = core.rng(ctx.monte_carlo.seed, i) end
     if show then io.stderr:write(string.format("\rscenario %s: %s = %.6g (%d/%d)  ", fam.name, fam.param, v,
       i, #fam.values)) end
     local r = fam:evaluate(ctx, v)
@@ -264,11 +276,25 @@ function Scenario:run()
       row.renyi_bound, row.renyi_alpha = self.ab.renyi.gain { reference = ctx.law, aligned = aligned,
         divergence = r.renyi_divergence }
     end
-    rows[i] = row
+    rows[#rows + 1] = row
   end
   if show then io.stderr:write("\r" .. string.rep(" ", 60) .. "\r") end
-  self.rows = rows
+  if lo == 1 and hi == #fam.values then self.rows = rows end
   return rows
+end
+
+--- Shard i of k of the grid's rows as a partial result for ab.shard.save /
+-- ab.shard.merge (merged: the rows of s:run(), the same bits).
+-- @function scenario:partial
+-- @tparam string shard "i/k"
+function Scenario:partial(shard)
+  local s = self.ab.shard.internal.parse(shard, "scenario:partial", 1)
+  local values = {}
+  for i, v in ipairs(self.policy.values) do values[i] = string.format("%a", v) end
+  local mc = self.ctx.monte_carlo
+  local fp = self:describe() .. "|" .. table.concat(values, ",") .. "|"
+    .. (mc and (mc.draws .. "," .. mc.seed) or "exact")
+  return { kind = "scenario", fingerprint = fp, shard = s, rows = self:run { shard = s } }
 end
 
 local function rows_of(s)

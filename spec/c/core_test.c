@@ -1809,6 +1809,52 @@ static void test_jsonl(void) {
   CHECK(strstr(err, path) != NULL);
 }
 
+/* Per prompt (DESIGN 3.7): grouping in order of first appearance, the
+ * common tilt's solve hitting its budget, and the refusals (NaN ids, an
+ * empty prompt, a one-response prompt where two are needed). */
+static void test_prompts(void) {
+  const char *s[] = {"b", "a", "b", "c", "a", "b"};
+  size_t len[] = {1, 1, 1, 1, 1, 1};
+  ab_grouping g;
+  CHECK(ab_group_strings(s, len, 6, &g) == AB_OK);
+  CHECK(g.prompts == 3 && g.rows == 6);
+  CHECK(g.first[0] == 0 && g.first[1] == 1 && g.first[2] == 3);
+  CHECK(g.offsets[0] == 0 && g.offsets[1] == 3 && g.offsets[2] == 5 && g.offsets[3] == 6);
+  CHECK(g.order[0] == 0 && g.order[1] == 2 && g.order[2] == 5 && g.order[3] == 1);
+  double r[] = {0, 1, 2, 3, 4, 5}, out[6];
+  ab_group_permute(&g, r, out);
+  CHECK(out[0] == 0 && out[1] == 2 && out[2] == 5 && out[3] == 1 && out[4] == 4 && out[5] == 3);
+  ab_grouping_free(&g);
+  double ids[] = {1, 0.0, -0.0, NAN};
+  CHECK(ab_group_numbers(ids, 3, &g) == AB_OK && g.prompts == 2);
+  ab_grouping_free(&g);
+  CHECK(ab_group_numbers(ids, 4, &g) == AB_EDOM);
+  /* two prompts {0, 1, 3} and {2, 2, 7}: the common tilt at E KL = 0.3 */
+  size_t off[] = {0, 3, 6}, bad = 99;
+  double rw[] = {0, 1, 3, 2, 2, 7}, kl[2], gain[2], gold[2], win[2];
+  ab_prompts_result res;
+  CHECK(ab_prompts_tilt(off, 2, rw, rw, AB_TILT_KL, 0.3, kl, gain, gold, &res) == AB_OK);
+  CHECK_CLOSE(res.kl, 0.3, 1e-13);
+  CHECK_CLOSE(0.5 * (kl[0] + kl[1]), 0.3, 1e-13);
+  CHECK_CLOSE(gold[0], gain[0], 1e-13); /* gold = reward */
+  CHECK_CLOSE(gold[1], gain[1], 1e-13);
+  /* beyond saturation E -log P(top) = log 3: the top rewards */
+  CHECK(ab_prompts_tilt(off, 2, rw, NULL, AB_TILT_KL, 2.0, kl, gain, NULL, &res) == AB_OK);
+  CHECK(isinf(res.lambda));
+  CHECK_CLOSE(res.gain, 0.5 * ((3 - 4.0 / 3) + (7 - 11.0 / 3)), 1e-15);
+  CHECK(ab_prompts_bon(off, 2, rw, NULL, 4, kl, gain, NULL, win, &res) == AB_OK);
+  CHECK(res.win_rate > 0.5 && res.win_rate < 1);
+  size_t empty[] = {0, 3, 3};
+  CHECK(ab_prompts_check(empty, 2, rw, 1, &bad) == AB_EDOM && bad == 1);
+  size_t lone[] = {0, 5, 6};
+  double lp[6] = {0}, rkl[2];
+  bad = 99;
+  CHECK(ab_prompts_reweight(lone, 2, rw, lp, lp, kl, rkl, gain, &bad) == AB_EDOM && bad == 1);
+  /* a uniform reweighting is the reference: no KL, no gain */
+  CHECK(ab_prompts_reweight(off, 2, rw, lp, lp, kl, rkl, gain, &bad) == AB_OK);
+  CHECK(kl[0] == 0 && rkl[1] == 0 && gain[0] == 0);
+}
+
 int main(void) {
   ab_init();
   test_laws_issue9();
@@ -1845,5 +1891,6 @@ int main(void) {
   test_csv_chunks();
   test_csv_chunk_edges();
   test_jsonl();
+  test_prompts();
   return check_report("core_test");
 }

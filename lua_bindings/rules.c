@@ -252,12 +252,40 @@ static int rules_soft_gain(lua_State *L) {
   abL_tail *u = abL_checktail(L, 1, fname, 1);
   soft_params(L, 2, fname, &n, &tau);
   int st = ab_soft_bon_expected_gain(u->t, n, tau, &out);
-  if (st == AB_EUNDEF)
-    return luaL_error(L, "%s: the exact law needs a finite reference "
-                      "(discrete or empirical), got a continuous law; use "
-                      ":sample for Monte Carlo", fname);
   if (st) return failed(L, fname, st, u->t);
   lua_pushnumber(L, out);
+  return 1;
+}
+
+/* core.rules.soft_exact(dist, n, tau [, family [, {alpha=}]]):
+ * {gain=, kl=, win_rate= [, divergence=]} against an exact or finite law */
+static int rules_soft_exact(lua_State *L) {
+  const char *fname = lua_tostring(L, 6) ? lua_tostring(L, 6)
+                                         : "policy.soft_best_of_n:gain";
+  double n, tau;
+  ab_family f;
+  abL_callback cb;
+  ab_soft_summary s;
+  lua_settop(L, 6);
+  abL_tail *u = abL_checktail(L, 1, fname, 1);
+  soft_params(L, 2, fname, &n, &tau);
+  int has_f = !lua_isnil(L, 4);
+  if (has_f) abL_family(L, 4, 5, fname, 1, &f, &cb);
+  int st = ab_soft_bon_exact(u->t, n, tau, has_f ? &f : NULL, &s);
+  if (st == AB_EUNDEF && has_f && f.kind == AB_TV)
+    return luaL_error(L, "%s: total variation of soft best-of-n on a "
+                      "continuous law is not done (|q - 1| has a kink); "
+                      "use a finite reference", fname);
+  if (st) {
+    abL_site site = {fname, 1, NULL, has_f ? &cb : NULL, u->t, 1,
+                     "needs an exact or finite law (not an assumption class)"};
+    return abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
+  }
+  lua_createtable(L, 0, 4);
+  abL_setnumber(L, "gain", s.gain);
+  abL_setnumber(L, "kl", s.kl);
+  abL_setnumber(L, "win_rate", s.win_rate);
+  if (has_f) abL_setnumber(L, "divergence", s.divergence);
   return 1;
 }
 
@@ -289,6 +317,7 @@ void abL_open_rules(lua_State *L) {
                                  {"soft_policy", rules_soft_policy},
                                  {"soft_gain", rules_soft_gain},
                                  {"soft_sample", rules_soft_sample},
+                                 {"soft_exact", rules_soft_exact},
                                  {NULL, NULL}};
   luaL_newlib(L, fns);
   lua_setfield(L, -2, "rules");

@@ -105,6 +105,16 @@ describe("rule laws on a discrete reference", function()
     for i = 1, 3 do close(far.policy[i], b3.policy[i], 1e-12, "far policy[" .. i .. "]") end
   end)
 
+  it("soft best-of-n with rewards 700 to 745 temperatures apart (subnormal weights) is best-of-n", function()
+    -- (the range of t ran to 80 / w_min = +inf there: the walk never ended)
+    local two = P.soft_best_of_n { n = 2, temperature = 1 / 740 }:law({ 0.5, 0.5 }, { 0, 1 })
+    close(two.policy[1], 0.25, 1e-12, "low")
+    close(two.policy[2], 0.75, 1e-12, "high")
+    local three = P.soft_best_of_n { n = 3, temperature = 1 / 701 }:law({ 0.25, 0.25, 0.5 }, { 0, 1, 2 })
+    close(three.policy[1], 1 / 64, 1e-12, "lowest")
+    close(three.policy[2], 7 / 64, 1e-12, "middle")
+  end)
+
   it("a soft best-of-n family maps over n or over the temperature", function()
     local fam = P.soft_best_of_n { n = { 1, 2, 8 }, temperature = 1 }
     assert.are.equal("n", fam.param)
@@ -278,6 +288,55 @@ describe("rule samplers", function()
   end)
 end)
 
+describe("soft best-of-n on a continuous reference (the Laplace form on the quantile)", function()
+  local g, e = ab.tail.gaussian { sd = 1 }, ab.tail.exponential { rate = 1 }
+  it("matches 20-digit references for n = 2", function()
+    -- mpmath, 20 digits: the pick is sigma((r1 - r2)/tau), so for a Gaussian
+    -- gain = E[D sigma(D/tau)], D ~ N(0, 2); q(r) = 2 E sigma((r - X)/tau),
+    -- kl = E[q log q], win rate = E[Phi(X) q(X)]; exponential(1): gain =
+    -- int (r - 1) q(r) e^-r dr with q(r) = 2 int sigma(r - x) e^-x dx
+    local p = P.soft_best_of_n { n = 2, temperature = 1 }
+    close(p:gain(g), 0.36316184603163054549, 1e-10, "gaussian gain")
+    close(p:kl { reference = g }, 0.070749861500789093392, 1e-10, "gaussian kl")
+    close(p:win_rate { reference = g }, 0.60446700601920282028, 1e-10, "gaussian win rate")
+    close(p:gain(e), 0.32246703342411321824, 1e-10, "exponential gain")
+  end)
+
+  it("has renyi(2) = log(1 + chi2) and renyi(1) = kl, and lies below best-of-n", function()
+    local p = P.soft_best_of_n { n = 8, temperature = 0.4 }
+    local chi2 = p:divergence("chi2", { reference = g })
+    close(p:divergence("renyi", { reference = g, alpha = 2 }), math.log(1 + chi2), 1e-10, "renyi 2")
+    close(p:divergence("renyi", { reference = g, alpha = 1 }), p:kl { reference = g }, 1e-12, "renyi 1")
+    local bon = P.best_of_n { n = 8 }
+    assert.is_true(p:kl { reference = g } < bon:kl() and p:gain(g) < bon:gain(g))
+    assert.is_true(p:win_rate { reference = g } < bon:win_rate())
+  end)
+
+  it("tends to best-of-n as the temperature falls, and to a fine discretisation", function()
+    local cold = P.soft_best_of_n { n = 4, temperature = 0.03 }
+    local bon = P.best_of_n { n = 4 }
+    close(cold:gain(g), bon:gain(g), 0.05, "cold gain")
+    -- the midpoint quantiles -log(1 - u) of 4000 atoms of the exponential law
+    local v = {}
+    for i = 1, 4000 do v[i] = -math.log(1 - (i - 0.5) / 4000) end
+    local d, p = ab.tail.empirical(v), P.soft_best_of_n { n = 4, temperature = 0.5 }
+    close(p:gain(e), p:gain(d), 2e-3, "discretised gain")
+    close(p:kl { reference = e }, p:kl { reference = d }, 2e-3, "discretised kl")
+  end)
+
+  it("agrees with Monte Carlo of the definition (sample n, pick with probability e^{r/T} / sum)", function()
+    local p = P.soft_best_of_n { n = 4, temperature = 0.5 }
+    local x = p:sample(e, 40000, ab.rng(17))
+    local m, se = ab.estimate.mean(x)
+    assert.is_true(math.abs(m - 1 - p:gain(e)) < 4 * se, m)
+    -- the win rate is E F(Y), F(y) = 1 - e^-y
+    local w = 0
+    for i = 1, #x do w = w + 1 - math.exp(-x[i]) end
+    local win = p:win_rate { reference = e }
+    assert.is_true(math.abs(w / #x - win) < 4 * math.sqrt(win * (1 - win) / #x), w / #x)
+  end)
+end)
+
 describe("n for a KL budget and the win-rate frontier", function()
   it("bon.n_for_kl inverts bon.kl from 1e-12 to 700 nats", function()
     for _, K in ipairs { 1e-12, 1e-6, 0.01, 0.5, 1, 5, 29.5, 30.5, 100, 700 } do
@@ -394,8 +453,10 @@ describe("rule errors", function()
       "policy.top_fraction:gain")
     raises(function() P.soft_best_of_n { n = 2, temperature = 1 }:kl() end, "policy.soft_best_of_n:kl",
       "reference=")
-    raises(function() P.soft_best_of_n { n = 2, temperature = 1 }:gain(g) end, "policy.soft_best_of_n:gain",
-      "finite reference")
+    raises(function() P.soft_best_of_n { n = 2, temperature = 1 }:gain(ab.tail.subgaussian { variance = 1 }) end,
+      "policy.soft_best_of_n:gain", "exact or finite law")
+    raises(function() P.soft_best_of_n { n = 2, temperature = 1 }:divergence("tv", { reference = g }) end,
+      "policy.soft_best_of_n:divergence", "total variation")
     raises(function() P.kl_penalty { beta = 1 }:win_rate() end, "policy.kl_penalty:win_rate")
     raises(function() ab.frontier.win_rate(-1) end, "frontier.win_rate", "kl")
     raises(function() ab.bon.n_for_kl(-0.5) end, "bon.n_for_kl", "kl")

@@ -508,6 +508,12 @@ local function soft_atoms(fname, ref)
   return a
 end
 
+-- a law (ab.tail.*): exact laws by the Laplace form on their quantile,
+-- finite ones over their atoms (core.rules.soft_exact)
+local function soft_exact_law(ref)
+  return type(ref) == "userdata"
+end
+
 local function soft_nt(self, v)
   if self.param == "n" then return v, self.fixed end
   return self.fixed, v
@@ -529,6 +535,10 @@ local soft_methods = {
   kl = function(self, v, opts)
     local fname = "policy.soft_best_of_n:kl"
     local _, ref = divergence_opts(fname, opts)
+    if soft_exact_law(ref) then
+      local n, t = soft_nt(self, v)
+      return core.rules.soft_exact(ref, n, t, nil, nil, fname).kl
+    end
     local a = soft_atoms(fname, ref)
     local n, t = soft_nt(self, v)
     return core.rules.soft_policy(a.probs, a.values, n, t).kl
@@ -536,6 +546,10 @@ local soft_methods = {
   win_rate = function(self, v, opts)
     local fname = "policy.soft_best_of_n:win_rate"
     local _, ref = divergence_opts(fname, opts)
+    if soft_exact_law(ref) then
+      local n, t = soft_nt(self, v)
+      return core.rules.soft_exact(ref, n, t, nil, nil, fname).win_rate
+    end
     local a = soft_atoms(fname, ref)
     local n, t = soft_nt(self, v)
     return core.rules.soft_policy(a.probs, a.values, n, t).win_rate
@@ -543,6 +557,10 @@ local soft_methods = {
   divergence = function(self, v, family, opts)
     local fname = "policy.soft_best_of_n:divergence"
     local o, ref = divergence_opts(fname, opts)
+    if soft_exact_law(ref) then
+      local n, t = soft_nt(self, v)
+      return core.rules.soft_exact(ref, n, t, family, o, fname).divergence
+    end
     local a = soft_atoms(fname, ref)
     local n, t = soft_nt(self, v)
     return core.divergence(core.rules.soft_policy(a.probs, a.values, n, t).policy, a.probs, family, o)

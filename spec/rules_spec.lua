@@ -429,8 +429,21 @@ describe("rules in a scenario", function()
     raises(function()
       ab.scenario { joint = ab.joint.additive { gold = g, error = g }, policy = P.top_fraction { eps = 0.5 } }
     end, "top_fraction", "joint.additive")
-    raises(function() ab.scenario { reference = g, policy = P.soft_best_of_n { n = 2, temperature = 1 } } end,
-      "soft_best_of_n", "finite reference")
+    raises(function() ab.scenario { joint = joint, policy = P.soft_best_of_n { n = 2, temperature = 1 } } end,
+      "soft_best_of_n", "joint")
+  end)
+
+  it("soft best-of-n runs on an exact reference: its exact gain and KL, Monte Carlo within 4.5 se, a peak", function()
+    local fam = P.soft_best_of_n { n = 4, temperature = { 0.3, 1, 3 } }
+    local s = ab.scenario { reference = g, error = ab.error.overestimation { rate = 0.3 }, policy = fam,
+      monte_carlo = { draws = 4000, seed = 5 } }
+    local rows = s:run()
+    for i, r in ipairs(rows) do
+      close(r.proxy_gain, fam:gain(g)[i], 1e-12, "gain")
+      close(r.kl, fam:kl { reference = g }[i], 1e-12, "kl")
+      assert.is_true(math.abs(r.proxy_mc - r.proxy_gain) < 4.5 * r.proxy_se, "mc")
+    end
+    assert.is_table(s:peak())
   end)
 end)
 

@@ -567,8 +567,33 @@ local soft_methods = {
   end,
 }
 
+-- an exact continuous reference without a joint model: the Laplace form
+local function soft_evaluate_exact(ctx, n, t)
+  local fname = "policy.soft_best_of_n"
+  local r = core.rules.soft_exact(ctx.law, n, t, nil, nil, fname)
+  local row = { kl = r.kl, kl_exact = true, divergences = {} }
+  for _, d in ipairs(ctx.needs) do
+    local ok, x = pcall(core.rules.soft_exact, ctx.law, n, t, d.family, d.alpha and { alpha = d.alpha } or nil,
+      fname)
+    if ok then row.divergences[d.label] = x.divergence end
+  end
+  row.proxy_exact = r.gain
+  row.proxy_bound = ctx.law:gain(r.kl)
+  row.renyi_divergence = function(a)
+    if a == 1 then return r.kl end
+    return core.rules.soft_exact(ctx.law, n, t, "renyi", { alpha = a }, fname).divergence
+  end
+  local rng = mc_rng(ctx)
+  if rng then
+    local m, se = core.estimate.mean(core.rules.soft_sample(ctx.law, n, t, ctx.monte_carlo.draws, rng))
+    row.proxy_mc, row.proxy_se = m - ctx.law:mean(), se
+  end
+  return row
+end
+
 local function soft_evaluate(self, ctx, v)
   local n, t = soft_nt(self, v)
+  if not ctx.atoms then return soft_evaluate_exact(ctx, n, t) end
   local r = core.rules.soft_policy(ctx.atoms.probs, ctx.atoms.values, n, t)
   local row = { kl = r.kl, kl_exact = true, divergences = finite_divergences(ctx, r.policy) }
   row.proxy_exact = r.mean - ctx.law:mean()
@@ -586,8 +611,8 @@ local function soft_evaluate(self, ctx, v)
 end
 
 local function soft_context(_, ctx)
-  if not ctx.atoms then
-    return "policy soft_best_of_n needs a finite reference law (its exact law is over the atoms), got "
+  if not ctx.atoms and not (ctx.exact and not ctx.joint) then
+    return "policy soft_best_of_n needs a finite or exact reference law (joint models: not done), got "
       .. (ctx.joint and tostring(ctx.joint) or tostring(ctx.law))
   end
 end

@@ -583,6 +583,20 @@ typedef struct {
 int ab_soft_bon_exact(const ab_tail *t, double n, double tau,
                       const ab_family *f, ab_soft_summary *s);
 
+/* A policy pi over m pairs (proxy_i, gold_i) of equal reference weight 1/m
+ * (logged pairs, or Monte Carlo draws of a joint model): its proxy and gold
+ * gains sum_i (pi_i - 1/m) x_i, and their standard errors as means of the
+ * m terms (m pi_i - 1)(x_i - mean x) when the pairs are draws. */
+typedef struct {
+  double proxy_gain, gold_gain, proxy_se, gold_se;
+} ab_pair_summary;
+int ab_pair_gains(const double *pi, const double *proxy, const double *gold,
+                  size_t m, ab_pair_summary *s);
+/* m draws of proxy = gold + error, gold and error independent draws of
+ * their laws (joint.additive): proxy[] and g[] receive them. */
+int ab_additive_draws(const ab_tail *gold, const ab_tail *error, ab_rng *r,
+                      size_t m, double *proxy, double *g);
+
 /* ------------------------------------------------------------------------ */
 /* Goodhart fits (DESIGN 3.4): the golden gain against d = sqrt(KL), by least
  * squares (GSL multifit) without intercept:

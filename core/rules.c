@@ -951,3 +951,51 @@ int ab_soft_bon_exact(const ab_tail *t, double n, double tau,
   }
   return st ? st : AB_ENOCONV;
 }
+
+/* ---- rules on pairs (proxy, gold): joint.samples and joint.additive --------- */
+
+int ab_pair_gains(const double *pi, const double *proxy, const double *gold,
+                  size_t m, ab_pair_summary *s) {
+  if (m == 0 || !pi || !proxy || !gold) return AB_EDOM;
+  double im = 1.0 / (double)m;
+  ab_sum sp = {0, 0}, sg = {0, 0}, mp = {0, 0}, mg = {0, 0};
+  for (size_t i = 0; i < m; i++) {
+    if (!isfinite(pi[i]) || !isfinite(proxy[i]) || !isfinite(gold[i])) return AB_EDOM;
+    ab_sum_add(&mp, proxy[i] * im);
+    ab_sum_add(&mg, gold[i] * im);
+  }
+  double pbar = ab_sum_value(&mp), gbar = ab_sum_value(&mg);
+  /* sum (pi_i - 1/m) x_i = sum (pi_i - 1/m)(x_i - xbar): no cancellation
+   * against the mean */
+  for (size_t i = 0; i < m; i++) {
+    ab_sum_add(&sp, (pi[i] - im) * (proxy[i] - pbar));
+    ab_sum_add(&sg, (pi[i] - im) * (gold[i] - gbar));
+  }
+  s->proxy_gain = ab_sum_value(&sp);
+  s->gold_gain = ab_sum_value(&sg);
+  /* the gain as the mean of the m terms (m pi_i - 1)(x_i - xbar): its
+   * standard error when the pairs are draws (the ranks taken as given) */
+  ab_sum vp = {0, 0}, vg = {0, 0};
+  for (size_t i = 0; i < m && m > 1; i++) {
+    double w = pi[i] * (double)m - 1.0;
+    double dp = w * (proxy[i] - pbar) - s->proxy_gain;
+    double dg = w * (gold[i] - gbar) - s->gold_gain;
+    ab_sum_add(&vp, dp * dp);
+    ab_sum_add(&vg, dg * dg);
+  }
+  double dn = m > 1 ? (double)m * (double)(m - 1) : 1.0;
+  s->proxy_se = sqrt(ab_sum_value(&vp) / dn);
+  s->gold_se = sqrt(ab_sum_value(&vg) / dn);
+  return AB_OK;
+}
+
+int ab_additive_draws(const ab_tail *gold, const ab_tail *error, ab_rng *r,
+                      size_t m, double *proxy, double *g) {
+  double *e = malloc(m * sizeof *e);
+  if (!e) return AB_ENOMEM;
+  int st = ab_tail_sample(gold, r, m, g);
+  if (!st) st = ab_tail_sample(error, r, m, e);
+  for (size_t i = 0; !st && i < m; i++) proxy[i] = g[i] + e[i];
+  free(e);
+  return st;
+}

@@ -426,11 +426,59 @@ describe("rules in a scenario", function()
   end)
 
   it("rules a model cannot run name the rule and the model", function()
-    raises(function()
-      ab.scenario { joint = ab.joint.additive { gold = g, error = g }, policy = P.top_fraction { eps = 0.5 } }
-    end, "top_fraction", "joint.additive")
-    raises(function() ab.scenario { joint = joint, policy = P.soft_best_of_n { n = 2, temperature = 1 } } end,
-      "soft_best_of_n", "joint")
+    local soft = P.soft_best_of_n { n = 2, temperature = 1 }
+    raises(function() ab.scenario { reference = ab.tail.subgaussian { variance = 1 }, policy = soft } end,
+      "soft_best_of_n", "subgaussian")
+  end)
+
+  local RULES = {
+    P.best_of_n { n = { 1, 4, 16 } }, P.best_of_poisson { mu = { 0, 3, 15 } },
+    P.soft_best_of_n { n = 8, temperature = { 0.3, 1, 3 } }, P.top_fraction { eps = { 1, 0.3, 0.05 } },
+    P.win_rate_tilt { c = { 0, 3, 10 } }, P.kl_budget { kl = { 0.1, 1, 2 } }, P.kl_penalty { beta = { 3, 1, 0.5 } },
+  }
+
+  it("every rule runs on logged pairs (joint.samples), exactly: the rule's law over the pairs", function()
+    local rng = ab.rng(4)
+    local gold, e = g:sample(3000, rng), ab.tail.student_t { df = 3, scale = 1 }:sample(3000, rng)
+    local proxy, probs = {}, {}
+    for i = 1, #gold do proxy[i], probs[i] = gold[i] + e[i], 1 / #gold end
+    local j = ab.joint.samples { proxy = proxy, gold = gold }
+    for _, fam in ipairs(RULES) do
+      local s = ab.scenario { joint = j, policy = fam, divergences = { "chi2" } }
+      local rows = s:run()
+      assert.are.equal(3, #rows)
+      assert.is_table(s:peak(), fam.name)
+      if fam.name ~= "kl_budget" and fam.name ~= "kl_penalty" then
+        local laws = fam.name == "best_of_n" and {} or fam:law(probs, proxy)
+        for i, r in ipairs(rows) do
+          assert.are.equal("exact", r.gold_kind, fam.name)
+          local law = fam.name == "best_of_n" and ab.bon.policy(probs, proxy, fam.values[i]) or laws[i]
+          local gsum, mean = 0, 0
+          for k = 1, #gold do gsum, mean = gsum + law.policy[k] * gold[k], mean + gold[k] / #gold end
+          close(r.gold_gain + 1, gsum - mean + 1, 1e-12, fam.name .. " gold")
+          close(r.kl + 1, law.kl + 1, 1e-12, fam.name .. " kl")
+        end
+      end
+    end
+  end)
+
+  it("every rule runs on joint.additive by Monte Carlo; with Gaussian parts it is joint.gaussian", function()
+    -- gold N(0,1) + error N(0,1): jointly Gaussian with rho = 1/sqrt 2,
+    -- sd_proxy = sqrt 2, whose golden gains are exact for every rule
+    local add = ab.joint.additive { gold = g, error = g }
+    local exact = ab.joint.gaussian { rho = 1 / math.sqrt(2), sd_proxy = math.sqrt(2), sd_gold = 1 }
+    for _, fam in ipairs(RULES) do
+      local s = ab.scenario { joint = add, policy = fam, monte_carlo = { draws = 20000, seed = 3 } }
+      local rows, want = s:run(), ab.scenario { joint = exact, policy = fam }:run()
+      assert.is_table(s:peak(), fam.name)
+      for i, r in ipairs(rows) do
+        -- (soft best-of-n: the gold of the law over the draws, whose
+        -- discreteness biases it by O(1/draws))
+        local tol = 5 * (r.gold_se or 0) + 2e-3
+        assert.is_true(math.abs(r.gold_gain - want[i].gold_gain) < tol,
+          string.format("%s %d: %.6g vs %.6g (se %.2g)", fam.name, i, r.gold_gain, want[i].gold_gain, r.gold_se or 0))
+      end
+    end
   end)
 
   it("soft best-of-n runs on an exact reference: its exact gain and KL, Monte Carlo within 4.5 se, a peak", function()

@@ -374,10 +374,68 @@ local function joint_name(j)
   return tostring(j):match("^([%w_.]+)")
 end
 
+-- The pairs (proxy, gold) of joint.samples (exact = true) or, for
+-- joint.additive, Monte Carlo draws of it (the scenario's monte_carlo= or
+-- the model's default {draws=10000, seed=1}; drawn once per run, so that
+-- every parameter sees the same draws); nil for other models.
+local function joint_pairs(ctx)
+  local scenario = require "alignbound.scenario"
+  local parts = ctx.joint and scenario.joint_parts[ctx.joint]
+  if not parts then return nil end
+  if parts.kind == "samples" then return parts.proxy, parts.gold, true end
+  if not ctx.pairs then
+    local mc = ctx.monte_carlo or { draws = 10000, seed = 1 }
+    local p, g = core.rules.additive_draws(parts.gold, parts.error, mc.draws, core.rng(mc.seed), "joint.additive")
+    ctx.pairs = { p, g }
+  end
+  return ctx.pairs[1], ctx.pairs[2], false
+end
+
+-- A policy law over the pairs: its gains (exact on logged pairs, Monte
+-- Carlo with standard errors on draws) into row.
+local function pair_row(row, law, proxy, gold, exact)
+  local g = core.rules.pair_gains(law, proxy, gold, "scenario")
+  if exact then
+    row.proxy_exact, row.gold_exact = g.proxy_gain, g.gold_gain
+  else
+    row.proxy_mc, row.proxy_se, row.gold_mc, row.gold_se = g.proxy_gain, g.proxy_se, g.gold_gain, g.gold_se
+  end
+  return row
+end
+
+-- Divergences of a law over the pairs from their uniform reference.
+local function pair_divergences(ctx, law, probs)
+  local out = {}
+  for _, d in ipairs(ctx.needs) do
+    out[d.label] = core.divergence(law, probs, d.family, d.alpha and { alpha = d.alpha } or nil)
+  end
+  return out
+end
+
 -- The row of a quantile rule (name, parameter v) in a scenario.
 local function quantile_row(ctx, name, v)
   local R = core.rules
   local row = {}
+  local proxy, gold, exact = joint_pairs(ctx)
+  if proxy then
+    -- the rule's exact law with ties over the pairs (logged pairs: exactly
+    -- the rule on their empirical law; draws: its Monte Carlo estimate)
+    local probs = core.vector(#proxy, 1 / #proxy)
+    local r = R.policy(probs, proxy, name, v)
+    if exact then
+      row.kl, row.kl_exact, row.divergences = r.kl, true, pair_divergences(ctx, r.policy, probs)
+    else -- a continuous proxy: the rule's own KL and divergences (upper bounds with ties)
+      row.kl, row.kl_exact, row.divergences = R.kl(name, v), false, {}
+      for _, d in ipairs(ctx.needs) do
+        row.divergences[d.label] = R.divergence(name, v, d.family, d.alpha and { alpha = d.alpha } or nil)
+      end
+    end
+    row.renyi_divergence = function(a)
+      if a == 1 then return row.kl end
+      return R.divergence(name, v, "renyi", { alpha = a })
+    end
+    return pair_row(row, r.policy, proxy, gold, exact)
+  end
   if ctx.atoms then
     local r = R.policy(ctx.atoms.probs, ctx.atoms.values, name, v)
     row.kl, row.kl_exact = r.kl, true
@@ -415,9 +473,10 @@ end
 -- form for a rule other than best-of-n and the tilts).
 local function quantile_context(name)
   return function(_, ctx)
-    if ctx.joint and joint_name(ctx.joint) ~= "joint.gaussian" then
+    local scenario = require "alignbound.scenario"
+    if ctx.joint and joint_name(ctx.joint) ~= "joint.gaussian" and not scenario.joint_parts[ctx.joint] then
       return "policy " .. name .. " on the joint model " .. tostring(ctx.joint)
-        .. ": only joint.gaussian is supported (its gold follows the proxy linearly); "
+        .. ": only joint.gaussian, joint.additive and joint.samples are supported; "
         .. "use reference= with golden= or error=, or best_of_n / kl_budget / kl_penalty"
     end
   end
@@ -593,6 +652,27 @@ end
 
 local function soft_evaluate(self, ctx, v)
   local n, t = soft_nt(self, v)
+  local proxy, gold, exact = joint_pairs(ctx)
+  if proxy then
+    local probs = core.vector(#proxy, 1 / #proxy)
+    local r = core.rules.soft_policy(probs, proxy, n, t)
+    -- on draws of a continuous proxy, the KL of the law over the draws
+    -- estimates the KL of the rule
+    local row = { kl = r.kl, kl_exact = exact, divergences = pair_divergences(ctx, r.policy, probs) }
+    row.renyi_divergence = function(a)
+      if a == 1 then return r.kl end
+      return core.divergence(r.policy, probs, "renyi", { alpha = a })
+    end
+    return pair_row(row, r.policy, proxy, gold, exact)
+  end
+  if ctx.joint then
+    -- jointly Gaussian: the gold moves by rho sd_gold / sd_proxy times the proxy
+    local row = soft_evaluate_exact(ctx, n, t)
+    local tl = ctx.joint:tilt(1)
+    row.gold_exact = row.proxy_exact * (tl.gold_gain / tl.proxy_gain)
+    row.proxy_mc, row.proxy_se, row.proxy_bound = nil, nil, nil
+    return row
+  end
   if not ctx.atoms then return soft_evaluate_exact(ctx, n, t) end
   local r = core.rules.soft_policy(ctx.atoms.probs, ctx.atoms.values, n, t)
   local row = { kl = r.kl, kl_exact = true, divergences = finite_divergences(ctx, r.policy) }
@@ -611,8 +691,11 @@ local function soft_evaluate(self, ctx, v)
 end
 
 local function soft_context(_, ctx)
-  if not ctx.atoms and not (ctx.exact and not ctx.joint) then
-    return "policy soft_best_of_n needs a finite or exact reference law (joint models: not done), got "
+  local scenario = require "alignbound.scenario"
+  local ok = ctx.atoms or (ctx.exact and not ctx.joint)
+    or (ctx.joint and (scenario.joint_parts[ctx.joint] or joint_name(ctx.joint) == "joint.gaussian"))
+  if not ok then
+    return "policy soft_best_of_n needs a finite or exact reference law or a joint model, got "
       .. (ctx.joint and tostring(ctx.joint) or tostring(ctx.law))
   end
 end

@@ -468,9 +468,9 @@ local function quantile_row(ctx, name, v)
   return row
 end
 
--- Which contexts a quantile rule runs on: any reference; of the joint
--- models only the Gaussian one (the others have no exact or Monte Carlo
--- form for a rule other than best-of-n and the tilts).
+-- Which contexts a quantile rule runs on: any reference, and the joint
+-- models whose pairs the scenario knows (joint.gaussian in closed form,
+-- joint.samples and joint.additive over their pairs).
 local function quantile_context(name)
   return function(_, ctx)
     local scenario = require "alignbound.scenario"
@@ -496,7 +496,9 @@ end
 -- samples as best-of-(1 + mu), at a smaller KL.  Methods as for every rule
 -- family (see `divergence`).  In a scenario: exact KL on a finite reference
 -- (the law with ties), exact proxy gain for an exact law, Monte Carlo by the
--- sampler, and with joint.gaussian the exact golden gain.
+-- sampler; with joint.gaussian the exact golden gain, with joint.samples the
+-- rule's exact law over the logged pairs, with joint.additive that law over
+-- the model's Monte Carlo draws (golden gain with its standard error).
 -- @function best_of_poisson
 -- @tparam table opts `{mu = {...}}` (mu >= 0)
 define_quantile("best_of_poisson", "mu",
@@ -551,9 +553,14 @@ define_quantile("win_rate_tilt", "c",
 -- number; n is an integer.  Methods: p:law(probs, rewards), p:gain(dist)
 -- and p:sample(dist, k, rng) (n draws each, by simulation) take the law;
 -- p:kl{reference=}, p:win_rate{reference=} and
--- p:divergence(family, {reference=}) take a finite reference law (a
--- discrete or empirical tail, or {values=, probs=}).  In a scenario it
--- needs a finite reference.
+-- p:divergence(family, {reference=}) take a reference law: a finite one (a
+-- discrete or empirical tail, or {values=, probs=}) over its atoms, an
+-- exact continuous one by the Laplace form on a tanh-sinh discretisation
+-- of its quantile, refined until two levels agree to 1e-12 (total
+-- variation, whose |q - 1| has a kink, only on a finite law).  In a
+-- scenario it runs on an exact or finite reference and on every joint model
+-- (joint.gaussian exactly, joint.samples over the logged pairs exactly,
+-- joint.additive by Monte Carlo over its draws).
 -- @function soft_best_of_n
 -- @tparam table opts `{n = {...} | number, temperature = number | {...}}`
 local function soft_atoms(fname, ref)

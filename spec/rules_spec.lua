@@ -331,7 +331,7 @@ describe("soft best-of-n on a continuous reference (the Laplace form on the quan
     local p = P.soft_best_of_n { n = 2, temperature = 1 }
     local function q(r) return 2 * (1 - math.exp(-r) * (r + math.log(1 + math.exp(-r)))) end
     local h, N = 1 / 256, 60 * 256
-    local gain, win, kl, G = 0, 0, 0, { [0] = 0 }
+    local gain, win, kl, cdf = 0, 0, 0, { [0] = 0 }
     local function f(r) local d = q(r) * math.exp(-r) return d, (r - 1) * d, (1 - math.exp(-r)) * d end
     for i = 0, N - 1, 2 do
       local a, b, c = i * h, (i + 1) * h, (i + 2) * h
@@ -342,8 +342,8 @@ describe("soft best-of-n on a continuous reference (the Laplace form on the quan
       win = win + h / 3 * (wa + 4 * wb + wc)
       local function k(r) return q(r) * math.log(q(r)) * math.exp(-r) end
       kl = kl + h / 3 * (k(a) + 4 * k(b) + k(c))
-      G[i + 1] = G[i] + h / 2 * (da + db)
-      G[i + 2] = G[i + 1] + h / 2 * (db + dc)
+      cdf[i + 1] = cdf[i] + h / 2 * (da + db)
+      cdf[i + 2] = cdf[i + 1] + h / 2 * (db + dc)
     end
     close(p:gain(e), gain, 1e-10, "gain")
     close(p:win_rate { reference = e }, win, 1e-10, "win rate")
@@ -359,7 +359,7 @@ describe("soft best-of-n on a continuous reference (the Laplace form on the quan
       for i = 1, k do
         local pos = math.min(xs[i] / h, N - 1)
         local j = math.floor(pos)
-        local c = G[j] + (pos - j) * (G[j + 1] - G[j])
+        local c = cdf[j] + (pos - j) * (cdf[j + 1] - cdf[j])
         d = math.max(d, math.abs(c - i / k), math.abs(c - (i - 1) / k))
       end
       assert.is_true(d < 1.63 / math.sqrt(k), string.format("seed %d: KS %.4f", seed, d))

@@ -821,8 +821,8 @@ int ab_frontier_win_rate(double kl, double *win, double *c);
  * e^{r/tau}.  It depends on the law, not only on the quantile.  The exact
  * law on a discrete reference by the Laplace-transform form
  * pi(y) = n ref(y) w(y) int_0^inf e^{-t w(y)} M(t)^{n-1} dt, M(t) = E e^{-t w}
- * (w = e^{(r - max r)/tau}); its exact gain on a finite law (AB_EUNDEF for
- * continuous laws); k draws by simulation (n <= 1e7 draws each). */
+ * (w = e^{(r - max r)/tau}); its exact gain on a finite or exact law (see
+ * ab_soft_bon_exact); k draws by simulation (n <= 1e7 draws each). */
 int ab_soft_bon_policy(const double *probs, const double *rewards, size_t m,
                        double n, double tau, double *policy,
                        ab_bon_summary *s);
@@ -830,6 +830,32 @@ int ab_soft_bon_expected_gain(const ab_tail *t, double n, double tau,
                               double *out);
 int ab_soft_bon_sample(const ab_tail *t, double n, double tau, ab_rng *r,
                        size_t k, double *out);
+/* Soft best-of-n against an exact or finite reference law t: its expected
+ * reward gain, KL, win rate against an independent reference draw, and
+ * (f not NULL) its divergence D_f(pi || ref).  A continuous law by the
+ * Laplace form on the tanh-sinh discretisation of its quantile, refined
+ * until two levels agree to 1e-12 (AB_ENOCONV otherwise); total variation
+ * is AB_EUNDEF there (its kink).  A finite law over its atoms (ties share
+ * their group). */
+typedef struct {
+  double gain, kl, win_rate, divergence;
+} ab_soft_summary;
+int ab_soft_bon_exact(const ab_tail *t, double n, double tau,
+                      const ab_family *f, ab_soft_summary *s);
+
+/* A policy pi over m pairs (proxy_i, gold_i) of equal reference weight 1/m
+ * (logged pairs, or Monte Carlo draws of a joint model): its proxy and gold
+ * gains sum_i (pi_i - 1/m) x_i, and their standard errors as means of the
+ * m terms (m pi_i - 1)(x_i - mean x) when the pairs are draws. */
+typedef struct {
+  double proxy_gain, gold_gain, proxy_se, gold_se;
+} ab_pair_summary;
+int ab_pair_gains(const double *pi, const double *proxy, const double *gold,
+                  size_t m, ab_pair_summary *s);
+/* m draws of proxy = gold + error, gold and error independent draws of
+ * their laws (joint.additive): proxy[] and g[] receive them. */
+int ab_additive_draws(const ab_tail *gold, const ab_tail *error, ab_rng *r,
+                      size_t m, double *proxy, double *g);
 
 /* ------------------------------------------------------------------------ */
 /* Goodhart fits (README, "Proxy and golden rewards"): the golden gain

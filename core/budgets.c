@@ -25,6 +25,12 @@
  * (S d), d = mu - m = sqrt(V / ((1 + c) S - 1)), gain = mu + V / d: a binary
  * search over the clipping index, O(log n) per budget after one sort.
  *
+ * The other families on a finite law of BK_MIN_ATOMS atoms or more: the
+ * atoms are sorted once per vector call and cut into buckets whose moments
+ * give each kernel sum by a local Taylor series (see bucket_add), so that a
+ * point costs O(buckets) instead of O(atoms): 100 budgets on 10^6 atoms
+ * cost a fraction of the KL frontier's time (make bench).
+ *
  * Total variation moves mass c from the lowest rewards to the top one:
  * G(c) = c sup x - int_0^c Q(v) dv.
  *
@@ -119,10 +125,12 @@ static double weight(const ab_tail *t, size_t i) {
 /* A kernel gives, for one reward x (centred), the NK terms whose
  * expectations make a point. */
 #define NK 4
+typedef struct bucket_table bucket_table;
 typedef struct {
   const shape *s;
   int regime;      /* 0: u, 1: m (a > 1) or w (a < 1) */
   double par, top; /* u, m or w; sup x */
+  const bucket_table *bt; /* a large finite law in buckets, or NULL */
 } kernel;
 
 /* regime u, linear terms removed: k0 = (1+v)_+^p - 1 - p v, k1 the same at
@@ -176,6 +184,221 @@ static void kernel_eval(const kernel *k, double x, double out[NK]) {
   out[3] = k->s->a > 1.0 ? 0.0 : log(r);
 }
 
+/* ---- a large finite law in buckets: the kernel's sums by local series ---- */
+
+/* A pass over 10^6 atoms costs a log1p and an exp per atom, and a solve
+ * takes tens of passes per budget.  Instead the atoms, sorted once, are cut
+ * into buckets of nearby values (at most BK_COUNT atoms and 1/BK_WIDTHS of
+ * the range each) that keep the moments mu_k = sum w (x - c)^k about their
+ * centre c.  Every kernel term is an affine power y^e, y = y0 + B (x - c)
+ * (y0 = 1 + u c in regime u, the r of regimes m and w), whose Taylor series
+ * about c, sum_k binom(e, k) y0^e (B/y0)^k (x - c)^k, makes the bucket's sum
+ * sum_k C_k mu_k: O(terms) per bucket instead of O(atoms).  It is used
+ * where it converges fast, (|p| + 2) |B/y0| h <= BK_RHO with h the half
+ * width (so that the terms of both signs shrink from the start), and is cut
+ * when the next term is below 1e-18 of the terms' absolute sum; a bucket
+ * that is clipped in part, or too close to the singular point, is summed
+ * atom by atom; a bucket clipped entirely adds its closed contribution.  In
+ * regime u the linear terms are removed from the k = 0 and k = 1
+ * coefficients (computed with expm1 / em1x at c), as in kernel_eval, so
+ * that small budgets keep their relative precision. */
+#define BK_MIN_ATOMS 4096
+#define BK_COUNT 4096
+#define BK_WIDTHS 512
+#define BK_MOM 34
+#define BK_RHO 0.25
+
+typedef struct {
+  size_t lo, hi; /* atoms [lo, hi) of the sorted arrays */
+  double c, h, xmin, xmax, X; /* centre, half width, range, sum w x */
+  const double *mu;           /* BK_MOM moments */
+} bucket;
+
+struct bucket_table {
+  size_t n, nb;
+  double *x, *w; /* ascending values and their weights */
+  bucket *b;
+  double *mom;
+};
+
+static void bucket_free(bucket_table *bt) {
+  ab_free(bt->x, bt->n * sizeof *bt->x);
+  ab_free(bt->w, bt->n * sizeof *bt->w);
+  ab_free(bt->b, bt->nb * sizeof *bt->b);
+  ab_free(bt->mom, bt->nb * BK_MOM * sizeof *bt->mom);
+  memset(bt, 0, sizeof *bt);
+}
+
+static int bucket_setup(const ab_tail *t, bucket_table *bt) {
+  size_t n = t->n;
+  memset(bt, 0, sizeof *bt);
+  bt->n = n; /* the sizes bucket_free gives back */
+  ab_record *r = ab_alloc_large(n * sizeof *r);
+  if (!r) return AB_ENOMEM;
+  for (size_t i = 0; i < n; i++) {
+    r[i].key = ab_sort_key(t->x[i]);
+    r[i].a = t->x[i];
+    r[i].b = weight(t, i);
+  }
+  int st = ab_sort_records(r, n);
+  bt->x = ab_malloc_n(n, sizeof *bt->x);
+  bt->w = ab_malloc_n(n, sizeof *bt->w);
+  if (st || !bt->x || !bt->w) {
+    ab_free(r, n * sizeof *r);
+    bucket_free(bt);
+    return st ? st : AB_ENOMEM;
+  }
+  for (size_t i = 0; i < n; i++) {
+    bt->x[i] = r[i].a;
+    bt->w[i] = r[i].b;
+  }
+  ab_free(r, n * sizeof *r);
+  double width = (bt->x[n - 1] - bt->x[0]) / BK_WIDTHS;
+  size_t nb = 0;
+  for (size_t lo = 0, hi; lo < n; lo = hi, nb++)
+    for (hi = lo + 1; hi < n && hi - lo < BK_COUNT && bt->x[hi] - bt->x[lo] <= width;) hi++;
+  bt->nb = nb;
+  bt->b = ab_malloc_n(nb, sizeof *bt->b);
+  bt->mom = ab_calloc(nb * BK_MOM, sizeof *bt->mom);
+  if (!bt->b || !bt->mom) {
+    bucket_free(bt);
+    return AB_ENOMEM;
+  }
+  nb = 0;
+  for (size_t lo = 0, hi; lo < n; lo = hi, nb++) {
+    for (hi = lo + 1; hi < n && hi - lo < BK_COUNT && bt->x[hi] - bt->x[lo] <= width;) hi++;
+    bucket *b = &bt->b[nb];
+    double *mu = bt->mom + nb * BK_MOM;
+    b->lo = lo;
+    b->hi = hi;
+    b->xmin = bt->x[lo];
+    b->xmax = bt->x[hi - 1];
+    b->c = 0.5 * (b->xmin + b->xmax);
+    b->h = 0.5 * (b->xmax - b->xmin);
+    b->mu = mu;
+    /* plain sums over blocks of 16 atoms, compensated across the blocks:
+     * the mass mu_0 enters T as -(its rounding)/a, which small budgets
+     * would see */
+    ab_sum acc[BK_MOM];
+    memset(acc, 0, sizeof acc);
+    for (size_t i0 = lo; i0 < hi; i0 += 16) {
+      double blk[BK_MOM] = {0.0};
+      for (size_t i = i0; i < hi && i < i0 + 16; i++) {
+        double d = bt->x[i] - b->c, pk = bt->w[i];
+        for (int k = 0; k < BK_MOM; k++, pk *= d) blk[k] += pk;
+      }
+      for (int k = 0; k < BK_MOM; k++) ab_sum_add(&acc[k], blk[k]);
+    }
+    for (int k = 0; k < BK_MOM; k++) mu[k] = ab_sum_value(&acc[k]);
+    b->X = b->c * mu[0] + mu[1];
+  }
+  bt->n = n;
+  bt->nb = nb;
+  return AB_OK;
+}
+
+/* The series of one bucket: the coefficient sequences C_k of y^p and y^q
+ * (q = p + 1) and D_k of log y, from k = 2 on (k = 0, 1 are given), summed
+ * against mu_k (and mu_{k+1} for the x-weighted term).  Returns 0 when the
+ * series did not converge within the moments kept. */
+static int bucket_series(const bucket *b, double p, double z, double cp1,
+                         double cq1, int want_log, double s[4]) {
+  const double *mu = b->mu;
+  double cp = cp1, cq = cq1, dz = z, hk = b->h, mag = 0.0;
+  s[0] = s[1] = s[2] = s[3] = 0.0;
+  for (int k = 2; k + 1 < BK_MOM; k++) {
+    cp *= (p - k + 1) / k * z;
+    cq *= (p + 2 - k) / k * z;
+    dz *= -z;
+    double d = want_log ? dz / k : 0.0;
+    hk *= b->h;
+    s[0] += cp * mu[k];
+    s[1] += cq * mu[k];
+    s[2] += cp * mu[k + 1];
+    s[3] += d * mu[k];
+    double big = (fabs(cp) + fabs(cq) + fabs(d)) * hk * mu[0];
+    mag += big;
+    if (big <= 1e-18 * mag || big == 0.0) return 1;
+  }
+  return 0;
+}
+
+/* Adds to acc[] the kernel's sums over bucket b, by its series or, where
+ * that does not apply, atom by atom. */
+static void bucket_add(const bucket_table *bt, const bucket *b,
+                       const kernel *k, ab_sum acc[NK]) {
+  const shape *sh = k->s;
+  double p = sh->p, q = p + 1.0, c = b->c, mu0 = b->mu[0], mu1 = b->mu[1];
+  int rkl = sh->kind == SH_RKL, ok = 0;
+  double e[4], s[4];
+  if (k->regime == 0) {
+    double u = k->par;
+    if (1.0 + u * b->xmax <= 0.0) { /* clipped: -1 - e v, -x, 0 */
+      ab_sum_add(&acc[0], -mu0 - p * u * b->X);
+      ab_sum_add(&acc[1], -mu0 - q * u * b->X);
+      ab_sum_add(&acc[2], -b->X);
+      return;
+    }
+    double v0 = u * c, y0 = 1.0 + v0, z = u / y0;
+    if (1.0 + u * b->xmin > 0.0 && (fabs(p) + 2.0) * fabs(z) * b->h <= BK_RHO) {
+      double out[NK], L = log1p(v0);
+      kernel_eval(k, c, out); /* the k = 0 terms, linear parts removed */
+      double ep = expm1(p * L), yp = ep + 1.0, yq = yp * y0;
+      double cp1 = p * z * yp, cq1 = q * z * yq;
+      if (bucket_series(b, p, z, cp1, cq1, rkl, s)) {
+        /* k = 1 with the linear part removed: e u ((1 + v0)^(e-1) - 1) */
+        double lp1 = p * u * expm1((p - 1.0) * L), lq1 = q * u * ep;
+        e[0] = out[0] * mu0 + lp1 * mu1 + s[0];
+        e[1] = out[1] * mu0 + lq1 * mu1 + s[1];
+        /* sum w x (y^p - 1) = c sum w (y^p - 1) + sum w d (y^p - 1) */
+        e[2] = c * (ep * mu0 + cp1 * mu1 + s[0]) +
+               (ep * mu1 + cp1 * b->mu[2] + s[2]);
+        /* log1pmx(u x): log1pmx(v0) + (z - u) d + sum (-1)^(k-1) z^k d^k / k */
+        e[3] = rkl ? out[3] * mu0 + (-u * v0 / y0) * mu1 + s[3] : 0.0;
+        ok = 1;
+      }
+    }
+  } else {
+    double y0, B;
+    if (sh->a > 1.0) {
+      double m = k->par, span = k->top - m;
+      if (b->xmax <= m) return; /* nothing above m */
+      y0 = (c - m) / span;
+      B = 1.0 / span;
+      ok = b->xmin > m;
+    } else {
+      double w = k->par;
+      y0 = ((k->top - c) + w * c) / (k->top * w);
+      B = (w - 1.0) / (k->top * w);
+      ok = 1;
+    }
+    double z = B / y0;
+    if (ok && (fabs(p) + 2.0) * fabs(z) * b->h <= BK_RHO) {
+      double yp = pow(y0, p), yq = yp * y0, ly = rkl ? log(y0) : 0.0;
+      double cp1 = p * z * yp, cq1 = q * z * yq;
+      ok = bucket_series(b, p, z, cp1, cq1, rkl, s);
+      if (ok) {
+        e[0] = yp * mu0 + cp1 * mu1 + s[0];
+        e[1] = yq * mu0 + cq1 * mu1 + s[1];
+        e[2] = c * e[0] + (yp * mu1 + cp1 * b->mu[2] + s[2]);
+        e[3] = rkl ? ly * mu0 + z * mu1 + s[3] : 0.0;
+      }
+    } else {
+      ok = 0;
+    }
+  }
+  if (ok) {
+    for (int j = 0; j < NK; j++) ab_sum_add(&acc[j], e[j]);
+    return;
+  }
+  double part[NK] = {0.0, 0.0, 0.0, 0.0}, out[NK];
+  for (size_t i = b->lo; i < b->hi; i++) {
+    kernel_eval(k, bt->x[i], out);
+    for (int j = 0; j < NK; j++) part[j] += bt->w[i] * out[j];
+  }
+  for (int j = 0; j < NK; j++) ab_sum_add(&acc[j], part[j]);
+}
+
 typedef struct {
   const ab_tail *t;
   const kernel *k;
@@ -196,6 +419,13 @@ static double quad_fn(double v, void *vctx) {
  * exact law NK integrals over the quantile v in (0, 1), r = Q(v) (split at
  * 1/2 so that each end's singularity has its own interval). */
 static int expect(const ab_tail *t, const kernel *k, double e[NK]) {
+  if (k->bt) {
+    ab_sum acc[NK];
+    memset(acc, 0, sizeof acc);
+    for (size_t b = 0; b < k->bt->nb; b++) bucket_add(k->bt, &k->bt->b[b], k, acc);
+    for (int j = 0; j < NK; j++) e[j] = ab_sum_value(&acc[j]);
+    return AB_OK;
+  }
   if (ab_is_finite_law(t)) {
     ab_sum acc[NK];
     double out[NK];
@@ -303,9 +533,9 @@ typedef struct {
   double s;
 } param;
 
-static int eval_param(const ab_tail *t, const shape *sh, const param *q,
-                      point *pt) {
-  kernel k = {sh, q->regime, 0.0, t->sup};
+static int eval_param(const ab_tail *t, const shape *sh,
+                      const bucket_table *bt, const param *q, point *pt) {
+  kernel k = {sh, q->regime, 0.0, t->sup, bt};
   if (q->regime == 0) k.par = sh->a > 1.0 ? exp(q->s) : -exp(q->s);
   else k.par = sh->a > 1.0 ? q->s : exp(q->s);
   return eval_kernel(t, &k, pt);
@@ -314,6 +544,7 @@ static int eval_param(const ab_tail *t, const shape *sh, const param *q,
 typedef struct {
   const ab_tail *t;
   const shape *sh;
+  const bucket_table *bt;
   int regime, on_gain, status;
   double target;
 } solve_ctx;
@@ -325,7 +556,7 @@ static double solve_fn(double s, void *vctx) {
   param q = {c->regime, s};
   point pt;
   if (c->status) return 0.0;
-  c->status = eval_param(c->t, c->sh, &q, &pt);
+  c->status = eval_param(c->t, c->sh, c->bt, &q, &pt);
   if (c->status) return 0.0;
   double v = c->on_gain ? pt.gain : pt.T;
   if (c->regime == 1 && c->sh->a < 1.0) return c->target - v;
@@ -359,7 +590,7 @@ static int brent(solve_ctx *c, double lo, double hi, double *root) {
 static int value_at(solve_ctx *c, int regime, double s, double *v) {
   param q = {regime, s};
   point pt;
-  int st = eval_param(c->t, c->sh, &q, &pt);
+  int st = eval_param(c->t, c->sh, c->bt, &q, &pt);
   *v = c->on_gain ? pt.gain : pt.T;
   return st;
 }
@@ -368,9 +599,10 @@ static int value_at(solve_ctx *c, int regime, double s, double *v) {
  * strictly between 0 and the saturation value.  *sat is set when the
  * target is out of reach in floating point (w below 1e-300: the point is
  * the saturation itself to double precision). */
-static int solve_param(const ab_tail *t, const shape *sh, int on_gain,
-                       double target, param *q, int *sat) {
-  solve_ctx c = {t, sh, 0, on_gain, AB_OK, target};
+static int solve_param(const ab_tail *t, const shape *sh,
+                       const bucket_table *bt, int on_gain, double target,
+                       param *q, int *sat) {
+  solve_ctx c = {t, sh, bt, 0, on_gain, AB_OK, target};
   double var = t->variance, top = t->sup, edge, v;
   int st, k;
   *sat = 0;
@@ -818,11 +1050,14 @@ typedef struct {
   int finite, has_chi2, has_tv;
   chi2_table chi2;
   tv_table tv;
+  bucket_table buckets;
+  const bucket_table *bt; /* &buckets once built */
 } prep;
 
 static void prep_free(prep *p) {
   if (p->has_chi2) chi2_free(&p->chi2);
   if (p->has_tv) ab_free(p->tv.r, p->tv.n * sizeof *p->tv.r);
+  if (p->bt) bucket_free(&p->buckets);
 }
 
 static int prep_init(const ab_tail *t, const ab_family *f, prep *p) {
@@ -839,6 +1074,10 @@ static int prep_init(const ab_tail *t, const ab_family *f, prep *p) {
   } else if (p->sh.kind == SH_TV || p->sh.kind == SH_RINF) {
     st = tv_setup(t, &p->tv);
     p->has_tv = !st;
+  } else if ((p->sh.kind == SH_POWER || p->sh.kind == SH_RKL) &&
+             t->n >= BK_MIN_ATOMS) {
+    st = bucket_setup(t, &p->buckets);
+    if (!st) p->bt = &p->buckets;
   }
   return st;
 }
@@ -891,14 +1130,14 @@ static int gain_one(const prep *p, double c, double *out, int *route) {
   param q;
   point pt;
   int sat;
-  st = solve_param(t, sh, 0, T, &q, &sat);
+  st = solve_param(t, sh, p->bt, 0, T, &q, &sat);
   if (st) return st;
   if (sat && !p->finite) return AB_EUNDEF; /* a singular part at the top */
   if (sat) {
     *out = t->sup;
     return AB_OK;
   }
-  st = eval_param(t, sh, &q, &pt);
+  st = eval_param(t, sh, p->bt, &q, &pt);
   if (st) return st;
   *out = fmin(pt.gain, t->sup);
   return AB_OK;
@@ -1015,14 +1254,14 @@ static int needed_one(const prep *p, double g, double *out, int *route) {
   param q;
   point pt;
   int sat;
-  st = solve_param(t, sh, 1, g, &q, &sat);
+  st = solve_param(t, sh, p->bt, 1, g, &q, &sat);
   if (st) return st;
   if (sat && !p->finite) return AB_EUNDEF;
   if (sat) {
     *out = t_to_budget(p->f, sh, t_saturation(t, sh));
     return AB_OK;
   }
-  st = eval_param(t, sh, &q, &pt);
+  st = eval_param(t, sh, p->bt, &q, &pt);
   if (st) return st;
   *out = t_to_budget(p->f, sh, pt.T);
   return AB_OK;
@@ -1123,7 +1362,7 @@ static int policy_ratios(const prep *p, double c, double *h) {
   }
   param q = {0, 0};
   if (!saturated) {
-    st = solve_param(t, sh, 0, T, &q, &saturated);
+    st = solve_param(t, sh, p->bt, 0, T, &q, &saturated);
     if (st) return st;
   }
   for (size_t i = 0; i < n; i++) {

@@ -620,8 +620,8 @@ int ab_rule_sample(const ab_tail *t, int rule, double p, ab_rng *r, size_t k,
  * e^{-2 pi 1.2 / 0.2} ~ 1e-16.  The range runs from t = 1e-18/n (below it
  * the integrand is < t, while every integral is >= 1/n) to 80 / w_min
  * (where every e^{-t w} has vanished).  Cost: O(nodes * K) for K distinct
- * rewards; nodes ~ 230 + 5 log(1/w_min).  Weights below e^{-745} (rewards
- * more than 745 tau below the top) are a level of their own: they are kept
+ * rewards; nodes ~ 230 + 5 log(1/w_min).  Weights below e^{-700} (rewards
+ * more than 700 tau below the top) are a level of their own: they are kept
  * only when all n draws fall among them (probability q0^n), and then by the
  * same rule. */
 #define SOFT_STEP 0.2
@@ -677,6 +677,9 @@ int ab_soft_bon_policy(const double *probs, const double *rewards, size_t m,
     size_t z = 0;
     for (size_t j = 0; j < end; j++) {
       gw[j] = isinf(tau) ? 1.0 : exp((gr[j] - rmax) / tau);
+      /* a weight below e^-700 (subnormal ones included, whose 80/w would
+       * overflow the range of t) goes to the next level */
+      if (gw[j] < 9.86e-305) gw[j] = 0.0;
       if (gw[j] == 0.0) {
         z = j + 1;
         q0 += gq[j] / mass;
@@ -774,7 +777,12 @@ int ab_soft_bon_policy(const double *probs, const double *rewards, size_t m,
 /* The exact gain of soft best-of-n on a finite law (its atoms). */
 int ab_soft_bon_expected_gain(const ab_tail *t, double n, double tau,
                               double *out) {
-  if (!ab_is_finite_law(t)) return AB_EUNDEF;
+  if (!ab_is_finite_law(t)) {
+    ab_soft_summary s;
+    int st = ab_soft_bon_exact(t, n, tau, NULL, &s);
+    if (!st) *out = s.gain;
+    return st;
+  }
   size_t m = t->n;
   if (m == 0) return AB_EDOM;
   double *w = m <= SIZE_MAX / 2 ? ab_malloc_n(2 * m, sizeof *w) : NULL;
@@ -812,5 +820,184 @@ int ab_soft_bon_sample(const ab_tail *t, double n, double tau, ab_rng *r,
     }
   }
   ab_free(buf, nn * sizeof *buf);
+  return st;
+}
+
+/* ---- soft best-of-n on an exact law ----------------------------------------- */
+
+/* The quantile u in (0, 1) is discretised by the tanh-sinh rule,
+ * u = 1 / (1 + e^{-2 s}), s = (pi/2) sinh x, x = j h, |x| <= 6 (down to
+ * 1 - u ~ 3e-23, a mass that no integral here sees; both u and 1 - u to
+ * full precision, and the weights w of the nodes within e^{-600} of each
+ * other up to 60 temperatures of spread), node mass
+ * h (pi/4) cosh x / cosh^2 s.  On those nodes as a discrete law,
+ * ab_soft_bon_policy gives pi_j = mass_j q(u_j) with the Laplace form's
+ * M(t) = sum_j mass_j e^{-t w_j} (a quadrature of int_0^1 e^{-t w(u)} du);
+ * then gain = int Q (q - 1) du, D_f = int f(q) du, win rate = int u q du
+ * are the same sums.  Every integrand is analytic inside (0, 1), so the rule
+ * converges exponentially in 1/h: h is halved from 1/8 until two levels
+ * agree to 1e-12 (at most h = 1/512). */
+#define SOFT_XMAX 3.5
+
+static int soft_level(const ab_tail *t, double n, double tau,
+                      const ab_family *f, double h, double out[5]) {
+  size_t m = 2 * (size_t)(SOFT_XMAX / h) + 1, j = 0, m0 = m;
+  double *buf = ab_malloc_n(5 * m, sizeof *buf);
+  if (!buf) return AB_ENOMEM;
+  double *p = buf, *r = p + m, *u = r + m, *pol = u + m, *lo = pol + m;
+  ab_sum mass = {0.0, 0.0};
+  int st = AB_OK;
+  for (double x = -SOFT_XMAX; x <= SOFT_XMAX + 0.5 * h && !st; x += h) {
+    double s = M_PI_2 * sinh(x), c = cosh(s);
+    double w = h * M_PI_4 * cosh(x) / (c * c);
+    if (!(w > 0.0)) continue;
+    double ul = 1.0 / (1.0 + exp(-2.0 * s)), uh = 1.0 / (1.0 + exp(2.0 * s));
+    st = ab_quantile_centred(t, ul, uh, &r[j]);
+    p[j] = w;
+    u[j] = ul;
+    lo[j] = uh;
+    ab_sum_add(&mass, w);
+    j++;
+  }
+  m = j;
+  double total = ab_sum_value(&mass);
+  for (j = 0; j < m; j++) p[j] /= total;
+  if (!st) st = ab_soft_bon_policy(p, r, m, n, tau, pol, NULL);
+  ab_sum g = {0, 0}, d = {0, 0}, k = {0, 0}, wr = {0, 0};
+  ab_family klf = {AB_KL, 1.0, NULL, NULL};
+  double lqmax = -INFINITY; /* log sup q: q increases with u */
+  for (j = 0; j < m && !st; j++) {
+    double qd = (pol[j] - p[j]) / p[j], q = qd + 1.0, term;
+    double l = q > 0.0 ? (fabs(qd) < 0.5 ? log1p(qd) : log(q)) : -INFINITY;
+    ab_sum_add(&g, (pol[j] - p[j]) * r[j]);
+    ab_sum_add(&wr, pol[j] * u[j]);
+    lqmax = fmax(lqmax, l);
+    if ((st = ab_f_tilde(&klf, l, qd, &term))) break;
+    ab_sum_add(&k, p[j] * term);
+    if (f) {
+      if ((st = ab_f_tilde(f, l, qd, &term))) break;
+      ab_sum_add(&d, p[j] * term);
+    }
+  }
+  ab_free(buf, 5 * m0 * sizeof *buf);
+  out[0] = ab_sum_value(&g);
+  out[1] = fmax(ab_sum_value(&k), 0.0);
+  out[2] = fmin(ab_sum_value(&wr), 1.0);
+  out[3] = f ? ab_sum_value(&d) : 0.0;
+  out[4] = lqmax;
+  return st;
+}
+
+int ab_soft_bon_exact(const ab_tail *t, double n, double tau,
+                      const ab_family *f, ab_soft_summary *s) {
+  if (!(n >= 1.0 && n == floor(n) && n < 1e15) || !(tau > 0.0))
+    return AB_EDOM;
+  int st = f ? ab_family_check(f) : AB_OK;
+  if (st) return st;
+  if (ab_is_finite_law(t)) {
+    /* the atoms themselves (ties share their group's probability) */
+    size_t m = t->n;
+    double *w = ab_malloc_n(2 * m, sizeof *w), *pol;
+    ab_bon_summary b;
+    if (!w) return AB_ENOMEM;
+    pol = w + m;
+    for (size_t i = 0; i < m; i++) w[i] = t->w ? t->w[i] : 1.0 / (double)m;
+    st = ab_soft_bon_policy(w, t->x, m, n, tau, pol, &b);
+    ab_sum g = {0.0, 0.0};
+    for (size_t i = 0; !st && i < m; i++) ab_sum_add(&g, (pol[i] - w[i]) * t->x[i]);
+    s->gain = ab_sum_value(&g);
+    s->kl = b.kl;
+    s->win_rate = b.win_rate;
+    s->divergence = 0.0;
+    if (!st && f) st = ab_divergence(pol, w, m, f, &s->divergence);
+    ab_free(w, 2 * m * sizeof *w);
+    return st;
+  }
+  /* tv's |q - 1| has a kink, which the rule would resolve only as h^2 */
+  if (f && f->kind == AB_TV) return AB_EUNDEF;
+  /* Renyi of order a from the Amari divergence A of the same order:
+   * D_a = log1p(a (a-1) A) / (a - 1); order 1 is KL, order inf log q(1) */
+  int renyi = f && f->kind == AB_RENYI;
+  ab_family amari = {AB_ALPHA, renyi ? f->alpha : 1.0, NULL, NULL};
+  if (renyi && (f->alpha == 1.0 || isinf(f->alpha))) f = NULL;
+  else if (renyi) f = &amari;
+  if (n == 1.0) { /* the reference itself */
+    s->gain = s->kl = s->divergence = 0.0;
+    s->win_rate = 0.5;
+    return AB_OK;
+  }
+  /* the absolute floor of each comparison: rounding of sums of size sd */
+  double sd = sqrt(t->variance), floor_of[5] = {1e-15 * sd, 1e-16, 1e-16, 1e-16, 1e-16};
+  double prev[5], cur[5];
+  st = soft_level(t, n, tau, f, 0.125, prev);
+  for (double h = 0.0625; !st && h >= 1.0 / 512.0; h *= 0.5) {
+    if ((st = soft_level(t, n, tau, f, h, cur))) break;
+    int same = 1;
+    for (int i = 0; i < 5; i++)
+      if (!(fabs(cur[i] - prev[i]) <= 1e-12 * fabs(cur[i]) + floor_of[i])) same = 0;
+    memcpy(prev, cur, sizeof cur);
+    if (same) {
+      s->gain = cur[0];
+      s->kl = cur[1];
+      s->win_rate = cur[2];
+      s->divergence = cur[3];
+      if (renyi) {
+        double al = amari.alpha;
+        s->divergence = al == 1.0 ? cur[1]
+                        : isinf(al) ? cur[4]
+                                    : log1p(al * (al - 1.0) * cur[3]) / (al - 1.0);
+      }
+      if (f && !renyi) s->divergence = ab_family_clamp(f, s->divergence);
+      return AB_OK;
+    }
+  }
+  return st ? st : AB_ENOCONV;
+}
+
+/* ---- rules on pairs (proxy, gold): joint.samples and joint.additive --------- */
+
+int ab_pair_gains(const double *pi, const double *proxy, const double *gold,
+                  size_t m, ab_pair_summary *s) {
+  if (m == 0 || !pi || !proxy || !gold) return AB_EDOM;
+  double im = 1.0 / (double)m;
+  ab_sum sp = {0, 0}, sg = {0, 0}, mp = {0, 0}, mg = {0, 0};
+  for (size_t i = 0; i < m; i++) {
+    if (!isfinite(pi[i]) || !isfinite(proxy[i]) || !isfinite(gold[i])) return AB_EDOM;
+    ab_sum_add(&mp, proxy[i] * im);
+    ab_sum_add(&mg, gold[i] * im);
+  }
+  double pbar = ab_sum_value(&mp), gbar = ab_sum_value(&mg);
+  /* sum (pi_i - 1/m) x_i = sum (pi_i - 1/m)(x_i - xbar): no cancellation
+   * against the mean */
+  for (size_t i = 0; i < m; i++) {
+    ab_sum_add(&sp, (pi[i] - im) * (proxy[i] - pbar));
+    ab_sum_add(&sg, (pi[i] - im) * (gold[i] - gbar));
+  }
+  s->proxy_gain = ab_sum_value(&sp);
+  s->gold_gain = ab_sum_value(&sg);
+  /* the gain as the mean of the m terms (m pi_i - 1)(x_i - xbar): its
+   * standard error when the pairs are draws (the ranks taken as given) */
+  ab_sum vp = {0, 0}, vg = {0, 0};
+  for (size_t i = 0; i < m && m > 1; i++) {
+    double w = pi[i] * (double)m - 1.0;
+    double dp = w * (proxy[i] - pbar) - s->proxy_gain;
+    double dg = w * (gold[i] - gbar) - s->gold_gain;
+    ab_sum_add(&vp, dp * dp);
+    ab_sum_add(&vg, dg * dg);
+  }
+  double dn = m > 1 ? (double)m * (double)(m - 1) : 1.0;
+  s->proxy_se = sqrt(ab_sum_value(&vp) / dn);
+  s->gold_se = sqrt(ab_sum_value(&vg) / dn);
+  return AB_OK;
+}
+
+int ab_additive_draws(const ab_tail *gold, const ab_tail *error, ab_rng *r,
+                      size_t m, double *proxy, double *g) {
+  double *e = ab_malloc_n(m, sizeof *e);
+  if (!e) return AB_ENOMEM;
+  int st = ab_tail_sample(gold, r, m, g);
+  if (!st) st = ab_tail_sample(error, r, m, e);
+  for (size_t i = 0; !st && i < m; i++) proxy[i] = g[i] + e[i];
+  ab_free(e, m * sizeof *e);
   return st;
 }

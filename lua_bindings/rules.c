@@ -252,13 +252,78 @@ static int rules_soft_gain(lua_State *L) {
   abL_tail *u = abL_checktail(L, 1, fname, 1);
   soft_params(L, 2, fname, &n, &tau);
   int st = ab_soft_bon_expected_gain(u->t, n, tau, &out);
-  if (st == AB_EUNDEF)
-    return luaL_error(L, "%s: the exact law needs a finite reference "
-                      "(discrete or empirical), got a continuous law; use "
-                      ":sample for Monte Carlo", fname);
   if (st) return failed(L, fname, st, u->t);
   lua_pushnumber(L, out);
   return 1;
+}
+
+/* core.rules.soft_exact(dist, n, tau [, family [, {alpha=}]]):
+ * {gain=, kl=, win_rate= [, divergence=]} against an exact or finite law */
+static int rules_soft_exact(lua_State *L) {
+  const char *fname = lua_tostring(L, 6) ? lua_tostring(L, 6)
+                                         : "policy.soft_best_of_n:gain";
+  double n, tau;
+  ab_family f;
+  abL_callback cb;
+  ab_soft_summary s;
+  lua_settop(L, 6);
+  abL_tail *u = abL_checktail(L, 1, fname, 1);
+  soft_params(L, 2, fname, &n, &tau);
+  int has_f = !lua_isnil(L, 4);
+  if (has_f) abL_family(L, 4, 5, fname, 1, &f, &cb);
+  int st = ab_soft_bon_exact(u->t, n, tau, has_f ? &f : NULL, &s);
+  if (st == AB_EUNDEF && has_f && f.kind == AB_TV)
+    return luaL_error(L, "%s: total variation of soft best-of-n on a "
+                      "continuous law is not done (|q - 1| has a kink); "
+                      "use a finite reference", fname);
+  if (st) {
+    abL_site site = {fname, 1, NULL, has_f ? &cb : NULL, u->t, 1,
+                     "needs an exact or finite law (not an assumption class)"};
+    return abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
+  }
+  lua_createtable(L, 0, 4);
+  abL_setnumber(L, "gain", s.gain);
+  abL_setnumber(L, "kl", s.kl);
+  abL_setnumber(L, "win_rate", s.win_rate);
+  if (has_f) abL_setnumber(L, "divergence", s.divergence);
+  return 1;
+}
+
+/* core.rules.pair_gains(pi, proxy, gold, fname):
+ * {proxy_gain=, gold_gain=, proxy_se=, gold_se=} */
+static int rules_pair_gains(lua_State *L) {
+  const char *fname = luaL_optstring(L, 4, "scenario");
+  size_t m, mp, mg;
+  ab_pair_summary s;
+  lua_settop(L, 4);
+  const double *pi = abL_todoubles(L, 1, fname, 1, "policy", &m);
+  const double *p = abL_todoubles(L, 2, fname, 1, "proxy", &mp);
+  const double *g = abL_todoubles(L, 3, fname, 1, "gold", &mg);
+  if (mp != m || mg != m)
+    return abL_argerror(L, fname, 1, "policy, proxy and gold must have one length");
+  int st = ab_pair_gains(pi, p, g, m, &s);
+  if (st) return failed(L, fname, st, NULL);
+  lua_createtable(L, 0, 4);
+  abL_setnumber(L, "proxy_gain", s.proxy_gain);
+  abL_setnumber(L, "gold_gain", s.gold_gain);
+  abL_setnumber(L, "proxy_se", s.proxy_se);
+  abL_setnumber(L, "gold_se", s.gold_se);
+  return 1;
+}
+
+/* core.rules.additive_draws(gold, error, m, rng, fname): proxy, gold vectors */
+static int rules_additive_draws(lua_State *L) {
+  const char *fname = luaL_optstring(L, 5, "joint.additive");
+  lua_settop(L, 5);
+  abL_tail *g = abL_checktail(L, 1, fname, 1);
+  abL_tail *e = abL_checktail(L, 2, fname, 1);
+  size_t m = abL_checkcount(L, 3, fname, 1, "draws");
+  ab_rng *r = abL_checkrng(L, 4, fname, 1);
+  abL_vector *p = abL_newvector(L, m);
+  abL_vector *gv = abL_newvector(L, m);
+  int st = ab_additive_draws(g->t, e->t, r, m, p->data, gv->data);
+  if (st) return failed(L, fname, st, g->t);
+  return 2;
 }
 
 /* core.rules.soft_sample(dist, n, tau, k, rng) */
@@ -289,6 +354,9 @@ void abL_open_rules(lua_State *L) {
                                  {"soft_policy", rules_soft_policy},
                                  {"soft_gain", rules_soft_gain},
                                  {"soft_sample", rules_soft_sample},
+                                 {"soft_exact", rules_soft_exact},
+                                 {"pair_gains", rules_pair_gains},
+                                 {"additive_draws", rules_additive_draws},
                                  {NULL, NULL}};
   luaL_newlib(L, fns);
   lua_setfield(L, -2, "rules");

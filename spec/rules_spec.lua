@@ -105,6 +105,16 @@ describe("rule laws on a discrete reference", function()
     for i = 1, 3 do close(far.policy[i], b3.policy[i], 1e-12, "far policy[" .. i .. "]") end
   end)
 
+  it("soft best-of-n with rewards 700 to 745 temperatures apart (subnormal weights) is best-of-n", function()
+    -- (the range of t ran to 80 / w_min = +inf there: the walk never ended)
+    local two = P.soft_best_of_n { n = 2, temperature = 1 / 740 }:law({ 0.5, 0.5 }, { 0, 1 })
+    close(two.policy[1], 0.25, 1e-12, "low")
+    close(two.policy[2], 0.75, 1e-12, "high")
+    local three = P.soft_best_of_n { n = 3, temperature = 1 / 701 }:law({ 0.25, 0.25, 0.5 }, { 0, 1, 2 })
+    close(three.policy[1], 1 / 64, 1e-12, "lowest")
+    close(three.policy[2], 7 / 64, 1e-12, "middle")
+  end)
+
   it("a soft best-of-n family maps over n or over the temperature", function()
     local fam = P.soft_best_of_n { n = { 1, 2, 8 }, temperature = 1 }
     assert.are.equal("n", fam.param)
@@ -278,6 +288,97 @@ describe("rule samplers", function()
   end)
 end)
 
+describe("soft best-of-n on a continuous reference (the Laplace form on the quantile)", function()
+  local g, e = ab.tail.gaussian { sd = 1 }, ab.tail.exponential { rate = 1 }
+  it("matches 20-digit references for n = 2", function()
+    -- mpmath, 20 digits: the pick is sigma((r1 - r2)/tau), so for a Gaussian
+    -- gain = E[D sigma(D/tau)], D ~ N(0, 2); q(r) = 2 E sigma((r - X)/tau),
+    -- kl = E[q log q], win rate = E[Phi(X) q(X)]; exponential(1): gain =
+    -- int (r - 1) q(r) e^-r dr with q(r) = 2 int sigma(r - x) e^-x dx
+    local p = P.soft_best_of_n { n = 2, temperature = 1 }
+    close(p:gain(g), 0.36316184603163054549, 1e-10, "gaussian gain")
+    close(p:kl { reference = g }, 0.070749861500789093392, 1e-10, "gaussian kl")
+    close(p:win_rate { reference = g }, 0.60446700601920282028, 1e-10, "gaussian win rate")
+    close(p:gain(e), 0.32246703342411321824, 1e-10, "exponential gain")
+  end)
+
+  it("has renyi(2) = log(1 + chi2) and renyi(1) = kl, and lies below best-of-n", function()
+    local p = P.soft_best_of_n { n = 8, temperature = 0.4 }
+    local chi2 = p:divergence("chi2", { reference = g })
+    close(p:divergence("renyi", { reference = g, alpha = 2 }), math.log(1 + chi2), 1e-10, "renyi 2")
+    close(p:divergence("renyi", { reference = g, alpha = 1 }), p:kl { reference = g }, 1e-12, "renyi 1")
+    local bon = P.best_of_n { n = 8 }
+    assert.is_true(p:kl { reference = g } < bon:kl() and p:gain(g) < bon:gain(g))
+    assert.is_true(p:win_rate { reference = g } < bon:win_rate())
+  end)
+
+  it("tends to best-of-n as the temperature falls, and to a fine discretisation", function()
+    local cold = P.soft_best_of_n { n = 4, temperature = 0.03 }
+    local bon = P.best_of_n { n = 4 }
+    close(cold:gain(g), bon:gain(g), 0.05, "cold gain")
+    -- the midpoint quantiles -log(1 - u) of 4000 atoms of the exponential law
+    local v = {}
+    for i = 1, 4000 do v[i] = -math.log(1 - (i - 0.5) / 4000) end
+    local d, p = ab.tail.empirical(v), P.soft_best_of_n { n = 4, temperature = 0.5 }
+    close(p:gain(e), p:gain(d), 2e-3, "discretised gain")
+    close(p:kl { reference = e }, p:kl { reference = d }, 2e-3, "discretised kl")
+  end)
+
+  it("on Exponential(1) with n = 2, T = 1: quadrature of q(r) = 2 (1 - e^-r log(1 + e^r)), and KS", function()
+    -- the pick is sigma(r1 - r2), and E sigma(r - X) = int_0^1 y / (y + e^-r) dy
+    -- = 1 - e^-r log(1 + e^r) in closed form: q(r) on a grid, integrated by
+    -- Simpson's rule in Lua (step 1/256 on [0, 60]), is an independent route
+    local p = P.soft_best_of_n { n = 2, temperature = 1 }
+    local function q(r) return 2 * (1 - math.exp(-r) * (r + math.log(1 + math.exp(-r)))) end
+    local h, N = 1 / 256, 60 * 256
+    local gain, win, kl, cdf = 0, 0, 0, { [0] = 0 }
+    local function f(r) local d = q(r) * math.exp(-r) return d, (r - 1) * d, (1 - math.exp(-r)) * d end
+    for i = 0, N - 1, 2 do
+      local a, b, c = i * h, (i + 1) * h, (i + 2) * h
+      local da, ga, wa = f(a)
+      local db, gb, wb = f(b)
+      local dc, gc, wc = f(c)
+      gain = gain + h / 3 * (ga + 4 * gb + gc)
+      win = win + h / 3 * (wa + 4 * wb + wc)
+      local function k(r) return q(r) * math.log(q(r)) * math.exp(-r) end
+      kl = kl + h / 3 * (k(a) + 4 * k(b) + k(c))
+      cdf[i + 1] = cdf[i] + h / 2 * (da + db)
+      cdf[i + 2] = cdf[i + 1] + h / 2 * (db + dc)
+    end
+    close(p:gain(e), gain, 1e-10, "gain")
+    close(p:win_rate { reference = e }, win, 1e-10, "win rate")
+    close(p:kl { reference = e }, kl, 1e-10, "kl")
+    -- KS of draws by the definition against the policy's CDF G(r) = int_0^r q f
+    for _, seed in ipairs { 1, 2 } do
+      local k = 4000
+      local x = p:sample(e, k, ab.rng(seed))
+      local xs = {}
+      for i = 1, k do xs[i] = x[i] end
+      table.sort(xs)
+      local d = 0
+      for i = 1, k do
+        local pos = math.min(xs[i] / h, N - 1)
+        local j = math.floor(pos)
+        local c = cdf[j] + (pos - j) * (cdf[j + 1] - cdf[j])
+        d = math.max(d, math.abs(c - i / k), math.abs(c - (i - 1) / k))
+      end
+      assert.is_true(d < 1.63 / math.sqrt(k), string.format("seed %d: KS %.4f", seed, d))
+    end
+  end)
+
+  it("agrees with Monte Carlo of the definition (sample n, pick with probability e^{r/T} / sum)", function()
+    local p = P.soft_best_of_n { n = 4, temperature = 0.5 }
+    local x = p:sample(e, 40000, ab.rng(17))
+    local m, se = ab.estimate.mean(x)
+    assert.is_true(math.abs(m - 1 - p:gain(e)) < 4 * se, m)
+    -- the win rate is E F(Y), F(y) = 1 - e^-y
+    local w = 0
+    for i = 1, #x do w = w + 1 - math.exp(-x[i]) end
+    local win = p:win_rate { reference = e }
+    assert.is_true(math.abs(w / #x - win) < 4 * math.sqrt(win * (1 - win) / #x), w / #x)
+  end)
+end)
+
 describe("n for a KL budget and the win-rate frontier", function()
   it("bon.n_for_kl inverts bon.kl from 1e-12 to 700 nats", function()
     for _, K in ipairs { 1e-12, 1e-6, 0.01, 0.5, 1, 5, 29.5, 30.5, 100, 700 } do
@@ -367,11 +468,72 @@ describe("rules in a scenario", function()
   end)
 
   it("rules a model cannot run name the rule and the model", function()
-    raises(function()
-      ab.scenario { joint = ab.joint.additive { gold = g, error = g }, policy = P.top_fraction { eps = 0.5 } }
-    end, "top_fraction", "joint.additive")
-    raises(function() ab.scenario { reference = g, policy = P.soft_best_of_n { n = 2, temperature = 1 } } end,
-      "soft_best_of_n", "finite reference")
+    local soft = P.soft_best_of_n { n = 2, temperature = 1 }
+    raises(function() ab.scenario { reference = ab.tail.subgaussian { variance = 1 }, policy = soft } end,
+      "soft_best_of_n", "subgaussian")
+  end)
+
+  local RULES = {
+    P.best_of_n { n = { 1, 4, 16 } }, P.best_of_poisson { mu = { 0, 3, 15 } },
+    P.soft_best_of_n { n = 8, temperature = { 0.3, 1, 3 } }, P.top_fraction { eps = { 1, 0.3, 0.05 } },
+    P.win_rate_tilt { c = { 0, 3, 10 } }, P.kl_budget { kl = { 0.1, 1, 2 } }, P.kl_penalty { beta = { 3, 1, 0.5 } },
+  }
+
+  it("every rule runs on logged pairs (joint.samples), exactly: the rule's law over the pairs", function()
+    local rng = ab.rng(4)
+    local gold, e = g:sample(3000, rng), ab.tail.student_t { df = 3, scale = 1 }:sample(3000, rng)
+    local proxy, probs = {}, {}
+    for i = 1, #gold do proxy[i], probs[i] = gold[i] + e[i], 1 / #gold end
+    local j = ab.joint.samples { proxy = proxy, gold = gold }
+    for _, fam in ipairs(RULES) do
+      local s = ab.scenario { joint = j, policy = fam, divergences = { "chi2" } }
+      local rows = s:run()
+      assert.are.equal(3, #rows)
+      assert.is_table(s:peak(), fam.name)
+      if fam.name ~= "kl_budget" and fam.name ~= "kl_penalty" then
+        local laws = fam.name == "best_of_n" and {} or fam:law(probs, proxy)
+        for i, r in ipairs(rows) do
+          assert.are.equal("exact", r.gold_kind, fam.name)
+          local law = fam.name == "best_of_n" and ab.bon.policy(probs, proxy, fam.values[i]) or laws[i]
+          local gsum, mean = 0, 0
+          for k = 1, #gold do gsum, mean = gsum + law.policy[k] * gold[k], mean + gold[k] / #gold end
+          close(r.gold_gain + 1, gsum - mean + 1, 1e-12, fam.name .. " gold")
+          close(r.kl + 1, law.kl + 1, 1e-12, fam.name .. " kl")
+        end
+      end
+    end
+  end)
+
+  it("every rule runs on joint.additive by Monte Carlo; with Gaussian parts it is joint.gaussian", function()
+    -- gold N(0,1) + error N(0,1): jointly Gaussian with rho = 1/sqrt 2,
+    -- sd_proxy = sqrt 2, whose golden gains are exact for every rule
+    local add = ab.joint.additive { gold = g, error = g }
+    local exact = ab.joint.gaussian { rho = 1 / math.sqrt(2), sd_proxy = math.sqrt(2), sd_gold = 1 }
+    for _, fam in ipairs(RULES) do
+      local s = ab.scenario { joint = add, policy = fam, monte_carlo = { draws = 20000, seed = 3 } }
+      local rows, want = s:run(), ab.scenario { joint = exact, policy = fam }:run()
+      assert.is_table(s:peak(), fam.name)
+      for i, r in ipairs(rows) do
+        -- (soft best-of-n: the gold of the law over the draws, whose
+        -- discreteness biases it by O(1/draws))
+        local tol = 5 * (r.gold_se or 0) + 2e-3
+        assert.is_true(math.abs(r.gold_gain - want[i].gold_gain) < tol,
+          string.format("%s %d: %.6g vs %.6g (se %.2g)", fam.name, i, r.gold_gain, want[i].gold_gain, r.gold_se or 0))
+      end
+    end
+  end)
+
+  it("soft best-of-n runs on an exact reference: its exact gain and KL, Monte Carlo within 4.5 se, a peak", function()
+    local fam = P.soft_best_of_n { n = 4, temperature = { 0.3, 1, 3 } }
+    local s = ab.scenario { reference = g, error = ab.error.overestimation { rate = 0.3 }, policy = fam,
+      monte_carlo = { draws = 4000, seed = 5 } }
+    local rows = s:run()
+    for i, r in ipairs(rows) do
+      close(r.proxy_gain, fam:gain(g)[i], 1e-12, "gain")
+      close(r.kl, fam:kl { reference = g }[i], 1e-12, "kl")
+      assert.is_true(math.abs(r.proxy_mc - r.proxy_gain) < 4.5 * r.proxy_se, "mc")
+    end
+    assert.is_table(s:peak())
   end)
 end)
 
@@ -394,8 +556,10 @@ describe("rule errors", function()
       "policy.top_fraction:gain")
     raises(function() P.soft_best_of_n { n = 2, temperature = 1 }:kl() end, "policy.soft_best_of_n:kl",
       "reference=")
-    raises(function() P.soft_best_of_n { n = 2, temperature = 1 }:gain(g) end, "policy.soft_best_of_n:gain",
-      "finite reference")
+    raises(function() P.soft_best_of_n { n = 2, temperature = 1 }:gain(ab.tail.subgaussian { variance = 1 }) end,
+      "policy.soft_best_of_n:gain", "exact or finite law")
+    raises(function() P.soft_best_of_n { n = 2, temperature = 1 }:divergence("tv", { reference = g }) end,
+      "policy.soft_best_of_n:divergence", "total variation")
     raises(function() P.kl_penalty { beta = 1 }:win_rate() end, "policy.kl_penalty:win_rate")
     raises(function() ab.frontier.win_rate(-1) end, "frontier.win_rate", "kl")
     raises(function() ab.bon.n_for_kl(-0.5) end, "bon.n_for_kl", "kl")

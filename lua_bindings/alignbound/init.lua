@@ -834,7 +834,9 @@ ab.joint = core.joint
 -- (self-normalised, log-sum-exp; errors by the delta method) and is an error
 -- when E e^{lambda proxy} is infinite (heavy or exponential tails).
 -- `j:proxy_law{draws=, seed=}` is the empirical law of that many proxy draws
--- (an estimate).  The same seed gives the same numbers.
+-- (an estimate).  The same seed gives the same numbers.  In a scenario the
+-- other selection rules (ab.policy.*) run on the model's draws (the
+-- scenario's monte_carlo= or these defaults).
 -- @function joint.additive
 -- @tparam table opts `{gold=tail, error=tail}`
 

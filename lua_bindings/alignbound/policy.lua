@@ -374,10 +374,68 @@ local function joint_name(j)
   return tostring(j):match("^([%w_.]+)")
 end
 
+-- The pairs (proxy, gold) of joint.samples (exact = true) or, for
+-- joint.additive, Monte Carlo draws of it (the scenario's monte_carlo= or
+-- the model's default {draws=10000, seed=1}; drawn once per run, so that
+-- every parameter sees the same draws); nil for other models.
+local function joint_pairs(ctx)
+  local scenario = require "alignbound.scenario"
+  local parts = ctx.joint and scenario.joint_parts[ctx.joint]
+  if not parts then return nil end
+  if parts.kind == "samples" then return parts.proxy, parts.gold, true end
+  if not ctx.pairs then
+    local mc = ctx.monte_carlo or { draws = 10000, seed = 1 }
+    local p, g = core.rules.additive_draws(parts.gold, parts.error, mc.draws, core.rng(mc.seed), "joint.additive")
+    ctx.pairs = { p, g }
+  end
+  return ctx.pairs[1], ctx.pairs[2], false
+end
+
+-- A policy law over the pairs: its gains (exact on logged pairs, Monte
+-- Carlo with standard errors on draws) into row.
+local function pair_row(row, law, proxy, gold, exact)
+  local g = core.rules.pair_gains(law, proxy, gold, "scenario")
+  if exact then
+    row.proxy_exact, row.gold_exact = g.proxy_gain, g.gold_gain
+  else
+    row.proxy_mc, row.proxy_se, row.gold_mc, row.gold_se = g.proxy_gain, g.proxy_se, g.gold_gain, g.gold_se
+  end
+  return row
+end
+
+-- Divergences of a law over the pairs from their uniform reference.
+local function pair_divergences(ctx, law, probs)
+  local out = {}
+  for _, d in ipairs(ctx.needs) do
+    out[d.label] = core.divergence(law, probs, d.family, d.alpha and { alpha = d.alpha } or nil)
+  end
+  return out
+end
+
 -- The row of a quantile rule (name, parameter v) in a scenario.
 local function quantile_row(ctx, name, v)
   local R = core.rules
   local row = {}
+  local proxy, gold, exact = joint_pairs(ctx)
+  if proxy then
+    -- the rule's exact law with ties over the pairs (logged pairs: exactly
+    -- the rule on their empirical law; draws: its Monte Carlo estimate)
+    local probs = core.vector(#proxy, 1 / #proxy)
+    local r = R.policy(probs, proxy, name, v)
+    if exact then
+      row.kl, row.kl_exact, row.divergences = r.kl, true, pair_divergences(ctx, r.policy, probs)
+    else -- a continuous proxy: the rule's own KL and divergences (upper bounds with ties)
+      row.kl, row.kl_exact, row.divergences = R.kl(name, v), false, {}
+      for _, d in ipairs(ctx.needs) do
+        row.divergences[d.label] = R.divergence(name, v, d.family, d.alpha and { alpha = d.alpha } or nil)
+      end
+    end
+    row.renyi_divergence = function(a)
+      if a == 1 then return row.kl end
+      return R.divergence(name, v, "renyi", { alpha = a })
+    end
+    return pair_row(row, r.policy, proxy, gold, exact)
+  end
   if ctx.atoms then
     local r = R.policy(ctx.atoms.probs, ctx.atoms.values, name, v)
     row.kl, row.kl_exact = r.kl, true
@@ -410,14 +468,15 @@ local function quantile_row(ctx, name, v)
   return row
 end
 
--- Which contexts a quantile rule runs on: any reference; of the joint
--- models only the Gaussian one (the others have no exact or Monte Carlo
--- form for a rule other than best-of-n and the tilts).
+-- Which contexts a quantile rule runs on: any reference, and the joint
+-- models whose pairs the scenario knows (joint.gaussian in closed form,
+-- joint.samples and joint.additive over their pairs).
 local function quantile_context(name)
   return function(_, ctx)
-    if ctx.joint and joint_name(ctx.joint) ~= "joint.gaussian" then
+    local scenario = require "alignbound.scenario"
+    if ctx.joint and joint_name(ctx.joint) ~= "joint.gaussian" and not scenario.joint_parts[ctx.joint] then
       return "policy " .. name .. " on the joint model " .. tostring(ctx.joint)
-        .. ": only joint.gaussian is supported (its gold follows the proxy linearly); "
+        .. ": only joint.gaussian, joint.additive and joint.samples are supported; "
         .. "use reference= with golden= or error=, or best_of_n / kl_budget / kl_penalty"
     end
   end
@@ -437,7 +496,9 @@ end
 -- samples as best-of-(1 + mu), at a smaller KL.  Methods as for every rule
 -- family (see `divergence`).  In a scenario: exact KL on a finite reference
 -- (the law with ties), exact proxy gain for an exact law, Monte Carlo by the
--- sampler, and with joint.gaussian the exact golden gain.
+-- sampler; with joint.gaussian the exact golden gain, with joint.samples the
+-- rule's exact law over the logged pairs, with joint.additive that law over
+-- the model's Monte Carlo draws (golden gain with its standard error).
 -- @function best_of_poisson
 -- @tparam table opts `{mu = {...}}` (mu >= 0)
 define_quantile("best_of_poisson", "mu",
@@ -492,9 +553,14 @@ define_quantile("win_rate_tilt", "c",
 -- number; n is an integer.  Methods: p:law(probs, rewards), p:gain(dist)
 -- and p:sample(dist, k, rng) (n draws each, by simulation) take the law;
 -- p:kl{reference=}, p:win_rate{reference=} and
--- p:divergence(family, {reference=}) take a finite reference law (a
--- discrete or empirical tail, or {values=, probs=}).  In a scenario it
--- needs a finite reference.
+-- p:divergence(family, {reference=}) take a reference law: a finite one (a
+-- discrete or empirical tail, or {values=, probs=}) over its atoms, an
+-- exact continuous one by the Laplace form on a tanh-sinh discretisation
+-- of its quantile, refined until two levels agree to 1e-12 (total
+-- variation, whose |q - 1| has a kink, only on a finite law).  In a
+-- scenario it runs on an exact or finite reference and on every joint model
+-- (joint.gaussian exactly, joint.samples over the logged pairs exactly,
+-- joint.additive by Monte Carlo over its draws).
 -- @function soft_best_of_n
 -- @tparam table opts `{n = {...} | number, temperature = number | {...}}`
 local function soft_atoms(fname, ref)
@@ -506,6 +572,12 @@ local function soft_atoms(fname, ref)
       .. "{values=, probs=}), got " .. tostring(ref), 0)
   end
   return a
+end
+
+-- a law (ab.tail.*): exact laws by the Laplace form on their quantile,
+-- finite ones over their atoms (core.rules.soft_exact)
+local function soft_exact_law(ref)
+  return type(ref) == "userdata"
 end
 
 local function soft_nt(self, v)
@@ -529,6 +601,10 @@ local soft_methods = {
   kl = function(self, v, opts)
     local fname = "policy.soft_best_of_n:kl"
     local _, ref = divergence_opts(fname, opts)
+    if soft_exact_law(ref) then
+      local n, t = soft_nt(self, v)
+      return core.rules.soft_exact(ref, n, t, nil, nil, fname).kl
+    end
     local a = soft_atoms(fname, ref)
     local n, t = soft_nt(self, v)
     return core.rules.soft_policy(a.probs, a.values, n, t).kl
@@ -536,6 +612,10 @@ local soft_methods = {
   win_rate = function(self, v, opts)
     local fname = "policy.soft_best_of_n:win_rate"
     local _, ref = divergence_opts(fname, opts)
+    if soft_exact_law(ref) then
+      local n, t = soft_nt(self, v)
+      return core.rules.soft_exact(ref, n, t, nil, nil, fname).win_rate
+    end
     local a = soft_atoms(fname, ref)
     local n, t = soft_nt(self, v)
     return core.rules.soft_policy(a.probs, a.values, n, t).win_rate
@@ -543,14 +623,64 @@ local soft_methods = {
   divergence = function(self, v, family, opts)
     local fname = "policy.soft_best_of_n:divergence"
     local o, ref = divergence_opts(fname, opts)
+    if soft_exact_law(ref) then
+      local n, t = soft_nt(self, v)
+      return core.rules.soft_exact(ref, n, t, family, o, fname).divergence
+    end
     local a = soft_atoms(fname, ref)
     local n, t = soft_nt(self, v)
     return core.divergence(core.rules.soft_policy(a.probs, a.values, n, t).policy, a.probs, family, o)
   end,
 }
 
+-- an exact continuous reference without a joint model: the Laplace form
+local function soft_evaluate_exact(ctx, n, t)
+  local fname = "policy.soft_best_of_n"
+  local r = core.rules.soft_exact(ctx.law, n, t, nil, nil, fname)
+  local row = { kl = r.kl, kl_exact = true, divergences = {} }
+  for _, d in ipairs(ctx.needs) do
+    local ok, x = pcall(core.rules.soft_exact, ctx.law, n, t, d.family, d.alpha and { alpha = d.alpha } or nil,
+      fname)
+    if ok then row.divergences[d.label] = x.divergence end
+  end
+  row.proxy_exact = r.gain
+  row.proxy_bound = ctx.law:gain(r.kl)
+  row.renyi_divergence = function(a)
+    if a == 1 then return r.kl end
+    return core.rules.soft_exact(ctx.law, n, t, "renyi", { alpha = a }, fname).divergence
+  end
+  local rng = mc_rng(ctx)
+  if rng then
+    local m, se = core.estimate.mean(core.rules.soft_sample(ctx.law, n, t, ctx.monte_carlo.draws, rng))
+    row.proxy_mc, row.proxy_se = m - ctx.law:mean(), se
+  end
+  return row
+end
+
 local function soft_evaluate(self, ctx, v)
   local n, t = soft_nt(self, v)
+  local proxy, gold, exact = joint_pairs(ctx)
+  if proxy then
+    local probs = core.vector(#proxy, 1 / #proxy)
+    local r = core.rules.soft_policy(probs, proxy, n, t)
+    -- on draws of a continuous proxy, the KL of the law over the draws
+    -- estimates the KL of the rule
+    local row = { kl = r.kl, kl_exact = exact, divergences = pair_divergences(ctx, r.policy, probs) }
+    row.renyi_divergence = function(a)
+      if a == 1 then return r.kl end
+      return core.divergence(r.policy, probs, "renyi", { alpha = a })
+    end
+    return pair_row(row, r.policy, proxy, gold, exact)
+  end
+  if ctx.joint then
+    -- jointly Gaussian: the gold moves by rho sd_gold / sd_proxy times the proxy
+    local row = soft_evaluate_exact(ctx, n, t)
+    local tl = ctx.joint:tilt(1)
+    row.gold_exact = row.proxy_exact * (tl.gold_gain / tl.proxy_gain)
+    row.proxy_mc, row.proxy_se, row.proxy_bound = nil, nil, nil
+    return row
+  end
+  if not ctx.atoms then return soft_evaluate_exact(ctx, n, t) end
   local r = core.rules.soft_policy(ctx.atoms.probs, ctx.atoms.values, n, t)
   local row = { kl = r.kl, kl_exact = true, divergences = finite_divergences(ctx, r.policy) }
   row.proxy_exact = r.mean - ctx.law:mean()
@@ -568,8 +698,11 @@ local function soft_evaluate(self, ctx, v)
 end
 
 local function soft_context(_, ctx)
-  if not ctx.atoms then
-    return "policy soft_best_of_n needs a finite reference law (its exact law is over the atoms), got "
+  local scenario = require "alignbound.scenario"
+  local ok = ctx.atoms or (ctx.exact and not ctx.joint)
+    or (ctx.joint and (scenario.joint_parts[ctx.joint] or joint_name(ctx.joint) == "joint.gaussian"))
+  if not ok then
+    return "policy soft_best_of_n needs a finite or exact reference law or a joint model, got "
       .. (ctx.joint and tostring(ctx.joint) or tostring(ctx.law))
   end
 end

@@ -22,6 +22,28 @@ local FAMILIES = { kl = true, reverse_kl = true, chi2 = true, hellinger = true, 
 -- reference uses the exact law with ties.
 M.atoms = setmetatable({}, { __mode = "k" })
 
+--- The parts of ab.joint.additive (`{gold=, error=}`) and ab.joint.samples
+-- (`{proxy=, gold=}` as vectors), weakly, so that the selection rules other
+-- than best-of-n and the tilts run on them (on the logged pairs exactly, on
+-- Monte Carlo draws of the additive model).
+M.joint_parts = setmetatable({}, { __mode = "k" })
+do
+  local J = core.joint
+  local additive, samples = J.additive, J.samples
+  function J.additive(opts)
+    local ok, j = pcall(additive, opts)
+    if not ok then error(j, 2) end
+    M.joint_parts[j] = { kind = "additive", gold = opts.gold, error = opts.error }
+    return j
+  end
+  function J.samples(opts)
+    local ok, j = pcall(samples, opts)
+    if not ok then error(j, 2) end
+    M.joint_parts[j] = { kind = "samples", proxy = core.vector(opts.proxy), gold = core.vector(opts.gold) }
+    return j
+  end
+end
+
 local function argerror(msg)
   error("bad argument #1 to 'scenario' (" .. msg .. ")", 0)
 end

@@ -1328,6 +1328,35 @@ out:
   return st;
 }
 
+/* Every divergence budget on a large finite law (the bucketed kernel sums
+ * from 4096 atoms on), soft best-of-n on a continuous law, and the
+ * additive model's draws. */
+static int sc_budgets_rules(void) {
+  ab_tail *fl = NULL, *g = NULL, *e = NULL;
+  ab_rng *r = NULL;
+  int st = AB_OK;
+  ab_family hel = {AB_HELLINGER, 0, NULL, NULL}, chi = {AB_CHI2, 0, NULL, NULL};
+  double budgets[3] = {0.01, 0.1, 0.5}, out[3], proxy[64], gold[64];
+  size_t failed;
+  ab_soft_summary ss;
+  TRY(ab_tail_discrete(heap_values, heap_probs, 5000, &fl));
+  TRY(ab_budget_gain(fl, &hel, budgets, 3, out, NULL, &failed));
+  TRY(ab_budget_needed(fl, &hel, budgets, 3, out, NULL, &failed));
+  TRY(ab_budget_gain(fl, &chi, budgets, 3, out, NULL, &failed));
+  TRY(ab_tail_gaussian(0.0, 1.0, &g));
+  TRY(ab_soft_bon_exact(g, 4.0, 0.5, NULL, &ss));
+  TRY(ab_soft_bon_exact(fl, 4.0, 0.5, &chi, &ss));
+  TRY(ab_tail_gaussian(0.0, 0.5, &e));
+  TRY(ab_rng_new(3, 0, &r));
+  TRY(ab_additive_draws(g, e, r, 64, proxy, gold));
+out:
+  ab_tail_free(fl);
+  ab_tail_free(g);
+  ab_tail_free(e);
+  ab_rng_free(r);
+  return st;
+}
+
 static int sc_workspace(void) {
   ab_workspace *w = NULL;
   ab_tail *g = NULL;
@@ -1473,9 +1502,11 @@ static void test_frame_loop(counting_heap *h) {
 static void test_allocator(void) {
   counting_heap h = {0, 0, 0, 0, 0};
   int (*scenario[])(void) = {sc_constructors, sc_finite_law, sc_policies,
-                             sc_joint_and_rest, sc_workspace, sc_bootstrap};
+                             sc_joint_and_rest, sc_workspace, sc_bootstrap,
+                             sc_budgets_rules};
   const char *name[] = {"constructors", "finite law", "policies",
-                        "joint and the rest", "workspace", "bootstrap"};
+                        "joint and the rest", "workspace", "bootstrap",
+                        "budgets and rules"};
   /* data: ties among the values, probabilities summing to 1 */
   for (int i = 0; i < 5000; i++) {
     heap_values[i] = (double)((i * 7919) % 1000) / 100.0;
@@ -1855,6 +1886,61 @@ static void test_prompts(void) {
   CHECK(kl[0] == 0 && rkl[1] == 0 && gain[0] == 0);
 }
 
+/* issue 8 (rest): power-family budgets on a large finite law by bucketed
+ * series, against the same law as atoms below the bucket threshold; soft
+ * best-of-n on a continuous law against mpmath; gains over pairs. */
+static void test_issue8_rest(void) {
+  enum { M = 2500 };
+  double *v = malloc(2 * M * sizeof *v), *pr = malloc(M * sizeof *pr);
+  CHECK(v && pr);
+  if (!v || !pr) {
+    free(v);
+    free(pr);
+    return;
+  }
+  for (int i = 1; i <= M; i++) {
+    double y = i * 0.6180339887498949;
+    v[i - 1] = v[M + i - 1] = i == M ? 20.0 : pow(y - floor(y), 3.0);
+    pr[i - 1] = 1.0 / M;
+  }
+  ab_tail *fast = NULL, *slow = NULL;
+  CHECK(ab_tail_discrete(v, NULL, 2 * M, &fast) == AB_OK);
+  CHECK(ab_tail_discrete(v, pr, M, &slow) == AB_OK);
+  ab_family fams[] = {{AB_HELLINGER, 0.0, NULL, NULL}, {AB_ALPHA, 3.0, NULL, NULL},
+                      {AB_RENYI, 0.3, NULL, NULL}, {AB_REVERSE_KL, 0.0, NULL, NULL}};
+  double c[] = {1e-8, 1e-2, 0.5, 4.0}, a[4], b[4];
+  for (int k = 0; fast && slow && k < 4; k++) {
+    CHECK(ab_budget_gain(fast, &fams[k], c, 4, a, NULL, NULL) == AB_OK);
+    CHECK(ab_budget_gain(slow, &fams[k], c, 4, b, NULL, NULL) == AB_OK);
+    for (int i = 0; i < 4; i++) CHECK_CLOSE(a[i], b[i], 2e-10);
+  }
+  ab_tail_free(fast);
+  ab_tail_free(slow);
+  /* n = 2, T = 1 on N(0, 1): gain E[D sigma(D)], D ~ N(0, 2) (mpmath) */
+  ab_tail *g = NULL;
+  ab_soft_summary s;
+  ab_family hel = {AB_HELLINGER, 0.0, NULL, NULL}, tv = {AB_TV, 0.0, NULL, NULL};
+  CHECK(ab_tail_gaussian(0.0, 1.0, &g) == AB_OK);
+  CHECK(ab_soft_bon_exact(g, 2.0, 1.0, &hel, &s) == AB_OK);
+  CHECK_CLOSE(s.gain, 0.36316184603163054549, 1e-10);
+  CHECK_CLOSE(s.kl, 0.070749861500789093392, 1e-10);
+  CHECK_CLOSE(s.win_rate, 0.60446700601920282028, 1e-10);
+  CHECK(s.divergence > 0.0 && s.divergence < s.kl);
+  CHECK(ab_soft_bon_exact(g, 2.5, 1.0, NULL, &s) == AB_EDOM);
+  CHECK(ab_soft_bon_exact(g, 2.0, 0.0, NULL, &s) == AB_EDOM);
+  CHECK(ab_soft_bon_exact(g, 2.0, 1.0, &tv, &s) == AB_EUNDEF);
+  ab_tail_free(g);
+  /* a policy on the top two of four pairs */
+  double pi[] = {0.0, 0.0, 0.5, 0.5}, px[] = {0, 1, 2, 3}, gd[] = {1, 1, 3, 1};
+  ab_pair_summary ps;
+  CHECK(ab_pair_gains(pi, px, gd, 4, &ps) == AB_OK);
+  CHECK_CLOSE(ps.proxy_gain, 1.0, 1e-15);
+  CHECK_CLOSE(ps.gold_gain, 0.5, 1e-15);
+  CHECK(ab_pair_gains(pi, px, gd, 0, &ps) == AB_EDOM);
+  free(v);
+  free(pr);
+}
+
 int main(void) {
   ab_init();
   test_laws_issue9();
@@ -1892,5 +1978,6 @@ int main(void) {
   test_csv_chunk_edges();
   test_jsonl();
   test_prompts();
+  test_issue8_rest();
   return check_report("core_test");
 }

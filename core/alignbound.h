@@ -565,6 +565,10 @@ typedef struct {
   unsigned *index; /* rows entries in [0, count) (NULL for a numeric column) */
 } ab_text;
 
+/* Every array of a table is exactly as long as its comment says (a name is
+ * its length + 1): ab_table_free gives those sizes back to the allocator
+ * (lua_Alloc's contract), so a caller reads a table but does not resize its
+ * arrays or change rows and count. */
 typedef struct {
   size_t rows, cols;
   char **names;   /* cols names */
@@ -1056,6 +1060,8 @@ int ab_bon_binary(double p, double n, ab_bon_binary_result *out);
  * first[g] is the row (0-based) where prompt g first appears, the grouped
  * rows offsets[g] .. offsets[g+1] - 1 belong to it, and order[j] is the
  * original row of grouped row j (rows keep their order within a prompt). */
+/* As with ab_table, the arrays are exactly as long as said, the sizes
+ * ab_grouping_free gives back. */
 typedef struct {
   size_t rows, prompts;
   size_t *first;   /* prompts entries */

@@ -37,8 +37,9 @@ typedef struct {
   char *err;
   size_t errlen;
   char sep;
-  size_t nnames;
-  char **names;   /* the header's */
+  size_t nnames, names_cap;
+  char **names;   /* the header's (names_cap entries) */
+  size_t nplan;   /* the entries of kind and out (nnames when planned) */
   int *kind;      /* per file column */
   size_t *out;    /* per file column: its column in the table */
   ab_builder b;
@@ -102,7 +103,7 @@ static const char *content(reader *r, const field *f, size_t *len) {
   if (!f->doubled) return f->start;
   if (f->len + 1 > r->scratch_cap) {
     size_t cap = 2 * (f->len + 1);
-    char *s = realloc(r->scratch, cap);
+    char *s = ab_realloc(r->scratch, r->scratch_cap, cap);
     if (!s) return NULL;
     r->scratch = s;
     r->scratch_cap = cap;
@@ -263,9 +264,10 @@ static int parse_record(reader *r, const char *p, const char *end, int eof,
 static int parse_header(reader *r, const char *p, const char *end, int eof,
                         const char **next) {
   size_t cap = 8;
-  char **v = malloc(cap * sizeof *v);
+  char **v = ab_malloc_n(cap, sizeof *v);
   if (!v) return AB_ENOMEM;
   r->names = v;
+  r->names_cap = cap;
   r->nnames = 0;
   for (;;) {
     field f;
@@ -281,15 +283,19 @@ static int parse_header(reader *r, const char *p, const char *end, int eof,
       return ab_read_fail(r->err, r->errlen, AB_EPARSE, "%s:1: column %zu: "
                           "%s", r->path, r->nnames + 1, why);
     }
-    if (r->nnames == cap) {
-      char **nv = realloc(r->names, 2 * cap * sizeof *nv);
+    if (r->nnames == r->names_cap) {
+      size_t ncap = 2 * r->names_cap;
+      char **nv = ncap <= SIZE_MAX / sizeof *nv
+                      ? ab_realloc(r->names, r->names_cap * sizeof *nv,
+                                   ncap * sizeof *nv)
+                      : NULL;
       if (!nv) return AB_ENOMEM;
       r->names = nv;
-      cap *= 2;
+      r->names_cap = ncap;
     }
     size_t len;
     const char *s = content(r, &f, &len);
-    char *name = s ? malloc(len + 1) : NULL;
+    char *name = s ? ab_malloc(len + 1) : NULL;
     if (!name) return AB_ENOMEM;
     memcpy(name, s, len);
     name[len] = '\0';
@@ -308,11 +314,14 @@ static int parse_header(reader *r, const char *p, const char *end, int eof,
   }
 }
 
+/* A name may hold no NUL (the scan refuses them): its block is its length
+ * + 1. */
 static void free_names(reader *r) {
-  for (size_t j = 0; r->names && j < r->nnames; j++) free(r->names[j]);
-  free(r->names);
+  for (size_t j = 0; r->names && j < r->nnames; j++)
+    ab_free(r->names[j], strlen(r->names[j]) + 1);
+  ab_free(r->names, r->names_cap * sizeof *r->names);
   r->names = NULL;
-  r->nnames = 0;
+  r->nnames = r->names_cap = 0;
 }
 
 /* "no column named 'c' (the columns are 'a', 'b')", as far as err holds. */
@@ -333,16 +342,19 @@ static int no_column(reader *r, const char *name) {
   return AB_EDOM;
 }
 
-/* Which file column feeds which table column, and the table's names. */
+/* Which file column feeds which table column, and the table's names
+ * (*list and *is_text of *nlist entries). */
 static int plan(reader *r, const ab_columns *want, const char ***list,
-                int **is_text, size_t *count) {
+                int **is_text, size_t *nlist, size_t *count) {
   size_t n = want->nnumbers + want->ntext;
   int all = want->nnumbers == 0;
   if (all) n = r->nnames + want->ntext; /* at most */
-  *list = malloc((n ? n : 1) * sizeof **list);
-  *is_text = malloc((n ? n : 1) * sizeof **is_text);
-  r->kind = malloc(r->nnames * sizeof *r->kind + 1);
-  r->out = malloc(r->nnames * sizeof *r->out + 1);
+  *nlist = n;
+  *list = ab_malloc_n(n, sizeof **list);
+  *is_text = ab_malloc_n(n, sizeof **is_text);
+  r->nplan = r->nnames;
+  r->kind = ab_malloc_n(r->nplan, sizeof *r->kind);
+  r->out = ab_malloc_n(r->nplan, sizeof *r->out);
   if (!*list || !*is_text || !r->kind || !r->out) return AB_ENOMEM;
   for (size_t j = 0; j < r->nnames; j++) r->kind[j] = SKIP;
   size_t c = 0;
@@ -384,7 +396,7 @@ int ab_csv_read_columns(const char *path, const ab_columns *want,
   ab_source s;
   const char **list = NULL;
   int *is_text = NULL, st;
-  size_t count = 0, rows = 0, line = 2, pos = 0;
+  size_t count = 0, nlist = 0, rows = 0, line = 2, pos = 0;
   memset(out, 0, sizeof *out);
   memset(&r, 0, sizeof r);
   if (!path) return ab_read_fail(err, errlen, AB_EDOM, "no file name");
@@ -430,7 +442,7 @@ int ab_csv_read_columns(const char *path, const ab_columns *want,
     free_names(&r);
     if (st == MORE) st = ab_source_fill(&s, pos), pos = 0;
   }
-  if (!st) st = plan(&r, want, &list, &is_text, &count);
+  if (!st) st = plan(&r, want, &list, &is_text, &nlist, &count);
   if (!st) st = ab_builder_init(&r.b, out, list, is_text, count);
   int built = !st;
   while (!st) {
@@ -453,18 +465,18 @@ int ab_csv_read_columns(const char *path, const ab_columns *want,
       pos = (size_t)(next - s.buf);
     }
   }
+  if (built && st) ab_builder_discard(&r.b);
+  else if (built) st = ab_builder_finish(&r.b, rows); /* trims may fail */
   if (st == AB_ENOMEM) ab_read_fail(err, errlen, st, "%s: out of memory", path);
   if (st == AB_EIO)
     ab_read_fail(err, errlen, st, "%s: %s", path,
                  errno ? strerror(errno) : "read error");
-  if (built) ab_builder_finish(&r.b, rows);
-  if (st) ab_table_free(out);
   free_names(&r);
-  free(r.kind);
-  free(r.out);
-  free(r.scratch);
-  free(list);
-  free(is_text);
+  ab_free(r.kind, r.nplan * sizeof *r.kind);
+  ab_free(r.out, r.nplan * sizeof *r.out);
+  ab_free(r.scratch, r.scratch_cap);
+  ab_free(list, nlist * sizeof *list);
+  ab_free(is_text, nlist * sizeof *is_text);
   ab_source_close(&s);
   return st;
 }

@@ -35,12 +35,14 @@ typedef struct {
   int text;
 } path_of;
 
+/* A path's blocks: copy strlen(name) + 1 bytes, part nparts pieces (both
+ * NULL unless split succeeded). */
 static void free_paths(path_of *f, size_t n) {
   for (size_t c = 0; f && c < n; c++) {
-    free(f[c].copy);
-    free(f[c].part);
+    if (f[c].copy) ab_free(f[c].copy, strlen(f[c].name) + 1);
+    ab_free(f[c].part, f[c].nparts * sizeof *f[c].part);
   }
-  free(f);
+  ab_free(f, n * sizeof *f);
 }
 
 static int split(path_of *f, const char *name, int text) {
@@ -48,9 +50,15 @@ static int split(path_of *f, const char *name, int text) {
   f->name = name;
   f->text = text;
   for (size_t i = 0; i < len; i++) n += name[i] == '.';
-  f->copy = malloc(len + 1);
-  f->part = malloc(n * sizeof *f->part);
-  if (!f->copy || !f->part) return AB_ENOMEM;
+  f->copy = ab_malloc(len + 1);
+  f->part = ab_malloc_n(n, sizeof *f->part);
+  if (!f->copy || !f->part) {
+    ab_free(f->copy, len + 1);
+    ab_free(f->part, n * sizeof *f->part);
+    f->copy = NULL;
+    f->part = NULL;
+    return AB_ENOMEM;
+  }
   memcpy(f->copy, name, len + 1);
   f->nparts = 0;
   f->part[f->nparts++] = f->copy;
@@ -238,9 +246,9 @@ int ab_jsonl_read(const char *path, const ab_columns *want, ab_table *out,
     return ab_read_fail(err, errlen, AB_EDOM, "%s: no field names", path);
   int st = ab_columns_check(want, path, "field", err, errlen);
   if (st) return st;
-  path_of *f = calloc(n, sizeof *f);
-  const char **names = malloc(n * sizeof *names);
-  int *text = malloc(n * sizeof *text);
+  path_of *f = ab_calloc(n, sizeof *f);
+  const char **names = ab_malloc_n(n, sizeof *names);
+  int *text = ab_malloc_n(n, sizeof *text);
   json_tokener *tok = json_tokener_new();
   ab_source s;
   ab_builder b;
@@ -286,16 +294,16 @@ int ab_jsonl_read(const char *path, const ab_columns *want, ab_table *out,
     if (!st) st = parse_line(&b, tok, &w, f, n, p + k, len - k, k, rows);
     if (!st) rows++;
   }
+  if (built && st) ab_builder_discard(&b);
+  else if (built) st = ab_builder_finish(&b, rows); /* trims may fail */
   if (st == AB_ENOMEM) ab_read_fail(err, errlen, st, "%s: out of memory", path);
   if (st == AB_EIO && opened)
     ab_read_fail(err, errlen, st, "%s: %s", path,
                  errno ? strerror(errno) : "read error");
-  if (built) ab_builder_finish(&b, rows);
-  if (st) ab_table_free(out);
   if (opened) ab_source_close(&s);
   if (tok) json_tokener_free(tok);
   free_paths(f, n);
-  free(names);
-  free(text);
+  ab_free(names, n * sizeof *names);
+  ab_free(text, n * sizeof *text);
   return st;
 }

@@ -65,10 +65,12 @@ static int key_equal(const id_keys *k, size_t i, size_t j) {
  * table kept at most half full, doubled as prompts appear.  Then a counting
  * sort by prompt (stable: rows keep their order within a prompt). */
 static int group_keys(const id_keys *k, size_t n, ab_grouping *g) {
-  size_t cap = 1024, P = 0, pcap = 1024;
-  size_t *slot = calloc(cap, sizeof *slot), *gid = malloc((n ? n : 1) * sizeof *gid);
-  uint64_t *hs = malloc(pcap * sizeof *hs); /* each prompt's hash */
-  size_t *first = malloc(pcap * sizeof *first);
+  size_t cap = 1024, P = 0, pcap = 1024, fcap = pcap;
+  size_t *slot = ab_calloc(cap, sizeof *slot);
+  size_t *gid = ab_malloc_n(n, sizeof *gid);
+  uint64_t *hs = ab_malloc_n(pcap, sizeof *hs); /* each prompt's hash */
+  /* fcap apart from pcap: hs may grow and first then fail to */
+  size_t *first = ab_malloc_n(fcap, sizeof *first);
   memset(g, 0, sizeof *g);
   if (!slot || !gid || !hs || !first) goto nomem;
   for (size_t i = 0; i < n; i++) {
@@ -86,57 +88,63 @@ static int group_keys(const id_keys *k, size_t n, ab_grouping *g) {
       continue;
     }
     if (P == pcap) { /* a new prompt: room for its facts */
-      pcap *= 2;
-      uint64_t *h2 = realloc(hs, pcap * sizeof *hs);
+      if (pcap > SIZE_MAX / 2 / sizeof *hs) goto nomem;
+      uint64_t *h2 = ab_realloc(hs, pcap * sizeof *hs, 2 * pcap * sizeof *hs);
       if (!h2) goto nomem;
       hs = h2;
-      size_t *f2 = realloc(first, pcap * sizeof *first);
+      pcap *= 2;
+      size_t *f2 =
+          ab_realloc(first, fcap * sizeof *first, pcap * sizeof *first);
       if (!f2) goto nomem;
       first = f2;
+      fcap = pcap;
     }
     hs[P] = h;
     first[P] = i;
     gid[i] = P;
     slot[j] = ++P;
     if (2 * P > cap) { /* rehash into twice the room */
-      size_t ncap = 2 * cap, *ns = calloc(ncap, sizeof *ns);
+      size_t ncap = 2 * cap, *ns = ab_calloc(ncap, sizeof *ns);
       if (!ns) goto nomem;
       for (size_t q = 0; q < P; q++) {
         size_t t = (size_t)hs[q] & (ncap - 1);
         while (ns[t]) t = (t + 1) & (ncap - 1);
         ns[t] = q + 1;
       }
-      free(slot);
+      ab_free(slot, cap * sizeof *slot);
       slot = ns;
       cap = ncap;
     }
   }
-  free(slot);
+  ab_free(slot, cap * sizeof *slot);
   slot = NULL;
-  free(hs);
+  ab_free(hs, pcap * sizeof *hs);
   hs = NULL;
+  /* first to its P entries, the size ab_grouping_free gives back */
+  size_t *trimmed = ab_realloc(first, fcap * sizeof *first, P * sizeof *first);
+  if (!trimmed) goto nomem;
   g->rows = n;
   g->prompts = P;
-  g->first = first;
+  g->first = trimmed;
   first = NULL;
-  g->offsets = calloc(P + 1, sizeof *g->offsets);
-  g->order = malloc((n ? n : 1) * sizeof *g->order);
+  g->offsets = ab_calloc(P + 1, sizeof *g->offsets);
+  g->order = ab_malloc_n(n, sizeof *g->order);
   if (!g->offsets || !g->order) goto nomem;
   for (size_t i = 0; i < n; i++) g->offsets[gid[i] + 1]++;
   for (size_t q = 0; q < P; q++) g->offsets[q + 1] += g->offsets[q];
   /* gid becomes the running position of each prompt */
-  size_t *pos = malloc((P ? P : 1) * sizeof *pos);
+  size_t *pos = ab_malloc_n(P, sizeof *pos);
   if (!pos) goto nomem;
   memcpy(pos, g->offsets, P * sizeof *pos);
   for (size_t i = 0; i < n; i++) g->order[pos[gid[i]]++] = i;
-  free(pos);
-  free(gid);
+  ab_free(pos, P * sizeof *pos);
+  ab_free(gid, n * sizeof *gid);
   return AB_OK;
 nomem:
-  free(slot);
-  free(gid);
-  free(hs);
-  free(first);
+  ab_free(slot, cap * sizeof *slot);
+  ab_free(gid, n * sizeof *gid);
+  ab_free(hs, pcap * sizeof *hs);
+  ab_free(first, fcap * sizeof *first);
   ab_grouping_free(g);
   return AB_ENOMEM;
 }
@@ -152,26 +160,28 @@ int ab_group_strings(const char *const *s, const size_t *len, size_t n,
 
 int ab_group_numbers(const double *ids, size_t n, ab_grouping *g) {
   if ((n && !ids) || !g) return AB_EDOM;
-  uint64_t *num = malloc((n ? n : 1) * sizeof *num);
+  uint64_t *num = ab_malloc_n(n, sizeof *num);
   if (!num) return AB_ENOMEM;
   for (size_t i = 0; i < n; i++) {
     if (isnan(ids[i])) {
-      free(num);
+      ab_free(num, n * sizeof *num);
       return AB_EDOM;
     }
     num[i] = ab_sort_key(ids[i]); /* -0 and +0 are one id */
   }
   id_keys k = {NULL, NULL, num};
   int st = group_keys(&k, n, g);
-  free(num);
+  ab_free(num, n * sizeof *num);
   return st;
 }
 
+/* The arrays are exactly as long as the struct says: those sizes go back
+ * to the allocator. */
 void ab_grouping_free(ab_grouping *g) {
   if (!g) return;
-  free(g->first);
-  free(g->offsets);
-  free(g->order);
+  ab_free(g->first, g->prompts * sizeof *g->first);
+  ab_free(g->offsets, (g->prompts + 1) * sizeof *g->offsets);
+  ab_free(g->order, g->rows * sizeof *g->order);
   memset(g, 0, sizeof *g);
 }
 
@@ -327,7 +337,7 @@ int ab_prompts_tilt(const size_t *off, size_t P, const double *r,
   if (mode == AB_TILT_KL ? !(value >= 0.0) : !(value > 0.0)) return AB_EDOM;
   if ((st = ab_prompts_check(off, P, r, 1, &bad))) return st;
   mmax = largest_prompt(off, P);
-  double *w = malloc(mmax * sizeof *w);
+  double *w = ab_malloc_n(mmax, sizeof *w);
   if (!w) return AB_ENOMEM;
   double lambda = mode == AB_TILT_BETA ? 1.0 / value : 0.0;
   if (mode == AB_TILT_KL && value > 0.0) {
@@ -364,7 +374,7 @@ int ab_prompts_tilt(const size_t *off, size_t P, const double *r,
   out->gold_gain = gold ? ab_prompts_mean(gold_x, P) : NAN;
   out->win_rate = NAN;
 done:
-  free(w);
+  ab_free(w, mmax * sizeof *w);
   return st;
 }
 
@@ -397,8 +407,8 @@ int ab_prompts_bon(const size_t *off, size_t P, const double *r,
   if (!(n >= 1.0 && isfinite(n))) return AB_EDOM;
   if ((st = ab_prompts_check(off, P, r, 1, &bad))) return st;
   size_t mmax = largest_prompt(off, P);
-  double *w = malloc(mmax * sizeof *w);
-  ab_record *k = malloc(mmax * sizeof *k);
+  double *w = ab_malloc_n(mmax, sizeof *w);
+  ab_record *k = ab_malloc_n(mmax, sizeof *k);
   if (!w || !k) {
     st = AB_ENOMEM;
     goto done;
@@ -434,8 +444,8 @@ int ab_prompts_bon(const size_t *off, size_t P, const double *r,
   out->gold_gain = gold ? ab_prompts_mean(gold_x, P) : NAN;
   out->win_rate = ab_prompts_mean(win_x, P);
 done:
-  free(w);
-  free(k);
+  ab_free(w, mmax * sizeof *w);
+  ab_free(k, mmax * sizeof *k);
   return st;
 }
 
@@ -493,20 +503,20 @@ int ab_prompts_reweight(const size_t *off, size_t P, const double *r,
   if ((st = ab_prompts_check(off, P, r, 2, bad))) return st;
   if (!logp_policy || !logp_ref) return AB_EDOM;
   size_t mmax = largest_prompt(off, P);
-  double *t = malloc(mmax * sizeof *t);
+  double *t = ab_malloc_n(mmax, sizeof *t);
   if (!t) return AB_ENOMEM;
   for (size_t q = 0; q < P; q++) {
     size_t a = off[q], m = off[q + 1] - a;
     for (size_t j = a; j < a + m; j++)
       if (!isfinite(logp_policy[j] - logp_ref[j])) { /* each, and their difference */
         *bad = q;
-        free(t);
+        ab_free(t, mmax * sizeof *t);
         return AB_EDOM;
       }
     reweight_one(r + a, logp_policy + a, logp_ref + a, m, t, &kl_x[q],
                  &rkl_x[q], &gain_x[q]);
   }
-  free(t);
+  ab_free(t, mmax * sizeof *t);
   return AB_OK;
 }
 
@@ -516,7 +526,7 @@ int ab_prompts_frontier(const size_t *off, size_t P, const double *r,
   int st;
   if ((st = ab_prompts_check(off, P, r, 1, &bad))) return st;
   size_t mmax = largest_prompt(off, P);
-  double *p = malloc(mmax * sizeof *p), *w = malloc(mmax * sizeof *w);
+  double *p = ab_malloc_n(mmax, sizeof *p), *w = ab_malloc_n(mmax, sizeof *w);
   if (!p || !w) {
     st = AB_ENOMEM;
     goto done;
@@ -530,7 +540,7 @@ int ab_prompts_frontier(const size_t *off, size_t P, const double *r,
     frontier_x[q] = s.gain;
   }
 done:
-  free(p);
-  free(w);
+  ab_free(p, mmax * sizeof *p);
+  ab_free(w, mmax * sizeof *w);
   return st;
 }

@@ -24,17 +24,21 @@ int ab_read_fail(char *err, size_t len, int status, const char *fmt, ...) {
   return status;
 }
 
+/* The blocks of a table a read returned are exactly as long as their
+ * contents (ab_builder_finish trims them): data[j] and text[j].index rows
+ * entries, chars start[count] bytes, start count + 1 offsets, a name its
+ * length + 1; so these are the sizes the allocator is given back. */
 void ab_table_drop(ab_table *t, size_t j) {
   if (!t || j >= t->cols) return;
   if (t->data) {
-    free(t->data[j]);
+    ab_free(t->data[j], t->rows * sizeof(double));
     t->data[j] = NULL;
   }
   if (t->text) {
     ab_text *x = &t->text[j];
-    free(x->chars);
-    free(x->start);
-    free(x->index);
+    if (x->start) ab_free(x->chars, x->start[x->count]);
+    ab_free(x->start, (x->count + 1) * sizeof *x->start);
+    ab_free(x->index, t->rows * sizeof *x->index);
     memset(x, 0, sizeof *x);
   }
 }
@@ -43,11 +47,12 @@ void ab_table_free(ab_table *t) {
   if (!t) return;
   for (size_t j = 0; j < t->cols; j++) {
     ab_table_drop(t, j);
-    if (t->names) free(t->names[j]);
+    if (t->names && t->names[j])
+      ab_free(t->names[j], strlen(t->names[j]) + 1);
   }
-  free(t->names);
-  free(t->data);
-  free(t->text);
+  ab_free(t->names, t->cols * sizeof *t->names);
+  ab_free(t->data, t->cols * sizeof *t->data);
+  ab_free(t->text, t->cols * sizeof *t->text);
   memset(t, 0, sizeof *t);
 }
 
@@ -58,7 +63,7 @@ int ab_source_open(ab_source *s, const char *path) {
   memset(s, 0, sizeof *s);
   s->f = fopen(path, "rb");
   if (!s->f) return AB_EIO;
-  s->buf = malloc(SOURCE_CHUNK + 1);
+  s->buf = ab_malloc(SOURCE_CHUNK + 1);
   if (!s->buf) {
     fclose(s->f);
     s->f = NULL;
@@ -74,7 +79,9 @@ int ab_source_fill(ab_source *s, size_t keep) {
   s->len -= keep;
   memmove(s->buf, s->buf + keep, s->len);
   if (s->len == s->cap) { /* one record fills the buffer: grow it */
-    char *nb = s->cap <= SIZE_MAX / 4 ? realloc(s->buf, 2 * s->cap + 1) : NULL;
+    char *nb = s->cap <= SIZE_MAX / 4
+                   ? ab_realloc(s->buf, s->cap + 1, 2 * s->cap + 1)
+                   : NULL;
     if (!nb) return AB_ENOMEM;
     s->buf = nb;
     s->cap *= 2;
@@ -94,7 +101,7 @@ int ab_source_fill(ab_source *s, size_t keep) {
 
 void ab_source_close(ab_source *s) {
   if (s->f) fclose(s->f);
-  free(s->buf);
+  if (s->buf) ab_free(s->buf, s->cap + 1);
   memset(s, 0, sizeof *s);
 }
 
@@ -107,66 +114,71 @@ int ab_builder_init(ab_builder *b, ab_table *out, const char *const *names,
   b->cap = 4096;
   for (size_t j = 0; j < cols; j++) any_text |= text[j] != 0;
   out->cols = cols;
-  out->names = calloc(cols, sizeof *out->names);
-  out->data = calloc(cols, sizeof *out->data);
-  if (any_text) {
-    out->text = calloc(cols, sizeof *out->text);
-    b->intern = calloc(cols, sizeof *b->intern);
-    if (!out->text || !b->intern) st = AB_ENOMEM;
-  }
-  if (!out->names || !out->data) st = AB_ENOMEM;
+  out->names = ab_calloc(cols, sizeof *out->names);
+  out->data = ab_calloc(cols, sizeof *out->data);
+  if (any_text) out->text = ab_calloc(cols, sizeof *out->text);
+  b->col = ab_calloc(cols, sizeof *b->col);
+  if (!out->names || !out->data || (any_text && !out->text) || !b->col)
+    st = AB_ENOMEM;
   for (size_t j = 0; !st && j < cols; j++) {
     size_t len = strlen(names[j]);
-    out->names[j] = malloc(len + 1);
+    out->names[j] = ab_malloc(len + 1);
     if (!out->names[j]) {
       st = AB_ENOMEM;
       break;
     }
     memcpy(out->names[j], names[j], len + 1);
+    ab_column *c = &b->col[j];
+    c->rows_cap = b->cap;
     if (!text[j]) {
-      out->data[j] = malloc(b->cap * sizeof(double));
+      out->data[j] = ab_malloc_n(c->rows_cap, sizeof(double));
       if (!out->data[j]) st = AB_ENOMEM;
       continue;
     }
     ab_text *x = &out->text[j];
-    ab_intern *h = &b->intern[j];
-    h->mask = 1023;
-    h->chars_cap = 4096;
-    h->strings_cap = 512;
-    x->index = malloc(b->cap * sizeof *x->index);
-    x->chars = malloc(h->chars_cap);
-    x->start = malloc((h->strings_cap + 1) * sizeof *x->start);
-    h->hash = malloc(h->strings_cap * sizeof *h->hash);
-    h->slot = calloc(h->mask + 1, sizeof *h->slot);
-    if (!x->index || !x->chars || !x->start || !h->hash || !h->slot)
+    c->mask = 1023;
+    c->chars_cap = 4096;
+    c->strings_cap = 512;
+    c->starts_cap = c->strings_cap + 1;
+    x->index = ab_malloc_n(c->rows_cap, sizeof *x->index);
+    x->chars = ab_malloc(c->chars_cap);
+    x->start = ab_malloc_n(c->starts_cap, sizeof *x->start);
+    c->hash = ab_malloc_n(c->strings_cap, sizeof *c->hash);
+    c->slot = ab_calloc(c->mask + 1, sizeof *c->slot);
+    if (!x->index || !x->chars || !x->start || !c->hash || !c->slot)
       st = AB_ENOMEM;
     else x->start[0] = 0;
   }
-  if (st) {
-    ab_builder_finish(b, 0);
-    ab_table_free(out);
-  }
+  if (st) ab_builder_discard(b);
   return st;
 }
 
-/* realloc to n elements of size sz, leaving *p as it was on failure */
-static int grow(void *p, size_t n, size_t sz) {
+/* Resize *p from *cap to n elements of size sz, *cap following; *p and *cap
+ * are left as they were on failure. */
+static int resize(void *p, size_t *cap, size_t n, size_t sz) {
   void **pp = p;
+  if (n == *cap) return AB_OK;
   if (n > SIZE_MAX / sz) return AB_ENOMEM;
-  void *q = realloc(*pp, n * sz);
+  void *q = ab_realloc(*pp, *cap * sz, n * sz);
   if (!q) return AB_ENOMEM;
   *pp = q;
+  *cap = n;
   return AB_OK;
 }
 
 int ab_builder_reserve(ab_builder *b, size_t row) {
   if (row < b->cap) return AB_OK;
+  if (b->cap > SIZE_MAX / 2) return AB_ENOMEM;
   ab_table *t = b->out;
   size_t cap = b->cap * 2;
   for (size_t j = 0; j < t->cols; j++) {
-    int st = t->data[j] ? grow(&t->data[j], cap, sizeof(double))
-                        : grow(&t->text[j].index, cap, sizeof(unsigned));
-    if (st) return st; /* columns already grown keep their larger size */
+    ab_column *c = &b->col[j];
+    if (c->rows_cap >= cap) continue; /* grown before a failure */
+    int st = t->data[j]
+                 ? resize(&t->data[j], &c->rows_cap, cap, sizeof(double))
+                 : resize(&t->text[j].index, &c->rows_cap, cap,
+                          sizeof(unsigned));
+    if (st) return st; /* columns already grown keep their capacity */
   }
   b->cap = cap;
   return AB_OK;
@@ -182,16 +194,16 @@ static unsigned hash_of(const char *s, size_t len) {
   return h;
 }
 
-static int rehash(ab_intern *h, size_t count) {
+static int rehash(ab_column *h, size_t count) {
   size_t mask = 2 * h->mask + 1;
-  unsigned *slot = calloc(mask + 1, sizeof *slot);
+  unsigned *slot = ab_calloc(mask + 1, sizeof *slot);
   if (!slot) return AB_ENOMEM;
   for (size_t k = 0; k < count; k++) {
     size_t i = h->hash[k] & mask;
     while (slot[i]) i = (i + 1) & mask;
     slot[i] = (unsigned)k + 1;
   }
-  free(h->slot);
+  ab_free(h->slot, (h->mask + 1) * sizeof *h->slot);
   h->slot = slot;
   h->mask = mask;
   return AB_OK;
@@ -200,7 +212,7 @@ static int rehash(ab_intern *h, size_t count) {
 int ab_builder_text(ab_builder *b, size_t j, size_t row, const char *s,
                     size_t len) {
   ab_text *x = &b->out->text[j];
-  ab_intern *h = &b->intern[j];
+  ab_column *h = &b->col[j];
   unsigned hv = hash_of(s, len);
   size_t i = hv & h->mask;
   for (unsigned k; (k = h->slot[i]) != 0; i = (i + 1) & h->mask) {
@@ -217,15 +229,14 @@ int ab_builder_text(ab_builder *b, size_t j, size_t row, const char *s,
   if (used + len + 1 > h->chars_cap) {
     size_t cap = 2 * h->chars_cap;
     while (cap < used + len + 1) cap *= 2;
-    if (grow(&x->chars, cap, 1)) return AB_ENOMEM;
-    h->chars_cap = cap;
+    if (resize(&x->chars, &h->chars_cap, cap, 1)) return AB_ENOMEM;
   }
-  if (x->count == h->strings_cap) {
+  if (x->count == h->strings_cap) { /* start may have grown before a failure */
     size_t cap = 2 * h->strings_cap;
-    if (grow(&x->start, cap + 1, sizeof *x->start) ||
-        grow(&h->hash, cap, sizeof *h->hash))
+    if ((h->starts_cap < cap + 1 &&
+         resize(&x->start, &h->starts_cap, cap + 1, sizeof *x->start)) ||
+        resize(&h->hash, &h->strings_cap, cap, sizeof *h->hash))
       return AB_ENOMEM;
-    h->strings_cap = cap;
   }
   memcpy(x->chars + used, s, len);
   x->chars[used + len] = '\0';
@@ -238,32 +249,60 @@ int ab_builder_text(ab_builder *b, size_t j, size_t row, const char *s,
   return 2 * x->count > h->mask + 1 ? rehash(h, x->count) : AB_OK;
 }
 
-/* shrink *p to n elements of size sz (at least one); keep it if that fails */
-static void trim(void *p, size_t n, size_t sz) {
-  void **pp = p;
-  if (!*pp) return;
-  void *q = realloc(*pp, (n ? n : 1) * sz);
-  if (q) *pp = q;
-}
-
-void ab_builder_finish(ab_builder *b, size_t rows) {
+int ab_builder_finish(ab_builder *b, size_t rows) {
   ab_table *t = b->out;
-  for (size_t j = 0; t && j < t->cols; j++) {
-    if (t->data && t->data[j]) trim(&t->data[j], rows, sizeof(double));
+  for (size_t j = 0; j < t->cols; j++) {
+    ab_column *c = &b->col[j];
+    if (t->data[j] &&
+        resize(&t->data[j], &c->rows_cap, rows, sizeof(double)))
+      goto fail;
     if (t->text && t->text[j].index) {
       ab_text *x = &t->text[j];
-      trim(&x->index, rows, sizeof(unsigned));
-      trim(&x->chars, x->start[x->count], 1);
-      trim(&x->start, x->count + 1, sizeof(size_t));
-    }
-    if (b->intern) {
-      free(b->intern[j].slot);
-      free(b->intern[j].hash);
+      if (resize(&x->index, &c->rows_cap, rows, sizeof *x->index) ||
+          resize(&x->chars, &c->chars_cap, x->start[x->count], 1) ||
+          resize(&x->start, &c->starts_cap, x->count + 1, sizeof *x->start))
+        goto fail;
     }
   }
-  free(b->intern);
-  b->intern = NULL;
-  if (t) t->rows = rows;
+  for (size_t j = 0; j < t->cols; j++) {
+    ab_column *c = &b->col[j];
+    ab_free(c->slot, (c->mask + 1) * sizeof *c->slot);
+    ab_free(c->hash, c->strings_cap * sizeof *c->hash);
+  }
+  ab_free(b->col, t->cols * sizeof *b->col);
+  b->col = NULL;
+  t->rows = rows;
+  return AB_OK;
+fail:
+  ab_builder_discard(b);
+  return AB_ENOMEM;
+}
+
+void ab_builder_discard(ab_builder *b) {
+  ab_table *t = b->out;
+  if (!t) return;
+  for (size_t j = 0; j < t->cols; j++) {
+    const ab_column *c = b->col ? &b->col[j] : NULL;
+    if (c) { /* no column has blocks before b->col exists */
+      if (t->data) ab_free(t->data[j], c->rows_cap * sizeof(double));
+      if (t->text) {
+        ab_text *x = &t->text[j];
+        ab_free(x->index, c->rows_cap * sizeof *x->index);
+        ab_free(x->chars, c->chars_cap);
+        ab_free(x->start, c->starts_cap * sizeof *x->start);
+      }
+      ab_free(c->slot, (c->mask + 1) * sizeof *c->slot);
+      ab_free(c->hash, c->strings_cap * sizeof *c->hash);
+    }
+    if (t->names && t->names[j])
+      ab_free(t->names[j], strlen(t->names[j]) + 1);
+  }
+  ab_free(b->col, t->cols * sizeof *b->col);
+  ab_free(t->names, t->cols * sizeof *t->names);
+  ab_free(t->data, t->cols * sizeof *t->data);
+  ab_free(t->text, t->cols * sizeof *t->text);
+  memset(t, 0, sizeof *t);
+  b->col = NULL;
 }
 
 int ab_columns_check(const ab_columns *want, const char *path,

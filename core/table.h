@@ -25,18 +25,23 @@ int ab_source_open(ab_source *s, const char *path);
 int ab_source_fill(ab_source *s, size_t keep);
 void ab_source_close(ab_source *s);
 
-/* The interning table of one text column: open addressing over string
- * indices (slot k + 1, 0 empty), at most half full. */
+/* One column being filled: the capacity of each of its blocks (the
+ * allocator is told a block's true size when it is resized or freed) and,
+ * for a text column, its interning table: open addressing over string
+ * indices (slot k + 1, 0 empty), at most half full.  Capacities count
+ * elements: rows_cap rows of data[j] or text[j].index, chars_cap bytes of
+ * chars, starts_cap offsets of start, strings_cap hashes. */
 typedef struct {
+  size_t rows_cap;
   unsigned *slot, *hash; /* mask + 1 slots; a hash per distinct string */
-  size_t mask, chars_cap, strings_cap;
-} ab_intern;
+  size_t mask, chars_cap, starts_cap, strings_cap;
+} ab_column;
 
-/* The table being filled: out's columns hold `cap` rows. */
+/* The table being filled: out's columns hold `cap` rows once reserved. */
 typedef struct {
   ab_table *out;
   size_t cap;
-  ab_intern *intern; /* out->cols entries, used for text columns */
+  ab_column *col; /* out->cols entries */
 } ab_builder;
 
 /* Columns named names[0, cols), text[j] nonzero for a text column.
@@ -49,9 +54,14 @@ int ab_builder_reserve(ab_builder *b, size_t row);
  * (more distinct strings than an unsigned counts). */
 int ab_builder_text(ab_builder *b, size_t j, size_t row, const char *s,
                     size_t len);
-/* rows rows were read: trim the columns to them and free the interning
- * tables (also what to call on failure before ab_table_free). */
-void ab_builder_finish(ab_builder *b, size_t rows);
+/* rows rows were read: trim every block to its contents (the sizes
+ * ab_table_free gives back) and free the interning tables.  AB_OK, or
+ * AB_ENOMEM when the allocator refuses a trim: the table is then
+ * discarded, as by ab_builder_discard. */
+int ab_builder_finish(ab_builder *b, size_t rows);
+/* A read failed: free the table's blocks at their capacities, and the
+ * builder's; out is left empty. */
+void ab_builder_discard(ab_builder *b);
 
 /* The one check both readers make of the requested names: "column 'b'
  * requested twice" (what = "column" or "field") into err, AB_EDOM. */

@@ -167,7 +167,7 @@ static void boot_options(lua_State *L, int t, const char *fname, int argn,
     if (m < 2)
       abL_argerror(L, fname, argn, "groups must list at least 2 offsets "
                    "(1 and n + 1), got %d", (int)m);
-    o->groups = lua_newuserdatauv(L, m * sizeof *o->groups, 0);
+    o->groups = (size_t *)lua_newuserdatauv(L, m * sizeof *o->groups, 0);
     for (size_t i = 0; i < m; i++) {
       double v = g[i], lo = i ? (double)o->groups[i - 1] + 1 : 1;
       if (!(v == floor(v) && v >= lo && v <= (double)n + 1))

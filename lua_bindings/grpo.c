@@ -124,7 +124,7 @@ static int grpo_step(lua_State *L) {
     pn = abL_newvector(L, n)->data;
     xn = abL_newvector(L, n)->data;
   } else {
-    pn = lua_newuserdatauv(L, 2 * n * sizeof(double) + 1, 0);
+    pn = (double *)lua_newuserdatauv(L, 2 * n * sizeof(double) + 1, 0);
     xn = pn + n;
   }
   for (size_t i = 0; i < n; i++) {

@@ -27,13 +27,13 @@ typedef struct {
 #define ABL_GROUPING "alignbound_internal.grouping"
 
 static int grouping_gc(lua_State *L) {
-  ab_grouping *g = luaL_testudata(L, 1, ABL_GROUPING);
+  ab_grouping *g = (ab_grouping *)luaL_testudata(L, 1, ABL_GROUPING);
   if (g) ab_grouping_free(g);
   return 0;
 }
 
 static ab_grouping *new_grouping(lua_State *L) {
-  ab_grouping *g = lua_newuserdatauv(L, sizeof *g, 0);
+  ab_grouping *g = (ab_grouping *)lua_newuserdatauv(L, sizeof *g, 0);
   memset(g, 0, sizeof *g);
   if (luaL_newmetatable(L, ABL_GROUPING)) {
     lua_pushcfunction(L, grouping_gc);
@@ -63,9 +63,9 @@ static void group_ids(lua_State *L, int idx, const char *fname, int argn,
     if (n > (SIZE_MAX - 64) / each)
       abL_argerror(L, fname, argn, "too many ids");
     void *scratch = lua_newuserdatauv(L, n * each + 1, 0);
-    const char **s = scratch;
+    const char **s = (const char **)scratch;
     size_t *len = (size_t *)(s + n);
-    double *x = scratch;
+    double *x = (double *)scratch;
     for (size_t i = 0; i < n; i++) {
       int t = lua_rawgeti(L, idx, (lua_Integer)i + 1);
       if (strings ? t != LUA_TSTRING : t != LUA_TNUMBER)
@@ -122,7 +122,8 @@ static int group(lua_State *L) {
                         "numbers or a vector, got %s", luaL_typename(L, 1));
   size_t n = abL_testvector(L, 1) ? abL_testvector(L, 1)->n : lua_rawlen(L, 1);
   luaL_checkstack(L, nargs + 8, "group: too many columns");
-  const double **cols = lua_newuserdatauv(L, (nargs + 1) * sizeof *cols, 0);
+  const double **cols =
+      (const double **)lua_newuserdatauv(L, (nargs + 1) * sizeof *cols, 0);
   for (int a = 2; a <= nargs; a++)
     cols[a - 2] = column(L, a, fname, a, "column", n);
   uint64_t hash = 0;
@@ -158,7 +159,7 @@ static int group(lua_State *L) {
 /* ---- the prompts object ------------------------------------------------------- */
 
 static abL_prompts *checkprompts(lua_State *L, const char *fname) {
-  return abL_checkself(L, ABL_PROMPTS, fname);
+  return (abL_prompts *)abL_checkself(L, ABL_PROMPTS, fname);
 }
 
 /* The object at 1 for a method that needs prompts (a shard may hold none:
@@ -236,7 +237,7 @@ static int prompts_new(lua_State *L) {
   size_t np = hi - lo, rows = g.offsets[hi] - g.offsets[lo], ncol = 0;
   for (int c = 0; c < 4; c++) ncol += col[c] != NULL;
   size_t bytes = (np + 1) * sizeof(size_t) + rows * ncol * sizeof(double);
-  abL_prompts *u = lua_newuserdatauv(L, sizeof *u + bytes, 3);
+  abL_prompts *u = (abL_prompts *)lua_newuserdatauv(L, sizeof *u + bytes, 3);
   u->rows = rows;
   u->prompts = np;
   double *d = u->data;

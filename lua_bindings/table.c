@@ -20,7 +20,7 @@ static const char **names_of(lua_State *L, const char *fname, const char *key,
   int list = lua_gettop(L);
   *n = lua_rawlen(L, list);
   if (*n == 0) abL_argerror(L, fname, 2, "%s is empty", key);
-  const char **v = lua_newuserdatauv(L, *n * sizeof *v, 0);
+  const char **v = (const char **)lua_newuserdatauv(L, *n * sizeof *v, 0);
   for (size_t i = 0; i < *n; i++) {
     /* the strings stay alive in the table, which stays on the stack */
     lua_rawgeti(L, list, (lua_Integer)i + 1);
@@ -73,7 +73,7 @@ static int read_table(lua_State *L, const char *fname, const char *numbers,
   }
   /* the table lives in a userdata whose __gc frees it, so that a memory
    * error while the columns are made cannot leak it */
-  ab_table *t = lua_newuserdatauv(L, sizeof *t, 0);
+  ab_table *t = (ab_table *)lua_newuserdatauv(L, sizeof *t, 0);
   memset(t, 0, sizeof *t);
   luaL_setmetatable(L, ABL_TABLE);
   int st = read(path, &want, t, err, sizeof err);
@@ -118,7 +118,7 @@ static int read_jsonl(lua_State *L) {
 }
 
 static int table_gc(lua_State *L) {
-  ab_table_free(abL_checkself(L, ABL_TABLE, "csv_table:__gc"));
+  ab_table_free((ab_table *)abL_checkself(L, ABL_TABLE, "csv_table:__gc"));
   return 0;
 }
 

@@ -646,7 +646,7 @@ static int tail_mean(lua_State *L) {
 }
 
 static int tail_tostring(lua_State *L) {
-  abL_tail *u = abL_checkself(L, ABL_TAIL, "tail:__tostring");
+  abL_tail *u = (abL_tail *)abL_checkself(L, ABL_TAIL, "tail:__tostring");
   if (!u->t) { /* like Lua's "file (closed)" */
     lua_pushliteral(L, "tail (closed)");
     return 1;

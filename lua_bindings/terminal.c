@@ -30,7 +30,7 @@ static double seconds(void) {
  * lasted half a second (a short run shows nothing), and erased at the end,
  * so that what the caller prints next starts on a clean line. */
 static int progress_line(void *ud, double done, double total) {
-  abL_progress *p = ud;
+  abL_progress *p = (abL_progress *)ud;
   double now = seconds();
   if (done >= total) {
     if (p->shown) fputs("\r\033[K", stderr);

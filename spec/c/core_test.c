@@ -1381,6 +1381,149 @@ out:
   return st;
 }
 
+/* The readers (issue 10's CSV and JSON Lines): files of 5000 rows, past the
+ * columns' first capacity of 4096 rows, with text columns of 1667 and more
+ * distinct strings (the interning tables grow and rehash), more than 8
+ * header names, quoted names and fields with doubled quotes, and one field
+ * of 1.2 MB, longer than the 1 MiB chunk (the file's buffer grows).
+ * json-c's own allocations are outside the hook; the columns are not.  The
+ * tables are checked, so a read that went wrong shows as AB_EDOM. */
+static char heap_csv2[64], heap_jsonl[64];
+#define HEAP_BIG 1200000 /* bytes of the long field, quotes undone */
+#define HEAP_ROWS 5000
+
+static int table_ok(const ab_table *t, size_t rows, size_t cols) {
+  return t->rows == rows && t->cols == cols && t->names && t->data;
+}
+
+static int sc_readers(void) {
+  ab_table t = {0, 0, NULL, NULL, NULL};
+  int st = AB_OK;
+  const char *two[] = {"a", "r"}, *nums[] = {"a", "b", "r"};
+  const char *texts[] = {"id", "note \"x\""};
+  ab_columns some = {nums, 3, texts, 2}, rest = {NULL, 0, texts, 2};
+  TRY(ab_csv_read(heap_csv2, two, 2, &t, NULL, 0));
+  if (!table_ok(&t, HEAP_ROWS, 2) || t.data[1][7] != heap_values[7])
+    st = AB_EDOM;
+  ab_table_free(&t);
+  if (st) goto out;
+  TRY(ab_csv_read_columns(heap_csv2, &some, &t, NULL, 0));
+  if (!table_ok(&t, HEAP_ROWS, 5) || t.text[3].count != 1667 ||
+      t.text[4].start[t.text[4].index[2500] + 1] -
+              t.text[4].start[t.text[4].index[2500]] - 1 != HEAP_BIG)
+    st = AB_EDOM;
+  ab_table_drop(&t, 4); /* as the bindings do, then the rest */
+  ab_table_free(&t);
+  if (st) goto out;
+  TRY(ab_csv_read_columns(heap_csv2, &rest, &t, NULL, 0));
+  if (!table_ok(&t, HEAP_ROWS, 11)) st = AB_EDOM;
+  ab_table_free(&t);
+  if (st) goto out;
+  const char *jn[] = {"r", "meta.n"}, *jt[] = {"meta.id", "uid", "txt"};
+  ab_columns js = {jn, 2, jt, 3};
+  TRY(ab_jsonl_read(heap_jsonl, &js, &t, NULL, 0));
+  if (!table_ok(&t, HEAP_ROWS, 5) || t.text[2].count != 1667 ||
+      t.text[3].count != 900 || t.data[1][4999] != 4999.0)
+    st = AB_EDOM;
+out:
+  ab_table_free(&t);
+  return st;
+}
+
+/* ab.group / ab.prompts: grouping 5000 rows by string and by numeric ids
+ * (1667 prompts, spread over the rows: the hash table rehashes and the
+ * per-prompt arrays grow past 1024), then the per-prompt laws on 50 prompts
+ * of 2 to 41 responses (more than 32 are sorted by ab_sort_records). */
+static double heap_ids[HEAP_ROWS];
+static const char *heap_sid[HEAP_ROWS];
+static size_t heap_slen[HEAP_ROWS];
+static char heap_sbuf[HEAP_ROWS][8];
+
+static int sc_prompts(void) {
+  ab_grouping g = {0, 0, NULL, NULL, NULL};
+  int st = AB_OK;
+  static double grouped[HEAP_ROWS];
+  TRY(ab_group_strings(heap_sid, heap_slen, HEAP_ROWS, &g));
+  if (g.prompts != 1667 || g.offsets[g.prompts] != HEAP_ROWS) st = AB_EDOM;
+  ab_group_permute(&g, heap_values, grouped);
+  ab_grouping_free(&g);
+  if (st) goto out;
+  TRY(ab_group_numbers(heap_ids, HEAP_ROWS, &g));
+  if (g.prompts != 1667 || g.first[1666] != 1666) st = AB_EDOM;
+  ab_grouping_free(&g);
+  TRY(ab_group_numbers(heap_ids, 0, &g)); /* no rows */
+  ab_grouping_free(&g);
+  if (st) goto out;
+  enum { P = 50 };
+  size_t off[P + 1], bad;
+  off[0] = 0;
+  for (size_t q = 0; q < P; q++) off[q + 1] = off[q] + 2 + q % 40;
+  const double *r = heap_values, *gold = heap_scores;
+  static double lp[HEAP_ROWS], lr[HEAP_ROWS];
+  for (size_t j = 0; j < off[P]; j++) {
+    lp[j] = -heap_values[j] / 10.0;
+    lr[j] = -1.0;
+  }
+  double kl[P], gain[P], goldx[P], win[P], rkl[P], s2[P], front[P];
+  ab_prompts_result res;
+  TRY(ab_prompts_tilt(off, P, r, gold, AB_TILT_KL, 0.3, kl, gain, goldx,
+                      &res));
+  TRY(ab_prompts_tilt(off, P, r, NULL, AB_TILT_BETA, 2.0, kl, gain, goldx,
+                      &res));
+  TRY(ab_prompts_bon(off, P, r, gold, 4.0, kl, gain, goldx, win, &res));
+  TRY(ab_prompts_variance_proxy(off, P, r, s2));
+  TRY(ab_prompts_reweight(off, P, r, lp, lr, kl, rkl, gain, &bad));
+  TRY(ab_prompts_frontier(off, P, r, kl, front));
+out:
+  ab_grouping_free(&g);
+  return st;
+}
+
+/* The files of sc_readers; 0 if one cannot be written. */
+static int write_reader_files(void) {
+  strcpy(heap_csv2, "/tmp/alignbound_heap2_XXXXXX");
+  strcpy(heap_jsonl, "/tmp/alignbound_heapj_XXXXXX");
+  int fc = mkstemp(heap_csv2), fj = mkstemp(heap_jsonl);
+  FILE *c = fc >= 0 ? fdopen(fc, "w") : NULL;
+  FILE *j = fj >= 0 ? fdopen(fj, "w") : NULL;
+  if (!c || !j) {
+    if (c) fclose(c);
+    if (j) fclose(j);
+    return 0;
+  }
+  fprintf(c, "id,a,b,c,d,e,f,g,h,\"note \"\"x\"\"\",r\n");
+  for (int i = 0; i < HEAP_ROWS; i++) {
+    fprintf(c, "p%d,%d,%d,%d,%d,%d,%d,%d,%d,", (i * 7) % 1667, i, 2 * i,
+            3 * i, i % 10, i % 11, i % 12, i % 13, i % 14);
+    if (i == 2500) { /* "" undone to " : HEAP_BIG bytes */
+      fputc('"', c);
+      for (int k = 0; k < HEAP_BIG / 10; k++) fputs("big \"\"texts", c);
+      fputc('"', c);
+    } else {
+      fprintf(c, "\"note, \"\"%d\"\"\"", i % 700);
+    }
+    fprintf(c, ",%.17g\n", heap_values[i]);
+  }
+  for (int i = 0; i < HEAP_ROWS; i++) {
+    fprintf(j, "{\"r\": %.17g, \"meta\": {\"id\": \"p%d\", \"n\": %d}, "
+            "\"uid\": %d, \"txt\": \"", heap_values[i], (i * 7) % 1667, i,
+            i % 900);
+    if (i == 2500)
+      for (int k = 0; k < HEAP_BIG / 10; k++) fputs("big \\\"texts", j);
+    else fprintf(j, "t%d", i % 600);
+    fprintf(j, "\"}\n");
+  }
+  fclose(c);
+  fclose(j);
+  for (int i = 0; i < HEAP_ROWS; i++) {
+    heap_ids[i] = (double)((i * 7) % 1667) * 0.5 - 100.0;
+    snprintf(heap_sbuf[i], sizeof heap_sbuf[i], "q%d", (i * 7) % 1667);
+    heap_sid[i] = heap_sbuf[i];
+    heap_slen[i] = strlen(heap_sbuf[i]);
+  }
+  return 1;
+}
+
 /* The entry points that need no memory: under the counting allocator they
  * make no request at all (the scenario list checks requests > 0, so this
  * one runs apart). */
@@ -1503,10 +1646,10 @@ static void test_allocator(void) {
   counting_heap h = {0, 0, 0, 0, 0};
   int (*scenario[])(void) = {sc_constructors, sc_finite_law, sc_policies,
                              sc_joint_and_rest, sc_workspace, sc_bootstrap,
-                             sc_budgets_rules};
+                             sc_budgets_rules, sc_readers, sc_prompts};
   const char *name[] = {"constructors", "finite law", "policies",
                         "joint and the rest", "workspace", "bootstrap",
-                        "budgets and rules"};
+                        "budgets and rules", "readers", "prompts"};
   /* data: ties among the values, probabilities summing to 1 */
   for (int i = 0; i < 5000; i++) {
     heap_values[i] = (double)((i * 7919) % 1000) / 100.0;
@@ -1523,6 +1666,7 @@ static void test_allocator(void) {
   fprintf(f, "a,\"b\"\n");
   for (int i = 0; i < 3000; i++) fprintf(f, "%d,%g\n", i, heap_values[i]);
   fclose(f);
+  CHECK(write_reader_files());
 
   /* the library is idle here (no object alive): the allocator may be set */
   ab_allocator before;
@@ -1600,6 +1744,8 @@ static void test_allocator(void) {
   ab_get_allocator(&now);
   CHECK(now.alloc != counting_alloc && now.alloc == before.alloc);
   remove(heap_csv);
+  remove(heap_csv2);
+  remove(heap_jsonl);
 }
 
 /* The string of row i of text column j of a table. */

@@ -227,8 +227,9 @@ static int parse_line(ab_builder *b, json_tokener *tok, const where_t *w,
   return st;
 }
 
-int ab_jsonl_read(const char *path, const ab_columns *want, ab_table *out,
-                  char *err, size_t errlen) {
+int ab_jsonl_read_work(const char *path, const ab_columns *want,
+                       const ab_work *work, ab_table *out, char *err,
+                       size_t errlen) {
   memset(out, 0, sizeof *out);
   if (!path) return ab_read_fail(err, errlen, AB_EDOM, "no file name");
   size_t n = want ? want->nnumbers + want->ntext : 0;
@@ -257,7 +258,7 @@ int ab_jsonl_read(const char *path, const ab_columns *want, ab_table *out,
   }
   if (!st) {
     errno = 0;
-    st = ab_source_open(&s, path);
+    st = ab_source_open(&s, path, work);
     if (st == AB_EIO)
       ab_read_fail(err, errlen, AB_EIO, "%s: %s", path,
                    errno ? strerror(errno) : "cannot read");
@@ -287,6 +288,7 @@ int ab_jsonl_read(const char *path, const ab_columns *want, ab_table *out,
     if (!st) rows++;
   }
   if (st == AB_ENOMEM) ab_read_fail(err, errlen, st, "%s: out of memory", path);
+  if (st == AB_ECANCEL) ab_read_fail(err, errlen, st, "%s: cancelled", path);
   if (st == AB_EIO && opened)
     ab_read_fail(err, errlen, st, "%s: %s", path,
                  errno ? strerror(errno) : "read error");
@@ -298,4 +300,9 @@ int ab_jsonl_read(const char *path, const ab_columns *want, ab_table *out,
   free(names);
   free(text);
   return st;
+}
+
+int ab_jsonl_read(const char *path, const ab_columns *want, ab_table *out,
+                  char *err, size_t errlen) {
+  return ab_jsonl_read_work(path, want, NULL, out, err, errlen);
 }

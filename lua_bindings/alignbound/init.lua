@@ -297,6 +297,11 @@ ab.bon = core.bon
 -- @tparam table|alignbound.vector values
 -- @tparam[opt] integer n without it, a vector whose entry k is the estimate
 -- for best-of-k, k = 1..N, in one O(N log N) call
+-- @tparam[opt] table opts with n: also its standard error, by the bootstrap
+-- of `estimate.bon` (the same options: `{seed=0, resamples=200, level=,
+-- threads=, progress=, groups=, first=, values=}`, `groups=` for the
+-- bootstrap over prompts); returns estimate, se, report
+-- @usage local g, se = ab.bon.from_samples(proxy, gold, 4, { seed = 1 })
 
 --- The real n whose best-of-n has KL kl (log n - (n-1)/n = kl):
 -- n = -1/W0(-e^{-(kl+1)}) (GSL's Lambert W, polished by Newton in log n, to

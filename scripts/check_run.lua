@@ -131,7 +131,7 @@ if arg[1] == "--prompts" then
   print(string.format("exact limit: one common tilt        %9.4f  +- %.4f", c.frontier, c.frontier_se))
   print(string.format("bound sqrt(2 E_x[s2(x)] KL)        %10.4f", c.bound))
   if c.fraction then
-    print(string.format("fraction of the limit achieved     %10.1f %% +- %.1f %%", 100 * c.fraction,
+    print(string.format("fraction of the limit achieved     %10.1f %% +- %.2g %%", 100 * c.fraction,
       100 * c.fraction_se))
   end
   if c.tilt then

@@ -239,7 +239,7 @@ describe("the README's walkthrough, at 10^4 rows", function()
     assert.truthy(out:find("(10000 rows, 1000 prompts)", 1, true), out)
     -- errors with every estimate
     for _, pat in ipairs { "mean over prompts%s+[%d.]+%s+%+%- [%d.]+ nats", "one common tilt%s+[%d.]+%s+%+%- [%d.]+",
-      "achieved%s+[%d.]+ %% %+%- [%d.]+ %%", "gain %- beta %(KL %+ reverse KL%) %S+ %+%- %S+" } do
+      "achieved%s+[%d.]+ %% %+%- [%d.e+-]+ %%", "gain %- beta %(KL %+ reverse KL%) %S+ %+%- %S+" } do
       assert.truthy(out:find(pat), pat .. " in\n" .. out)
     end
     local outj, errj, okj = check_run("--prompts --beta 2 --n 4 " .. jsonl)

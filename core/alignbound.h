@@ -607,6 +607,16 @@ int ab_csv_read(const char *path, const char *const *columns, size_t ncols,
  * AB_EDOM when no field is requested or one twice. */
 int ab_jsonl_read(const char *path, const ab_columns *want, ab_table *out,
                   char *err, size_t errlen);
+/* ab_csv_read_columns and ab_jsonl_read with work's progress callback (work
+ * may be NULL): it hears (bytes read, file size) after every 1 MiB chunk, on
+ * the calling thread, and a non-zero return stops the read: AB_ECANCEL,
+ * nothing returned, everything freed.  work->threads is not used. */
+int ab_csv_read_work(const char *path, const ab_columns *want,
+                     const ab_work *work, ab_table *out, char *err,
+                     size_t errlen);
+int ab_jsonl_read_work(const char *path, const ab_columns *want,
+                       const ab_work *work, ab_table *out, char *err,
+                       size_t errlen);
 void ab_table_free(ab_table *t);
 /* Free column j's values (its name stays), e.g. once they are copied out,
  * so that a caller copying a table column by column never holds it twice. */
@@ -1114,6 +1124,13 @@ int ab_prompts_bon(const size_t *off, size_t P, const double *r,
  * empirical law (as ab_tail_variance_proxy on ab_tail_discrete). */
 int ab_prompts_variance_proxy(const size_t *off, size_t P, const double *r,
                               double *s2_x);
+/* The same on work->threads threads (0: every core; work NULL: one thread),
+ * the prompts in blocks of 256, each value computed by one thread: the
+ * values are bit-identical for any number of threads.  Progress in prompts
+ * done; a cancel gives AB_ECANCEL. */
+int ab_prompts_variance_proxy_work(const size_t *off, size_t P,
+                                   const double *r, const ab_work *work,
+                                   double *s2_x);
 /* The policy given by logged log-probabilities of reference responses:
  * pi_x(j) proportional to e^{logp_policy - logp_ref} on prompt x's
  * responses; its KL(pi||ref), KL(ref||pi) and gain per prompt.  At least two
@@ -1122,6 +1139,12 @@ int ab_prompts_reweight(const size_t *off, size_t P, const double *r,
                         const double *logp_policy, const double *logp_ref,
                         double *kl_x, double *rkl_x, double *gain_x,
                         size_t *bad);
+/* The delta-method standard error over prompts of an aggregate whose
+ * influence on prompt q is phi_q = sum_t c[t] x[t][q], t < terms:
+ * sd_q(phi) / sqrt(P) (0 for one prompt).  AB_EDOM for a phi that is not
+ * finite. */
+int ab_prompts_se(const double *const *x, const double *c, size_t terms,
+                  size_t P, double *se);
 /* Each prompt's own exact frontier at its own budget kl_x[q]. */
 int ab_prompts_frontier(const size_t *off, size_t P, const double *r,
                         const double *kl_x, double *frontier_x);

@@ -389,8 +389,9 @@ static int plan(reader *r, const ab_columns *want, const char ***list,
   return AB_OK;
 }
 
-int ab_csv_read_columns(const char *path, const ab_columns *want,
-                        ab_table *out, char *err, size_t errlen) {
+int ab_csv_read_work(const char *path, const ab_columns *want,
+                     const ab_work *work, ab_table *out, char *err,
+                     size_t errlen) {
   static const ab_columns every = {NULL, 0, NULL, 0};
   reader r;
   ab_source s;
@@ -409,7 +410,7 @@ int ab_csv_read_columns(const char *path, const ab_columns *want,
   st = ab_columns_check(want, path, "column", err, errlen);
   if (st) return st;
   errno = 0;
-  st = ab_source_open(&s, path);
+  st = ab_source_open(&s, path, work);
   if (st == AB_EIO)
     return ab_read_fail(err, errlen, AB_EIO, "%s: %s", path,
                         errno ? strerror(errno) : "cannot read");
@@ -468,6 +469,7 @@ int ab_csv_read_columns(const char *path, const ab_columns *want,
   if (built && st) ab_builder_discard(&r.b);
   else if (built) st = ab_builder_finish(&r.b, rows); /* trims may fail */
   if (st == AB_ENOMEM) ab_read_fail(err, errlen, st, "%s: out of memory", path);
+  if (st == AB_ECANCEL) ab_read_fail(err, errlen, st, "%s: cancelled", path);
   if (st == AB_EIO)
     ab_read_fail(err, errlen, st, "%s: %s", path,
                  errno ? strerror(errno) : "read error");
@@ -479,6 +481,11 @@ int ab_csv_read_columns(const char *path, const ab_columns *want,
   ab_free(is_text, nlist * sizeof *is_text);
   ab_source_close(&s);
   return st;
+}
+
+int ab_csv_read_columns(const char *path, const ab_columns *want,
+                        ab_table *out, char *err, size_t errlen) {
+  return ab_csv_read_work(path, want, NULL, out, err, errlen);
 }
 
 int ab_csv_read(const char *path, const char *const *columns, size_t ncols,

@@ -235,8 +235,9 @@ static int parse_line(ab_builder *b, json_tokener *tok, const where_t *w,
   return st;
 }
 
-int ab_jsonl_read(const char *path, const ab_columns *want, ab_table *out,
-                  char *err, size_t errlen) {
+int ab_jsonl_read_work(const char *path, const ab_columns *want,
+                       const ab_work *work, ab_table *out, char *err,
+                       size_t errlen) {
   memset(out, 0, sizeof *out);
   if (!path) return ab_read_fail(err, errlen, AB_EDOM, "no file name");
   size_t n = want ? want->nnumbers + want->ntext : 0;
@@ -265,7 +266,7 @@ int ab_jsonl_read(const char *path, const ab_columns *want, ab_table *out,
   }
   if (!st) {
     errno = 0;
-    st = ab_source_open(&s, path);
+    st = ab_source_open(&s, path, work);
     if (st == AB_EIO)
       ab_read_fail(err, errlen, AB_EIO, "%s: %s", path,
                    errno ? strerror(errno) : "cannot read");
@@ -297,6 +298,7 @@ int ab_jsonl_read(const char *path, const ab_columns *want, ab_table *out,
   if (built && st) ab_builder_discard(&b);
   else if (built) st = ab_builder_finish(&b, rows); /* trims may fail */
   if (st == AB_ENOMEM) ab_read_fail(err, errlen, st, "%s: out of memory", path);
+  if (st == AB_ECANCEL) ab_read_fail(err, errlen, st, "%s: cancelled", path);
   if (st == AB_EIO && opened)
     ab_read_fail(err, errlen, st, "%s: %s", path,
                  errno ? strerror(errno) : "read error");
@@ -306,4 +308,9 @@ int ab_jsonl_read(const char *path, const ab_columns *want, ab_table *out,
   ab_free(names, n * sizeof *names);
   ab_free(text, n * sizeof *text);
   return st;
+}
+
+int ab_jsonl_read(const char *path, const ab_columns *want, ab_table *out,
+                  char *err, size_t errlen) {
+  return ab_jsonl_read_work(path, want, NULL, out, err, errlen);
 }

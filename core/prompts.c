@@ -449,20 +449,63 @@ done:
   return st;
 }
 
-int ab_prompts_variance_proxy(const size_t *off, size_t P, const double *r,
-                              double *s2_x) {
-  size_t bad;
-  int st;
-  if ((st = ab_prompts_check(off, P, r, 1, &bad))) return st;
-  for (size_t q = 0; q < P; q++) {
+/* Prompts per pool item: enough to make the item's overhead small, few
+ * enough that progress moves and the threads share the work evenly. */
+#define PROXY_BLOCK 256
+
+typedef struct {
+  const size_t *off;
+  const double *r;
+  double *s2_x;
+  size_t P;
+  const ab_work *work; /* the caller's progress, in prompts */
+} proxy_job_ctx;
+
+/* Pool item: the proxies of prompts [item PROXY_BLOCK, ...), each written to
+ * its own slot (so the values do not depend on the threads). */
+static int proxy_job(void *vctx, size_t worker, size_t item) {
+  proxy_job_ctx *c = vctx;
+  (void)worker;
+  size_t lo = item * PROXY_BLOCK, hi = lo + PROXY_BLOCK;
+  if (hi > c->P) hi = c->P;
+  for (size_t q = lo; q < hi; q++) {
     ab_tail *t;
-    if ((st = ab_tail_discrete(r + off[q], NULL, off[q + 1] - off[q], &t)))
-      return st;
-    st = ab_tail_variance_proxy(t, AB_CLOSED, &s2_x[q]);
+    int st = ab_tail_discrete(c->r + c->off[q], NULL, c->off[q + 1] - c->off[q],
+                              &t);
+    if (st) return st;
+    st = ab_tail_variance_proxy(t, AB_CLOSED, &c->s2_x[q]);
     ab_tail_free(t);
     if (st) return st;
   }
   return AB_OK;
+}
+
+/* The pool's progress (in blocks) passed on in prompts. */
+static int proxy_progress(void *vctx, double done, double total) {
+  proxy_job_ctx *c = vctx;
+  (void)total;
+  double d = done * PROXY_BLOCK;
+  return c->work->progress(c->work->progress_ud, d < (double)c->P ? d : (double)c->P,
+                           (double)c->P);
+}
+
+int ab_prompts_variance_proxy_work(const size_t *off, size_t P,
+                                   const double *r, const ab_work *work,
+                                   double *s2_x) {
+  size_t bad;
+  int st;
+  if ((st = ab_prompts_check(off, P, r, 1, &bad))) return st;
+  proxy_job_ctx c = {off, r, s2_x, P, work};
+  size_t blocks = (P + PROXY_BLOCK - 1) / PROXY_BLOCK;
+  int watch = work && work->progress;
+  return ab_pool_run(ab_pool_threads(work ? work->threads : 1, blocks), blocks,
+                     proxy_job, &c, watch ? proxy_progress : NULL,
+                     watch ? &c : NULL);
+}
+
+int ab_prompts_variance_proxy(const size_t *off, size_t P, const double *r,
+                              double *s2_x) {
+  return ab_prompts_variance_proxy_work(off, P, r, NULL, s2_x);
 }
 
 /* One prompt reweighted: t_j = m pi_j with pi_j proportional to e^{d_j},
@@ -543,4 +586,32 @@ done:
   ab_free(p, mmax * sizeof *p);
   ab_free(w, mmax * sizeof *w);
   return st;
+}
+
+/* The delta method over prompts: an aggregate that is a smooth function of
+ * means over prompts moves, to first order, by the mean of its influence
+ * phi_q = sum_t c[t] x[t][q] (e.g. the common tilt's frontier at a budget:
+ * phi_q = gain_q - KL_q / lambda, the envelope slope dgain/dKL being
+ * 1/lambda); its standard error is the sample deviation of phi over the
+ * prompts over sqrt(P): sqrt(sum_q (phi_q - mean)^2 / (P (P - 1))). */
+int ab_prompts_se(const double *const *x, const double *c, size_t terms,
+                  size_t P, double *se) {
+  if (!x || !c || !se || terms == 0 || P == 0) return AB_EDOM;
+  ab_sum s = {0.0, 0.0}, d = {0.0, 0.0};
+  for (size_t q = 0; q < P; q++) {
+    double phi = 0.0;
+    for (size_t t = 0; t < terms; t++)
+      if (c[t] != 0.0) phi += c[t] * x[t][q];
+    if (!isfinite(phi)) return AB_EDOM;
+    ab_sum_add(&s, phi);
+  }
+  double mean = ab_sum_value(&s) / (double)P;
+  for (size_t q = 0; q < P; q++) {
+    double phi = 0.0;
+    for (size_t t = 0; t < terms; t++)
+      if (c[t] != 0.0) phi += c[t] * x[t][q];
+    ab_sum_add(&d, (phi - mean) * (phi - mean));
+  }
+  *se = P > 1 ? sqrt(ab_sum_value(&d) / ((double)P * (double)(P - 1))) : 0.0;
+  return isfinite(*se) ? AB_OK : AB_ERANGE;
 }

@@ -59,10 +59,17 @@ void ab_table_free(ab_table *t) {
 /* 1 MiB: large enough that refills are rare, small against the columns. */
 #define SOURCE_CHUNK ((size_t)1 << 20)
 
-int ab_source_open(ab_source *s, const char *path) {
+int ab_source_open(ab_source *s, const char *path, const ab_work *work) {
   memset(s, 0, sizeof *s);
   s->f = fopen(path, "rb");
   if (!s->f) return AB_EIO;
+  if (work && work->progress) {
+    /* the size for the progress: a file that cannot seek (a pipe) has none */
+    long end = fseek(s->f, 0, SEEK_END) == 0 ? ftell(s->f) : -1;
+    if (end > 0) s->size = (double)end;
+    if (fseek(s->f, 0, SEEK_SET) != 0) clearerr(s->f);
+    s->work = work;
+  }
   s->buf = ab_malloc(SOURCE_CHUNK + 1);
   if (!s->buf) {
     fclose(s->f);
@@ -90,12 +97,18 @@ int ab_source_fill(ab_source *s, size_t keep) {
   while (!s->eof && s->len < s->cap) {
     size_t got = fread(s->buf + s->len, 1, s->cap - s->len, s->f);
     s->len += got;
+    s->done += (double)got;
     if (got == 0) {
       if (ferror(s->f)) return AB_EIO;
       s->eof = 1;
     }
   }
   s->buf[s->len] = '\0';
+  /* bytes read against the size (a file that grew: the bytes so far) */
+  if (s->work && s->work->progress &&
+      s->work->progress(s->work->progress_ud, s->done,
+                        s->size > s->done ? s->size : s->done))
+    return AB_ECANCEL;
   return AB_OK;
 }
 

@@ -15,13 +15,19 @@ typedef struct {
   char *buf;
   size_t cap, len;
   int eof; /* nothing more to read */
+  /* progress: bytes read against the file's size (0 when it has none, e.g.
+   * a pipe); work NULL or without a callback: none */
+  const ab_work *work;
+  double size, done;
 } ab_source;
 
-/* AB_OK, AB_EIO (errno says why), AB_ENOMEM. */
-int ab_source_open(ab_source *s, const char *path);
+/* AB_OK, AB_EIO (errno says why), AB_ENOMEM.  work (may be NULL): its
+ * progress callback hears of every chunk read, and may cancel. */
+int ab_source_open(ab_source *s, const char *path, const ab_work *work);
 /* Drop buf[0, keep), move the rest to the front and read more; the buffer
  * doubles when it is full from its start (a record longer than it).
- * AB_OK (s->eof once the file is exhausted), AB_EIO, AB_ENOMEM. */
+ * AB_OK (s->eof once the file is exhausted), AB_EIO, AB_ENOMEM, AB_ECANCEL
+ * (the progress callback returned non-zero). */
 int ab_source_fill(ab_source *s, size_t keep);
 void ab_source_close(ab_source *s);
 

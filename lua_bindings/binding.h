@@ -185,6 +185,9 @@ void abL_open_bon(lua_State *L);
 void abL_open_tilt(lua_State *L);
 void abL_open_sample(lua_State *L);
 void abL_open_estimate(lua_State *L);
+/* estimate.bon's body (arguments scores, values, n, opts at 1..4), errors
+ * naming fname: ab.bon.from_samples with options calls it too. */
+int abL_bon_boot(lua_State *L, const char *fname);
 void abL_open_table(lua_State *L); /* read_csv, read_jsonl */
 void abL_open_golden(lua_State *L); /* after abL_open_tail */
 void abL_open_renyi(lua_State *L);

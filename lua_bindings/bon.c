@@ -248,9 +248,16 @@ static int bon_policy(lua_State *L) {
   return 1;
 }
 
-/* ab.bon.from_samples(scores, values [, n]) */
+/* ab.bon.from_samples(scores, values [, n [, opts]]); with opts (n given)
+ * the estimate, its bootstrap se and report, as ab.estimate.bon */
 static int bon_from_samples(lua_State *L) {
   size_t ns, nv;
+  if (!lua_isnoneornil(L, 4)) {
+    if (lua_isnoneornil(L, 3))
+      return abL_argerror(L, "bon.from_samples", 3, "n is needed with options "
+                          "(the standard error is of one best-of-n)");
+    return abL_bon_boot(L, "bon.from_samples");
+  }
   lua_settop(L, 3);
   const double *s = abL_todoubles(L, 1, "bon.from_samples", 1, "ranking_scores",
                                   &ns);

@@ -350,12 +350,12 @@ static int est_proxy_resamples(lua_State *L) {
 }
 
 /* ab.estimate.bon(scores, values, n [, opts]) -> estimate, se, report: the
- * unbiased best-of-n estimate (bon.from_samples) with its bootstrap */
-static int est_bon(lua_State *L) {
+ * unbiased best-of-n estimate (bon.from_samples) with its bootstrap; also
+ * ab.bon.from_samples(scores, values, n, opts), its errors naming fname */
+int abL_bon_boot(lua_State *L, const char *fname) {
   static const char *const fields[] = {"level", "resamples", "rng", "seed",
                                        "threads", "progress", "groups",
                                        "first", "values", NULL};
-  const char *fname = "estimate.bon";
   const double *given_v;
   size_t given;
   size_t ns, nv;
@@ -397,6 +397,8 @@ static int est_bon(lua_State *L) {
   lua_insert(L, -2);
   return 3;
 }
+
+static int est_bon(lua_State *L) { return abL_bon_boot(L, "estimate.bon"); }
 
 /* ab.estimate.frontier(samples, kl [, opts]) -> gain, se, report: the exact
  * frontier of the samples' empirical law at kl with its bootstrap */

@@ -15,6 +15,8 @@
  * variance proxies (a vector) or nil; 3: the run's fingerprint. */
 typedef struct {
   size_t rows, prompts;
+  unsigned threads; /* for the per-prompt work (0: every core) */
+  int progress;     /* a progress line on a terminal */
   size_t *off;
   double *reward, *gold, *lp, *lr;
   double data[];
@@ -174,16 +176,27 @@ static abL_prompts *checknonempty(lua_State *L, const char *fname) {
 }
 
 /* ab.prompts{ids=, reward=, [gold=, logp_policy=, logp_ref=, shard={index=,
- * count=}]} (the Lua front turns shard="i/k" into the table) */
+ * count=}, threads=0, progress=true]} (the Lua front turns shard="i/k" into
+ * the table) */
 static int prompts_new(lua_State *L) {
   static const char *const fields[] = {"ids", "reward", "gold", "logp_policy",
-                                       "logp_ref", "shard", NULL};
+                                       "logp_ref", "shard", "threads",
+                                       "progress", NULL};
   const char *fname = "prompts";
   lua_settop(L, 1);
   if (!lua_istable(L, 1))
     return abL_argerror(L, fname, 1, "table {ids=, reward=, ...} expected, got %s",
                         luaL_typename(L, 1));
   abL_checkfields(L, 1, fname, 1, fields);
+  int progress = abL_optboolean(L, 1, fname, 1, "progress", 1);
+  size_t threads = 0;
+  lua_getfield(L, 1, "threads");
+  if (!lua_isnil(L, -1))
+    threads = abL_checkcount(L, lua_gettop(L), fname, 1, "threads");
+  lua_pop(L, 1);
+  if (threads > 1024)
+    return abL_argerror(L, fname, 1, "threads must be at most 1024, got %I",
+                        (lua_Integer)threads);
   lua_getfield(L, 1, "ids");      /* 2 */
   lua_getfield(L, 1, "reward");   /* 3 */
   lua_getfield(L, 1, "gold");     /* 4 */
@@ -240,6 +253,8 @@ static int prompts_new(lua_State *L) {
   abL_prompts *u = (abL_prompts *)lua_newuserdatauv(L, sizeof *u + bytes, 3);
   u->rows = rows;
   u->prompts = np;
+  u->threads = (unsigned)threads;
+  u->progress = progress;
   double *d = u->data;
   double **dst[4] = {&u->reward, &u->gold, &u->lp, &u->lr};
   for (int c = 0; c < 4; c++) {
@@ -296,6 +311,17 @@ static double *prompt_vector(lua_State *L, size_t P, const char *name) {
   return v->data;
 }
 
+/* Set field `name` to the delta-method se over prompts of sum_t c[t] x[t]
+ * (ab_prompts_se) in the table on top. */
+static void set_se(lua_State *L, const char *fname, const char *name,
+                   const double *const *x, const double *c, size_t terms,
+                   size_t P) {
+  double se;
+  int st = ab_prompts_se(x, c, terms, P, &se);
+  if (st) method_fail(L, fname, st, SIZE_MAX, NULL);
+  abL_setnumber(L, name, se);
+}
+
 /* pr:gain(kl) or pr:gain{beta=}: the common tilt */
 static int prompts_gain(lua_State *L) {
   const char *fname = "prompts:gain";
@@ -336,6 +362,18 @@ static int prompts_gain(lua_State *L) {
   abL_setnumber(L, "kl", r.kl);
   abL_setnumber(L, "gain", r.gain);
   if (u->gold) abL_setnumber(L, "gold_gain", r.gold_gain);
+  /* standard errors over prompts: at a fixed tilt (beta=, or saturated)
+   * plain means; at a KL budget the tilt moves with the sample, and the
+   * gain's influence is gain_x - KL_x / lambda (envelope slope 1/lambda) */
+  const double *const xs[2] = {gain_x, kl_x};
+  int budget = mode == AB_TILT_KL && r.lambda > 0.0 && isfinite(r.lambda);
+  const double c[2] = {1.0, budget ? -1.0 / r.lambda : 0.0};
+  set_se(L, fname, "gain_se", xs, c, 2, P);
+  if (!budget) set_se(L, fname, "kl_se", xs + 1, c, 1, P);
+  if (u->gold && !budget) {
+    const double *const g[1] = {gold_x};
+    set_se(L, fname, "gold_gain_se", g, c, 1, P);
+  }
   return 1;
 }
 
@@ -364,6 +402,13 @@ static int prompts_best_of_n(lua_State *L) {
   abL_setnumber(L, "gain", r.gain);
   abL_setnumber(L, "win_rate", r.win_rate);
   if (u->gold) abL_setnumber(L, "gold_gain", r.gold_gain);
+  /* means over prompts: their standard errors over prompts */
+  const double one[1] = {1.0};
+  const double *const xs[4] = {kl_x, gain_x, win_x, gold_x};
+  set_se(L, fname, "kl_se", xs, one, 1, P);
+  set_se(L, fname, "gain_se", xs + 1, one, 1, P);
+  set_se(L, fname, "win_rate_se", xs + 2, one, 1, P);
+  if (u->gold) set_se(L, fname, "gold_gain_se", xs + 3, one, 1, P);
   return 1;
 }
 
@@ -372,7 +417,13 @@ static abL_vector *proxies(lua_State *L, abL_prompts *u, const char *fname) {
   if (lua_getiuservalue(L, 1, 2) == LUA_TUSERDATA) return abL_testvector(L, -1);
   lua_pop(L, 1);
   abL_vector *v = abL_newvector(L, u->prompts);
-  int st = ab_prompts_variance_proxy(u->off, u->prompts, u->reward, v->data);
+  /* every prompt's own search: on the pool, with a progress line */
+  ab_work work = {u->threads, NULL, NULL};
+  abL_progress prog;
+  abL_progress_init(&prog, fname, u->progress, &work);
+  int st = ab_prompts_variance_proxy_work(u->off, u->prompts, u->reward, &work,
+                                          v->data);
+  abL_progress_end(&prog);
   if (st) method_fail(L, fname, st, SIZE_MAX, NULL);
   lua_pushvalue(L, -1);
   lua_setiuservalue(L, 1, 2);
@@ -487,6 +538,35 @@ static int prompts_self(lua_State *L) {
   return 0;
 }
 
+/* core._prompts.se({x1, x2, ...}, {c1, c2, ...}) -> the delta-method se
+ * over prompts of the influence sum_t c_t x_t (ab_prompts_se) */
+static int prompts_se(lua_State *L) {
+  const char *fname = "prompts.se";
+  const double *x[8];
+  double c[8];
+  size_t P = 0, terms;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  terms = lua_rawlen(L, 1);
+  if (terms == 0 || terms > 8 || lua_rawlen(L, 2) != terms)
+    return abL_argerror(L, fname, 1, "1 to 8 vectors and as many coefficients");
+  for (size_t t = 0; t < terms; t++) {
+    size_t n;
+    lua_rawgeti(L, 1, (lua_Integer)t + 1);
+    x[t] = abL_todoubles(L, lua_gettop(L), fname, 1, "x", &n);
+    if (t > 0 && n != P) return abL_argerror(L, fname, 1, "vectors differ in length");
+    P = n;
+    lua_rawgeti(L, 2, (lua_Integer)t + 1);
+    c[t] = abL_checknumber(L, -1, fname, 2, "c");
+    lua_pop(L, 1); /* the vector stays on the stack */
+  }
+  double se;
+  int st = ab_prompts_se(x, c, terms, P, &se);
+  if (st) return method_fail(L, "prompts:check_run", st, SIZE_MAX, NULL);
+  lua_pushnumber(L, se);
+  return 1;
+}
+
 /* core._prompts.mean(vector) -> the prompt-ordered mean of the aggregates */
 static int prompts_mean(lua_State *L) {
   size_t n;
@@ -516,6 +596,7 @@ void abL_open_prompts(lua_State *L) {
   static const luaL_Reg internal[] = {{"new", prompts_new},
                                       {"reweight", prompts_reweight},
                                       {"mean", prompts_mean},
+                                      {"se", prompts_se},
                                       {"self", prompts_self},
                                       {NULL, NULL}};
   luaL_newmetatable(L, ABL_PROMPTS);

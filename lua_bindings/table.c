@@ -50,13 +50,17 @@ static void push_text(lua_State *L, const ab_text *x, size_t rows) {
 }
 
 typedef int (*reader_fn)(const char *path, const ab_columns *want,
-                         ab_table *out, char *err, size_t errlen);
+                         const ab_work *work, ab_table *out, char *err,
+                         size_t errlen);
 
 /* The call both readers share: options, the core's read, the columns. */
 static int read_table(lua_State *L, const char *fname, const char *numbers,
                       reader_fn read) {
-  const char *const fields[] = {numbers, "text", NULL};
+  const char *const fields[] = {numbers, "text", "progress", NULL};
   char err[512];
+  int progress = 1;
+  ab_work work = {0, NULL, NULL};
+  abL_progress prog;
   ab_columns want = {NULL, 0, NULL, 0};
   if (lua_type(L, 1) != LUA_TSTRING)
     return abL_argerror(L, fname, 1, "path must be a string, got %s",
@@ -70,13 +74,17 @@ static int read_table(lua_State *L, const char *fname, const char *numbers,
     abL_checkfields(L, 2, fname, 2, fields);
     want.numbers = names_of(L, fname, numbers, &want.nnumbers);
     want.text = names_of(L, fname, "text", &want.ntext);
+    progress = abL_optboolean(L, 2, fname, 2, "progress", 1);
   }
   /* the table lives in a userdata whose __gc frees it, so that a memory
    * error while the columns are made cannot leak it */
   ab_table *t = (ab_table *)lua_newuserdatauv(L, sizeof *t, 0);
   memset(t, 0, sizeof *t);
   luaL_setmetatable(L, ABL_TABLE);
-  int st = read(path, &want, t, err, sizeof err);
+  /* bytes read against the file's size, on a terminal only */
+  abL_progress_init(&prog, fname, progress, &work);
+  int st = read(path, &want, &work, t, err, sizeof err);
+  abL_progress_end(&prog);
   if (st == AB_EIO) {
     lua_pushnil(L);
     lua_pushstring(L, err);
@@ -103,18 +111,18 @@ static int read_table(lua_State *L, const char *fname, const char *numbers,
   return 2;
 }
 
-/* ab.read_csv(path [, {columns=, text=}]) -> {name = vector | strings},
+/* ab.read_csv(path [, {columns=, text=, progress=true}]) -> {name = vector | strings},
  * rows; nil, message if the file cannot be read (as io.open) */
 static int read_csv(lua_State *L) {
-  return read_table(L, "read_csv", "columns", ab_csv_read_columns);
+  return read_table(L, "read_csv", "columns", ab_csv_read_work);
 }
 
-/* ab.read_jsonl(path, {fields=, text=}) -> as read_csv */
+/* ab.read_jsonl(path, {fields=, text=, progress=true}) -> as read_csv */
 static int read_jsonl(lua_State *L) {
   if (lua_type(L, 1) == LUA_TSTRING && lua_isnoneornil(L, 2))
     return abL_argerror(L, "read_jsonl", 2, "table {fields=, text=} "
                         "expected, got no value");
-  return read_table(L, "read_jsonl", "fields", ab_jsonl_read);
+  return read_table(L, "read_jsonl", "fields", ab_jsonl_read_work);
 }
 
 static int table_gc(lua_State *L) {

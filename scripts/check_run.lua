@@ -10,18 +10,21 @@
 -- tail the proxy gets a caveat instead of a bound.
 --
 -- Per prompt (DESIGN 3.7): check_run.lua --prompts [--beta B] [--n N]
--- [--shard i/k --out PART] FILE.csv, with the columns prompt (the prompt id),
--- reward, logp_policy, logp_ref (of reference responses) and optionally gold.
+-- [--shard i/k --out PART] FILE.csv (or FILE.jsonl, JSON Lines), with the
+-- columns (fields) prompt (the prompt id, read as text), reward,
+-- logp_policy, logp_ref (of reference responses) and optionally gold.
 -- Prints the per-prompt summary (means over prompts) and, unsharded, the
--- overall check; with --shard it writes shard i of k's partial result to
--- PART instead (with --run NAME, FILE.csv holds shard i's own prompts: a log
--- split by prompt beforehand).  check_run.lua --merge PART... merges the partials of all k
--- shards and prints the same summary, bit for bit (see the README for GNU
--- parallel and Slurm).
+-- overall check with standard errors over prompts (the delta method);
+-- with --shard it writes shard i of k's partial result to PART instead
+-- (with --run NAME, FILE.csv holds shard i's own prompts: a log split by
+-- prompt beforehand).  check_run.lua --merge PART... merges the partials of
+-- all k shards and prints the same summary, bit for bit (see the README for
+-- GNU parallel and Slurm).  A progress line shows on stderr when it is a
+-- terminal; the per-prompt work runs on every core.
 local ab = require "alignbound"
 
 local USAGE = "usage: check_run.lua [FILE.csv]\n" ..
-  "       check_run.lua --prompts [--beta B] [--n N] [--shard i/k [--run NAME] --out PART] FILE.csv\n" ..
+  "       check_run.lua --prompts [--beta B] [--n N] [--shard i/k [--run NAME] --out PART] FILE.csv|FILE.jsonl\n" ..
   "       check_run.lua --merge PART..."
 local function fail(msg)
   io.stderr:write("check_run: ", msg, "\n")
@@ -79,18 +82,29 @@ if arg[1] == "--prompts" then
       fail("unexpected argument " .. a .. "\n" .. USAGE)
     end
   end
-  if not path then fail("--prompts needs FILE.csv\n" .. USAGE) end
+  if not path then fail("--prompts needs FILE.csv or FILE.jsonl\n" .. USAGE) end
   if shard and not out then fail("--shard needs --out PART\n" .. USAGE) end
   if run and not shard then fail("--run goes with --shard\n" .. USAGE) end
-  local names = { "prompt", "reward", "logp_policy", "logp_ref" }
-  -- gold is optional: asked for only when the header has it
+  -- the prompt ids are text (read as strings: "007" and "7" are two prompts);
+  -- gold is optional: asked for only when the log has it
+  local names = { "reward", "logp_policy", "logp_ref" }
+  local jsonl = path:match("%.jsonl$") ~= nil
   local f = io.open(path)
-  local header = f and f:read("l") or ""
+  local first = f and f:read("l") or ""
   if f then f:close() end
-  for name in header:gmatch("[^,]+") do
-    if name:match("^%s*\"?(.-)\"?%s*$") == "gold" then names[#names + 1] = "gold" end
+  if jsonl then
+    if first:match('"gold"%s*:') then names[#names + 1] = "gold" end
+  else
+    for name in first:gmatch("[^,]+") do
+      if name:match('^%s*"?(.-)"?%s*$') == "gold" then names[#names + 1] = "gold" end
+    end
   end
-  local ok, cols, rows = pcall(ab.read_csv, path, { columns = names })
+  local ok, cols, rows
+  if jsonl then
+    ok, cols, rows = pcall(ab.read_jsonl, path, { fields = names, text = { "prompt" } })
+  else
+    ok, cols, rows = pcall(ab.read_csv, path, { columns = names, text = { "prompt" } })
+  end
   if not ok then fail(strip(cols)) end
   if not cols then fail(rows) end
   local gold = cols.gold
@@ -114,9 +128,12 @@ if arg[1] == "--prompts" then
   print(string.rep("-", 72))
   print(string.format("KL(policy || ref), mean over prompts %9.4f  +- %.4f nats", c.kl, c.kl_se))
   print(string.format("reward gain, mean over prompts     %10.4f  +- %.4f", c.gain, c.gain_se))
-  print(string.format("exact limit: one common tilt        %9.4f", c.frontier))
+  print(string.format("exact limit: one common tilt        %9.4f  +- %.4f", c.frontier, c.frontier_se))
   print(string.format("bound sqrt(2 E_x[s2(x)] KL)        %10.4f", c.bound))
-  if c.fraction then print(string.format("fraction of the limit achieved     %10.1f %%", 100 * c.fraction)) end
+  if c.fraction then
+    print(string.format("fraction of the limit achieved     %10.1f %% +- %.2g %%", 100 * c.fraction,
+      100 * c.fraction_se))
+  end
   if c.tilt then
     print(string.format("tilt identity: gain - beta (KL + reverse KL) %.4g +- %.2g (beta %g)", c.tilt.gap,
       c.tilt.gap_se, c.tilt.beta))

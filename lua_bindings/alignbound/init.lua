@@ -297,6 +297,11 @@ ab.bon = core.bon
 -- @tparam table|alignbound.vector values
 -- @tparam[opt] integer n without it, a vector whose entry k is the estimate
 -- for best-of-k, k = 1..N, in one O(N log N) call
+-- @tparam[opt] table opts with n: also its standard error, by the bootstrap
+-- of `estimate.bon` (the same options: `{seed=0, resamples=200, level=,
+-- threads=, progress=, groups=, first=, values=}`, `groups=` for the
+-- bootstrap over prompts); returns estimate, se, report
+-- @usage local g, se = ab.bon.from_samples(proxy, gold, 4, { seed = 1 })
 
 --- The real n whose best-of-n has KL kl (log n - (n-1)/n = kl):
 -- n = -1/W0(-e^{-(kl+1)}) (GSL's Lambert W, polished by Newton in log n, to
@@ -469,7 +474,8 @@ ab.estimate = core.estimate
 -- @tparam string path
 -- @tparam[opt] table opts `{columns={"a", "b"}, text={"prompt_id"}}`:
 -- `columns` are read as numbers (default: every column not in `text`),
--- `text` as strings
+-- `text` as strings; `progress=false` turns off the progress line (bytes
+-- read of the file's size) shown on stderr when it is a terminal
 -- @return a table by column name (a vector for a numeric column, an array
 -- of strings for a text column), and the number of rows
 -- @usage local cols, rows = ab.read_csv("run.csv", { columns = { "reward" }, text = { "prompt_id" } })
@@ -486,7 +492,8 @@ ab.read_csv = core.read_csv
 -- @function read_jsonl
 -- @tparam string path
 -- @tparam table opts `{fields={"reward"}, text={"meta.prompt_id"}}`:
--- `fields` are read as numbers, `text` as strings (at least one of them)
+-- `fields` are read as numbers, `text` as strings (at least one of them);
+-- `progress=` as `read_csv`
 -- @return a table by field name, and the number of rows
 -- @usage local cols, rows = ab.read_jsonl("run.jsonl", { fields = { "reward" }, text = { "meta.prompt_id" } })
 ab.read_jsonl = core.read_jsonl
@@ -931,7 +938,14 @@ ab.group = core.group
 -- README: `pr:gain(kl)`, `pr:bound(kl)`, `pr:best_of_n(n)`,
 -- `pr:check_run{[beta=]}`, `pr:rows(opts)`, `pr:summary(opts)`,
 -- `pr:partial(opts)`, `pr:variance_proxy()`, `pr:size()`, `pr:ids()`,
--- `pr:responses()`, `pr:fingerprint()`.
+-- `pr:responses()`, `pr:fingerprint()`.  Options of the constructor
+-- besides the columns: `shard="i/k"`, `run=`, `threads=0` (the per-prompt
+-- variance proxies on that many threads, 0 = every core; the same bits for
+-- any number) and `progress=true` (a progress line on a terminal).
+-- Aggregates carry standard errors over prompts by the delta method:
+-- `gain_se` of `pr:gain` (and `kl_se`, `gold_gain_se` at a fixed tilt),
+-- `kl_se`, `gain_se`, `win_rate_se`, `gold_gain_se` of `pr:best_of_n`,
+-- `frontier_se` and `fraction_se` of `pr:check_run`.
 -- @function prompts
 ab.prompts = prompts.bind(shard)
 

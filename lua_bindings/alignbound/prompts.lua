@@ -175,9 +175,12 @@ function M.bind(shard)
   -- pi_x(j) proportional to e^{logp_policy - logp_ref} on each prompt's
   -- responses (at least two per prompt).  Overall (means over prompts with
   -- standard errors over prompts): `kl`, `kl_se`, `gain`, `gain_se`,
-  -- `frontier` (pr:gain(kl), the common tilt at that prompt-averaged KL),
-  -- `bound` (pr:bound(kl)), `variance_proxy` (E_x s2(x)), `fraction`
-  -- (gain / frontier, nil when the frontier is 0); with `beta=` the tilt
+  -- `frontier` (pr:gain(kl), the common tilt at that prompt-averaged KL)
+  -- and `frontier_se`, `bound` (pr:bound(kl)), `variance_proxy` (E_x
+  -- s2(x)), `fraction` (gain / frontier, nil when the frontier is 0) and
+  -- `fraction_se`.  The standard errors are the delta method over prompts
+  -- (deterministic, no resampling): the frontier's influence of prompt x is
+  -- g_x(l) - (KL_x(l) - kl_x) / l, l the common tilt; with `beta=` the tilt
   -- identity `tilt = {beta=, gain=, beta_jeffreys=, gap=, gap_se=}`:
   -- gain = beta (KL(pi||ref) + KL(ref||pi)) at the KL-regularised optimum
   -- (DESIGN 3.6).  `prompt`: per-prompt vectors kl, reverse_kl, gain,
@@ -198,10 +201,24 @@ function M.bind(shard)
     local kl, gain = P.mean(rw.kl), P.mean(rw.gain)
     local _, kl_se = core.estimate.mean(rw.kl)
     local _, gain_se = core.estimate.mean(rw.gain)
-    local frontier = pr:gain(kl).gain
+    local t = pr:gain(kl)
+    local frontier = t.gain
     local bound, s2 = pr:bound(kl)
     local r = { kl = kl, kl_se = kl_se, gain = gain, gain_se = gain_se, frontier = frontier, bound = bound,
       variance_proxy = s2, fraction = frontier > 0 and gain / frontier or nil, prompt = rw }
+    -- the delta method over prompts: the frontier at the run's KL moves with
+    -- the common tilt's gains and with that KL; its influence is
+    -- g_x - (KL_x(l) - kl_x) / l (the envelope slope is 1/l); the fraction's
+    -- is (gain_x - fraction phi_x) / frontier
+    local l = t.lambda
+    local inv = (l > 0 and l < math.huge) and 1 / l or 0
+    local tk, tg = t.prompt.kl, t.prompt.gain
+    r.frontier_se = P.se({ tg, tk, rw.kl }, { 1, -inv, inv })
+    if r.fraction then
+      local f = r.fraction
+      r.fraction_se = P.se({ rw.gain, tg, tk, rw.kl }, { 1 / frontier, -f / frontier, f * inv / frontier,
+        -f * inv / frontier })
+    end
     if beta then
       local gap, jeff = gaps(rw, beta)
       local g, g_se = core.estimate.mean(gap)

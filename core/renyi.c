@@ -218,9 +218,16 @@ typedef struct {
   double seen; /* form 1: the largest exponent met */
 } bon_integrand;
 
+/* The reach 700 n, capped at 7e302: 700 n overflowed to inf for n above
+ * 2.6e305 (the integrals then ran on [a, inf] with QAGS, on NaN abscissae,
+ * without end); the weight e^{-x} is 0 in doubles long before x = 7e302, so
+ * the cap drops nothing. */
+static double bon_reach(double n) { return 700.0 * fmin(n, 1e300); }
+
 static int bon_y(const bon_integrand *c, double x, double *y) {
   double p = exp(-x / c->n), q = -expm1(-x / c->n);
-  if (p == 0.0 || q == 0.0 || x > 700.0000001 * c->n) return -1; /* out of reach */
+  if (p == 0.0 || q == 0.0 || x > 1.0000000001 * bon_reach(c->n))
+    return -1; /* out of reach */
   int st = ab_quantile_centred(c->base, p, q, y);
   if (!st) *y -= c->mu;
   return st;
@@ -262,7 +269,7 @@ static int bon_integral(bon_integrand *c, const double *cuts, int ncuts,
   for (int i = 0; i <= ncuts && !c->status; i++) {
     double r = 0.0, e = 0.0;
     if (i == ncuts) {
-      if (a >= 700.0 * c->n) break; /* nothing within reach beyond */
+      if (a >= bon_reach(c->n)) break; /* nothing within reach beyond */
       if (gsl_integration_qagiu(&F, a, 0.0, rel, 1000, ws, &r, &e)) bad = 1;
     } else {
       if (!(cuts[i] > a)) continue;
@@ -303,7 +310,7 @@ static double peak_objective(double u, void *vctx) {
 static int bon_peak(const bon_integrand *c, double *S, double *xs) {
   enum { MAXN = 1024 };
   const double h = 0.125 * M_LN2, u0 = -30.0 * M_LN2;
-  const double ureach = log(700.0 * c->n);
+  const double ureach = log(bon_reach(c->n));
   double u[MAXN], f[MAXN] = {0}; /* {0}: gcc -O1 cannot see f[bk] is set */
   peak_ctx k = {c, AB_OK};
   int m = 0, bk = 0;
@@ -368,7 +375,7 @@ static int bon_side(const bon_integrand *c, double S, double xs, double end,
 static int cgf_bon_exact(const ab_tail *t, double l, ab_cgf *out) {
   bon_integrand c = {(const ab_tail *)t->user_ctx, t->par[0], t->coef[0], l,
                      0.0, 0, AB_OK, -INFINITY};
-  double S, xs, s, cuts[3], reach = 700.0 * c.n;
+  double S, xs, s, cuts[3], reach = bon_reach(c.n);
   if (fabs(l) * sqrt(t->variance) < 1e-4) {
     /* psi = var l^2 / 2 (1 + O(l)): 2 psi / l^2 is the variance, the limit
      * that the proxy takes anyway, and the integral would be all rounding */

@@ -65,6 +65,16 @@ static int finite_draws(const double *x, const double *w, size_t m,
   return AB_OK;
 }
 
+/* A Gamma(k, th) draw as th times a Gamma(k, 1) draw.  GSL's own scaling
+ * for k < 1, Gamma(1 + k, th) U^{1/k}, gave inf * 0 = NaN when th is near
+ * DBL_MAX and k so small that U^{1/k} underflows (fuzz: k = 5e-324, th =
+ * DBL_MAX); Gamma(1 + k, 1) U^{1/k} is finite, and the product with th
+ * overflows only where the draw itself is beyond DBL_MAX. */
+static double gamma_draw(gsl_rng *g, double k, double th) {
+  double x = gsl_ran_gamma(g, k, 1.0);
+  return x == 0.0 ? 0.0 : th * x; /* (th may be inf at the edge of a tilt) */
+}
+
 int ab_tail_sample(const ab_tail *t, ab_rng *r, size_t k, double *out) {
   const double *a = t->par;
   gsl_rng *g = r->g;
@@ -88,7 +98,7 @@ int ab_tail_sample(const ab_tail *t, ab_rng *r, size_t k, double *out) {
       break;
     case AB_KIND_EXPONENTIAL:
     case AB_KIND_GAMMA:
-      v = gsl_ran_gamma(g, a[0], a[1]);
+      v = gamma_draw(g, a[0], a[1]);
       break;
     case AB_KIND_GUMBEL: /* inverse CDF */
       v = a[0] - a[1] * log(-log(gsl_rng_uniform_pos(g)));
@@ -145,9 +155,13 @@ int ab_tilt_sample(const ab_tail *t, double l, ab_rng *r, size_t k,
       v = a[0] + a[1] * a[1] * l + gsl_ran_gaussian_ziggurat(g, a[1]);
       break;
     case AB_KIND_EXPONENTIAL:
-    case AB_KIND_GAMMA:
-      v = gsl_ran_gamma(g, a[0], a[1] / (1.0 - l * a[1]));
+    case AB_KIND_GAMMA: {
+      /* th / (1 - l th), 1 - l th rounded once (fma): l < 1/th can still
+       * round l th to 1, where the scale is beyond the doubles */
+      double d = fma(-l, a[1], 1.0);
+      v = gamma_draw(g, a[0], d > 0.0 ? a[1] / d : INFINITY);
       break;
+    }
     case AB_KIND_GUMBEL:
       v = a[0] - a[1] * log(gsl_ran_gamma(g, 1.0 - l * a[1], 1.0));
       break;

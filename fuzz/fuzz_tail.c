@@ -205,6 +205,7 @@ static void methods(fuzz_in *in, const ab_tail *t) {
       double out[8];
       size_t n = fuzz_size(in, 8);
       int which = (int)fuzz_choice(in, 3);
+      FUZZ_LOG("  sample: which %d n %zu\n", which, n);
       /* open: the tilted beta sampler takes seconds per draw at a strong tilt
        * (ab.tilt.sample(ab.tail.beta{a=2, b=3}, {beta=0.001}, 1, ab.rng(1)): 2.7 s; 11 s at lambda 7e5) */
       if (which == 2 && current_ctor == 12 && !FUZZ_NO_KNOWN) {

@@ -1,5 +1,6 @@
 /* core_test.c - the core API called directly, with no Lua at all. */
 #define _POSIX_C_SOURCE 200809L
+#include <float.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -775,6 +776,43 @@ static void test_gumbel_far_left(void) {
   ab_tail_free(t);
 }
 
+/* Fuzz findings of the tail target (fuzz/corpus/tail/gamma-sample-nan,
+ * beta-bon-gain-dblmax).  Gamma(5e-324, DBL_MAX): GSL's draw
+ * Gamma(1 + k, th) U^{1/k} was inf * 0 = NaN; the draws are th times a
+ * Gamma(k, 1) draw, here 0 (U^{1/k} underflows), and the tilted draws
+ * likewise.  Beta(100, 100), ab_bon_gain at n = DBL_MAX: the best-of-n
+ * law's reach 700 n overflowed and the Renyi certificate's integrals ran
+ * without end (alarm: 120 s); the gain is nondecreasing in n, below the
+ * range above the mean (1/2), and at least the expected gain. */
+static void test_tail_fuzz_open(void) {
+  ab_tail *t;
+  ab_rng *r;
+  double x[64], y = NAN, y0 = NAN, e = NAN;
+  int cert;
+  CHECK(ab_rng_new(1, 0, &r) == AB_OK);
+  CHECK(ab_tail_gamma(4.9406564584124654e-324, DBL_MAX, &t) == AB_OK);
+  CHECK(ab_tail_sample(t, r, 64, x) == AB_OK);
+  for (int i = 0; i < 64; i++) CHECK(x[i] >= 0.0 && isfinite(x[i]));
+  CHECK(ab_tilt_sample(t, -DBL_MAX, r, 64, x) == AB_OK);
+  for (int i = 0; i < 64; i++) CHECK(x[i] >= 0.0 && isfinite(x[i]));
+  CHECK(ab_tilt_sample(t, nextafter(1.0 / DBL_MAX, 0.0), r, 64, x) == AB_OK);
+  for (int i = 0; i < 64; i++) CHECK(x[i] >= 0.0 && !isnan(x[i]));
+  ab_tail_free(t);
+  CHECK(ab_tail_gamma(2.0, 1e150, &t) == AB_OK);
+  CHECK(ab_tail_sample(t, r, 64, x) == AB_OK);
+  for (int i = 0; i < 64; i++) CHECK(x[i] > 0.0 && !isnan(x[i]));
+  ab_tail_free(t);
+  ab_rng_free(r);
+  CHECK(ab_tail_beta(100.0, 100.0, &t) == AB_OK);
+  alarm(120);
+  CHECK(ab_bon_gain(t, 1e305, &y0, &cert) == AB_OK);
+  CHECK(ab_bon_gain(t, DBL_MAX, &y, &cert) == AB_OK);
+  alarm(0);
+  CHECK(ab_bon_expected_gain(t, DBL_MAX, AB_CLOSED, &e) == AB_OK);
+  CHECK(y >= y0 && y <= 0.5 && y >= e);
+  ab_tail_free(t);
+}
+
 int main(void) {
   ab_init();
   test_laws_issue9();
@@ -799,5 +837,6 @@ int main(void) {
   test_proxy_interior_max();
   test_bon_subnormal_ties();
   test_gumbel_far_left();
+  test_tail_fuzz_open();
   return check_report("core_test");
 }

@@ -729,6 +729,12 @@ static double gamma_beta_quantile(const ab_tail *t, double p, double q,
     /* the upper tail of Beta(a, b) at 1 - y is the lower of Beta(b, a) at
      * y: y resolves what 1 - y cannot */
     double s = upper ? a[1] : a[0], r = upper ? a[0] : a[1];
+    /* closed forms: Beta(s, 1) has P = x^s, Beta(1, r) has 1 - P = (1 -
+     * x)^r (GSL's inverse took milliseconds at r = 1e-6) */
+    if (r == 1.0 || s == 1.0) {
+      y = r == 1.0 ? exp(log(target) / s) : -expm1(log1p(-target) / r);
+      return upper ? 1.0 - y : y;
+    }
     x = gsl_cdf_beta_Pinv(target, s, r);
     y = polish_quantile(AB_KIND_BETA, s, r, 0, target, x);
     if (isnan(y)) {

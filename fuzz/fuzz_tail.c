@@ -185,6 +185,12 @@ static void methods(fuzz_in *in, const ab_tail *t) {
       st = ab_bon_gain(t, x, &y, &cert);
       FUZZ_NONNEG(st, y, "ab_bon_gain");
       if (st == AB_OK) FUZZ_REQUIRE(ab_certificate_name(cert) != NULL, "cert");
+      /* a bound of the gain is never below the exact expected gain */
+      double e;
+      if (st == AB_OK && ab_bon_expected_gain(t, x, AB_CLOSED, &e) == AB_OK) {
+        FUZZ_LOG("  gain %.17g, expected %.17g (%s)\n", y, e, ab_certificate_name(cert));
+        FUZZ_VALUE(y >= e * (1.0 - 1e-9), e, "ab_bon_gain below the expected gain");
+      }
       break;
     }
     case 9:

@@ -774,6 +774,12 @@ static void test_gumbel_far_left(void) {
   CHECK(ab_tail_tilt_kl(t, -1.7976931348623157e308, &kl) == AB_OK);
   CHECK(kl > 1e307 && !isnan(kl));
   ab_tail_free(t);
+  /* beta l itself overflows: KL inf, not inf - inf (fuzz_tail, corpus
+   * gumbel-tilt-kl-overflow) */
+  CHECK(ab_tail_gumbel(1e12, 6.125e10, &t) == AB_OK);
+  CHECK(ab_tail_tilt_kl(t, -1.7976931348623157e308, &kl) == AB_OK);
+  CHECK(kl == INFINITY);
+  ab_tail_free(t);
 }
 
 /* Fuzz findings of the tail target (fuzz/corpus/tail/gamma-sample-nan,
@@ -813,6 +819,41 @@ static void test_tail_fuzz_open(void) {
   ab_tail_free(t);
 }
 
+/* ab_bon_gain is an upper bound of the best-of-n gain, so never below the
+ * exact expected gain.  The Renyi certificate took the best-of-n law's
+ * left-tail proxy from a scan set by its variance, which misses a far but
+ * rare left tail: Beta(1, 1e-6) at n = 100 gave 1.3e-21 for an exact gain
+ * of b/(1 + b) - B(1/b, n + 1)/b = 9.99999e-7 (the second term is below
+ * 1e-400); Beta(0.01, 0.01) gave 5.7e-5 for about 0.5.  Exact gains of
+ * Beta(a, 1): the best of n is Beta(n a, 1), gain n a/(n a + 1) - a/(a + 1). */
+static void test_bon_gain_far_left_tail(void) {
+  static const double ab[][2] = {{1, 1e-6}, {1, 1e-4}, {0.01, 0.01},
+                                 {1, 0.01}, {2, 1e-6}, {0.5, 0.5}};
+  for (size_t i = 0; i < sizeof ab / sizeof ab[0]; i++) {
+    ab_tail *t;
+    double g = NAN, e = NAN;
+    int cert;
+    CHECK(ab_tail_beta(ab[i][0], ab[i][1], &t) == AB_OK);
+    CHECK(ab_bon_gain(t, 100.0, &g, &cert) == AB_OK);
+    CHECK(ab_bon_expected_gain(t, 100.0, AB_CLOSED, &e) == AB_OK);
+    if (!(g >= e * (1.0 - 1e-10)))
+      fprintf(stderr, "beta(%g, %g): bound %.10g below the gain %.10g\n",
+              ab[i][0], ab[i][1], g, e);
+    CHECK(g >= e * (1.0 - 1e-10));
+    ab_tail_free(t);
+  }
+  ab_tail *t;
+  double g = NAN;
+  CHECK(ab_tail_beta(1.0, 1e-6, &t) == AB_OK);
+  CHECK(ab_bon_expected_gain(t, 100.0, AB_CLOSED, &g) == AB_OK);
+  CHECK_CLOSE(g, 1e-6 / (1.0 + 1e-6), 1e-10);
+  ab_tail_free(t);
+  CHECK(ab_tail_beta(3.0, 1.0, &t) == AB_OK);
+  CHECK(ab_bon_expected_gain(t, 100.0, AB_CLOSED, &g) == AB_OK);
+  CHECK_CLOSE(g, 300.0 / 301.0 - 0.75, 1e-10);
+  ab_tail_free(t);
+}
+
 int main(void) {
   ab_init();
   test_laws_issue9();
@@ -838,5 +879,6 @@ int main(void) {
   test_bon_subnormal_ties();
   test_gumbel_far_left();
   test_tail_fuzz_open();
+  test_bon_gain_far_left_tail();
   return check_report("core_test");
 }

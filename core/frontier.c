@@ -463,6 +463,17 @@ static int proxy_side(const ab_tail *t, int side, double *out) {
   const double tol = 2.5e-2, wmin = 1e-7;
   double scale = t->cgf ? sqrt(t->variance) : 1.0;
   double zlo = log(1e-6 / scale), h = M_LN10 / PER_DECADE;
+  if (ab_is_finite_law(t)) {
+    /* an atom of mass p at centred x on this side weighs most on
+     * 2 psi / l^2 near l = 2 log(1/p) / x, which the variance can put far
+     * below the scan (Bernoulli(1e-300): l ~ 1400, 1e-6 / sd = 1e144, and
+     * the right-tail proxy came out 2.7e-144 for about 7e-4) */
+    for (size_t i = 0; i < t->n; i++) {
+      double x = side * t->x[i], p = t->w ? t->w[i] : 1.0 / (double)t->n;
+      double li = 2.0 * fmax(-log(p), 1.0) / x;
+      if (x > 0.0 && p > 0.0 && isfinite(li)) zlo = fmin(zlo, log(1e-2 * li));
+    }
+  }
   double z[MAX], r[MAX], phi[MAX];
   double sup = side_sup(t, side), best = -INFINITY, result, zb = 0.0, wb = h;
   int n = 0, evals = 0;

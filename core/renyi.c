@@ -572,14 +572,24 @@ int ab_bon_variance_proxy_left(const ab_tail *t, double n, double *out) {
      * l = 2 w / x; the variance (which underflows when the masses do) sets
      * the engine's scan, so give it r(l) there, itself a lower bound of the
      * proxy, when that is larger. */
-    double lneed = 0.0;
-    for (size_t i = 0; i < b.n; i++)
-      if (b.x[i] < 0.0) lneed = fmax(lneed, 2.0 * fmax(-b.w[i], 1.0) / -b.x[i]);
+    double lneed = 0.0, floor = 0.0;
+    for (size_t i = 0; i < b.n; i++) {
+      /* psi(l) >= w + l x: 2 psi / l^2 >= x^2 / (2 (-w)), as for exact laws,
+       * without the l^2 or 2 w that overflow */
+      if (b.x[i] < 0.0 && b.w[i] < 0.0)
+        floor = fmax(floor, -0.5 * b.x[i] * (b.x[i] / b.w[i]));
+      double li = 2.0 * fmax(-b.w[i], 1.0) / -b.x[i]; /* inf: mass 0 */
+      if (b.x[i] < 0.0 && isfinite(li)) lneed = fmax(lneed, li);
+    }
     if (lneed > 0.0) {
+      /* 2 psi / l / l: l^2 overflowed at l ~ 1e308 (Bernoulli(1/2) at n =
+       * 1e308, mass 2^-n at 0: the proxy came out 0, and so did the gain) */
       ab_cgf c;
       cgf_bon_law(&b, -lneed, INFINITY, &c);
-      b.variance = fmax(b.variance, 2.0 * c.psi / (lneed * lneed));
+      if (isfinite(c.psi))
+        b.variance = fmax(b.variance, 2.0 * c.psi / lneed / lneed);
     }
+    b.variance = fmax(b.variance, floor);
     st = ab_frontier_variance_proxy_side(&b, AB_LOSS, out);
   }
   free(b.x);

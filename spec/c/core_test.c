@@ -854,6 +854,36 @@ static void test_bon_gain_far_left_tail(void) {
   ab_tail_free(t);
 }
 
+/* Bernoulli with extreme p or n (fuzz_tail, corpus bernoulli-bon-dblmax).
+ * The Kearns-Saul proxy (1 - 2p) / (2 log((1 - p)/p)) was 0 below p = 1e-17
+ * (d = 1 - 2p rounds to 1); the right-tail proxy's scan, set by the
+ * variance, started at l = 1e144 and missed the sup near l = 1400
+ * (2.7e-144); the best-of-n law's left proxy was 0 at n = DBL_MAX (l^2 and
+ * 2 w overflowed), and with it the Renyi certificate: ab_bon_gain gave 0
+ * for an exact gain of 1/2.  References: mpmath at 30 digits. */
+static void test_bernoulli_extremes(void) {
+  ab_tail *t;
+  double v = NAN, g = NAN, e = NAN;
+  int cert;
+  CHECK(ab_tail_bernoulli(1e-300, &t) == AB_OK);
+  CHECK(ab_tail_variance_proxy(t, AB_CLOSED, &v) == AB_OK);
+  CHECK_CLOSE(v, 7.23824136505419712751881531528e-4, 1e-13);
+  CHECK(ab_tail_variance_proxy_side(t, AB_GAIN, &v) == AB_OK);
+  CHECK_CLOSE(v, 7.23824136505419712751881531528e-4, 1e-6);
+  CHECK(ab_bon_gain(t, 1e308, &g, &cert) == AB_OK);
+  CHECK(ab_bon_expected_gain(t, 1e308, AB_CLOSED, &e) == AB_OK);
+  CHECK(g >= e && e > 0.99);
+  ab_tail_free(t);
+  CHECK(ab_tail_bernoulli(1e-20, &t) == AB_OK);
+  CHECK(ab_tail_variance_proxy(t, AB_CLOSED, &v) == AB_OK);
+  CHECK_CLOSE(v, 0.0108573620475812956910634333782, 1e-13);
+  ab_tail_free(t);
+  CHECK(ab_tail_bernoulli(0.5, &t) == AB_OK);
+  CHECK(ab_bon_gain(t, DBL_MAX, &g, &cert) == AB_OK);
+  CHECK(g >= 0.5 && g <= 0.5 * (1 + 1e-15));
+  ab_tail_free(t);
+}
+
 int main(void) {
   ab_init();
   test_laws_issue9();
@@ -880,5 +910,6 @@ int main(void) {
   test_gumbel_far_left();
   test_tail_fuzz_open();
   test_bon_gain_far_left_tail();
+  test_bernoulli_extremes();
   return check_report("core_test");
 }

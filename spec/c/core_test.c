@@ -884,6 +884,31 @@ static void test_bernoulli_extremes(void) {
   ab_tail_free(t);
 }
 
+/* Bernoulli(p = 2^-1074): the gain bound is q - p with KL(q || p) = kl.  At
+ * kl = 1e-16 the tilt is l = log(q/p) = 702.6, past the |l x| <= 700 where
+ * the direct form of the finite-law cumulant was allowed: the shifted form
+ * lost q in 1 - q and the bound came out 1% low (1.41420e-19).  References:
+ * mpmath at 50 digits, findroot on q log(q/p) + (1 - q) log((1 - q)/(1 - p)). */
+static void test_bernoulli_subnormal(void) {
+  static const double ref[][2] = {{1e-16, 1.4284743695441420951e-19},
+                                  {1e-10, 1.4008671647572816307e-13},
+                                  {1e-3, 1.3699768233581013787e-6},
+                                  {10, 0.01352916420413531641}};
+  ab_tail *t;
+  CHECK(ab_tail_bernoulli(4.9406564584124654e-324, &t) == AB_OK);
+  for (size_t i = 0; i < sizeof ref / sizeof ref[0]; i++) {
+    double y = NAN, v[2] = {NAN, NAN}, kl[2] = {0.5 * ref[i][0], ref[i][0]};
+    size_t at;
+    CHECK(ab_tail_bound(t, AB_GAIN, AB_CLOSED, ref[i][0], &y) == AB_OK);
+    CHECK_CLOSE(y, ref[i][1], 1e-10);
+    CHECK(ab_tail_bound(t, AB_GAIN, AB_NUMERIC, ref[i][0], &y) == AB_OK);
+    CHECK_CLOSE(y, ref[i][1], 1e-10);
+    CHECK(ab_tail_bound_vec(t, AB_GAIN, AB_CLOSED, kl, 2, v, &at) == AB_OK);
+    CHECK_CLOSE(v[1], ref[i][1], 1e-10);
+  }
+  ab_tail_free(t);
+}
+
 int main(void) {
   ab_init();
   test_laws_issue9();
@@ -911,5 +936,6 @@ int main(void) {
   test_tail_fuzz_open();
   test_bon_gain_far_left_tail();
   test_bernoulli_extremes();
+  test_bernoulli_subnormal();
   return check_report("core_test");
 }

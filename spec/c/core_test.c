@@ -909,6 +909,24 @@ static void test_bernoulli_subnormal(void) {
   ab_tail_free(t);
 }
 
+/* A subnormal kl: the bound is sigma sqrt(2 kl) (1 + O(sqrt kl)), the
+ * correction below 1e-160.  Gumbel(0, 0.1) at kl = 2^-1074 was 4.0248e-163
+ * (KL(l) subnormal at the solution).  Reference: mpmath, 0.1 pi / sqrt(6)
+ * sqrt(2 kl) at 40 digits. */
+static void test_bound_subnormal_kl(void) {
+  ab_tail *t;
+  double y = NAN, v[2] = {NAN, NAN}, kl[2] = {1e-300, 4.9406564584124654e-324};
+  size_t at;
+  CHECK(ab_tail_gumbel(0.0, 0.1, &t) == AB_OK);
+  CHECK(ab_tail_bound(t, AB_LOSS, AB_CLOSED, kl[1], &y) == AB_OK);
+  CHECK_CLOSE(y, 4.0316384066620786437e-163, 1e-13);
+  CHECK(ab_tail_bound(t, AB_GAIN, AB_NUMERIC, kl[1], &y) == AB_OK);
+  CHECK_CLOSE(y, 4.0316384066620786437e-163, 1e-13);
+  CHECK(ab_tail_bound_vec(t, AB_LOSS, AB_CLOSED, kl, 2, v, &at) == AB_OK);
+  CHECK_CLOSE(v[1], 4.0316384066620786437e-163, 1e-13);
+  ab_tail_free(t);
+}
+
 int main(void) {
   ab_init();
   test_laws_issue9();
@@ -937,5 +955,6 @@ int main(void) {
   test_bon_gain_far_left_tail();
   test_bernoulli_extremes();
   test_bernoulli_subnormal();
+  test_bound_subnormal_kl();
   return check_report("core_test");
 }

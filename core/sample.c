@@ -148,6 +148,18 @@ int ab_tilt_sample(const ab_tail *t, double l, ab_rng *r, size_t k,
     return st;
   }
   if (!(l < t->lmax && l > t->lmin)) return AB_EDOM;
+  /* Beta: the rejection from Beta(a, b) accepts E e^{l (X - top)}, which
+   * a strong tilt makes tiny (Beta(2, 3) at l = -1000: 2.7 s a draw); the
+   * rejection from the Gamma law of the distance to that end (s the
+   * exponent there, r the other) accepts B(s, r) |l|^s / Gamma(s) times as
+   * often: taken when that ratio exceeds 1 and r >= 1. */
+  int gamma_side = 0;
+  double gs = 0.0, gr = 0.0;
+  if (t->kind == AB_KIND_BETA) {
+    gs = l > 0 ? a[1] : a[0];
+    gr = l > 0 ? a[0] : a[1];
+    gamma_side = gr >= 1.0 && gs * log(fabs(l)) + lgamma(gr) - lgamma(gs + gr) > 0.0;
+  }
   for (size_t i = 0; i < k; i++) {
     double v;
     switch (t->kind) {
@@ -180,9 +192,21 @@ int ab_tilt_sample(const ab_tail *t, double l, ab_rng *r, size_t k,
       break;
     }
     case AB_KIND_BETA: {
+      size_t tries = 0;
+      if (gamma_side) {
+        /* the distance d to the end the tilt leans to has density
+         * ~ d^{s-1} (1-d)^{r-1} e^{-|l| d}: d ~ Gamma(s, 1/|l|), kept
+         * below 1 with probability (1 - d)^{r-1} (r >= 1) */
+        double d;
+        do {
+          d = gsl_ran_gamma(g, gs, 1.0) / fabs(l);
+          if (++tries > 100000000) return AB_ENOCONV;
+        } while (!(d < 1.0) || gsl_rng_uniform(g) >= pow(1.0 - d, gr - 1.0));
+        v = l > 0 ? 1.0 - d : d;
+        break;
+      }
       /* accept X ~ Beta(a, b) with probability e^{l (X - top)} */
       double top = l > 0 ? 1.0 : 0.0;
-      size_t tries = 0;
       do {
         v = gsl_ran_beta(g, a[0], a[1]);
         if (++tries > 100000000) return AB_ENOCONV;

@@ -975,6 +975,25 @@ static void test_bon_gain_n1(void) {
   ab_tail_free(t);
 }
 
+/* ab_bon_expected_gain of a law with a rare upper region: Beta(1e-6, 100)
+ * at n = 10 has its whole gain where 1 - u < 1e-5 (x < 1e-4 in the
+ * quantile integral), which QAGS's first rule on [0, 1] saw as flat: 0.
+ * Reference: mpmath quadrature of F (1 - F^(n-1)) = 8.99993730175e-8 at 30
+ * digits; the code agrees to 4e-9 (GSL's CDF at a = 1e-6).  Beta(1e-3, 1):
+ * n a/(n a + 1) - a/(a + 1). */
+static void test_bon_expected_gain_rare_top(void) {
+  ab_tail *t;
+  double g = NAN;
+  CHECK(ab_tail_beta(1e-6, 100.0, &t) == AB_OK);
+  CHECK(ab_bon_expected_gain(t, 10.0, AB_CLOSED, &g) == AB_OK);
+  CHECK_CLOSE(g, 8.9999373017537210204e-8, 1e-8);
+  ab_tail_free(t);
+  CHECK(ab_tail_beta(1e-3, 1.0, &t) == AB_OK);
+  CHECK(ab_bon_expected_gain(t, 10.0, AB_CLOSED, &g) == AB_OK);
+  CHECK_CLOSE(g, 0.01 / 1.01 - 1e-3 / 1.001, 1e-10);
+  ab_tail_free(t);
+}
+
 int main(void) {
   ab_init();
   test_laws_issue9();
@@ -1006,5 +1025,6 @@ int main(void) {
   test_bound_subnormal_kl();
   test_tilted_beta_sampler();
   test_bon_gain_n1();
+  test_bon_expected_gain_rare_top();
   return check_report("core_test");
 }

@@ -236,8 +236,10 @@ int ab_cgf_discrete(const ab_tail *t, double l, double gap, ab_cgf *out) {
     else pass_direct(x, NULL, n, l, 0, direct);
     /* beyond |l x| = 700 the terms p e^{lx} can overflow: keep the
      * shifted form then (Bernoulli(5e-324) at kl = 1e-16 needs l = 702.6,
-     * where the old bound |l| max|x| <= 700 lost 1% of the gain) */
-    if (!(isfinite(direct[0]) && isfinite(direct[1]) && isfinite(direct[2])))
+     * where the old bound |l| max|x| <= 700 lost 1% of the gain).  B may
+     * overflow alone (x^2 for |x| = 1e300): psi and psi' stand, and the
+     * variance below stays the shifted one. */
+    if (!(isfinite(direct[0]) && isfinite(direct[1])))
       return AB_OK;
     from_direct(direct, u, l, &d);
     double ckl_direct = fabs(l * d.dpsi) + d.psi;

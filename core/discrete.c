@@ -175,6 +175,7 @@ static inline void pass_shifted(const double *x, const double *w, size_t n,
       double y = x[i] - top; /* moments about the top atom: no cancellation */
       double e = exp(l * y);
       if (w) e *= w[i];
+      if (e == 0.0) continue; /* y = -inf (atoms at -+DBL_MAX): 0, not NaN */
       b0 += e;
       b1 += y * e;
       b2 += y * y * e;

@@ -994,6 +994,22 @@ static void test_bon_expected_gain_rare_top(void) {
   ab_tail_free(t);
 }
 
+/* An empirical law with atoms at -DBL_MAX and DBL_MAX: x - top is -inf for
+ * the bottom one, and its weightless term y e^{l y} was -inf * 0 = NaN
+ * (fuzz_tail, corpus empirical-dblmax-cumulant).  At l = 10 the tilt sits
+ * on the top atom: psi = inf, psi' = the top's centred value, kl = log 5. */
+static void test_empirical_dblmax_cumulant(void) {
+  double v[5] = {-1.0, -1e-300, 0.1, -DBL_MAX, DBL_MAX}, y = NAN, kl = NAN;
+  ab_tail *t;
+  CHECK(ab_tail_discrete(v, NULL, 5, &t) == AB_OK);
+  CHECK(ab_tail_cumulant_eval(t, 0, 10.0, &y) == AB_OK && y == INFINITY);
+  CHECK(ab_tail_cumulant_eval(t, 1, 10.0, &y) == AB_OK);
+  CHECK(y > 1e308 && isfinite(y));
+  CHECK(ab_tail_tilt_kl(t, 10.0, &kl) == AB_OK);
+  CHECK_CLOSE(kl, log(5.0), 1e-13);
+  ab_tail_free(t);
+}
+
 int main(void) {
   ab_init();
   test_laws_issue9();
@@ -1026,5 +1042,6 @@ int main(void) {
   test_tilted_beta_sampler();
   test_bon_gain_n1();
   test_bon_expected_gain_rare_top();
+  test_empirical_dblmax_cumulant();
   return check_report("core_test");
 }

@@ -993,8 +993,12 @@ int ab_bon_gain(const ab_tail *t, double n, double *out, int *certificate) {
     if (certificate) *certificate = cert;
     return AB_OK;
   }
-  if (t->kind != AB_KIND_CUMULANT && isfinite(t->variance)) {
-    v = sqrt(t->variance * bon_chi2(n));
+  /* a variance below DBL_MIN has lost digits, or underflowed to 0 with a
+   * standard deviation that did not (exponential{rate = 1e300}: the chi2
+   * certificate was 0 for a gain of 4.2e-300) */
+  if (t->kind != AB_KIND_CUMULANT && isfinite(t->variance) &&
+      t->variance >= DBL_MIN) {
+    v = sqrt(t->variance) * sqrt(bon_chi2(n));
     if (v < best) {
       best = v;
       cert = AB_CERT_CHI2;

@@ -1010,6 +1010,22 @@ static void test_empirical_dblmax_cumulant(void) {
   ab_tail_free(t);
 }
 
+/* The chi2 certificate of ab_bon_gain with a variance that underflowed:
+ * exponential{rate = 1e300} has sd 1e-300 but variance 0 in doubles, and
+ * the bound came out 0 for an exact gain of (H_100 - 1) 1e-300 (fuzz_ci
+ * tail run, corpus exponential-bon-chi2-underflow). */
+static void test_bon_gain_variance_underflow(void) {
+  ab_tail *t;
+  double g = NAN, e = NAN;
+  int cert;
+  CHECK(ab_tail_exponential(1e300, &t) == AB_OK);
+  CHECK(ab_bon_gain(t, 100.0, &g, &cert) == AB_OK);
+  CHECK(ab_bon_expected_gain(t, 100.0, AB_CLOSED, &e) == AB_OK);
+  CHECK_CLOSE(e, 4.1873775176396202e-300, 1e-13);
+  CHECK(g >= e);
+  ab_tail_free(t);
+}
+
 int main(void) {
   ab_init();
   test_laws_issue9();
@@ -1043,5 +1059,6 @@ int main(void) {
   test_bon_gain_n1();
   test_bon_expected_gain_rare_top();
   test_empirical_dblmax_cumulant();
+  test_bon_gain_variance_underflow();
   return check_report("core_test");
 }

@@ -126,7 +126,7 @@ FUZZ_SECONDS ?= 60
 # string hashes.  The same binary then makes the same run anywhere.
 # FUZZ_CI_SECONDS only guards against a hang: a target it stops before its
 # run count fails (a run cut short is not the reproducible one).
-FUZZ_CI_RUNS    ?= csv=80000 tail=8000 bon=12000 divergence=600000 lua=700
+FUZZ_CI_RUNS    ?= csv=80000 tail=2000 bon=12000 divergence=600000 lua=700
 FUZZ_CI_SECONDS ?= 180
 FUZZ_CI_FLAGS   ?= -seed=1 -reload=0
 FUZZ_FLAGS   ?= -timeout=20 -rss_limit_mb=2048 -max_len=1024 -print_final_stats=1

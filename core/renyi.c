@@ -488,7 +488,9 @@ static int finite_bon_law(const ab_tail *t, double n, ab_tail *b) {
     double B = (lo == 0 || sb >= 1.0) ? -INFINITY : n * log1p(-sb);
     if (q > 0.0) {
       b->x[g] = ab_sort_unkey(k[lo].key);
-      b->w[g] = A + log(-expm1(B - A));
+      /* A = -inf: this group's mass is below the doubles (n log1p(-above)
+       * overflowed at n = DBL_MAX); -inf - -inf made it NaN, and the mean */
+      b->w[g] = A == -INFINITY ? -INFINITY : A + log(-expm1(B - A));
       ab_sum_add(&mean, exp(b->w[g]) * b->x[g]);
       g++;
     }

@@ -1026,6 +1026,23 @@ static void test_bon_gain_variance_underflow(void) {
   ab_tail_free(t);
 }
 
+/* The best-of-n law of a finite law at n = DBL_MAX: n log1p(-above)
+ * overflows to -inf below the top groups, and the next group's log-mass was
+ * -inf - -inf = NaN, which made the Renyi certificate 0 for an exact gain of
+ * 0.0833 (sup - mean: the best of DBL_MAX draws is the top atom; fuzz_tail,
+ * corpus empirical-bon-dblmax-nan). */
+static void test_bon_gain_finite_dblmax(void) {
+  double v[6] = {-5.8125e-13, -0.0, 1e-300, -5.8125e-13, 0.1, -5.125e-7};
+  double g = NAN, mean = 0.0;
+  int cert;
+  ab_tail *t;
+  for (int i = 0; i < 6; i++) mean += v[i] / 6.0;
+  CHECK(ab_tail_discrete(v, NULL, 6, &t) == AB_OK);
+  CHECK(ab_bon_gain(t, DBL_MAX, &g, &cert) == AB_OK);
+  CHECK_CLOSE(g, 0.1 - mean, 1e-12);
+  ab_tail_free(t);
+}
+
 int main(void) {
   ab_init();
   test_laws_issue9();
@@ -1060,5 +1077,6 @@ int main(void) {
   test_bon_expected_gain_rare_top();
   test_empirical_dblmax_cumulant();
   test_bon_gain_variance_underflow();
+  test_bon_gain_finite_dblmax();
   return check_report("core_test");
 }

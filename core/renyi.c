@@ -612,8 +612,12 @@ int ab_bon_renyi_certificate(const ab_tail *t, double n, double range,
   if (ab_tail_variance_proxy_side(t, AB_GAIN, &s2_ref) != AB_OK)
     s2_ref = hoeffding;
   s2_ref = fmin(s2_ref, hoeffding);
+  /* a proxy below DBL_MIN has lost its digits (the best of n = DBL_MAX
+   * uniforms has s_pi^2 ~ range^2 / (2n): 0 in doubles, and the a -> 0
+   * bound 2 s_pi^2 (n - 1 - log n) came out 0 for a gain of range / 2):
+   * Hoeffding's then */
   if ((!ab_is_finite_law(t) || t->n <= 65536) &&
-      ab_bon_variance_proxy_left(t, n, &s2_pi) == AB_OK)
+      ab_bon_variance_proxy_left(t, n, &s2_pi) == AB_OK && s2_pi >= DBL_MIN)
     s2_pi = fmin(s2_pi, hoeffding);
   else
     s2_pi = hoeffding;

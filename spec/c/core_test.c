@@ -1041,6 +1041,12 @@ static void test_bon_gain_finite_dblmax(void) {
   CHECK(ab_bon_gain(t, DBL_MAX, &g, &cert) == AB_OK);
   CHECK_CLOSE(g, 0.1 - mean, 1e-12);
   ab_tail_free(t);
+  /* uniform at n = DBL_MAX: the left proxy ~ range^2 / (2n) underflows, and
+   * the certificate with it (corpus uniform-bon-dblmax) */
+  CHECK(ab_tail_uniform(-5.8125e-13, 0.0, &t) == AB_OK);
+  CHECK(ab_bon_gain(t, DBL_MAX, &g, &cert) == AB_OK);
+  CHECK(g >= 0.5 * 5.8125e-13 * (1 - 1e-15));
+  ab_tail_free(t);
 }
 
 int main(void) {

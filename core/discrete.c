@@ -143,6 +143,15 @@ static inline void pass_direct(const double *x, const double *w, size_t n,
       if (series) { /* |l x| <= 0.5: a polynomial, no exp */
         em1x = ab_em1x_series(v);
         em1 = em1x + v;
+      } else if (v > 700.0) {
+        /* p e^v from logs: e^v alone overflows, and a subnormal p (1 bit
+         * at 5e-324) is exact only in its log; inf when p e^v itself
+         * overflows, and the caller keeps the shifted form */
+        double p = w ? w[i] : 1.0, e = p > 0.0 ? exp(v + log(p)) : 0.0;
+        bs += e - p * (1.0 + v);
+        ba += x[i] * (e - p);
+        bb += x[i] * x[i] * e;
+        continue;
       } else {
         ab_em1x(v, &em1x, &em1);
       }
@@ -170,6 +179,7 @@ static inline void pass_shifted(const double *x, const double *w, size_t n,
       double y = x[i] - top; /* moments about the top atom: no cancellation */
       double e = exp(l * y);
       if (w) e *= w[i];
+      if (e == 0.0) continue; /* y = -inf (atoms at -+DBL_MAX): 0, not NaN */
       b0 += e;
       b1 += y * e;
       b2 += y * y * e;
@@ -219,17 +229,23 @@ int ab_cgf_discrete(const ab_tail *t, double l, double gap, ab_cgf *out) {
    * tiny): when the tilted mass sits far from the top atom (a rare top atom,
    * or psi tiny) they lose digits.  The direct form then has none in psi
    * (log1p of a sum of non-negative terms); its kl = l psi' - psi is taken
-   * when it is the better conditioned of the two.  e^{l x} must not
-   * overflow: |l| max|x| <= 700.  psi' = top + E_pi[x - top] is accurate
+   * when it is the better conditioned of the two, if its sums are finite.
+   * psi' = top + E_pi[x - top] is accurate
    * unless the direct form is taken: without it, |top| + |E_pi y| <=
    * 100 (psi + kl) / l = 100 psi'. */
   double cpsi = fabs(l * top) + fabs(ly) + 1.0;
   double ckl = fabs(l * ey) + fabs(ly) + 1.0;
-  if ((cpsi > 100.0 * out->psi || ckl > 100.0 * out->kl) &&
-      fabs(l) * t->xabs <= 700.0) {
+  if (cpsi > 100.0 * out->psi || ckl > 100.0 * out->kl) {
     ab_cgf d;
     if (w) pass_direct(x, w, n, l, 0, direct);
     else pass_direct(x, NULL, n, l, 0, direct);
+    /* beyond |l x| = 700 the terms p e^{lx} can overflow: keep the
+     * shifted form then (Bernoulli(5e-324) at kl = 1e-16 needs l = 702.6,
+     * where the old bound |l| max|x| <= 700 lost 1% of the gain).  B may
+     * overflow alone (x^2 for |x| = 1e300): psi and psi' stand, and the
+     * variance below stays the shifted one. */
+    if (!(isfinite(direct[0]) && isfinite(direct[1])))
+      return AB_OK;
     from_direct(direct, u, l, &d);
     double ckl_direct = fabs(l * d.dpsi) + d.psi;
     out->psi = d.psi;

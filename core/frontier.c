@@ -302,6 +302,23 @@ int ab_frontier_bound(const ab_tail *t, int side, double kl, double *out,
     if (lambda) *lambda = INFINITY;
     return AB_OK;
   }
+  if (kl < DBL_MIN && t->cgf) {
+    /* A subnormal kl: KL(l) = var l^2 / 2 + ... is subnormal at the
+     * solution and carries few digits (gumbel(0, 0.1), loss at 5e-324 was
+     * 4.0248e-163 for 4.0316e-163).  In the quadratic regime the bound is
+     * sqrt(2 var kl) (1 + O(sqrt kl)): scale kl up by 2^200 (exactly), and
+     * the bound and lambda down by 2^100, once bound(4 k0) = 2 bound(k0)
+     * confirms the regime at k0 = kl 2^200 (<= 2^-822). */
+    double k0 = ldexp(kl, 200), b0, b1, l0;
+    int st = ab_frontier_bound(t, side, k0, &b0, &l0, NULL);
+    if (!st) st = ab_frontier_bound(t, side, 4.0 * k0, &b1, NULL, NULL);
+    if (st) return st;
+    if (fabs(b1 - 2.0 * b0) <= 8.0 * DBL_EPSILON * b1 && isfinite(l0)) {
+      *out = ldexp(b0, -100);
+      if (lambda) *lambda = ldexp(l0, -100);
+      return AB_OK;
+    }
+  }
   if (!t->cgf) {
     objective_ctx u = {t, side, 0, kl, AB_OK};
     double f, z, gap;
@@ -463,6 +480,17 @@ static int proxy_side(const ab_tail *t, int side, double *out) {
   const double tol = 2.5e-2, wmin = 1e-7;
   double scale = t->cgf ? sqrt(t->variance) : 1.0;
   double zlo = log(1e-6 / scale), h = M_LN10 / PER_DECADE;
+  if (ab_is_finite_law(t)) {
+    /* an atom of mass p at centred x on this side weighs most on
+     * 2 psi / l^2 near l = 2 log(1/p) / x, which the variance can put far
+     * below the scan (Bernoulli(1e-300): l ~ 1400, 1e-6 / sd = 1e144, and
+     * the right-tail proxy came out 2.7e-144 for about 7e-4) */
+    for (size_t i = 0; i < t->n; i++) {
+      double x = side * t->x[i], p = t->w ? t->w[i] : 1.0 / (double)t->n;
+      double li = 2.0 * fmax(-log(p), 1.0) / x;
+      if (x > 0.0 && p > 0.0 && isfinite(li)) zlo = fmin(zlo, log(1e-2 * li));
+    }
+  }
   double z[MAX], r[MAX], phi[MAX];
   double sup = side_sup(t, side), best = -INFINITY, result, zb = 0.0, wb = h;
   int n = 0, evals = 0;

@@ -190,10 +190,12 @@ int ab_cgf_gumbel(const ab_tail *t, double l, double gap, ab_cgf *out) {
   out->d2psi = beta * beta * tg.val;
   /* kl = (y - 1) digamma(y) - lngamma(y): for large y (l -> -inf) the two
    * terms are ~ y log y each and overflow together; by Stirling,
-   * kl = y - log(y)/2 - (1 + log 2 pi)/2 + 1/(3y) + O(1/y^2) */
-  out->kl = y > 1e8 ? y - 0.5 * log(y) - 0.5 * (1.0 + log(2.0 * M_PI)) +
-                          1.0 / (3.0 * y)
-                    : -x * dg.val - lg.val;
+   * kl = y - log(y)/2 - (1 + log 2 pi)/2 + 1/(3y) + O(1/y^2), inf once
+   * beta l overflows (y = inf: inf - inf was NaN) */
+  out->kl = isinf(y)  ? INFINITY
+            : y > 1e8 ? y - 0.5 * log(y) - 0.5 * (1.0 + log(2.0 * M_PI)) +
+                            1.0 / (3.0 * y)
+                      : -x * dg.val - lg.val;
   return AB_OK;
 }
 

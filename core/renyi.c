@@ -218,9 +218,16 @@ typedef struct {
   double seen; /* form 1: the largest exponent met */
 } bon_integrand;
 
+/* The reach 700 n, capped at 7e302: 700 n overflowed to inf for n above
+ * 2.6e305 (the integrals then ran on [a, inf] with QAGS, on NaN abscissae,
+ * without end); the weight e^{-x} is 0 in doubles long before x = 7e302, so
+ * the cap drops nothing. */
+static double bon_reach(double n) { return 700.0 * fmin(n, 1e300); }
+
 static int bon_y(const bon_integrand *c, double x, double *y) {
   double p = exp(-x / c->n), q = -expm1(-x / c->n);
-  if (p == 0.0 || q == 0.0 || x > 700.0000001 * c->n) return -1; /* out of reach */
+  if (p == 0.0 || q == 0.0 || x > 1.0000000001 * bon_reach(c->n))
+    return -1; /* out of reach */
   int st = ab_quantile_centred(c->base, p, q, y);
   if (!st) *y -= c->mu;
   return st;
@@ -262,7 +269,7 @@ static int bon_integral(bon_integrand *c, const double *cuts, int ncuts,
   for (int i = 0; i <= ncuts && !c->status; i++) {
     double r = 0.0, e = 0.0;
     if (i == ncuts) {
-      if (a >= 700.0 * c->n) break; /* nothing within reach beyond */
+      if (a >= bon_reach(c->n)) break; /* nothing within reach beyond */
       if (gsl_integration_qagiu(&F, a, 0.0, rel, 1000, ws, &r, &e)) bad = 1;
     } else {
       if (!(cuts[i] > a)) continue;
@@ -303,7 +310,7 @@ static double peak_objective(double u, void *vctx) {
 static int bon_peak(const bon_integrand *c, double *S, double *xs) {
   enum { MAXN = 1024 };
   const double h = 0.125 * M_LN2, u0 = -30.0 * M_LN2;
-  const double ureach = log(700.0 * c->n);
+  const double ureach = log(bon_reach(c->n));
   double u[MAXN], f[MAXN] = {0}; /* {0}: gcc -O1 cannot see f[bk] is set */
   peak_ctx k = {c, AB_OK};
   int m = 0, bk = 0;
@@ -368,11 +375,13 @@ static int bon_side(const bon_integrand *c, double S, double xs, double end,
 static int cgf_bon_exact(const ab_tail *t, double l, ab_cgf *out) {
   bon_integrand c = {(const ab_tail *)t->user_ctx, t->par[0], t->coef[0], l,
                      0.0, 0, AB_OK, -INFINITY};
-  double S, xs, s, cuts[3], reach = 700.0 * c.n;
-  if (fabs(l) * sqrt(t->variance) < 1e-4) {
+  double S, xs, s, cuts[3], reach = bon_reach(c.n);
+  if (fabs(l) * sqrt(t->coef[1]) < 1e-4) {
     /* psi = var l^2 / 2 (1 + O(l)): 2 psi / l^2 is the variance, the limit
-     * that the proxy takes anyway, and the integral would be all rounding */
-    out->psi = 0.5 * t->variance * l * l;
+     * that the proxy takes anyway, and the integral would be all rounding
+     * (the variance itself: t->variance is raised to the quantile floor,
+     * whose plateau would hide a bump of r(l) within the scan's tolerance) */
+    out->psi = 0.5 * t->coef[1] * l * l;
     return AB_OK;
   }
   int st = bon_peak(&c, &S, &xs);
@@ -480,7 +489,9 @@ static int finite_bon_law(const ab_tail *t, double n, ab_tail *b) {
     double B = (lo == 0 || sb >= 1.0) ? -INFINITY : n * log1p(-sb);
     if (q > 0.0) {
       b->x[g] = ab_sort_unkey(k[lo].key);
-      b->w[g] = A + log(-expm1(B - A));
+      /* A = -inf: this group's mass is below the doubles (n log1p(-above)
+       * overflowed at n = DBL_MAX); -inf - -inf made it NaN, and the mean */
+      b->w[g] = A == -INFINITY ? -INFINITY : A + log(-expm1(B - A));
       ab_sum_add(&mean, exp(b->w[g]) * b->x[g]);
       g++;
     }
@@ -518,6 +529,27 @@ static int exact_bon_law(const ab_tail *t, double n, ab_tail *b) {
   return AB_OK;
 }
 
+/* A lower bound of the best-of-n law's left-tail proxy from its quantiles:
+ * Y <= y(x) = Q(e^{-x/n}) - mu with probability e^{-x}, so psi(l) >= l y - x
+ * and 2 psi / l^2 >= y^2 / (2 x) at l = 2 x / y.  The largest over x on a
+ * grid (steps of 2^(1/2) up to the reach).  The variance, which sets the
+ * engine's scan, misses a left tail that is far but rare: Beta(1, 1e-6) at
+ * n = 100 puts mass e^{-1418} at distance 1/2 below the mean (y^2 / (2 x)
+ * = 8.8e-5, variance below 1e-40), and the Renyi certificate came out at
+ * 1.3e-21 for an exact gain of 1.0e-6. */
+static int exact_left_floor(const ab_tail *b, double *out) {
+  bon_integrand c = {(const ab_tail *)b->user_ctx, b->par[0], b->coef[0], 0.0,
+                     0.0, 0, AB_OK, -INFINITY};
+  double reach = bon_reach(c.n), best = 0.0, y;
+  for (double x = 0.0625; x <= reach; x *= M_SQRT2) {
+    int st = bon_y(&c, x, &y);
+    if (st > 0) return st;
+    if (st == 0 && y < 0.0) best = fmax(best, y * y / (2.0 * x));
+  }
+  *out = best;
+  return AB_OK;
+}
+
 int ab_bon_variance_proxy_left(const ab_tail *t, double n, double *out) {
   if (!(n >= 1.0 && isfinite(n))) return AB_EDOM;
   ab_tail b = {0};
@@ -529,7 +561,11 @@ int ab_bon_variance_proxy_left(const ab_tail *t, double n, double *out) {
   b.two_sided = 1;
   b.cgf = cgf_bon_law;
   if (!ab_is_finite_law(t)) {
+    double floor = 0.0;
     int st = exact_bon_law(t, n, &b);
+    if (!st) st = exact_left_floor(&b, &floor);
+    b.coef[1] = b.variance; /* for cgf_bon_exact's small-l form */
+    b.variance = fmax(b.variance, floor);
     if (!st) st = ab_frontier_variance_proxy_side(&b, AB_LOSS, out);
     return st;
   }
@@ -539,14 +575,24 @@ int ab_bon_variance_proxy_left(const ab_tail *t, double n, double *out) {
      * l = 2 w / x; the variance (which underflows when the masses do) sets
      * the engine's scan, so give it r(l) there, itself a lower bound of the
      * proxy, when that is larger. */
-    double lneed = 0.0;
-    for (size_t i = 0; i < b.n; i++)
-      if (b.x[i] < 0.0) lneed = fmax(lneed, 2.0 * fmax(-b.w[i], 1.0) / -b.x[i]);
+    double lneed = 0.0, floor = 0.0;
+    for (size_t i = 0; i < b.n; i++) {
+      /* psi(l) >= w + l x: 2 psi / l^2 >= x^2 / (2 (-w)), as for exact laws,
+       * without the l^2 or 2 w that overflow */
+      if (b.x[i] < 0.0 && b.w[i] < 0.0)
+        floor = fmax(floor, -0.5 * b.x[i] * (b.x[i] / b.w[i]));
+      double li = 2.0 * fmax(-b.w[i], 1.0) / -b.x[i]; /* inf: mass 0 */
+      if (b.x[i] < 0.0 && isfinite(li)) lneed = fmax(lneed, li);
+    }
     if (lneed > 0.0) {
+      /* 2 psi / l / l: l^2 overflowed at l ~ 1e308 (Bernoulli(1/2) at n =
+       * 1e308, mass 2^-n at 0: the proxy came out 0, and so did the gain) */
       ab_cgf c;
       cgf_bon_law(&b, -lneed, INFINITY, &c);
-      b.variance = fmax(b.variance, 2.0 * c.psi / (lneed * lneed));
+      if (isfinite(c.psi))
+        b.variance = fmax(b.variance, 2.0 * c.psi / lneed / lneed);
     }
+    b.variance = fmax(b.variance, floor);
     st = ab_frontier_variance_proxy_side(&b, AB_LOSS, out);
   }
   ab_free(b.x, t->n * sizeof *b.x);
@@ -574,7 +620,11 @@ int ab_bon_renyi_certificate(const ab_tail *t, double n, double range,
            ? ab_bon_variance_proxy_left(t, n, &s2_pi)
            : AB_EUNDEF;
   if (st == AB_ENOMEM) return st;
-  if (st == AB_OK) s2_pi = fmin(s2_pi, hoeffding);
+  /* a proxy below DBL_MIN has lost its digits (the best of n = DBL_MAX
+   * uniforms has s_pi^2 ~ range^2 / (2n): 0 in doubles, and the a -> 0
+   * bound 2 s_pi^2 (n - 1 - log n) came out 0 for a gain of range / 2):
+   * Hoeffding's then */
+  if (st == AB_OK && s2_pi >= DBL_MIN) s2_pi = fmin(s2_pi, hoeffding);
   else s2_pi = hoeffding;
   return ab_renyi_gain(s2_ref, s2_pi, &d, NAN, out, &at);
 }

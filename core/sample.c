@@ -119,6 +119,16 @@ static int finite_draws(const double *x, const double *w, size_t m,
   return AB_OK;
 }
 
+/* A Gamma(k, th) draw as th times a Gamma(k, 1) draw.  GSL's own scaling
+ * for k < 1, Gamma(1 + k, th) U^{1/k}, gave inf * 0 = NaN when th is near
+ * DBL_MAX and k so small that U^{1/k} underflows (fuzz: k = 5e-324, th =
+ * DBL_MAX); Gamma(1 + k, 1) U^{1/k} is finite, and the product with th
+ * overflows only where the draw itself is beyond DBL_MAX. */
+static double gamma_draw(gsl_rng *g, double k, double th) {
+  double x = gsl_ran_gamma(g, k, 1.0);
+  return x == 0.0 ? 0.0 : th * x; /* (th may be inf at the edge of a tilt) */
+}
+
 int ab_tail_sample(const ab_tail *t, ab_rng *r, size_t k, double *out) {
   const double *a = t->par;
   gsl_rng *g = r->g;
@@ -142,7 +152,7 @@ int ab_tail_sample(const ab_tail *t, ab_rng *r, size_t k, double *out) {
       break;
     case AB_KIND_EXPONENTIAL:
     case AB_KIND_GAMMA:
-      v = gsl_ran_gamma(g, a[0], a[1]);
+      v = gamma_draw(g, a[0], a[1]);
       break;
     case AB_KIND_GUMBEL: /* inverse CDF */
       v = a[0] - a[1] * log(-log(gsl_rng_uniform_pos(g)));
@@ -192,6 +202,18 @@ int ab_tilt_sample(const ab_tail *t, double l, ab_rng *r, size_t k,
     return st;
   }
   if (!(l < t->lmax && l > t->lmin)) return AB_EDOM;
+  /* Beta: the rejection from Beta(a, b) accepts E e^{l (X - top)}, which
+   * a strong tilt makes tiny (Beta(2, 3) at l = -1000: 2.7 s a draw); the
+   * rejection from the Gamma law of the distance to that end (s the
+   * exponent there, r the other) accepts B(s, r) |l|^s / Gamma(s) times as
+   * often: taken when that ratio exceeds 1 and r >= 1. */
+  int gamma_side = 0;
+  double gs = 0.0, gr = 0.0;
+  if (t->kind == AB_KIND_BETA) {
+    gs = l > 0 ? a[1] : a[0];
+    gr = l > 0 ? a[0] : a[1];
+    gamma_side = gr >= 1.0 && gs * log(fabs(l)) + lgamma(gr) - lgamma(gs + gr) > 0.0;
+  }
   for (size_t i = 0; i < k; i++) {
     double v;
     switch (t->kind) {
@@ -199,9 +221,13 @@ int ab_tilt_sample(const ab_tail *t, double l, ab_rng *r, size_t k,
       v = a[0] + a[1] * a[1] * l + gsl_ran_gaussian_ziggurat(g, a[1]);
       break;
     case AB_KIND_EXPONENTIAL:
-    case AB_KIND_GAMMA:
-      v = gsl_ran_gamma(g, a[0], a[1] / (1.0 - l * a[1]));
+    case AB_KIND_GAMMA: {
+      /* th / (1 - l th), 1 - l th rounded once (fma): l < 1/th can still
+       * round l th to 1, where the scale is beyond the doubles */
+      double d = fma(-l, a[1], 1.0);
+      v = gamma_draw(g, a[0], d > 0.0 ? a[1] / d : INFINITY);
       break;
+    }
     case AB_KIND_GUMBEL:
       v = a[0] - a[1] * log(gsl_ran_gamma(g, 1.0 - l * a[1], 1.0));
       break;
@@ -220,9 +246,21 @@ int ab_tilt_sample(const ab_tail *t, double l, ab_rng *r, size_t k,
       break;
     }
     case AB_KIND_BETA: {
+      size_t tries = 0;
+      if (gamma_side) {
+        /* the distance d to the end the tilt leans to has density
+         * ~ d^{s-1} (1-d)^{r-1} e^{-|l| d}: d ~ Gamma(s, 1/|l|), kept
+         * below 1 with probability (1 - d)^{r-1} (r >= 1) */
+        double d;
+        do {
+          d = gsl_ran_gamma(g, gs, 1.0) / fabs(l);
+          if (++tries > 100000000) return AB_ENOCONV;
+        } while (!(d < 1.0) || gsl_rng_uniform(g) >= pow(1.0 - d, gr - 1.0));
+        v = l > 0 ? 1.0 - d : d;
+        break;
+      }
       /* accept X ~ Beta(a, b) with probability e^{l (X - top)} */
       double top = l > 0 ? 1.0 : 0.0;
-      size_t tries = 0;
       do {
         v = gsl_ran_beta(g, a[0], a[1]);
         if (++tries > 100000000) return AB_ENOCONV;

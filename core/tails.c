@@ -597,8 +597,14 @@ int ab_tail_variance_proxy(const ab_tail *t, int method, double *out) {
       /* Kearns-Saul: (1-2p) / (2 log((1-p)/p)) = d / (4 atanh d), d = 1-2p */
       double q = t->kind == AB_KIND_BERNOULLI ? p[0] : (p[2] - p[0]) / (p[1] - p[0]);
       double w = t->kind == AB_KIND_BERNOULLI ? 1.0 : p[1] - p[0];
-      double d = 1.0 - 2.0 * q;
-      double r = d == 0.0 ? 0.25 : (fabs(d) == 1.0 ? 0.0 : d / (4.0 * atanh(d)));
+      /* near the ends by (1 - 2q) / (2 log((1 - q)/q)) on the smaller of
+       * q, 1 - q: d = 1 - 2q rounds to 1 for q < 1e-17, where the atanh
+       * form gave 0 (Bernoulli(1e-300): 7.24e-4) */
+      double d = 1.0 - 2.0 * q, qs = q < 0.5 ? q : 1.0 - q;
+      double r = d == 0.0               ? 0.25
+                 : fabs(d) < 0.5        ? d / (4.0 * atanh(d))
+                 : qs > 0.0             ? (1.0 - 2.0 * qs) / (2.0 * (log1p(-qs) - log(qs)))
+                                        : 0.0;
       *out = r * w * w;
       return AB_OK;
     }

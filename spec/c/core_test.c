@@ -1,7 +1,9 @@
 /* core_test.c - the core API called directly, with no Lua at all. */
 #define _POSIX_C_SOURCE 200809L
+#include <float.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -774,6 +776,278 @@ static void test_gumbel_far_left(void) {
   CHECK_CLOSE(kl, 49999990.717294682, 1e-14);
   CHECK(ab_tail_tilt_kl(t, -1.7976931348623157e308, &kl) == AB_OK);
   CHECK(kl > 1e307 && !isnan(kl));
+  ab_tail_free(t);
+  /* beta l itself overflows: KL inf, not inf - inf (fuzz_tail, corpus
+   * gumbel-tilt-kl-overflow) */
+  CHECK(ab_tail_gumbel(1e12, 6.125e10, &t) == AB_OK);
+  CHECK(ab_tail_tilt_kl(t, -1.7976931348623157e308, &kl) == AB_OK);
+  CHECK(kl == INFINITY);
+  ab_tail_free(t);
+}
+
+/* Fuzz findings of the tail target (fuzz/corpus/tail/gamma-sample-nan,
+ * beta-bon-gain-dblmax).  Gamma(5e-324, DBL_MAX): GSL's draw
+ * Gamma(1 + k, th) U^{1/k} was inf * 0 = NaN; the draws are th times a
+ * Gamma(k, 1) draw, here 0 (U^{1/k} underflows), and the tilted draws
+ * likewise.  Beta(100, 100), ab_bon_gain at n = DBL_MAX: the best-of-n
+ * law's reach 700 n overflowed and the Renyi certificate's integrals ran
+ * without end (alarm: 120 s); the gain is nondecreasing in n, below the
+ * range above the mean (1/2), and at least the expected gain. */
+static void test_tail_fuzz_open(void) {
+  ab_tail *t;
+  ab_rng *r;
+  double x[64], y = NAN, y0 = NAN, e = NAN;
+  int cert;
+  CHECK(ab_rng_new(1, 0, &r) == AB_OK);
+  CHECK(ab_tail_gamma(4.9406564584124654e-324, DBL_MAX, &t) == AB_OK);
+  CHECK(ab_tail_sample(t, r, 64, x) == AB_OK);
+  for (int i = 0; i < 64; i++) CHECK(x[i] >= 0.0 && isfinite(x[i]));
+  CHECK(ab_tilt_sample(t, -DBL_MAX, r, 64, x) == AB_OK);
+  for (int i = 0; i < 64; i++) CHECK(x[i] >= 0.0 && isfinite(x[i]));
+  CHECK(ab_tilt_sample(t, nextafter(1.0 / DBL_MAX, 0.0), r, 64, x) == AB_OK);
+  for (int i = 0; i < 64; i++) CHECK(x[i] >= 0.0 && !isnan(x[i]));
+  ab_tail_free(t);
+  CHECK(ab_tail_gamma(2.0, 1e150, &t) == AB_OK);
+  CHECK(ab_tail_sample(t, r, 64, x) == AB_OK);
+  for (int i = 0; i < 64; i++) CHECK(x[i] > 0.0 && !isnan(x[i]));
+  ab_tail_free(t);
+  ab_rng_free(r);
+  CHECK(ab_tail_beta(100.0, 100.0, &t) == AB_OK);
+  alarm(120);
+  CHECK(ab_bon_gain(t, 1e305, &y0, &cert) == AB_OK);
+  CHECK(ab_bon_gain(t, DBL_MAX, &y, &cert) == AB_OK);
+  alarm(0);
+  CHECK(ab_bon_expected_gain(t, DBL_MAX, AB_CLOSED, &e) == AB_OK);
+  CHECK(y >= y0 && y <= 0.5 && y >= e);
+  ab_tail_free(t);
+}
+
+/* ab_bon_gain is an upper bound of the best-of-n gain, so never below the
+ * exact expected gain.  The Renyi certificate took the best-of-n law's
+ * left-tail proxy from a scan set by its variance, which misses a far but
+ * rare left tail: Beta(1, 1e-6) at n = 100 gave 1.3e-21 for an exact gain
+ * of b/(1 + b) - B(1/b, n + 1)/b = 9.99999e-7 (the second term is below
+ * 1e-400); Beta(0.01, 0.01) gave 5.7e-5 for about 0.5.  Exact gains of
+ * Beta(a, 1): the best of n is Beta(n a, 1), gain n a/(n a + 1) - a/(a + 1). */
+static void test_bon_gain_far_left_tail(void) {
+  static const double ab[][2] = {{1, 1e-6}, {1, 1e-4}, {0.01, 0.01},
+                                 {1, 0.01}, {2, 1e-6}, {0.5, 0.5}};
+  for (size_t i = 0; i < sizeof ab / sizeof ab[0]; i++) {
+    ab_tail *t;
+    double g = NAN, e = NAN;
+    int cert;
+    CHECK(ab_tail_beta(ab[i][0], ab[i][1], &t) == AB_OK);
+    CHECK(ab_bon_gain(t, 100.0, &g, &cert) == AB_OK);
+    CHECK(ab_bon_expected_gain(t, 100.0, AB_CLOSED, &e) == AB_OK);
+    if (!(g >= e * (1.0 - 1e-10)))
+      fprintf(stderr, "beta(%g, %g): bound %.10g below the gain %.10g\n",
+              ab[i][0], ab[i][1], g, e);
+    CHECK(g >= e * (1.0 - 1e-10));
+    ab_tail_free(t);
+  }
+  ab_tail *t;
+  double g = NAN;
+  CHECK(ab_tail_beta(1.0, 1e-6, &t) == AB_OK);
+  CHECK(ab_bon_expected_gain(t, 100.0, AB_CLOSED, &g) == AB_OK);
+  CHECK_CLOSE(g, 1e-6 / (1.0 + 1e-6), 1e-10);
+  ab_tail_free(t);
+  CHECK(ab_tail_beta(3.0, 1.0, &t) == AB_OK);
+  CHECK(ab_bon_expected_gain(t, 100.0, AB_CLOSED, &g) == AB_OK);
+  CHECK_CLOSE(g, 300.0 / 301.0 - 0.75, 1e-10);
+  ab_tail_free(t);
+}
+
+/* Bernoulli with extreme p or n (fuzz_tail, corpus bernoulli-bon-dblmax).
+ * The Kearns-Saul proxy (1 - 2p) / (2 log((1 - p)/p)) was 0 below p = 1e-17
+ * (d = 1 - 2p rounds to 1); the right-tail proxy's scan, set by the
+ * variance, started at l = 1e144 and missed the sup near l = 1400
+ * (2.7e-144); the best-of-n law's left proxy was 0 at n = DBL_MAX (l^2 and
+ * 2 w overflowed), and with it the Renyi certificate: ab_bon_gain gave 0
+ * for an exact gain of 1/2.  References: mpmath at 30 digits. */
+static void test_bernoulli_extremes(void) {
+  ab_tail *t;
+  double v = NAN, g = NAN, e = NAN;
+  int cert;
+  CHECK(ab_tail_bernoulli(1e-300, &t) == AB_OK);
+  CHECK(ab_tail_variance_proxy(t, AB_CLOSED, &v) == AB_OK);
+  CHECK_CLOSE(v, 7.23824136505419712751881531528e-4, 1e-13);
+  CHECK(ab_tail_variance_proxy_side(t, AB_GAIN, &v) == AB_OK);
+  CHECK_CLOSE(v, 7.23824136505419712751881531528e-4, 1e-6);
+  CHECK(ab_bon_gain(t, 1e308, &g, &cert) == AB_OK);
+  CHECK(ab_bon_expected_gain(t, 1e308, AB_CLOSED, &e) == AB_OK);
+  CHECK(g >= e && e > 0.99);
+  ab_tail_free(t);
+  CHECK(ab_tail_bernoulli(1e-20, &t) == AB_OK);
+  CHECK(ab_tail_variance_proxy(t, AB_CLOSED, &v) == AB_OK);
+  CHECK_CLOSE(v, 0.0108573620475812956910634333782, 1e-13);
+  ab_tail_free(t);
+  CHECK(ab_tail_bernoulli(0.5, &t) == AB_OK);
+  CHECK(ab_bon_gain(t, DBL_MAX, &g, &cert) == AB_OK);
+  CHECK(g >= 0.5 && g <= 0.5 * (1 + 1e-15));
+  ab_tail_free(t);
+}
+
+/* Bernoulli(p = 2^-1074): the gain bound is q - p with KL(q || p) = kl.  At
+ * kl = 1e-16 the tilt is l = log(q/p) = 702.6, past the |l x| <= 700 where
+ * the direct form of the finite-law cumulant was allowed: the shifted form
+ * lost q in 1 - q and the bound came out 1% low (1.41420e-19).  References:
+ * mpmath at 50 digits, findroot on q log(q/p) + (1 - q) log((1 - q)/(1 - p)). */
+static void test_bernoulli_subnormal(void) {
+  static const double ref[][2] = {{1e-16, 1.4284743695441420951e-19},
+                                  {1e-10, 1.4008671647572816307e-13},
+                                  {1e-3, 1.3699768233581013787e-6},
+                                  {10, 0.01352916420413531641}};
+  ab_tail *t;
+  CHECK(ab_tail_bernoulli(4.9406564584124654e-324, &t) == AB_OK);
+  for (size_t i = 0; i < sizeof ref / sizeof ref[0]; i++) {
+    double y = NAN, v[2] = {NAN, NAN}, kl[2] = {0.5 * ref[i][0], ref[i][0]};
+    size_t at;
+    CHECK(ab_tail_bound(t, AB_GAIN, AB_CLOSED, ref[i][0], &y) == AB_OK);
+    CHECK_CLOSE(y, ref[i][1], 1e-10);
+    CHECK(ab_tail_bound(t, AB_GAIN, AB_NUMERIC, ref[i][0], &y) == AB_OK);
+    CHECK_CLOSE(y, ref[i][1], 1e-10);
+    CHECK(ab_tail_bound_vec(t, AB_GAIN, AB_CLOSED, kl, 2, v, &at) == AB_OK);
+    CHECK_CLOSE(v[1], ref[i][1], 1e-10);
+  }
+  ab_tail_free(t);
+}
+
+/* A subnormal kl: the bound is sigma sqrt(2 kl) (1 + O(sqrt kl)), the
+ * correction below 1e-160.  Gumbel(0, 0.1) at kl = 2^-1074 was 4.0248e-163
+ * (KL(l) subnormal at the solution).  Reference: mpmath, 0.1 pi / sqrt(6)
+ * sqrt(2 kl) at 40 digits. */
+static void test_bound_subnormal_kl(void) {
+  ab_tail *t;
+  double y = NAN, v[2] = {NAN, NAN}, kl[2] = {1e-300, 4.9406564584124654e-324};
+  size_t at;
+  CHECK(ab_tail_gumbel(0.0, 0.1, &t) == AB_OK);
+  CHECK(ab_tail_bound(t, AB_LOSS, AB_CLOSED, kl[1], &y) == AB_OK);
+  CHECK_CLOSE(y, 4.0316384066620786437e-163, 1e-13);
+  CHECK(ab_tail_bound(t, AB_GAIN, AB_NUMERIC, kl[1], &y) == AB_OK);
+  CHECK_CLOSE(y, 4.0316384066620786437e-163, 1e-13);
+  CHECK(ab_tail_bound_vec(t, AB_LOSS, AB_CLOSED, kl, 2, v, &at) == AB_OK);
+  CHECK_CLOSE(v[1], 4.0316384066620786437e-163, 1e-13);
+  ab_tail_free(t);
+}
+
+/* The tilted Beta sampler at a strong tilt: rejection from Beta(a, b)
+ * accepted E e^{l (X - top)} of its draws (Beta(2, 3) at l = -1000: 2.7 s a
+ * draw); now from the Gamma law of the distance to the end (alarm: 60 s).
+ * The sample mean is within 5 standard errors of the tilted mean m + psi'(l). */
+static void test_tilted_beta_sampler(void) {
+  static const double ls[] = {-1e5, -1000.0, 1000.0, 1e5};
+  static double x[4000];
+  ab_tail *t;
+  ab_rng *r;
+  CHECK(ab_tail_beta(2.0, 3.0, &t) == AB_OK);
+  CHECK(ab_rng_new(7, 0, &r) == AB_OK);
+  alarm(60);
+  for (size_t i = 0; i < sizeof ls / sizeof ls[0]; i++) {
+    double d1 = NAN, d2 = NAN, s = 0.0;
+    int inside = 1;
+    CHECK(ab_tilt_sample(t, ls[i], r, 4000, x) == AB_OK);
+    for (int j = 0; j < 4000; j++) {
+      inside &= x[j] > 0.0 && x[j] < 1.0;
+      s += x[j];
+    }
+    CHECK(inside);
+    CHECK(ab_tail_cumulant_eval(t, 1, ls[i], &d1) == AB_OK);
+    CHECK(ab_tail_cumulant_eval(t, 2, ls[i], &d2) == AB_OK);
+    CHECK(fabs(s / 4000 - (ab_tail_mean(t) + d1)) <= 5.0 * sqrt(d2 / 4000));
+  }
+  alarm(0);
+  ab_rng_free(r);
+  ab_tail_free(t);
+}
+
+/* ab_bon_gain at n = 1 is 0 by the KL certificate, and no other goes lower:
+ * it computed the Renyi one all the same, 4.5 s of CPU on Beta(1e-6, 100)
+ * (fuzz_tail timeout, corpus beta-bon-gain-n1).  Timed in CPU seconds
+ * (not under valgrind). */
+static void test_bon_gain_n1(void) {
+  ab_tail *t;
+  double g = NAN;
+  int cert = -1;
+  CHECK(ab_tail_beta(1e-6, 100.0, &t) == AB_OK);
+  clock_t c0 = clock();
+  CHECK(ab_bon_gain(t, 1.0, &g, &cert) == AB_OK);
+  double cpu = (double)(clock() - c0) / CLOCKS_PER_SEC;
+  CHECK(g == 0.0 && cert == AB_CERT_KL);
+  if (!under_valgrind()) CHECK(cpu < 1.0);
+  ab_tail_free(t);
+}
+
+/* ab_bon_expected_gain of a law with a rare upper region: Beta(1e-6, 100)
+ * at n = 10 has its whole gain where 1 - u < 1e-5 (x < 1e-4 in the
+ * quantile integral), which QAGS's first rule on [0, 1] saw as flat: 0.
+ * Reference: mpmath quadrature of F (1 - F^(n-1)) = 8.99993730175e-8 at 30
+ * digits; the code agrees to 4e-9 (GSL's CDF at a = 1e-6).  Beta(1e-3, 1):
+ * n a/(n a + 1) - a/(a + 1). */
+static void test_bon_expected_gain_rare_top(void) {
+  ab_tail *t;
+  double g = NAN;
+  CHECK(ab_tail_beta(1e-6, 100.0, &t) == AB_OK);
+  CHECK(ab_bon_expected_gain(t, 10.0, AB_CLOSED, &g) == AB_OK);
+  CHECK_CLOSE(g, 8.9999373017537210204e-8, 1e-8);
+  ab_tail_free(t);
+  CHECK(ab_tail_beta(1e-3, 1.0, &t) == AB_OK);
+  CHECK(ab_bon_expected_gain(t, 10.0, AB_CLOSED, &g) == AB_OK);
+  CHECK_CLOSE(g, 0.01 / 1.01 - 1e-3 / 1.001, 1e-10);
+  ab_tail_free(t);
+}
+
+/* An empirical law with atoms at -DBL_MAX and DBL_MAX: x - top is -inf for
+ * the bottom one, and its weightless term y e^{l y} was -inf * 0 = NaN
+ * (fuzz_tail, corpus empirical-dblmax-cumulant).  At l = 10 the tilt sits
+ * on the top atom: psi = inf, psi' = the top's centred value, kl = log 5. */
+static void test_empirical_dblmax_cumulant(void) {
+  double v[5] = {-1.0, -1e-300, 0.1, -DBL_MAX, DBL_MAX}, y = NAN, kl = NAN;
+  ab_tail *t;
+  CHECK(ab_tail_discrete(v, NULL, 5, &t) == AB_OK);
+  CHECK(ab_tail_cumulant_eval(t, 0, 10.0, &y) == AB_OK && y == INFINITY);
+  CHECK(ab_tail_cumulant_eval(t, 1, 10.0, &y) == AB_OK);
+  CHECK(y > 1e308 && isfinite(y));
+  CHECK(ab_tail_tilt_kl(t, 10.0, &kl) == AB_OK);
+  CHECK_CLOSE(kl, log(5.0), 1e-13);
+  ab_tail_free(t);
+}
+
+/* The chi2 certificate of ab_bon_gain with a variance that underflowed:
+ * exponential{rate = 1e300} has sd 1e-300 but variance 0 in doubles, and
+ * the bound came out 0 for an exact gain of (H_100 - 1) 1e-300 (fuzz_ci
+ * tail run, corpus exponential-bon-chi2-underflow). */
+static void test_bon_gain_variance_underflow(void) {
+  ab_tail *t;
+  double g = NAN, e = NAN;
+  int cert;
+  CHECK(ab_tail_exponential(1e300, &t) == AB_OK);
+  CHECK(ab_bon_gain(t, 100.0, &g, &cert) == AB_OK);
+  CHECK(ab_bon_expected_gain(t, 100.0, AB_CLOSED, &e) == AB_OK);
+  CHECK_CLOSE(e, 4.1873775176396202e-300, 1e-13);
+  CHECK(g >= e);
+  ab_tail_free(t);
+}
+
+/* The best-of-n law of a finite law at n = DBL_MAX: n log1p(-above)
+ * overflows to -inf below the top groups, and the next group's log-mass was
+ * -inf - -inf = NaN, which made the Renyi certificate 0 for an exact gain of
+ * 0.0833 (sup - mean: the best of DBL_MAX draws is the top atom; fuzz_tail,
+ * corpus empirical-bon-dblmax-nan). */
+static void test_bon_gain_finite_dblmax(void) {
+  double v[6] = {-5.8125e-13, -0.0, 1e-300, -5.8125e-13, 0.1, -5.125e-7};
+  double g = NAN, mean = 0.0;
+  int cert;
+  ab_tail *t;
+  for (int i = 0; i < 6; i++) mean += v[i] / 6.0;
+  CHECK(ab_tail_discrete(v, NULL, 6, &t) == AB_OK);
+  CHECK(ab_bon_gain(t, DBL_MAX, &g, &cert) == AB_OK);
+  CHECK_CLOSE(g, 0.1 - mean, 1e-12);
+  ab_tail_free(t);
+  /* uniform at n = DBL_MAX: the left proxy ~ range^2 / (2n) underflows, and
+   * the certificate with it (corpus uniform-bon-dblmax) */
+  CHECK(ab_tail_uniform(-5.8125e-13, 0.0, &t) == AB_OK);
+  CHECK(ab_bon_gain(t, DBL_MAX, &g, &cert) == AB_OK);
+  CHECK(g >= 0.5 * 5.8125e-13 * (1 - 1e-15));
   ab_tail_free(t);
 }
 
@@ -2187,5 +2461,16 @@ int main(void) {
   test_prompts();
   test_issue8_rest();
   test_read_progress();
+  test_tail_fuzz_open();
+  test_bon_gain_far_left_tail();
+  test_bernoulli_extremes();
+  test_bernoulli_subnormal();
+  test_bound_subnormal_kl();
+  test_tilted_beta_sampler();
+  test_bon_gain_n1();
+  test_bon_expected_gain_rare_top();
+  test_empirical_dblmax_cumulant();
+  test_bon_gain_variance_underflow();
+  test_bon_gain_finite_dblmax();
   return check_report("core_test");
 }

@@ -22,8 +22,9 @@
  *
  * chi2 on a finite law is solved in closed form: with the atoms sorted and
  * the kept (top) atoms' mass S, mean mu and variance V, g = (x - m)_+ /
- * (S d), d = mu - m = sqrt(V / ((1 + c) S - 1)), gain = mu + V / d: a binary
- * search over the clipping index, O(log n) per budget after one sort.
+ * (S d), d = mu - m = sqrt(V / ((1 + c) S - 1)), gain = mu - E x + V / d
+ * (E x: 0 but for the centring's rounding): a binary search over the
+ * clipping index, O(log n) per budget after one sort.
  *
  * The other families on a finite law of BK_MIN_ATOMS atoms or more: the
  * atoms are sorted once per vector call and cut into buckets whose moments
@@ -128,7 +129,7 @@ static double weight(const ab_tail *t, size_t i) {
 typedef struct bucket_table bucket_table;
 typedef struct {
   const shape *s;
-  int regime;      /* 0: u, 1: m (a > 1) or w (a < 1) */
+  int regime;      /* 0: u, 1: m (a > 1) or w (a < 1), 2: w as u */
   double par, top; /* u, m or w; sup x */
   const bucket_table *bt; /* a large finite law in buckets, or NULL */
 } kernel;
@@ -137,19 +138,36 @@ typedef struct {
  * q = p + 1, k2 = x ((1+v)_+^p - 1), k3 = log1pmx(v); a clipped atom (a > 1,
  * 1 + v <= 0) gives -1 - e v, -1 - e v, -x, 0.
  * regime m: k0 = r^p, k1 = r^(p+1), k2 = x r^p with r = (x - m)_+ / (top - m).
- * regime w: the same with r = ((top - x) + w x) / (top w) >= 1, k3 = log r. */
+ * regime w: the same with r = ((top - x) + w x) / (top w) >= 1, k3 = log r.
+ * regime 2: regime w as regime u (u = -(1 - w) / top), the terms of u. */
 static void kernel_eval(const kernel *k, double x, double out[NK]) {
   double p = k->s->p, q = p + 1.0;
-  if (k->regime == 0) {
-    double v = k->par * x;
-    if (!(1.0 + v > 0.0)) {
+  if (k->regime == 0 || k->regime == 2) {
+    /* regime 2 is regime w (a < 1) written as regime u, u = -(1 - w)/top:
+     * 1 + v = ((top - x) + w x) / top keeps its digits as w -> 0, where
+     * 1 + u x would lose them, and T comes from sums of size T instead of
+     * a difference of logs of size |log w| */
+    double v, y = NAN;
+    if (k->regime == 0) v = k->par * x;
+    else {
+      v = -((1.0 - k->par) * x) / k->top;
+      y = ((k->top - x) + k->par * x) / k->top;
+    }
+    if (!(1.0 + v > 0.0) && isnan(y)) {
       out[0] = -1.0 - p * v;
       out[1] = -1.0 - q * v;
       out[2] = -x;
       out[3] = 0.0;
       return;
     }
-    double L = log1p(v), lm = ab_log1pmx_fast(v), e1, d1, e2, d2;
+    double L, lm, e1, d1, e2, d2;
+    if (v < -0.5 && !isnan(y)) {
+      L = log(y);
+      lm = L - v;
+    } else {
+      L = log1p(v);
+      lm = ab_log1pmx_fast(v);
+    }
     if (fabs(v) > 0.5) { /* no small difference to protect: the direct form */
       d1 = expm1(p * L);
       d2 = expm1(q * L);
@@ -511,7 +529,7 @@ static int eval_kernel(const ab_tail *t, const kernel *k, point *pt) {
   }
   int st = expect(t, k, e);
   if (st) return st;
-  if (k->regime == 0) {
+  if (k->regime == 0 || k->regime == 2) {
     double M1 = e[0], Mq = e[1];
     /* -E log g = log E (1+v)^-1 + E log(1+v), E log(1+v) = E log1pmx(v) */
     if (s->kind == SH_RKL) pt->T = log1p(M1) + e[3];
@@ -538,6 +556,12 @@ static int eval_param(const ab_tail *t, const shape *sh,
   kernel k = {sh, q->regime, 0.0, t->sup, bt};
   if (q->regime == 0) k.par = sh->a > 1.0 ? exp(q->s) : -exp(q->s);
   else k.par = sh->a > 1.0 ? q->s : exp(q->s);
+  /* regime w on the atoms of a finite law: the form without the log
+   * cancellation (see kernel_eval), while the top atom's w^p stays far
+   * from overflow (the form with r >= 1 never overflows) */
+  if (q->regime == 1 && sh->a < 1.0 && !bt && ab_is_finite_law(t) &&
+      sh->p * q->s < 600.0)
+    k.regime = 2;
   return eval_kernel(t, &k, pt);
 }
 
@@ -676,6 +700,8 @@ static int solve_param(const ab_tail *t, const shape *sh,
 typedef struct {
   size_t k, cap; /* cap: the arrays' length */
   double *x, *S, *mu, *V, *below;
+  double mean; /* the mean of the centred atoms: 0 up to the centring's
+                * rounding, which matters when the top mass is below 1e-16 */
 } chi2_table;
 
 static void chi2_free(chi2_table *c) {
@@ -717,9 +743,13 @@ static int chi2_setup(const ab_tail *t, chi2_table *c) {
       c->x[k] = x;
       k++;
     }
+    /* Welford in the forms without cancellation: x - mu_new = d S / S1
+     * exactly, so M2 grows by d^2 w S / S1 >= 0 (the form w d (x - mu_new)
+     * loses everything when the mass above is tiny: mu_new ~ x); and mu_new
+     * moves from whichever of mu and x carries the larger mass. */
     double S1 = S + w, d = x - mu;
-    mu += d * w / S1;
-    M2 += w * d * (x - mu);
+    M2 += d * d * (w * (S / S1));
+    mu = w >= S ? x - d * (S / S1) : mu + d * (w / S1);
     S = S1;
     c->S[k - 1] = S;
     c->mu[k - 1] = mu;
@@ -733,7 +763,7 @@ static int chi2_setup(const ab_tail *t, chi2_table *c) {
   }
   ab_free(r, n * sizeof *r);
   c->k = k;
-  c->mu[k - 1] = 0.0; /* the law is centred: its mean is 0 exactly */
+  c->mean = c->mu[k - 1];
   return AB_OK;
 }
 
@@ -758,7 +788,7 @@ static void chi2_solve(const chi2_table *c, int on_gain, double value,
     /* at m = x_mid (group mid just clipped, groups < mid kept) */
     double q, xm = c->x[mid];
     size_t j = mid - 1;
-    if (on_gain) q = c->mu[j] + c->V[j] / (c->mu[j] - xm);
+    if (on_gain) q = (c->mu[j] - c->mean) + c->V[j] / (c->mu[j] - xm);
     else q = chi2_at(c, j, xm);
     if (q < value) hi = mid - 1;
     else lo = mid;
@@ -766,18 +796,18 @@ static void chi2_solve(const chi2_table *c, int on_gain, double value,
   size_t j = lo;
   double d;
   if (j == 0) { /* the top atom alone (a budget at saturation, rounded) */
-    *out = on_gain ? 1.0 / c->S[0] - 1.0 : c->mu[0];
+    *out = on_gain ? 1.0 / c->S[0] - 1.0 : c->mu[0] - c->mean;
     *m = c->x[0];
     *jk = 0;
     return;
   }
   if (on_gain) {
-    d = c->V[j] / (value - c->mu[j]);
+    d = c->V[j] / (value - (c->mu[j] - c->mean));
     *out = chi2_at(c, j, c->mu[j] - d);
   } else {
     /* (1 + c) S - 1 = c S - below */
     d = sqrt(c->V[j] / (value * c->S[j] - c->below[j]));
-    *out = c->mu[j] + c->V[j] / d;
+    *out = (c->mu[j] - c->mean) + c->V[j] / d;
   }
   *m = c->mu[j] - d;
   *jk = j;

@@ -497,4 +497,35 @@ describe("budgets with a top atom of tiny mass (the mpmath verifier's cases)", f
       H.close(policy_gain(pi, v, p), want, 1e-12, name(o) .. " policy gain")
     end
   end)
+
+  it("power orders with a top mass to 1e-300 (a > 1: m within an ulp of an atom; a < 0: w below 1e-300)",
+     function()
+    -- law {3, 1, 0.5} with masses {q, 0.7 (1 - q), 0.3 (1 - q)} (as doubles).
+    -- Exact gains by mpmath (400 digits): a > 1, g proportional to (r - m)_+^(1/(a-1)),
+    -- m in (0.5, 1) by bisection; a < 0, g proportional to (K - r)^(1/(a-1)),
+    -- log(K - 3) by bisection.  Before the fix a > 1 gave 2.15 (all on the top
+    -- atom: m could not come within q of the atom 1) and a = -1 failed to
+    -- converge or gave 2.15 (w below 1e-300 was taken for saturation)
+    local cases = {
+      { { family = "renyi", alpha = 2 }, 1e-100, 200, 0.1500005376234283660027 },
+      { { family = "renyi", alpha = 3 }, 1e-100, 200, 0.1500000034697185646102 },
+      { { family = "alpha", alpha = 1.5 }, 1e-100, 1e49, 0.5056893304490062796395 },
+      { { family = "alpha", alpha = -1 }, 1e-300, 0.1, 0.36320954120840695664 },
+      { { family = "alpha", alpha = -1 }, 1e-200, 0.1, 0.36320954120840695664 },
+    }
+    for _, k in ipairs(cases) do
+      local o, q, c, want = k[1], k[2], k[3], k[4]
+      local v, p = { 3, 1, 0.5 }, { q, 0.7 * (1 - q), 0.3 * (1 - q) }
+      local t = ab.tail.discrete { values = v, probs = p }
+      local what = name(o) .. " q=" .. q
+      H.close(t:gain(c, o), want, 1e-12, what)
+      local pi = totable(t:optimal_policy(c, o))
+      -- sum pi^a p^(1-a): renyi log(.)/(a - 1), Amari (. - 1)/(a (a - 1))
+      local a, e = o.alpha, 0
+      for i = 1, 3 do e = e + pi[i] ^ a * p[i] ^ (1 - a) end
+      local d = o.family == "renyi" and math.log(e) / (a - 1) or (e - 1) / (a * (a - 1))
+      H.close(d, c, 1e-12, what .. " policy divergence")
+      H.close(policy_gain(pi, v, p), want, 1e-12, what .. " policy gain")
+    end
+  end)
 end)

@@ -22,8 +22,9 @@
  *
  * chi2 on a finite law is solved in closed form: with the atoms sorted and
  * the kept (top) atoms' mass S, mean mu and variance V, g = (x - m)_+ /
- * (S d), d = mu - m = sqrt(V / ((1 + c) S - 1)), gain = mu + V / d: a binary
- * search over the clipping index, O(log n) per budget after one sort.
+ * (S d), d = mu - m = sqrt(V / ((1 + c) S - 1)), gain = mu - E x + V / d
+ * (E x: 0 but for the centring's rounding): a binary search over the
+ * clipping index, O(log n) per budget after one sort.
  *
  * The other families on a finite law of BK_MIN_ATOMS atoms or more: the
  * atoms are sorted once per vector call and cut into buckets whose moments
@@ -46,6 +47,7 @@
 #include "internal.h"
 
 #define QUAD_LIMIT 400
+#define LOG_W_MIN (-690.7755278982137) /* log 1e-300 */
 
 enum { SH_KL, SH_TV, SH_POWER, SH_RKL, SH_RINF };
 
@@ -128,28 +130,57 @@ static double weight(const ab_tail *t, size_t i) {
 typedef struct bucket_table bucket_table;
 typedef struct {
   const shape *s;
-  int regime;      /* 0: u, 1: m (a > 1) or w (a < 1) */
+  int regime;      /* 0: u, 1: m (a > 1) or w (a < 1), 2: w as u */
   double par, top; /* u, m or w; sup x */
   const bucket_table *bt; /* a large finite law in buckets, or NULL */
+  double lw;              /* regime w: log w, which may be below log 1e-300 */
+  double shift;           /* regime w below 1e-300: log r is taken less this */
+  double anchor;          /* regime 3: m = anchor - par */
 } kernel;
 
 /* regime u, linear terms removed: k0 = (1+v)_+^p - 1 - p v, k1 the same at
  * q = p + 1, k2 = x ((1+v)_+^p - 1), k3 = log1pmx(v); a clipped atom (a > 1,
  * 1 + v <= 0) gives -1 - e v, -1 - e v, -x, 0.
  * regime m: k0 = r^p, k1 = r^(p+1), k2 = x r^p with r = (x - m)_+ / (top - m).
- * regime w: the same with r = ((top - x) + w x) / (top w) >= 1, k3 = log r. */
+ * regime w: the same with r = ((top - x) + w x) / (top w) >= 1, k3 = log r.
+ * regime 2: regime w as regime u (u = -(1 - w) / top), the terms of u. */
+/* log r of regime w, r = ((top - x) + w x) / (top w), from log w = lw (w
+ * may be below the doubles' range): with A = (top - x) / top,
+ * log r = la + log1p((x / top) e^-la), la = log A - lw; 0 at the top. */
+static double log_r_w(double top, double x, double lw) {
+  if (!(x < top)) return 0.0;
+  double la = log((top - x) / top) - lw;
+  return la + log1p((x / top) * exp(-la));
+}
+
 static void kernel_eval(const kernel *k, double x, double out[NK]) {
   double p = k->s->p, q = p + 1.0;
-  if (k->regime == 0) {
-    double v = k->par * x;
-    if (!(1.0 + v > 0.0)) {
+  if (k->regime == 0 || k->regime == 2) {
+    /* regime 2 is regime w (a < 1) written as regime u, u = -(1 - w)/top:
+     * 1 + v = ((top - x) + w x) / top keeps its digits as w -> 0, where
+     * 1 + u x would lose them, and T comes from sums of size T instead of
+     * a difference of logs of size |log w| */
+    double v, y = NAN;
+    if (k->regime == 0) v = k->par * x;
+    else {
+      v = -((1.0 - k->par) * x) / k->top;
+      y = ((k->top - x) + k->par * x) / k->top;
+    }
+    if (!(1.0 + v > 0.0) && isnan(y)) {
       out[0] = -1.0 - p * v;
       out[1] = -1.0 - q * v;
       out[2] = -x;
       out[3] = 0.0;
       return;
     }
-    double L = log1p(v), lm = ab_log1pmx_fast(v), e1, d1, e2, d2;
+    double L, lm, e1, d1, e2, d2;
+    if (v < -0.5 && !isnan(y)) {
+      L = log(y);
+      lm = L - v;
+    } else {
+      L = log1p(v);
+      lm = ab_log1pmx_fast(v);
+    }
     if (fabs(v) > 0.5) { /* no small difference to protect: the direct form */
       d1 = expm1(p * L);
       d2 = expm1(q * L);
@@ -168,14 +199,29 @@ static void kernel_eval(const kernel *k, double x, double out[NK]) {
     return;
   }
   double r;
-  if (k->s->a > 1.0) {
+  if (k->regime == 3) { /* m = anchor - d, d = par > 0: x - m = (x - anchor) + d */
+    if (!(x >= k->anchor)) {
+      out[0] = out[1] = out[2] = out[3] = 0.0;
+      return;
+    }
+    r = ((x - k->anchor) + k->par) / ((k->top - k->anchor) + k->par);
+  } else if (k->s->a > 1.0) {
     if (!(x > k->par)) {
       out[0] = out[1] = out[2] = out[3] = 0.0;
       return;
     }
     r = (x - k->par) / (isinf(k->top) ? 1.0 : k->top - k->par);
-  } else {
+  } else if (k->par > 1e-300) {
     r = ((k->top - x) + k->par * x) / (k->top * k->par);
+  } else {
+    /* w below the doubles' range (a top atom of tiny mass with an order
+     * a < 1 far from 1): r carried by its log, r^p may still be normal */
+    double lr = log_r_w(k->top, x, k->lw) - k->shift;
+    out[0] = exp(p * lr);
+    out[1] = exp(q * lr);
+    out[2] = x * out[0];
+    out[3] = lr;
+    return;
   }
   double rp = p == 1.0 ? r : pow(r, p);
   out[0] = rp;
@@ -511,7 +557,7 @@ static int eval_kernel(const ab_tail *t, const kernel *k, point *pt) {
   }
   int st = expect(t, k, e);
   if (st) return st;
-  if (k->regime == 0) {
+  if (k->regime == 0 || k->regime == 2) {
     double M1 = e[0], Mq = e[1];
     /* -E log g = log E (1+v)^-1 + E log(1+v), E log(1+v) = E log1pmx(v) */
     if (s->kind == SH_RKL) pt->T = log1p(M1) + e[3];
@@ -527,17 +573,34 @@ static int eval_kernel(const ab_tail *t, const kernel *k, point *pt) {
 }
 
 /* The parameter of a point: regime 0 is u (s = log |u|), regime 1 is m
- * (a > 1, s = m) or w (a < 1, s = log w). */
+ * (a > 1, s = m) or w (a < 1, s = log w), regime 3 is m = anchor - e^s
+ * (a > 1 on the atoms of a finite law: m within an ulp of an atom, which a
+ * top atom of tiny mass asks for, keeps its digits). */
 typedef struct {
   int regime;
-  double s;
+  double s, anchor;
 } param;
 
 static int eval_param(const ab_tail *t, const shape *sh,
                       const bucket_table *bt, const param *q, point *pt) {
-  kernel k = {sh, q->regime, 0.0, t->sup, bt};
+  /* w below 1e-300 leaves the buckets' series: the atoms themselves */
+  if (q->regime == 1 && sh->a < 1.0 && q->s < LOG_W_MIN) bt = NULL;
+  if (q->regime == 3) bt = NULL;
+  kernel k = {sh, q->regime, 0.0, t->sup, bt, q->s, 0.0, q->anchor};
+  /* T and the gain do not see the scale of r; for a < 0 (p + 1 > 0) the
+   * terms r^p <= 1 and r^(p+1) <= r_max^(p+1) are balanced by the scale
+   * r_max^(p+1), so that neither overflows: exponents <= log(r_max) / 4 */
+  if (q->regime == 1 && sh->a < 0.0 && q->s < LOG_W_MIN && isfinite(t->inf))
+    k.shift = (sh->p + 1.0) * log_r_w(t->sup, t->inf, q->s);
   if (q->regime == 0) k.par = sh->a > 1.0 ? exp(q->s) : -exp(q->s);
+  else if (q->regime == 3) k.par = exp(q->s);
   else k.par = sh->a > 1.0 ? q->s : exp(q->s);
+  /* regime w on the atoms of a finite law: the form without the log
+   * cancellation (see kernel_eval), while the top atom's w^p stays far
+   * from overflow (the form with r >= 1 never overflows) */
+  if (q->regime == 1 && sh->a < 1.0 && !bt && ab_is_finite_law(t) &&
+      q->s >= LOG_W_MIN && sh->p * q->s < 700.0)
+    k.regime = 2;
   return eval_kernel(t, &k, pt);
 }
 
@@ -546,20 +609,20 @@ typedef struct {
   const shape *sh;
   const bucket_table *bt;
   int regime, on_gain, status;
-  double target;
+  double target, anchor;
 } solve_ctx;
 
 /* The point at s, signed so that it increases with s (T increases with u
  * and m, and decreases with w); a failed evaluation is parked in status. */
 static double solve_fn(double s, void *vctx) {
   solve_ctx *c = vctx;
-  param q = {c->regime, s};
+  param q = {c->regime, s, c->anchor};
   point pt;
   if (c->status) return 0.0;
   c->status = eval_param(c->t, c->sh, c->bt, &q, &pt);
   if (c->status) return 0.0;
   double v = c->on_gain ? pt.gain : pt.T;
-  if (c->regime == 1 && c->sh->a < 1.0) return c->target - v;
+  if ((c->regime == 1 && c->sh->a < 1.0) || c->regime == 3) return c->target - v;
   return v - c->target;
 }
 
@@ -588,11 +651,53 @@ static int brent(solve_ctx *c, double lo, double hi, double *root) {
 
 /* value of the point at q: T or gain */
 static int value_at(solve_ctx *c, int regime, double s, double *v) {
-  param q = {regime, s};
+  param q = {regime, s, c->anchor};
   point pt;
   int st = eval_param(c->t, c->sh, c->bt, &q, &pt);
   *v = c->on_gain ? pt.gain : pt.T;
   return st;
+}
+
+/* Regime m on a finite law, m0 = q->s solved: again as m = anchor - d with
+ * anchor the lowest atom >= m0 (or, m0 having rounded past the atom it sits
+ * on, the highest atom below m0) and d in (0, anchor - max(0, the atom
+ * below)], a solve in log d; q is left as it is where neither brackets. */
+static int refine_m(solve_ctx *c, param *q) {
+  const ab_tail *t = c->t;
+  double m0 = q->s, cand[2] = {INFINITY, -INFINITY}, v;
+  int st;
+  for (size_t i = 0; i < t->n; i++) {
+    double x = t->x[i];
+    if (x >= m0 && x < cand[0]) cand[0] = x;
+    if (x < m0 && x > cand[1]) cand[1] = x;
+  }
+  for (int k = 0; k < 2; k++) {
+    double anchor = cand[k], below = 0.0;
+    for (size_t i = 0; i < t->n; i++)
+      if (t->x[i] < anchor && t->x[i] > below) below = t->x[i];
+    if (!(anchor < t->sup) || !(anchor > below)) continue;
+    c->regime = 3;
+    c->anchor = anchor;
+    double hi = log(anchor - below), lo = hi, step = 2.0;
+    if ((st = value_at(c, 3, hi, &v))) return st;
+    if (v > c->target) continue;
+    for (;;) {
+      lo -= step;
+      step *= 2.0;
+      if (lo < -1e5) break;
+      if ((st = value_at(c, 3, lo, &v))) return st;
+      if (v >= c->target) break;
+      hi = lo;
+    }
+    if (lo < -1e5) continue;
+    double sr;
+    if ((st = brent(c, lo, hi, &sr))) return st;
+    q->regime = 3;
+    q->s = sr;
+    q->anchor = anchor;
+    return AB_OK;
+  }
+  return AB_OK;
 }
 
 /* The parameter whose T (on_gain = 0) or gain (1) is target, which lies
@@ -602,7 +707,7 @@ static int value_at(solve_ctx *c, int regime, double s, double *v) {
 static int solve_param(const ab_tail *t, const shape *sh,
                        const bucket_table *bt, int on_gain, double target,
                        param *q, int *sat) {
-  solve_ctx c = {t, sh, bt, 0, on_gain, AB_OK, target};
+  solve_ctx c = {t, sh, bt, 0, on_gain, AB_OK, target, 0.0};
   double var = t->variance, top = t->sup, edge, v;
   int st, k;
   *sat = 0;
@@ -652,18 +757,27 @@ static int solve_param(const ab_tail *t, const shape *sh,
         if (k > 60) return AB_EUNDEF;
       }
     }
-    return brent(&c, 0.0, hi, &q->s);
+    st = brent(&c, 0.0, hi, &q->s);
+    if (st || bt || !ab_is_finite_law(t)) return st;
+    return refine_m(&c, q);
   }
-  /* w from 1/2 down to 1e-300 */
-  double hi = log(0.5), lo = hi;
+  /* w from 1/2 down to 1e-300 (an exact law), or to e^-1e6 (a finite law,
+   * in steps that double below 1e-300: a top atom of mass P needs w near
+   * P^(1/|p|), which for P small and |p| < 1 is far below 1e-300) */
+  double hi = log(0.5), lo = hi, step = 8.0;
+  int fin = ab_is_finite_law(t);
   while (1) {
-    lo -= 8.0;
-    if (lo < log(1e-300)) {
-      *sat = 1;
-      return AB_OK;
+    lo -= step;
+    if (lo < LOG_W_MIN) {
+      if (!fin || lo < -1e6) {
+        *sat = 1;
+        return AB_OK;
+      }
+      step *= 2.0;
     }
     if ((st = value_at(&c, 1, lo, &v))) return st;
     if (v >= target) break;
+    hi = lo;
   }
   return brent(&c, lo, hi, &q->s);
 }
@@ -676,6 +790,8 @@ static int solve_param(const ab_tail *t, const shape *sh,
 typedef struct {
   size_t k, cap; /* cap: the arrays' length */
   double *x, *S, *mu, *V, *below;
+  double mean; /* the mean of the centred atoms: 0 up to the centring's
+                * rounding, which matters when the top mass is below 1e-16 */
 } chi2_table;
 
 static void chi2_free(chi2_table *c) {
@@ -717,9 +833,13 @@ static int chi2_setup(const ab_tail *t, chi2_table *c) {
       c->x[k] = x;
       k++;
     }
+    /* Welford in the forms without cancellation: x - mu_new = d S / S1
+     * exactly, so M2 grows by d^2 w S / S1 >= 0 (the form w d (x - mu_new)
+     * loses everything when the mass above is tiny: mu_new ~ x); and mu_new
+     * moves from whichever of mu and x carries the larger mass. */
     double S1 = S + w, d = x - mu;
-    mu += d * w / S1;
-    M2 += w * d * (x - mu);
+    M2 += d * d * (w * (S / S1));
+    mu = w >= S ? x - d * (S / S1) : mu + d * (w / S1);
     S = S1;
     c->S[k - 1] = S;
     c->mu[k - 1] = mu;
@@ -733,7 +853,7 @@ static int chi2_setup(const ab_tail *t, chi2_table *c) {
   }
   ab_free(r, n * sizeof *r);
   c->k = k;
-  c->mu[k - 1] = 0.0; /* the law is centred: its mean is 0 exactly */
+  c->mean = c->mu[k - 1];
   return AB_OK;
 }
 
@@ -758,7 +878,7 @@ static void chi2_solve(const chi2_table *c, int on_gain, double value,
     /* at m = x_mid (group mid just clipped, groups < mid kept) */
     double q, xm = c->x[mid];
     size_t j = mid - 1;
-    if (on_gain) q = c->mu[j] + c->V[j] / (c->mu[j] - xm);
+    if (on_gain) q = (c->mu[j] - c->mean) + c->V[j] / (c->mu[j] - xm);
     else q = chi2_at(c, j, xm);
     if (q < value) hi = mid - 1;
     else lo = mid;
@@ -766,18 +886,18 @@ static void chi2_solve(const chi2_table *c, int on_gain, double value,
   size_t j = lo;
   double d;
   if (j == 0) { /* the top atom alone (a budget at saturation, rounded) */
-    *out = on_gain ? 1.0 / c->S[0] - 1.0 : c->mu[0];
+    *out = on_gain ? 1.0 / c->S[0] - 1.0 : c->mu[0] - c->mean;
     *m = c->x[0];
     *jk = 0;
     return;
   }
   if (on_gain) {
-    d = c->V[j] / (value - c->mu[j]);
+    d = c->V[j] / (value - (c->mu[j] - c->mean));
     *out = chi2_at(c, j, c->mu[j] - d);
   } else {
     /* (1 + c) S - 1 = c S - below */
     d = sqrt(c->V[j] / (value * c->S[j] - c->below[j]));
-    *out = c->mu[j] + c->V[j] / d;
+    *out = (c->mu[j] - c->mean) + c->V[j] / d;
   }
   *m = c->mu[j] - d;
   *jk = j;
@@ -1360,7 +1480,7 @@ static int policy_ratios(const prep *p, double c, double *h) {
       h[i] = m >= top ? (t->x[i] == top ? 1.0 : 0.0) : fmax(t->x[i] - m, 0.0);
     return AB_OK;
   }
-  param q = {0, 0};
+  param q = {0, 0, 0};
   if (!saturated) {
     st = solve_param(t, sh, p->bt, 0, T, &q, &saturated);
     if (st) return st;
@@ -1368,14 +1488,18 @@ static int policy_ratios(const prep *p, double c, double *h) {
   for (size_t i = 0; i < n; i++) {
     double x = t->x[i];
     if (saturated) h[i] = x == top ? 1.0 : 0.0;
-    else if (q.regime == 0) {
+    else if (q.regime == 3) {
+      double d = exp(q.s);
+      h[i] = x >= q.anchor ? pow(((x - q.anchor) + d) / ((top - q.anchor) + d), sh->p) : 0.0;
+    } else if (q.regime == 0) {
       double u = sh->a > 1.0 ? exp(q.s) : -exp(q.s);
       h[i] = 1.0 + u * x > 0.0 ? exp(sh->p * log1p(u * x)) : 0.0;
     } else if (sh->a > 1.0) {
       h[i] = x > q.s ? pow((x - q.s) / (top - q.s), sh->p) : 0.0;
     } else {
       double w = exp(q.s);
-      h[i] = pow(((top - x) + w * x) / (top * w), sh->p);
+      if (w > 1e-300) h[i] = pow(((top - x) + w * x) / (top * w), sh->p);
+      else h[i] = exp(sh->p * log_r_w(top, x, q.s));
     }
   }
   return AB_OK;

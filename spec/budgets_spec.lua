@@ -372,3 +372,160 @@ describe("bad input", function()
     H.raises(function() return t:gain(0.1, { family = "alpha", alpha = math.huge }) end, "tail:gain", "alpha")
   end)
 end)
+
+describe("budgets with a top atom of tiny mass (the mpmath verifier's cases)", function()
+  -- Var = sum_{i<j} p_i p_j (r_i - r_j)^2: no cancellation against the mean
+  local function variance(v, p)
+    local s = 0
+    for i = 1, #v do for j = i + 1, #v do s = s + p[i] * p[j] * (v[i] - v[j]) ^ 2 end end
+    return s
+  end
+  -- the policy's gain sum (pi - p) (r - r0) about the value r0 of the heaviest
+  -- atom, as two sums that do not cancel; its chi2 sum (pi - p)^2 / p and its
+  -- Hellinger (1/2 convention) sum (sqrt pi - sqrt p)^2 / 2, where pi - p of
+  -- two nearby doubles is exact
+  local function heaviest(p)
+    local k = 1
+    for i = 2, #p do if p[i] > p[k] then k = i end end
+    return k
+  end
+  local function policy_gain(pi, v, p)
+    local r0, a, b = v[heaviest(p)], 0, 0
+    for i = 1, #v do
+      a = a + pi[i] * (v[i] - r0)
+      b = b + p[i] * (v[i] - r0)
+    end
+    return a - b
+  end
+  local function policy_chi2(pi, p)
+    local s = 0
+    for i = 1, #p do s = s + (pi[i] - p[i]) ^ 2 / p[i] end
+    return s
+  end
+  local function policy_hellinger(pi, p)
+    local s = 0
+    for i = 1, #p do s = s + (pi[i] - p[i]) ^ 2 / (math.sqrt(pi[i]) + math.sqrt(p[i])) ^ 2 end
+    return s / 2
+  end
+
+  it("chi2 on the two-point law {3, 1}, {q, 1 - q}: 2 sqrt(q (1 - q)) sqrt(c) for q down to 1e-300", function()
+    -- full support kept while c < (1 - q)/q: gain sqrt(c Var), Var = 4 q (1 - q);
+    -- the policy is p (r - m)/(E r - m), m = E r - sqrt(Var / c).  Before the
+    -- fix the kept atoms' variance came from Welford's w d (x - mu_new), which
+    -- cancels when the mass above is q: relative error ~1e-16/q (2.0 at 1e-20)
+    for e = -300, 0, 4 do
+      for _, q in ipairs { 10 ^ e, 0.5 * 10 ^ e } do
+        if q <= 0.5 then
+          local v, p = { 3, 1 }, { q, 1 - q }
+          local t = ab.tail.discrete { values = v, probs = p }
+          local want = 2 * math.sqrt(q * (1 - q)) * math.sqrt(0.1)
+          local g = t:gain(0.1, { family = "chi2" })
+          H.close(g, want, 1e-12, "q=" .. q)
+          assert.is_true(g <= math.sqrt(variance(v, p) * 0.1) * (1 + 1e-13), "q=" .. q)
+          local pi = totable(t:optimal_policy(0.1, { family = "chi2" }))
+          H.close(policy_chi2(pi, p), 0.1, 1e-12, "policy chi2 q=" .. q)
+          H.close(policy_gain(pi, v, p), want, 1e-12, "policy gain q=" .. q)
+        end
+      end
+    end
+  end)
+
+  it("chi2 reproducers: a mass 9e-131 at the top, a negative gain at mass 4.5e-145", function()
+    -- exact values by mpmath (60 digits) from the double inputs: the support
+    -- stays whole, gain = sqrt(c Var)
+    local v, p = { 3, 1, 1 }, { 9.086135348871363e-131, 1.17894133522818e-05, 0.9999882105866477 }
+    local t = ab.tail.discrete { values = v, probs = p }
+    local g = t:gain(0.1870197372852379, { family = "chi2" })
+    H.close(g, 8.2444809318332123287639e-66, 1e-12, "was 2.0")
+    local pi = totable(t:optimal_policy(0.1870197372852379, { family = "chi2" }))
+    H.close(policy_chi2(pi, p), 0.1870197372852379, 1e-12, "policy chi2")
+    H.close(policy_gain(pi, v, p), 8.2444809318332123287639e-66, 1e-12, "policy gain")
+
+    v = { 0.00010295174156574528, 2.5772520165872272e-05, 46302.10834884743 }
+    p = { 0.0034538326470862205, 0.9965461673529138, 4.495628216266994e-145 }
+    t = ab.tail.discrete { values = v, probs = p }
+    local c = 3.905424864236829e-20
+    g = t:gain(c, { family = "chi2" })
+    assert.is_true(g > 0, "was -1.288e-4")
+    H.close(g, 8.9481631362246822125689e-16, 1e-12)
+    assert.is_true(g <= math.sqrt(variance(v, p) * c) * (1 + 1e-13))
+    -- the policy's ratio on the top atom, 1 + (r - E r) sqrt(c / Var) (mpmath);
+    -- pi - p on the heavy atoms is below the doubles' resolution here
+    pi = t:optimal_policy(c, { family = "chi2" })
+    H.close(pi[3] / p[3], 3.0208550331233282584, 1e-12, "top ratio")
+  end)
+
+  it("never gains less than 0 or more than sd sqrt(chi2) on laws with one tiny top mass", function()
+    local seed = 12345
+    local function rnd()
+      seed = (seed * 1103515245 + 12345) % 2147483648
+      return seed / 2147483648
+    end
+    for _ = 1, 200 do
+      local q = 10 ^ (-300 * rnd())
+      local a, b = rnd(), rnd() * 1e-3
+      local v = { a + b + rnd() * 10 ^ (6 * rnd()), a, a + b }
+      local p2 = (1 - q) * rnd()
+      local p = { q, p2, (1 - q) - p2 }
+      local t = ab.tail.discrete { values = v, probs = p }
+      local c = 10 ^ (-20 + 22 * rnd())
+      local g = t:gain(c, { family = "chi2" })
+      local what = ("q=%.17g p2=%.17g c=%.17g"):format(q, p2, c)
+      assert.is_true(g >= 0, what)
+      assert.is_true(g <= math.sqrt(variance(v, p) * c) * (1 + 1e-12), what)
+    end
+  end)
+
+  it("hellinger and renyi(0.5) with a top mass 2.4e-159: the budget solved to 1e-12", function()
+    -- exact gains by mpmath (60 digits): g proportional to (K - r)^-2, K > max r
+    -- solved by bisection on log(K - max r) for the Hellinger 1 - E sqrt(g) = c
+    -- (renyi 0.5: 1 - e^{-c/2}).  Before the fix the w regime took T as a
+    -- difference of two logs of size |log w| ~ 184: 2.8e-8 and 5.9e-9 off
+    local v = { 0.5632, 0.2062, -0.2659 }
+    local p = { 2.4369992583572853e-159, 0.9999995935319538, 4.064680463134372e-07 }
+    local t = ab.tail.discrete { values = v, probs = p }
+    local c = 2.48609994438673e-07
+    local cases = {
+      { { family = "hellinger" }, 2.8677415259050406863e-7, c },
+      { { family = "renyi", alpha = 0.5 }, 1.9802037506654831674e-7, -expm1(-c / 2) },
+    }
+    for _, k in ipairs(cases) do
+      local o, want, h2 = k[1], k[2], k[3]
+      H.close(t:gain(c, o), want, 1e-12, name(o))
+      local pi = totable(t:optimal_policy(c, o))
+      H.close(policy_hellinger(pi, p), h2, 1e-12, name(o) .. " policy divergence")
+      H.close(policy_gain(pi, v, p), want, 1e-12, name(o) .. " policy gain")
+    end
+  end)
+
+  it("power orders with a top mass to 1e-300 (a > 1: m within an ulp of an atom; a < 0: w below 1e-300)",
+     function()
+    -- law {3, 1, 0.5} with masses {q, 0.7 (1 - q), 0.3 (1 - q)} (as doubles).
+    -- Exact gains by mpmath (400 digits): a > 1, g proportional to (r - m)_+^(1/(a-1)),
+    -- m in (0.5, 1) by bisection; a < 0, g proportional to (K - r)^(1/(a-1)),
+    -- log(K - 3) by bisection.  Before the fix a > 1 gave 2.15 (all on the top
+    -- atom: m could not come within q of the atom 1) and a = -1 failed to
+    -- converge or gave 2.15 (w below 1e-300 was taken for saturation)
+    local cases = {
+      { { family = "renyi", alpha = 2 }, 1e-100, 200, 0.1500005376234283660027 },
+      { { family = "renyi", alpha = 3 }, 1e-100, 200, 0.1500000034697185646102 },
+      { { family = "alpha", alpha = 1.5 }, 1e-100, 1e49, 0.5056893304490062796395 },
+      { { family = "alpha", alpha = -1 }, 1e-300, 0.1, 0.36320954120840695664 },
+      { { family = "alpha", alpha = -1 }, 1e-200, 0.1, 0.36320954120840695664 },
+    }
+    for _, k in ipairs(cases) do
+      local o, q, c, want = k[1], k[2], k[3], k[4]
+      local v, p = { 3, 1, 0.5 }, { q, 0.7 * (1 - q), 0.3 * (1 - q) }
+      local t = ab.tail.discrete { values = v, probs = p }
+      local what = name(o) .. " q=" .. q
+      H.close(t:gain(c, o), want, 1e-12, what)
+      local pi = totable(t:optimal_policy(c, o))
+      -- sum pi^a p^(1-a): renyi log(.)/(a - 1), Amari (. - 1)/(a (a - 1))
+      local a, e = o.alpha, 0
+      for i = 1, 3 do e = e + pi[i] ^ a * p[i] ^ (1 - a) end
+      local d = o.family == "renyi" and math.log(e) / (a - 1) or (e - 1) / (a * (a - 1))
+      H.close(d, c, 1e-12, what .. " policy divergence")
+      H.close(policy_gain(pi, v, p), want, 1e-12, what .. " policy gain")
+    end
+  end)
+end)

@@ -302,6 +302,9 @@ int ab_frontier_bound(const ab_tail *t, int side, double kl, double *out,
     if (lambda) *lambda = INFINITY;
     return AB_OK;
   }
+  /* a variance beyond DBL_MAX (a spread near DBL_MAX): the tilt's search
+   * starts from l ~ sqrt(2 kl / variance) = 0 and its sums overflow */
+  if (t->cgf && isinf(t->variance)) return AB_ERANGE;
   if (!t->cgf) {
     objective_ctx u = {t, side, 0, kl, AB_OK};
     double f, z, gap;

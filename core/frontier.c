@@ -302,9 +302,6 @@ int ab_frontier_bound(const ab_tail *t, int side, double kl, double *out,
     if (lambda) *lambda = INFINITY;
     return AB_OK;
   }
-  /* a variance beyond DBL_MAX (a spread near DBL_MAX): the tilt's search
-   * starts from l ~ sqrt(2 kl / variance) = 0 and its sums overflow */
-  if (t->cgf && isinf(t->variance)) return AB_ERANGE;
   if (!t->cgf) {
     objective_ctx u = {t, side, 0, kl, AB_OK};
     double f, z, gap;
@@ -334,6 +331,9 @@ int ab_frontier_bound(const ab_tail *t, int side, double kl, double *out,
     z0 = l_to_z(end, hint->lambda * exp(log(kl / hint->kl) / hint->slope));
   }
   st = solve(t, side, SOLVE_KL, kl, z0, lambda != NULL, &p, &edge);
+  /* a variance beyond DBL_MAX (a spread near DBL_MAX) starts the search at
+   * l = 0, where it may fail: say why rather than GSL's failure */
+  if (st == AB_EGSL && isinf(t->variance)) return AB_ERANGE;
   if (st) return st;
   if (hint) {
     double slope = p.l * p.l * p.c.d2psi / p.c.kl;

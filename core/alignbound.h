@@ -464,9 +464,11 @@ int ab_estimate_variance_proxy(const double *x, size_t n, double level,
  * r draws with replacement with its own generator (xoshiro256** seeded from
  * (seed, r) by splitmix64), so any slice of a run reproduces exactly its part
  * of the full run, whatever the threads.  Without groups it draws n samples;
- * with groups (ngroups + 1 offsets, group g holding rows groups[g] ..
- * groups[g+1] - 1, e.g. the responses of one prompt) it draws ngroups groups
- * and keeps each drawn group's rows whole (the bootstrap over prompts). */
+ * with groups (ngroups + 1 increasing offsets 0 = groups[0] < ... <
+ * groups[ngroups] = n, group g holding rows groups[g] .. groups[g+1] - 1,
+ * e.g. the responses of one prompt; AB_EDOM for an empty group) it draws
+ * ngroups groups and keeps each drawn group's rows whole (the bootstrap over
+ * prompts), so a resample may hold more or fewer than n rows. */
 typedef struct {
   size_t resamples;
   unsigned long long seed;

@@ -458,14 +458,17 @@ static void boot_free(boot_data *d) {
 
 /* Sorted, shifted and scaled samples, their bins, and scratch for `workers`
  * workers.  On failure everything allocated is freed. */
-/* Whether groups are offsets 0 = g[0] <= g[1] <= ... <= g[ng] = n. */
+/* Whether groups are offsets 0 = g[0] < g[1] < ... < g[ng] = n.  An empty
+ * group is refused: a resample drawing only empty groups has no rows and no
+ * value, and skipping them would change what the bootstrap over groups
+ * means. */
 static int groups_ok(const ab_boot *b, size_t n) {
   if (!b->groups) return 1;
   if (b->ngroups == 0 || b->ngroups > UINT32_MAX || b->groups[0] != 0 ||
       b->groups[b->ngroups] != n)
     return 0;
   for (size_t g = 0; g < b->ngroups; g++)
-    if (b->groups[g + 1] < b->groups[g]) return 0;
+    if (b->groups[g + 1] <= b->groups[g]) return 0;
   return 1;
 }
 
@@ -701,9 +704,10 @@ typedef struct {
   const ab_boot *b;
   size_t n;
   uint32_t **count, **gcount;
-  double **buf;          /* per worker: 2 n doubles */
-  int (*stat)(void *ctx, const double *buf, const uint32_t *count, size_t n,
-              double *out);
+  size_t rows;           /* the most rows a resample can hold */
+  double **buf;          /* per worker: 2 rows doubles */
+  int (*stat)(void *ctx, double *buf, size_t rows, const uint32_t *count,
+              size_t n, double *out);
   void *ctx;
   double *out;
 } row_boot;
@@ -723,7 +727,7 @@ static int row_job(void *ctx, size_t worker, size_t item) {
   row_boot *rb = ctx;
   row_counts(rb->b, rb->n, rb->b->first + item, rb->count[worker],
              rb->gcount ? rb->gcount[worker] : NULL);
-  return rb->stat(rb->ctx, rb->buf[worker], rb->count[worker], rb->n,
+  return rb->stat(rb->ctx, rb->buf[worker], rb->rows, rb->count[worker], rb->n,
                   &rb->out[item]);
 }
 
@@ -733,6 +737,17 @@ static int row_run(row_boot *rb, const ab_work *work) {
       rb->n > UINT32_MAX || b->first > SIZE_MAX - b->resamples ||
       !groups_ok(b, rb->n))
     return AB_EDOM;
+  /* a resample draws n rows, or ngroups groups: with unequal groups up to
+   * ngroups times the largest group, more than n rows */
+  rb->rows = rb->n;
+  if (b->groups) {
+    size_t big = 0;
+    for (size_t g = 0; g < b->ngroups; g++)
+      if (b->groups[g + 1] - b->groups[g] > big)
+        big = b->groups[g + 1] - b->groups[g];
+    if (big > SIZE_MAX / 2 / sizeof **rb->buf / b->ngroups) return AB_ENOMEM;
+    rb->rows = big * b->ngroups;
+  }
   unsigned threads = ab_pool_threads(work ? work->threads : 0, b->resamples);
   int st = AB_OK;
   rb->count = ab_calloc(threads, sizeof *rb->count);
@@ -741,7 +756,7 @@ static int row_run(row_boot *rb, const ab_work *work) {
   if (!rb->count || !rb->buf || (b->groups && !rb->gcount)) st = AB_ENOMEM;
   for (unsigned i = 0; i < threads && !st; i++) {
     rb->count[i] = ab_malloc_n(rb->n, sizeof **rb->count);
-    rb->buf[i] = ab_malloc_n(rb->n, 2 * sizeof **rb->buf);
+    rb->buf[i] = ab_malloc_n(rb->rows, 2 * sizeof **rb->buf);
     if (b->groups) rb->gcount[i] = ab_malloc_n(b->ngroups, sizeof **rb->gcount);
     if (!rb->count[i] || !rb->buf[i] || (b->groups && !rb->gcount[i]))
       st = AB_ENOMEM;
@@ -752,7 +767,7 @@ static int row_run(row_boot *rb, const ab_work *work) {
                      work ? work->progress_ud : NULL);
   for (unsigned i = 0; i < threads; i++) {
     if (rb->count) ab_free(rb->count[i], rb->n * sizeof **rb->count);
-    if (rb->buf) ab_free(rb->buf[i], 2 * rb->n * sizeof **rb->buf);
+    if (rb->buf) ab_free(rb->buf[i], 2 * rb->rows * sizeof **rb->buf);
     if (rb->gcount) ab_free(rb->gcount[i], b->ngroups * sizeof **rb->gcount);
   }
   ab_free(rb->count, threads * sizeof *rb->count);
@@ -766,18 +781,19 @@ typedef struct {
   size_t nbest;
 } bon_ctx;
 
-/* best-of-n from the resampled rows: each row repeated count times */
-static int bon_stat(void *vctx, const double *buf, const uint32_t *count,
-                    size_t n, double *out) {
+/* best-of-n from the resampled rows: each row repeated count times (at
+ * most `rows` in all, which buf holds twice) */
+static int bon_stat(void *vctx, double *buf, size_t rows,
+                    const uint32_t *count, size_t n, double *out) {
   const bon_ctx *c = vctx;
-  double *s = (double *)buf, *v = s + n;
+  double *s = buf, *v = s + rows;
   size_t k = 0;
   for (size_t i = 0; i < n; i++)
     for (uint32_t j = 0; j < count[i]; j++) {
       s[k] = c->scores[i];
       v[k++] = c->values[i];
     }
-  if (k < c->nbest) return AB_EDOM; /* a resample of groups: < n rows */
+  if (k < c->nbest) return AB_EDOM; /* a resample of groups: fewer rows */
   return ab_bon_from_samples(s, v, k, c->nbest, out);
 }
 
@@ -786,7 +802,7 @@ int ab_estimate_bon_boot(const double *scores, const double *values, size_t N,
                          double *out) {
   if (!scores || !values || n == 0 || n > N) return AB_EDOM;
   bon_ctx c = {scores, values, n};
-  row_boot rb = {b, N, NULL, NULL, NULL, bon_stat, &c, out};
+  row_boot rb = {b, N, NULL, NULL, 0, NULL, bon_stat, &c, out};
   return row_run(&rb, work);
 }
 
@@ -795,11 +811,12 @@ typedef struct {
   double kl;
 } frontier_ctx;
 
-/* the exact frontier of the resample's empirical law at kl */
-static int frontier_stat(void *vctx, const double *buf, const uint32_t *count,
-                         size_t n, double *out) {
+/* the exact frontier of the resample's empirical law at kl: its distinct
+ * rows (at most n <= rows) with their weights */
+static int frontier_stat(void *vctx, double *buf, size_t rows,
+                         const uint32_t *count, size_t n, double *out) {
   const frontier_ctx *c = vctx;
-  double *v = (double *)buf, *p = v + n, total = 0.0;
+  double *v = buf, *p = v + rows, total = 0.0;
   size_t m = 0;
   for (size_t i = 0; i < n; i++) total += count[i];
   for (size_t i = 0; i < n; i++)
@@ -820,7 +837,7 @@ int ab_estimate_frontier_boot(const double *x, size_t n, double kl,
                               double *out) {
   if (!x || !(kl >= 0.0)) return AB_EDOM;
   frontier_ctx c = {x, kl};
-  row_boot rb = {b, n, NULL, NULL, NULL, frontier_stat, &c, out};
+  row_boot rb = {b, n, NULL, NULL, 0, NULL, frontier_stat, &c, out};
   return row_run(&rb, work);
 }
 

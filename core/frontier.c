@@ -348,6 +348,9 @@ int ab_frontier_bound(const ab_tail *t, int side, double kl, double *out,
     z0 = l_to_z(end, hint->lambda * exp(log(kl / hint->kl) / hint->slope));
   }
   st = solve(t, side, SOLVE_KL, kl, z0, lambda != NULL, &p, &edge);
+  /* a variance beyond DBL_MAX (a spread near DBL_MAX) starts the search at
+   * l = 0, where it may fail: say why rather than GSL's failure */
+  if (st == AB_EGSL && isinf(t->variance)) return AB_ERANGE;
   if (st) return st;
   if (hint) {
     double slope = p.l * p.l * p.c.d2psi / p.c.kl;

@@ -6,12 +6,15 @@
 
 #include "binding.h"
 
+static const double *samples_arg(lua_State *L, int idx, const char *fname,
+                                 const char *what, size_t *n);
+
 /* ab.estimate.mean(x) -> mean, se */
 static int est_mean(lua_State *L) {
   size_t n;
   double m, se;
-  const double *x = abL_todoubles(L, 1, "estimate.mean", 1, "x", &n);
-  if (n == 0) return abL_argerror(L, "estimate.mean", 1, "x is empty");
+  /* a non-finite element is named (e.g. a product that overflowed) */
+  const double *x = samples_arg(L, 1, "estimate.mean", "x", &n);
   if (ab_estimate_mean(x, n, &m, &se))
     return abL_argerror(L, "estimate.mean", 1, "x must hold finite numbers");
   lua_pushnumber(L, m);
@@ -102,15 +105,19 @@ typedef struct {
   size_t *groups; /* in a userdata on the stack */
 } boot_opts;
 
+/* An integer option key >= lo (dflt when absent); one bound in the error
+ * whatever the value below it (checked before abL_checkcount's >= 0). */
 static size_t opt_count(lua_State *L, int t, const char *fname, int argn,
                         const char *key, size_t dflt, size_t lo) {
   size_t v = dflt;
   lua_getfield(L, t, key);
   if (!lua_isnil(L, -1)) {
+    int isint;
+    lua_Integer k = lua_tointegerx(L, -1, &isint);
+    if (lua_type(L, -1) == LUA_TNUMBER && isint && k < (lua_Integer)lo)
+      abL_argerror(L, fname, argn, "%s must be >= %I, got %I", key,
+                   (lua_Integer)lo, k);
     v = abL_checkcount(L, lua_gettop(L), fname, argn, key);
-    if (v < lo)
-      abL_argerror(L, fname, argn, "%s must be >= %d, got %d", key, (int)lo,
-                   (int)v);
   }
   lua_pop(L, 1);
   return v;
@@ -134,10 +141,11 @@ static void boot_options(lua_State *L, int t, const char *fname, int argn,
   if (!(o->level > 0 && o->level < 1))
     abL_argerror(L, fname, argn, "level must lie in (0, 1), got %f", o->level);
   o->resamples = opt_count(L, t, fname, argn, "resamples", 200, 1);
-  o->w.threads = (unsigned)opt_count(L, t, fname, argn, "threads", 0, 0);
-  if (o->w.threads > 1024)
-    abL_argerror(L, fname, argn, "threads must be at most 1024, got %d",
-                 (int)o->w.threads);
+  size_t threads = opt_count(L, t, fname, argn, "threads", 0, 0);
+  if (threads > 1024) /* before the cast to unsigned */
+    abL_argerror(L, fname, argn, "threads must be at most 1024, got %I",
+                 (lua_Integer)threads);
+  o->w.threads = (unsigned)threads;
   o->progress = abL_optboolean(L, t, fname, argn, "progress", 1);
   /* a shard: the run's resamples start at `first` (1-based) */
   o->b.first = opt_count(L, t, fname, argn, "first", 1, 1) - 1;
@@ -154,6 +162,9 @@ static void boot_options(lua_State *L, int t, const char *fname, int argn,
   lua_getfield(L, t, "rng");
   if (!lua_isnil(L, -1)) {
     ab_rng *r = abL_checkrng(L, lua_gettop(L), fname, argn);
+    if (have_seed)
+      abL_argerror(L, fname, argn, "seed and rng exclude each other: give "
+                   "one (the run's seed, or a generator to draw it from)");
     /* the seed of the run: one draw of the generator, which moves on */
     if (!have_seed)
       o->b.seed = (unsigned long long)(ab_rng_uniform(r) * 4294967296.0);
@@ -169,11 +180,13 @@ static void boot_options(lua_State *L, int t, const char *fname, int argn,
                    "(1 and n + 1), got %d", (int)m);
     o->groups = (size_t *)lua_newuserdatauv(L, m * sizeof *o->groups, 0);
     for (size_t i = 0; i < m; i++) {
-      double v = g[i], lo = i ? (double)o->groups[i - 1] + 1 : 1;
+      /* increasing: an empty group is refused (see ab_boot) */
+      double v = g[i], lo = i ? (double)o->groups[i - 1] + 2 : 1;
       if (!(v == floor(v) && v >= lo && v <= (double)n + 1))
-        abL_argerror(L, fname, argn, "groups[%d] must be an integer in [%d, %d] "
-                     "(offsets 1 <= ... <= n + 1, not decreasing), got %f",
-                     (int)i + 1, (int)lo, (int)n + 1, v);
+        abL_argerror(L, fname, argn, "groups[%d] must be an integer in [%I, "
+                     "%I] (offsets 1 < ... < n + 1, increasing: no empty "
+                     "group), got %f", (int)i + 1, (lua_Integer)lo,
+                     (lua_Integer)n + 1, v);
       o->groups[i] = (size_t)v - 1;
     }
     if (o->groups[0] != 0 || o->groups[m - 1] != n)
@@ -191,7 +204,8 @@ done:
 
 /* The `values=` option (resample values of a run, e.g. merged from its
  * shards): NULL if absent; else their count in *m (the array stays on the
- * stack).  Only non-negative values are allowed when nonneg (a proxy). */
+ * stack).  Only proxies >= 0 (+inf allowed: a variance beyond DBL_MAX) when
+ * nonneg, else finite values.  A resamples= option must match their count. */
 static const double *opt_values(lua_State *L, int t, const char *fname,
                                 int argn, int nonneg, size_t *m) {
   const double *v = NULL;
@@ -205,9 +219,18 @@ static const double *opt_values(lua_State *L, int t, const char *fname,
   v = abL_todoubles(L, lua_gettop(L), fname, argn, "values", m);
   if (*m == 0) abL_argerror(L, fname, argn, "values is empty");
   for (size_t i = 0; i < *m; i++)
-    if (nonneg ? !(v[i] >= 0) : isnan(v[i]))
+    if (nonneg ? !(v[i] >= 0) : !isfinite(v[i]))
       abL_argerror(L, fname, argn, "values[%d] must be %s, got %f", (int)i + 1,
-                   nonneg ? "a proxy >= 0" : "a number", v[i]);
+                   nonneg ? "a proxy >= 0" : "finite", v[i]);
+  lua_getfield(L, t, "resamples");
+  if (!lua_isnil(L, -1)) {
+    size_t r = abL_checkcount(L, lua_gettop(L), fname, argn, "resamples");
+    if (r != *m)
+      abL_argerror(L, fname, argn, "resamples (%I) differs from the number of "
+                   "values (%I): give one or the other", (lua_Integer)r,
+                   (lua_Integer)*m);
+  }
+  lua_pop(L, 1);
   return v;
 }
 
@@ -375,6 +398,20 @@ int abL_bon_boot(lua_State *L, const char *fname) {
   boot_options(L, 4, fname, 4, fields, ns, &o);
   given_v = opt_values(L, 4, fname, 4, 0, &given);
   if (given_v) o.b.resamples = given;
+  if (o.b.groups && !given_v) {
+    /* every resample of groups must hold n rows: ngroups of the smallest */
+    size_t small = ns;
+    for (size_t g = 0; g < o.b.ngroups; g++)
+      if (o.b.groups[g + 1] - o.b.groups[g] < small)
+        small = o.b.groups[g + 1] - o.b.groups[g];
+    if (small * o.b.ngroups < nbest)
+      return abL_argerror(L, fname, 3, "n must be at most %I with these groups "
+                          "(%I groups, the smallest of %I rows: a resample may "
+                          "hold no more rows), got %I",
+                          (lua_Integer)(small * o.b.ngroups),
+                          (lua_Integer)o.b.ngroups, (lua_Integer)small,
+                          (lua_Integer)nbest);
+  }
   int st = ab_bon_from_samples(s, v, ns, nbest, &est);
   if (st) return boot_fail(L, &prog, fname, st);
   abL_vector *vals = abL_newvector(L, o.b.resamples);

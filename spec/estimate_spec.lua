@@ -23,6 +23,9 @@ describe("estimators", function()
     H.close(m, 6.2, 1e-15, "mean")
     H.close(se, math.sqrt(s2 / 4 / 5), 1e-14, "se")
     H.raises(function() return ab.estimate.mean {} end, "x is empty")
+    -- a non-finite element is named with its value (e.g. an overflowed product)
+    H.raises(function() return ab.estimate.mean { 1, 1e308 * -10 } end,
+      "estimate.mean", "x[2] must be finite, got -inf")
   end)
 
   it("k1 and k3 are unbiased for KL on a known pair, k2 has its known bias", function()
@@ -310,6 +313,83 @@ describe("the bootstraps (issue 10)", function()
     assert.are.same({ b, bse }, { bm, bsem })
   end)
 
+  it("bon: a resample of unequal groups may hold more rows than the run (fuzz)", function()
+    -- groups of 1 and 3 rows: drawing the second twice gives 6 rows out of 4
+    -- (this wrote past the per-worker buffer).  n = 1 is the mean of the
+    -- resample's values: {6} twice gives 6, {6} and {5, 16, 3} give 30 / 4,
+    -- {5, 16, 3} twice (6 rows) gives 8; each comes up in 200 resamples
+    local s, v, groups = { 4, 1, 3, 3 }, { 6, 5, 16, 3 }, { 1, 2, 5 }
+    local _, _, r = ab.estimate.bon(s, v, 1, { groups = groups, resamples = 200, seed = 1, threads = 2 })
+    local seen = { [6] = 0, [7.5] = 0, [8] = 0 }
+    for i = 1, 200 do
+      local x = r.values[i]
+      local near = x < 6.75 and 6 or x < 7.75 and 7.5 or 8
+      H.close(x, near, 1e-14, "resample " .. i)
+      seen[near] = seen[near] + 1
+    end
+    for k, c in pairs(seen) do assert.is_true(c > 20, k .. " seen " .. c .. " times") end
+    -- and n above the fewest rows a resample can hold (2 x 1) is refused up front
+    H.raises(function() return ab.estimate.bon(s, v, 3, { groups = groups }) end,
+      "estimate.bon", "n must be at most 2 with these groups", "got 3")
+    local _, _, r2 = ab.estimate.bon(s, v, 2, { groups = groups, resamples = 20, seed = 2 })
+    for i = 1, 20 do assert.is_true(r2.values[i] >= 3 and r2.values[i] <= 16, "n = 2: " .. r2.values[i]) end
+    -- the frontier sees the same resamples: its value is that of the weighted law
+    local _, _, f = ab.estimate.frontier(v, 0.5, { groups = groups, resamples = 20, seed = 1 })
+    for i = 1, 20 do assert.is_true(f.values[i] >= 0 and f.values[i] < math.huge) end
+  end)
+
+  it("groups: an empty group is refused with an error naming groups (fuzz)", function()
+    local x = { 7, 2, 3, 1 }
+    H.raises(function()
+      return ab.estimate.variance_proxy_resamples(x, { groups = { 1, 1, 5 }, seed = 3, count = 4 })
+    end, "estimate.variance_proxy_resamples", "groups[2] must be an integer in [2, 5]", "no empty group")
+    H.raises(function() return ab.estimate.variance_proxy(x, { groups = { 1, 3, 3, 5 }, seed = 3 }) end,
+      "estimate.variance_proxy", "groups[3]", "no empty group")
+    H.raises(function() return ab.estimate.frontier(x, 0.3, { groups = { 1, 5, 5 }, seed = 3 }) end,
+      "estimate.frontier", "groups[3]", "no empty group")
+    H.raises(function() return ab.estimate.bon(x, x, 1, { groups = { 1, 2, 2, 5 } }) end,
+      "estimate.bon", "groups[3]", "no empty group")
+  end)
+
+  it("options: one bound, the value given, no truncation, no conflicting options (fuzz)", function()
+    local x = { 1, 5, 9, 2 }
+    -- non-finite merged values are refused (they gave lo = hi = NaN)
+    H.raises(function() return ab.estimate.bon(x, { 9, 3, 9, 5 }, 4, { values = { 1, -math.huge } }) end,
+      "estimate.bon", "values[2] must be finite, got -inf")
+    H.raises(function() return ab.estimate.frontier(x, 1, { values = { 1, math.huge } }) end,
+      "values[2] must be finite, got inf")
+    H.raises(function() return ab.estimate.frontier(x, 1, { values = { 0 / 0 } }) end, "values[1] must be finite")
+    -- threads: checked before any cast to 32 bits
+    H.raises(function() return ab.estimate.frontier(x, 1, { threads = 4294967297 }) end,
+      "threads must be at most 1024, got 4294967297")
+    H.raises(function() return ab.estimate.frontier(x, 1, { threads = 4294968321 }) end,
+      "threads must be at most 1024, got 4294968321")
+    -- counts: the same bound for 0 and below
+    for _, k in ipairs { 0, -1, math.mininteger } do
+      H.raises(function() return ab.estimate.frontier(x, 1, { resamples = k }) end,
+        "resamples must be >= 1, got " .. k)
+      H.raises(function() return ab.estimate.bon(x, x, 1, { first = k }) end, "first must be >= 1, got " .. k)
+      H.raises(function() return ab.estimate.variance_proxy_resamples(x, { count = k }) end,
+        "count must be >= 1, got " .. k)
+    end
+    H.raises(function() return ab.estimate.frontier(x, 1, { threads = -1 }) end, "threads must be >= 0, got -1")
+    -- seed= or rng=, not both
+    H.raises(function() return ab.estimate.frontier(x, 1, { seed = 1, rng = ab.rng(1) }) end,
+      "estimate.frontier", "seed and rng exclude each other")
+    -- values= fixes the number of resamples: a different resamples= is refused
+    H.raises(function() return ab.estimate.frontier(x, 1, { values = { 1, 2, 3 }, resamples = 5 }) end,
+      "resamples (5) differs from the number of values (3)")
+    H.raises(function() return ab.estimate.variance_proxy(x, { values = { 1, 2, 3 }, resamples = 2 }) end,
+      "resamples (2) differs from the number of values (3)")
+    local _, _, r = ab.estimate.frontier(x, 1, { values = { 1, 2, 3 }, resamples = 3 })
+    assert.are.equal(3, r.resamples)
+    -- a spread beyond the doubles is said so, for the estimate and its law
+    H.raises(function() return ab.estimate.frontier({ 1e308, -1e308, 0 }, 0.5) end,
+      "estimate.frontier", "spread or variance overflows")
+    H.raises(function() return ab.tail.empirical({ 1e308, -1e308, 0 }):gain(0.5) end,
+      "spread or variance overflows")
+  end)
+
   it("progress: a line on a terminal only, and progress=false turns it off", function()
     -- script(1) gives the child a terminal; the bootstrap lasts over the half
     -- second after which the line appears
@@ -513,6 +593,30 @@ describe("check_run", function()
     assert.truthy(out:find("NOT TRUSTED", 1, true), out)
     assert.truthy(out:find("caveat: heavy tail", 1, true), out)
     assert.is_nil(out:find("95% bootstrap bound", 1, true), out)
+  end)
+
+  it("names the field at fault, not every field of the bootstrap (fuzz)", function()
+    local run = { ref_rewards = { 1, 2, 3 }, policy_rewards = { 1, 2 }, logp_policy = { 0, 1 }, logp_ref = { 0, 0 } }
+    local function with(k, v)
+      local r = {}
+      for f, x in pairs(run) do r[f] = x end
+      r[k] = v
+      return r
+    end
+    for _, case in ipairs {
+      { "threads", 2000, "(threads must be at most 1024, got 2000)" },
+      { "resamples", -1, "(resamples must be >= 1, got -1)" },
+      { "level", 2, "(level must lie in (0, 1)" },
+    } do
+      local ok, msg = pcall(ab.check_run, with(case[1], case[2]))
+      assert.is_false(ok)
+      assert.truthy(msg:find("bad argument #1 to 'check_run' " .. case[3], 1, true), msg)
+    end
+    local r = with("seed", 1)
+    r.rng = ab.rng(1)
+    H.raises(function() return ab.check_run(r) end, "check_run", "seed and rng exclude each other")
+    -- a complaint about the rewards still names them
+    H.raises(function() return ab.check_run(with("ref_rewards", { 1, 0 / 0 })) end, "ref_rewards: ")
   end)
 
   it("rejects a run without its parts", function()

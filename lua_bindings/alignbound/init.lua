@@ -425,10 +425,12 @@ ab.estimate = core.estimate
 -- infinite and the bound is none), or with fewer than 32 samples.
 -- @function estimate.variance_proxy
 -- @tparam table|alignbound.vector samples
--- @tparam[opt] table opts `{level=0.95, resamples=200, seed=0 | rng=,
--- threads=0 (every core), progress=true (a line on stderr if a terminal),
--- groups= (first row of each group, then n + 1: resample groups),
--- values= (the resample values of a run, e.g. merged shards)}`
+-- @tparam[opt] table opts `{level=0.95, resamples=200, seed=0 | rng= (one
+-- or the other), threads=0 (every core, at most 1024), progress=true (a line
+-- on stderr if a terminal), groups= (first row of each group, then n + 1,
+-- increasing: no empty group; resample groups), values= (the resample
+-- values of a run, e.g. merged shards; resamples=, if given, must match
+-- their number)}`
 -- @return estimate, upper bound, report `{estimate=, se=, upper=, level=,
 -- resamples=, seed=, first=, method=, drop=, quarter=, trusted=, caveat=,
 -- values=}`
@@ -649,29 +651,33 @@ function ab.check_run(run)
   for _, k in ipairs { "ref_rewards", "policy_rewards", "logp_policy", "logp_ref" } do
     if run[k] == nil then bad(k .. " is required") end
   end
-  -- a core call on fields of run: its complaint becomes one about run
-  local function call(fields, f, ...)
+  -- a core call on fields of run: its complaint becomes one about run,
+  -- prefixed with `fields` (the fields its first argument came from) unless
+  -- it is about its options table (argument `opts`), whose messages name
+  -- their field already
+  local function call(fields, f, opts, ...)
     local res = table.pack(pcall(f, ...))
     if not res[1] then
       local msg = tostring(res[2])
-      bad(fields .. ": " .. (msg:match("^bad argument #%d+ to '[^']+' %((.*)%)$") or msg))
+      local argn, inner = msg:match("^bad argument #(%d+) to '[^']+' %((.*)%)$")
+      if opts and tonumber(argn) == opts then bad(inner) end
+      bad(fields .. ": " .. (inner or msg))
     end
     return table.unpack(res, 2, res.n)
   end
-  local kl, kl_se = call("logp_policy, logp_ref", core.estimate.kl, run.logp_policy, run.logp_ref)
-  local mref, sref = call("ref_rewards", core.estimate.mean, run.ref_rewards)
-  local mpol, spol = call("policy_rewards", core.estimate.mean, run.policy_rewards)
+  local kl, kl_se = call("logp_policy, logp_ref", core.estimate.kl, nil, run.logp_policy, run.logp_ref)
+  local mref, sref = call("ref_rewards", core.estimate.mean, nil, run.ref_rewards)
+  local mpol, spol = call("policy_rewards", core.estimate.mean, nil, run.policy_rewards)
   local boot = { level = run.level or 0.95, resamples = run.resamples or 100, seed = run.seed,
     rng = run.rng, threads = run.threads, progress = run.progress }
   if boot.seed == nil and boot.rng == nil then boot.seed = 0 end
-  local s2, s2_up, proxy = call("ref_rewards, level, resamples, seed, rng, threads, progress",
-    core.estimate.variance_proxy, run.ref_rewards, boot)
+  local s2, s2_up, proxy = call("ref_rewards", core.estimate.variance_proxy, 2, run.ref_rewards, boot)
   -- the frontier's bootstrap resamples the same way from the same seed
   local fboot = { level = boot.level, resamples = boot.resamples, seed = proxy.seed,
     threads = boot.threads, progress = boot.progress }
-  local frontier, frontier_se, fr = call("ref_rewards", core.estimate.frontier, run.ref_rewards, kl, fboot)
+  local frontier, frontier_se, fr = call("ref_rewards", core.estimate.frontier, 3, run.ref_rewards, kl, fboot)
   -- the KL's own error moves the frontier by its slope d gain / d kl
-  local emp = call("ref_rewards", core.tail.empirical, run.ref_rewards)
+  local emp = call("ref_rewards", core.tail.empirical, nil, run.ref_rewards)
   local lo_kl, hi_kl = math.max(kl - kl_se, 0), kl + kl_se
   local slope_part = hi_kl > lo_kl and (emp:gain(hi_kl) - emp:gain(lo_kl)) / 2 or 0
   frontier_se = math.sqrt(frontier_se ^ 2 + slope_part ^ 2)

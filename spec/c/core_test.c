@@ -2422,6 +2422,44 @@ static void test_read_progress(void) {
   remove(jl);
 }
 
+/* Fuzz findings in the bootstraps: a resample of unequal groups holds more
+ * rows than the run (bon wrote past its buffer), empty groups (NaN values),
+ * a spread beyond DBL_MAX (a GSL failure instead of AB_ERANGE). */
+static void test_boot_fuzz_groups(void) {
+  double s[4] = {4, 1, 3, 3}, v[4] = {6, 5, 16, 3}, out[200];
+  size_t g[3] = {0, 1, 4};
+  ab_boot b = {200, 1, 0, g, 2};
+  ab_work two = {2, NULL, NULL};
+  /* n = 1: the mean of the resample's values, 6 ({6} twice), 30 / 4 ({6}
+   * and {5, 16, 3}) or 8 ({5, 16, 3} twice: 6 rows) */
+  CHECK(ab_estimate_bon_boot(s, v, 4, 1, &b, &two, out) == AB_OK);
+  int seen[3] = {0, 0, 0};
+  for (int i = 0; i < 200; i++) {
+    int k = out[i] < 6.75 ? 0 : out[i] < 7.75 ? 1 : 2;
+    CHECK_CLOSE(out[i], k == 0 ? 6.0 : k == 1 ? 7.5 : 8.0, 1e-15);
+    seen[k]++;
+  }
+  CHECK(seen[0] > 20 && seen[1] > 20 && seen[2] > 20);
+  CHECK(ab_estimate_frontier_boot(v, 4, 0.5, &b, &two, out) == AB_OK);
+  for (int i = 0; i < 200; i++) CHECK(out[i] >= 0.0 && out[i] <= 11.0);
+  /* an empty group: refused by every bootstrap */
+  size_t e[3] = {0, 0, 4};
+  ab_boot be = {4, 3, 0, e, 2};
+  uint32_t cnt[4];
+  double x[4] = {7, 2, 3, 1};
+  CHECK(ab_estimate_variance_proxy_boot(x, 4, &be, NULL, out) == AB_EDOM);
+  CHECK(ab_estimate_bon_boot(x, x, 4, 1, &be, NULL, out) == AB_EDOM);
+  CHECK(ab_estimate_frontier_boot(x, 4, 0.5, &be, NULL, out) == AB_EDOM);
+  CHECK(ab_estimate_resample_counts(&be, 4, 0, cnt) == AB_EDOM);
+  /* deviations 1e308 (finite) but a variance beyond DBL_MAX */
+  double big[3] = {1e308, -1e308, 0};
+  ab_tail *t;
+  double gain;
+  CHECK(ab_tail_discrete(big, NULL, 3, &t) == AB_OK);
+  CHECK(ab_tail_bound(t, AB_GAIN, AB_CLOSED, 0.5, &gain) == AB_ERANGE);
+  ab_tail_free(t);
+}
+
 int main(void) {
   ab_init();
   test_laws_issue9();
@@ -2472,5 +2510,6 @@ int main(void) {
   test_empirical_dblmax_cumulant();
   test_bon_gain_variance_underflow();
   test_bon_gain_finite_dblmax();
+  test_boot_fuzz_groups();
   return check_report("core_test");
 }

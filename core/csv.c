@@ -224,6 +224,8 @@ static int parse_record(reader *r, const char *p, const char *end, int eof,
         const char *w = p;
         while (!at_eol(*w, sep)) w++;
         if (*w == '\0' && w == end && !eof) return MORE;
+        if (*w == '\0' && w != end)
+          return field_error(r, FIELD_NUL, line + extra, j);
         return blank_or_not(r, line + extra, j, p, (size_t)(w - p));
       }
       errno = 0;

@@ -121,13 +121,20 @@ static int missing(const where_t *w, const path_of *f, json_object *in,
   else w2 = snprintf(err + used, errlen - used, " (the keys are ");
   if (w2 < 0 || (size_t)w2 >= errlen - used) return AB_EPARSE;
   used += (size_t)w2;
+  /* the first 20 keys, each cut at 64 bytes: a line of 10^5 keys or of a
+   * key of megabytes makes a message of a line, as ab_read_list does */
+  int total = json_object_object_length(in);
   json_object_object_foreach(in, key, val) {
     (void)val;
-    w2 = snprintf(err + used, errlen - used, "%s'%s'", n++ ? ", " : "", key);
+    if (n == 20) break;
+    w2 = snprintf(err + used, errlen - used, "%s'%.64s%s'", n++ ? ", " : "",
+                  key, strlen(key) > 64 ? "..." : "");
     if (w2 < 0 || (size_t)w2 >= errlen - used) return AB_EPARSE;
     used += (size_t)w2;
   }
   if (n == 0) snprintf(err + used, errlen - used, "none)");
+  else if (total > n)
+    snprintf(err + used, errlen - used, ", ... (%d in all))", total);
   else snprintf(err + used, errlen - used, ")");
   return AB_EPARSE;
 }
@@ -141,9 +148,74 @@ static int underflowed(json_object *v) {
   return 0;
 }
 
+/* An integer json-c may have clamped: it reads a literal below INT64_MIN
+ * as INT64_MIN and one above UINT64_MAX as UINT64_MAX. */
+static int clamped(json_object *v) {
+  if (!v || !json_object_is_type(v, json_type_int)) return 0;
+  int64_t i = json_object_get_int64(v);
+  return i == INT64_MIN ||
+         (i == INT64_MAX && json_object_get_uint64(v) == UINT64_MAX);
+}
+
+/* Whether the integer literal s[0, n) (a '-', digits) is beyond what
+ * json-c holds: below INT64_MIN or above UINT64_MAX. */
+static int beyond(const char *s, size_t n) {
+  char buf[32];
+  if (n >= sizeof buf) return 1;
+  memcpy(buf, s, n);
+  buf[n] = '\0';
+  errno = 0;
+  if (*s == '-') (void)strtoll(buf, NULL, 10);
+  else (void)strtoull(buf, NULL, 10);
+  return errno == ERANGE;
+}
+
+/* p[0, len) with ".0" after each integer literal beyond 64 bits (outside
+ * strings), into q (room for len + len / 8 + 3 bytes: a literal beyond
+ * has 19 digits or more): json-c then reads it as a double and keeps its
+ * digits, where it would clamp it (10^20 read as 2^64 - 1).  Its length. */
+static size_t widen(const char *p, size_t len, char *q) {
+  size_t o = 0;
+  for (size_t i = 0; i < len;) {
+    if (p[i] == '"') {
+      q[o++] = p[i++];
+      while (i < len && p[i] != '"') {
+        if (p[i] == '\\' && i + 1 < len) q[o++] = p[i++];
+        q[o++] = p[i++];
+      }
+      if (i < len) q[o++] = p[i++];
+    } else if (p[i] == '-' || (p[i] >= '0' && p[i] <= '9')) {
+      size_t s0 = i;
+      i += p[i] == '-';
+      while (i < len && p[i] >= '0' && p[i] <= '9') i++;
+      int integer = i == len || (p[i] != '.' && p[i] != 'e' && p[i] != 'E');
+      memcpy(q + o, p + s0, i - s0);
+      o += i - s0;
+      if (integer && beyond(p + s0, i - s0)) {
+        q[o++] = '.';
+        q[o++] = '0';
+      }
+    } else {
+      q[o++] = p[i++];
+    }
+  }
+  return o;
+}
+
+/* Field f's value v into column c: big when v is the double widen made of
+ * an integer literal beyond 64 bits (its digits are its text). */
 static int store(ab_builder *b, const where_t *w, const path_of *f, size_t c,
-                 json_object *v, size_t row) {
+                 json_object *v, int big, size_t row) {
   enum json_type type = v ? json_object_get_type(v) : json_type_null;
+  if (f->text && big) {
+    const char *digits = json_object_get_string(v);
+    int st = ab_builder_text(b, c, row, digits, strlen(digits) - 2);
+    if (st == AB_ERANGE)
+      return ab_read_fail(w->err, w->errlen, st, "%s:%zu: field '%s': more "
+                          "distinct strings than a text column holds", w->path,
+                          w->line, f->name);
+    return st;
+  }
   if (!f->text) {
     if (type == json_type_double || type == json_type_int) {
       double d = json_object_get_double(v);
@@ -194,6 +266,19 @@ static int store(ab_builder *b, const where_t *w, const path_of *f, size_t c,
   return st;
 }
 
+/* A JSON value's kind with its article, for "... not a JSON object". */
+static const char *kind_of(enum json_type t) {
+  switch (t) {
+  case json_type_array: return "an array";
+  case json_type_int: return "an integer";
+  case json_type_double: return "a number";
+  case json_type_boolean: return "a boolean";
+  case json_type_string: return "a string";
+  case json_type_null: return "null";
+  default: return "an object";
+  }
+}
+
 /* One line's object, p[0, len) (the line from byte `skipped` on), into row
  * `row`. */
 static int parse_line(ab_builder *b, json_tokener *tok, const where_t *w,
@@ -205,6 +290,18 @@ static int parse_line(ab_builder *b, json_tokener *tok, const where_t *w,
   json_tokener_reset(tok);
   json_object *obj = json_tokener_parse_ex(tok, p, (int)len);
   size_t end = json_tokener_get_parse_end(tok);
+  if (!obj && json_tokener_get_error(tok) == json_tokener_continue &&
+      *p != '{' && *p != '[' && *p != '"') {
+    /* a bare number (or true, null) that the line's end ends: json-c waits
+     * for a delimiter, so give it one to learn what the line holds */
+    obj = json_tokener_parse_ex(tok, " ", 1);
+    if (obj || json_tokener_get_error(tok) == json_tokener_success) end = len;
+    else end += json_tokener_get_parse_end(tok);
+  }
+  if (!obj && json_tokener_get_error(tok) == json_tokener_success &&
+      end > 0) /* a JSON null is a NULL object */
+    return ab_read_fail(w->err, w->errlen, AB_EPARSE, "%s:%zu: null, not a "
+                        "JSON object", w->path, w->line);
   if (!obj) {
     enum json_tokener_error e = json_tokener_get_error(tok);
     if (e == json_tokener_success || e == json_tokener_continue)
@@ -222,15 +319,47 @@ static int parse_line(ab_builder *b, json_tokener *tok, const where_t *w,
                       "error at column %zu: text after the object", w->path,
                       w->line, skipped + end + 1);
   else if (!json_object_is_type(obj, json_type_object))
-    st = ab_read_fail(w->err, w->errlen, AB_EPARSE, "%s:%zu: a %s, not a JSON"
+    st = ab_read_fail(w->err, w->errlen, AB_EPARSE, "%s:%zu: %s, not a JSON"
                       " object", w->path, w->line,
-                      json_type_to_name(json_object_get_type(obj)));
-  for (size_t c = 0; !st && c < n; c++) {
+                      kind_of(json_object_get_type(obj)));
+  /* a requested integer json-c may have clamped: the line again, its
+   * integers beyond 64 bits as doubles that keep their digits (rare) */
+  json_object *wide = NULL;
+  int need = 0;
+  for (size_t c = 0; !st && !need && c < n; c++) {
     json_object *v = NULL, *in = NULL;
     size_t at = 0;
-    if (!lookup(obj, &f[c], &v, &in, &at)) st = missing(w, &f[c], in, at);
-    else st = store(b, w, &f[c], c, v, row);
+    need = lookup(obj, &f[c], &v, &in, &at) && clamped(v);
   }
+  if (need) {
+    size_t cap = len + len / 8 + 3;
+    char *q = ab_malloc_n(cap, 1);
+    if (!q) st = AB_ENOMEM;
+    size_t qlen = q ? widen(p, len, q) : 0;
+    if (q && qlen <= INT_MAX) {
+      json_tokener_reset(tok);
+      wide = json_tokener_parse_ex(tok, q, (int)qlen);
+      if (!wide && json_tokener_get_error(tok) == json_tokener_continue)
+        wide = json_tokener_parse_ex(tok, " ", 1);
+    }
+    if (q) ab_free(q, cap);
+  }
+  for (size_t c = 0; !st && c < n; c++) {
+    json_object *v = NULL, *in = NULL, *v2 = NULL;
+    size_t at = 0;
+    int big = 0;
+    if (!lookup(obj, &f[c], &v, &in, &at)) {
+      st = missing(w, &f[c], in, at);
+      break;
+    }
+    if (wide && clamped(v) && lookup(wide, &f[c], &v2, &in, &at) &&
+        json_object_is_type(v2, json_type_double)) {
+      v = v2;
+      big = 1;
+    }
+    st = store(b, w, &f[c], c, v, big, row);
+  }
+  if (wide) json_object_put(wide);
   json_object_put(obj);
   return st;
 }
@@ -276,6 +405,14 @@ int ab_jsonl_read_work(const char *path, const ab_columns *want,
   built = opened && !st;
   while (!st) {
     const char *p = s.buf + pos, *nl = memchr(p, '\n', s.len - pos);
+    /* a NUL is never JSON text: an error at once (read_jsonl("/dev/zero")
+     * would otherwise buffer a line until memory ran out) */
+    const char *nul = memchr(p, '\0', (nl ? nl : s.buf + s.len) - p);
+    if (nul) {
+      st = ab_read_fail(err, errlen, AB_EPARSE, "%s:%zu: NUL byte at column "
+                        "%zu", path, w.line + 1, (size_t)(nul - p) + 1);
+      break;
+    }
     if (!nl && !s.eof) {
       st = ab_source_fill(&s, pos);
       pos = 0;

@@ -124,7 +124,13 @@ int ab_builder_init(ab_builder *b, ab_table *out, const char *const *names,
   memset(b, 0, sizeof *b);
   memset(out, 0, sizeof *out);
   b->out = out;
-  b->cap = 4096;
+  /* first capacities: 4096 rows (and per text column 4 KiB of chars, 512
+   * strings, 1024 slots) up to 128 columns, divided by the power of two
+   * that keeps them near 4 MiB in all beyond: 10^5 columns of one row took
+   * 450 MB (1.9 GB as text) */
+  size_t shift = 0;
+  while (shift < 6 && ((size_t)128 << shift) < cols) shift++;
+  b->cap = (size_t)4096 >> shift;
   for (size_t j = 0; j < cols; j++) any_text |= text[j] != 0;
   out->cols = cols;
   out->names = ab_calloc(cols, sizeof *out->names);
@@ -149,9 +155,9 @@ int ab_builder_init(ab_builder *b, ab_table *out, const char *const *names,
       continue;
     }
     ab_text *x = &out->text[j];
-    c->mask = 1023;
-    c->chars_cap = 4096;
-    c->strings_cap = 512;
+    c->mask = (size_t)1023 >> shift;
+    c->chars_cap = (size_t)4096 >> shift;
+    c->strings_cap = (size_t)512 >> shift;
     c->starts_cap = c->strings_cap + 1;
     x->index = ab_malloc_n(c->rows_cap, sizeof *x->index);
     x->chars = ab_malloc(c->chars_cap);
@@ -318,19 +324,79 @@ void ab_builder_discard(ab_builder *b) {
   b->col = NULL;
 }
 
-int ab_columns_check(const ab_columns *want, const char *path,
-                     const char *what, char *err, size_t errlen) {
-  size_t n = want->nnumbers + want->ntext;
-  for (size_t c = 0; c < n; c++) {
-    const char *a = c < want->nnumbers ? want->numbers[c]
-                                       : want->text[c - want->nnumbers];
-    for (size_t k = 0; k < c; k++) {
-      const char *b = k < want->nnumbers ? want->numbers[k]
-                                         : want->text[k - want->nnumbers];
-      if (strcmp(a, b) == 0)
-        return ab_read_fail(err, errlen, AB_EDOM, "%s: %s '%s' requested twice",
-                            path, what, a);
+int ab_names_init(ab_names *x, const char *const *names, size_t n,
+                  size_t *first, size_t *dup) {
+  size_t mask = 15;
+  while (mask / 2 < n) mask = 2 * mask + 1;
+  x->names = names;
+  x->n = n;
+  x->mask = mask;
+  x->slot = ab_calloc(mask + 1, sizeof *x->slot);
+  if (dup) *dup = n;
+  if (!x->slot) return AB_ENOMEM;
+  for (size_t k = 0; k < n; k++) {
+    size_t i = hash_of(names[k], strlen(names[k])) & mask;
+    for (; x->slot[i]; i = (i + 1) & mask)
+      if (strcmp(names[x->slot[i] - 1], names[k]) == 0) break;
+    if (!x->slot[i]) x->slot[i] = k + 1;
+    else if (dup && *dup == n) {
+      *dup = k;
+      if (first) *first = x->slot[i] - 1;
     }
   }
   return AB_OK;
+}
+
+size_t ab_names_find(const ab_names *x, const char *name) {
+  size_t i = hash_of(name, strlen(name)) & x->mask;
+  for (; x->slot[i]; i = (i + 1) & x->mask)
+    if (strcmp(x->names[x->slot[i] - 1], name) == 0) return x->slot[i] - 1;
+  return x->n;
+}
+
+void ab_names_free(ab_names *x) {
+  if (x->slot) ab_free(x->slot, (x->mask + 1) * sizeof *x->slot);
+  x->slot = NULL;
+}
+
+void ab_read_list(char *err, size_t errlen, const char *lead,
+                  const char *const *names, size_t n) {
+  enum { SHOWN = 20, WIDTH = 64 };
+  if (!err || !errlen) return;
+  size_t used = strlen(err);
+  for (size_t k = 0; k < n && k < SHOWN && used + 1 < errlen; k++) {
+    int cut = strlen(names[k]) > WIDTH;
+    int w = snprintf(err + used, errlen - used, "%s'%.*s%s'",
+                     k ? ", " : lead, WIDTH, names[k], cut ? "..." : "");
+    if (w < 0) return;
+    used += (size_t)w < errlen - used ? (size_t)w : errlen - used - 1;
+  }
+  if (used + 1 < errlen) {
+    if (n > SHOWN)
+      snprintf(err + used, errlen - used, ", ... (%zu in all))", n);
+    else snprintf(err + used, errlen - used, n ? ")" : " (none)");
+  }
+}
+
+/* The names requested twice found through an index of them all. */
+int ab_columns_check(const ab_columns *want, const char *path,
+                     const char *what, char *err, size_t errlen) {
+  size_t n = want->nnumbers + want->ntext, first = 0, dup = n;
+  if (n < 2) return AB_OK;
+  const char **all = ab_malloc_n(n, sizeof *all);
+  ab_names x = {NULL, 0, 0, NULL};
+  if (!all) return ab_read_fail(err, errlen, AB_ENOMEM, "%s: out of memory",
+                                path);
+  for (size_t c = 0; c < n; c++)
+    all[c] = c < want->nnumbers ? want->numbers[c]
+                                : want->text[c - want->nnumbers];
+  int st = ab_names_init(&x, all, n, &first, &dup);
+  if (st) ab_read_fail(err, errlen, st, "%s: out of memory", path);
+  else if (dup < n)
+    st = ab_read_fail(err, errlen, AB_EDOM, "%s: %s '%s' requested twice",
+                      path, what, all[dup]);
+  (void)first;
+  ab_names_free(&x);
+  ab_free(all, n * sizeof *all);
+  return st;
 }

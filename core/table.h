@@ -69,6 +69,31 @@ int ab_builder_finish(ab_builder *b, size_t rows);
  * builder's; out is left empty. */
 void ab_builder_discard(ab_builder *b);
 
+/* An index of names[0, n) by content (open addressing over name indices,
+ * slot k + 1, 0 empty, at most half full), so that finding each of n names
+ * among n costs O(n) rather than the O(n^2) of comparing every pair. */
+typedef struct {
+  const char *const *names;
+  size_t n, mask;
+  size_t *slot;
+} ab_names;
+
+/* Index names[0, n) (equal names: the first is found).  AB_OK, AB_ENOMEM.
+ * *dup, if not NULL, is set to the first k whose name equals an earlier
+ * one's (n when the names are distinct), *first to that earlier one. */
+int ab_names_init(ab_names *x, const char *const *names, size_t n,
+                  size_t *first, size_t *dup);
+/* The first k with names[k] equal to name, or n when there is none. */
+size_t ab_names_find(const ab_names *x, const char *name);
+void ab_names_free(ab_names *x);
+
+/* Append names[0, n) to the message in err as " ('a', 'b', ...)": at most
+ * the first 20, each cut at 64 bytes, so that a file of 10^5 columns or a
+ * name of megabytes does not make a message of megabytes; " (none)" when
+ * n is 0.  lead opens the list ("the columns are "). */
+void ab_read_list(char *err, size_t errlen, const char *lead,
+                  const char *const *names, size_t n);
+
 /* The one check both readers make of the requested names: "column 'b'
  * requested twice" (what = "column" or "field") into err, AB_EDOM. */
 int ab_columns_check(const ab_columns *want, const char *path,

@@ -27,7 +27,11 @@ static const char **names_of(lua_State *L, const char *fname, const char *key,
     if (lua_type(L, -1) != LUA_TSTRING)
       abL_argerror(L, fname, 2, "%s[%d] must be a name, got %s", key,
                    (int)i + 1, luaL_typename(L, -1));
-    v[i] = lua_tostring(L, -1);
+    size_t len;
+    v[i] = lua_tolstring(L, -1, &len);
+    /* the core reads C strings: "a\0x" would be column "a" */
+    if (strlen(v[i]) != len)
+      abL_argerror(L, fname, 2, "%s[%d] contains a NUL byte", key, (int)i + 1);
     lua_pop(L, 1);
   }
   return v;
@@ -65,7 +69,10 @@ static int read_table(lua_State *L, const char *fname, const char *numbers,
   if (lua_type(L, 1) != LUA_TSTRING)
     return abL_argerror(L, fname, 1, "path must be a string, got %s",
                         luaL_typename(L, 1));
-  const char *path = lua_tostring(L, 1);
+  size_t plen;
+  const char *path = lua_tolstring(L, 1, &plen);
+  if (strlen(path) != plen) /* "ok.csv\0junk" would read ok.csv */
+    return abL_argerror(L, fname, 1, "path contains a NUL byte");
   lua_settop(L, 2);
   if (!lua_isnil(L, 2)) {
     if (!lua_istable(L, 2))

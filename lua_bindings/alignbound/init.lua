@@ -469,7 +469,8 @@ ab.estimate = core.estimate
 -- commas, line breaks and doubled quotes; blank lines, CRLF and a UTF-8 byte
 -- order mark are fine.  Columns not asked for are skipped whatever they
 -- hold.  The file is read in chunks: memory holds the columns, not the file.
--- A malformed or missing value, a ragged row or an unclosed quote is an
+-- A malformed or missing value (hexadecimal is refused, as in JSON), a
+-- ragged row, an unclosed quote or a NUL byte is an
 -- error naming the file, the line and the column; a file that cannot be
 -- read returns nil and a message, as io.open does.
 -- @function read_csv

@@ -513,6 +513,28 @@ static int check_side(const ab_tail *t, int side) {
   return AB_OK;
 }
 
+/* A finite law whose centred atoms reach beyond 2^960 (~1e289): the
+ * engine's sums and brackets lose their digits there (atoms at +-1e307 gave
+ * a gain 31% high), but the frontier is scale-equivariant (the same KL buys
+ * 2^-k the gain on the atoms times 2^-k), so it runs on the atoms scaled by
+ * a power of two, exactly, and the caller scales back by 2^k.  *k = 0 and
+ * *s = NULL when no scaling is needed. */
+static int finite_scaled(const ab_tail *t, int *k, ab_tail **s) {
+  double big = 0.0;
+  *k = 0;
+  *s = NULL;
+  if (!ab_is_finite_law(t)) return AB_OK;
+  for (size_t i = 0; i < t->n; i++) big = fmax(big, fabs(t->x[i]));
+  if (!(big > 0x1p960)) return AB_OK;
+  *k = ilogb(big) - 900;
+  double *x = ab_malloc_n(t->n, sizeof *x);
+  if (!x) return AB_ENOMEM;
+  for (size_t i = 0; i < t->n; i++) x[i] = ldexp(t->x[i], -*k);
+  int st = ab_tail_discrete(x, t->w, t->n, s);
+  ab_free(x, t->n * sizeof *x);
+  return st;
+}
+
 int ab_tail_bound(const ab_tail *t, int side, int method, double kl,
                   double *out) {
   int st = check_side(t, side);
@@ -520,7 +542,14 @@ int ab_tail_bound(const ab_tail *t, int side, int method, double kl,
   if (!(kl >= 0.0)) return AB_EDOM;
   if ((method == AB_CLOSED || heavy(t)) && closed_bound(t, side, kl, out) != -1)
     return AB_OK;
-  return ab_frontier_bound(t, side, kl, out, NULL, NULL);
+  ab_tail *s;
+  int k;
+  if ((st = finite_scaled(t, &k, &s))) return st;
+  if (!s) return ab_frontier_bound(t, side, kl, out, NULL, NULL);
+  st = ab_frontier_bound(s, side, kl, out, NULL, NULL);
+  ab_tail_free(s);
+  if (!st) *out = ldexp(*out, k);
+  return st;
 }
 
 int ab_tail_kl_needed(const ab_tail *t, int side, int method, double gain,
@@ -535,7 +564,13 @@ int ab_tail_kl_needed(const ab_tail *t, int side, int method, double gain,
   if ((method == AB_CLOSED || heavy(t)) &&
       closed_kl_needed(t, side, gain, out) != -1)
     return AB_OK;
-  return ab_frontier_kl_needed(t, side, gain, out);
+  ab_tail *s;
+  int k;
+  if ((st = finite_scaled(t, &k, &s))) return st;
+  if (!s) return ab_frontier_kl_needed(t, side, gain, out);
+  st = ab_frontier_kl_needed(s, side, ldexp(gain, -k), out);
+  ab_tail_free(s);
+  return st;
 }
 
 int ab_tail_tilt(const ab_tail *t, int side, double kl, double *lambda) {
@@ -664,19 +699,29 @@ int ab_tail_bound_vec(const ab_tail *t, int side, int method, const double *kl,
     }
     return AB_OK;
   }
+  ab_tail *scaled;
+  int e;
+  if ((st = finite_scaled(t, &e, &scaled))) {
+    if (failed_at) *failed_at = 0;
+    return st;
+  }
   for (size_t i = 0; i < n; i++) {
     double k = kl[i];
     if (!(k >= 0.0)) st = AB_EDOM;
     else if ((method == AB_CLOSED || heavy(t)) &&
              closed_bound(t, side, k, &out[i]) != -1)
       st = AB_OK;
-    else st = ab_frontier_bound(t, side, k, &out[i], NULL, &hint);
+    else if (scaled) {
+      st = ab_frontier_bound(scaled, side, k, &out[i], NULL, &hint);
+      if (!st) out[i] = ldexp(out[i], e);
+    } else st = ab_frontier_bound(t, side, k, &out[i], NULL, &hint);
     if (st) {
       if (failed_at) *failed_at = i;
-      return st;
+      break;
     }
   }
-  return AB_OK;
+  ab_tail_free(scaled);
+  return st;
 }
 
 int ab_tail_kl_needed_vec(const ab_tail *t, int side, int method,

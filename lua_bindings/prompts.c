@@ -76,6 +76,15 @@ static void group_ids(lua_State *L, int idx, const char *fname, int argn,
         *hash = ab_hash_bytes(*hash, s[i], len[i]);
       } else {
         x[i] = lua_tonumber(L, -1);
+        /* ids are grouped as doubles: an integer a double cannot hold
+         * exactly (beyond 2^53) would fall together with its neighbours */
+        if (lua_isinteger(L, -1)) {
+          lua_Integer k = lua_tointeger(L, -1);
+          if (!(x[i] < 0x1p63 && (lua_Integer)x[i] == k))
+            abL_argerror(L, fname, argn, "ids: element %I is the integer %I, "
+                         "beyond 2^53 and not exactly a double (give such ids "
+                         "as strings)", (lua_Integer)i + 1, k);
+        }
       }
       lua_pop(L, 1);
     }

@@ -55,3 +55,17 @@ describe("prompts:gain at extreme scales and near saturation", function()
     end
   end)
 end)
+
+describe("numeric ids beyond 2^53", function()
+  it("refuses an integer a double cannot hold instead of merging it with its neighbour", function()
+    H.raises(function() return ab.group({ 9007199254740992, 9007199254740993 }, { 1, 2 }) end,
+      "bad argument #1 to 'group'", "element 2 is the integer 9007199254740993")
+    H.raises(function() return ab.prompts { ids = { 1, math.maxinteger }, reward = { 1, 2 } } end,
+      "bad argument #1 to 'prompts'", "element 2")
+  end)
+
+  it("groups exactly representable integers and floats by value, as Lua's == does", function()
+    local g = ab.group({ 9007199254740992, 9007199254740994, 2.0 ^ 53, math.mininteger }, { 1, 2, 3, 4 })
+    assert.are.equal(3, g.prompts)
+  end)
+end)

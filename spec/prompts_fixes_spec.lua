@@ -69,3 +69,120 @@ describe("numeric ids beyond 2^53", function()
     assert.are.equal(3, g.prompts)
   end)
 end)
+
+describe("ab.shard partial files", function()
+  local function write(path, text)
+    local f = assert(io.open(path, "w"))
+    f:write(text)
+    f:close()
+  end
+  local ids = { "a", "a", "b", "b", "c", "c", "d", "d" }
+  local reward = { 0, 1, 0, 2, 1, 3, 0, 1 }
+
+  it("are read as data, never executed: code in a partial is refused, not run", function()
+    local path = os.tmpname()
+    -- would hang merge, or allocate a terabyte, if executed
+    for _, code in ipairs { "while true do end", 'return ("x"):rep(1e12)',
+      'return {kind="prompts", fingerprint="f", shard="1/1", rows={}, options={n=("x"):rep(1e12)}}' } do
+      write(path, code)
+      local p, err = ab.shard.load(path)
+      assert.is_nil(p)
+      assert.truthy(err:find(path, 1, true), err)
+      H.raises(function() return ab.shard.merge { path } end, "bad argument #1 to 'shard.merge'", path)
+    end
+    os.remove(path)
+  end)
+
+  it("name the file of a truncated or ill-typed partial", function()
+    local path = os.tmpname()
+    local part = ab.prompts { ids = ids, reward = reward, shard = "1/2" }:partial { beta = 2 }
+    assert(ab.shard.save(path, part))
+    local text = H.slurp(path)
+    write(path, text:sub(1, #text // 2))
+    H.raises(function() return ab.shard.merge { path } end, "shard.merge", path, "not a saved partial result")
+    write(path, 'return {kind="prompts", fingerprint="f", shard="1/1", rows={{prompt="a", tilt_gain={}}}}')
+    H.raises(function() return ab.shard.merge { path } end, path, "row 1: field tilt_gain is a table")
+    write(path, 'return {kind="prompts", fingerprint="f", shard="1/1", rows={{prompt="a"}}, extra=1}')
+    H.raises(function() return ab.shard.merge { path } end, path, "unknown field 'extra'")
+    os.remove(path)
+  end)
+
+  it("keep every value and its type through save and load", function()
+    local path = os.tmpname()
+    local row = { prompt = "p\n\"\0\\", a = math.mininteger, b = math.maxinteger, c = -0.0, d = 2.0, e = 0.1,
+      f = math.huge, g = -math.huge, h = true }
+    assert(ab.shard.save(path, { kind = "x", fingerprint = "f", shard = "1/1", rows = { row } }))
+    local back = assert(ab.shard.load(path)).rows[1]
+    os.remove(path)
+    for k, v in pairs(row) do
+      assert.are.equal(v, back[k], k)
+      assert.are.equal(math.type(v), math.type(back[k]), k)
+    end
+    assert.are.equal(-math.huge, 1 / back.c)
+  end)
+
+  it("refuse a prompt in two partials (run= shards that overlap)", function()
+    local B = { 1, 0, 2, 1, 0, 0, 1, 1 }
+    H.raises(function()
+      return ab.shard.merge { ab.prompts { ids = ids, reward = reward, shard = "1/2", run = "x" }:partial { beta = 2 },
+        ab.prompts { ids = ids, reward = B, shard = "2/2", run = "x" }:partial { beta = 2 } }
+    end, "bad argument #1 to 'shard.merge'", 'prompt "a" is in shard 1/2 and in shard 2/2')
+    -- disjoint run= shards still merge
+    local m = ab.shard.merge { ab.prompts { ids = { "a", "a" }, reward = { 0, 1 }, shard = "1/2", run = "y" }:partial(),
+      ab.prompts { ids = { "b", "b" }, reward = { 0, 2 }, shard = "2/2", run = "y" }:partial() }
+    assert.are.equal(2, m.summary.prompts)
+  end)
+
+  it("refuse a self-containing partial instead of overflowing the stack", function()
+    local c = { kind = "x", fingerprint = "f", shard = "1/1", rows = {} }
+    c.rows[1] = c
+    H.raises(function() return ab.shard.save(os.tmpname(), c) end, "bad argument #2 to 'shard.save'")
+    c.rows[1] = { a = 1 }
+    c.options = c
+    H.raises(function() return ab.shard.save(os.tmpname(), c) end, "bad argument #2 to 'shard.save'")
+  end)
+end)
+
+describe("ab.shard.slice and parse", function()
+  it("compute slices without overflow near 2^63", function()
+    local lo, hi = ab.shard.slice(2 ^ 62 | 0, "2/2")
+    assert.are.equal((1 << 61) + 1, lo)
+    assert.are.equal(1 << 62, hi)
+    lo, hi = ab.shard.slice(math.maxinteger, "2/3")
+    -- 2^63 - 1 = 3 q + 1: shard 2 holds floor(n/3)+1 .. floor(2n/3) = q+1 .. 2q
+    local q = math.maxinteger // 3
+    assert.are.equal(q + 1, lo)
+    assert.are.equal(2 * q, hi)
+    assert.are.equal(math.maxinteger, select(2, ab.shard.slice(math.maxinteger, "3/3")))
+    lo, hi = ab.shard.slice(math.maxinteger, { index = math.maxinteger - 1, count = math.maxinteger })
+    assert.are.equal(math.maxinteger - 1, lo)
+    assert.are.equal(math.maxinteger - 1, hi)
+  end)
+
+  it("agree with floor(i n / k) where that does not overflow, covering 1..n once", function()
+    for n = 0, 30 do
+      for k = 1, 7 do
+        local prev = 0
+        for i = 1, k do
+          local lo, hi = ab.shard.slice(n, i .. "/" .. k)
+          assert(lo == (i - 1) * n // k + 1 and hi == i * n // k and lo == prev + 1)
+          prev = hi
+        end
+        assert.are.equal(n, prev)
+      end
+    end
+  end)
+
+  it("says what is wrong with a shard table", function()
+    local err = H.raises(function() return ab.shard.parse { index = 3, count = 2 } end,
+      "bad argument #1 to 'shard.parse'", "{index=3, count=2}")
+    assert.falsy(err:find("must be a string", 1, true), err)
+  end)
+
+  it("summarize names a field that is a number in one row and not in another", function()
+    H.raises(function() return ab.shard.summarize { { a = 1 }, { a = "x" } } end,
+      "bad argument #1 to 'shard.summarize'", "field a is a number in row 1 but a string in row 2")
+    H.raises(function() return ab.shard.summarize { { a = 1 }, { b = 1 } } end,
+      "bad argument #1 to 'shard.summarize'", "is a number in row")
+  end)
+end)

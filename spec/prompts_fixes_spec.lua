@@ -186,3 +186,50 @@ describe("ab.shard.slice and parse", function()
       "bad argument #1 to 'shard.summarize'", "is a number in row")
   end)
 end)
+
+describe("error messages name the public function, without an internal position", function()
+  local pr = ab.prompts { ids = { "a", "a", "b", "b" }, reward = { 0, 1, 0, 2 } }
+  local function clean(err)
+    assert.falsy(err:find("%.lua:%d+:"), "internal position in: " .. err)
+    return err
+  end
+
+  it("prompts:rows checks its options' ranges itself", function()
+    clean(H.raises(function() return pr:rows { n = 0 } end, "bad argument #1 to 'prompts:rows'", "n must be"))
+    clean(H.raises(function() return pr:rows { beta = -1 } end, "bad argument #1 to 'prompts:rows'", "beta must be"))
+    clean(H.raises(function() return pr:summary { kl = -1 } end, "bad argument #1 to 'prompts:summary'", "kl must"))
+    clean(H.raises(function() return pr:rows { check = true, check_beta = -1 } end,
+      "bad argument #1 to 'prompts:rows'", "check_beta must be"))
+    clean(H.raises(function() return pr:partial { check_beta = 1 } end,
+      "bad argument #1 to 'prompts:partial'", "check_beta goes with check=true"))
+  end)
+
+  it("a bad self of the Lua-side methods is reported at the caller", function()
+    for _, m in ipairs { "rows", "summary", "partial", "check_run" } do
+      local f = pr[m]
+      local ok, err = pcall(f, 5)
+      assert.is_false(ok)
+      clean(err)
+      assert.truthy(err:find("calling 'prompts:" .. m .. "' on bad self", 1, true), err)
+    end
+  end)
+
+  it("policy.grpo's methods check beta and the law themselves", function()
+    local fam = ab.policy.grpo { beta = 2 }
+    local ref = { reference = ab.tail.bernoulli { p = 0.2 } }
+    clean(H.raises(function() return fam.methods.kl(fam, -1, ref) end,
+      "bad argument #1 to 'policy.grpo:kl'", "beta must be a finite number > 0, got -1"))
+    clean(H.raises(function() return fam.methods.win_rate(fam, 0 / 0, ref) end, "'policy.grpo:win_rate'", "got nan"))
+    local err = H.raises(function() return ab.policy.grpo { beta = { 1, 0 / 0 } } end,
+      "bad argument #1 to 'policy.grpo'", "beta[2] must be a number, got nan)")
+    assert.falsy(err:find("got nan, got", 1, true), err)
+    H.raises(function() return fam.methods.law(fam, 2, { 0 / 0, 0.5 }, { 0, 1 }) end,
+      "bad argument #1 to 'policy.grpo:law'", "probs[1] must be a probability")
+    H.raises(function() return fam:law({ -0.5, 1.5 }, { 0, 1 }) end, "probs[1] must be a probability, got -0.5")
+    H.raises(function() return fam:law({ 0.5, 0.6 }, { 0, 1 }) end, "probs must sum to 1")
+    H.raises(function() return fam:law({ 0.5, 0.5 }, { 0, 1 / 0 }) end, "bad argument #2", "rewards[2] must be finite")
+    -- a valid law still gives a probability law
+    local r = fam:law({ 0.3, 0.7 }, { 0, 1 })
+    H.close(r.policy[1] + r.policy[2], 1, 1e-13, "total")
+  end)
+end)

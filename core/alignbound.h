@@ -1122,6 +1122,12 @@ int ab_prompts_tilt(const size_t *off, size_t P, const double *r,
 int ab_prompts_bon(const size_t *off, size_t P, const double *r,
                    const double *gold, double n, double *kl_x, double *gain_x,
                    double *gold_x, double *win_x, ab_prompts_result *out);
+/* The bound on the common tilt's gain at prompt-averaged KL kl: sqrt(2
+ * E_x[s2(x)] kl) (Cauchy-Schwarz over prompts), and E_x s2(x); computed on
+ * the rewards rescaled by a power of two, so that a bound that is a double
+ * does not underflow with s2 (rewards near 1e-300). */
+int ab_prompts_bound(const size_t *off, size_t P, const double *r, double kl,
+                     double *bound, double *s2);
 /* Each prompt's sub-Gaussian variance proxy sup_l 2 psi_x(l) / l^2 of its
  * empirical law (as ab_tail_variance_proxy on ab_tail_discrete). */
 int ab_prompts_variance_proxy(const size_t *off, size_t P, const double *r,

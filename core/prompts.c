@@ -10,6 +10,7 @@
  * so that a run split by prompts and merged reduces the same numbers in the
  * same order.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -284,10 +285,50 @@ static double saturation_kl(const size_t *off, size_t P, const double *r,
   return ab_sum_value(&k) / (double)P;
 }
 
+/* (a - b) 2^-e, the difference taken where it cannot overflow (|a - b| may
+ * exceed DBL_MAX; a quarter of each is exact there). */
+static double scaled_diff(double a, double b, int e) {
+  if (fabs(a) < 0x1p1020 && fabs(b) < 0x1p1020) return ldexp(a - b, -e);
+  return ldexp(ldexp(a, -2) - ldexp(b, -2), 2 - e);
+}
+
+/* The run's scale: e with the largest per-prompt spread max r - min r in
+ * [2^(e-1), 2^e) (0 when every prompt is constant).  Tilts and proxies are
+ * shift-invariant per prompt and scale with 2^e, so they are computed on the
+ * rewards centred on their prompt's top and scaled by 2^-e (rs, if not NULL),
+ * where neither the variance nor lambda r underflows or overflows. */
+static int run_scale(const size_t *off, size_t P, const double *r,
+                     double *rs) {
+  int e = 0, best = INT_MIN;
+  for (size_t q = 0; q < P; q++) {
+    double top = r[off[q]], low = top;
+    for (size_t j = off[q]; j < off[q + 1]; j++) {
+      top = fmax(top, r[j]);
+      low = fmin(low, r[j]);
+    }
+    if (top > low) {
+      int eq;
+      frexp(scaled_diff(top, low, 2), &eq);
+      if (eq + 2 > best) best = eq + 2;
+    }
+  }
+  if (best != INT_MIN) e = best;
+  if (rs)
+    for (size_t q = 0; q < P; q++) {
+      double top = r[off[q]];
+      for (size_t j = off[q]; j < off[q + 1]; j++) top = fmax(top, r[j]);
+      for (size_t j = off[q]; j < off[q + 1]; j++)
+        rs[j] = scaled_diff(r[j], top, e);
+    }
+  return e;
+}
+
 /* The common tilt lambda at which the prompt-averaged KL is K (0 < K <
- * saturation): Newton in log lambda on log K(lambda) (its slope is
- * lambda^2 E Var / K), kept inside a bracket that every step narrows, from
- * the small-lambda start K ~ lambda^2 E Var_ref / 2. */
+ * saturation) on rewards of spread at most 1 (run_scale): Newton in log
+ * lambda on log K(lambda) (its slope is lambda^2 E Var / K), kept inside a
+ * bracket that every step narrows (bisected in log lambda where Newton
+ * leaves it, e.g. near saturation where K is flat), from the small-lambda
+ * start K ~ lambda^2 E Var_ref / 2. */
 static int solve_lambda(const size_t *off, size_t P, const double *r, double K,
                         double *lambda) {
   double lo = 0.0, hi = INFINITY, l, kl, slope;
@@ -306,10 +347,10 @@ static int solve_lambda(const size_t *off, size_t P, const double *r, double K,
   if (!(var0 > 0.0) || !isfinite(var0)) return AB_ERANGE;
   l = sqrt(2.0 * K / var0);
   double best = l, best_h = INFINITY;
-  for (int it = 0; it < 200; it++) {
+  for (int it = 0; it < 400; it++) {
     if ((st = tilt_pass(off, P, r, l, NULL, NULL, NULL, &kl, &slope))) return st;
     double h = log(kl / K);
-    if (fabs(h) < fabs(best_h)) {
+    if (fabs(h) < best_h) {
       best_h = fabs(h);
       best = l;
     }
@@ -317,11 +358,16 @@ static int solve_lambda(const size_t *off, size_t P, const double *r, double K,
     if (kl < K) lo = l;
     else hi = l;
     if (isfinite(hi) && hi - lo <= 4e-16 * hi) break;
+    /* K not reached by 1e300 (spreads of 1, saturated to rounding) */
+    if (isinf(hi) && l >= 1e300) break;
     /* d log K / d log lambda = lambda slope / K */
     double s = l * slope / kl, next = NAN;
     if (s > 0.0 && isfinite(s) && kl > 0.0) next = l * exp(-h / s);
-    if (!(next > lo && next < hi))
-      next = isinf(hi) ? 4.0 * l : (lo > 0.0 ? sqrt(lo * hi) : 0.5 * hi);
+    if (!(next > lo && next < hi && next <= 1e300)) {
+      if (isinf(hi)) next = fmin(4.0 * l, 1e300);
+      else if (lo > 0.0) next = exp(0.5 * (log(lo) + log(hi))); /* no overflow */
+      else next = 0.5 * hi;
+    }
     l = next;
   }
   if (!(best_h <= 1e-10)) return AB_ENOCONV;
@@ -340,32 +386,51 @@ int ab_prompts_tilt(const size_t *off, size_t P, const double *r,
   double *w = ab_malloc_n(mmax, sizeof *w);
   if (!w) return AB_ENOMEM;
   double lambda = mode == AB_TILT_BETA ? 1.0 / value : 0.0;
+  /* the tilt at a solved lambda: on the run's rescaled rewards rs, at
+   * lambda 2^e (gains scaled back by 2^e) */
+  double *rs = NULL, lambda_s = lambda;
+  size_t nrows = off[P];
+  int e = 0;
   if (mode == AB_TILT_KL && value > 0.0) {
     double ksat = saturation_kl(off, P, r, w);
-    if (value >= ksat) lambda = INFINITY;
-    else if ((st = solve_lambda(off, P, r, value, &lambda))) goto done;
+    if (value >= ksat) {
+      lambda = lambda_s = INFINITY;
+    } else {
+      rs = ab_malloc_n(nrows, sizeof *rs);
+      if (!rs) {
+        st = AB_ENOMEM;
+        goto done;
+      }
+      e = run_scale(off, P, r, rs);
+      if ((st = solve_lambda(off, P, rs, value, &lambda_s))) goto done;
+      lambda = ldexp(lambda_s, -e);
+    }
   }
   for (size_t q = 0; q < P; q++) {
     size_t m = off[q + 1] - off[q];
     const double *rq = r + off[q];
     double kq = 0.0, gq = 0.0, vq;
-    if (lambda == 0.0) {
+    if (lambda_s == 0.0) {
       for (size_t j = 0; j < m; j++) w[j] = 1.0 / (double)m;
-    } else if (isinf(lambda)) {
+    } else if (isinf(lambda_s)) {
       saturate(rq, m, w, &kq);
       gq = weighted_gain(w, rq, m);
+    } else if (rs) {
+      if ((st = ab_tilt_equal(rs + off[q], m, lambda_s, w, &kq, &gq, &vq)))
+        goto done;
+      gq = ldexp(gq, e);
     } else if ((st = ab_tilt_equal(rq, m, lambda, w, &kq, &gq, &vq))) {
       goto done;
     }
     kl_x[q] = kq;
-    gain_x[q] = lambda == 0.0 ? 0.0 : gq;
+    gain_x[q] = lambda_s == 0.0 ? 0.0 : gq;
     if (gold) {
       for (size_t j = 0; j < m; j++)
         if (!isfinite(gold[off[q] + j])) {
           st = AB_EDOM;
           goto done;
         }
-      gold_x[q] = lambda == 0.0 ? 0.0 : weighted_gain(w, gold + off[q], m);
+      gold_x[q] = lambda_s == 0.0 ? 0.0 : weighted_gain(w, gold + off[q], m);
     }
   }
   out->lambda = lambda;
@@ -375,6 +440,7 @@ int ab_prompts_tilt(const size_t *off, size_t P, const double *r,
   out->win_rate = NAN;
 done:
   ab_free(w, mmax * sizeof *w);
+  if (rs) ab_free(rs, nrows * sizeof *rs);
   return st;
 }
 
@@ -506,6 +572,35 @@ int ab_prompts_variance_proxy_work(const size_t *off, size_t P,
 int ab_prompts_variance_proxy(const size_t *off, size_t P, const double *r,
                               double *s2_x) {
   return ab_prompts_variance_proxy_work(off, P, r, NULL, s2_x);
+}
+
+int ab_prompts_bound(const size_t *off, size_t P, const double *r, double kl,
+                     double *bound, double *s2) {
+  size_t bad;
+  int st;
+  if (!(kl >= 0.0) || !bound || !s2) return AB_EDOM;
+  if ((st = ab_prompts_check(off, P, r, 1, &bad))) return st;
+  size_t nrows = off[P];
+  double *rs = ab_malloc_n(nrows, sizeof *rs);
+  if (!rs) return AB_ENOMEM;
+  int e = run_scale(off, P, r, rs);
+  ab_sum s = {0.0, 0.0};
+  for (size_t q = 0; q < P && !st; q++) {
+    ab_tail *t;
+    double sq;
+    if ((st = ab_tail_discrete(rs + off[q], NULL, off[q + 1] - off[q], &t)))
+      break;
+    st = ab_tail_variance_proxy(t, AB_CLOSED, &sq);
+    ab_tail_free(t);
+    if (!st) ab_sum_add(&s, sq);
+  }
+  ab_free(rs, nrows * sizeof *rs);
+  if (st) return st;
+  /* sqrt(2 s2 kl) = 2^e sqrt(2 kl) sqrt(s2'), s2 = 4^e s2' */
+  double sv = ab_sum_value(&s) / (double)P;
+  *bound = sv > 0.0 && kl > 0.0 ? ldexp(sqrt(2.0 * kl) * sqrt(sv), e) : 0.0;
+  *s2 = ldexp(sv, 2 * e);
+  return AB_OK;
 }
 
 /* One prompt reweighted: t_j = m pi_j with pi_j proportional to e^{d_j},

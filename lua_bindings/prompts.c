@@ -78,6 +78,15 @@ static void group_ids(lua_State *L, int idx, const char *fname, int argn,
         *hash = ab_hash_bytes(*hash, s[i], len[i]);
       } else {
         x[i] = lua_tonumber(L, -1);
+        /* ids are grouped as doubles: an integer a double cannot hold
+         * exactly (beyond 2^53) would fall together with its neighbours */
+        if (lua_isinteger(L, -1)) {
+          lua_Integer k = lua_tointeger(L, -1);
+          if (!(x[i] < 0x1p63 && (lua_Integer)x[i] == k))
+            abL_argerror(L, fname, argn, "ids: element %I is the integer %I, "
+                         "beyond 2^53 and not exactly a double (give such ids "
+                         "as strings)", (lua_Integer)i + 1, k);
+        }
       }
       lua_pop(L, 1);
     }
@@ -441,7 +450,8 @@ static int prompts_variance_proxy(lua_State *L) {
   return 2;
 }
 
-/* pr:bound(kl): sqrt(2 E_x[s2(x)] kl) (Cauchy-Schwarz over prompts) */
+/* pr:bound(kl): sqrt(2 E_x[s2(x)] kl) (Cauchy-Schwarz over prompts), and
+ * E_x s2(x) */
 static int prompts_bound(lua_State *L) {
   const char *fname = "prompts:bound";
   abL_prompts *u = checknonempty(L, fname);
@@ -449,19 +459,9 @@ static int prompts_bound(lua_State *L) {
   double kl = abL_checknumber(L, 2, fname, 1, "kl");
   if (!(kl >= 0.0))
     return abL_argerror(L, fname, 1, "kl must be a number >= 0, got %f", kl);
-  abL_vector *v = proxies(L, u, fname);
-  double s2 = ab_prompts_mean(v->data, v->n);
-  /* the bound of a subgaussian class of variance s2 (0 for constant rewards) */
-  double b = 0.0;
-  if (s2 > 0.0 && kl > 0.0) {
-    ab_tail *t;
-    int st = ab_tail_subgaussian(s2, &t);
-    if (!st) {
-      st = ab_tail_bound(t, AB_GAIN, AB_CLOSED, kl, &b);
-      ab_tail_free(t);
-    }
-    if (st) return method_fail(L, fname, st, SIZE_MAX, NULL);
-  }
+  double b, s2;
+  int st = ab_prompts_bound(u->off, u->prompts, u->reward, kl, &b, &s2);
+  if (st) return method_fail(L, fname, st, SIZE_MAX, NULL);
   lua_pushnumber(L, b);
   lua_pushnumber(L, s2);
   return 2;

@@ -75,7 +75,8 @@ local function parameters(fname, field, list, check)
     if type(x) ~= "number" then
       argerror(fname, string.format("%s[%d] must be a number, got %s", field, i, type(x)))
     end
-    local bad = x ~= x and "a number, got nan" or check(x)
+    if x ~= x then argerror(fname, string.format("%s[%d] must be a number, got nan", field, i)) end
+    local bad = check(x)
     if bad then argerror(fname, string.format("%s[%d] must be %s, got %.17g", field, i, bad, x)) end
     out[i] = x
   end
@@ -782,8 +783,14 @@ local function binary_of(probs, values)
   return { p_ref = math.min(p_ref, 1), hi = hi, lo = lo }
 end
 
--- The limit of one beta on the binary law b, with q its success rate.
-local function grpo_limit(self, beta, b)
+-- The limit of one beta on the binary law b, with q its success rate;
+-- beta checked on behalf of the method fname (its methods are reachable
+-- without the family's own check of its values).
+local function grpo_limit(self, beta, b, fname)
+  if not (type(beta) == "number" and beta > 0 and beta < math.huge) then
+    error(string.format("bad argument #1 to '%s' (beta must be a finite number > 0, got %s)", fname,
+      beta ~= beta and "nan" or tostring(beta)), 0)
+  end
   local o = { beta = beta, eps = self.opts.eps, variant = self.opts.variant, alpha = self.opts.alpha }
   local l = core.grpo.limit(b.p_ref, o)
   return l, l.p
@@ -794,7 +801,7 @@ end
 local function grpo_law(self, beta, probs, values, fname)
   local b, why = binary_of(probs, values)
   if not b then error(fname .. ": needs " .. why, 0) end
-  local l, q = grpo_limit(self, beta, b)
+  local l, q = grpo_limit(self, beta, b, fname)
   local up = b.p_ref > 0 and q / b.p_ref or 0
   local down = b.p_ref < 1 and (1 - q) / (1 - b.p_ref) or 0
   local law = core.vector(#values)
@@ -826,10 +833,37 @@ local function grpo_reference(fname, opts, with_alpha)
   return grpo_atoms(fname, (opts or {}).reference)
 end
 
+-- A finite law (probs, rewards) checked as ab.bon.policy checks it: each
+-- probability in [0, 1], their sum 1 within 1e-9, rewards finite, the same
+-- length.
+local function finite_law(fname, probs, rewards)
+  local function bad(argn, msg) error(string.format("bad argument #%d to '%s' (%s)", argn, fname, msg), 0) end
+  local function list(argn, what, x)
+    local ok, v = pcall(core.vector, x)
+    if type(x) == "number" or not ok then
+      bad(argn, what .. " must be a table or a vector of numbers, got " .. type(x))
+    end
+    return v:totable()
+  end
+  local p, r = list(1, "probs", probs), list(2, "rewards", rewards)
+  if #p ~= #r then bad(2, string.format("probs and rewards differ in length (%d and %d)", #p, #r)) end
+  if #p == 0 then bad(1, "probs is empty") end
+  local sum = 0
+  for i = 1, #p do
+    if not (p[i] >= 0 and p[i] <= 1) then bad(1, string.format("probs[%d] must be a probability, got %s", i,
+      p[i] ~= p[i] and "nan" or tostring(p[i]))) end
+    if not (r[i] > -math.huge and r[i] < math.huge) then bad(2, string.format("rewards[%d] must be finite, got %s",
+      i, r[i] ~= r[i] and "nan" or tostring(r[i]))) end
+    sum = sum + p[i]
+  end
+  if math.abs(sum - 1) > 1e-9 then bad(1, string.format("probs must sum to 1 within 1e-9, got sum %.17g", sum)) end
+  return p, r
+end
+
 local grpo_methods = {
   law = function(self, beta, probs, rewards)
-    local law, l, q, b = grpo_law(self, beta, core.vector(probs):totable(), core.vector(rewards):totable(),
-      "policy.grpo:law")
+    local p, r = finite_law("policy.grpo:law", probs, rewards)
+    local law, l, q, b = grpo_law(self, beta, p, r, "policy.grpo:law")
     local mean = 0
     local values = core.vector(rewards)
     for i = 1, #law do mean = mean + law[i] * values[i] end
@@ -839,20 +873,20 @@ local grpo_methods = {
     local a = grpo_reference("policy.grpo:kl", opts)
     local b, why = binary_of(a.probs, a.values)
     if not b then error("policy.grpo:kl: needs " .. why, 0) end
-    return (grpo_limit(self, beta, b)).kl
+    return (grpo_limit(self, beta, b, "policy.grpo:kl")).kl
   end,
   win_rate = function(self, beta, opts)
     local a = grpo_reference("policy.grpo:win_rate", opts)
     local b, why = binary_of(a.probs, a.values)
     if not b then error("policy.grpo:win_rate: needs " .. why, 0) end
-    local _, q = grpo_limit(self, beta, b)
+    local _, q = grpo_limit(self, beta, b, "policy.grpo:win_rate")
     return 0.5 * (1 + q - b.p_ref)
   end,
   gain = function(self, beta, dist)
     local a = grpo_atoms("policy.grpo:gain", dist)
     local b, why = binary_of(a.probs, a.values)
     if not b then error("policy.grpo:gain: needs " .. why, 0) end
-    return (b.hi - b.lo) * (grpo_limit(self, beta, b)).gain
+    return (b.hi - b.lo) * (grpo_limit(self, beta, b, "policy.grpo:gain")).gain
   end,
   divergence = function(self, beta, family, opts)
     local a = grpo_reference("policy.grpo:divergence", opts, true)

@@ -18,6 +18,13 @@ local function argerror(fname, argn, msg)
   error(string.format("bad argument #%d to '%s' (%s)", argn, fname, msg), 0)
 end
 
+-- The object checked as self of the method fname, the error (if any) at
+-- the caller's position, not inside this file.
+local function check_self(pr, fname)
+  local ok, err = pcall(P.self, pr, fname)
+  if not ok then error(err, 3) end
+end
+
 local ROW_FIELDS = { beta = true, kl = true, n = true, check = true, check_beta = true }
 
 -- The options of rows/summary/partial, checked.
@@ -36,6 +43,15 @@ local function row_options(pr, fname, opts)
   if opts.check ~= nil and type(opts.check) ~= "boolean" then
     argerror(fname, 1, "check must be a boolean, got " .. type(opts.check))
   end
+  -- the ranges of the methods they go to, checked here to name fname
+  local function range(k, ok, what)
+    if opts[k] ~= nil and not ok(opts[k]) then argerror(fname, 1, k .. " must be " .. what .. ", got " .. opts[k]) end
+  end
+  range("beta", function(v) return v > 0 end, "a positive number")
+  range("kl", function(v) return v >= 0 end, "a number >= 0")
+  range("n", function(v) return v >= 1 and v < math.huge end, "a finite number >= 1")
+  range("check_beta", function(v) return v > 0 and v < math.huge end, "a finite positive number")
+  if opts.check_beta ~= nil and not opts.check then argerror(fname, 1, "check_beta goes with check=true") end
   if opts.kl ~= nil and SHARD[pr] and SHARD[pr].count > 1 then
     argerror(fname, 1, "a KL budget needs every prompt at once (one common tilt): give the tilt as beta= "
       .. "in a sharded run")
@@ -147,7 +163,7 @@ function M.bind(shard)
   -- order (for `ab.write_csv(path, rows, header)`).
   -- @function prompts:rows
   function methods.rows(pr, opts)
-    P.self(pr, "prompts:rows")
+    check_self(pr, "prompts:rows")
     return rows(pr, row_options(pr, "prompts:rows", opts))
   end
 
@@ -155,7 +171,7 @@ function M.bind(shard)
   -- prompts (summed in prompt order: a merge of shards gives the same bits).
   -- @function prompts:summary
   function methods.summary(pr, opts)
-    P.self(pr, "prompts:summary")
+    check_self(pr, "prompts:summary")
     return summarize(rows(pr, row_options(pr, "prompts:summary", opts)))
   end
 
@@ -163,7 +179,7 @@ function M.bind(shard)
   -- its rows, the shard, and a fingerprint of the run's inputs and options.
   -- @function prompts:partial
   function methods.partial(pr, opts)
-    P.self(pr, "prompts:partial")
+    check_self(pr, "prompts:partial")
     opts = row_options(pr, "prompts:partial", opts)
     local id = RUN[pr] and ("run " .. RUN[pr]) or pr:fingerprint()
     return { kind = "prompts", fingerprint = id .. ":" .. option_key(opts),
@@ -187,7 +203,7 @@ function M.bind(shard)
   -- frontier (each prompt's own frontier at its own KL) and gap.
   -- @function prompts:check_run
   function methods.check_run(pr, opts)
-    P.self(pr, "prompts:check_run")
+    check_self(pr, "prompts:check_run")
     if opts == nil then opts = {} end
     if type(opts) ~= "table" then argerror("prompts:check_run", 1, "options must be a table, got " .. type(opts)) end
     for k in pairs(opts) do

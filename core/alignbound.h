@@ -1000,9 +1000,14 @@ int ab_grpo_trajectory(const ab_grpo *g, size_t steps, double *p, double *x);
 typedef struct {
   double p;          /* the success probability */
   double logit;      /* its log-odds */
-  double slope;      /* h'(p*): the map's derivative there (the same in p
-                        and in log-odds at a fixed point) */
-  int attracting;    /* |slope| < 1 */
+  double slope;      /* h'(p) = dp_next / dp there (DESIGN 3.8).  At a fixed
+                        point the same as d logit p_next / d logit p; at a
+                        cycle's point a -> b it is (d logit b / d logit a)
+                        b (1 - b) / (a (1 - a)), and the product over the
+                        cycle is its multiplier */
+  int attracting;    /* a fixed point: |slope| < 1; a cycle's point: whether
+                        the cycle attracts (|multiplier| < 1; always, as
+                        ab_grpo_limit reports only proven attractors) */
   double kl;         /* kl_bin(p* || p_ref), the KL of the policy to ref */
   double gain;       /* p* - p_ref */
 } ab_grpo_point;
@@ -1020,7 +1025,13 @@ typedef struct {
 int ab_grpo_fixed_points(const ab_grpo *g, ab_grpo_point *pts,
                          size_t *count);
 
-/* Where the iteration from p_0 = p_ref goes. */
+/* Where the iteration from p_0 = p_ref goes.  Told apart in log-odds
+ * (p rounding to 1 neither merges distinct log-odds nor splits equal
+ * ones): a fixed point once a contraction of an interval about it is
+ * proved (bounds on h' over the interval), a cycle of period k once the
+ * orbit nearly repeats at lag k, Newton's method on h^k(x) = x finds the
+ * cycle with its k points pairwise apart far beyond the rounding, and a
+ * contraction about it is proved likewise. */
 enum {
   AB_GRPO_ABSORBING = 1, /* p_ref = 0 or 1: it stays there */
   AB_GRPO_FIXED,         /* to a fixed point */
@@ -1029,24 +1040,34 @@ enum {
                             in reach) */
   AB_GRPO_IRREGULAR,     /* none of these: chaos (the standard map can be
                             chaotic), found by a positive Lyapunov exponent
-                            over steps 10^4..2 10^4, or no limit within
-                            AB_GRPO_MAX_STEPS steps */
-  AB_GRPO_PERIODIC       /* to a cycle of period 3 to 64 */
+                            over steps 10^4..2 10^4, or no limit proved
+                            within AB_GRPO_MAX_STEPS steps */
+  AB_GRPO_PERIODIC       /* to a cycle of period 3 to AB_GRPO_MAX_PERIOD */
 };
 #define AB_GRPO_MAX_STEPS 100000
+#define AB_GRPO_MAX_PERIOD 64
 typedef struct {
   int kind;                    /* AB_GRPO_ABSORBING ... */
-  size_t npoints;              /* 1 (fixed, absorbing, certainty), 2 (cycle) */
-  ab_grpo_point point[2];      /* the limit, or the cycle's points ascending */
-  double p, kl, gain;          /* the limit; for a cycle the averages over it
-                                  (periodic: over its k points); irregular:
-                                  the last iterate */
-  double multiplier;           /* slope, or h'(a) h'(b) for a cycle (NaN
-                                  for periodic and irregular) */
-  double p_min, p_max;         /* the range of a cycle; irregular: of the
-                                  iterates after the first 10^4 */
-  size_t period;               /* 1, 2, 3..64 (periodic), 0 (irregular) */
-  size_t steps;                /* iterations taken to detect it */
+  size_t npoints;              /* 1 (fixed, absorbing, certainty,
+                                  irregular: the last iterate), k (a cycle
+                                  of period k) */
+  ab_grpo_point point[AB_GRPO_MAX_PERIOD]; /* the limit; a cycle's points
+                                  in the order of the orbit from the lowest
+                                  (h maps point[i] to point[i+1 mod k]),
+                                  slopes h'(p) */
+  double p, kl, gain;          /* the limit; for a cycle the averages over
+                                  its k points; irregular: the last iterate */
+  double multiplier;           /* the fixed point's slope, or the cycle's
+                                  multiplier prod h'(point[i]) (the same in
+                                  p and in log-odds); NaN for irregular */
+  double p_min, p_max;         /* the range of a cycle's points; irregular:
+                                  of the iterates after the first 10^4 */
+  size_t period;               /* 1, k >= 2 for a cycle, 0 (irregular) */
+  size_t steps;                /* iterations until the orbit is within
+                                  1e-12 (1 + |logit|) in log-odds of the
+                                  limit (of a cycle's point): counted until
+                                  the proof, then predicted from the rate
+                                  |multiplier| per period */
 } ab_grpo_limit_result;
 int ab_grpo_limit(const ab_grpo *g, ab_grpo_limit_result *out);
 

@@ -457,53 +457,169 @@ int ab_grpo_fixed_points(const ab_grpo *g, ab_grpo_point *pts,
 
 /* ---- the limit from p_ref ---------------------------------------------- */
 
-/* h(h(x)) - x */
-static double cycle_fn(double x, void *v) {
-  const grpo_ctx *c = v;
-  double y, z;
-  step(c, x, &y);
-  step(c, y, &z);
-  return z - x;
+/* sup |h'| over [xa, xb] (xa <= xb), +inf when no finite bound holds.
+ * h' = (1 - alpha) + Omega'/beta (alpha = 1 but for two_kl) with Omega' =
+ * sgn(x) tanh(|x|/2) phi(u) / 2, phi = u (u + eps)^(-3/2) = ratio Omega:
+ * with |x| in [m, M] on the interval, tanh(|x|/2) lies in [th(m), th(M)]
+ * and u in [u(M), u(m)], and phi (increasing in u below 2 eps, decreasing
+ * above) between its values at the ends, or up to its peak
+ * 2 / (3 sqrt(3 eps)) when u = 2 eps is inside (eps = 0: phi = u^(-1/2),
+ * largest at M). */
+static double slope_sup(const grpo_ctx *c, double xa, double xb) {
+  if (!(isfinite(xa) && isfinite(xb))) return INFINITY;
+  double m = xa >= 0 ? xa : xb <= 0 ? -xb : 0.0;
+  double M = fmax(fabs(xa), fabs(xb));
+  omega_t om, oM;
+  omega_at(c, m, &om);
+  omega_at(c, M, &oM);
+  double phim = om.ratio * om.omega, phiM = oM.ratio * oM.omega;
+  double phimin = fmin(phim, phiM), phimax = fmax(phim, phiM);
+  double l2e = log(2.0) + c->log_eps;
+  if (c->eps > 0 && oM.lu <= l2e && l2e <= om.lu)
+    phimax = 2.0 / (3.0 * sqrt(3.0) * sqrt(c->eps));
+  /* |Omega'| / beta in [lo, hi], widened by 1e-12 over the rounding */
+  double lo = 0.5 * om.th * phimin / c->beta * (1.0 - 1e-12);
+  double hi = 0.5 * oM.th * phimax / c->beta * (1.0 + 1e-12);
+  double k = 1.0 - c->alpha;
+  if (isnan(lo) || isnan(hi)) return INFINITY;
+  /* x <= 0: h' = k - |Omega'|/beta; otherwise h' <= k + hi and
+   * h' >= k - hi >= -(k + hi) */
+  return xb <= 0 ? fmax(fabs(k - lo), fabs(k - hi)) : k + hi;
 }
 
-/* A two-cycle's point near x (|x - a| about err), its partner at distance
- * gap: Brent on h(h(x)) - x over a bracket grown from err but kept well
- * inside gap, so that it catches neither the fixed point between the two
- * nor the partner. */
-static int polish_cycle(const grpo_ctx *c, double x, double err, double gap,
-                        double *a) {
-  double w = fmax(4.0 * err, 16.0 * DBL_EPSILON * (1.0 + fabs(x)));
-  gsl_function F = {cycle_fn, (void *)c};
-  for (; w < 0.25 * gap; w *= 4.0) {
-    double lo = x - w, hi = x + w, flo = cycle_fn(lo, (void *)c),
-           fhi = cycle_fn(hi, (void *)c);
-    if (flo == 0.0 || fhi == 0.0) {
-      *a = flo == 0.0 ? lo : hi;
-      return AB_OK;
-    }
-    if ((flo > 0) == (fhi > 0)) continue;
-    gsl_root_fsolver *s = ab_root_fsolver_new(gsl_root_fsolver_brent);
-    if (!s) return AB_ENOMEM;
-    int st = gsl_root_fsolver_set(s, &F, lo, hi);
-    for (int it = 0; !st && it < 200; it++) {
-      st = gsl_root_fsolver_iterate(s);
-      if (st) break;
-      lo = gsl_root_fsolver_x_lower(s);
-      hi = gsl_root_fsolver_x_upper(s);
-      if (gsl_root_test_interval(lo, hi, 0.0, 2.0 * DBL_EPSILON) ==
-          GSL_SUCCESS)
-        break;
-    }
-    *a = gsl_root_fsolver_root(s);
-    ab_root_fsolver_free(s);
-    return st ? AB_ENOCONV : AB_OK;
+/* Whether the orbit from x provably converges to the cycle a[0..k-1]
+ * (h(a[i]) = a[i+1 mod k]; k = 1: a fixed point) of multiplier mult, a[j]
+ * the point nearest x.  With J_i = [a_i - r_i, a_i + r_i], L_i = sup |h'|
+ * on J_i and delta >= |h(a_i) - a_{i+1}| (the cycle's residual and a
+ * step's rounding), h maps J_i into J_{i+1} when r_{i+1} = L_i r_i +
+ * delta; if after k such steps r is back within r_j and prod L_i < 1, h^k
+ * is a contraction of J_j into itself, so the iterates from x converge to
+ * a cycle point in J_j (Banach's fixed-point theorem).  r_j starts at
+ * |x - a_j| and grows (twice at most) to absorb the deltas: r_k = L r_j +
+ * D needs r_j >= D / (1 - L). */
+static int certify(const grpo_ctx *c, const double *a, size_t k, size_t j,
+                   double x, double mult) {
+  double delta = 0.0, y;
+  if (!(fabs(mult) < 1.0)) return 0;
+  for (size_t i = 0; i < k; i++) {
+    if (step(c, a[i], &y)) return 0;
+    double next = a[(i + 1) % k];
+    delta = fmax(delta, fabs(y - next) + 16.0 * DBL_EPSILON *
+                 (1.0 + fabs(y) + fabs(a[i]) + fabs(c->xr)));
   }
-  *a = x; /* the iterate itself: converged to the last bits already */
-  return AB_OK;
+  double r0 = fabs(x - a[j]) + delta;
+  for (int pass = 0; pass < 3; pass++) {
+    double r = r0, L = 1.0;
+    for (size_t i = 0; i < k; i++) {
+      double ai = a[(j + i) % k], s = slope_sup(c, ai - r, ai + r);
+      L *= s;
+      r = s * r + delta;
+    }
+    if (!(L < 1.0)) return 0;
+    if (r <= r0) return 1;
+    r0 = fmax(r0, 2.0 * (r - L * r0) / (1.0 - L));
+  }
+  return 0;
 }
 
-static void limit_single(ab_grpo_limit_result *out, int kind, const ab_grpo_point *pt,
-                         size_t steps) {
+/* The iterations after the current one until the orbit, at distance d from
+ * the cycle point a (k steps shrinking it by |mult|), is within
+ * 1e-12 (1 + |a|) of it in log-odds: k ceil(log(tol / d) / log |mult|). */
+static size_t more_steps(double d, double a, size_t k, double mult) {
+  double tol = 1e-12 * (1.0 + fabs(a));
+  if (d <= tol || mult == 0.0) return 0;
+  double more = ceil(log(tol / d) / log(fabs(mult))) * (double)k;
+  return more < 1e15 ? (size_t)more : (size_t)1e15;
+}
+
+/* A cycle of period k through a point near x: Newton's method on
+ * F(y) = h^k(y) - y, F'(y) = prod h'(h^i(y)) - 1 (away from 0 near an
+ * attracting cycle, where the product lies in (-1, 1)), until its step
+ * reaches the rounding.  a[0..k-1]: the orbit from the point found, *mult
+ * its multiplier.  0 when Newton fails, the cycle repels, or its points are
+ * not pairwise apart far beyond the rounding (a fixed point, or a shorter
+ * cycle seen k times: then the period is not k). */
+static int find_cycle(const grpo_ctx *c, double x, size_t k, double *a,
+                      double *mult) {
+  double y = x, prev = INFINITY;
+  for (int it = 0;; it++) {
+    double z = y, m = 1.0;
+    if (it == 60) return 0;
+    for (size_t i = 0; i < k; i++) {
+      m *= step_slope(c, z);
+      if (step(c, z, &z)) return 0;
+    }
+    double dy = (z - y) / (1.0 - m);
+    if (!isfinite(dy) || !isfinite(z)) return 0;
+    y += dy;
+    /* quadratic convergence ends where rounding takes over: the step no
+     * longer halves */
+    if (fabs(dy) <= 4.0 * DBL_EPSILON * (1.0 + fabs(y)) ||
+        (fabs(dy) > 0.5 * prev && fabs(dy) <= 1e-9 * (1.0 + fabs(y))))
+      break;
+    prev = fabs(dy);
+  }
+  double m = 1.0, top = fabs(c->xr), res = 0.0;
+  a[0] = y;
+  for (size_t i = 0; i < k; i++) {
+    double z;
+    m *= step_slope(c, a[i]);
+    if (step(c, a[i], &z) || !isfinite(z)) return 0;
+    if (i + 1 < k) a[i + 1] = z;
+    else res = fabs(z - a[0]);
+    top = fmax(top, fabs(z));
+  }
+  *mult = m;
+  if (!(fabs(m) < 1.0)) return 0;
+  double noise = res + 16.0 * DBL_EPSILON * (double)k * (1.0 + top);
+  for (size_t i = 0; i < k; i++)
+    for (size_t l = i + 1; l < k; l++)
+      if (!(fabs(a[i] - a[l]) > 1e4 * noise)) return 0;
+  return 1;
+}
+
+/* log(p (1 - p)) at log-odds x */
+static double log_pq(double x) {
+  return -fabs(x) - 2.0 * log1p(exp(-fabs(x)));
+}
+
+/* The limit a k-cycle a[0..k-1] (k >= 2), proved attracting with
+ * multiplier mult: its points in orbit order from the lowest, each slope
+ * h'(p) = dp_next/dp = (dx_next/dx) p_next (1 - p_next) / (p (1 - p)) (the
+ * product over the cycle is the multiplier), p, kl and gain averaged. */
+static void limit_cycle(const grpo_ctx *c, ab_grpo_limit_result *out,
+                        const double *a, size_t k, double mult,
+                        size_t steps) {
+  size_t low = 0;
+  for (size_t i = 1; i < k; i++)
+    if (a[i] < a[low]) low = i;
+  ab_sum ps = {0, 0}, ks = {0, 0}, gs = {0, 0};
+  out->kind = k == 2 ? AB_GRPO_CYCLE : AB_GRPO_PERIODIC;
+  out->npoints = k;
+  out->p_min = 1.0;
+  out->p_max = 0.0;
+  for (size_t i = 0; i < k; i++) {
+    ab_grpo_point *pt = &out->point[i];
+    double x = a[(low + i) % k], next = a[(low + i + 1) % k];
+    make_point(c, x - c->xr, pt);
+    pt->slope *= exp(log_pq(next) - log_pq(x));
+    pt->attracting = 1;
+    ab_sum_add(&ps, pt->p);
+    ab_sum_add(&ks, pt->kl);
+    ab_sum_add(&gs, pt->gain);
+    out->p_min = fmin(out->p_min, pt->p);
+    out->p_max = fmax(out->p_max, pt->p);
+  }
+  out->p = ab_sum_value(&ps) / (double)k;
+  out->kl = ab_sum_value(&ks) / (double)k;
+  out->gain = ab_sum_value(&gs) / (double)k;
+  out->multiplier = mult;
+  out->period = k;
+  out->steps = steps;
+}
+
+static void limit_single(ab_grpo_limit_result *out, int kind,
+                         const ab_grpo_point *pt, size_t steps) {
   out->kind = kind;
   out->npoints = 1;
   out->point[0] = *pt;
@@ -516,6 +632,27 @@ static void limit_single(ab_grpo_limit_result *out, int kind, const ab_grpo_poin
   out->steps = steps;
 }
 
+enum { RING = 128 };
+
+/* The lag k in 2..RING/2 at which the last iterate nearly returns (within
+ * 1e-3 of its distance to every iterate of a shorter lag, itself far above
+ * the rounding noise): a candidate period; 0 if none. */
+static size_t lag_candidate(const double *ring, size_t n, double noise) {
+  double x = ring[n % RING], nearest = INFINITY;
+  for (size_t k = 1; k <= RING / 2; k++) {
+    double d = fabs(x - ring[(n - k) % RING]);
+    if (k >= 2 && d <= 1e-3 * nearest && nearest > 1e3 * noise) return k;
+    nearest = fmin(nearest, d);
+  }
+  return 0;
+}
+
+/* Where the orbit from p_ref goes, told apart in log-odds.  A fixed point
+ * (found by find_roots) is the limit once a contraction about it is proved
+ * (certify), a cycle of period k once the orbit nearly repeats at lag k,
+ * Newton's method finds the cycle exactly with pairwise distinct points,
+ * and a contraction about it is proved; the steps still needed are then
+ * predicted from the multiplier. */
 int ab_grpo_limit(const ab_grpo *g, ab_grpo_limit_result *out) {
   grpo_ctx c;
   roots_t r;
@@ -554,11 +691,11 @@ int ab_grpo_limit(const ab_grpo *g, ab_grpo_limit_result *out) {
   double top = r.n ? c.xr + r.d[r.n - 1] : -INFINITY;
   ab_grpo_point fixed[AB_GRPO_MAX_POINTS];
   for (size_t i = 0; i < r.n; i++) make_point(&c, r.d[i], &fixed[i]);
-  double x0 = c.xr, x1 = c.xr, x2, q;
-  enum { RING = 128, LYAP_FROM = 10000 };
-  double ring[RING], lyap = 0.0;
-  double lo = INFINITY, hi = -INFINITY;
-  size_t n;
+  double x0 = c.xr, x1 = c.xr, x2 = c.xr, q;
+  enum { LYAP_FROM = 10000 };
+  double ring[RING], lyap = 0.0, cyc[AB_GRPO_MAX_PERIOD], mult;
+  double lo = INFINITY, hi = -INFINITY, tested = INFINITY;
+  size_t n, cycle_next = 2, cycle_wait = 1;
   for (n = 1; n <= AB_GRPO_MAX_STEPS; n++) {
     if ((st = step(&c, x1, &x2))) return st;
     if (x2 == INFINITY || (c.eps == 0.0 && x2 >= 0.0 && x2 > top && x2 > x1)) {
@@ -573,84 +710,67 @@ int ab_grpo_limit(const ab_grpo *g, ab_grpo_limit_result *out) {
       limit_single(out, AB_GRPO_CERTAINTY, &pt, n);
       return AB_OK;
     }
+    ring[n % RING] = x2;
     /* the rounding of one step: x2 = xr + Omega/beta (+ (1-alpha) x1)
      * carries errors of a few ulps of each term */
     double scale = 1.0 + fabs(x2) + fabs(c.xr) + fabs(x2 - c.xr);
     double tol = 16.0 * DBL_EPSILON * scale;
-    /* at (or within 1e-10 of) an attracting fixed point found above */
-    size_t best = 0;
-    for (size_t i = 1; i < r.n; i++)
-      if (fabs(fixed[i].logit - x2) < fabs(fixed[best].logit - x2)) best = i;
-    int near = 0;
-    if (r.n) {
-      pt = fixed[best];
-      near = fabs(pt.logit - x2) <= 1e-10 * (1.0 + fabs(x2)) && pt.attracting;
+    /* the nearest attracting fixed point: try to prove convergence to it
+     * each time the distance has halved */
+    size_t best = r.n;
+    for (size_t i = 0; i < r.n; i++)
+      if (fixed[i].attracting &&
+          (best == r.n || fabs(fixed[i].logit - x2) <
+                              fabs(fixed[best].logit - x2)))
+        best = i;
+    if (best < r.n) {
+      double d = fabs(fixed[best].logit - x2);
+      if (d <= 0.5 * tested) {
+        tested = d;
+        if (certify(&c, &fixed[best].logit, 1, 0, x2, fixed[best].slope)) {
+          limit_single(out, AB_GRPO_FIXED, &fixed[best],
+                       n + more_steps(d, fixed[best].logit, 1,
+                                      fixed[best].slope));
+          return AB_OK;
+        }
+      }
     }
-    if (near || fabs(x2 - x1) <= tol) {
-      if (!near && !(r.n && fabs(pt.logit - x2) <= 1e-6 * scale))
-        make_point(&c, x2 - c.xr, &pt); /* (not found above: its own) */
+    if (fabs(x2 - x1) <= tol) {
+      /* a fixed point in doubles (a neutral one, which no contraction
+       * proves): the one found above, else its own */
+      size_t near = 0;
+      for (size_t i = 1; i < r.n; i++)
+        if (fabs(fixed[i].logit - x2) < fabs(fixed[near].logit - x2))
+          near = i;
+      if (r.n && fabs(fixed[near].logit - x2) <= 1e-6 * scale)
+        pt = fixed[near];
+      else
+        make_point(&c, x2 - c.xr, &pt);
       limit_single(out, AB_GRPO_FIXED, &pt, n);
       return AB_OK;
     }
-    if (n >= 2 && fabs(x2 - x0) <= 1e-10 * scale &&
-        fabs(x2 - x1) > 1e-6 * scale) {
-      double a, b;
-      if ((st = polish_cycle(&c, x2, fabs(x2 - x0), fabs(x2 - x1), &a)))
-        return st;
-      step(&c, a, &b);
-      if (a > b) {
-        double t = a;
-        a = b;
-        b = t;
-      }
-      out->kind = AB_GRPO_CYCLE;
-      out->npoints = 2;
-      make_point(&c, a - c.xr, &out->point[0]);
-      make_point(&c, b - c.xr, &out->point[1]);
-      out->multiplier = out->point[0].slope * out->point[1].slope;
-      out->p = 0.5 * (out->point[0].p + out->point[1].p);
-      out->kl = 0.5 * (out->point[0].kl + out->point[1].kl);
-      out->gain = 0.5 * (out->point[0].gain + out->point[1].gain);
-      out->p_min = out->point[0].p;
-      out->p_max = out->point[1].p;
-      out->period = 2;
-      out->steps = n;
-      return AB_OK;
-    }
-    ring[n % RING] = x2;
-    if (n % 256 == 0 && n >= 2 * RING) {
-      /* a longer cycle (period doubling goes on to chaos): the last k
-       * iterates repeat the k before them */
-      for (size_t k = 3; k <= RING / 2; k++) {
-        size_t j = 0;
-        for (; j < k; j++) {
-          double a = ring[(n - j) % RING], b = ring[(n - j - k) % RING];
-          if (!(fabs(a - b) <= 1e-10 * (1.0 + fabs(a)))) break;
+    if (n >= cycle_next) {
+      /* a cycle: lag 2 at every step, lags up to RING/2 now and then */
+      size_t k = 0;
+      if (n >= 2 && fabs(x2 - x0) <= 1e-3 * fabs(x2 - x1) &&
+          fabs(x2 - x1) > 1e3 * tol)
+        k = 2;
+      else if (n % 64 == 0 && n >= RING)
+        k = lag_candidate(ring, n, tol);
+      if (k) {
+        if (find_cycle(&c, x2, k, cyc, &mult)) {
+          size_t j = 0;
+          for (size_t i = 1; i < k; i++)
+            if (fabs(cyc[i] - x2) < fabs(cyc[j] - x2)) j = i;
+          if (certify(&c, cyc, k, j, x2, mult)) {
+            limit_cycle(&c, out, cyc, k, mult,
+                        n + more_steps(fabs(cyc[j] - x2), cyc[j], k, mult));
+            return AB_OK;
+          }
         }
-        if (j < k) continue;
-        ab_sum ps = {0, 0}, ks = {0, 0}, gs = {0, 0};
-        lo = INFINITY;
-        hi = -INFINITY;
-        for (j = 0; j < k; j++) {
-          double x = ring[(n - j) % RING];
-          make_point(&c, x - c.xr, &pt);
-          ab_sum_add(&ps, pt.p);
-          ab_sum_add(&ks, pt.kl);
-          ab_sum_add(&gs, pt.gain);
-          lo = fmin(lo, x);
-          hi = fmax(hi, x);
-        }
-        out->kind = AB_GRPO_PERIODIC;
-        out->npoints = 0;
-        out->period = k;
-        out->p = ab_sum_value(&ps) / (double)k;
-        out->kl = ab_sum_value(&ks) / (double)k;
-        out->gain = ab_sum_value(&gs) / (double)k;
-        ab_logistic(lo, &out->p_min, &q);
-        ab_logistic(hi, &out->p_max, &q);
-        out->multiplier = NAN;
-        out->steps = n;
-        return AB_OK;
+        /* not yet (or not a cycle): wait twice as long each time */
+        cycle_next = n + cycle_wait;
+        cycle_wait *= 2;
       }
     }
     if (n > LYAP_FROM) {
@@ -668,7 +788,8 @@ int ab_grpo_limit(const ab_grpo *g, ab_grpo_limit_result *out) {
   /* neither: report where it wanders (over the last stretch of iterates
    * that the Lyapunov exponent was taken on) */
   make_point(&c, x2 - c.xr, &pt);
-  limit_single(out, AB_GRPO_IRREGULAR, &pt, n > AB_GRPO_MAX_STEPS ? AB_GRPO_MAX_STEPS : n);
+  limit_single(out, AB_GRPO_IRREGULAR, &pt,
+               n > AB_GRPO_MAX_STEPS ? AB_GRPO_MAX_STEPS : n);
   out->period = 0;
   out->multiplier = NAN;
   ab_logistic(lo, &out->p_min, &q);

@@ -66,13 +66,17 @@ static double check_ref(lua_State *L, const char *fname) {
   return p;
 }
 
-static void push_point(lua_State *L, const ab_grpo_point *pt) {
+/* A point {p=, logit=, slope=, attracting=, kl=, gain=}; a cycle's point
+ * has no attracting of its own (the cycle's multiplier decides). */
+static void push_point(lua_State *L, const ab_grpo_point *pt, int in_cycle) {
   lua_createtable(L, 0, 6);
   abL_setnumber(L, "p", pt->p);
   abL_setnumber(L, "logit", pt->logit);
   abL_setnumber(L, "slope", pt->slope);
-  lua_pushboolean(L, pt->attracting);
-  lua_setfield(L, -2, "attracting");
+  if (!in_cycle) {
+    lua_pushboolean(L, pt->attracting);
+    lua_setfield(L, -2, "attracting");
+  }
   abL_setnumber(L, "kl", pt->kl);
   abL_setnumber(L, "gain", pt->gain);
 }
@@ -196,7 +200,7 @@ static int grpo_fixed_points(lua_State *L) {
   no_fail(L, fname, ab_grpo_fixed_points(&g, pts, &n));
   lua_createtable(L, (int)n, 0);
   for (size_t i = 0; i < n; i++) {
-    push_point(L, &pts[i]);
+    push_point(L, &pts[i], 0);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   return 1;
@@ -220,7 +224,8 @@ static int grpo_limit(lua_State *L) {
   lua_pushstring(L, KINDS[r.kind]);
   lua_setfield(L, -2, "kind");
   abL_setnumber(L, "p", r.p);
-  if (r.kind != AB_GRPO_CYCLE) abL_setnumber(L, "logit", r.point[0].logit);
+  int cycle = r.kind == AB_GRPO_CYCLE || r.kind == AB_GRPO_PERIODIC;
+  if (!cycle) abL_setnumber(L, "logit", r.point[0].logit);
   abL_setnumber(L, "kl", r.kl);
   abL_setnumber(L, "gain", r.gain);
   if (!isnan(r.multiplier)) {
@@ -232,8 +237,7 @@ static int grpo_limit(lua_State *L) {
   }
   lua_pushinteger(L, (lua_Integer)r.steps);
   lua_setfield(L, -2, "steps");
-  if (r.kind == AB_GRPO_IRREGULAR || r.kind == AB_GRPO_PERIODIC ||
-      r.kind == AB_GRPO_CYCLE) {
+  if (r.kind == AB_GRPO_IRREGULAR || cycle) {
     abL_setnumber(L, "p_min", r.p_min);
     abL_setnumber(L, "p_max", r.p_max);
   }
@@ -241,7 +245,7 @@ static int grpo_limit(lua_State *L) {
   lua_setfield(L, -2, "period");
   lua_createtable(L, (int)r.npoints, 0);
   for (size_t i = 0; i < r.npoints; i++) {
-    push_point(L, &r.point[i]);
+    push_point(L, &r.point[i], cycle);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   lua_setfield(L, -2, "points");

@@ -345,6 +345,183 @@ describe("grpo.limit", function()
   end)
 end)
 
+-- h'(p) = dp_next/dp of the standard map (DESIGN 3.8), in plain Lua:
+-- -h (1 - h) (1 - 2p) / (2 beta (p (1-p) + eps)^(3/2)) with h = p_next.
+local function dp_slope(p, o)
+  local h = sigmoid(lua_step(logit(p), o))
+  return -h * (1 - h) * (1 - 2 * p) / (2 * o.beta * (p * (1 - p) + o.eps) ^ 1.5)
+end
+
+-- Plain iteration in log-odds until the orbit repeats: "certainty" when it
+-- climbs past any double (eps = 0), period 1 when a step moves less than
+-- 1e-12 (1 + |x| + |logit p_ref|) (the rounding of a step), period k when
+-- lag k does (looked at every 32 steps) and every shorter lag moves more
+-- than 1e-6 (1 + |x|); nil after maxn steps.  Returns the period, the iterates and their count.
+local function settle(o, maxn)
+  local h, x, xr = {}, logit(o.p_ref), math.abs(logit(o.p_ref))
+  for n = 1, maxn do
+    x = lua_step(x, o)
+    h[n] = x
+    if x ~= x or x == math.huge or (o.eps == 0 and x > 700) then return "certainty", h, n end
+    local tiny = 1e-12 * (1 + math.abs(x) + xr)
+    if n > 1 and math.abs(x - h[n - 1]) <= tiny then return 1, h, n end
+    if n > 128 and n % 32 == 0 then
+      local near = math.abs(x - h[n - 1])
+      for k = 2, 64 do
+        local d = math.abs(x - h[n - k])
+        if d <= tiny and near > 1e-6 * (1 + math.abs(x)) then return k, h, n end
+        near = math.min(near, d)
+      end
+    end
+  end
+  return nil, h, maxn
+end
+
+describe("grpo.limit tells slow fixed points from cycles (in log-odds)", function()
+  it("converges to an attracting fixed point of slope -0.96, not a period-4 cycle", function()
+    -- was periodic, period 4, p_max - p_min ~ 6e-12
+    local o = { p_ref = 0.00046255487944387824, beta = 6.698585817421249, eps = 0.0005411529495100676 }
+    local l = ab.grpo.limit(o.p_ref, { beta = o.beta, eps = o.eps })
+    assert.are.equal("fixed_point", l.kind)
+    assert.are.equal(1, l.period)
+    local x = iterate(o, 3000)
+    H.close(l.logit, x, 1e-12, "plain iteration")
+    H.close(lua_step(l.logit, o), l.logit, 1e-14, "h(x*) = x*")
+    H.close(l.slope, dp_slope(l.p, o), 1e-12, "slope h'(p*)")
+    assert(l.slope > -0.96 and l.slope < -0.959, "slope " .. l.slope)
+    local fp = ab.grpo.fixed_points(o.p_ref, { beta = o.beta, eps = o.eps })
+    local found
+    for _, f in ipairs(fp) do if math.abs(f.logit - l.logit) <= 1e-13 * math.abs(l.logit) then found = f end end
+    assert(found and found.attracting, "an attracting fixed point of fixed_points")
+    -- steps: the plain iteration is within 1e-12 (1 + |x*|) after l.steps, not yet after 0.8 l.steps
+    local y = logit(o.p_ref)
+    for n = 1, l.steps do
+      y = lua_step(y, o)
+      if n == math.floor(0.8 * l.steps) then
+        assert(math.abs(y - l.logit) > 1e-12 * (1 + math.abs(l.logit)), "steps overestimated")
+      end
+    end
+    assert(math.abs(y - l.logit) <= 2e-12 * (1 + math.abs(l.logit)), "steps underestimated")
+  end)
+
+  it("keeps distinct log-odds apart where p rounds to 1 (two_kl, small alpha)", function()
+    -- was periodic, period 3, p_min = p_max = 1, logit = 0
+    local o = { p_ref = 0.23957219943261943, beta = 0.26410071785866812, eps = 1e-5, variant = "two_kl",
+      alpha = 0.011554051456020079 }
+    local l = ab.grpo.limit(o.p_ref, { beta = o.beta, eps = o.eps, variant = o.variant, alpha = o.alpha })
+    assert.are.equal("fixed_point", l.kind)
+    assert.are.equal(1, l.p)
+    -- there Omega = eps^(-1/2) in doubles (u = e^-103631), so alpha x* = alpha logit p_ref + eps^(-1/2)/beta
+    -- and h' = 1 - alpha
+    H.close(l.logit, logit(o.p_ref) + 1 / sqrt(o.eps) / (o.alpha * o.beta), 1e-13, "x*")
+    H.close(l.slope, 1 - o.alpha, 1e-13, "slope 1 - alpha")
+    H.close(l.logit, iterate(o, 6000), 1e-12, "plain iteration in log-odds")
+  end)
+
+  it("gives a longer cycle's points in orbit order, their slopes h'(p) and its multiplier", function()
+    local o = { p_ref = 0.00045875747711638965, beta = 3.3037811854702968, eps = 3.4071873620309489e-05 }
+    local l = ab.grpo.limit(o.p_ref, { beta = o.beta, eps = o.eps })
+    assert.are.equal("periodic", l.kind)
+    assert.are.equal(4, l.period)
+    assert.are.equal(4, #l.points)
+    assert.is_nil(l.logit) -- a cycle has its points' log-odds, no single one
+    local x = iterate(o, 2000)
+    local mult, sum, lo, hi = 1, 0, math.huge, -math.huge
+    for i, pt in ipairs(l.points) do
+      local nxt = l.points[i % 4 + 1]
+      H.close(lua_step(pt.logit, o), nxt.logit, 1e-13, "h maps point " .. i .. " to the next")
+      assert(pt.logit >= l.points[1].logit, "starts at the lowest")
+      H.close(pt.p, sigmoid(pt.logit), 1e-14, "p of point " .. i)
+      H.close(pt.slope, dp_slope(pt.p, o), 1e-12, "h'(p) at point " .. i)
+      assert.is_nil(pt.attracting)
+      mult, sum = mult * pt.slope, sum + pt.p
+      lo, hi = math.min(lo, pt.p), math.max(hi, pt.p)
+      H.close(pt.kl, H.kl_bin(pt.p, o.p_ref), 1e-12, "kl of point " .. i)
+      -- the plain iteration goes round the same four points
+      local y = x
+      for _ = 1, i - 1 do y = lua_step(y, o) end
+      local m = math.huge
+      for _, q in ipairs(l.points) do m = math.min(m, math.abs(q.logit - y)) end
+      assert(m <= 1e-12 * (1 + math.abs(y)), "plain iteration meets the cycle")
+    end
+    H.close(l.slope, mult, 1e-13, "multiplier = product of h'(p)")
+    assert(math.abs(l.slope) < 1 and l.attracting)
+    H.close(l.p, sum / 4, 1e-15, "average p")
+    assert.are.equal(lo, l.p_min)
+    assert.are.equal(hi, l.p_max)
+  end)
+
+  it("gives a two-cycle's slopes as h'(p), their product the multiplier", function()
+    local o = { p_ref = 0.001, beta = 5, eps = 1e-5 }
+    local l = ab.grpo.limit(0.001, { beta = 5, eps = 1e-5 })
+    assert.are.equal("cycle", l.kind)
+    -- was -2.0477 and -0.3753 (d logit h / d logit p)
+    H.close(l.points[1].slope, dp_slope(l.points[1].p, o), 1e-12, "h'(a)")
+    H.close(l.points[2].slope, dp_slope(l.points[2].p, o), 1e-12, "h'(b)")
+    H.close(l.slope, dp_slope(l.points[1].p, o) * dp_slope(l.points[2].p, o), 1e-12, "multiplier")
+    assert.is_nil(l.points[1].attracting)
+    assert.is_nil(l.points[2].attracting)
+  end)
+
+  it("agrees with long plain iteration in log-odds and with fixed_points on a random sweep", function()
+    math.randomseed(4242)
+    local cases = {}
+    for _ = 1, 120 do
+      cases[#cases + 1] = { p_ref = loguniform(-4, -0.05), beta = loguniform(-0.3, 1.5), eps = loguniform(-6, -2) }
+    end
+    -- an attracting fixed point x* of slope s in (-0.995, -0.9) by construction (then 40 just past the
+    -- flip, s in (-1.05, -1.003)): h'(x*) = Omega'(x*)/beta with Omega' = -(1 - 2p) u (u + eps)^(-3/2) / 2,
+    -- u = p (1-p), then logit p_ref = x* - Omega(x*)/beta
+    for i = 1, 160 do
+      local xs, eps = uniform(-9, -0.5), loguniform(-6, -2)
+      local s = i <= 120 and uniform(-0.995, -0.9) or uniform(-1.05, -1.003)
+      local p = sigmoid(xs)
+      local u = p * (1 - p)
+      local beta = -0.5 * (1 - 2 * p) * u * (u + eps) ^ -1.5 / s
+      cases[#cases + 1] = { p_ref = sigmoid(xs - omega(xs, eps) / beta), beta = beta, eps = eps }
+    end
+    -- two_kl with a small alpha (slope about 1 - alpha, p* rounding to 1), and with any alpha
+    for _ = 1, 60 do
+      cases[#cases + 1] = { p_ref = uniform(0.01, 0.9), beta = loguniform(-1, 0.5), eps = loguniform(-6, -3),
+        variant = "two_kl", alpha = loguniform(-2.5, -1) }
+    end
+    for _ = 1, 30 do
+      cases[#cases + 1] = { p_ref = loguniform(-4, -0.05), beta = loguniform(-0.5, 1.5), eps = loguniform(-6, -2),
+        variant = "two_kl", alpha = uniform(0.05, 1) }
+    end
+    local kinds = {}
+    for _, o in ipairs(cases) do
+      local opts = { beta = o.beta, eps = o.eps, variant = o.variant, alpha = o.alpha }
+      local l = ab.grpo.limit(o.p_ref, opts)
+      local k, h, n = settle(o, math.min(300000, math.max(60000, l.steps + 1000)))
+      local x = h[n]
+      local what = string.format("limit(%.17g, {beta=%.17g, eps=%.17g, variant=%s, alpha=%s})", o.p_ref, o.beta,
+        o.eps, tostring(o.variant), tostring(o.alpha))
+      kinds[l.kind] = (kinds[l.kind] or 0) + 1
+      if k == 1 then
+        assert(l.kind == "fixed_point", what .. ": plain iteration settles, got " .. l.kind)
+        assert(math.abs(l.logit - x) <= 1e-9 * (1 + math.abs(x)), what .. ": " .. l.logit .. " vs " .. x)
+        local found
+        for _, f in ipairs(ab.grpo.fixed_points(o.p_ref, opts)) do
+          if math.abs(f.logit - x) <= 1e-9 * (1 + math.abs(x)) then found = f end
+        end
+        assert(found and found.attracting and l.attracting, what .. ": not an attracting fixed point")
+      elseif k then
+        assert(l.kind == (k == 2 and "cycle" or "periodic") and l.period == k and #l.points == k,
+          what .. ": plain iteration has period " .. k .. ", got " .. l.kind .. " " .. l.period)
+        for j = 0, k - 1 do
+          local y, m = h[n - j], math.huge
+          for _, pt in ipairs(l.points) do m = math.min(m, math.abs(pt.logit - y)) end
+          assert(m <= 1e-8 * (1 + math.abs(y)), what .. ": cycle point " .. y)
+        end
+      else
+        assert(l.kind == "irregular", what .. ": plain iteration unsettled, got " .. l.kind)
+      end
+    end
+    assert(kinds.fixed_point and kinds.cycle and kinds.periodic, "fixed points, two-cycles and longer cycles met")
+  end)
+end)
+
 -- Best-of-n of a binary reward by enumerating the 2^n outcomes of the n
 -- draws and an independent reference draw: P(best succeeds) and P(best
 -- beats the reference) + P(tie) / 2.

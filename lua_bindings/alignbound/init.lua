@@ -1020,16 +1020,23 @@ ab.grpo = core.grpo
 -- @treturn table a list of fixed points
 
 --- Where the iteration from p_0 = p_ref goes: `{kind=, p=, logit=, kl=,
--- gain=, slope=, attracting=, steps=, points=}`.  kind "fixed_point"
--- (points = {the point}), "cycle" (a two-cycle h(a) = b, h(b) = a, solved
--- from h(h(x)) = x: points = {a, b}, p, kl and gain their averages, slope
--- h'(a) h'(b)), "certainty" (p -> 1: the mirror variant, or eps = 0 past
+-- gain=, slope=, attracting=, steps=, points=}`, told apart in log-odds.
+-- kind "fixed_point" (points = {the point}; reported once a contraction
+-- about it is proved from a bound on h', so a slowly converging fixed point
+-- is no cycle), "cycle" (a two-cycle h(a) = b, h(b) = a) or "periodic" (a
+-- cycle of period 3 to 64): solved from h^k(x) = x by Newton's method with
+-- pairwise distinct points, convergence to it proved likewise; `points` =
+-- its k points in the order of the orbit from the lowest, each `{p=,
+-- logit=, slope=, kl=, gain=}` with slope h'(p) = dp_next/dp (no
+-- `attracting` of their own), p, kl and gain their averages, p_min and p_max
+-- their range, slope the multiplier (the product of the points' slopes), no
+-- top-level logit.  "certainty" (p -> 1: the mirror variant, or eps = 0 past
 -- the last fixed point; kl = -log p_ref), "absorbing" (p_ref = 0 or 1) or
--- "periodic" (a cycle of period 3 to 64: `period`, p, kl and gain its
--- averages, p_min and p_max its range) or "irregular" (chaos, found by a
--- positive Lyapunov exponent over steps 10^4 to 2 10^4, or no limit in 10^5
--- steps: p is the last iterate, p_min and p_max the range after the first
--- 10^4).  `steps` is the number of steps taken to tell.
+-- "irregular" (chaos, found by a positive Lyapunov exponent over steps 10^4
+-- to 2 10^4, or no limit in 10^5 steps: p is the last iterate, p_min and
+-- p_max the range after the first 10^4).  `steps`: the iterations until
+-- the orbit is within 1e-12 (1 + |logit|) of the limit, predicted from the
+-- multiplier once convergence is proved.
 -- @function grpo.limit
 -- @tparam number p_ref in [0, 1]
 -- @tparam table opts `{beta= [, eps=, variant=, alpha=]}`

@@ -1149,6 +1149,11 @@ int ab_prompts_bon(const size_t *off, size_t P, const double *r,
  * does not underflow with s2 (rewards near 1e-300). */
 int ab_prompts_bound(const size_t *off, size_t P, const double *r, double kl,
                      double *bound, double *s2);
+/* The same with the per-prompt proxies on `work` (threads, progress), as
+ * ab_prompts_variance_proxy_work. */
+int ab_prompts_bound_work(const size_t *off, size_t P, const double *r,
+                          double kl, const ab_work *work, double *bound,
+                          double *s2);
 /* Each prompt's sub-Gaussian variance proxy sup_l 2 psi_x(l) / l^2 of its
  * empirical law (as ab_tail_variance_proxy on ab_tail_discrete). */
 int ab_prompts_variance_proxy(const size_t *off, size_t P, const double *r,

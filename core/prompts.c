@@ -574,33 +574,39 @@ int ab_prompts_variance_proxy(const size_t *off, size_t P, const double *r,
   return ab_prompts_variance_proxy_work(off, P, r, NULL, s2_x);
 }
 
-int ab_prompts_bound(const size_t *off, size_t P, const double *r, double kl,
-                     double *bound, double *s2) {
+int ab_prompts_bound_work(const size_t *off, size_t P, const double *r,
+                          double kl, const ab_work *work, double *bound,
+                          double *s2) {
   size_t bad;
   int st;
   if (!(kl >= 0.0) || !bound || !s2) return AB_EDOM;
   if ((st = ab_prompts_check(off, P, r, 1, &bad))) return st;
   size_t nrows = off[P];
   double *rs = ab_malloc_n(nrows, sizeof *rs);
-  if (!rs) return AB_ENOMEM;
-  int e = run_scale(off, P, r, rs);
-  ab_sum s = {0.0, 0.0};
-  for (size_t q = 0; q < P && !st; q++) {
-    ab_tail *t;
-    double sq;
-    if ((st = ab_tail_discrete(rs + off[q], NULL, off[q + 1] - off[q], &t)))
-      break;
-    st = ab_tail_variance_proxy(t, AB_CLOSED, &sq);
-    ab_tail_free(t);
-    if (!st) ab_sum_add(&s, sq);
+  double *sq = ab_malloc_n(P, sizeof *sq);
+  if (!rs || !sq) {
+    ab_free(rs, nrows * sizeof *rs);
+    ab_free(sq, P * sizeof *sq);
+    return AB_ENOMEM;
   }
+  int e = run_scale(off, P, r, rs);
+  st = ab_prompts_variance_proxy_work(off, P, rs, work, sq);
+  /* the mean over prompts in prompt order: the same bits for any threads */
+  ab_sum s = {0.0, 0.0};
+  for (size_t q = 0; q < P && !st; q++) ab_sum_add(&s, sq[q]);
   ab_free(rs, nrows * sizeof *rs);
+  ab_free(sq, P * sizeof *sq);
   if (st) return st;
   /* sqrt(2 s2 kl) = 2^e sqrt(2 kl) sqrt(s2'), s2 = 4^e s2' */
   double sv = ab_sum_value(&s) / (double)P;
   *bound = sv > 0.0 && kl > 0.0 ? ldexp(sqrt(2.0 * kl) * sqrt(sv), e) : 0.0;
   *s2 = ldexp(sv, 2 * e);
   return AB_OK;
+}
+
+int ab_prompts_bound(const size_t *off, size_t P, const double *r, double kl,
+                     double *bound, double *s2) {
+  return ab_prompts_bound_work(off, P, r, kl, NULL, bound, s2);
 }
 
 /* One prompt reweighted: t_j = m pi_j with pi_j proportional to e^{d_j},
@@ -700,13 +706,22 @@ int ab_prompts_se(const double *const *x, const double *c, size_t terms,
     if (!isfinite(phi)) return AB_EDOM;
     ab_sum_add(&s, phi);
   }
-  double mean = ab_sum_value(&s) / (double)P;
-  for (size_t q = 0; q < P; q++) {
-    double phi = 0.0;
-    for (size_t t = 0; t < terms; t++)
-      if (c[t] != 0.0) phi += c[t] * x[t][q];
-    ab_sum_add(&d, (phi - mean) * (phi - mean));
-  }
-  *se = P > 1 ? sqrt(ab_sum_value(&d) / ((double)P * (double)(P - 1))) : 0.0;
+  double mean = ab_sum_value(&s) / (double)P, big = 0.0;
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t q = 0; q < P; q++) {
+      double phi = 0.0;
+      for (size_t t = 0; t < terms; t++)
+        if (c[t] != 0.0) phi += c[t] * x[t][q];
+      /* the squares scaled by the largest deviation, so that rewards near
+       * 1e300 (deviations whose squares overflow) keep their se */
+      if (pass == 0) big = fmax(big, fabs(phi - mean));
+      else if (big > 0.0) {
+        double z = (phi - mean) / big;
+        ab_sum_add(&d, z * z);
+      }
+    }
+  *se = P > 1 && big > 0.0
+            ? big * sqrt(ab_sum_value(&d) / ((double)P * (double)(P - 1)))
+            : 0.0;
   return isfinite(*se) ? AB_OK : AB_ERANGE;
 }

@@ -460,7 +460,13 @@ static int prompts_bound(lua_State *L) {
   if (!(kl >= 0.0))
     return abL_argerror(L, fname, 1, "kl must be a number >= 0, got %f", kl);
   double b, s2;
-  int st = ab_prompts_bound(u->off, u->prompts, u->reward, kl, &b, &s2);
+  /* every prompt's own proxy search: on the pool, with a progress line */
+  ab_work work = {u->threads, NULL, NULL};
+  abL_progress prog;
+  abL_progress_init(&prog, fname, u->progress, &work);
+  int st = ab_prompts_bound_work(u->off, u->prompts, u->reward, kl, &work, &b,
+                                 &s2);
+  abL_progress_end(&prog);
   if (st) return method_fail(L, fname, st, SIZE_MAX, NULL);
   lua_pushnumber(L, b);
   lua_pushnumber(L, s2);

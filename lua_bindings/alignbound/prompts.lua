@@ -214,6 +214,15 @@ function M.bind(shard)
       argerror("prompts:check_run", 1, "beta must be a positive number, got " .. tostring(beta))
     end
     local rw = P.reweight(pr)
+    for _, k in ipairs { "kl", "reverse_kl", "gain" } do
+      local v = rw[k]
+      for q = 1, #v do
+        if not (v[q] > -math.huge and v[q] < math.huge) then
+          error(("prompts:check_run: values out of range: prompt %d's reweighted %s overflows a double")
+            :format(q, k), 0)
+        end
+      end
+    end
     local kl, gain = P.mean(rw.kl), P.mean(rw.gain)
     local _, kl_se = core.estimate.mean(rw.kl)
     local _, gain_se = core.estimate.mean(rw.gain)
@@ -237,6 +246,12 @@ function M.bind(shard)
     end
     if beta then
       local gap, jeff = gaps(rw, beta)
+      for q = 1, #gap do
+        if not (gap[q] > -math.huge and gap[q] < math.huge) then
+          error(("prompts:check_run: values out of range: prompt %d's gap gain - beta (KL + reverse KL) "
+            .. "overflows a double (beta = %g)"):format(q, beta), 0)
+        end
+      end
       local g, g_se = core.estimate.mean(gap)
       rw.gap = gap
       r.tilt = { beta = beta, gain = gain, beta_jeffreys = beta * P.mean(jeff), gap = g, gap_se = g_se }

@@ -618,8 +618,57 @@ int ab_tail_variance_proxy(const ab_tail *t, int method, double *out) {
 
 /* ---- vector forms --------------------------------------------------------- */
 
+/* One block of a vector call: the solver warm-starts from the previous
+ * budget of the same block only, so that each value depends on its block of
+ * AB_VEC_BLOCK budgets, never on the threads. */
+typedef struct {
+  const ab_tail *t;
+  int side, method;
+} vec_args;
+
+static int bound_block(void *ctx, const double *kl, size_t n, double *out,
+                       size_t *failed_at) {
+  const vec_args *a = ctx;
+  const ab_tail *t = a->t;
+  ab_hint hint = {0, 0, 0.0, 0.0, 0.0};
+  for (size_t i = 0; i < n; i++) {
+    double k = kl[i];
+    int st;
+    if (!(k >= 0.0)) st = AB_EDOM;
+    else if ((a->method == AB_CLOSED || heavy(t)) &&
+             closed_bound(t, a->side, k, &out[i]) != -1)
+      st = AB_OK;
+    else st = ab_frontier_bound(t, a->side, k, &out[i], NULL, &hint);
+    if (st) {
+      *failed_at = i;
+      return st;
+    }
+  }
+  return AB_OK;
+}
+
+static int kl_needed_block(void *ctx, const double *gain, size_t n,
+                           double *out, size_t *failed_at) {
+  const vec_args *a = ctx;
+  for (size_t i = 0; i < n; i++) {
+    int st = ab_tail_kl_needed(a->t, a->side, a->method, gain[i], &out[i]);
+    if (st) {
+      *failed_at = i;
+      return st;
+    }
+  }
+  return AB_OK;
+}
+
 int ab_tail_bound_vec(const ab_tail *t, int side, int method, const double *kl,
                       size_t n, double *out, size_t *failed_at) {
+  ab_work one = {1, NULL, NULL};
+  return ab_tail_bound_vec_work(t, side, method, kl, n, &one, out, failed_at);
+}
+
+int ab_tail_bound_vec_work(const ab_tail *t, int side, int method,
+                           const double *kl, size_t n, const ab_work *work,
+                           double *out, size_t *failed_at) {
   ab_hint hint = {0, 0, 0.0, 0.0, 0.0};
   int st = check_side(t, side);
   if (st) {
@@ -658,6 +707,13 @@ int ab_tail_bound_vec(const ab_tail *t, int side, int method, const double *kl,
     }
     return AB_OK;
   }
+  if (ab_is_finite_law(t)) { /* blocks on the pool (no user code to call) */
+    vec_args a = {t, side, method};
+    return ab_pool_vec(work, (double)t->n, bound_block, &a, kl, n, out,
+                       failed_at);
+  }
+  /* any other law runs on the calling thread (a user cumulant may call
+   * back into its host), warm-starting across the whole vector */
   for (size_t i = 0; i < n; i++) {
     double k = kl[i];
     if (!(k >= 0.0)) st = AB_EDOM;
@@ -676,6 +732,20 @@ int ab_tail_bound_vec(const ab_tail *t, int side, int method, const double *kl,
 int ab_tail_kl_needed_vec(const ab_tail *t, int side, int method,
                           const double *gain, size_t n, double *out,
                           size_t *failed_at) {
+  ab_work one = {1, NULL, NULL};
+  return ab_tail_kl_needed_vec_work(t, side, method, gain, n, &one, out,
+                                    failed_at);
+}
+
+int ab_tail_kl_needed_vec_work(const ab_tail *t, int side, int method,
+                               const double *gain, size_t n,
+                               const ab_work *work, double *out,
+                               size_t *failed_at) {
+  if (ab_is_finite_law(t)) {
+    vec_args a = {t, side, method};
+    return ab_pool_vec(work, (double)t->n, kl_needed_block, &a, gain, n, out,
+                       failed_at);
+  }
   for (size_t i = 0; i < n; i++) {
     int st = ab_tail_kl_needed(t, side, method, gain[i], &out[i]);
     if (st) {

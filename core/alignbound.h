@@ -235,8 +235,8 @@ int ab_tail_kl_needed_vec(const ab_tail *t, int side, int method,
 int ab_tail_cumulant_vec(const ab_tail *t, int order, const double *lambda,
                          size_t n, double *out, size_t *failed_at);
 /* The same on the worker pool (work NULL: one thread).  A finite law's
- * budgets go in blocks of 64 to `work->threads` threads when the call is
- * large enough (atoms x budgets >= 2e5; smaller calls run inline), with
+ * budgets go in blocks of 16 to 64 to `work->threads` threads when the call
+ * is large enough (atoms x budgets >= 2e5; smaller calls run inline), with
  * progress counted in budgets; other laws run on the calling thread.  The
  * values are bit-identical for any thread count.  A cancelled run returns
  * AB_ECANCEL with *failed_at = n. */
@@ -953,8 +953,8 @@ int ab_budget_gain(const ab_tail *t, const ab_family *f, const double *budget,
 int ab_budget_needed(const ab_tail *t, const ab_family *f, const double *gain,
                      size_t n, double *out, int *routes, size_t *failed_at);
 /* The same on the worker pool (work NULL: one thread): a finite law's
- * budgets in blocks of 64, threads only for atoms x budgets >= 2e5, progress
- * in budgets, values bit-identical for any thread count (each budget is
+ * budgets in blocks of 16 to 64, threads only for atoms x budgets >= 2e5,
+ * progress in budgets, values bit-identical for any thread count (each budget is
  * solved on its own); AB_ECANCEL with *failed_at = n when cancelled. */
 int ab_budget_gain_work(const ab_tail *t, const ab_family *f,
                         const double *budget, size_t n, const ab_work *work,

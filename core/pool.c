@@ -143,7 +143,7 @@ typedef struct {
   void *ctx;
   const double *x;
   double *out;
-  size_t n;
+  size_t n, block;
   atomic_size_t first_fail; /* smallest failing index, SIZE_MAX: none */
   ab_progress_fn progress;
   void *ud;
@@ -152,8 +152,8 @@ typedef struct {
 static int vec_job(void *vctx, size_t worker, size_t item) {
   vec_run *v = vctx;
   (void)worker;
-  size_t lo = item * AB_VEC_BLOCK;
-  size_t len = v->n - lo < AB_VEC_BLOCK ? v->n - lo : AB_VEC_BLOCK, at = 0;
+  size_t lo = item * v->block;
+  size_t len = v->n - lo < v->block ? v->n - lo : v->block, at = 0;
   int st = v->fn(v->ctx, v->x + lo, len, v->out + lo, &at);
   if (st) {
     size_t i = lo + at, cur = atomic_load(&v->first_fail);
@@ -165,7 +165,7 @@ static int vec_job(void *vctx, size_t worker, size_t item) {
 /* blocks done -> values done, the unit the caller's progress counts in */
 static int vec_progress(void *ud, double done, double total) {
   vec_run *v = ud;
-  double n = (double)v->n, d = done >= total ? n : done * AB_VEC_BLOCK;
+  double n = (double)v->n, d = done >= total ? n : done * (double)v->block;
   return v->progress(v->ud, d < n ? d : n, n);
 }
 
@@ -177,7 +177,10 @@ int ab_pool_vec(const ab_work *work, double cost, ab_vec_block fn, void *ctx,
   v.x = x;
   v.out = out;
   v.n = n;
-  size_t blocks = n / AB_VEC_BLOCK + (n % AB_VEC_BLOCK != 0);
+  v.block = n / 8 + (n % 8 != 0);
+  if (v.block < 16) v.block = 16;
+  if (v.block > 64) v.block = 64;
+  size_t blocks = n / v.block + (n % v.block != 0);
   unsigned threads = ab_pool_threads(work ? work->threads : 1, blocks);
   /* a small call is not worth starting threads for (the values are the same) */
   if (cost * (double)n < AB_VEC_THREADED) threads = 1;

@@ -620,7 +620,7 @@ int ab_tail_variance_proxy(const ab_tail *t, int method, double *out) {
 
 /* One block of a vector call: the solver warm-starts from the previous
  * budget of the same block only, so that each value depends on its block of
- * AB_VEC_BLOCK budgets, never on the threads. */
+ * budgets (ab_pool_vec), never on the threads. */
 typedef struct {
   const ab_tail *t;
   int side, method;

@@ -234,6 +234,19 @@ int ab_tail_kl_needed_vec(const ab_tail *t, int side, int method,
                           size_t *failed_at);
 int ab_tail_cumulant_vec(const ab_tail *t, int order, const double *lambda,
                          size_t n, double *out, size_t *failed_at);
+/* The same on the worker pool (work NULL: one thread).  A finite law's
+ * budgets go in blocks of 16 to 64 to `work->threads` threads when the call
+ * is large enough (atoms x budgets >= 2e5; smaller calls run inline), with
+ * progress counted in budgets; other laws run on the calling thread.  The
+ * values are bit-identical for any thread count.  A cancelled run returns
+ * AB_ECANCEL with *failed_at = n. */
+int ab_tail_bound_vec_work(const ab_tail *t, int side, int method,
+                           const double *kl, size_t n, const ab_work *work,
+                           double *out, size_t *failed_at);
+int ab_tail_kl_needed_vec_work(const ab_tail *t, int side, int method,
+                               const double *gain, size_t n,
+                               const ab_work *work, double *out,
+                               size_t *failed_at);
 
 /* ------------------------------------------------------------------------ */
 /* Divergence families (conventions in README.md).  An f-divergence is
@@ -941,6 +954,16 @@ int ab_budget_gain(const ab_tail *t, const ab_family *f, const double *budget,
  * gain <= 0, +inf beyond reach; 0 where every positive budget gains +inf). */
 int ab_budget_needed(const ab_tail *t, const ab_family *f, const double *gain,
                      size_t n, double *out, int *routes, size_t *failed_at);
+/* The same on the worker pool (work NULL: one thread): a finite law's
+ * budgets in blocks of 16 to 64, threads only for atoms x budgets >= 2e5,
+ * progress in budgets, values bit-identical for any thread count (each budget is
+ * solved on its own); AB_ECANCEL with *failed_at = n when cancelled. */
+int ab_budget_gain_work(const ab_tail *t, const ab_family *f,
+                        const double *budget, size_t n, const ab_work *work,
+                        double *out, int *routes, size_t *failed_at);
+int ab_budget_needed_work(const ab_tail *t, const ab_family *f,
+                          const double *gain, size_t n, const ab_work *work,
+                          double *out, int *routes, size_t *failed_at);
 /* The number of atoms of a finite law (those of positive probability, in
  * the order given), 0 for other tails. */
 size_t ab_tail_atoms(const ab_tail *t);

@@ -1389,17 +1389,47 @@ static int needed_one(const prep *p, double g, double *out, int *route) {
 
 typedef int (*one_fn)(const prep *p, double x, double *out, int *route);
 
+/* One block of a vector call (each budget on its own: the prep is only
+ * read, so the blocks may run on any threads). */
+typedef struct {
+  const prep *p;
+  one_fn one;
+  int *routes; /* of the whole vector, or NULL */
+  const double *x0;
+} vec_block_args;
+
+static int run_block(void *ctx, const double *x, size_t n, double *out,
+                     size_t *failed_at) {
+  const vec_block_args *a = ctx;
+  int *routes = a->routes ? a->routes + (x - a->x0) : NULL;
+  for (size_t i = 0; i < n; i++) {
+    int r = 0, st = a->one(a->p, x[i], &out[i], &r);
+    if (routes) routes[i] = r;
+    if (st) {
+      *failed_at = i;
+      return st;
+    }
+  }
+  return AB_OK;
+}
+
 static int run_vec(const ab_tail *t, const ab_family *f, one_fn one,
-                   const double *x, size_t n, double *out, int *routes,
-                   size_t *failed_at) {
+                   const double *x, size_t n, const ab_work *work, double *out,
+                   int *routes, size_t *failed_at) {
   prep p;
   if (failed_at) *failed_at = 0;
   int st = prep_init(t, f, &p);
-  for (size_t i = 0; !st && i < n; i++) {
-    int r = 0;
-    st = one(&p, x[i], &out[i], &r);
-    if (st && failed_at) *failed_at = i;
-    if (routes) routes[i] = r;
+  if (!st && p.finite) {
+    /* a finite law calls no user code: its budgets go to the pool */
+    vec_block_args a = {&p, one, routes, x};
+    st = ab_pool_vec(work, (double)t->n, run_block, &a, x, n, out, failed_at);
+  } else {
+    for (size_t i = 0; !st && i < n; i++) {
+      int r = 0;
+      st = one(&p, x[i], &out[i], &r);
+      if (st && failed_at) *failed_at = i;
+      if (routes) routes[i] = r;
+    }
   }
   prep_free(&p);
   return st;
@@ -1407,12 +1437,24 @@ static int run_vec(const ab_tail *t, const ab_family *f, one_fn one,
 
 int ab_budget_gain(const ab_tail *t, const ab_family *f, const double *budget,
                    size_t n, double *out, int *routes, size_t *failed_at) {
-  return run_vec(t, f, gain_one, budget, n, out, routes, failed_at);
+  return run_vec(t, f, gain_one, budget, n, NULL, out, routes, failed_at);
 }
 
 int ab_budget_needed(const ab_tail *t, const ab_family *f, const double *gain,
                      size_t n, double *out, int *routes, size_t *failed_at) {
-  return run_vec(t, f, needed_one, gain, n, out, routes, failed_at);
+  return run_vec(t, f, needed_one, gain, n, NULL, out, routes, failed_at);
+}
+
+int ab_budget_gain_work(const ab_tail *t, const ab_family *f,
+                        const double *budget, size_t n, const ab_work *work,
+                        double *out, int *routes, size_t *failed_at) {
+  return run_vec(t, f, gain_one, budget, n, work, out, routes, failed_at);
+}
+
+int ab_budget_needed_work(const ab_tail *t, const ab_family *f,
+                          const double *gain, size_t n, const ab_work *work,
+                          double *out, int *routes, size_t *failed_at) {
+  return run_vec(t, f, needed_one, gain, n, work, out, routes, failed_at);
 }
 
 size_t ab_tail_atoms(const ab_tail *t) {

@@ -348,6 +348,21 @@ typedef int (*ab_pool_job)(void *ctx, size_t worker, size_t item);
 unsigned ab_pool_threads(unsigned requested, size_t count);
 int ab_pool_run(unsigned threads, size_t count, ab_pool_job job, void *ctx,
                 ab_progress_fn progress, void *ud);
+/* A vector of independent values out[i] = f(x[i]) on the pool, in blocks
+ * (one item each) of ceil(n / 8) values clamped to [16, 64]: a short sweep
+ * still splits into 8 items for the threads, a long one keeps a solver's
+ * warm start along 64 values.  The blocks depend on n only, so a value
+ * never depends on the thread count (fn must start each block afresh).
+ * fn(ctx, x, len, out, &at) computes one block (at: its failing index).  Threads are started
+ * only when cost * n, cost an estimate of one value's work (e.g. the atoms
+ * of a finite law), reaches AB_VEC_THREADED; work NULL: one thread.
+ * Progress counts values.  On failure *failed_at is the smallest failing
+ * index (n on AB_ECANCEL). */
+#define AB_VEC_THREADED 2e5
+typedef int (*ab_vec_block)(void *ctx, const double *x, size_t n, double *out,
+                            size_t *failed_at);
+int ab_pool_vec(const ab_work *work, double cost, ab_vec_block fn, void *ctx,
+                const double *x, size_t n, double *out, size_t *failed_at);
 
 /* sample.c: ab_rng_gsl (alignbound.h) gives the gsl_rng behind an ab_rng. */
 /* sample.c: k draws Q(V) of a quantile rule; draw(ctx, r, &v, &w) gives V

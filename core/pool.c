@@ -18,6 +18,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -133,4 +134,62 @@ int ab_pool_run(unsigned threads, size_t count, ab_pool_job job, void *ctx,
   if (cancelled) return AB_ECANCEL;
   if (progress && progress(ud, (double)count, (double)count)) return AB_ECANCEL;
   return AB_OK;
+}
+
+/* ---- a vector of independent values in blocks --------------------------- */
+
+typedef struct {
+  ab_vec_block fn;
+  void *ctx;
+  const double *x;
+  double *out;
+  size_t n, block;
+  atomic_size_t first_fail; /* smallest failing index, SIZE_MAX: none */
+  ab_progress_fn progress;
+  void *ud;
+} vec_run;
+
+static int vec_job(void *vctx, size_t worker, size_t item) {
+  vec_run *v = vctx;
+  (void)worker;
+  size_t lo = item * v->block;
+  size_t len = v->n - lo < v->block ? v->n - lo : v->block, at = 0;
+  int st = v->fn(v->ctx, v->x + lo, len, v->out + lo, &at);
+  if (st) {
+    size_t i = lo + at, cur = atomic_load(&v->first_fail);
+    while (i < cur && !atomic_compare_exchange_weak(&v->first_fail, &cur, i)) {}
+  }
+  return st;
+}
+
+/* blocks done -> values done, the unit the caller's progress counts in */
+static int vec_progress(void *ud, double done, double total) {
+  vec_run *v = ud;
+  double n = (double)v->n, d = done >= total ? n : done * (double)v->block;
+  return v->progress(v->ud, d < n ? d : n, n);
+}
+
+int ab_pool_vec(const ab_work *work, double cost, ab_vec_block fn, void *ctx,
+                const double *x, size_t n, double *out, size_t *failed_at) {
+  vec_run v;
+  v.fn = fn;
+  v.ctx = ctx;
+  v.x = x;
+  v.out = out;
+  v.n = n;
+  v.block = n / 8 + (n % 8 != 0);
+  if (v.block < 16) v.block = 16;
+  if (v.block > 64) v.block = 64;
+  size_t blocks = n / v.block + (n % v.block != 0);
+  unsigned threads = ab_pool_threads(work ? work->threads : 1, blocks);
+  /* a small call is not worth starting threads for (the values are the same) */
+  if (cost * (double)n < AB_VEC_THREADED) threads = 1;
+  v.progress = work ? work->progress : NULL;
+  v.ud = work ? work->progress_ud : NULL;
+  atomic_init(&v.first_fail, SIZE_MAX);
+  int st = ab_pool_run(threads, blocks, vec_job, &v,
+                       v.progress ? vec_progress : NULL, &v);
+  if (st && failed_at)
+    *failed_at = st == AB_ECANCEL ? n : atomic_load(&v.first_fail);
+  return st;
 }

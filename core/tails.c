@@ -659,8 +659,61 @@ int ab_tail_variance_proxy(const ab_tail *t, int method, double *out) {
 
 /* ---- vector forms --------------------------------------------------------- */
 
+/* One block of a vector call: the solver warm-starts from the previous
+ * budget of the same block only, so that each value depends on its block of
+ * budgets (ab_pool_vec), never on the threads. */
+typedef struct {
+  const ab_tail *t;
+  int side, method;
+  int e; /* bounds are of t's atoms times 2^-e: scaled back by 2^e */
+} vec_args;
+
+static int bound_block(void *ctx, const double *kl, size_t n, double *out,
+                       size_t *failed_at) {
+  const vec_args *a = ctx;
+  const ab_tail *t = a->t;
+  ab_hint hint = {0, 0, 0.0, 0.0, 0.0};
+  for (size_t i = 0; i < n; i++) {
+    double k = kl[i];
+    int st;
+    if (!(k >= 0.0)) st = AB_EDOM;
+    else if ((a->method == AB_CLOSED || heavy(t)) &&
+             closed_bound(t, a->side, k, &out[i]) != -1)
+      st = AB_OK;
+    else {
+      st = ab_frontier_bound(t, a->side, k, &out[i], NULL, &hint);
+      if (!st && a->e) out[i] = ldexp(out[i], a->e);
+    }
+    if (st) {
+      *failed_at = i;
+      return st;
+    }
+  }
+  return AB_OK;
+}
+
+static int kl_needed_block(void *ctx, const double *gain, size_t n,
+                           double *out, size_t *failed_at) {
+  const vec_args *a = ctx;
+  for (size_t i = 0; i < n; i++) {
+    int st = ab_tail_kl_needed(a->t, a->side, a->method, gain[i], &out[i]);
+    if (st) {
+      *failed_at = i;
+      return st;
+    }
+  }
+  return AB_OK;
+}
+
 int ab_tail_bound_vec(const ab_tail *t, int side, int method, const double *kl,
                       size_t n, double *out, size_t *failed_at) {
+  ab_work one = {1, NULL, NULL};
+  return ab_tail_bound_vec_work(t, side, method, kl, n, &one, out, failed_at);
+}
+
+int ab_tail_bound_vec_work(const ab_tail *t, int side, int method,
+                           const double *kl, size_t n, const ab_work *work,
+                           double *out, size_t *failed_at) {
   ab_hint hint = {0, 0, 0.0, 0.0, 0.0};
   int st = check_side(t, side);
   if (st) {
@@ -699,34 +752,54 @@ int ab_tail_bound_vec(const ab_tail *t, int side, int method, const double *kl,
     }
     return AB_OK;
   }
-  ab_tail *scaled;
-  int e;
-  if ((st = finite_scaled(t, &e, &scaled))) {
-    if (failed_at) *failed_at = 0;
+  if (ab_is_finite_law(t)) { /* blocks on the pool (no user code to call) */
+    /* atoms beyond 2^960: on the atoms scaled by 2^-e (finite_scaled) */
+    ab_tail *scaled;
+    int e;
+    if ((st = finite_scaled(t, &e, &scaled))) {
+      if (failed_at) *failed_at = 0;
+      return st;
+    }
+    vec_args a = {scaled ? scaled : t, side, method, e};
+    st = ab_pool_vec(work, (double)t->n, bound_block, &a, kl, n, out,
+                     failed_at);
+    ab_tail_free(scaled);
     return st;
   }
+  /* any other law runs on the calling thread (a user cumulant may call
+   * back into its host), warm-starting across the whole vector */
   for (size_t i = 0; i < n; i++) {
     double k = kl[i];
     if (!(k >= 0.0)) st = AB_EDOM;
     else if ((method == AB_CLOSED || heavy(t)) &&
              closed_bound(t, side, k, &out[i]) != -1)
       st = AB_OK;
-    else if (scaled) {
-      st = ab_frontier_bound(scaled, side, k, &out[i], NULL, &hint);
-      if (!st) out[i] = ldexp(out[i], e);
-    } else st = ab_frontier_bound(t, side, k, &out[i], NULL, &hint);
+    else st = ab_frontier_bound(t, side, k, &out[i], NULL, &hint);
     if (st) {
       if (failed_at) *failed_at = i;
-      break;
+      return st;
     }
   }
-  ab_tail_free(scaled);
-  return st;
+  return AB_OK;
 }
 
 int ab_tail_kl_needed_vec(const ab_tail *t, int side, int method,
                           const double *gain, size_t n, double *out,
                           size_t *failed_at) {
+  ab_work one = {1, NULL, NULL};
+  return ab_tail_kl_needed_vec_work(t, side, method, gain, n, &one, out,
+                                    failed_at);
+}
+
+int ab_tail_kl_needed_vec_work(const ab_tail *t, int side, int method,
+                               const double *gain, size_t n,
+                               const ab_work *work, double *out,
+                               size_t *failed_at) {
+  if (ab_is_finite_law(t)) {
+    vec_args a = {t, side, method, 0};
+    return ab_pool_vec(work, (double)t->n, kl_needed_block, &a, gain, n, out,
+                       failed_at);
+  }
   for (size_t i = 0; i < n; i++) {
     int st = ab_tail_kl_needed(t, side, method, gain[i], &out[i]);
     if (st) {

@@ -322,18 +322,21 @@ static int tail_cumulant(lua_State *L) {
 typedef struct {
   const ab_tail *t;
   int side, method, order, out;
+  ab_work work; /* threads= and the progress line of a sweep */
 } map_args;
 
 static int vec_bound(void *ud, const double *x, size_t n, double *y,
                      size_t *at) {
   map_args *a = (map_args *)ud;
-  return ab_tail_bound_vec(a->t, a->side, a->method, x, n, y, at);
+  return ab_tail_bound_vec_work(a->t, a->side, a->method, x, n, &a->work, y,
+                                at);
 }
 
 static int vec_kl_needed(void *ud, const double *x, size_t n, double *y,
                          size_t *at) {
   map_args *a = (map_args *)ud;
-  return ab_tail_kl_needed_vec(a->t, a->side, a->method, x, n, y, at);
+  return ab_tail_kl_needed_vec_work(a->t, a->side, a->method, x, n, &a->work,
+                                    y, at);
 }
 
 static int vec_tilt(void *ud, const double *x, size_t n, double *y,
@@ -353,6 +356,25 @@ static int vec_cumulant(void *ud, const double *x, size_t n, double *y,
                         size_t *at) {
   map_args *a = (map_args *)ud;
   return ab_tail_cumulant_vec(a->t, a->order, x, n, y, at);
+}
+
+/* threads= and progress= of a sweep in the options table at 3 (if any):
+ * threads (default 0, every core) into w, and whether to show progress. */
+static int sweep_opts(lua_State *L, const char *fname, int argn, ab_work *w) {
+  w->threads = 0;
+  w->progress = NULL;
+  w->progress_ud = NULL;
+  if (!lua_istable(L, 3)) return 1;
+  lua_getfield(L, 3, "threads");
+  if (!lua_isnil(L, -1)) {
+    size_t k = abL_checkcount(L, lua_gettop(L), fname, argn, "threads");
+    if (k > 1024)
+      abL_argerror(L, fname, argn, "threads must be at most 1024, got %I",
+                   (lua_Integer)k);
+    w->threads = (unsigned)k;
+  }
+  lua_pop(L, 1);
+  return abL_optboolean(L, 3, fname, argn, "progress", 1);
 }
 
 /* Parse the method options at index 3: numeric, side, derivative. */
@@ -393,18 +415,22 @@ static int run(lua_State *L, const char *fname, const char *what,
                const char *domain, int side, abL_vecfn fn,
                const char *const fields[]) {
   abL_tail *u = abL_checktailself(L, fname);
-  map_args a = {u->t, side, AB_CLOSED, 0, 0};
+  map_args a = {u->t, side, AB_CLOSED, 0, 0, {1, NULL, NULL}};
   abL_callback frame;
+  abL_progress prog = {fname, 0, 0, 0};
   size_t at;
   double value;
   method_opts(L, fname, 2, &a, fields);
   lua_settop(L, 3);
+  int show = sweep_opts(L, fname, 2, &a.work);
+  abL_progress_init(&prog, fname, show, &a.work);
   if (a.out) lua_getfield(L, 3, "out"); /* at index 4 */
   else lua_pushnil(L);
   abL_tail_prepare(L, 1, &frame);
   abL_tailmap tm = {u, &frame, fn, &a};
   int st = abL_map(L, 2, fname, 1, what, abL_tailmap_fn, &tm, &at, &value,
                    a.out ? 4 : 0);
+  abL_progress_end(&prog);
   if (st) {
     abL_site site = {fname, 1, domain, &frame, u->t, 0,
                      "its assumption bounds the right tail only"};
@@ -415,8 +441,10 @@ static int run(lua_State *L, const char *fname, const char *what,
 
 #define KL_DOMAIN "kl must be a number >= 0"
 
-static const char *const numeric_opts[] = {"numeric", "out", NULL};
-static const char *const side_opts[] = {"numeric", "side", "out", NULL};
+static const char *const numeric_opts[] = {"numeric", "out", "threads",
+                                           "progress", NULL};
+static const char *const side_opts[] = {"numeric", "side", "out", "threads",
+                                        "progress", NULL};
 static const char *const proxy_opts[] = {"numeric", NULL};
 
 /* ---- every divergence budget (DESIGN 3.5) ------------------------------ */
@@ -426,14 +454,15 @@ typedef struct {
   ab_family f;
   int needed;
   int *route; /* for a number argument, else NULL */
+  ab_work work;
 } budget_args;
 
 static int vec_budget(void *ud, const double *x, size_t n, double *y,
                       size_t *at) {
   budget_args *b = (budget_args *)ud;
   int *r = n == 1 ? b->route : NULL;
-  return b->needed ? ab_budget_needed(b->t, &b->f, x, n, y, r, at)
-                   : ab_budget_gain(b->t, &b->f, x, n, y, r, at);
+  return b->needed ? ab_budget_needed_work(b->t, &b->f, x, n, &b->work, y, r, at)
+                   : ab_budget_gain_work(b->t, &b->f, x, n, &b->work, y, r, at);
 }
 
 /* The family= and alpha= fields of the options table at 3 (absent: kl).
@@ -485,10 +514,12 @@ static int budget_family(lua_State *L, const char *fname, ab_family *f) {
  * family other than kl is named. */
 static int run_budget(lua_State *L, const char *fname, const char *what,
                       const char *domain, int needed) {
-  static const char *const fields[] = {"family", "alpha", "out", NULL};
+  static const char *const fields[] = {"family", "alpha", "out", "threads",
+                                       "progress", NULL};
   abL_tail *u = abL_checktailself(L, fname);
-  budget_args b = {u->t, {0}, needed, NULL};
+  budget_args b = {u->t, {0}, needed, NULL, {1, NULL, NULL}};
   abL_callback frame;
+  abL_progress prog = {fname, 0, 0, 0};
   size_t at;
   double value;
   int route = 0, out = 0;
@@ -500,6 +531,7 @@ static int run_budget(lua_State *L, const char *fname, const char *what,
     abL_checkfields(L, 3, fname, 2, fields);
   }
   int named = budget_family(L, fname, &b.f);
+  int show = sweep_opts(L, fname, 2, &b.work);
   if (lua_istable(L, 3)) {
     lua_getfield(L, 3, "out");
     out = !lua_isnil(L, -1);
@@ -513,8 +545,10 @@ static int run_budget(lua_State *L, const char *fname, const char *what,
   if (lua_type(L, 2) == LUA_TNUMBER) b.route = &route;
   abL_tail_prepare(L, 1, &frame);
   abL_tailmap tm = {u, &frame, vec_budget, &b};
+  abL_progress_init(&prog, fname, show, &b.work);
   int st = abL_map(L, 2, fname, 1, what, abL_tailmap_fn, &tm, &at, &value,
                    out ? 4 : 0);
+  abL_progress_end(&prog);
   if (st) {
     abL_site site = {fname, 1, domain, &frame, u->t, 0,
                      "this family has no exact frontier for this law: use a "
@@ -541,7 +575,8 @@ static int has_budget_family(lua_State *L) {
 
 #define BUDGET_DOMAIN "budget must be a number >= 0"
 
-static const char *const gain_opts[] = {"numeric", "out", "family", NULL};
+static const char *const gain_opts[] = {"numeric", "out", "family", "threads",
+                                        "progress", NULL};
 
 /* t:gain(kl [, {numeric=, out=}]) is the KL frontier; with family= (other
  * than kl) the frontier under that budget. */
@@ -620,7 +655,7 @@ static int proxy_run(void *arg) {
 
 static int tail_variance_proxy(lua_State *L) {
   abL_tail *u = abL_checktailself(L, "tail:variance_proxy");
-  map_args a = {u->t, AB_GAIN, AB_CLOSED, 0, 0};
+  map_args a = {u->t, AB_GAIN, AB_CLOSED, 0, 0, {1, NULL, NULL}};
   abL_callback frame;
   lua_settop(L, 2);
   lua_pushnil(L);

@@ -340,10 +340,11 @@ describe("error messages", function()
     ["grpo.fixed_points"] = { 0.2, { beta = 1 } }, ["grpo.limit"] = { 0.2, { beta = 1 } },
     ["bon.binary"] = { 0.2, 4 }, ["policy.grpo"] = { { beta = { 1, 2 } } },
     -- methods, named type:method; self is the first value
-    ["tail:gain"] = { g, 1 }, ["tail:loss"] = { g, 1 }, ["tail:kl_needed"] = { g, 1 },
+    ["tail:gain"] = { g, 1, { threads = 2, progress = false } }, ["tail:loss"] = { g, 1, { threads = 1 } },
+    ["tail:kl_needed"] = { g, 1, { threads = 0, progress = true } },
     ["tail:tilt"] = { g, 1 }, ["tail:cumulant"] = { g, 1 }, ["tail:variance_proxy"] = { g, { numeric = true } },
     ["tail:mean"] = { g }, ["tail:sample"] = { g, 3, ab.rng(1) },
-    ["tail:budget_needed"] = { g, 0.5 },
+    ["tail:budget_needed"] = { g, 0.5, { family = "chi2", threads = 2, progress = false } },
     ["tail:optimal_policy"] = { ab.tail.discrete { values = R, probs = P }, 0.5 },
     ["rng:uniform"] = { ab.rng(1), 3 }, ["vector:totable"] = { ab.vector(2) },
     ["group"] = { { "a", "b", "a" }, { 1, 2, 3 } },
@@ -367,6 +368,8 @@ describe("error messages", function()
     ["bon.from_samples"] = { [3] = true, [4] = true }, ["estimate.variance_proxy"] = { [2] = true },
     ["estimate.bon"] = { [4] = true }, ["estimate.frontier"] = { [3] = true },
     ["tail:variance_proxy"] = { [1] = true }, ["rng:uniform"] = { [1] = true },
+    ["tail:gain"] = { [2] = true }, ["tail:loss"] = { [2] = true }, ["tail:kl_needed"] = { [2] = true },
+    ["tail:budget_needed"] = { [2] = true },
     ["prompts:check_run"] = { [1] = true }, ["prompts:rows"] = { [1] = true },
     ["prompts:summary"] = { [1] = true }, ["prompts:partial"] = { [1] = true },
   }
@@ -754,5 +757,84 @@ describe("randomized valid inputs", function()
     BETA_W = 1e10
     for _, name in ipairs { "tail methods", "best-of-n", "tilts" } do checks[name]() end
     BETA_W = 1
+  end)
+end)
+
+-- Multi-budget sweeps of a finite law on every core (issue 10): threads=
+-- and progress= after the budgets, the values bit-identical for any thread
+-- count, and the options checked with the method's name.
+describe("sweeps over an empirical law: threads= and progress=", function()
+  -- 10^5 samples of a fixed generator (a linear congruential one, so the
+  -- spec needs no rng), 1000 KL budgets
+  local N, M = 100000, 1000
+  local s = ab.vector(N)
+  local seed = 12345
+  for i = 1, N do
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    s[i] = seed / 2147483648 + (i % 7) * 0.1
+  end
+  local t = ab.tail.empirical(s)
+  local kl = ab.vector(M)
+  for i = 1, M do kl[i] = 0.001 * i end
+
+  it("gives bit-identical values on 1, 2 and 3 threads, for gain, loss and kl_needed", function()
+    local g1 = t:gain(kl, { threads = 1, progress = false })
+    local l1 = t:loss(kl, { threads = 1 })
+    local k1 = t:kl_needed(g1, { threads = 1 })
+    for _, th in ipairs { 2, 3 } do
+      local g = t:gain(kl, { threads = th, progress = false })
+      local l = t:loss(kl, { threads = th })
+      local k = t:kl_needed(g1, { threads = th })
+      for i = 1, M do
+        assert(g[i] == g1[i] and l[i] == l1[i] and k[i] == k1[i], "budget " .. i .. " on " .. th .. " threads")
+      end
+    end
+    -- the default (every core) is the same, and a table of budgets too
+    local gd = t:gain(kl)
+    for i = 1, M do assert(gd[i] == g1[i], "default threads, budget " .. i) end
+    local gt = t:gain({ kl[1], kl[500], kl[M] }, { threads = 2 })
+    H.close(gt[2], g1[500], 1e-12, "a table of budgets")
+    -- each value is the one-budget solve (no warm start from a neighbour)
+    -- to 1e-12, and kl_needed inverts gain
+    for _, i in ipairs { 1, 64, 65, 500, 999, M } do
+      H.close(g1[i], t:gain(kl[i]), 1e-12, "gain at budget " .. i)
+      H.close(k1[i], kl[i], 1e-9, "kl_needed(gain) at budget " .. i)
+    end
+  end)
+
+  it("in the divergence families too", function()
+    local b = ab.vector(200)
+    for i = 1, 200 do b[i] = 0.01 * i end
+    for _, fam in ipairs { "chi2", "hellinger", "tv" } do
+      local one = t:gain(b, { family = fam, threads = 1 })
+      local two = t:gain(b, { family = fam, threads = 2, progress = false })
+      local need = t:budget_needed(one, { family = fam, threads = 3 })
+      local need1 = t:budget_needed(one, { family = fam, threads = 1 })
+      for i = 1, 200 do
+        assert(one[i] == two[i] and need[i] == need1[i], fam .. " budget " .. i)
+      end
+    end
+  end)
+
+  it("reports the first failing budget, whatever thread met it", function()
+    local bad = ab.vector(M)
+    for i = 1, M do bad[i] = kl[i] end
+    bad[130], bad[700] = 0 / 0, -1
+    for _, th in ipairs { 1, 3 } do
+      H.raises(function() return t:gain(bad, { threads = th }) end, "bad argument #1 to 'tail:gain'",
+        "element 130: kl must be a number >= 0")
+    end
+  end)
+
+  it("checks threads= and progress= by name", function()
+    H.raises(function() return t:gain(kl, { threads = -1 }) end, "bad argument #2 to 'tail:gain'", "threads")
+    H.raises(function() return t:gain(kl, { threads = 1.5 }) end, "bad argument #2 to 'tail:gain'", "threads")
+    H.raises(function() return t:loss(kl, { threads = 2000 }) end, "bad argument #2 to 'tail:loss'",
+      "threads must be at most 1024")
+    H.raises(function() return t:kl_needed(kl, { progress = 1 }) end, "bad argument #2 to 'tail:kl_needed'",
+      "progress")
+    H.raises(function() return t:gain(kl, { family = "chi2", threads = "2" }) end, "bad argument #2 to 'tail:gain'",
+      "threads")
+    H.raises(function() return t:tilt(kl, { threads = 2 }) end, "bad argument #2 to 'tail:tilt'", "threads")
   end)
 end)

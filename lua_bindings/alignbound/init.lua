@@ -131,7 +131,10 @@ ab.tail = core.tail
 -- @function tail:gain
 -- @tparam number|table|alignbound.vector kl in [0, inf]
 -- @tparam[opt] table opts `{numeric=true}` forces the generic engine;
--- `{family=, alpha=}` takes another budget (see below)
+-- `{family=, alpha=}` takes another budget (see below); `out=` a vector for
+-- the result; `threads=` (0: every core) and `progress=` (a line on stderr
+-- when it is a terminal; false: none) for a sweep of many budgets over a
+-- finite law, whose values are the same for any number of threads
 -- @return the bound, in the shape of kl
 
 --- With `{family=, alpha=}`: the largest gain over D(pi || ref) ≤ budget for
@@ -142,7 +145,7 @@ ab.tail = core.tail
 -- a reward not bounded above.
 -- @function tail:gain
 -- @tparam number|table|alignbound.vector budget ≥ 0
--- @tparam table opts `{family=, alpha=, out=}`
+-- @tparam table opts `{family=, alpha=, out=, threads=, progress=}`
 -- @return the value, in the shape of budget
 -- @return for a number budget, the route: "exact", "sd sqrt(chi2)",
 -- "kl via log(1 + chi2)", "kl via kl <= renyi", "(hi - lo) tv",
@@ -152,7 +155,7 @@ ab.tail = core.tail
 -- inverse of tail:gain with family=; KL by default).
 -- @function tail:budget_needed
 -- @tparam number|table|alignbound.vector g
--- @tparam[opt] table opts `{family=, alpha=, out=}`
+-- @tparam[opt] table opts `{family=, alpha=, out=, threads=, progress=}`
 -- @return the budget, and for a number g with a family, the route
 
 --- The optimal policy of a finite law at a budget: the probabilities of its
@@ -166,13 +169,14 @@ ab.tail = core.tail
 --- Upper bound on the reward decrease (the left tail), inf_l (kl + psi(-l)) / l.
 -- @function tail:loss
 -- @tparam number|table|alignbound.vector kl
--- @tparam[opt] table opts `{numeric=true}`
+-- @tparam[opt] table opts `{numeric=true, out=, threads=, progress=}`
 
 --- KL needed for a gain g: sup_l (l g - psi(l)); 0 for g ≤ 0, inf beyond
 -- the essential supremum.
 -- @function tail:kl_needed
 -- @tparam number|table|alignbound.vector g
--- @tparam[opt] table opts `{numeric=true, side="gain"|"loss"}`
+-- @tparam[opt] table opts `{numeric=true, side="gain"|"loss", out=, threads=,
+-- progress=}`
 
 --- The optimal tilting parameter l* at a budget: KL(l*) = l* psi'(l*) - psi(l*) = kl
 -- (inf once the bound saturates).

@@ -975,10 +975,11 @@ int ab_budget_policy(const ab_tail *t, const ab_family *f, double budget,
                      double *policy);
 
 /* ------------------------------------------------------------------------ */
-/* Verifiable (binary) rewards: GRPO dynamics (DESIGN 3.8; Mroueh 2025,
- * arXiv 2503.06639) and best-of-n on a binary reward.  Success
- * probabilities are carried in log-odds x = log(p / (1 - p)), so that p
- * within e^-700 of 1 (or of 0) keeps its digits. */
+/* Verifiable (binary) rewards: GRPO dynamics (README.md, "Verifiable
+ * rewards"; Mroueh 2025, arXiv 2503.06639) and best-of-n on a binary
+ * reward.  Success probabilities are carried in log-odds
+ * x = log(p / (1 - p)), so that p within e^-700 of 1 (or of 0) keeps its
+ * digits. */
 
 /* Variants of the recurrence (Omega(p) = (p (1 - p) + eps)^(-1/2)):
  *   AB_GRPO_STANDARD  logit p_n = logit p_ref + Omega(p_{n-1}) / beta
@@ -1023,7 +1024,7 @@ int ab_grpo_trajectory(const ab_grpo *g, size_t steps, double *p, double *x);
 typedef struct {
   double p;          /* the success probability */
   double logit;      /* its log-odds */
-  double slope;      /* h'(p) = dp_next / dp there (DESIGN 3.8).  At a fixed
+  double slope;      /* h'(p) = dp_next / dp there.  At a fixed
                         point the same as d logit p_next / d logit p; at a
                         cycle's point a -> b it is (d logit b / d logit a)
                         b (1 - b) / (a (1 - a)), and the product over the
@@ -1109,7 +1110,7 @@ typedef struct {
 } ab_bon_binary_result;
 int ab_bon_binary(double p, double n, ab_bon_binary_result *out);
 
-/* Logged runs per prompt (DESIGN 3.7).  Rows are grouped by prompt id; each
+/* Logged runs per prompt (README.md, "Per prompt").  Rows are grouped by prompt id; each
  * prompt's responses, equally weighted, are its empirical reference law. */
 
 /* A grouping of n rows into P prompts, in the order of first appearance:

@@ -309,12 +309,10 @@ static void test_divergence_extremes(void) {
 #endif
 #endif
 
-#ifndef AB_TEST_ASAN
 static int under_valgrind(void) {
   const char *pre = getenv("LD_PRELOAD");
   return pre && strstr(pre, "vgpreload") != NULL;
 }
-#endif
 
 static void test_csv_out_of_memory(void) {
 #ifdef AB_TEST_ASAN

@@ -2475,6 +2475,7 @@ static void test_boot_fuzz_groups(void) {
   CHECK(ab_tail_kl_needed(t, AB_GAIN, AB_CLOSED, 0.761512423839970236e308,
                           &kl) == AB_OK);
   CHECK_CLOSE(kl, 0.5, 1e-10);
+  ab_tail_free(t);
 }
 
 

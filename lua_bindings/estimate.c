@@ -132,6 +132,7 @@ static void boot_options(lua_State *L, int t, const char *fname, int argn,
   o->resamples = 200;
   o->progress = 1;
   int have_seed = 0;
+  size_t threads;
   if (lua_isnil(L, t)) goto done;
   if (!lua_istable(L, t))
     abL_argerror(L, fname, argn, "table of options expected, got %s",
@@ -141,7 +142,7 @@ static void boot_options(lua_State *L, int t, const char *fname, int argn,
   if (!(o->level > 0 && o->level < 1))
     abL_argerror(L, fname, argn, "level must lie in (0, 1), got %f", o->level);
   o->resamples = opt_count(L, t, fname, argn, "resamples", 200, 1);
-  size_t threads = opt_count(L, t, fname, argn, "threads", 0, 0);
+  threads = opt_count(L, t, fname, argn, "threads", 0, 0);
   if (threads > 1024) /* before the cast to unsigned */
     abL_argerror(L, fname, argn, "threads must be at most 1024, got %I",
                  (lua_Integer)threads);

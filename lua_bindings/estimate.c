@@ -373,6 +373,23 @@ static int est_proxy_resamples(lua_State *L) {
   return 1;
 }
 
+/* The three results of a bootstrapped estimate: est, its se, and the report
+ * {estimate=, se=, lo=, hi=, ..., values=} (the resample values at vidx). */
+static int boot_result(lua_State *L, const char *fname, boot_opts *o,
+                       abL_progress *prog, abL_vector *vals, int vidx,
+                       double est) {
+  lua_pushnumber(L, est);
+  lua_createtable(L, 0, 10);
+  abL_setnumber(L, "estimate", est);
+  double se = interval(L, fname, vals->data, o->b.resamples, o->level, prog);
+  set_run(L, o);
+  lua_pushvalue(L, vidx);
+  lua_setfield(L, -2, "values");
+  lua_pushnumber(L, se);
+  lua_insert(L, -2);
+  return 3;
+}
+
 /* ab.estimate.bon(scores, values, n [, opts]) -> estimate, se, report: the
  * unbiased best-of-n estimate (bon.from_samples) with its bootstrap; also
  * ab.bon.from_samples(scores, values, n, opts), its errors naming fname */
@@ -424,16 +441,7 @@ int abL_bon_boot(lua_State *L, const char *fname) {
     abL_progress_end(&prog);
     if (st) return boot_fail(L, &prog, fname, st);
   }
-  lua_pushnumber(L, est);
-  lua_createtable(L, 0, 10);
-  abL_setnumber(L, "estimate", est);
-  double se = interval(L, fname, vals->data, o.b.resamples, o.level, &prog);
-  set_run(L, &o);
-  lua_pushvalue(L, vidx);
-  lua_setfield(L, -2, "values");
-  lua_pushnumber(L, se);
-  lua_insert(L, -2);
-  return 3;
+  return boot_result(L, fname, &o, &prog, vals, vidx, est);
 }
 
 static int est_bon(lua_State *L) { return abL_bon_boot(L, "estimate.bon"); }
@@ -478,16 +486,7 @@ static int est_frontier(lua_State *L) {
     abL_progress_end(&prog);
     if (st) return boot_fail(L, &prog, fname, st);
   }
-  lua_pushnumber(L, gain);
-  lua_createtable(L, 0, 10);
-  abL_setnumber(L, "estimate", gain);
-  double se = interval(L, fname, vals->data, o.b.resamples, o.level, &prog);
-  set_run(L, &o);
-  lua_pushvalue(L, vidx);
-  lua_setfield(L, -2, "values");
-  lua_pushnumber(L, se);
-  lua_insert(L, -2);
-  return 3;
+  return boot_result(L, fname, &o, &prog, vals, vidx, gain);
 }
 
 void abL_open_estimate(lua_State *L) {

@@ -586,6 +586,19 @@ local function soft_nt(self, v)
   return self.fixed, v
 end
 
+-- Soft best-of-n's summary (kl, win_rate, ...) at parameter v against the
+-- reference of opts: exact for an exact law, over the atoms of a finite one.
+local function soft_summary(self, v, opts, fname)
+  local _, ref = divergence_opts(fname, opts)
+  if soft_exact_law(ref) then
+    local n, t = soft_nt(self, v)
+    return core.rules.soft_exact(ref, n, t, nil, nil, fname)
+  end
+  local a = soft_atoms(fname, ref)
+  local n, t = soft_nt(self, v)
+  return core.rules.soft_policy(a.probs, a.values, n, t)
+end
+
 local soft_methods = {
   law = function(self, v, probs, rewards)
     local n, t = soft_nt(self, v)
@@ -600,26 +613,10 @@ local soft_methods = {
     return core.rules.soft_sample(dist, n, t, k, rng)
   end,
   kl = function(self, v, opts)
-    local fname = "policy.soft_best_of_n:kl"
-    local _, ref = divergence_opts(fname, opts)
-    if soft_exact_law(ref) then
-      local n, t = soft_nt(self, v)
-      return core.rules.soft_exact(ref, n, t, nil, nil, fname).kl
-    end
-    local a = soft_atoms(fname, ref)
-    local n, t = soft_nt(self, v)
-    return core.rules.soft_policy(a.probs, a.values, n, t).kl
+    return soft_summary(self, v, opts, "policy.soft_best_of_n:kl").kl
   end,
   win_rate = function(self, v, opts)
-    local fname = "policy.soft_best_of_n:win_rate"
-    local _, ref = divergence_opts(fname, opts)
-    if soft_exact_law(ref) then
-      local n, t = soft_nt(self, v)
-      return core.rules.soft_exact(ref, n, t, nil, nil, fname).win_rate
-    end
-    local a = soft_atoms(fname, ref)
-    local n, t = soft_nt(self, v)
-    return core.rules.soft_policy(a.probs, a.values, n, t).win_rate
+    return soft_summary(self, v, opts, "policy.soft_best_of_n:win_rate").win_rate
   end,
   divergence = function(self, v, family, opts)
     local fname = "policy.soft_best_of_n:divergence"

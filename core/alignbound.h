@@ -176,9 +176,14 @@ int ab_tail_beta(double a, double b, ab_tail **out);
  * right tail only). */
 int ab_tail_student_t(double df, double scale, ab_tail **out);
 int ab_tail_pareto(double xm, double alpha, ab_tail **out);
+/* Probabilities passed to the library (a finite law's probs, the p and q of
+ * a divergence, a policy) must each be finite and >= 0 and sum to 1 within
+ * AB_PROB_TOL (else AB_EDOM); they are then renormalised. */
+#define AB_PROB_TOL 1e-9
+
 /* A finite law: values[i] with probability probs[i].  probs == NULL means
  * equal weights (an empirical law of n samples).  probs must be >= 0 and sum
- * to 1 within 1e-9 relative; they are renormalised.  The arrays are copied. */
+ * to 1 within AB_PROB_TOL; they are renormalised.  The arrays are copied. */
 int ab_tail_discrete(const double *values, const double *probs, size_t n,
                      ab_tail **out);
 /* ab_tail_discrete with an allocator of its own for this one object (NULL:
@@ -234,6 +239,8 @@ int ab_tail_kl_needed_vec(const ab_tail *t, int side, int method,
                           size_t *failed_at);
 int ab_tail_cumulant_vec(const ab_tail *t, int order, const double *lambda,
                          size_t n, double *out, size_t *failed_at);
+int ab_tail_tilt_vec(const ab_tail *t, int side, const double *kl, size_t n,
+                     double *lambda, size_t *failed_at);
 /* The same on the worker pool (work NULL: one thread).  A finite law's
  * budgets go in blocks of 16 to 64 to `work->threads` threads when the call
  * is large enough (atoms x budgets >= 2e5; smaller calls run inline), with
@@ -282,8 +289,8 @@ int ab_f_eval(const ab_family *f, double t, double *out);
 
 /* D(P || Q) between two laws on the same n outcomes, exactly by summation:
  * 0 log 0 = 0, and the mass of P where Q = 0 counts f(t)/t as t -> inf
- * (+inf for KL, chi2, ...).  p and q must be >= 0 and sum to 1 within 1e-9
- * relative (they are renormalised). */
+ * (+inf for KL, chi2, ...).  p and q must be >= 0 and sum to 1 within
+ * AB_PROB_TOL (they are renormalised). */
 int ab_divergence(const double *p, const double *q, size_t n,
                   const ab_family *f, double *out);
 
@@ -302,6 +309,11 @@ int ab_bon_divergence(double n, const ab_family *f, int method, double *out,
                       double *abserr);
 int ab_bon_divergence_ws(ab_workspace *w, double n, const ab_family *f,
                          int method, double *out, double *abserr);
+/* out[i] = D(bon_n[i] || ref), as ab_bon_divergence (the integrals share
+ * one workspace).  On failure *failed_at (if not NULL) is the failing index,
+ * or len when the family itself is invalid. */
+int ab_bon_divergence_vec(const ab_family *f, int method, const double *n,
+                          size_t len, double *out, size_t *failed_at);
 /* P(best of n beats an independent reference sample) = n / (n + 1). */
 int ab_bon_win_rate(double n, double *out);
 /* Beirami et al. (2024) KL estimate from the reference probability eps of
@@ -378,6 +390,14 @@ int ab_tilt_policy_ws(ab_workspace *w, const double *probs,
 /* KL of the tilt at lambda for a tail with derivatives:
  * lambda psi'(lambda) - psi(lambda) (the penalty-to-budget conversion). */
 int ab_tail_tilt_kl(const ab_tail *t, double lambda, double *kl);
+/* The same between penalties and budgets, element by element: kl[i] the
+ * budget the penalty beta[i] > 0 spends (lambda = 1 / beta), and beta[i] the
+ * penalty that spends kl[i] (1 / ab_tail_tilt on the gain side; 0 when the
+ * bound saturates).  *failed_at (if not NULL): the failing index. */
+int ab_tilt_kl_vec(const ab_tail *t, const double *beta, size_t n, double *kl,
+                   size_t *failed_at);
+int ab_tilt_beta_vec(const ab_tail *t, const double *kl, size_t n,
+                     double *beta, size_t *failed_at);
 
 /* D_f(pi_l || ref) of the tilt pi_l = ref e^{l r} / Z of a law with a
  * cumulant: the likelihood ratio is g = e^{l (R - m) - psi(l)}, so

@@ -296,6 +296,27 @@ int ab_bon_divergence_ws(ab_workspace *w, double n, const ab_family *f,
   return AB_OK;
 }
 
+int ab_bon_divergence_vec(const ab_family *f, int method, const double *n,
+                          size_t len, double *out, size_t *failed_at) {
+  /* one workspace for the integrals of the whole vector, made at the first
+   * element that needs one */
+  ab_workspace *w = NULL;
+  int st = ab_family_check(f);
+  size_t i = len; /* a bad family fails before any element */
+  if (!st)
+    for (i = 0; i < len; i++) {
+      if (method == AB_CLOSED && !check_n(n[i]) &&
+          closed_divergence(n[i], f, &out[i]) != -1)
+        continue;
+      if (!w && (st = ab_workspace_new(&w))) break;
+      if ((st = ab_bon_divergence_ws(w, n[i], f, method, &out[i], NULL)))
+        break;
+    }
+  ab_workspace_free(w);
+  if (st && failed_at) *failed_at = i;
+  return st;
+}
+
 int ab_bon_win_rate(double n, double *out) {
   if (check_n(n)) return AB_EDOM;
   *out = n / (n + 1.0);
@@ -609,7 +630,7 @@ int ab_bon_policy_ws(ab_workspace *ws, const double *probs,
     ab_sum_add(&total, probs[i]);
   }
   double t = ab_sum_value(&total);
-  if (!(fabs(t - 1.0) <= 1e-9)) return AB_EDOM;
+  if (!ab_sums_to_one(t)) return AB_EDOM;
   if (n == 1.0) { /* no selection: the reference itself, exactly */
     ab_sum mean = {0.0, 0.0};
     for (size_t i = 0; i < m; i++) {
@@ -956,7 +977,7 @@ int ab_bon_expected_gain_ws(ab_workspace *w, const ab_tail *t, double n,
         return AB_OK;
       }
       if (gsl_sf_psi_e(n + 1.0, &r) != GSL_SUCCESS) return AB_EGSL;
-      *out = a[1] * (r.val + 0.57721566490153286061 - 1.0);
+      *out = a[1] * (r.val + M_EULER - 1.0);
       return AB_OK;
     }
     break;
@@ -975,22 +996,6 @@ int ab_bon_expected_gain_ws(ab_workspace *w, const ab_tail *t, double n,
     return AB_EUNDEF;
   }
   return quantile_gain(w, t, n, out);
-}
-
-/* ---- sampling the best of n ------------------------------------------------ */
-
-/* U^{1/n} and its complement, each to full precision (Renyi
- * representation: the best of n is Q(U^{1/n})) */
-static void bon_draw(void *ctx, ab_rng *r, double *v, double *w) {
-  double lu = log(ab_rng_uniform(r)) / *(const double *)ctx;
-  *v = exp(lu);
-  *w = -expm1(lu);
-}
-
-int ab_bon_sample(const ab_tail *t, double n, ab_rng *r, size_t k,
-                  double *out) {
-  if (check_n(n)) return AB_EDOM;
-  return ab_sample_quantile(t, bon_draw, &n, r, k, out);
 }
 
 /* ---- certificates for the gain ------------------------------------------- */

@@ -67,7 +67,7 @@ int ab_discrete_setup(ab_tail *t, const double *values, const double *probs,
       if (probs[i] > 0.0) keep++;
     }
   }
-  if (probs && !(fabs(total - 1.0) <= 1e-9)) return AB_EDOM;
+  if (probs && !ab_sums_to_one(total)) return AB_EDOM;
   if (!probs) keep = n;
   if (keep > SIZE_MAX / sizeof *t->x) return AB_ENOMEM;
   /* t->n sizes the arrays for ab_tail_free from here on; arrays the caller

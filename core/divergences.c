@@ -223,7 +223,7 @@ static int check_law(const double *p, size_t n, law_total *total) {
     ab_sum_add(&s, p[i]);
   }
   double hi = ab_sum_value(&s);
-  if (!(fabs(hi - 1.0) <= 1e-9)) return AB_EDOM;
+  if (!ab_sums_to_one(hi)) return AB_EDOM;
   total->hi = hi;
   total->lo = (s.s - hi) + s.c; /* exact: |c| <= ulp(s) and hi = fl(s + c) */
   return AB_OK;

@@ -130,6 +130,11 @@ static inline int ab_is_finite_law(const ab_tail *t) {
          t->kind == AB_KIND_BERNOULLI || t->kind == AB_KIND_BOUNDED_MEAN;
 }
 
+/* Probabilities summing to total are accepted (AB_PROB_TOL). */
+static inline int ab_sums_to_one(double total) {
+  return fabs(total - 1.0) <= AB_PROB_TOL;
+}
+
 /* The KL at which the bound on one side (side > 0: gain) saturates at the
  * extreme atom, -log of its mass (inf: no atom there). */
 static inline double ab_saturation_kl(const ab_tail *t, int side) {

@@ -16,7 +16,6 @@
 
 #include "internal.h"
 
-#define EULER_GAMMA 0.57721566490153286061
 
 /* Sub-Gaussian class and Gaussian law: psi = s2 l^2 / 2 (also Hoeffding's
  * bound and the sub-exponential class inside |l| < 1/b). */
@@ -185,8 +184,8 @@ int ab_cgf_gumbel(const ab_tail *t, double l, double gap, ab_cgf *out) {
   /* trigamma ~ 1/y^2 overflows next to the end of the domain; it only steers
    * Newton there */
   if (gsl_sf_psi_1_e(y, &tg) != GSL_SUCCESS) tg.val = INFINITY;
-  out->psi = lg.val - EULER_GAMMA * x;
-  out->dpsi = beta * (-dg.val - EULER_GAMMA);
+  out->psi = lg.val - M_EULER * x;
+  out->dpsi = beta * (-dg.val - M_EULER);
   out->d2psi = beta * beta * tg.val;
   /* kl = (y - 1) digamma(y) - lngamma(y): for large y (l -> -inf) the two
    * terms are ~ y log y each and overflow together; by Stirling,

@@ -423,7 +423,7 @@ int ab_rule_policy(const double *probs, const double *rewards, size_t m,
     ab_sum_add(&total, probs[i]);
   }
   double T = ab_sum_value(&total);
-  if (!(fabs(T - 1.0) <= 1e-9)) return AB_EDOM;
+  if (!ab_sums_to_one(T)) return AB_EDOM;
   ab_record *k = ab_alloc_large(m * sizeof *k);
   double *above = ab_malloc_n(m, sizeof *above); /* per group start index */
   if (!k || !above) {
@@ -641,7 +641,7 @@ int ab_soft_bon_policy(const double *probs, const double *rewards, size_t m,
     ab_sum_add(&total, probs[i]);
   }
   double T = ab_sum_value(&total), iT = 1.0 / T;
-  if (!(fabs(T - 1.0) <= 1e-9)) return AB_EDOM;
+  if (!ab_sums_to_one(T)) return AB_EDOM;
   ab_record *k = ab_alloc_large(m * sizeof *k);
   /* per group: its mass, weight, reward and integral */
   double *gq = m <= SIZE_MAX / 4 ? ab_malloc_n(4 * m, sizeof *gq) : NULL;

@@ -329,3 +329,19 @@ int ab_sample_quantile(const ab_tail *t, ab_quantile_draw draw, void *ctx,
   ab_free(T, m * sizeof *T);
   return st;
 }
+
+/* ---- the best of n ------------------------------------------------------- */
+
+/* U^{1/n} and its complement, each to full precision (Renyi
+ * representation: the best of n is Q(U^{1/n})) */
+static void bon_draw(void *ctx, ab_rng *r, double *v, double *w) {
+  double lu = log(ab_rng_uniform(r)) / *(const double *)ctx;
+  *v = exp(lu);
+  *w = -expm1(lu);
+}
+
+int ab_bon_sample(const ab_tail *t, double n, ab_rng *r, size_t k,
+                  double *out) {
+  if (!(n >= 1.0 && isfinite(n))) return AB_EDOM;
+  return ab_sample_quantile(t, bon_draw, &n, r, k, out);
+}

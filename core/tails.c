@@ -21,7 +21,6 @@
 
 #include "internal.h"
 
-#define EULER_GAMMA 0.57721566490153286061
 
 static int positive(double x) { return isfinite(x) && x > 0.0; }
 
@@ -197,7 +196,7 @@ int ab_tail_gumbel(double loc, double scale, ab_tail **out) {
   if (!t) return AB_ENOMEM;
   t->par[0] = loc;
   t->par[1] = scale;
-  t->mean = loc + EULER_GAMMA * scale;
+  t->mean = loc + M_EULER * scale;
   t->variance = M_PI * M_PI * scale * scale / 6.0;
   t->lmax = 1.0 / scale;
   t->cgf = ab_cgf_gumbel;
@@ -428,7 +427,7 @@ static double sqrt2x(double x) {
 }
 
 /* Closed form of the bound, or -1 if the tail has none. */
-static int closed_bound(const ab_tail *t, int side, double kl, double *out) {
+static int closed_bound(const ab_tail *t, double kl, double *out) {
   const double *p = t->par;
   switch (t->kind) {
   case AB_KIND_SUBGAUSSIAN:
@@ -438,8 +437,7 @@ static int closed_bound(const ab_tail *t, int side, double kl, double *out) {
   case AB_KIND_BOUNDED:
     *out = kl >= 2.0 ? p[1] - p[0] : (p[1] - p[0]) * sqrt(0.5 * kl);
     return AB_OK;
-  case AB_KIND_SUBGAMMA:
-    if (side < 0) return AB_EUNDEF;
+  case AB_KIND_SUBGAMMA: /* one-sided: check_side refused the loss */
     /* (kl = 0 and c = 0 must not meet an infinite factor) */
     *out = kl == 0.0 ? 0.0
                      : sqrt(p[0]) * sqrt2x(kl) + (p[1] > 0.0 ? p[1] * kl : 0.0);
@@ -460,7 +458,7 @@ static int closed_bound(const ab_tail *t, int side, double kl, double *out) {
   }
 }
 
-static int closed_kl_needed(const ab_tail *t, int side, double g,
+static int closed_kl_needed(const ab_tail *t, double g,
                             double *out) {
   const double *p = t->par;
   switch (t->kind) {
@@ -478,8 +476,7 @@ static int closed_kl_needed(const ab_tail *t, int side, double g,
   case AB_KIND_SUBGAMMA: {
     /* sqrt(kl) = 2 g / (sqrt(2v) (1 + sqrt(1 + 2 c g / v))), rationalised:
      * kl = 2 (g / D)^2 with D = sqrt(v) + sqrt(v + 2 c g) (the limit v -> 0
-     * is g / c); */
-    if (side < 0) return AB_EUNDEF;
+     * is g / c); one-sided, so only the gain comes here */
     /* divided through by sqrt(g): kl = 2 r^2, r = sqrt(g) / (a + hypot(a,
      * sqrt(2c))), a = sqrt(v / g) (sqrt(c g) alone overflows at c, g ~ 1e308;
      * a overflows only where kl underflows) */
@@ -540,7 +537,7 @@ int ab_tail_bound(const ab_tail *t, int side, int method, double kl,
   int st = check_side(t, side);
   if (st) return st;
   if (!(kl >= 0.0)) return AB_EDOM;
-  if ((method == AB_CLOSED || heavy(t)) && closed_bound(t, side, kl, out) != -1)
+  if ((method == AB_CLOSED || heavy(t)) && closed_bound(t, kl, out) != -1)
     return AB_OK;
   ab_tail *s;
   int k;
@@ -562,7 +559,7 @@ int ab_tail_kl_needed(const ab_tail *t, int side, int method, double gain,
     return AB_OK;
   }
   if ((method == AB_CLOSED || heavy(t)) &&
-      closed_kl_needed(t, side, gain, out) != -1)
+      closed_kl_needed(t, gain, out) != -1)
     return AB_OK;
   ab_tail *s;
   int k;
@@ -622,8 +619,6 @@ int ab_tail_variance_proxy(const ab_tail *t, int method, double *out) {
     case AB_KIND_SUBGAUSSIAN:
     case AB_KIND_GAUSSIAN:
     case AB_KIND_BOUNDED:
-      *out = t->variance;
-      return AB_OK;
     case AB_KIND_UNIFORM:
       *out = t->variance;
       return AB_OK;
@@ -643,15 +638,8 @@ int ab_tail_variance_proxy(const ab_tail *t, int method, double *out) {
       *out = r * w * w;
       return AB_OK;
     }
-    case AB_KIND_SUBGAMMA:
-    case AB_KIND_SUBEXPONENTIAL:
-    case AB_KIND_EXPONENTIAL:
-    case AB_KIND_GAMMA:
-    case AB_KIND_GUMBEL:
-    case AB_KIND_LOGISTIC:
-      break; /* decided by the domain below: +inf unless c = 0 */
     default:
-      break;
+      break; /* the rest from the frontier: +inf unless c = 0, ... */
     }
   }
   return ab_frontier_variance_proxy(t, out);
@@ -678,7 +666,7 @@ static int bound_block(void *ctx, const double *kl, size_t n, double *out,
     int st;
     if (!(k >= 0.0)) st = AB_EDOM;
     else if ((a->method == AB_CLOSED || heavy(t)) &&
-             closed_bound(t, a->side, k, &out[i]) != -1)
+             closed_bound(t, k, &out[i]) != -1)
       st = AB_OK;
     else {
       st = ab_frontier_bound(t, a->side, k, &out[i], NULL, &hint);
@@ -772,7 +760,7 @@ int ab_tail_bound_vec_work(const ab_tail *t, int side, int method,
     double k = kl[i];
     if (!(k >= 0.0)) st = AB_EDOM;
     else if ((method == AB_CLOSED || heavy(t)) &&
-             closed_bound(t, side, k, &out[i]) != -1)
+             closed_bound(t, k, &out[i]) != -1)
       st = AB_OK;
     else st = ab_frontier_bound(t, side, k, &out[i], NULL, &hint);
     if (st) {
@@ -814,6 +802,18 @@ int ab_tail_cumulant_vec(const ab_tail *t, int order, const double *lambda,
                          size_t n, double *out, size_t *failed_at) {
   for (size_t i = 0; i < n; i++) {
     int st = ab_tail_cumulant_eval(t, order, lambda[i], &out[i]);
+    if (st) {
+      if (failed_at) *failed_at = i;
+      return st;
+    }
+  }
+  return AB_OK;
+}
+
+int ab_tail_tilt_vec(const ab_tail *t, int side, const double *kl, size_t n,
+                     double *lambda, size_t *failed_at) {
+  for (size_t i = 0; i < n; i++) {
+    int st = ab_tail_tilt(t, side, kl[i], &lambda[i]);
     if (st) {
       if (failed_at) *failed_at = i;
       return st;

@@ -289,7 +289,7 @@ static int check_law(const double *p, const double *r, size_t m,
     }
   }
   f->total = ab_sum_value(&total);
-  if (p && !(fabs(f->total - 1.0) <= 1e-9)) return AB_EDOM;
+  if (p && !ab_sums_to_one(f->total)) return AB_EDOM;
   /* the mean with the rewards scaled by a power of two (no overflow near
    * DBL_MAX), kept inside the range of the atoms (a constant law is its
    * value, not that value rounded) */
@@ -577,5 +577,28 @@ int ab_tilt_compare_bon(const ab_tail *t, double n, ab_bon_tilt *out) {
    * psi (both huge once lambda is); >= 0, as the tilt is the optimum, so a
    * negative rounding of two equal gains is 0 */
   out->kl_bon_tilt = fmax(0.0, lambda * (c.dpsi - out->bon_gain));
+  return AB_OK;
+}
+
+/* ---- penalty and budget, element by element ------------------------------ */
+
+int ab_tilt_kl_vec(const ab_tail *t, const double *beta, size_t n, double *kl,
+                   size_t *failed_at) {
+  for (size_t i = 0; i < n; i++) {
+    int st = beta[i] > 0.0 ? ab_tail_tilt_kl(t, 1.0 / beta[i], &kl[i])
+                           : AB_EDOM;
+    if (st) {
+      if (failed_at) *failed_at = i;
+      return st;
+    }
+  }
+  return AB_OK;
+}
+
+int ab_tilt_beta_vec(const ab_tail *t, const double *kl, size_t n,
+                     double *beta, size_t *failed_at) {
+  int st = ab_tail_tilt_vec(t, AB_GAIN, kl, n, beta, failed_at);
+  if (st) return st;
+  for (size_t i = 0; i < n; i++) beta[i] = 1.0 / beta[i];
   return AB_OK;
 }

@@ -14,6 +14,9 @@
 
 #define ABL_VECTOR "alignbound.vector"
 #define ABL_TAIL "alignbound.tail"
+/* A macro's value as a string literal ("within " ABL_XSTR(AB_PROB_TOL)). */
+#define ABL_STR(x) #x
+#define ABL_XSTR(x) ABL_STR(x)
 
 /* A vector keeps its doubles inside the userdata, so Lua's collector sees
  * its true size and frees it; there is nothing else to release. */
@@ -81,6 +84,16 @@ typedef int (*abL_vecfn)(void *ud, const double *x, size_t n, double *out,
 int abL_map(lua_State *L, int idx, const char *fname, int argn,
             const char *what, abL_vecfn fn, void *ud, size_t *failed_at,
             double *failed_value, int out_idx);
+/* An abL_vecfn from a core function of one element: abL_each_fn(&each,
+ * ...) calls each.fn(each.ud, i, x[i], &y[i]) in turn and stops at the first
+ * failure. */
+typedef int (*abL_scalarfn)(void *ud, size_t i, double x, double *y);
+typedef struct {
+  abL_scalarfn fn;
+  void *ud;
+} abL_each;
+int abL_each_fn(void *each, const double *x, size_t n, double *y,
+                size_t *failed_at);
 
 /* Calling back into Lua from the core (user cumulants, user f).  One
  * abL_callback describes ONE call of a binding: the running thread, the stack
@@ -161,9 +174,13 @@ typedef struct {
   const ab_tail *tail;       /* or NULL */
   int undef_arg;             /* 0: "fname: not defined for <tail>" */
   const char *undef;         /* why, for AB_EUNDEF */
+  const char *what;          /* or NULL: the failing value is "at what = v" */
 } abL_site;
 int abL_fail(lua_State *L, const abL_site *site, int st, int shape, size_t at,
              double value);
+/* abL_fail with nothing to add: "fname: <what st means>" ("fname: not
+ * enough memory" for AB_ENOMEM, as Lua words it). */
+int abL_status(lua_State *L, const char *fname, int st);
 
 /* Argument checks that name the public function (the stock luaL_check*
  * name it '?'): numbers only (a numeric string is rejected), functions,
@@ -175,28 +192,37 @@ void abL_checkfunction(lua_State *L, int idx, const char *fname, int argn,
 #define ABL_MAX_VECTOR ((SIZE_MAX - 64) / sizeof(double))
 size_t abL_checkcount(lua_State *L, int idx, const char *fname, int argn,
                       const char *what);
+/* The type of the value at idx for a message, as luaL_typeerror names it:
+ * its metatable's __name (alignbound.tail, ...), else its Lua type. */
+const char *abL_typename(lua_State *L, int idx);
+/* The userdata of type tname at idx, or "bad argument #argn to 'fname'
+ * (tname expected, got <abL_typename>)". */
+void *abL_checkudata(lua_State *L, int idx, const char *tname,
+                     const char *fname, int argn);
 /* The userdata of type tname at index 1 (self of a method or metamethod),
  * or "calling 'fname' on bad self (tname expected, got ...)". */
 void *abL_checkself(lua_State *L, const char *tname, const char *fname);
 
 void abL_open_tail(lua_State *L);
+/* ab.tail.gaussian and ab.tail.empirical, for the bindings that build a law
+ * (joint:proxy_law) */
+int abL_tail_gaussian(lua_State *L);
+int abL_tail_empirical(lua_State *L);
 void abL_open_divergences(lua_State *L);
 void abL_open_bon(lua_State *L);
 void abL_open_tilt(lua_State *L);
-void abL_open_sample(lua_State *L);
+void abL_open_rng(lua_State *L);
 void abL_open_estimate(lua_State *L);
 /* estimate.bon's body (arguments scores, values, n, opts at 1..4), errors
  * naming fname: ab.bon.from_samples with options calls it too. */
 int abL_bon_boot(lua_State *L, const char *fname);
 void abL_open_table(lua_State *L); /* read_csv, read_jsonl */
-void abL_open_golden(lua_State *L); /* after abL_open_tail */
+void abL_open_golden(lua_State *L);
 void abL_open_renyi(lua_State *L);
 void abL_open_fit(lua_State *L);
-void abL_open_rules(lua_State *L); /* after abL_open_bon */
-void abL_open_grpo(lua_State *L);  /* after abL_open_bon */
+void abL_open_rules(lua_State *L);
+void abL_open_grpo(lua_State *L);
 void abL_open_prompts(lua_State *L); /* ab.group, ab.prompts */
-/* t:sample(k, rng), a tail method */
-int abL_tail_sample(lua_State *L);
 /* The generator at idx (alignbound.rng), or a "bad argument" error. */
 ab_rng *abL_checkrng(lua_State *L, int idx, const char *fname, int argn);
 

@@ -18,62 +18,29 @@ typedef struct {
 static int vec_divergence(void *ud, const double *x, size_t n, double *y,
                           size_t *at) {
   bon_args *a = (bon_args *)ud;
-  for (size_t i = 0; i < n; i++) {
-    int st = ab_bon_divergence(x[i], a->f, a->method, &y[i], NULL);
-    if (st) {
-      *at = i;
-      return st;
-    }
-  }
-  return AB_OK;
+  return ab_bon_divergence_vec(a->f, a->method, x, n, y, at);
 }
 
-static int vec_win_rate(void *ud, const double *x, size_t n, double *y,
-                        size_t *at) {
+static int win_rate_at(void *ud, size_t i, double x, double *y) {
   (void)ud;
-  for (size_t i = 0; i < n; i++)
-    if (ab_bon_win_rate(x[i], &y[i])) {
-      *at = i;
-      return AB_EDOM;
-    }
-  return AB_OK;
+  (void)i;
+  return ab_bon_win_rate(x, y);
 }
 
-static int vec_kl_estimate(void *ud, const double *x, size_t n, double *y,
-                           size_t *at) {
-  bon_args *a = (bon_args *)ud;
-  for (size_t i = 0; i < n; i++)
-    if (ab_bon_kl_estimate(x[i], a->n, &y[i])) {
-      *at = i;
-      return AB_EDOM;
-    }
-  return AB_OK;
+static int kl_estimate_at(void *ud, size_t i, double x, double *y) {
+  (void)i;
+  return ab_bon_kl_estimate(x, ((bon_args *)ud)->n, y);
 }
 
-static int vec_expected_gain(void *ud, const double *x, size_t n, double *y,
-                             size_t *at) {
+static int expected_gain_at(void *ud, size_t i, double x, double *y) {
   bon_args *a = (bon_args *)ud;
-  for (size_t i = 0; i < n; i++) {
-    int st = ab_bon_expected_gain(a->t, x[i], a->method, &y[i]);
-    if (st) {
-      *at = i;
-      return st;
-    }
-  }
-  return AB_OK;
+  (void)i;
+  return ab_bon_expected_gain(a->t, x, a->method, y);
 }
 
-static int vec_gain(void *ud, const double *x, size_t n, double *y,
-                    size_t *at) {
+static int gain_at(void *ud, size_t i, double x, double *y) {
   bon_args *a = (bon_args *)ud;
-  for (size_t i = 0; i < n; i++) {
-    int st = ab_bon_gain(a->t, x[i], &y[i], &a->certs[i]);
-    if (st) {
-      *at = i;
-      return st;
-    }
-  }
-  return AB_OK;
+  return ab_bon_gain(a->t, x, y, &a->certs[i]);
 }
 
 /* Raise the error for a failed map over n (or eps) at argument argn. */
@@ -81,7 +48,7 @@ static int map_failed(lua_State *L, const char *fname, int argn,
                       const char *domain, int st, size_t at, double value,
                       const abL_callback *cb, const ab_tail *t) {
   abL_site site = {fname, argn, domain, cb, t, 1,
-                   "needs an exact or finite law"};
+                   "needs an exact or finite law", NULL};
   return abL_fail(L, &site, st, lua_type(L, argn) != LUA_TNUMBER, at, value);
 }
 
@@ -131,7 +98,8 @@ static int bon_kl(lua_State *L) {
 static int bon_win_rate(lua_State *L) {
   size_t at;
   double value;
-  int st = abL_map(L, 1, "bon.win_rate", 1, "n", vec_win_rate, NULL, &at,
+  abL_each each = {win_rate_at, NULL};
+  int st = abL_map(L, 1, "bon.win_rate", 1, "n", abL_each_fn, &each, &at,
                    &value, 0);
   if (st)
     map_failed(L, "bon.win_rate", 1, N_DOMAIN, st, at, value, NULL, NULL);
@@ -147,7 +115,8 @@ static int bon_kl_estimate(lua_State *L) {
   if (!(a.n >= 1 && isfinite(a.n)))
     return abL_argerror(L, "bon.kl_estimate", 2, N_DOMAIN ", got %f", a.n);
   lua_settop(L, 2);
-  int st = abL_map(L, 1, "bon.kl_estimate", 1, "eps", vec_kl_estimate, &a,
+  abL_each each = {kl_estimate_at, &a};
+  int st = abL_map(L, 1, "bon.kl_estimate", 1, "eps", abL_each_fn, &each,
                    &at, &value, 0);
   if (st)
     map_failed(L, "bon.kl_estimate", 1, "eps must lie in [0, 1]", st, at,
@@ -172,14 +141,15 @@ static int bon_expected_gain(lua_State *L) {
   }
   bon_args a = {NULL, method_of(L, 3, "bon.expected_gain", 3), u->t, 0, NULL};
   abL_tail_prepare(L, 1, &frame);
-  abL_tailmap tm = {u, &frame, vec_expected_gain, &a};
+  abL_each each = {expected_gain_at, &a};
+  abL_tailmap tm = {u, &frame, abL_each_fn, &each};
   int st = abL_map(L, 2, "bon.expected_gain", 2, "n", abL_tailmap_fn, &tm,
                    &at, &value, 0);
   if (st) {
     abL_site site = {"bon.expected_gain", 2, N_DOMAIN, &frame, u->t, 1,
                      "needs an exact law (gaussian, uniform, bernoulli, "
                      "exponential, gamma, gumbel, logistic, beta, discrete, "
-                     "empirical)"};
+                     "empirical)", NULL};
     abL_fail(L, &site, st, lua_type(L, 2) != LUA_TNUMBER, at, value);
   }
   return 1;
@@ -199,7 +169,8 @@ static int bon_gain(lua_State *L) {
   int *certs = (int *)lua_newuserdatauv(L, (n + 1) * sizeof(int), 0);
   abL_tail_prepare(L, 1, &frame);
   bon_args a = {NULL, AB_CLOSED, u->t, 0, certs};
-  abL_tailmap tm = {u, &frame, vec_gain, &a};
+  abL_each each = {gain_at, &a};
+  abL_tailmap tm = {u, &frame, abL_each_fn, &each};
   int st = abL_map(L, 2, "bon.gain", 2, "n", abL_tailmap_fn, &tm, &at, &value,
                    0);
   if (st) map_failed(L, "bon.gain", 2, N_DOMAIN, st, at, value, &frame, u->t);
@@ -238,7 +209,7 @@ static int bon_policy(lua_State *L) {
   lua_setfield(L, -2, "policy");
   int st = ab_bon_policy(p, r, np, n, v->data, &s);
   if (st) {
-    abL_site site = {"bon.policy", 3, N_DOMAIN, NULL, NULL, 0, NULL};
+    abL_site site = {"bon.policy", 3, N_DOMAIN, NULL, NULL, 0, NULL, NULL};
     return abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
   }
   abL_setnumber(L, "kl", s.kl);
@@ -287,10 +258,118 @@ static int bon_from_samples(lua_State *L) {
   abL_vector *out = n ? NULL : abL_newvector(L, ns);
   int st = ab_bon_from_samples(s, v, ns, n, n ? &one : out->data);
   if (st) {
-    abL_site site = {"bon.from_samples", 1, NULL, NULL, NULL, 0, NULL};
+    abL_site site = {"bon.from_samples", 1, NULL, NULL, NULL, 0, NULL, NULL};
     return abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
   }
   if (n) lua_pushnumber(L, one);
+  return 1;
+}
+
+static int n_for_kl_at(void *ud, size_t i, double x, double *y) {
+  (void)ud;
+  (void)i;
+  return ab_bon_n_for_kl(x, y);
+}
+
+/* ab.bon.n_for_kl(kl) */
+static int bon_n_for_kl(lua_State *L) {
+  const char *fname = "bon.n_for_kl";
+  size_t at;
+  double value;
+  abL_each each = {n_for_kl_at, NULL};
+  lua_settop(L, 1);
+  int st = abL_map(L, 1, fname, 1, "kl", abL_each_fn, &each, &at, &value, 0);
+  if (st) {
+    abL_site site = {fname, 1, "kl must be a number >= 0", NULL, NULL, 0, NULL, NULL};
+    abL_fail(L, &site, st, lua_type(L, 1) != LUA_TNUMBER, at, value);
+  }
+  return 1;
+}
+
+#define BINARY_P_DOMAIN "p must lie in [0, 1]"
+
+/* ab.bon.binary(p, n): {pass=, kl=, win_rate=, tilt=, fail=}, each in the
+ * shape of p */
+static int bon_binary(lua_State *L) {
+  const char *fname = "bon.binary";
+  size_t m;
+  lua_settop(L, 2);
+  double n = abL_checknumber(L, 2, fname, 2, "n");
+  if (!(n >= 1 && isfinite(n)))
+    abL_argerror(L, fname, 2, "n must be a finite number >= 1, got %f", n);
+  int number = lua_type(L, 1) == LUA_TNUMBER;
+  abL_vector *vin = number ? NULL : abL_testvector(L, 1);
+  double one;
+  const double *p;
+  if (number) {
+    one = lua_tonumber(L, 1);
+    p = &one;
+    m = 1;
+  } else if (vin) {
+    p = vin->data;
+    m = vin->n;
+  } else {
+    if (!lua_istable(L, 1))
+      abL_argerror(L, fname, 1, "p must be a number, table or " ABL_VECTOR
+                   ", got %s", luaL_typename(L, 1));
+    p = abL_todoubles(L, 1, fname, 1, "p", &m);
+  }
+  static const char *const keys[] = {"pass", "fail", "kl", "win_rate",
+                                     "tilt"};
+  lua_createtable(L, 0, 5);
+  int tab = lua_gettop(L);
+  double *col[5];
+  for (int k = 0; k < 5; k++) {
+    if (number) {
+      col[k] = NULL;
+      continue;
+    }
+    if (vin) col[k] = abL_newvector(L, m)->data;
+    else {
+      lua_createtable(L, (int)m, 0);
+      col[k] = NULL;
+    }
+    lua_setfield(L, tab, keys[k]);
+  }
+  for (size_t i = 0; i < m; i++) {
+    ab_bon_binary_result r;
+    if (ab_bon_binary(p[i], n, &r)) {
+      if (number)
+        return abL_argerror(L, fname, 1, BINARY_P_DOMAIN ", got %f", p[i]);
+      return abL_argerror(L, fname, 1, "element %I: " BINARY_P_DOMAIN ", got %f",
+                          (lua_Integer)i + 1, p[i]);
+    }
+    double v[5] = {r.pass, r.fail, r.kl, r.win_rate, r.tilt};
+    for (int k = 0; k < 5; k++) {
+      if (number) abL_setnumber(L, keys[k], v[k]);
+      else if (vin) col[k][i] = v[k];
+      else {
+        lua_getfield(L, tab, keys[k]);
+        lua_pushnumber(L, v[k]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+        lua_pop(L, 1);
+      }
+    }
+  }
+  return 1;
+}
+
+/* ab.bon.sample(dist, n, k, rng) */
+static int bon_sample(lua_State *L) {
+  abL_tail *u = abL_checktail(L, 1, "bon.sample", 1);
+  double n = abL_checknumber(L, 2, "bon.sample", 2, "n");
+  if (!(n >= 1 && isfinite(n)))
+    return abL_argerror(L, "bon.sample", 2, "n must be a number >= 1, got %f",
+                        n);
+  size_t k = abL_checkcount(L, 3, "bon.sample", 3, "k");
+  ab_rng *r = abL_checkrng(L, 4, "bon.sample", 4);
+  abL_vector *v = abL_newvector(L, k);
+  int st = ab_bon_sample(u->t, n, r, k, v->data);
+  if (st) {
+    abL_site site = {"bon.sample", 1, NULL, NULL, u->t, 1,
+                     "needs an exact or finite law to sample", NULL};
+    abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
+  }
   return 1;
 }
 
@@ -303,6 +382,9 @@ void abL_open_bon(lua_State *L) {
                                  {"gain", bon_gain},
                                  {"policy", bon_policy},
                                  {"from_samples", bon_from_samples},
+                                 {"n_for_kl", bon_n_for_kl},
+                                 {"binary", bon_binary},
+                                 {"sample", bon_sample},
                                  {NULL, NULL}};
   luaL_newlib(L, fns);
   lua_setfield(L, -2, "bon");

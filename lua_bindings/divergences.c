@@ -92,7 +92,7 @@ static int fdiv_eval(lua_State *L) {
   int st = ab_f_eval(&f, t, &y);
   if (st) {
     abL_site site = {"generator", 2, "t must be >= 0 (and the family an "
-                     "f-divergence)", &cb, NULL, 0, NULL};
+                     "f-divergence)", &cb, NULL, 0, NULL, NULL};
     return abL_fail(L, &site, st, 0, 0, t);
   }
   lua_pushnumber(L, y);
@@ -117,7 +117,7 @@ static int divergence(lua_State *L) {
   abL_family(L, 3, 4, "divergence", 3, &f, &cb);
   int st = ab_divergence(p, q, np, &f, &out);
   if (st) {
-    abL_site site = {"divergence", 3, NULL, &cb, NULL, 0, NULL};
+    abL_site site = {"divergence", 3, NULL, &cb, NULL, 0, NULL, NULL};
     return abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
   }
   lua_pushnumber(L, out);

@@ -238,8 +238,7 @@ static const double *opt_values(lua_State *L, int t, const char *fname,
 /* Raise the core's failure of a bootstrap (after erasing the progress line) */
 static int boot_fail(lua_State *L, abL_progress *p, const char *fname, int st) {
   abL_progress_end(p);
-  abL_site site = {fname, 1, NULL, NULL, NULL, 0, NULL};
-  return abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
+  return abL_status(L, fname, st);
 }
 
 /* A finite-samples check shared by the bootstraps. */

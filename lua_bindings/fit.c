@@ -53,7 +53,7 @@ static int goodhart_fit(lua_State *L) {
   if (st == AB_EDOM)
     return abL_argerror(L, FN, 1, "needs at least two distinct positive kl "
                         "values");
-  if (st) return luaL_error(L, FN ": %s", ab_strerror(st));
+  if (st) return abL_status(L, FN, st);
   lua_createtable(L, 0, 8);
   abL_setnumber(L, "alpha", r.alpha);
   abL_setnumber(L, "beta", r.beta);

@@ -102,11 +102,7 @@ static int error_overestimation(lua_State *L) {
 }
 
 static abL_error *check_error(lua_State *L, const char *fname) {
-  abL_error *u = (abL_error *)luaL_testudata(L, 1, ABL_ERROR);
-  if (!u)
-    luaL_error(L, "calling '%s' on bad self (" ABL_ERROR " expected, got %s)",
-               fname, luaL_typename(L, 1));
-  return u;
+  return (abL_error *)abL_checkself(L, ABL_ERROR, fname);
 }
 
 /* e:golden(proxy_gain, {kl=, chi2=, tv=}) -> lo, hi, route */
@@ -147,7 +143,7 @@ static int error_golden(lua_State *L) {
     return abL_argerror(L, fn, 2, "error.%s needs %s among the divergences",
                         error_kind(u->m.kind), lua_tostring(L, -1));
   }
-  if (st) return luaL_error(L, "%s: %s", fn, ab_strerror(st));
+  if (st) return abL_status(L, fn, st);
   lua_pushnumber(L, lo);
   lua_pushnumber(L, hi);
   lua_pushstring(L, ab_route_name(route));
@@ -253,7 +249,7 @@ static void law_field(lua_State *L, const char *fn, const char *key) {
   abL_tail *u = (abL_tail *)luaL_testudata(L, -1, ABL_TAIL);
   if (!u || !u->t)
     abL_argerror(L, fn, 1, "%s must be an " ABL_TAIL ", got %s", key,
-                 luaL_typename(L, -1));
+                 u ? "a closed tail" : abL_typename(L, -1));
   double m = ab_tail_mean(u->t);
   if (!isfinite(m)) {
     char desc[160];
@@ -314,11 +310,7 @@ static int joint_samples(lua_State *L) {
 }
 
 static abL_joint *check_joint(lua_State *L, const char *fname) {
-  abL_joint *j = (abL_joint *)luaL_testudata(L, 1, ABL_JOINT);
-  if (!j)
-    luaL_error(L, "calling '%s' on bad self (" ABL_JOINT " expected, got %s)",
-               fname, luaL_typename(L, 1));
-  return j;
+  return (abL_joint *)abL_checkself(L, ABL_JOINT, fname);
 }
 
 /* Monte Carlo options {draws=10000, seed=1} at idx (accepted by every model,
@@ -377,8 +369,7 @@ static void joint_fail(lua_State *L, const char *fn, int st) {
   if (st == AB_EUNDEF)
     abL_argerror(L, fn, 1, "E e^{lambda proxy} is infinite for these laws (a "
                  "heavy or exponential tail): the tilt does not exist");
-  if (st == AB_ENOMEM) luaL_error(L, "%s: out of memory", fn);
-  luaL_error(L, "%s: %s", fn, ab_strerror(st));
+  abL_status(L, fn, st);
 }
 
 /* j:bon(n [, {draws=, seed=}]) */
@@ -479,7 +470,7 @@ static int joint_tilt_kl(lua_State *L) {
 }
 
 /* j:proxy_law([{draws=, seed=}]): the proxy's law under the reference, built
- * by the tail constructors (upvalue 1: the ab.tail table). */
+ * by the tail constructors. */
 static int joint_proxy_law(lua_State *L) {
   const char *fn = "joint:proxy_law";
   abL_joint *j = check_joint(L, fn);
@@ -487,14 +478,14 @@ static int joint_proxy_law(lua_State *L) {
   unsigned long long seed;
   mc_opts(L, 2, fn, &draws, &seed);
   if (j->kind == JOINT_GAUSSIAN) {
-    lua_getfield(L, lua_upvalueindex(1), "gaussian");
+    lua_pushcfunction(L, abL_tail_gaussian);
     lua_createtable(L, 0, 2);
     abL_setnumber(L, "mean", j->mean_proxy);
     abL_setnumber(L, "sd", j->g.sd_proxy);
     lua_call(L, 1, 1);
     return 1;
   }
-  lua_getfield(L, lua_upvalueindex(1), "empirical");
+  lua_pushcfunction(L, abL_tail_empirical);
   if (j->kind == JOINT_SAMPLES) {
     lua_getiuservalue(L, 1, 1);
   } else {
@@ -563,8 +554,7 @@ void abL_open_golden(lua_State *L) {
   lua_setfield(L, -2, "tilt");
   lua_pushcfunction(L, joint_tilt_kl);
   lua_setfield(L, -2, "tilt_kl");
-  lua_getfield(L, -3, "tail"); /* the module table is below the metatable */
-  lua_pushcclosure(L, joint_proxy_law, 1);
+  lua_pushcfunction(L, joint_proxy_law);
   lua_setfield(L, -2, "proxy_law");
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, joint_tostring);

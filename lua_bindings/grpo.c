@@ -183,7 +183,7 @@ static void no_fail(lua_State *L, const char *fname, int st) {
   if (st == AB_ERANGE)
     luaL_error(L, "%s: a fixed point's log-odds overflow a double (beta too "
                "small for eps)", fname);
-  if (st) luaL_error(L, "%s: %s", fname, ab_strerror(st));
+  if (st) abL_status(L, fname, st);
 }
 
 /* ab.grpo.fixed_points(p_ref, opts): a list of {p=, logit=, slope=,
@@ -252,72 +252,6 @@ static int grpo_limit(lua_State *L) {
   return 1;
 }
 
-/* ab.bon.binary(p, n): {pass=, kl=, win_rate=, tilt=, fail=}, each in the
- * shape of p */
-static int bon_binary(lua_State *L) {
-  const char *fname = "bon.binary";
-  size_t m;
-  lua_settop(L, 2);
-  double n = abL_checknumber(L, 2, fname, 2, "n");
-  if (!(n >= 1 && isfinite(n)))
-    abL_argerror(L, fname, 2, "n must be a finite number >= 1, got %f", n);
-  int number = lua_type(L, 1) == LUA_TNUMBER;
-  abL_vector *vin = number ? NULL : abL_testvector(L, 1);
-  double one;
-  const double *p;
-  if (number) {
-    one = lua_tonumber(L, 1);
-    p = &one;
-    m = 1;
-  } else if (vin) {
-    p = vin->data;
-    m = vin->n;
-  } else {
-    if (!lua_istable(L, 1))
-      abL_argerror(L, fname, 1, "p must be a number, table or " ABL_VECTOR
-                   ", got %s", luaL_typename(L, 1));
-    p = abL_todoubles(L, 1, fname, 1, "p", &m);
-  }
-  static const char *const keys[] = {"pass", "fail", "kl", "win_rate",
-                                     "tilt"};
-  lua_createtable(L, 0, 5);
-  int tab = lua_gettop(L);
-  double *col[5];
-  for (int k = 0; k < 5; k++) {
-    if (number) {
-      col[k] = NULL;
-      continue;
-    }
-    if (vin) col[k] = abL_newvector(L, m)->data;
-    else {
-      lua_createtable(L, (int)m, 0);
-      col[k] = NULL;
-    }
-    lua_setfield(L, tab, keys[k]);
-  }
-  for (size_t i = 0; i < m; i++) {
-    ab_bon_binary_result r;
-    if (ab_bon_binary(p[i], n, &r)) {
-      if (number)
-        return abL_argerror(L, fname, 1, P_DOMAIN ", got %f", p[i]);
-      return abL_argerror(L, fname, 1, "element %I: " P_DOMAIN ", got %f",
-                          (lua_Integer)i + 1, p[i]);
-    }
-    double v[5] = {r.pass, r.fail, r.kl, r.win_rate, r.tilt};
-    for (int k = 0; k < 5; k++) {
-      if (number) abL_setnumber(L, keys[k], v[k]);
-      else if (vin) col[k][i] = v[k];
-      else {
-        lua_getfield(L, tab, keys[k]);
-        lua_pushnumber(L, v[k]);
-        lua_rawseti(L, -2, (lua_Integer)i + 1);
-        lua_pop(L, 1);
-      }
-    }
-  }
-  return 1;
-}
-
 void abL_open_grpo(lua_State *L) {
   static const luaL_Reg fns[] = {{"step", grpo_step},
                                  {"trajectory", grpo_trajectory},
@@ -326,9 +260,4 @@ void abL_open_grpo(lua_State *L) {
                                  {NULL, NULL}};
   luaL_newlib(L, fns);
   lua_setfield(L, -2, "grpo");
-  /* ab.bon.binary joins the best-of-n table */
-  lua_getfield(L, -1, "bon");
-  lua_pushcfunction(L, bon_binary);
-  lua_setfield(L, -2, "binary");
-  lua_pop(L, 1);
 }

@@ -96,7 +96,7 @@ static void group_ids(lua_State *L, int idx, const char *fname, int argn,
   }
   if (st == AB_EDOM)
     abL_argerror(L, fname, argn, "ids must not be NaN");
-  if (st) luaL_error(L, "%s: %s", fname, ab_strerror(st));
+  if (st) abL_status(L, fname, st);
 }
 
 /* Push a table of the ids of prompts lo..hi-1, in order of first
@@ -305,10 +305,8 @@ static int method_fail(lua_State *L, const char *fname, int st, size_t bad,
                        const char *why) {
   /* no position: the methods written in Lua call these, and the message
    * names the public method */
-  if (bad != SIZE_MAX)
-    lua_pushfstring(L, "%s: prompt '%s' %s", fname, prompt_name(L, bad), why);
-  else
-    lua_pushfstring(L, "%s: %s", fname, ab_strerror(st));
+  if (bad == SIZE_MAX) return abL_status(L, fname, st);
+  lua_pushfstring(L, "%s: prompt '%s' %s", fname, prompt_name(L, bad), why);
   return lua_error(L);
 }
 

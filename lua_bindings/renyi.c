@@ -40,7 +40,10 @@ static double proxy_field(lua_State *L, const char *key, int side) {
       abL_argerror(L, FN, 1, "%s needs a left tail, and %s bounds the right "
                    "tail only", key, desc);
     }
-    if (st) luaL_error(L, FN ": %s (%s's variance proxy)", ab_strerror(st), key);
+    if (st) {
+      abL_site site = {FN, 1, NULL, NULL, u->t, 0, NULL, NULL};
+      abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
+    }
   } else if (lua_istable(L, idx)) {
     lua_getfield(L, idx, "variance");
     int missing = lua_isnil(L, -1);
@@ -120,7 +123,7 @@ static int renyi_gain(lua_State *L) {
   if (st == AB_EFUNC) abL_callback_raise(L, &cb, FN);
   if (st == AB_EDOM && d.kind == AB_RENYI_FUNCTION)
     return luaL_error(L, FN ": the divergence function must return D_a >= 0");
-  if (st) return luaL_error(L, FN ": %s", ab_strerror(st));
+  if (st) return abL_status(L, FN, st);
   lua_pushnumber(L, bound);
   lua_pushnumber(L, at);
   return 2;
@@ -137,15 +140,11 @@ static int renyi_bon_proxy(lua_State *L) {
   if (!(n >= 1 && isfinite(n)))
     return abL_argerror(L, fn, 2, "n must be a number >= 1, got %f", n);
   int st = ab_bon_variance_proxy_left(u->t, n, &v);
-  char desc[160];
-  if (st) ab_tail_describe(u->t, desc, sizeof desc);
-  if (st == AB_EUNDEF)
-    return abL_argerror(L, fn, 1, "needs an exact or finite law, got %s",
-                        desc);
-  /* a failure names the law (argument 1) and n (argument 2) */
-  if (st)
-    return luaL_error(L, "%s: %s (%s, at n = %f)", fn, ab_strerror(st), desc,
-                      n);
+  if (st) { /* a failure names the law (argument 1) and n (argument 2) */
+    abL_site site = {fn, 2, NULL, NULL, u->t, 1, "needs an exact or finite law",
+                     "n"};
+    return abL_fail(L, &site, st, 0, 0, n);
+  }
   lua_pushnumber(L, v);
   return 1;
 }

@@ -37,7 +37,7 @@ static double checkparam(lua_State *L, int idx, int rule, const char *fname) {
 
 static int failed(lua_State *L, const char *fname, int st, const ab_tail *t) {
   abL_site site = {fname, 1, NULL, NULL, t, 1,
-                   "needs an exact or finite law (not an assumption class)"};
+                   "needs an exact or finite law (not an assumption class)", NULL};
   return abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
 }
 
@@ -53,7 +53,7 @@ static int rules_divergence(lua_State *L) {
   abL_family(L, 3, 4, fname, 1, &f, &cb);
   int st = ab_rule_divergence(rule, p, &f, &out);
   if (st) {
-    abL_site site = {fname, 1, NULL, &cb, NULL, 0, NULL};
+    abL_site site = {fname, 1, NULL, &cb, NULL, 0, NULL, NULL};
     return abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
   }
   lua_pushnumber(L, out);
@@ -151,52 +151,25 @@ static int rules_policy(lua_State *L) {
   return 1;
 }
 
-static int vec_n_for_kl(void *ud, const double *x, size_t n, double *y,
-                        size_t *at) {
+static int win_rate_at(void *ud, size_t i, double x, double *y) {
   (void)ud;
-  for (size_t i = 0; i < n; i++) {
-    int st = ab_bon_n_for_kl(x[i], &y[i]);
-    if (st) {
-      *at = i;
-      return st;
-    }
-  }
-  return AB_OK;
-}
-
-static int vec_win_rate(void *ud, const double *x, size_t n, double *y,
-                        size_t *at) {
-  (void)ud;
-  for (size_t i = 0; i < n; i++) {
-    int st = ab_frontier_win_rate(x[i], &y[i], NULL);
-    if (st) {
-      *at = i;
-      return st;
-    }
-  }
-  return AB_OK;
-}
-
-static int map_kl(lua_State *L, const char *fname, abL_vecfn fn) {
-  size_t at;
-  double value;
-  lua_settop(L, 1);
-  int st = abL_map(L, 1, fname, 1, "kl", fn, NULL, &at, &value, 0);
-  if (st) {
-    abL_site site = {fname, 1, "kl must be a number >= 0", NULL, NULL, 0, NULL};
-    abL_fail(L, &site, st, lua_type(L, 1) != LUA_TNUMBER, at, value);
-  }
-  return 1;
-}
-
-/* ab.bon.n_for_kl(kl) */
-static int bon_n_for_kl(lua_State *L) {
-  return map_kl(L, "bon.n_for_kl", vec_n_for_kl);
+  (void)i;
+  return ab_frontier_win_rate(x, y, NULL);
 }
 
 /* ab.frontier.win_rate(kl) */
 static int frontier_win_rate(lua_State *L) {
-  return map_kl(L, "frontier.win_rate", vec_win_rate);
+  const char *fname = "frontier.win_rate";
+  size_t at;
+  double value;
+  abL_each each = {win_rate_at, NULL};
+  lua_settop(L, 1);
+  int st = abL_map(L, 1, fname, 1, "kl", abL_each_fn, &each, &at, &value, 0);
+  if (st) {
+    abL_site site = {fname, 1, "kl must be a number >= 0", NULL, NULL, 0, NULL, NULL};
+    abL_fail(L, &site, st, lua_type(L, 1) != LUA_TNUMBER, at, value);
+  }
+  return 1;
 }
 
 /* core.rules.tilt_c(kl): the win-rate tilt's c at that KL */
@@ -205,7 +178,7 @@ static int rules_tilt_c(lua_State *L) {
   int st = ab_frontier_win_rate(kl, &w, &c);
   if (st) {
     abL_site site = {"frontier.win_rate", 1, "kl must be a number >= 0", NULL,
-                     NULL, 0, NULL};
+                     NULL, 0, NULL, NULL};
     return abL_fail(L, &site, st, 0, SIZE_MAX, kl);
   }
   lua_pushnumber(L, c);
@@ -278,7 +251,7 @@ static int rules_soft_exact(lua_State *L) {
                       "use a finite reference", fname);
   if (st) {
     abL_site site = {fname, 1, NULL, has_f ? &cb : NULL, u->t, 1,
-                     "needs an exact or finite law (not an assumption class)"};
+                     "needs an exact or finite law (not an assumption class)", NULL};
     return abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
   }
   lua_createtable(L, 0, 4);
@@ -342,8 +315,10 @@ static int rules_soft_sample(lua_State *L) {
   return 1;
 }
 
-/* After abL_open_bon: core.rules, core.bon.n_for_kl, core.frontier. */
+/* core.rules (the selection rules under ab.policy) and core.frontier. */
 void abL_open_rules(lua_State *L) {
+  static const luaL_Reg frontier[] = {{"win_rate", frontier_win_rate},
+                                      {NULL, NULL}};
   static const luaL_Reg fns[] = {{"divergence", rules_divergence},
                                  {"kl", rules_kl},
                                  {"win_rate", rules_win_rate},
@@ -360,18 +335,6 @@ void abL_open_rules(lua_State *L) {
                                  {NULL, NULL}};
   luaL_newlib(L, fns);
   lua_setfield(L, -2, "rules");
-  lua_getfield(L, -1, "bon");
-  lua_pushcfunction(L, bon_n_for_kl);
-  lua_setfield(L, -2, "n_for_kl");
-  lua_pop(L, 1);
-  lua_getfield(L, -1, "frontier");
-  if (lua_isnil(L, -1)) {
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, -3, "frontier");
-  }
-  lua_pushcfunction(L, frontier_win_rate);
-  lua_setfield(L, -2, "win_rate");
-  lua_pop(L, 1);
+  luaL_newlib(L, frontier);
+  lua_setfield(L, -2, "frontier");
 }

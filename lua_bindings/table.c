@@ -98,6 +98,7 @@ static int read_table(lua_State *L, const char *fname, const char *numbers,
     return 2;
   }
   if (st == AB_EDOM) return abL_argerror(L, fname, 2, "%s", err);
+  if (st == AB_ENOMEM) return abL_status(L, fname, st);
   if (st) return luaL_error(L, "%s: %s", fname, err);
   if (t->text && t->rows > INT_MAX)
     return luaL_error(L, "%s: %s: %I rows are too many for a Lua array of "

@@ -7,6 +7,56 @@
 
 #include "binding.h"
 
+/* ---- tails and their user cumulant ------------------------------------- */
+
+abL_tail *abL_checktail(lua_State *L, int idx, const char *fname, int argn) {
+  abL_tail *u = (abL_tail *)abL_checkudata(L, idx, ABL_TAIL, fname, argn);
+  if (!u->t) abL_argerror(L, fname, argn, "tail is closed");
+  return u;
+}
+
+abL_tail *abL_checktailself(lua_State *L, const char *fname) {
+  abL_tail *u = (abL_tail *)abL_checkself(L, ABL_TAIL, fname);
+  if (!u->t) luaL_error(L, "%s: tail is closed", fname);
+  return u;
+}
+
+void abL_tail_prepare(lua_State *L, int idx, abL_callback *frame) {
+  abL_callback_prepare(L, idx, frame, "cumulant function", "lambda");
+}
+
+/* The only writer of u->active: bind, call, restore.  call must not raise
+ * (the core never does, and abL_callback_number runs Lua protected), so the
+ * previous binding is always restored, whatever the callback did. */
+int abL_tail_run(abL_tail *u, abL_callback *frame, abL_corecall call,
+                 void *arg) {
+  abL_callback *outer = u->active;
+  u->active = frame;
+  int st = call(arg);
+  u->active = outer;
+  return st;
+}
+
+typedef struct {
+  abL_tailmap *tm;
+  const double *x;
+  size_t n;
+  double *y;
+  size_t *at;
+} tailmap_call;
+
+static int tailmap_run(void *arg) {
+  tailmap_call *c = (tailmap_call *)arg;
+  return c->tm->fn(c->tm->ud, c->x, c->n, c->y, c->at);
+}
+
+int abL_tailmap_fn(void *ud, const double *x, size_t n, double *y,
+                   size_t *failed_at) {
+  abL_tailmap *tm = (abL_tailmap *)ud;
+  tailmap_call c = {tm, x, n, y, failed_at};
+  return abL_tail_run(tm->u, tm->frame, tailmap_run, &c);
+}
+
 /* __gc and __close: free the core tail once (a closed tail then raises
  * "tail is closed").  Called by hand while one of the tail's methods runs
  * (from its own user cumulant), it would free what the core is using, so
@@ -63,8 +113,7 @@ static int finite_law(lua_State *L, abL_tail *u, const double *values,
 }
 
 static void built(lua_State *L, const char *fname, int st) {
-  abL_site site = {fname, 1, NULL, NULL, NULL, 0, NULL};
-  if (st) abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
+  if (st) abL_status(L, fname, st);
 }
 
 static void opts_table(lua_State *L, const char *fname,
@@ -156,7 +205,7 @@ static int tail_bounded(lua_State *L) {
   return 1;
 }
 
-static int tail_gaussian(lua_State *L) {
+int abL_tail_gaussian(lua_State *L) {
   static const char *const f[] = {"mean", "sd", NULL};
   opts_table(L, "tail.gaussian", f);
   double m = finite_field(L, "tail.gaussian", "mean", 0, 0.0);
@@ -280,12 +329,13 @@ static int tail_discrete(lua_State *L) {
   int st = finite_law(L, u, v, p, nv);
   if (st == AB_EDOM)
     return abL_argerror(L, "tail.discrete", 1,
-                        "probs must sum to 1 within 1e-9, got sum %f", total);
+                        "probs must sum to 1 within "
+                        ABL_XSTR(AB_PROB_TOL) ", got sum %f", total);
   built(L, "tail.discrete", st);
   return 1;
 }
 
-static int tail_empirical(lua_State *L) {
+int abL_tail_empirical(lua_State *L) {
   size_t n;
   const double *x = abL_todoubles(L, 1, "tail.empirical", 1, "samples", &n);
   if (n == 0) return abL_argerror(L, "tail.empirical", 1, "samples is empty");
@@ -342,14 +392,7 @@ static int vec_kl_needed(void *ud, const double *x, size_t n, double *y,
 static int vec_tilt(void *ud, const double *x, size_t n, double *y,
                     size_t *at) {
   map_args *a = (map_args *)ud;
-  for (size_t i = 0; i < n; i++) {
-    int st = ab_tail_tilt(a->t, a->side, x[i], &y[i]);
-    if (st) {
-      *at = i;
-      return st;
-    }
-  }
-  return AB_OK;
+  return ab_tail_tilt_vec(a->t, a->side, x, n, y, at);
 }
 
 static int vec_cumulant(void *ud, const double *x, size_t n, double *y,
@@ -433,7 +476,7 @@ static int run(lua_State *L, const char *fname, const char *what,
   abL_progress_end(&prog);
   if (st) {
     abL_site site = {fname, 1, domain, &frame, u->t, 0,
-                     "its assumption bounds the right tail only"};
+                     "its assumption bounds the right tail only", NULL};
     abL_fail(L, &site, st, lua_type(L, 2) != LUA_TNUMBER, at, value);
   }
   return 1;
@@ -553,7 +596,7 @@ static int run_budget(lua_State *L, const char *fname, const char *what,
     abL_site site = {fname, 1, domain, &frame, u->t, 0,
                      "this family has no exact frontier for this law: use a "
                      "finite law, a bounded law for tv, or an assumption "
-                     "class"};
+                     "class", NULL};
     abL_fail(L, &site, st, lua_type(L, 2) != LUA_TNUMBER, at, value);
   }
   if (named && b.route) {
@@ -610,13 +653,13 @@ static int tail_optimal_policy(lua_State *L) {
     return abL_argerror(L, fname, 1, BUDGET_DOMAIN ", got %f", c);
   size_t n = ab_tail_atoms(u->t);
   if (n == 0) {
-    abL_site site = {fname, 0, NULL, NULL, u->t, 0, "a finite law is needed"};
+    abL_site site = {fname, 0, NULL, NULL, u->t, 0, "a finite law is needed", NULL};
     return abL_fail(L, &site, AB_EUNDEF, 0, SIZE_MAX, NAN);
   }
   abL_vector *v = abL_newvector(L, n);
   int st = ab_budget_policy(u->t, &f, c, v->data);
   if (st) {
-    abL_site site = {fname, 1, BUDGET_DOMAIN, NULL, u->t, 0, NULL};
+    abL_site site = {fname, 1, BUDGET_DOMAIN, NULL, u->t, 0, NULL, NULL};
     return abL_fail(L, &site, st, 0, SIZE_MAX, c);
   }
   return 1;
@@ -665,7 +708,7 @@ static int tail_variance_proxy(lua_State *L) {
   proxy_call c = {u->t, a.method, NAN};
   int st = abL_tail_run(u, &frame, proxy_run, &c);
   if (st) {
-    abL_site site = {"tail:variance_proxy", 1, NULL, &frame, u->t, 0, NULL};
+    abL_site site = {"tail:variance_proxy", 1, NULL, &frame, u->t, 0, NULL, NULL};
     abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
   }
   lua_pushnumber(L, c.r);
@@ -692,6 +735,21 @@ static int tail_tostring(lua_State *L) {
   return 1;
 }
 
+/* t:sample(k, rng) */
+static int tail_sample(lua_State *L) {
+  abL_tail *u = abL_checktailself(L, "tail:sample");
+  size_t k = abL_checkcount(L, 2, "tail:sample", 1, "k");
+  ab_rng *r = abL_checkrng(L, 3, "tail:sample", 2);
+  abL_vector *v = abL_newvector(L, k);
+  int st = ab_tail_sample(u->t, r, k, v->data);
+  if (st) {
+    abL_site site = {"tail:sample", 1, NULL, NULL, u->t, 0,
+                     "needs an exact or finite law to sample", NULL};
+    abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
+  }
+  return 1;
+}
+
 void abL_open_tail(lua_State *L) {
   static const luaL_Reg methods[] = {
       {"gain", tail_gain},
@@ -703,14 +761,14 @@ void abL_open_tail(lua_State *L) {
       {"cumulant", tail_cumulant_at},
       {"variance_proxy", tail_variance_proxy},
       {"mean", tail_mean},
-      {"sample", abL_tail_sample},
+      {"sample", tail_sample},
       {NULL, NULL}};
   static const luaL_Reg ctors[] = {
       {"subgaussian", tail_subgaussian},
       {"subgamma", tail_subgamma},
       {"subexponential", tail_subexponential},
       {"bounded", tail_bounded},
-      {"gaussian", tail_gaussian},
+      {"gaussian", abL_tail_gaussian},
       {"uniform", tail_uniform},
       {"bernoulli", tail_bernoulli},
       {"exponential", tail_exponential},
@@ -721,7 +779,7 @@ void abL_open_tail(lua_State *L) {
       {"student_t", tail_student_t},
       {"pareto", tail_pareto},
       {"discrete", tail_discrete},
-      {"empirical", tail_empirical},
+      {"empirical", abL_tail_empirical},
       {"cumulant", tail_cumulant},
       {NULL, NULL}};
   luaL_newmetatable(L, ABL_TAIL);

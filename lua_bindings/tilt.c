@@ -34,7 +34,7 @@ static int tilt_policy(lua_State *L) {
   int st = ab_tilt_policy(p, r, np, has_beta ? AB_TILT_BETA : AB_TILT_KL,
                           has_beta ? beta : kl, v->data, &s);
   if (st) {
-    abL_site site = {"tilt.policy", 3, NULL, NULL, NULL, 0, NULL};
+    abL_site site = {"tilt.policy", 3, NULL, NULL, NULL, 0, NULL, NULL};
     return abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
   }
   abL_setnumber(L, "beta", s.beta);
@@ -46,30 +46,12 @@ static int tilt_policy(lua_State *L) {
 
 static int vec_kl_of_beta(void *ud, const double *x, size_t n, double *y,
                           size_t *at) {
-  const ab_tail *t = (const ab_tail *)ud;
-  for (size_t i = 0; i < n; i++) {
-    int st = !(x[i] > 0) ? AB_EDOM : ab_tail_tilt_kl(t, 1.0 / x[i], &y[i]);
-    if (st) {
-      *at = i;
-      return st;
-    }
-  }
-  return AB_OK;
+  return ab_tilt_kl_vec((const ab_tail *)ud, x, n, y, at);
 }
 
 static int vec_beta_of_kl(void *ud, const double *x, size_t n, double *y,
                           size_t *at) {
-  const ab_tail *t = (const ab_tail *)ud;
-  for (size_t i = 0; i < n; i++) {
-    double lambda;
-    int st = ab_tail_tilt(t, AB_GAIN, x[i], &lambda);
-    if (st) {
-      *at = i;
-      return st;
-    }
-    y[i] = 1.0 / lambda;
-  }
-  return AB_OK;
+  return ab_tilt_beta_vec((const ab_tail *)ud, x, n, y, at);
 }
 
 /* Shared by tilt.kl and tilt.beta: map over argument 2, explain failures. */
@@ -86,7 +68,7 @@ static int convert(lua_State *L, const char *fname, const char *what,
   if (st) {
     abL_site site = {fname, 2, domain, &frame, u->t, 1,
                      "needs a tail with a known cumulant and its derivatives "
-                     "(not a user cumulant)"};
+                     "(not a user cumulant)", NULL};
     abL_fail(L, &site, st, lua_type(L, 2) != LUA_TNUMBER, at, value);
   }
   return 1;
@@ -136,7 +118,7 @@ static int tilt_divergence(lua_State *L) {
                      &frame, u->t, 1,
                      "needs an exact or finite law, and a family of power "
                      "form (kl, reverse_kl, chi2, hellinger, renyi or alpha "
-                     "of finite order)"};
+                     "of finite order)", NULL};
     abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
   }
   lua_pushnumber(L, c.r);
@@ -171,7 +153,7 @@ static int tilt_compare_bon(lua_State *L) {
   int st = abL_tail_run(u, &frame, compare_run, &c);
   if (st) {
     abL_site site = {"tilt.compare_bon", 2, "n must be a number >= 1", &frame,
-                     u->t, 1, "needs an exact or finite law"};
+                     u->t, 1, "needs an exact or finite law", NULL};
     abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
   }
   lua_createtable(L, 0, 5);
@@ -183,12 +165,71 @@ static int tilt_compare_bon(lua_State *L) {
   return 1;
 }
 
+/* A sampler failed on the tail u (argument 1) */
+static int sample_failed(lua_State *L, const char *fname, abL_tail *u,
+                         const abL_callback *frame, int st) {
+  abL_site site = {fname, 1, NULL, frame, u->t, 1,
+                   "needs an exact or finite law to sample", NULL};
+  return abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
+}
+
+typedef struct {
+  const ab_tail *t;
+  double kl, lambda;
+} sample_call;
+
+static int sample_tilt_run(void *arg) {
+  sample_call *c = (sample_call *)arg;
+  return ab_tail_tilt(c->t, AB_GAIN, c->kl, &c->lambda);
+}
+
+/* ab.tilt.sample(dist, {kl= | beta=}, k, rng) */
+static int tilt_sample(lua_State *L) {
+  static const char *const fields[] = {"kl", "beta", NULL};
+  const char *fname = "tilt.sample";
+  abL_callback frame;
+  double kl, beta, lambda;
+  lua_settop(L, 4);
+  abL_tail *u = abL_checktail(L, 1, fname, 1);
+  if (!lua_istable(L, 2))
+    return abL_argerror(L, fname, 2, "table {kl=} or {beta=} expected, "
+                        "got %s", luaL_typename(L, 2));
+  abL_checkfields(L, 2, fname, 2, fields);
+  int has_kl = abL_optnumber(L, 2, fname, 2, "kl", &kl);
+  int has_beta = abL_optnumber(L, 2, fname, 2, "beta", &beta);
+  if (has_kl == has_beta)
+    return abL_argerror(L, fname, 2, "give exactly one of kl and beta");
+  size_t k = abL_checkcount(L, 3, fname, 3, "k");
+  ab_rng *r = abL_checkrng(L, 4, fname, 4);
+  if (has_beta) {
+    if (!(beta > 0))
+      return abL_argerror(L, fname, 2, "beta must be positive, got %f", beta);
+    lambda = 1.0 / beta;
+  } else {
+    if (!(kl >= 0))
+      return abL_argerror(L, fname, 2, "kl must be a number >= 0, got %f", kl);
+    abL_tail_prepare(L, 1, &frame);
+    sample_call c = {u->t, kl, NAN};
+    int st = abL_tail_run(u, &frame, sample_tilt_run, &c);
+    if (st) sample_failed(L, fname, u, &frame, st);
+    lambda = c.lambda;
+  }
+  abL_vector *v = abL_newvector(L, k);
+  int st = ab_tilt_sample(u->t, lambda, r, k, v->data);
+  if (st == AB_EDOM)
+    return abL_argerror(L, fname, 2, "no tilt of this law at that budget "
+                        "(its cumulant is infinite there)");
+  if (st) sample_failed(L, fname, u, NULL, st);
+  return 1;
+}
+
 void abL_open_tilt(lua_State *L) {
   static const luaL_Reg fns[] = {{"policy", tilt_policy},
                                  {"kl", tilt_kl},
                                  {"divergence", tilt_divergence},
                                  {"beta", tilt_beta},
                                  {"compare_bon", tilt_compare_bon},
+                                 {"sample", tilt_sample},
                                  {NULL, NULL}};
   luaL_newlib(L, fns);
   lua_setfield(L, -2, "tilt");

@@ -15,6 +15,9 @@ local ab = {}
 
 --- Library version string.
 ab.version = core.version
+--- How far from 1 the probabilities given to the library may sum (1e-9):
+-- they must each be finite and >= 0, and are renormalised.
+ab.prob_tolerance = core.prob_tolerance
 
 --- Make a vector of doubles.
 -- `ab.vector{1, 2, 3}` copies a table (or a vector); `ab.vector(n [, fill])`

@@ -853,7 +853,9 @@ local function finite_law(fname, probs, rewards)
       i, r[i] ~= r[i] and "nan" or tostring(r[i]))) end
     sum = sum + p[i]
   end
-  if math.abs(sum - 1) > 1e-9 then bad(1, string.format("probs must sum to 1 within 1e-9, got sum %.17g", sum)) end
+  if math.abs(sum - 1) > core.prob_tolerance then
+    bad(1, string.format("probs must sum to 1 within %g, got sum %.17g", core.prob_tolerance, sum))
+  end
   return p, r
 end
 

@@ -1649,6 +1649,11 @@ static int sc_workspace(void) {
   TRY(ab_workspace_new(&w));
   TRY(ab_tail_gaussian(0.0, 1.0, &g));
   TRY(ab_bon_divergence_ws(w, 8.0, &js, AB_CLOSED, &v, NULL));
+  {
+    /* the vector form's one workspace for its integrals */
+    double ns[3] = {2.0, 8.0, 1e6}, out[3];
+    TRY(ab_bon_divergence_vec(&js, AB_CLOSED, ns, 3, out, NULL));
+  }
   TRY(ab_bon_expected_gain_ws(w, g, 8.0, AB_NUMERIC, &v));
   /* the buffer grows with the law */
   TRY(ab_tilt_policy_ws(w, heap_p100, heap_values, 100, AB_TILT_KL, 0.5, pol,
@@ -1899,6 +1904,19 @@ static void test_frame_loop(counting_heap *h) {
                          policy, &ts) == AB_OK;
     ok &= ab_bon_divergence_ws(ws, 8.0, &js, AB_CLOSED, &v, NULL) == AB_OK &&
           v == ref[0];
+    {
+      /* the vector forms of a divergence in closed form and of the tilt */
+      ab_family fams[3] = {{AB_KL, 1.0, NULL, NULL},
+                           {AB_CHI2, 1.0, NULL, NULL},
+                           {AB_RENYI, 0.5, NULL, NULL}};
+      double ns[3] = {2.0, 8.0, 64.0 + frame}, lam[3];
+      for (int k = 0; k < 3; k++)
+        ok &= ab_bon_divergence_vec(&fams[k], AB_CLOSED, ns, 3, outs, NULL) ==
+              AB_OK;
+      ok &= ab_tail_tilt_vec(fl, AB_GAIN, kls, 3, lam, NULL) == AB_OK;
+      ok &= ab_tilt_beta_vec(be, kls, 3, outs, NULL) == AB_OK;
+      ok &= ab_tilt_kl_vec(fl, kls, 3, outs, NULL) == AB_OK;
+    }
     ok &= ab_bon_expected_gain_ws(ws, g, 8.0, AB_NUMERIC, &v) == AB_OK &&
           v == ref[1];
     ok &= ab_bon_expected_gain_ws(ws, fl, 8.0, AB_CLOSED, &v) == AB_OK &&
@@ -1920,6 +1938,119 @@ static void test_frame_loop(counting_heap *h) {
   ab_tail_free(be);
   ab_workspace_free(ws);
   CHECK(h->live == 0);
+}
+
+/* The vector forms of issue 11 (ab_bon_divergence_vec, ab_tail_tilt_vec,
+ * ab_tilt_kl_vec, ab_tilt_beta_vec) give the scalar calls' bits element by
+ * element, and fail at the first bad element with its index. */
+static void test_vector_forms(void) {
+  ab_family fams[] = {{AB_KL, 1.0, NULL, NULL},       {AB_REVERSE_KL, 1.0, NULL, NULL},
+                      {AB_CHI2, 1.0, NULL, NULL},     {AB_HELLINGER, 1.0, NULL, NULL},
+                      {AB_TV, 1.0, NULL, NULL},       {AB_JS, 1.0, NULL, NULL},
+                      {AB_RENYI, 0.5, NULL, NULL},    {AB_RENYI, 3.0, NULL, NULL},
+                      {AB_RENYI, INFINITY, NULL, NULL}, {AB_ALPHA, -0.5, NULL, NULL},
+                      {AB_ALPHA, 2.5, NULL, NULL}};
+  double ns[] = {1.0, 1.0 + 1e-9, 1.5, 2.0, 7.0, 64.0, 1e3, 1e9};
+  size_t nn = sizeof ns / sizeof *ns, at;
+  double out[8], one;
+  int same = 1;
+  for (size_t k = 0; k < sizeof fams / sizeof *fams; k++)
+    for (int method = AB_CLOSED; method <= AB_NUMERIC; method++) {
+      int st = ab_bon_divergence_vec(&fams[k], method, ns, nn, out, &at);
+      CHECK(st == AB_OK);
+      for (size_t i = 0; i < nn && !st; i++) {
+        int s1 = ab_bon_divergence(ns[i], &fams[k], method, &one, NULL);
+        same &= s1 == AB_OK && one == out[i];
+      }
+    }
+  CHECK(same);
+  double bad[] = {2.0, 3.0, 0.5, 4.0};
+  at = 99;
+  CHECK(ab_bon_divergence_vec(&fams[0], AB_CLOSED, bad, 4, out, &at) ==
+        AB_EDOM && at == 2);
+  at = 99;
+  CHECK(ab_bon_divergence_vec(&fams[5], AB_CLOSED, bad, 4, out, &at) ==
+        AB_EDOM && at == 2);
+  ab_family nofam = {AB_RENYI, NAN, NULL, NULL};
+  at = 99;
+  CHECK(ab_bon_divergence_vec(&nofam, AB_CLOSED, ns, nn, out, &at) == AB_EDOM &&
+        at == nn);
+  CHECK(ab_bon_divergence_vec(&fams[0], AB_CLOSED, ns, 0, out, NULL) == AB_OK);
+
+  /* the tilt: a finite law, an exact law, a one-sided class */
+  ab_tail *laws[3] = {NULL, NULL, NULL};
+  double v[5] = {0.0, 1.0, 1.5, 4.0, -2.0}, p[5] = {0.3, 0.3, 0.2, 0.1, 0.1};
+  CHECK(ab_tail_discrete(v, p, 5, &laws[0]) == AB_OK);
+  CHECK(ab_tail_beta(2.0, 5.0, &laws[1]) == AB_OK);
+  CHECK(ab_tail_gaussian(1.0, 3.0, &laws[2]) == AB_OK);
+  double kl[6] = {0.0, 1e-12, 0.01, 0.5, 2.0, 50.0}, lam[6], beta[6], back[6];
+  for (int j = 0; j < 3; j++) {
+    if (!laws[j]) continue;
+    for (int side = AB_LOSS; side <= AB_GAIN; side += 2) {
+      CHECK(ab_tail_tilt_vec(laws[j], side, kl, 6, lam, NULL) == AB_OK);
+      same = 1;
+      for (int i = 0; i < 6; i++)
+        same &= ab_tail_tilt(laws[j], side, kl[i], &one) == AB_OK &&
+                one == lam[i];
+      CHECK(same);
+    }
+    CHECK(ab_tail_tilt_vec(laws[j], AB_GAIN, kl, 6, lam, NULL) == AB_OK);
+    CHECK(ab_tilt_beta_vec(laws[j], kl, 6, beta, NULL) == AB_OK);
+    same = 1;
+    for (int i = 0; i < 6; i++) same &= beta[i] == 1.0 / lam[i];
+    CHECK(same);
+    /* and back: the budget a penalty spends, as the scalar conversion
+     * gives it (kl[0] = 0 has beta = +inf, and past the finite law's
+     * saturation, -log 0.1, beta is 0: both outside kl_vec's domain) */
+    int m = j == 0 ? 4 : 5;
+    CHECK(beta[0] == INFINITY && (j != 0 || beta[5] == 0.0));
+    CHECK(ab_tilt_kl_vec(laws[j], beta + 1, m, back, NULL) == AB_OK);
+    same = 1;
+    for (int i = 0; i < m; i++)
+      same &= ab_tail_tilt_kl(laws[j], 1.0 / beta[i + 1], &one) == AB_OK &&
+              one == back[i];
+    CHECK(same);
+    for (int i = 1; i < m; i++) CHECK_CLOSE(back[i], kl[i + 1], 1e-9);
+    at = 99;
+    CHECK(j != 0 || (ab_tilt_kl_vec(laws[j], beta + 1, 5, back, &at) ==
+                         AB_EDOM && at == 4));
+  }
+  double kbad[3] = {0.5, NAN, 1.0};
+  at = 99;
+  CHECK(ab_tail_tilt_vec(laws[2], AB_GAIN, kbad, 3, lam, &at) == AB_EDOM &&
+        at == 1);
+  double bbad[3] = {1.0, 2.0, 0.0};
+  at = 99;
+  CHECK(ab_tilt_kl_vec(laws[2], bbad, 3, lam, &at) == AB_EDOM && at == 2);
+  at = 99;
+  CHECK(ab_tilt_beta_vec(laws[0], kbad, 3, lam, &at) == AB_EDOM && at == 1);
+  ab_tail *sg = NULL;
+  CHECK(ab_tail_subgamma(1.0, 0.5, &sg) == AB_OK);
+  at = 99;
+  CHECK(ab_tail_tilt_vec(sg, AB_LOSS, kl, 6, lam, &at) == AB_EUNDEF);
+  ab_tail_free(sg);
+  for (int j = 0; j < 3; j++) ab_tail_free(laws[j]);
+}
+
+/* One probability tolerance, AB_PROB_TOL, in every entry point that takes
+ * probabilities: a sum just inside is accepted, just outside refused. */
+static void test_prob_tolerance(void) {
+  double v[3] = {0.0, 1.0, 2.0}, q[3] = {0.25, 0.25, 0.5}, pol[3], out;
+  for (int inside = 0; inside <= 1; inside++) {
+    double e = inside ? 0.9 * AB_PROB_TOL : 1.1 * AB_PROB_TOL;
+    double p[3] = {0.25, 0.25, 0.5 + e};
+    int want = inside ? AB_OK : AB_EDOM;
+    ab_tail *t = NULL;
+    ab_family kl = {AB_KL, 1.0, NULL, NULL};
+    ab_tilt_summary ts;
+    ab_bon_summary bs;
+    CHECK(ab_tail_discrete(v, p, 3, &t) == want);
+    ab_tail_free(t);
+    CHECK(ab_divergence(p, q, 3, &kl, &out) == want);
+    CHECK(ab_divergence(q, p, 3, &kl, &out) == want);
+    CHECK(ab_tilt_policy(p, v, 3, AB_TILT_KL, 0.1, pol, &ts) == want);
+    CHECK(ab_bon_policy(p, v, 3, 4.0, pol, &bs) == want);
+  }
 }
 
 static void test_allocator(void) {
@@ -2600,6 +2731,8 @@ int main(void) {
   test_rng_xoshiro();
   test_version();
   test_allocator();
+  test_vector_forms();
+  test_prob_tolerance();
   test_bound_vec_stream();
   test_csv_text_columns();
   test_csv_chunks();

@@ -509,6 +509,9 @@ typedef struct {
   const size_t *groups;
   size_t ngroups;
 } ab_boot;
+/* The number of resamples a bootstrap takes when none is asked for (the Lua
+ * functions' `resamples=` default). */
+#define AB_BOOT_RESAMPLES 200
 
 /* The counts of resample r (absolute index) over n rows: how many times each
  * row is drawn (with groups, each row of a group drawn k times counts k).

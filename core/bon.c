@@ -944,12 +944,8 @@ int ab_bon_expected_gain_ws(ab_workspace *w, const ab_tail *t, double n,
     *out = 0.0;
     return AB_OK;
   }
+  if (ab_is_finite_law(t)) return finite_gain(w, t, n, out);
   switch (t->kind) {
-  case AB_KIND_DISCRETE:
-  case AB_KIND_EMPIRICAL:
-  case AB_KIND_BERNOULLI:
-  case AB_KIND_BOUNDED_MEAN:
-    return finite_gain(w, t, n, out);
   case AB_KIND_UNIFORM:
     if (method == AB_CLOSED) {
       /* n/(n+1) - 1/2, the ratio first: w (n - 1) overflows at n = 1e308 */

@@ -132,15 +132,8 @@ static double gamma_draw(gsl_rng *g, double k, double th) {
 int ab_tail_sample(const ab_tail *t, ab_rng *r, size_t k, double *out) {
   const double *a = t->par;
   gsl_rng *g = r->g;
-  switch (t->kind) {
-  case AB_KIND_DISCRETE:
-  case AB_KIND_EMPIRICAL:
-  case AB_KIND_BERNOULLI:
-  case AB_KIND_BOUNDED_MEAN:
+  if (ab_is_finite_law(t))
     return finite_draws(t->x, t->w, t->n, t->mean, r, k, out);
-  default:
-    break;
-  }
   for (size_t i = 0; i < k; i++) {
     double v;
     switch (t->kind) {

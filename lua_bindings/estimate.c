@@ -129,7 +129,7 @@ static void boot_options(lua_State *L, int t, const char *fname, int argn,
                          const char *const fields[], size_t n, boot_opts *o) {
   memset(o, 0, sizeof *o);
   o->level = 0.95;
-  o->resamples = 200;
+  o->resamples = AB_BOOT_RESAMPLES;
   o->progress = 1;
   int have_seed = 0;
   size_t threads;
@@ -141,7 +141,8 @@ static void boot_options(lua_State *L, int t, const char *fname, int argn,
   abL_optnumber(L, t, fname, argn, "level", &o->level);
   if (!(o->level > 0 && o->level < 1))
     abL_argerror(L, fname, argn, "level must lie in (0, 1), got %f", o->level);
-  o->resamples = opt_count(L, t, fname, argn, "resamples", 200, 1);
+  o->resamples = opt_count(L, t, fname, argn, "resamples",
+                            AB_BOOT_RESAMPLES, 1);
   threads = opt_count(L, t, fname, argn, "threads", 0, 0);
   if (threads > 1024) /* before the cast to unsigned */
     abL_argerror(L, fname, argn, "threads must be at most 1024, got %I",
@@ -257,7 +258,7 @@ static const double *samples_arg(lua_State *L, int idx, const char *fname,
  * values, into the table on top: se=, lo=, hi=; returns the se. */
 static double interval(lua_State *L, const char *fname, const double *v,
                        size_t m, double level, abL_progress *p) {
-  double se, lo, hi;
+  double se = NAN, lo = NAN, hi = NAN; /* boot_fail does not return */
   int st = ab_estimate_spread(v, m, &se);
   if (!st) st = ab_estimate_percentile(v, m, 0.5 * (1.0 - level), &lo);
   if (!st) st = ab_estimate_percentile(v, m, 0.5 * (1.0 + level), &hi);

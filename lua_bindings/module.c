@@ -9,6 +9,8 @@ int luaopen_alignbound_core(lua_State *L) {
   lua_setfield(L, -2, "version");
   lua_pushnumber(L, AB_PROB_TOL);
   lua_setfield(L, -2, "prob_tolerance");
+  lua_pushinteger(L, AB_BOOT_RESAMPLES);
+  lua_setfield(L, -2, "boot_resamples");
   /* each topic registers its own functions and types; none depends on
    * another having been opened first */
   abL_open_bon(L);

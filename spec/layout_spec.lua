@@ -82,8 +82,8 @@ describe("one probability tolerance", function()
       assert(pcall(call, probs(0.9 * tol)), "call " .. i .. " refused a sum inside the tolerance")
       local ok, err = pcall(call, probs(1.1 * tol))
       assert(not ok, "call " .. i .. " accepted a sum outside the tolerance")
-      assert(tostring(err):find("sum to 1 within 1e-09", 1, true) or tostring(err):find("sum to 1 within 1e-9", 1, true),
-        tostring(err))
+      err = tostring(err)
+      assert(err:find("sum to 1 within 1e-09", 1, true) or err:find("sum to 1 within 1e-9", 1, true), err)
     end
   end)
 end)
@@ -157,5 +157,22 @@ describe("the core defines each repeated piece once", function()
   it("ab_bon_sample lives with the other samplers", function()
     assert.truthy(source("core/sample.c"):find("\nint ab_bon_sample(", 1, true))
     assert.falsy(source("core/bon.c"):find("\nint ab_bon_sample(", 1, true))
+  end)
+end)
+
+describe("one bootstrap default", function()
+  it("is the core's AB_BOOT_RESAMPLES, in the estimators and in check_run alike", function()
+    local x = ab.tail.gaussian { sd = 1 }:sample(400, ab.rng(11))
+    local _, up, rep = ab.estimate.variance_proxy(x)
+    assert.are.equal(200, rep.resamples)
+    local _, _, brep = ab.estimate.bon(x, x, 4)
+    assert.are.equal(200, brep.resamples)
+    -- check_run bootstraps the reference rewards from seed 0 with the same
+    -- default (it took 100 before): the same upper bound
+    local run = { ref_rewards = x, policy_rewards = { 0.5, 1.5 }, logp_policy = { -1, -1 }, logp_ref = { -1.5, -1.2 },
+      progress = false }
+    assert.are.equal(up, ab.check_run(run).variance_proxy_upper)
+    local _, up100 = ab.estimate.variance_proxy(x, { resamples = 100 })
+    assert.are_not.equal(up100, ab.check_run(run).variance_proxy_upper)
   end)
 end)

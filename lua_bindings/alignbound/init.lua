@@ -642,7 +642,7 @@ local CHECK_FIELDS = { ref_rewards = true, policy_rewards = true, logp_policy = 
 -- `variance_proxy_caveat` says why, and the bootstrap "upper bound" is no
 -- bound on the law's proxy.
 -- @tparam table run `{ref_rewards=, policy_rewards=, logp_policy=, logp_ref=,
--- [level=0.95, resamples=100, seed=0 | rng=, threads=0, progress=true]}`
+-- [level=0.95, resamples=200, seed=0 | rng=, threads=0, progress=true]}`
 -- @treturn table `{kl=, kl_se=, gain=, gain_se=, variance_proxy=,
 -- variance_proxy_se=, variance_proxy_upper=, variance_proxy_trusted=,
 -- variance_proxy_caveat=, bound_subgaussian=, bound_subgaussian_upper=,
@@ -676,7 +676,7 @@ function ab.check_run(run)
   local kl, kl_se = call("logp_policy, logp_ref", core.estimate.kl, nil, run.logp_policy, run.logp_ref)
   local mref, sref = call("ref_rewards", core.estimate.mean, nil, run.ref_rewards)
   local mpol, spol = call("policy_rewards", core.estimate.mean, nil, run.policy_rewards)
-  local boot = { level = run.level or 0.95, resamples = run.resamples or 100, seed = run.seed,
+  local boot = { level = run.level or 0.95, resamples = run.resamples or core.boot_resamples, seed = run.seed,
     rng = run.rng, threads = run.threads, progress = run.progress }
   if boot.seed == nil and boot.rng == nil then boot.seed = 0 end
   local s2, s2_up, proxy = call("ref_rewards", core.estimate.variance_proxy, 2, run.ref_rewards, boot)

@@ -25,34 +25,18 @@ typedef struct {
   double data[];
 } abL_vector;
 
+/* ---- args.c: arguments --------------------------------------------- */
+
 /* Raise "bad argument #argn to 'fname' (message)". */
 int abL_argerror(lua_State *L, const char *fname, int argn, const char *fmt,
                  ...);
-
-/* Vectors (at most ABL_MAX_VECTOR elements: check counts from Lua with
- * abL_checkcount first). */
-abL_vector *abL_newvector(lua_State *L, size_t n);
-abL_vector *abL_testvector(lua_State *L, int idx);
-void abL_open_vector(lua_State *L);
-void abL_open_terminal(lua_State *L); /* core._isatty */
-/* terminal.c: the progress line of a long core run on stderr, when enabled
- * and stderr is a terminal (init sets w's callback, or NULL); end erases it
- * (call it also when the run fails, before raising). */
-typedef struct {
-  const char *name;
-  double start, last;
-  int shown;
-} abL_progress;
-void abL_progress_init(abL_progress *p, const char *name, int enabled,
-                       ab_work *w);
-void abL_progress_end(abL_progress *p);
 
 /* The doubles of a table or vector argument at idx (a scratch copy is pushed
  * for a table).  The elements must be numbers; empty is allowed. */
 const double *abL_todoubles(lua_State *L, int idx, const char *fname, int argn,
                             const char *what, size_t *n);
 
-/* Probabilities: each >= 0 and finite, summing to 1 within 1e-9. */
+/* Probabilities: each >= 0 and finite, summing to 1 within AB_PROB_TOL. */
 void abL_checkprobs(lua_State *L, const char *fname, int argn,
                     const char *what, const double *p, size_t n);
 
@@ -95,6 +79,29 @@ typedef struct {
 int abL_each_fn(void *each, const double *x, size_t n, double *y,
                 size_t *failed_at);
 
+/* Argument checks that name the public function (the stock luaL_check*
+ * name it '?'): numbers only (a numeric string is rejected), functions,
+ * counts (integers in [0, ABL_MAX_VECTOR]).  what names the argument. */
+double abL_checknumber(lua_State *L, int idx, const char *fname, int argn,
+                       const char *what);
+void abL_checkfunction(lua_State *L, int idx, const char *fname, int argn,
+                       const char *what);
+#define ABL_MAX_VECTOR ((SIZE_MAX - 64) / sizeof(double))
+size_t abL_checkcount(lua_State *L, int idx, const char *fname, int argn,
+                      const char *what);
+/* The type of the value at idx for a message, as luaL_typeerror names it:
+ * its metatable's __name (alignbound.tail, ...), else its Lua type. */
+const char *abL_typename(lua_State *L, int idx);
+/* The userdata of type tname at idx, or "bad argument #argn to 'fname'
+ * (tname expected, got <abL_typename>)". */
+void *abL_checkudata(lua_State *L, int idx, const char *tname,
+                     const char *fname, int argn);
+/* The userdata of type tname at index 1 (self of a method or metamethod),
+ * or "calling 'fname' on bad self (tname expected, got ...)". */
+void *abL_checkself(lua_State *L, const char *tname, const char *fname);
+
+/* ---- callback.c: calling back into Lua ----------------------------- */
+
 /* Calling back into Lua from the core (user cumulants, user f).  One
  * abL_callback describes ONE call of a binding: the running thread, the stack
  * slots (in that call's frame) of the function and of an error slot, and
@@ -120,6 +127,68 @@ int abL_callback_number(void *ctx, double x, double *y);
  * a message prefixed with "fname: ". */
 void abL_callback_raise(lua_State *L, const abL_callback *c,
                         const char *fname);
+
+/* ---- status.c: core statuses as Lua errors ------------------------- */
+
+/* One path from a core status to a Lua error.  `site` says where it came
+ * from: the qualified public name, the argument that was mapped and what its
+ * domain is (for AB_EDOM), the user function's frame (for AB_EFUNC), the
+ * tail to describe, and the argument to blame (and why) for AB_EUNDEF.
+ * shape: the argument was a table or vector (say which element), at and
+ * value: the failing element (value NaN: none).  Never returns. */
+typedef struct {
+  const char *fname;
+  int argn;
+  const char *domain;        /* "kl must be a number >= 0" */
+  const abL_callback *cb;    /* or NULL */
+  const ab_tail *tail;       /* or NULL */
+  int undef_arg;             /* 0: "fname: not defined for <tail>" */
+  const char *undef;         /* why, for AB_EUNDEF */
+  const char *what;          /* or NULL: the failing value is "at what = v" */
+} abL_site;
+int abL_fail(lua_State *L, const abL_site *site, int st, int shape, size_t at,
+             double value);
+/* abL_fail with nothing to add: "fname: <what st means>" ("fname: not
+ * enough memory" for AB_ENOMEM, as Lua words it). */
+int abL_status(lua_State *L, const char *fname, int st);
+
+/* ---- the topics and what they share -------------------------------- */
+
+/* Each opens its part of the module table on the top of the stack: its
+ * types and the functions of its namespace(s), nothing of another's. */
+void abL_open_bon(lua_State *L);         /* core.bon */
+void abL_open_divergences(lua_State *L); /* divergence, generator, fdiv */
+void abL_open_estimate(lua_State *L);    /* core.estimate */
+void abL_open_fit(lua_State *L);         /* core.goodhart */
+void abL_open_golden(lua_State *L);      /* core.error, core.joint */
+void abL_open_grpo(lua_State *L);        /* core.grpo */
+void abL_open_prompts(lua_State *L);     /* core.group, core._prompts */
+void abL_open_renyi(lua_State *L);       /* core.renyi */
+void abL_open_rng(lua_State *L);         /* core.rng */
+void abL_open_rules(lua_State *L);       /* core.rules, core.frontier */
+void abL_open_table(lua_State *L);       /* read_csv, read_jsonl */
+void abL_open_tail(lua_State *L);        /* core.tail */
+void abL_open_terminal(lua_State *L);    /* core._isatty */
+void abL_open_tilt(lua_State *L);        /* core.tilt */
+void abL_open_vector(lua_State *L);      /* core.vector */
+
+/* Vectors (at most ABL_MAX_VECTOR elements: check counts from Lua with
+ * abL_checkcount first). */
+abL_vector *abL_newvector(lua_State *L, size_t n);
+abL_vector *abL_testvector(lua_State *L, int idx);
+void abL_open_vector(lua_State *L);
+
+/* terminal.c: the progress line of a long core run on stderr, when enabled
+ * and stderr is a terminal (init sets w's callback, or NULL); end erases it
+ * (call it also when the run fails, before raising). */
+typedef struct {
+  const char *name;
+  double start, last;
+  int shown;
+} abL_progress;
+void abL_progress_init(abL_progress *p, const char *name, int enabled,
+                       ab_work *w);
+void abL_progress_end(abL_progress *p);
 
 /* A divergence family from a name or an alignbound.fdiv at idx, with the
  * options table at opts (0: none) giving alpha=.  Pushes what a user f
@@ -159,71 +228,16 @@ typedef struct {
 } abL_tailmap;
 int abL_tailmap_fn(void *tm, const double *x, size_t n, double *y,
                    size_t *failed_at);
-
-/* One path from a core status to a Lua error.  `site` says where it came
- * from: the qualified public name, the argument that was mapped and what its
- * domain is (for AB_EDOM), the user function's frame (for AB_EFUNC), the
- * tail to describe, and the argument to blame (and why) for AB_EUNDEF.
- * shape: the argument was a table or vector (say which element), at and
- * value: the failing element (value NaN: none).  Never returns. */
-typedef struct {
-  const char *fname;
-  int argn;
-  const char *domain;        /* "kl must be a number >= 0" */
-  const abL_callback *cb;    /* or NULL */
-  const ab_tail *tail;       /* or NULL */
-  int undef_arg;             /* 0: "fname: not defined for <tail>" */
-  const char *undef;         /* why, for AB_EUNDEF */
-  const char *what;          /* or NULL: the failing value is "at what = v" */
-} abL_site;
-int abL_fail(lua_State *L, const abL_site *site, int st, int shape, size_t at,
-             double value);
-/* abL_fail with nothing to add: "fname: <what st means>" ("fname: not
- * enough memory" for AB_ENOMEM, as Lua words it). */
-int abL_status(lua_State *L, const char *fname, int st);
-
-/* Argument checks that name the public function (the stock luaL_check*
- * name it '?'): numbers only (a numeric string is rejected), functions,
- * counts (integers in [0, ABL_MAX_VECTOR]).  what names the argument. */
-double abL_checknumber(lua_State *L, int idx, const char *fname, int argn,
-                       const char *what);
-void abL_checkfunction(lua_State *L, int idx, const char *fname, int argn,
-                       const char *what);
-#define ABL_MAX_VECTOR ((SIZE_MAX - 64) / sizeof(double))
-size_t abL_checkcount(lua_State *L, int idx, const char *fname, int argn,
-                      const char *what);
-/* The type of the value at idx for a message, as luaL_typeerror names it:
- * its metatable's __name (alignbound.tail, ...), else its Lua type. */
-const char *abL_typename(lua_State *L, int idx);
-/* The userdata of type tname at idx, or "bad argument #argn to 'fname'
- * (tname expected, got <abL_typename>)". */
-void *abL_checkudata(lua_State *L, int idx, const char *tname,
-                     const char *fname, int argn);
-/* The userdata of type tname at index 1 (self of a method or metamethod),
- * or "calling 'fname' on bad self (tname expected, got ...)". */
-void *abL_checkself(lua_State *L, const char *tname, const char *fname);
-
-void abL_open_tail(lua_State *L);
 /* ab.tail.gaussian and ab.tail.empirical, for the bindings that build a law
  * (joint:proxy_law) */
 int abL_tail_gaussian(lua_State *L);
 int abL_tail_empirical(lua_State *L);
-void abL_open_divergences(lua_State *L);
-void abL_open_bon(lua_State *L);
-void abL_open_tilt(lua_State *L);
-void abL_open_rng(lua_State *L);
-void abL_open_estimate(lua_State *L);
+
+/* The generator at idx (alignbound.rng), or a "bad argument" error. */
+ab_rng *abL_checkrng(lua_State *L, int idx, const char *fname, int argn);
+
 /* estimate.bon's body (arguments scores, values, n, opts at 1..4), errors
  * naming fname: ab.bon.from_samples with options calls it too. */
 int abL_bon_boot(lua_State *L, const char *fname);
-void abL_open_table(lua_State *L); /* read_csv, read_jsonl */
-void abL_open_golden(lua_State *L);
-void abL_open_renyi(lua_State *L);
-void abL_open_fit(lua_State *L);
-void abL_open_rules(lua_State *L);
-void abL_open_grpo(lua_State *L);
-void abL_open_prompts(lua_State *L); /* ab.group, ab.prompts */
-/* The generator at idx (alignbound.rng), or a "bad argument" error. */
-ab_rng *abL_checkrng(lua_State *L, int idx, const char *fname, int argn);
 
 #endif

@@ -304,7 +304,9 @@ int ab_divergence(const double *p, const double *q, size_t n,
 /* D(bon_n || ref): closed form where one exists (AB_CLOSED), else or with
  * AB_NUMERIC the integral, computed with substitutions that resolve the mass
  * near u = 1 for n up to 1e15.  *abserr (if not NULL) gets the estimated
- * absolute error (0 for closed forms). */
+ * absolute error (0 for closed forms).  AB_NUMERIC (a check of the closed
+ * forms) gives AB_ENOCONV for n > 1e15 and for a Renyi order whose moment
+ * E t^alpha overflows. */
 int ab_bon_divergence(double n, const ab_family *f, int method, double *out,
                       double *abserr);
 int ab_bon_divergence_ws(ab_workspace *w, double n, const ab_family *f,

@@ -271,8 +271,11 @@ size_t abL_checkcount(lua_State *L, int idx, const char *fname, int argn,
 }
 
 const char *abL_typename(lua_State *L, int idx) {
-  if (luaL_getmetafield(L, idx, "__name") == LUA_TSTRING)
+  idx = lua_absindex(L, idx);
+  int t = luaL_getmetafield(L, idx, "__name");
+  if (t == LUA_TSTRING)
     return lua_tostring(L, -1); /* left on the stack, which keeps it alive */
+  if (t != LUA_TNIL) lua_pop(L, 1); /* a __name that is not a string */
   if (lua_type(L, idx) == LUA_TLIGHTUSERDATA) return "light userdata";
   return luaL_typename(L, idx);
 }

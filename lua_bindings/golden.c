@@ -335,10 +335,16 @@ static void mc_opts(lua_State *L, int idx, const char *fn, size_t *draws,
   }
 }
 
-static ab_tail *uservalue_tail(lua_State *L, int n) {
+/* The gold (n = 1) or error (2) tail of the additive joint at 1; a tail the
+ * user closed since is an error of fname, or NULL when fname is NULL (it
+ * segfaulted in tostring). */
+static ab_tail *uservalue_tail(lua_State *L, int n, const char *fname) {
   lua_getiuservalue(L, 1, n);
   ab_tail *t = ((abL_tail *)lua_touserdata(L, -1))->t;
   lua_pop(L, 1);
+  if (!t && fname)
+    luaL_error(L, "%s: the joint's %s tail is closed", fname,
+               n == 1 ? "gold" : "error");
   return t;
 }
 
@@ -394,7 +400,7 @@ static int joint_bon(lua_State *L) {
       return abL_argerror(L, fn, 1, "n must be an integer up to 1e7 for the "
                           "Monte Carlo of an additive model (n pairs per "
                           "selection), got %f", n);
-    st = ab_joint_additive_bon(uservalue_tail(L, 1), uservalue_tail(L, 2), n,
+    st = ab_joint_additive_bon(uservalue_tail(L, 1, fn), uservalue_tail(L, 2, fn), n,
                                draws, seed, &r);
   } else {
     const abL_vector *p = uservalue_vector(L, 1), *g = uservalue_vector(L, 2);
@@ -423,7 +429,7 @@ static int joint_tilt(lua_State *L) {
   if (j->kind == JOINT_GAUSSIAN) {
     st = ab_joint_gaussian_tilt(&j->g, l, &r);
   } else if (j->kind == JOINT_ADDITIVE) {
-    st = ab_joint_additive_tilt(uservalue_tail(L, 1), uservalue_tail(L, 2), l,
+    st = ab_joint_additive_tilt(uservalue_tail(L, 1, fn), uservalue_tail(L, 2, fn), l,
                                 draws, seed, &r);
   } else {
     const abL_vector *p = uservalue_vector(L, 1), *g = uservalue_vector(L, 2);
@@ -456,7 +462,7 @@ static int joint_tilt_kl(lua_State *L) {
       return abL_argerror(L, fn, 1, "kl must be below log(draws) = %f for a "
                           "tilt of %d draws, got %f", log((double)draws),
                           (int)draws, kl);
-    st = ab_joint_additive_tilt_kl(uservalue_tail(L, 1), uservalue_tail(L, 2),
+    st = ab_joint_additive_tilt_kl(uservalue_tail(L, 1, fn), uservalue_tail(L, 2, fn),
                                    kl, draws, seed, &r, &lambda);
   } else {
     const abL_vector *p = uservalue_vector(L, 1), *g = uservalue_vector(L, 2);
@@ -490,8 +496,8 @@ static int joint_proxy_law(lua_State *L) {
     lua_getiuservalue(L, 1, 1);
   } else {
     abL_vector *v = abL_newvector(L, draws);
-    int st = ab_joint_additive_sample(uservalue_tail(L, 1),
-                                      uservalue_tail(L, 2), draws, seed,
+    int st = ab_joint_additive_sample(uservalue_tail(L, 1, fn),
+                                      uservalue_tail(L, 2, fn), draws, seed,
                                       v->data);
     if (st) joint_fail(L, fn, st);
   }
@@ -500,8 +506,9 @@ static int joint_proxy_law(lua_State *L) {
 }
 
 static void tail_text(lua_State *L, int uv) {
-  char desc[160];
-  ab_tail_describe(uservalue_tail(L, uv), desc, sizeof desc);
+  char desc[160] = "tail (closed)";
+  const ab_tail *t = uservalue_tail(L, uv, NULL);
+  if (t) ab_tail_describe(t, desc, sizeof desc);
   lua_pushstring(L, desc);
 }
 

@@ -31,6 +31,8 @@ int abL_fail(lua_State *L, const abL_site *s, int st, int shape, size_t at,
   }
   luaL_Buffer b;
   luaL_buffinit(L, &b);
+  luaL_where(L, 1); /* where the Lua caller is, as luaL_error says it */
+  luaL_addvalue(&b);
   lua_pushfstring(L, "%s: %s", s->fname, ab_strerror(st));
   luaL_addvalue(&b);
   if (desc[0] || at != SIZE_MAX) {

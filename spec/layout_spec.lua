@@ -176,3 +176,29 @@ describe("one bootstrap default", function()
     assert.are_not.equal(up100, ab.check_run(run).variance_proxy_upper)
   end)
 end)
+
+describe("errors found by the adversarial check of this refactor", function()
+  it("a joint whose tail was closed is printed and refused cleanly (tostring segfaulted)", function()
+    local g = ab.tail.gaussian { sd = 1 }
+    local j = ab.joint.additive { gold = g, error = ab.tail.uniform { lo = -1, hi = 1 } }
+    getmetatable(g).__close(g)
+    assert.are.equal("joint.additive(gold=tail (closed), error=uniform(lo=-1, hi=1))", tostring(j))
+    H.raises(function() return j:proxy_law { draws = 3, seed = 1 } end,
+      "joint:proxy_law: the joint's gold tail is closed")
+    H.raises(function() return j:bon(4) end, "joint:bon: the joint's gold tail is closed")
+  end)
+
+  it("the integral of bon.divergence refuses n beyond its checked range instead of NaN or inf", function()
+    H.raises(function() return ab.bon.divergence(1e308, "renyi", { alpha = 5e-324, numeric = true }) end,
+      "bon.divergence: numerical solve did not converge")
+    H.raises(function() return ab.bon.divergence(1e9, "renyi", { alpha = 50, numeric = true }) end,
+      "bon.divergence: numerical solve did not converge")
+    H.close(ab.bon.divergence(1e15, "kl", { numeric = true }), ab.bon.kl(1e15), 1e-9, "kl at 1e15")
+  end)
+
+  it("a core status raised from a Lua caller carries its position, like every other error", function()
+    local ok, err = pcall(function() return ab.bon.divergence(1e16, "kl", { numeric = true }) end)
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("^[^:]*layout_spec%.lua:%d+: bon%.divergence: "), err)
+  end)
+end)

@@ -16,7 +16,6 @@
 
 #include "internal.h"
 
-
 /* Sub-Gaussian class and Gaussian law: psi = s2 l^2 / 2 (also Hoeffding's
  * bound and the sub-exponential class inside |l| < 1/b). */
 int ab_cgf_subgaussian(const ab_tail *t, double l, double gap, ab_cgf *out) {

@@ -21,7 +21,6 @@
 
 #include "internal.h"
 
-
 static int positive(double x) { return isfinite(x) && x > 0.0; }
 
 /* A tail allocated through a (NULL: the process allocator), which it keeps

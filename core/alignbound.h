@@ -398,8 +398,8 @@ int ab_tail_tilt_kl(const ab_tail *t, double lambda, double *kl);
  * bound saturates).  *failed_at (if not NULL): the failing index. */
 int ab_tilt_kl_vec(const ab_tail *t, const double *beta, size_t n, double *kl,
                    size_t *failed_at);
-int ab_tilt_beta_vec(const ab_tail *t, const double *kl, size_t n,
-                     double *beta, size_t *failed_at);
+int ab_tilt_beta_vec(const ab_tail *t, const double *kl, size_t n, double *beta,
+                     size_t *failed_at);
 
 /* D_f(pi_l || ref) of the tilt pi_l = ref e^{l r} / Z of a law with a
  * cumulant: the likelihood ratio is g = e^{l (R - m) - psi(l)}, so

@@ -284,8 +284,8 @@ int ab_bon_divergence_ws(ab_workspace *w, double n, const ab_family *f,
     ab_family moment = {AB_MOMENT, a, NULL, NULL};
     st = integral(w, n, &moment, &am, abserr);
     if (st) return st;
-    if (isinf(am)) return AB_ENOCONV; /* the moment overflows (order 50 at
-                                        * n = 1e9), its log does not */
+    /* the moment overflows (order 50 at n = 1e9), its log does not */
+    if (isinf(am)) return AB_ENOCONV;
     if (fabs(am - 1.0) > 0.25) {
       *out = log(am) / (a - 1.0);
       return AB_OK;
@@ -314,8 +314,7 @@ int ab_bon_divergence_vec(const ab_family *f, int method, const double *n,
           closed_divergence(n[i], f, &out[i]) != -1)
         continue;
       if (!w && (st = ab_workspace_new(&w))) break;
-      if ((st = ab_bon_divergence_ws(w, n[i], f, method, &out[i], NULL)))
-        break;
+      if ((st = ab_bon_divergence_ws(w, n[i], f, method, &out[i], NULL))) break;
     }
   ab_workspace_free(w);
   if (st && failed_at) *failed_at = i;

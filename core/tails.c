@@ -457,8 +457,7 @@ static int closed_bound(const ab_tail *t, double kl, double *out) {
   }
 }
 
-static int closed_kl_needed(const ab_tail *t, double g,
-                            double *out) {
+static int closed_kl_needed(const ab_tail *t, double g, double *out) {
   const double *p = t->par;
   switch (t->kind) {
   case AB_KIND_SUBGAUSSIAN:
@@ -557,8 +556,7 @@ int ab_tail_kl_needed(const ab_tail *t, int side, int method, double gain,
     *out = gain <= 0.0 ? 0.0 : INFINITY;
     return AB_OK;
   }
-  if ((method == AB_CLOSED || heavy(t)) &&
-      closed_kl_needed(t, gain, out) != -1)
+  if ((method == AB_CLOSED || heavy(t)) && closed_kl_needed(t, gain, out) != -1)
     return AB_OK;
   ab_tail *s;
   int k;

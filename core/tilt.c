@@ -585,8 +585,8 @@ int ab_tilt_compare_bon(const ab_tail *t, double n, ab_bon_tilt *out) {
 int ab_tilt_kl_vec(const ab_tail *t, const double *beta, size_t n, double *kl,
                    size_t *failed_at) {
   for (size_t i = 0; i < n; i++) {
-    int st = beta[i] > 0.0 ? ab_tail_tilt_kl(t, 1.0 / beta[i], &kl[i])
-                           : AB_EDOM;
+    int st =
+        beta[i] > 0.0 ? ab_tail_tilt_kl(t, 1.0 / beta[i], &kl[i]) : AB_EDOM;
     if (st) {
       if (failed_at) *failed_at = i;
       return st;
@@ -595,10 +595,11 @@ int ab_tilt_kl_vec(const ab_tail *t, const double *beta, size_t n, double *kl,
   return AB_OK;
 }
 
-int ab_tilt_beta_vec(const ab_tail *t, const double *kl, size_t n,
-                     double *beta, size_t *failed_at) {
+int ab_tilt_beta_vec(const ab_tail *t, const double *kl, size_t n, double *beta,
+                     size_t *failed_at) {
   int st = ab_tail_tilt_vec(t, AB_GAIN, kl, n, beta, failed_at);
   if (st) return st;
-  for (size_t i = 0; i < n; i++) beta[i] = 1.0 / beta[i];
+  for (size_t i = 0; i < n; i++)
+    beta[i] = 1.0 / beta[i];
   return AB_OK;
 }

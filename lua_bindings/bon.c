@@ -6,6 +6,7 @@
 #include "binding.h"
 
 #define N_DOMAIN "n must be a number >= 1"
+#define P_DOMAIN "p must lie in [0, 1]"
 
 typedef struct {
   const ab_family *f;
@@ -280,13 +281,12 @@ static int bon_n_for_kl(lua_State *L) {
   lua_settop(L, 1);
   int st = abL_map(L, 1, fname, 1, "kl", abL_each_fn, &each, &at, &value, 0);
   if (st) {
-    abL_site site = {fname, 1, "kl must be a number >= 0", NULL, NULL, 0, NULL, NULL};
+    abL_site site = {fname, 1, "kl must be a number >= 0", NULL, NULL, 0, NULL,
+                     NULL};
     abL_fail(L, &site, st, lua_type(L, 1) != LUA_TNUMBER, at, value);
   }
   return 1;
 }
-
-#define BINARY_P_DOMAIN "p must lie in [0, 1]"
 
 /* ab.bon.binary(p, n): {pass=, kl=, win_rate=, tilt=, fail=}, each in the
  * shape of p */
@@ -335,8 +335,8 @@ static int bon_binary(lua_State *L) {
     ab_bon_binary_result r;
     if (ab_bon_binary(p[i], n, &r)) {
       if (number)
-        return abL_argerror(L, fname, 1, BINARY_P_DOMAIN ", got %f", p[i]);
-      return abL_argerror(L, fname, 1, "element %I: " BINARY_P_DOMAIN ", got %f",
+        return abL_argerror(L, fname, 1, P_DOMAIN ", got %f", p[i]);
+      return abL_argerror(L, fname, 1, "element %I: " P_DOMAIN ", got %f",
                           (lua_Integer)i + 1, p[i]);
     }
     double v[5] = {r.pass, r.fail, r.kl, r.win_rate, r.tilt};

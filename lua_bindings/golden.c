@@ -400,8 +400,8 @@ static int joint_bon(lua_State *L) {
       return abL_argerror(L, fn, 1, "n must be an integer up to 1e7 for the "
                           "Monte Carlo of an additive model (n pairs per "
                           "selection), got %f", n);
-    st = ab_joint_additive_bon(uservalue_tail(L, 1, fn), uservalue_tail(L, 2, fn), n,
-                               draws, seed, &r);
+    st = ab_joint_additive_bon(uservalue_tail(L, 1, fn),
+                               uservalue_tail(L, 2, fn), n, draws, seed, &r);
   } else {
     const abL_vector *p = uservalue_vector(L, 1), *g = uservalue_vector(L, 2);
     st = ab_joint_samples_bon(p->data, g->data, p->n, n, &r);
@@ -429,8 +429,8 @@ static int joint_tilt(lua_State *L) {
   if (j->kind == JOINT_GAUSSIAN) {
     st = ab_joint_gaussian_tilt(&j->g, l, &r);
   } else if (j->kind == JOINT_ADDITIVE) {
-    st = ab_joint_additive_tilt(uservalue_tail(L, 1, fn), uservalue_tail(L, 2, fn), l,
-                                draws, seed, &r);
+    st = ab_joint_additive_tilt(uservalue_tail(L, 1, fn),
+                                uservalue_tail(L, 2, fn), l, draws, seed, &r);
   } else {
     const abL_vector *p = uservalue_vector(L, 1), *g = uservalue_vector(L, 2);
     st = ab_joint_samples_tilt(p->data, g->data, p->n, l, &r);
@@ -462,8 +462,9 @@ static int joint_tilt_kl(lua_State *L) {
       return abL_argerror(L, fn, 1, "kl must be below log(draws) = %f for a "
                           "tilt of %d draws, got %f", log((double)draws),
                           (int)draws, kl);
-    st = ab_joint_additive_tilt_kl(uservalue_tail(L, 1, fn), uservalue_tail(L, 2, fn),
-                                   kl, draws, seed, &r, &lambda);
+    st = ab_joint_additive_tilt_kl(uservalue_tail(L, 1, fn),
+                                   uservalue_tail(L, 2, fn), kl, draws, seed,
+                                   &r, &lambda);
   } else {
     const abL_vector *p = uservalue_vector(L, 1), *g = uservalue_vector(L, 2);
     st = ab_joint_samples_tilt_kl(p->data, g->data, p->n, kl, &r, &lambda);

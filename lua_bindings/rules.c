@@ -37,7 +37,8 @@ static double checkparam(lua_State *L, int idx, int rule, const char *fname) {
 
 static int failed(lua_State *L, const char *fname, int st, const ab_tail *t) {
   abL_site site = {fname, 1, NULL, NULL, t, 1,
-                   "needs an exact or finite law (not an assumption class)", NULL};
+                   "needs an exact or finite law (not an assumption class)",
+                   NULL};
   return abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
 }
 
@@ -166,7 +167,8 @@ static int frontier_win_rate(lua_State *L) {
   lua_settop(L, 1);
   int st = abL_map(L, 1, fname, 1, "kl", abL_each_fn, &each, &at, &value, 0);
   if (st) {
-    abL_site site = {fname, 1, "kl must be a number >= 0", NULL, NULL, 0, NULL, NULL};
+    abL_site site = {fname, 1, "kl must be a number >= 0", NULL, NULL, 0, NULL,
+                     NULL};
     abL_fail(L, &site, st, lua_type(L, 1) != LUA_TNUMBER, at, value);
   }
   return 1;
@@ -251,7 +253,8 @@ static int rules_soft_exact(lua_State *L) {
                       "use a finite reference", fname);
   if (st) {
     abL_site site = {fname, 1, NULL, has_f ? &cb : NULL, u->t, 1,
-                     "needs an exact or finite law (not an assumption class)", NULL};
+                     "needs an exact or finite law (not an assumption class)",
+                     NULL};
     return abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
   }
   lua_createtable(L, 0, 4);

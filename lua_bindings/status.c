@@ -40,8 +40,10 @@ int abL_fail(lua_State *L, const abL_site *s, int st, int shape, size_t at,
     if (desc[0]) luaL_addstring(&b, desc);
     if (desc[0] && at != SIZE_MAX) luaL_addstring(&b, ", ");
     if (at != SIZE_MAX) {
-      if (s->what) lua_pushfstring(L, "at %s = %f", s->what, value);
-      else lua_pushfstring(L, "at %f", value);
+      if (s->what)
+        lua_pushfstring(L, "at %s = %f", s->what, value);
+      else
+        lua_pushfstring(L, "at %f", value);
       luaL_addvalue(&b);
     }
     luaL_addstring(&b, ")");

@@ -653,7 +653,8 @@ static int tail_optimal_policy(lua_State *L) {
     return abL_argerror(L, fname, 1, BUDGET_DOMAIN ", got %f", c);
   size_t n = ab_tail_atoms(u->t);
   if (n == 0) {
-    abL_site site = {fname, 0, NULL, NULL, u->t, 0, "a finite law is needed", NULL};
+    abL_site site = {fname, 0, NULL, NULL, u->t, 0, "a finite law is needed",
+                     NULL};
     return abL_fail(L, &site, AB_EUNDEF, 0, SIZE_MAX, NAN);
   }
   abL_vector *v = abL_newvector(L, n);
@@ -708,7 +709,8 @@ static int tail_variance_proxy(lua_State *L) {
   proxy_call c = {u->t, a.method, NAN};
   int st = abL_tail_run(u, &frame, proxy_run, &c);
   if (st) {
-    abL_site site = {"tail:variance_proxy", 1, NULL, &frame, u->t, 0, NULL, NULL};
+    abL_site site = {"tail:variance_proxy", 1, NULL, &frame, u->t, 0, NULL,
+                     NULL};
     abL_fail(L, &site, st, 0, SIZE_MAX, NAN);
   }
   lua_pushnumber(L, c.r);

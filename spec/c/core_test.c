@@ -1944,12 +1944,13 @@ static void test_frame_loop(counting_heap *h) {
  * ab_tilt_kl_vec, ab_tilt_beta_vec) give the scalar calls' bits element by
  * element, and fail at the first bad element with its index. */
 static void test_vector_forms(void) {
-  ab_family fams[] = {{AB_KL, 1.0, NULL, NULL},       {AB_REVERSE_KL, 1.0, NULL, NULL},
-                      {AB_CHI2, 1.0, NULL, NULL},     {AB_HELLINGER, 1.0, NULL, NULL},
-                      {AB_TV, 1.0, NULL, NULL},       {AB_JS, 1.0, NULL, NULL},
-                      {AB_RENYI, 0.5, NULL, NULL},    {AB_RENYI, 3.0, NULL, NULL},
-                      {AB_RENYI, INFINITY, NULL, NULL}, {AB_ALPHA, -0.5, NULL, NULL},
-                      {AB_ALPHA, 2.5, NULL, NULL}};
+  ab_family fams[] = {
+      {AB_KL, 1.0, NULL, NULL},         {AB_REVERSE_KL, 1.0, NULL, NULL},
+      {AB_CHI2, 1.0, NULL, NULL},       {AB_HELLINGER, 1.0, NULL, NULL},
+      {AB_TV, 1.0, NULL, NULL},         {AB_JS, 1.0, NULL, NULL},
+      {AB_RENYI, 0.5, NULL, NULL},      {AB_RENYI, 3.0, NULL, NULL},
+      {AB_RENYI, INFINITY, NULL, NULL}, {AB_ALPHA, -0.5, NULL, NULL},
+      {AB_ALPHA, 2.5, NULL, NULL}};
   double ns[] = {1.0, 1.0 + 1e-9, 1.5, 2.0, 7.0, 64.0, 1e3, 1e9};
   size_t nn = sizeof ns / sizeof *ns, at;
   double out[8], one;
@@ -1967,10 +1968,12 @@ static void test_vector_forms(void) {
   double bad[] = {2.0, 3.0, 0.5, 4.0};
   at = 99;
   CHECK(ab_bon_divergence_vec(&fams[0], AB_CLOSED, bad, 4, out, &at) ==
-        AB_EDOM && at == 2);
+            AB_EDOM &&
+        at == 2);
   at = 99;
   CHECK(ab_bon_divergence_vec(&fams[5], AB_CLOSED, bad, 4, out, &at) ==
-        AB_EDOM && at == 2);
+            AB_EDOM &&
+        at == 2);
   ab_family nofam = {AB_RENYI, NAN, NULL, NULL};
   at = 99;
   CHECK(ab_bon_divergence_vec(&nofam, AB_CLOSED, ns, nn, out, &at) == AB_EDOM &&
@@ -1990,14 +1993,15 @@ static void test_vector_forms(void) {
       CHECK(ab_tail_tilt_vec(laws[j], side, kl, 6, lam, NULL) == AB_OK);
       same = 1;
       for (int i = 0; i < 6; i++)
-        same &= ab_tail_tilt(laws[j], side, kl[i], &one) == AB_OK &&
-                one == lam[i];
+        same &=
+            ab_tail_tilt(laws[j], side, kl[i], &one) == AB_OK && one == lam[i];
       CHECK(same);
     }
     CHECK(ab_tail_tilt_vec(laws[j], AB_GAIN, kl, 6, lam, NULL) == AB_OK);
     CHECK(ab_tilt_beta_vec(laws[j], kl, 6, beta, NULL) == AB_OK);
     same = 1;
-    for (int i = 0; i < 6; i++) same &= beta[i] == 1.0 / lam[i];
+    for (int i = 0; i < 6; i++)
+      same &= beta[i] == 1.0 / lam[i];
     CHECK(same);
     /* and back: the budget a penalty spends, as the scalar conversion
      * gives it (kl[0] = 0 has beta = +inf, and past the finite law's
@@ -2010,10 +2014,12 @@ static void test_vector_forms(void) {
       same &= ab_tail_tilt_kl(laws[j], 1.0 / beta[i + 1], &one) == AB_OK &&
               one == back[i];
     CHECK(same);
-    for (int i = 1; i < m; i++) CHECK_CLOSE(back[i], kl[i + 1], 1e-9);
+    for (int i = 1; i < m; i++)
+      CHECK_CLOSE(back[i], kl[i + 1], 1e-9);
     at = 99;
-    CHECK(j != 0 || (ab_tilt_kl_vec(laws[j], beta + 1, 5, back, &at) ==
-                         AB_EDOM && at == 4));
+    CHECK(j != 0 ||
+          (ab_tilt_kl_vec(laws[j], beta + 1, 5, back, &at) == AB_EDOM &&
+           at == 4));
   }
   double kbad[3] = {0.5, NAN, 1.0};
   at = 99;
@@ -2029,7 +2035,8 @@ static void test_vector_forms(void) {
   at = 99;
   CHECK(ab_tail_tilt_vec(sg, AB_LOSS, kl, 6, lam, &at) == AB_EUNDEF);
   ab_tail_free(sg);
-  for (int j = 0; j < 3; j++) ab_tail_free(laws[j]);
+  for (int j = 0; j < 3; j++)
+    ab_tail_free(laws[j]);
 }
 
 /* The integral of ab_bon_divergence (AB_NUMERIC) agrees with every closed
@@ -2037,12 +2044,13 @@ static void test_vector_forms(void) {
  * renyi(5e-324) at n = 1e308, renyi(1e-100) 29% off at n = 1e200, kl +inf
  * at 1e307, and renyi(50) +inf at n = 1e9 (its moment overflows). */
 static void test_bon_numeric_range(void) {
-  ab_family fams[] = {{AB_KL, 1.0, NULL, NULL},         {AB_REVERSE_KL, 1.0, NULL, NULL},
-                      {AB_CHI2, 1.0, NULL, NULL},       {AB_HELLINGER, 1.0, NULL, NULL},
-                      {AB_TV, 1.0, NULL, NULL},         {AB_RENYI, 5e-324, NULL, NULL},
-                      {AB_RENYI, 1e-100, NULL, NULL},   {AB_RENYI, 0.5, NULL, NULL},
-                      {AB_RENYI, 3.0, NULL, NULL},      {AB_ALPHA, -0.5, NULL, NULL},
-                      {AB_ALPHA, 1e-200, NULL, NULL},   {AB_ALPHA, 2.5, NULL, NULL}};
+  ab_family fams[] = {
+      {AB_KL, 1.0, NULL, NULL},       {AB_REVERSE_KL, 1.0, NULL, NULL},
+      {AB_CHI2, 1.0, NULL, NULL},     {AB_HELLINGER, 1.0, NULL, NULL},
+      {AB_TV, 1.0, NULL, NULL},       {AB_RENYI, 5e-324, NULL, NULL},
+      {AB_RENYI, 1e-100, NULL, NULL}, {AB_RENYI, 0.5, NULL, NULL},
+      {AB_RENYI, 3.0, NULL, NULL},    {AB_ALPHA, -0.5, NULL, NULL},
+      {AB_ALPHA, 1e-200, NULL, NULL}, {AB_ALPHA, 2.5, NULL, NULL}};
   double ns[] = {1.0 + 1e-12, 1.5, 2.0, 10.0, 1e3, 1e6, 1e9, 1e12, 1e15};
   int agree = 1;
   for (size_t k = 0; k < sizeof fams / sizeof *fams; k++)
@@ -2053,8 +2061,10 @@ static void test_bon_numeric_range(void) {
       int ok = s1 == AB_OK && s2 == AB_OK &&
                (a == b || fabs(a - b) <= 1e-9 * fabs(b) + 1e-300);
       if (!ok)
-        fprintf(stderr, "bon numeric: family %d alpha %g n %g: %d %.17g, "
-                "closed %.17g\n", fams[k].kind, fams[k].alpha, ns[i], s1, a, b);
+        fprintf(stderr,
+                "bon numeric: family %d alpha %g n %g: %d %.17g, "
+                "closed %.17g\n",
+                fams[k].kind, fams[k].alpha, ns[i], s1, a, b);
       agree &= ok;
     }
   CHECK(agree);

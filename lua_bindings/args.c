@@ -27,7 +27,7 @@ const double *abL_todoubles(lua_State *L, int idx, const char *fname, int argn,
   }
   if (!lua_istable(L, idx))
     abL_argerror(L, fname, argn, "%s must be a table or " ABL_VECTOR
-                 " of numbers, got %s", what, luaL_typename(L, idx));
+                 " of numbers, got %s", what, abL_typename(L, idx));
   idx = lua_absindex(L, idx);
   size_t len = (size_t)lua_rawlen(L, idx);
   /* An empty array part with some other key is an option table passed where
@@ -46,7 +46,7 @@ const double *abL_todoubles(lua_State *L, int idx, const char *fname, int argn,
                      luaL_tolstring(L, -1, NULL));
       abL_argerror(L, fname, argn, "%s: expected an array of numbers, got "
                    "a table with a key of type %s", what,
-                   luaL_typename(L, -1));
+                   abL_typename(L, -1));
     }
   }
   if (len > SIZE_MAX / sizeof(double))
@@ -56,7 +56,7 @@ const double *abL_todoubles(lua_State *L, int idx, const char *fname, int argn,
     /* numbers only, as in option fields: a numeric string is an error */
     if (lua_rawgeti(L, idx, (lua_Integer)i + 1) != LUA_TNUMBER)
       abL_argerror(L, fname, argn, "%s[%I] must be a number, got %s", what,
-                   (lua_Integer)i + 1, luaL_typename(L, -1));
+                   (lua_Integer)i + 1, abL_typename(L, -1));
     buf[i] = lua_tonumber(L, -1);
     lua_pop(L, 1);
   }
@@ -138,7 +138,7 @@ int abL_optnumber(lua_State *L, int idx, const char *fname, int argn,
   *out = lua_tonumberx(L, -1, &isnum);
   if (!isnum || lua_type(L, -1) != LUA_TNUMBER)
     abL_argerror(L, fname, argn, "%s must be a number, got %s", key,
-                 luaL_typename(L, -1));
+                 abL_typename(L, -1));
   lua_pop(L, 1);
   return 1;
 }
@@ -158,7 +158,7 @@ int abL_optboolean(lua_State *L, int idx, const char *fname, int argn,
   if (!lua_isnil(L, -1)) {
     if (!lua_isboolean(L, -1))
       abL_argerror(L, fname, argn, "%s must be a boolean, got %s", key,
-                   luaL_typename(L, -1));
+                   abL_typename(L, -1));
     r = lua_toboolean(L, -1);
   }
   lua_pop(L, 1);
@@ -187,7 +187,7 @@ int abL_map(lua_State *L, int idx, const char *fname, int argn,
     abL_vector *v = abL_testvector(L, idx), *out = abL_testvector(L, out_idx);
     if (!v)
       abL_argerror(L, fname, argn, "out= needs %s to be a " ABL_VECTOR
-                   ", got %s", what, luaL_typename(L, idx));
+                   ", got %s", what, abL_typename(L, idx));
     if (!out || out->n != v->n)
       abL_argerror(L, fname, argn + 1, "out must be an " ABL_VECTOR
                    " of the same length as %s", what);
@@ -218,7 +218,7 @@ int abL_map(lua_State *L, int idx, const char *fname, int argn,
   }
   if (!lua_istable(L, idx))
     abL_argerror(L, fname, argn, "%s must be a number, table or " ABL_VECTOR
-                 ", got %s", what, luaL_typename(L, idx));
+                 ", got %s", what, abL_typename(L, idx));
   const double *x = abL_todoubles(L, idx, fname, argn, what, &n);
   double *y = (double *)lua_newuserdatauv(L, n * sizeof(double) + 1, 0);
   st = fn(ud, x, n, y, failed_at);
@@ -241,7 +241,7 @@ double abL_checknumber(lua_State *L, int idx, const char *fname, int argn,
                        const char *what) {
   if (lua_type(L, idx) != LUA_TNUMBER)
     abL_argerror(L, fname, argn, "%s must be a number, got %s", what,
-                 luaL_typename(L, idx));
+                 abL_typename(L, idx));
   return lua_tonumber(L, idx);
 }
 
@@ -249,7 +249,7 @@ void abL_checkfunction(lua_State *L, int idx, const char *fname, int argn,
                        const char *what) {
   if (lua_type(L, idx) != LUA_TFUNCTION)
     abL_argerror(L, fname, argn, "%s must be a function, got %s", what,
-                 luaL_typename(L, idx));
+                 abL_typename(L, idx));
 }
 
 size_t abL_checkcount(lua_State *L, int idx, const char *fname, int argn,
@@ -258,7 +258,7 @@ size_t abL_checkcount(lua_State *L, int idx, const char *fname, int argn,
   lua_Integer k = lua_tointegerx(L, idx, &isint);
   if (lua_type(L, idx) != LUA_TNUMBER)
     abL_argerror(L, fname, argn, "%s must be an integer, got %s", what,
-                 luaL_typename(L, idx));
+                 abL_typename(L, idx));
   if (!isint)
     abL_argerror(L, fname, argn, "%s must be an integer, got %f", what,
                  lua_tonumber(L, idx));

@@ -137,7 +137,7 @@ static int bon_expected_gain(lua_State *L) {
     if (!lua_istable(L, 3))
       return abL_argerror(L, "bon.expected_gain", 3,
                           "table of options expected, got %s",
-                          luaL_typename(L, 3));
+                          abL_typename(L, 3));
     abL_checkfields(L, 3, "bon.expected_gain", 3, fields);
   }
   bon_args a = {NULL, method_of(L, 3, "bon.expected_gain", 3), u->t, 0, NULL};
@@ -311,7 +311,7 @@ static int bon_binary(lua_State *L) {
   } else {
     if (!lua_istable(L, 1))
       abL_argerror(L, fname, 1, "p must be a number, table or " ABL_VECTOR
-                   ", got %s", luaL_typename(L, 1));
+                   ", got %s", abL_typename(L, 1));
     p = abL_todoubles(L, 1, fname, 1, "p", &m);
   }
   static const char *const keys[] = {"pass", "fail", "kl", "win_rate",

@@ -45,7 +45,7 @@ static int callback_protected(lua_State *L) {
     a->failed = 1;
     lua_pushfstring(L, "%s must return a number, got %s at %s=%f", c->what,
                     lua_type(L, -1) == LUA_TNUMBER ? "nan"
-                                                   : luaL_typename(L, -1),
+                                                   : abL_typename(L, -1),
                     c->arg, a->x);
     return 1;
   }

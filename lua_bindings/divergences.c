@@ -25,7 +25,7 @@ void abL_family(lua_State *L, int idx, int opts, const char *fname, int argn,
     static const char *const fields[] = {"alpha", "numeric", "out", NULL};
     if (!lua_istable(L, opts))
       abL_argerror(L, fname, argn + 1, "table of options expected, got %s",
-                   luaL_typename(L, opts));
+                   abL_typename(L, opts));
     abL_checkfields(L, opts, fname, argn + 1, fields);
     has_alpha = abL_optnumber(L, opts, fname, argn + 1, "alpha", &alpha);
   }
@@ -42,7 +42,7 @@ void abL_family(lua_State *L, int idx, int opts, const char *fname, int argn,
   if (lua_type(L, idx) != LUA_TSTRING)
     abL_argerror(L, fname, argn, "family must be a name (kl, reverse_kl, chi2, "
                  "hellinger, tv, js, alpha, renyi) or an " ABL_FDIV ", got %s",
-                 luaL_typename(L, idx));
+                 abL_typename(L, idx));
   const char *name = lua_tostring(L, idx);
   int k = -1;
   for (int i = 0; FAMILIES[i]; i++)

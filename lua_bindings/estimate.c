@@ -47,7 +47,7 @@ static int est_kl(lua_State *L) {
     if (!lua_istable(L, 3))
       return abL_argerror(L, "estimate.kl", 3,
                           "table of options expected, got %s",
-                          luaL_typename(L, 3));
+                          abL_typename(L, 3));
     abL_checkfields(L, 3, "estimate.kl", 3, fields);
     lua_getfield(L, 3, "estimator");
     if (!lua_isnil(L, -1)) {
@@ -77,7 +77,7 @@ static int est_renyi(lua_State *L) {
   const double *lp = pair(L, "estimate.renyi", &n, &lq);
   if (!lua_istable(L, 3))
     return abL_argerror(L, "estimate.renyi", 3, "table {alpha=} expected, got %s",
-                        luaL_typename(L, 3));
+                        abL_typename(L, 3));
   abL_checkfields(L, 3, "estimate.renyi", 3, fields);
   a = abL_number(L, 3, "estimate.renyi", 3, "alpha");
   if (!(a > 0) || isinf(a))
@@ -136,7 +136,7 @@ static void boot_options(lua_State *L, int t, const char *fname, int argn,
   if (lua_isnil(L, t)) goto done;
   if (!lua_istable(L, t))
     abL_argerror(L, fname, argn, "table of options expected, got %s",
-                 luaL_typename(L, t));
+                 abL_typename(L, t));
   abL_checkfields(L, t, fname, argn, fields);
   abL_optnumber(L, t, fname, argn, "level", &o->level);
   if (!(o->level > 0 && o->level < 1))
@@ -361,7 +361,7 @@ static int est_proxy_resamples(lua_State *L) {
   const double *x = samples_arg(L, 1, fname, "samples", &n);
   if (!lua_istable(L, 2))
     return abL_argerror(L, fname, 2, "table {seed=, first=, count=} expected, "
-                        "got %s", luaL_typename(L, 2));
+                        "got %s", abL_typename(L, 2));
   boot_options(L, 2, fname, 2, fields, n, &o);
   size_t count = opt_count(L, 2, fname, 2, "count", 200, 1);
   o.b.resamples = count;
@@ -464,7 +464,7 @@ static int est_frontier(lua_State *L) {
   const double *x = samples_arg(L, 1, fname, "samples", &n);
   if (lua_type(L, 2) != LUA_TNUMBER)
     return abL_argerror(L, fname, 2, "kl must be a number, got %s",
-                        luaL_typename(L, 2));
+                        abL_typename(L, 2));
   double kl = lua_tonumber(L, 2);
   if (!(kl >= 0) || isinf(kl))
     return abL_argerror(L, fname, 2, "kl must be finite and >= 0, got %f", kl);

@@ -21,11 +21,11 @@ static int goodhart_fit(lua_State *L) {
   if (!which || lua_type(L, 3) != LUA_TSTRING)
     return abL_argerror(L, FN, 3, "form must be \"bon\" or \"rl\", got %s",
                         lua_type(L, 3) == LUA_TSTRING ? form
-                                                      : luaL_typename(L, 3));
+                                                      : abL_typename(L, 3));
   if (!lua_isnil(L, 4)) {
     if (!lua_istable(L, 4))
       return abL_argerror(L, FN, 4, "table of options expected, got %s",
-                          luaL_typename(L, 4));
+                          abL_typename(L, 4));
     abL_checkfields(L, 4, FN, 4, f);
     lua_getfield(L, 4, "se");
     if (!lua_isnil(L, -1)) se = abL_todoubles(L, -1, FN, 4, "se", &ns);

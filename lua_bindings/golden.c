@@ -29,7 +29,7 @@ static void opts_table(lua_State *L, int idx, const char *fname, int argn,
                        const char *const fields[]) {
   if (!lua_istable(L, idx))
     abL_argerror(L, fname, argn, "table of options expected, got %s",
-                 luaL_typename(L, idx));
+                 abL_typename(L, idx));
   abL_checkfields(L, idx, fname, argn, fields);
 }
 
@@ -112,7 +112,7 @@ static int error_golden(lua_State *L) {
   abL_error *u = check_error(L, fn);
   if (lua_type(L, 2) != LUA_TNUMBER)
     return abL_argerror(L, fn, 1, "proxy_gain must be a number, got %s",
-                        luaL_typename(L, 2));
+                        abL_typename(L, 2));
   double g = lua_tonumber(L, 2), lo, hi;
   ab_divergences d = {NAN, NAN, NAN};
   int route;
@@ -384,7 +384,7 @@ static int joint_bon(lua_State *L) {
   abL_joint *j = check_joint(L, fn);
   if (lua_type(L, 2) != LUA_TNUMBER)
     return abL_argerror(L, fn, 1, "n must be a number, got %s",
-                        luaL_typename(L, 2));
+                        abL_typename(L, 2));
   double n = lua_tonumber(L, 2);
   size_t draws;
   unsigned long long seed;
@@ -416,7 +416,7 @@ static int joint_tilt(lua_State *L) {
   abL_joint *j = check_joint(L, fn);
   if (lua_type(L, 2) != LUA_TNUMBER)
     return abL_argerror(L, fn, 1, "lambda must be a number, got %s",
-                        luaL_typename(L, 2));
+                        abL_typename(L, 2));
   double l = lua_tonumber(L, 2);
   size_t draws;
   unsigned long long seed;
@@ -445,7 +445,7 @@ static int joint_tilt_kl(lua_State *L) {
   abL_joint *j = check_joint(L, fn);
   if (lua_type(L, 2) != LUA_TNUMBER)
     return abL_argerror(L, fn, 1, "kl must be a number, got %s",
-                        luaL_typename(L, 2));
+                        abL_typename(L, 2));
   double kl = lua_tonumber(L, 2), lambda;
   size_t draws;
   unsigned long long seed;

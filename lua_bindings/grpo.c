@@ -19,7 +19,7 @@ static void check_opts(lua_State *L, int idx, const char *fname, int argn,
   fields[k] = NULL;
   if (!lua_istable(L, idx))
     abL_argerror(L, fname, argn, "table of options {p_ref=, beta=, eps=, "
-                 "variant=, alpha=} expected, got %s", luaL_typename(L, idx));
+                 "variant=, alpha=} expected, got %s", abL_typename(L, idx));
   abL_checkfields(L, idx, fname, argn, fields);
   g->variant = AB_GRPO_STANDARD;
   lua_getfield(L, idx, "variant");
@@ -29,7 +29,7 @@ static void check_opts(lua_State *L, int idx, const char *fname, int argn,
     if (!g->variant)
       abL_argerror(L, fname, argn, "variant must be \"grpo\", \"dr_grpo\", "
                    "\"mirror\" or \"two_kl\", got %s",
-                   v ? v : luaL_typename(L, -1));
+                   v ? v : abL_typename(L, -1));
   }
   lua_pop(L, 1);
   g->beta = abL_number(L, idx, fname, argn, "beta");
@@ -120,7 +120,7 @@ static int grpo_step(lua_State *L) {
   } else {
     if (!lua_istable(L, 1))
       abL_argerror(L, fname, 1, "p must be a number, table or " ABL_VECTOR
-                   ", got %s", luaL_typename(L, 1));
+                   ", got %s", abL_typename(L, 1));
     x = abL_todoubles(L, 1, fname, 1, "p", &n);
   }
   double *pn, *xn;

@@ -56,7 +56,7 @@ static void group_ids(lua_State *L, int idx, const char *fname, int argn,
   } else {
     if (!lua_istable(L, idx))
       abL_argerror(L, fname, argn, "ids must be a table of strings or numbers "
-                   "or a vector, got %s", luaL_typename(L, idx));
+                   "or a vector, got %s", abL_typename(L, idx));
     size_t n = lua_rawlen(L, idx);
     int strings = n > 0 && lua_rawgeti(L, idx, 1) == LUA_TSTRING;
     if (n > 0) lua_pop(L, 1);
@@ -72,7 +72,7 @@ static void group_ids(lua_State *L, int idx, const char *fname, int argn,
       int t = lua_rawgeti(L, idx, (lua_Integer)i + 1);
       if (strings ? t != LUA_TSTRING : t != LUA_TNUMBER)
         abL_argerror(L, fname, argn, "ids must be all strings or all numbers "
-                     "(element %I is %s)", (lua_Integer)i + 1, luaL_typename(L, -1));
+                     "(element %I is %s)", (lua_Integer)i + 1, abL_typename(L, -1));
       if (strings) {
         s[i] = lua_tolstring(L, -1, &len[i]); /* kept by the table */
         *hash = ab_hash_bytes(*hash, s[i], len[i]);
@@ -130,7 +130,7 @@ static int group(lua_State *L) {
   int nargs = lua_gettop(L);
   if (!abL_testvector(L, 1) && !lua_istable(L, 1))
     return abL_argerror(L, fname, 1, "ids must be a table of strings or "
-                        "numbers or a vector, got %s", luaL_typename(L, 1));
+                        "numbers or a vector, got %s", abL_typename(L, 1));
   size_t n = abL_testvector(L, 1) ? abL_testvector(L, 1)->n : lua_rawlen(L, 1);
   luaL_checkstack(L, nargs + 8, "group: too many columns");
   const double **cols =
@@ -195,7 +195,7 @@ static int prompts_new(lua_State *L) {
   lua_settop(L, 1);
   if (!lua_istable(L, 1))
     return abL_argerror(L, fname, 1, "table {ids=, reward=, ...} expected, got %s",
-                        luaL_typename(L, 1));
+                        abL_typename(L, 1));
   abL_checkfields(L, 1, fname, 1, fields);
   int progress = abL_optboolean(L, 1, fname, 1, "progress", 1);
   size_t threads = 0;
@@ -218,7 +218,7 @@ static int prompts_new(lua_State *L) {
     return abL_argerror(L, fname, 1, "give both logp_policy and logp_ref, or neither");
   if (!abL_testvector(L, 2) && !lua_istable(L, 2))
     return abL_argerror(L, fname, 1, "ids must be a table of strings or numbers "
-                        "or a vector, got %s", luaL_typename(L, 2));
+                        "or a vector, got %s", abL_typename(L, 2));
   size_t n = abL_testvector(L, 2) ? abL_testvector(L, 2)->n : lua_rawlen(L, 2);
   if (n == 0) return abL_argerror(L, fname, 1, "ids is empty");
   lua_Integer si = 1, sk = 1;

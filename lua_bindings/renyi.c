@@ -55,7 +55,7 @@ static double proxy_field(lua_State *L, const char *key, int side) {
       abL_argerror(L, FN, 1, "%s.variance must be >= 0, got %f", key, v);
   } else {
     abL_argerror(L, FN, 1, "%s must be an " ABL_TAIL " or {variance=}, got %s",
-                 key, luaL_typename(L, idx));
+                 key, abL_typename(L, idx));
   }
   lua_settop(L, idx - 1);
   return v;
@@ -72,7 +72,7 @@ static int renyi_gain(lua_State *L) {
   lua_settop(L, 1);
   if (!lua_istable(L, 1))
     return abL_argerror(L, FN, 1, "table of options expected, got %s",
-                        luaL_typename(L, 1));
+                        abL_typename(L, 1));
   abL_checkfields(L, 1, FN, 1, f);
   if (abL_optnumber(L, 1, FN, 1, "alpha", &alpha) &&
       !(alpha > 0 && alpha <= 1))
@@ -117,7 +117,7 @@ static int renyi_gain(lua_State *L) {
     return abL_argerror(L, FN, 1, "divergence is required");
   default:
     return abL_argerror(L, FN, 1, "divergence must be a number, a function of "
-                        "the order or {bon=n}, got %s", luaL_typename(L, 2));
+                        "the order or {bon=n}, got %s", abL_typename(L, 2));
   }
   int st = ab_renyi_gain(s2_ref, s2_pi, &d, alpha, &bound, &at);
   if (st == AB_EFUNC) abL_callback_raise(L, &cb, FN);
@@ -135,7 +135,7 @@ static int renyi_bon_proxy(lua_State *L) {
   abL_tail *u = abL_checktail(L, 1, fn, 1);
   if (lua_type(L, 2) != LUA_TNUMBER)
     return abL_argerror(L, fn, 2, "n must be a number, got %s",
-                        luaL_typename(L, 2));
+                        abL_typename(L, 2));
   double n = lua_tonumber(L, 2), v;
   if (!(n >= 1 && isfinite(n)))
     return abL_argerror(L, fn, 2, "n must be a number >= 1, got %f", n);

@@ -21,7 +21,7 @@ static lua_Integer checkinteger(lua_State *L, int idx, const char *fname,
   lua_Integer v = lua_tointegerx(L, idx, &ok);
   if (lua_type(L, idx) != LUA_TNUMBER)
     abL_argerror(L, fname, argn, "%s must be an integer, got %s", what,
-                 luaL_typename(L, idx));
+                 abL_typename(L, idx));
   if (!ok)
     abL_argerror(L, fname, argn, "%s must be an integer, got %f", what,
                  lua_tonumber(L, idx));
@@ -38,13 +38,13 @@ static int rng_new(lua_State *L) {
   if (!lua_isnoneornil(L, 3)) {
     if (!lua_istable(L, 3))
       return abL_argerror(L, "rng", 3, "table {type=} expected, got %s",
-                          luaL_typename(L, 3));
+                          abL_typename(L, 3));
     abL_checkfields(L, 3, "rng", 3, fields);
     lua_getfield(L, 3, "type");
     if (!lua_isnil(L, -1)) {
       if (lua_type(L, -1) != LUA_TSTRING)
         return abL_argerror(L, "rng", 3, "type must be a string, got %s",
-                            luaL_typename(L, -1));
+                            abL_typename(L, -1));
       const char *name = lua_tostring(L, -1);
       for (type = 0; rng_types[type]; type++)
         if (strcmp(rng_types[type], name) == 0) break;

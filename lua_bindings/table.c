@@ -16,7 +16,7 @@ static const char **names_of(lua_State *L, const char *fname, const char *key,
   if (lua_isnil(L, -1)) return NULL;
   if (!lua_istable(L, -1))
     abL_argerror(L, fname, 2, "%s must be a table of names, got %s", key,
-                 luaL_typename(L, -1));
+                 abL_typename(L, -1));
   int list = lua_gettop(L);
   *n = lua_rawlen(L, list);
   if (*n == 0) abL_argerror(L, fname, 2, "%s is empty", key);
@@ -26,7 +26,7 @@ static const char **names_of(lua_State *L, const char *fname, const char *key,
     lua_rawgeti(L, list, (lua_Integer)i + 1);
     if (lua_type(L, -1) != LUA_TSTRING)
       abL_argerror(L, fname, 2, "%s[%d] must be a name, got %s", key,
-                   (int)i + 1, luaL_typename(L, -1));
+                   (int)i + 1, abL_typename(L, -1));
     size_t len;
     v[i] = lua_tolstring(L, -1, &len);
     /* the core reads C strings: "a\0x" would be column "a" */
@@ -68,7 +68,7 @@ static int read_table(lua_State *L, const char *fname, const char *numbers,
   ab_columns want = {NULL, 0, NULL, 0};
   if (lua_type(L, 1) != LUA_TSTRING)
     return abL_argerror(L, fname, 1, "path must be a string, got %s",
-                        luaL_typename(L, 1));
+                        abL_typename(L, 1));
   size_t plen;
   const char *path = lua_tolstring(L, 1, &plen);
   if (strlen(path) != plen) /* "ok.csv\0junk" would read ok.csv */
@@ -77,7 +77,7 @@ static int read_table(lua_State *L, const char *fname, const char *numbers,
   if (!lua_isnil(L, 2)) {
     if (!lua_istable(L, 2))
       return abL_argerror(L, fname, 2, "table of options expected, got %s",
-                          luaL_typename(L, 2));
+                          abL_typename(L, 2));
     abL_checkfields(L, 2, fname, 2, fields);
     want.numbers = names_of(L, fname, numbers, &want.nnumbers);
     want.text = names_of(L, fname, "text", &want.ntext);

@@ -120,7 +120,7 @@ static void opts_table(lua_State *L, const char *fname,
                        const char *const fields[]) {
   if (!lua_istable(L, 1))
     abL_argerror(L, fname, 1, "table of options expected, got %s",
-                 luaL_typename(L, 1));
+                 abL_typename(L, 1));
   abL_checkfields(L, 1, fname, 1, fields);
 }
 
@@ -353,7 +353,7 @@ static int tail_cumulant(lua_State *L) {
     if (!lua_istable(L, 2))
       return abL_argerror(L, "tail.cumulant", 2,
                           "table of options expected, got %s",
-                          luaL_typename(L, 2));
+                          abL_typename(L, 2));
     abL_checkfields(L, 2, "tail.cumulant", 2, f);
     abL_optnumber(L, 2, "tail.cumulant", 2, "lambda_max", &lmax);
     if (!(lmax > 0))
@@ -426,7 +426,7 @@ static void method_opts(lua_State *L, const char *fname, int argn,
   if (lua_isnoneornil(L, 3)) return;
   if (!lua_istable(L, 3))
     abL_argerror(L, fname, argn, "table of options expected, got %s",
-                 luaL_typename(L, 3));
+                 abL_typename(L, 3));
   abL_checkfields(L, 3, fname, argn, fields);
   a->method = abL_optboolean(L, 3, fname, argn, "numeric", 0) ? AB_NUMERIC
                                                            : AB_CLOSED;
@@ -442,7 +442,7 @@ static void method_opts(lua_State *L, const char *fname, int argn,
   if (!lua_isnil(L, -1)) {
     if (!abL_testvector(L, -1))
       abL_argerror(L, fname, argn, "out must be an " ABL_VECTOR ", got %s",
-                   luaL_typename(L, -1));
+                   abL_typename(L, -1));
     a->out = 1;
   }
   lua_pop(L, 1);
@@ -534,7 +534,7 @@ static int budget_family(lua_State *L, const char *fname, ab_family *f) {
   if (k < 0)
     abL_argerror(L, fname, 2, "family must be one of kl, chi2, tv, hellinger, "
                  "reverse_kl, renyi, alpha; got %s",
-                 name ? name : luaL_typename(L, -1));
+                 name ? name : abL_typename(L, -1));
   lua_pop(L, 1);
   f->kind = kinds[k];
   if (f->kind == AB_RENYI || f->kind == AB_ALPHA) {
@@ -570,7 +570,7 @@ static int run_budget(lua_State *L, const char *fname, const char *what,
   if (!lua_isnil(L, 3)) {
     if (!lua_istable(L, 3))
       abL_argerror(L, fname, 2, "table of options expected, got %s",
-                   luaL_typename(L, 3));
+                   abL_typename(L, 3));
     abL_checkfields(L, 3, fname, 2, fields);
   }
   int named = budget_family(L, fname, &b.f);
@@ -580,7 +580,7 @@ static int run_budget(lua_State *L, const char *fname, const char *what,
     out = !lua_isnil(L, -1);
     if (out && !abL_testvector(L, -1))
       abL_argerror(L, fname, 2, "out must be an " ABL_VECTOR ", got %s",
-                   luaL_typename(L, -1));
+                   abL_typename(L, -1));
   } else {
     lua_pushnil(L);
   }
@@ -645,7 +645,7 @@ static int tail_optimal_policy(lua_State *L) {
   if (!lua_isnil(L, 3)) {
     if (!lua_istable(L, 3))
       abL_argerror(L, fname, 2, "table of options expected, got %s",
-                   luaL_typename(L, 3));
+                   abL_typename(L, 3));
     abL_checkfields(L, 3, fname, 2, fields);
   }
   budget_family(L, fname, &f);

@@ -16,7 +16,7 @@ static int tilt_policy(lua_State *L) {
   if (!lua_istable(L, 3))
     return abL_argerror(L, "tilt.policy", 3,
                         "table {beta=} or {kl=} expected, got %s",
-                        luaL_typename(L, 3));
+                        abL_typename(L, 3));
   abL_checkfields(L, 3, "tilt.policy", 3, fields);
   int has_beta = abL_optnumber(L, 3, "tilt.policy", 3, "beta", &beta);
   int has_kl = abL_optnumber(L, 3, "tilt.policy", 3, "kl", &kl);
@@ -193,7 +193,7 @@ static int tilt_sample(lua_State *L) {
   abL_tail *u = abL_checktail(L, 1, fname, 1);
   if (!lua_istable(L, 2))
     return abL_argerror(L, fname, 2, "table {kl=} or {beta=} expected, "
-                        "got %s", luaL_typename(L, 2));
+                        "got %s", abL_typename(L, 2));
   abL_checkfields(L, 2, fname, 2, fields);
   int has_kl = abL_optnumber(L, 2, fname, 2, "kl", &kl);
   int has_beta = abL_optnumber(L, 2, fname, 2, "beta", &beta);

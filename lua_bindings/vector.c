@@ -41,7 +41,7 @@ static int vector_new(lua_State *L) {
     if (!lua_isnoneornil(L, 2)) {
       if (lua_type(L, 2) != LUA_TNUMBER)
         return abL_argerror(L, "vector", 2, "fill must be a number, got %s",
-                            luaL_typename(L, 2));
+                            abL_typename(L, 2));
       fill = lua_tonumber(L, 2);
     }
     abL_vector *v = abL_newvector(L, size);
@@ -51,7 +51,7 @@ static int vector_new(lua_State *L) {
   if (!lua_istable(L, 1) && !abL_testvector(L, 1))
     return abL_argerror(L, "vector", 1,
                         "table, " ABL_VECTOR " or size expected, got %s",
-                        luaL_typename(L, 1));
+                        abL_typename(L, 1));
   size_t n;
   const double *x = abL_todoubles(L, 1, "vector", 1, "values", &n);
   abL_vector *v = abL_newvector(L, n);
@@ -87,7 +87,7 @@ static int vector_newindex(lua_State *L) {
   size_t i = checkindex(L, v, "vector:__newindex");
   if (lua_type(L, 3) != LUA_TNUMBER)
     return abL_argerror(L, "vector:__newindex", 2, "number expected, got %s",
-                        luaL_typename(L, 3));
+                        abL_typename(L, 3));
   v->data[i] = lua_tonumber(L, 3);
   return 0;
 }

@@ -36,6 +36,13 @@ describe("a wrong userdata", function()
       "bad argument #4 to 'tilt.sample' (alignbound.rng expected, got alignbound.vector)")
     H.raises(function() return ab.bon.gain(ab.rng(2), 4) end,
       "bad argument #1 to 'bon.gain' (alignbound.tail expected, got alignbound.rng)")
+    -- and where a number, table or function was expected
+    H.raises(function() return ab.bon.kl(ab.rng(1)) end, "bad argument #1 to 'bon.kl'", "got alignbound.rng")
+    H.raises(function() return ab.tail.gaussian(g) end, "bad argument #1 to 'tail.gaussian'",
+      "got alignbound.tail")
+    H.raises(function() return ab.tail.cumulant(ab.vector { 1 }) end, "bad argument #1 to 'tail.cumulant'",
+      "got alignbound.vector")
+    H.raises(function() return g:gain(0.1, ab.rng(1)) end, "bad argument #2 to 'tail:gain'", "got alignbound.rng")
     -- a plain value keeps its Lua type
     H.raises(function() return ab.bon.gain(1, 4) end,
       "bad argument #1 to 'bon.gain' (alignbound.tail expected, got number)")

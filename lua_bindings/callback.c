@@ -1,9 +1,6 @@
 /* callback.c - calling back into Lua from the core (user cumulants, user
  * f): protected, so the core never sees a Lua error (binding.h). */
 #include <math.h>
-#include <stdarg.h>
-#include <stdint.h>
-#include <string.h>
 
 #include "binding.h"
 

@@ -1,8 +1,6 @@
 /* status.c - the one path from a core status to a Lua error. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "binding.h"
 

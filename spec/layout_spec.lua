@@ -126,11 +126,11 @@ describe("the bindings' layout", function()
     end
   end)
 
-  it("names a wrong userdata only through abL_typename", function()
+  it("names the type of a bad argument only through abL_typename", function()
     for _, path in ipairs(bindings) do
-      local s = source(path)
-      assert.falsy(s:find('" expected, got %%s",%s*luaL_typename'), path)
-      assert.falsy(s:find('expected, got %%s%)",%s*fname,%s*luaL_typename'), path)
+      local _, uses = source(path):gsub("luaL_typename%(", "")
+      -- abL_typename itself (args.c) falls back on it for plain values
+      assert.are.equal(path == "lua_bindings/args.c" and 1 or 0, uses, path)
     end
   end)
 end)

@@ -252,8 +252,8 @@ void abL_checkfunction(lua_State *L, int idx, const char *fname, int argn,
                  abL_typename(L, idx));
 }
 
-size_t abL_checkcount(lua_State *L, int idx, const char *fname, int argn,
-                      const char *what) {
+lua_Integer abL_checkinteger(lua_State *L, int idx, const char *fname,
+                             int argn, const char *what) {
   int isint;
   lua_Integer k = lua_tointegerx(L, idx, &isint);
   if (lua_type(L, idx) != LUA_TNUMBER)
@@ -262,6 +262,12 @@ size_t abL_checkcount(lua_State *L, int idx, const char *fname, int argn,
   if (!isint)
     abL_argerror(L, fname, argn, "%s must be an integer, got %f", what,
                  lua_tonumber(L, idx));
+  return k;
+}
+
+size_t abL_checkcount(lua_State *L, int idx, const char *fname, int argn,
+                      const char *what) {
+  lua_Integer k = abL_checkinteger(L, idx, fname, argn, what);
   if (k < 0)
     abL_argerror(L, fname, argn, "%s must be >= 0, got %I", what, k);
   if ((lua_Unsigned)k > (lua_Unsigned)ABL_MAX_VECTOR)
@@ -295,6 +301,19 @@ void *abL_checkself(lua_State *L, const char *tname, const char *fname) {
     luaL_error(L, "calling '%s' on bad self (%s expected, got %s)", fname,
                tname, abL_typename(L, 1));
   return p;
+}
+
+int abL_map_each(lua_State *L, const char *fname, const char *what,
+                 const char *domain, abL_scalarfn fn, void *ud) {
+  size_t at;
+  double value;
+  abL_each each = {fn, ud};
+  int st = abL_map(L, 1, fname, 1, what, abL_each_fn, &each, &at, &value, 0);
+  if (st) {
+    abL_site site = {fname, 1, domain, NULL, NULL, 0, NULL, NULL};
+    abL_fail(L, &site, st, lua_type(L, 1) != LUA_TNUMBER, at, value);
+  }
+  return 1;
 }
 
 int abL_each_fn(void *each, const double *x, size_t n, double *y,

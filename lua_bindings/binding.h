@@ -78,6 +78,11 @@ typedef struct {
 } abL_each;
 int abL_each_fn(void *each, const double *x, size_t n, double *y,
                 size_t *failed_at);
+/* The whole of a binding of one argument: fn mapped over the number, table
+ * or vector at argument 1 (named what), the result pushed; a failure raised
+ * by abL_fail with domain for AB_EDOM.  Returns 1. */
+int abL_map_each(lua_State *L, const char *fname, const char *what,
+                 const char *domain, abL_scalarfn fn, void *ud);
 
 /* Argument checks that name the public function (the stock luaL_check*
  * name it '?'): numbers only (a numeric string is rejected), functions,
@@ -89,6 +94,9 @@ void abL_checkfunction(lua_State *L, int idx, const char *fname, int argn,
 #define ABL_MAX_VECTOR ((SIZE_MAX - 64) / sizeof(double))
 size_t abL_checkcount(lua_State *L, int idx, const char *fname, int argn,
                       const char *what);
+/* Any integer (a number with an integral value). */
+lua_Integer abL_checkinteger(lua_State *L, int idx, const char *fname,
+                             int argn, const char *what);
 /* The type of the value at idx for a message, as luaL_typeerror names it:
  * its metatable's __name (alignbound.tail, ...), else its Lua type. */
 const char *abL_typename(lua_State *L, int idx);

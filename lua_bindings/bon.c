@@ -97,32 +97,18 @@ static int bon_kl(lua_State *L) {
 }
 
 static int bon_win_rate(lua_State *L) {
-  size_t at;
-  double value;
-  abL_each each = {win_rate_at, NULL};
-  int st = abL_map(L, 1, "bon.win_rate", 1, "n", abL_each_fn, &each, &at,
-                   &value, 0);
-  if (st)
-    map_failed(L, "bon.win_rate", 1, N_DOMAIN, st, at, value, NULL, NULL);
-  return 1;
+  return abL_map_each(L, "bon.win_rate", "n", N_DOMAIN, win_rate_at, NULL);
 }
 
 /* ab.bon.kl_estimate(eps, n): eps of any shape, n a number */
 static int bon_kl_estimate(lua_State *L) {
-  size_t at;
-  double value;
   bon_args a = {NULL, AB_CLOSED, NULL, 0, NULL};
   a.n = abL_checknumber(L, 2, "bon.kl_estimate", 2, "n");
   if (!(a.n >= 1 && isfinite(a.n)))
     return abL_argerror(L, "bon.kl_estimate", 2, N_DOMAIN ", got %f", a.n);
   lua_settop(L, 2);
-  abL_each each = {kl_estimate_at, &a};
-  int st = abL_map(L, 1, "bon.kl_estimate", 1, "eps", abL_each_fn, &each,
-                   &at, &value, 0);
-  if (st)
-    map_failed(L, "bon.kl_estimate", 1, "eps must lie in [0, 1]", st, at,
-               value, NULL, NULL);
-  return 1;
+  return abL_map_each(L, "bon.kl_estimate", "eps", "eps must lie in [0, 1]",
+                      kl_estimate_at, &a);
 }
 
 /* ab.bon.expected_gain(dist, n [, {numeric=}]) */
@@ -274,18 +260,9 @@ static int n_for_kl_at(void *ud, size_t i, double x, double *y) {
 
 /* ab.bon.n_for_kl(kl) */
 static int bon_n_for_kl(lua_State *L) {
-  const char *fname = "bon.n_for_kl";
-  size_t at;
-  double value;
-  abL_each each = {n_for_kl_at, NULL};
   lua_settop(L, 1);
-  int st = abL_map(L, 1, fname, 1, "kl", abL_each_fn, &each, &at, &value, 0);
-  if (st) {
-    abL_site site = {fname, 1, "kl must be a number >= 0", NULL, NULL, 0, NULL,
-                     NULL};
-    abL_fail(L, &site, st, lua_type(L, 1) != LUA_TNUMBER, at, value);
-  }
-  return 1;
+  return abL_map_each(L, "bon.n_for_kl", "kl", "kl must be a number >= 0",
+                      n_for_kl_at, NULL);
 }
 
 /* ab.bon.binary(p, n): {pass=, kl=, win_rate=, tilt=, fail=}, each in the

@@ -15,25 +15,12 @@ typedef struct {
 /* the generator types by name, in the order of AB_RNG_... */
 static const char *const rng_types[] = {"xoshiro256**", "mt19937", NULL};
 
-static lua_Integer checkinteger(lua_State *L, int idx, const char *fname,
-                                int argn, const char *what) {
-  int ok;
-  lua_Integer v = lua_tointegerx(L, idx, &ok);
-  if (lua_type(L, idx) != LUA_TNUMBER)
-    abL_argerror(L, fname, argn, "%s must be an integer, got %s", what,
-                 abL_typename(L, idx));
-  if (!ok)
-    abL_argerror(L, fname, argn, "%s must be an integer, got %f", what,
-                 lua_tonumber(L, idx));
-  return v;
-}
-
 /* ab.rng(seed [, stream [, {type=}]]) */
 static int rng_new(lua_State *L) {
   static const char *const fields[] = {"type", NULL};
-  lua_Integer seed = checkinteger(L, 1, "rng", 1, "seed");
+  lua_Integer seed = abL_checkinteger(L, 1, "rng", 1, "seed");
   lua_Integer stream =
-      lua_isnoneornil(L, 2) ? 0 : checkinteger(L, 2, "rng", 2, "stream");
+      lua_isnoneornil(L, 2) ? 0 : abL_checkinteger(L, 2, "rng", 2, "stream");
   int type = AB_RNG_XOSHIRO256SS;
   if (!lua_isnoneornil(L, 3)) {
     if (!lua_istable(L, 3))

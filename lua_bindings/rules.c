@@ -160,18 +160,9 @@ static int win_rate_at(void *ud, size_t i, double x, double *y) {
 
 /* ab.frontier.win_rate(kl) */
 static int frontier_win_rate(lua_State *L) {
-  const char *fname = "frontier.win_rate";
-  size_t at;
-  double value;
-  abL_each each = {win_rate_at, NULL};
   lua_settop(L, 1);
-  int st = abL_map(L, 1, fname, 1, "kl", abL_each_fn, &each, &at, &value, 0);
-  if (st) {
-    abL_site site = {fname, 1, "kl must be a number >= 0", NULL, NULL, 0, NULL,
-                     NULL};
-    abL_fail(L, &site, st, lua_type(L, 1) != LUA_TNUMBER, at, value);
-  }
-  return 1;
+  return abL_map_each(L, "frontier.win_rate", "kl", "kl must be a number >= 0",
+                      win_rate_at, NULL);
 }
 
 /* core.rules.tilt_c(kl): the win-rate tilt's c at that KL */
